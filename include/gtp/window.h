@@ -1,0 +1,59 @@
+/* Event-time state of one Kafka partition (SPEC §6): the watermark, lateness
+ * and the dedup set, shared by the processor and the archiver so both decide
+ * "late" and "duplicate" identically.
+ *
+ * Semantics: window = [start, start + 1 h) with start = ts - floormod(ts, 1 h);
+ * W = (max event time of the valid events processed so far) - 2 h, never
+ * decreasing; an event is late when window_end <= W; a non-late event whose
+ * (event_id, window) was already counted in this partition is a duplicate.
+ * Dedup entries are dropped once their window is final for the partition
+ * (window_end <= W), so the state is bounded by the watermark.
+ *
+ * Not thread safe: one owner (the thread consuming the partition). */
+#ifndef GTP_WINDOW_H
+#define GTP_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GTP_WINDOW_US (3600LL * 1000000LL)
+#define GTP_WATERMARK_DELAY_US (2LL * GTP_WINDOW_US)
+/* Watermark of a partition that has seen no valid event yet. */
+#define GTP_WATERMARK_NONE INT64_MIN
+
+enum gtp_verdict {
+    GTP_VERDICT_COUNT = 0,     /* counted: first time this (event_id, window) is seen, not late */
+    GTP_VERDICT_LATE = 1,      /* window already closed for this partition */
+    GTP_VERDICT_DUPLICATE = 2, /* same event_id already counted in this open window */
+};
+
+/* Start of the 1-hour window holding ts_us (floor, also for negative times). */
+int64_t gtp_window_start(int64_t ts_us);
+
+struct gtp_window;
+
+/* New empty state (watermark GTP_WATERMARK_NONE). Free with gtp_window_free. */
+struct gtp_window *gtp_window_new(void);
+void gtp_window_free(struct gtp_window *w); /* NULL-safe */
+
+/* Classify one valid event and update the state: a counted event enters the
+ * dedup set and may advance the watermark. event_id is borrowed (copied when
+ * kept); len bytes, need not be NUL-terminated. */
+enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id, size_t len,
+                                     int64_t ts_us);
+
+/* Current watermark W (GTP_WATERMARK_NONE before the first event) and the
+ * maximum event time seen (INT64_MIN before the first event). */
+int64_t gtp_window_watermark(const struct gtp_window *w);
+int64_t gtp_window_max_event(const struct gtp_window *w);
+
+/* Restore from stored state: set the max event time (only moves forward)
+ * and re-add a dedup entry (ignored when its window is already final). */
+void gtp_window_restore_max(struct gtp_window *w, int64_t max_event_us);
+void gtp_window_restore_id(struct gtp_window *w, int64_t window_start_us, const char *event_id,
+                           size_t len);
+
+/* Number of dedup entries held (for metrics and tests). */
+size_t gtp_window_dedup_size(const struct gtp_window *w);
+
+#endif

@@ -1,0 +1,134 @@
+/* Window assignment, watermark, lateness (equality is late) and dedup, checked
+ * against a brute-force model of SPEC §6 on random streams. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gtp/window.h"
+
+#define H GTP_WINDOW_US
+#define T0 (1710460800LL * 1000000LL) /* 2024-03-15T00:00:00Z */
+
+static void test_window_start(void **state)
+{
+    (void)state;
+    assert_true(gtp_window_start(T0) == T0);
+    assert_true(gtp_window_start(T0 + H - 1) == T0);
+    assert_true(gtp_window_start(T0 + H) == T0 + H);
+    assert_true(gtp_window_start(-1) == -H);
+    assert_true(gtp_window_start(0) == 0);
+}
+
+static void test_late_equality(void **state)
+{
+    struct gtp_window *w = gtp_window_new();
+    (void)state;
+    assert_true(gtp_window_watermark(w) == GTP_WATERMARK_NONE);
+    assert_int_equal(gtp_window_classify(w, "a", 1, T0 + 10), GTP_VERDICT_COUNT);
+    /* max = T0 + 3h -> W = T0 + 1h: window [T0, T0+1h) has end == W -> late */
+    assert_int_equal(gtp_window_classify(w, "b", 1, T0 + 3 * H), GTP_VERDICT_COUNT);
+    assert_true(gtp_window_watermark(w) == T0 + H);
+    assert_int_equal(gtp_window_classify(w, "c", 1, T0 + H - 1), GTP_VERDICT_LATE);
+    /* window [T0+1h, T0+2h) ends after W: still open */
+    assert_int_equal(gtp_window_classify(w, "d", 1, T0 + H), GTP_VERDICT_COUNT);
+    /* the watermark never goes back */
+    assert_int_equal(gtp_window_classify(w, "e", 1, T0 + 2 * H), GTP_VERDICT_COUNT);
+    assert_true(gtp_window_watermark(w) == T0 + H);
+    gtp_window_free(w);
+}
+
+static void test_duplicates(void **state)
+{
+    struct gtp_window *w = gtp_window_new();
+    (void)state;
+    assert_int_equal(gtp_window_classify(w, "id-1", 4, T0 + 5), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, "id-1", 4, T0 + 5), GTP_VERDICT_DUPLICATE);
+    assert_int_equal(gtp_window_classify(w, "id-1", 4, T0 + 7), GTP_VERDICT_DUPLICATE);
+    /* same id, another window: a different (event_id, window) key */
+    assert_int_equal(gtp_window_classify(w, "id-1", 4, T0 + H + 5), GTP_VERDICT_COUNT);
+    /* once the window is final the re-send is late, not a duplicate */
+    assert_int_equal(gtp_window_classify(w, "x", 1, T0 + 4 * H), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, "id-1", 4, T0 + 5), GTP_VERDICT_LATE);
+    /* state bounded: entries of final windows are gone */
+    assert_int_equal(gtp_window_dedup_size(w), 1 /* x */ + 0);
+    gtp_window_free(w);
+}
+
+static void test_restore(void **state)
+{
+    struct gtp_window *w = gtp_window_new();
+    (void)state;
+    gtp_window_restore_max(w, T0 + 3 * H);
+    gtp_window_restore_id(w, T0 + 2 * H, "k", 1);
+    gtp_window_restore_id(w, T0, "old", 3); /* final: ignored */
+    assert_int_equal(gtp_window_dedup_size(w), 1);
+    assert_int_equal(gtp_window_classify(w, "k", 1, T0 + 2 * H + 9), GTP_VERDICT_DUPLICATE);
+    assert_int_equal(gtp_window_classify(w, "old", 3, T0 + 1), GTP_VERDICT_LATE);
+    gtp_window_free(w);
+}
+
+/* Brute force: keep every event, recompute the rules from scratch. */
+struct ev {
+    char id[16];
+    int64_t ts;
+};
+
+static void test_random_against_model(void **state)
+{
+    enum { N = 20000 };
+    struct ev *evs = calloc(N, sizeof(*evs));
+    int *verdicts = calloc(N, sizeof(int));
+    struct gtp_window *w = gtp_window_new();
+    uint64_t x = 42;
+    int64_t clock = T0;
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        int64_t max = INT64_MIN, wm;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        clock += (int64_t)(x % 60) * 1000000;
+        evs[i].ts = clock - (int64_t)((x >> 8) % 4 == 0 ? (x >> 16) % (5 * H) : (x >> 16) % H);
+        if ((x >> 40) % 10 == 0 && i > 0)
+            evs[i] = evs[(x >> 20) % i]; /* re-send */
+        else
+            snprintf(evs[i].id, sizeof(evs[i].id), "e%d", i);
+        for (int j = 0; j < i; j++)
+            if (evs[j].ts > max)
+                max = evs[j].ts;
+        wm = max == INT64_MIN ? INT64_MIN : max - 2 * H;
+        {
+            int64_t ws = gtp_window_start(evs[i].ts);
+            int want = 0;
+            if (wm != INT64_MIN && ws + H <= wm)
+                want = GTP_VERDICT_LATE;
+            else
+                for (int j = 0; j < i; j++)
+                    if (verdicts[j] == GTP_VERDICT_COUNT && strcmp(evs[j].id, evs[i].id) == 0 &&
+                        gtp_window_start(evs[j].ts) == ws)
+                        want = GTP_VERDICT_DUPLICATE;
+            verdicts[i] = want;
+            assert_int_equal(gtp_window_classify(w, evs[i].id, strlen(evs[i].id), evs[i].ts),
+                             want);
+        }
+    }
+    gtp_window_free(w);
+    free(evs);
+    free(verdicts);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_start),
+        cmocka_unit_test(test_late_equality),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_random_against_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
