@@ -1,0 +1,897 @@
+/* The skill matcher (SPEC §5): taxonomy/skills.tsv compiled into one
+ * trie-shaped PCRE2 JIT pattern, plus the context rules that keep ordinary
+ * words ("go above and beyond", "excel at", "R&D") from counting as skills. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "gtp/skills.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "gtp/err.h"
+#include "gtp/util.h"
+
+/* Alias flags (the prefixes of taxonomy/skills.tsv). */
+#define F_CASE 1u /* '=': only as written or in ALL CAPS (compiled case-sensitively) */
+#define F_WORD 2u /* '~': ordinary word; next-word rule, evidence unless written case */
+#define F_EVID 4u /* '!': always needs tech evidence, plus the next-word rule */
+
+/* Evidence from an unambiguous skill counts within this many bytes. */
+#define EVIDENCE_WINDOW 60
+/* Ambiguous candidates waiting for evidence from a later skill. */
+#define MAX_PENDING 32
+/* Longest word the context rules look at. */
+#define WORD_MAX 32
+
+/* PCRE2 budgets: the trie is backtrack-light, so these only stop a broken
+ * taxonomy from burning CPU. */
+#define MATCH_LIMIT 1000000u
+#define DEPTH_LIMIT 10000u
+
+struct wordlist {
+    char **w;
+    size_t n;
+};
+
+struct skill {
+    char *id, *name, *category;
+    struct wordlist not_before, not_after;
+    int year_not_before; /* "#year" in not-before */
+};
+
+struct alias {
+    char *text;      /* as written in the TSV (no flags, single spaces) */
+    size_t text_len; /* bytes */
+    unsigned flags;
+    int line;
+    uint16_t *skills; /* the row's own skill first, then '>' targets */
+    size_t n_skills;
+    char *implied_raw; /* the '>' part until resolved */
+};
+
+struct gtp_skills {
+    struct skill *skills;
+    size_t count;
+    struct alias *aliases;
+    size_t n_aliases, cap_aliases;
+    pcre2_code *code;     /* unanchored: scans the text */
+    pcre2_code *anchored; /* same pattern, PCRE2_ANCHORED: "does a skill start here?" */
+    pcre2_match_context *mctx;
+};
+
+/* ---- trie used only to emit the pattern -------------------------------- */
+
+struct trie {
+    unsigned char ch[96]; /* child edge bytes, ascending */
+    struct trie *kid[96];
+    int n;
+    int terminal; /* alias index or -1 */
+};
+
+static struct trie *trie_new(void)
+{
+    struct trie *t = gtp_xcalloc(1, sizeof(*t));
+    t->terminal = -1;
+    return t;
+}
+
+static void trie_free(struct trie *t)
+{
+    if (t == NULL)
+        return;
+    for (int i = 0; i < t->n; i++)
+        trie_free(t->kid[i]);
+    free(t);
+}
+
+/* Returns the alias index that already owned this key, or -1 after inserting. */
+static int trie_insert(struct trie *t, const char *key, int alias)
+{
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        int i = 0;
+        while (i < t->n && t->ch[i] < *p)
+            i++;
+        if (i == t->n || t->ch[i] != *p) {
+            memmove(&t->ch[i + 1], &t->ch[i], (size_t)(t->n - i));
+            memmove(&t->kid[i + 1], &t->kid[i], (size_t)(t->n - i) * sizeof(t->kid[0]));
+            t->ch[i] = *p;
+            t->kid[i] = trie_new();
+            t->n++;
+        }
+        t = t->kid[i];
+    }
+    if (t->terminal >= 0)
+        return t->terminal;
+    t->terminal = alias;
+    return -1;
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = gtp_xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_puts(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+static void emit_char(struct buf *b, unsigned char c)
+{
+    char tmp[3];
+    if (c == ' ') {
+        buf_puts(b, "\\s+"); /* any run of whitespace: "Apache\n  Spark" */
+    } else if (isalnum(c)) {
+        tmp[0] = (char)c;
+        buf_put(b, tmp, 1);
+    } else {
+        tmp[0] = '\\';
+        tmp[1] = (char)c;
+        buf_put(b, tmp, 2);
+    }
+}
+
+/* Children before the terminal, so PCRE2's ordered alternation tries the
+ * longest alias first ("react native" before "react"). Right boundaries
+ * are checked in C: a per-leaf lookahead would blow the 64 KiB compiled
+ * pattern limit of a LINK_SIZE=2 build. */
+static void trie_emit(struct buf *b, const struct trie *t)
+{
+    char mark[32];
+    while (t->n == 1 && t->terminal < 0) {
+        emit_char(b, t->ch[0]);
+        t = t->kid[0];
+    }
+    int alts = t->n + (t->terminal >= 0);
+    if (alts > 1)
+        buf_puts(b, "(?:");
+    for (int i = 0; i < t->n; i++) {
+        if (i > 0)
+            buf_puts(b, "|");
+        emit_char(b, t->ch[i]);
+        trie_emit(b, t->kid[i]);
+    }
+    if (t->terminal >= 0) {
+        snprintf(mark, sizeof(mark), "%s(*:%d)", t->n > 0 ? "|" : "", t->terminal);
+        buf_puts(b, mark);
+    }
+    if (alts > 1)
+        buf_puts(b, ")");
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static int is_slug(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static void wordlist_fini(struct wordlist *wl)
+{
+    for (size_t i = 0; i < wl->n; i++)
+        free(wl->w[i]);
+    free(wl->w);
+    wl->w = NULL;
+    wl->n = 0;
+}
+
+static int wordlist_has(const struct wordlist *wl, const char *w)
+{
+    for (size_t i = 0; i < wl->n; i++)
+        if (strcmp(wl->w[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+/* "w1,w2" appended to wl, lowercased. */
+static void wordlist_parse(struct wordlist *wl, const char *s, int *year)
+{
+    const char *p = s;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) {
+            char *w = gtp_xstrndup(p, n);
+            for (char *q = w; *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+            if (year != NULL && strcmp(w, "#year") == 0) {
+                *year = 1;
+                free(w);
+            } else {
+                wl->w = gtp_xrealloc(wl->w, (wl->n + 1) * sizeof(*wl->w));
+                wl->w[wl->n++] = w;
+            }
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+}
+
+void gtp_skills_free(struct gtp_skills *sk)
+{
+    if (sk == NULL)
+        return;
+    for (size_t i = 0; i < sk->count; i++) {
+        free(sk->skills[i].id);
+        free(sk->skills[i].name);
+        free(sk->skills[i].category);
+        wordlist_fini(&sk->skills[i].not_before);
+        wordlist_fini(&sk->skills[i].not_after);
+    }
+    free(sk->skills);
+    for (size_t i = 0; i < sk->n_aliases; i++) {
+        free(sk->aliases[i].text);
+        free(sk->aliases[i].skills);
+        free(sk->aliases[i].implied_raw);
+    }
+    free(sk->aliases);
+    pcre2_code_free(sk->code);
+    pcre2_code_free(sk->anchored);
+    pcre2_match_context_free(sk->mctx);
+    free(sk);
+}
+
+static int parse_rules(struct skill *s, char *rules, const char *path, int line, char *errstr,
+                       size_t errstr_size)
+{
+    if (strcmp(rules, "-") == 0 || rules[0] == '\0')
+        return 0;
+    for (char *save = NULL, *r = strtok_r(rules, ";", &save); r; r = strtok_r(NULL, ";", &save)) {
+        if (strncmp(r, "not-before:", 11) == 0) {
+            wordlist_parse(&s->not_before, r + 11, &s->year_not_before);
+        } else if (strncmp(r, "not-after:", 10) == 0) {
+            wordlist_parse(&s->not_after, r + 10, NULL);
+        } else {
+            gtp_errf(errstr, errstr_size, "%s:%d: unknown rule '%s'", path, line, r);
+            return GTP_ERR_PARSE;
+        }
+    }
+    return 0;
+}
+
+/* One alias token "[=~!]*text[>id,id]" of skill idx. */
+static int parse_alias(struct gtp_skills *sk, size_t idx, const char *tok, const char *path,
+                       int line, char *errstr, size_t errstr_size)
+{
+    unsigned flags = 0;
+    for (;; tok++) {
+        if (*tok == '=')
+            flags |= F_CASE;
+        else if (*tok == '~')
+            flags |= F_WORD;
+        else if (*tok == '!')
+            flags |= F_EVID;
+        else
+            break;
+    }
+    const char *gt = strchr(tok, '>');
+    size_t n = gt ? (size_t)(gt - tok) : strlen(tok);
+    /* Collapse and trim spaces: one space in the alias = any whitespace run. */
+    char *text = gtp_xmalloc(n + 1);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        if (c >= 0x80 || c < 0x20 || c == 0x7f) {
+            free(text);
+            gtp_errf(errstr, errstr_size, "%s:%d: alias '%.*s' must be printable ASCII", path,
+                     line, (int)n, tok);
+            return GTP_ERR_PARSE;
+        }
+        if (c == ' ' && (m == 0 || text[m - 1] == ' '))
+            continue;
+        text[m++] = (char)c;
+    }
+    while (m > 0 && text[m - 1] == ' ')
+        m--;
+    text[m] = '\0';
+    if (m == 0) {
+        free(text);
+        gtp_errf(errstr, errstr_size, "%s:%d: empty alias", path, line);
+        return GTP_ERR_PARSE;
+    }
+    if (sk->n_aliases == sk->cap_aliases) {
+        sk->cap_aliases = sk->cap_aliases ? sk->cap_aliases * 2 : 512;
+        sk->aliases = gtp_xrealloc(sk->aliases, sk->cap_aliases * sizeof(*sk->aliases));
+    }
+    struct alias *a = &sk->aliases[sk->n_aliases++];
+    memset(a, 0, sizeof(*a));
+    a->text = text;
+    a->text_len = m;
+    a->flags = flags;
+    a->line = line;
+    a->skills = gtp_xmalloc(sizeof(*a->skills));
+    a->skills[0] = (uint16_t)idx;
+    a->n_skills = 1;
+    a->implied_raw = gt ? gtp_xstrdup(gt + 1) : NULL;
+    return 0;
+}
+
+static int resolve_implied(struct gtp_skills *sk, const char *path, char *errstr,
+                           size_t errstr_size)
+{
+    for (size_t i = 0; i < sk->n_aliases; i++) {
+        struct alias *a = &sk->aliases[i];
+        if (a->implied_raw == NULL)
+            continue;
+        for (char *save = NULL, *id = strtok_r(a->implied_raw, ",", &save); id;
+             id = strtok_r(NULL, ",", &save)) {
+            int k = gtp_skills_find(sk, id);
+            if (k < 0) {
+                gtp_errf(errstr, errstr_size, "%s:%d: alias '%s' implies unknown skill '%s'", path,
+                         a->line, a->text, id);
+                return GTP_ERR_PARSE;
+            }
+            a->skills = gtp_xrealloc(a->skills, (a->n_skills + 1) * sizeof(*a->skills));
+            a->skills[a->n_skills++] = (uint16_t)k;
+        }
+        free(a->implied_raw);
+        a->implied_raw = NULL;
+    }
+    return 0;
+}
+
+/* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
+ * as written plus ALL CAPS) and compiles the pattern twice. */
+static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
+                           size_t errstr_size)
+{
+    struct trie *ci = trie_new(), *cs = trie_new();
+    struct buf b = {0};
+    char key[256];
+    int err = GTP_ERR_PARSE;
+
+    for (size_t i = 0; i < sk->n_aliases; i++) {
+        const struct alias *a = &sk->aliases[i];
+        if (a->text_len >= sizeof(key)) {
+            gtp_errf(errstr, errstr_size, "%s:%d: alias too long", path, a->line);
+            goto out;
+        }
+        for (int variant = 0; variant < 2; variant++) {
+            for (size_t j = 0; j <= a->text_len; j++) {
+                unsigned char c = (unsigned char)a->text[j];
+                if (!(a->flags & F_CASE))
+                    c = (unsigned char)tolower(c);
+                else if (variant == 1)
+                    c = (unsigned char)toupper(c);
+                key[j] = (char)c;
+            }
+            if (variant == 1 && (!(a->flags & F_CASE) || strcmp(key, a->text) == 0))
+                break; /* no separate ALL CAPS form */
+            int prev = trie_insert((a->flags & F_CASE) ? cs : ci, key, (int)i);
+            if (prev >= 0) {
+                gtp_errf(errstr, errstr_size,
+                         "%s:%d: alias '%s' of '%s' already claimed by '%s' (line %d)", path,
+                         a->line, a->text, sk->skills[a->skills[0]].id,
+                         sk->skills[sk->aliases[prev].skills[0]].id, sk->aliases[prev].line);
+                goto out;
+            }
+        }
+    }
+
+    /* Left boundary: no word character before, and not "x." before (so
+     * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
+    buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
+    trie_emit(&b, ci);
+    if (cs->n > 0) {
+        buf_puts(&b, "|(?-i)");
+        trie_emit(&b, cs);
+    }
+    buf_puts(&b, ")");
+
+    for (int anch = 0; anch < 2; anch++) {
+        int ec;
+        PCRE2_SIZE eo;
+        uint32_t opts = PCRE2_CASELESS | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_DOTALL;
+        if (anch)
+            opts |= PCRE2_ANCHORED;
+        pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts, &ec, &eo, NULL);
+        if (code == NULL) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ec, msg, sizeof(msg));
+            gtp_errf(errstr, errstr_size, "%s: pattern of %zu bytes does not compile: %s", path,
+                     b.len, (const char *)msg);
+            err = GTP_ERR_INTERNAL;
+            goto out;
+        }
+        /* Without JIT (e.g. a platform without support) the interpreter
+         * still gives the same answers, only slower. */
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        if (anch)
+            sk->anchored = code;
+        else
+            sk->code = code;
+    }
+    sk->mctx = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
+    err = 0;
+out:
+    trie_free(ci);
+    trie_free(cs);
+    free(b.p);
+    return err;
+}
+
+struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_t errstr_size)
+{
+    struct gtp_skills *sk = NULL;
+    char path[4096];
+    FILE *f = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, ok = 0;
+
+    if (taxonomy_dir == NULL) {
+        gtp_errf(errstr, errstr_size, "no taxonomy directory");
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/skills.tsv", taxonomy_dir);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    sk = gtp_xcalloc(1, sizeof(*sk));
+    sk->skills = gtp_xcalloc(GTP_SKILLS_MAX, sizeof(*sk->skills));
+
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        char *field[5] = {0};
+        int nf = 0;
+        for (char *p = line; nf < 5;) {
+            field[nf++] = p;
+            char *tab = strchr(p, '\t');
+            if (tab == NULL)
+                break;
+            *tab = '\0';
+            p = tab + 1;
+        }
+        if (nf < 4 || strchr(field[nf - 1], '\t') != NULL) {
+            gtp_errf(errstr, errstr_size, "%s:%d: expected 4 or 5 TAB-separated fields", path,
+                     lineno);
+            goto out;
+        }
+        if (!is_slug(field[0])) {
+            gtp_errf(errstr, errstr_size, "%s:%d: id '%s' is not a slug [a-z0-9-]+", path, lineno,
+                     field[0]);
+            goto out;
+        }
+        if (gtp_skills_find(sk, field[0]) >= 0) {
+            gtp_errf(errstr, errstr_size, "%s:%d: duplicate id '%s'", path, lineno, field[0]);
+            goto out;
+        }
+        if (field[1][0] == '\0' || field[2][0] == '\0' || field[3][0] == '\0') {
+            gtp_errf(errstr, errstr_size, "%s:%d: empty name, category or aliases", path, lineno);
+            goto out;
+        }
+        if (sk->count == GTP_SKILLS_MAX) {
+            gtp_errf(errstr, errstr_size, "%s:%d: more than %d skills", path, lineno,
+                     GTP_SKILLS_MAX);
+            goto out;
+        }
+        size_t idx = sk->count++;
+        struct skill *s = &sk->skills[idx];
+        s->id = gtp_xstrdup(field[0]);
+        s->name = gtp_xstrdup(field[1]);
+        s->category = gtp_xstrdup(field[2]);
+        for (char *save = NULL, *tok = strtok_r(field[3], "|", &save); tok;
+             tok = strtok_r(NULL, "|", &save))
+            if (parse_alias(sk, idx, tok, path, lineno, errstr, errstr_size) < 0)
+                goto out;
+        if (nf == 5 && parse_rules(s, field[4], path, lineno, errstr, errstr_size) < 0)
+            goto out;
+    }
+    if (ferror(f)) {
+        gtp_errf(errstr, errstr_size, "%s: read error", path);
+        goto out;
+    }
+    if (sk->count == 0) {
+        gtp_errf(errstr, errstr_size, "%s: no skills", path);
+        goto out;
+    }
+    if (resolve_implied(sk, path, errstr, errstr_size) < 0)
+        goto out;
+    if (compile_matcher(sk, path, errstr, errstr_size) < 0)
+        goto out;
+    ok = 1;
+out:
+    free(line);
+    if (f != NULL)
+        fclose(f);
+    if (!ok) {
+        gtp_skills_free(sk);
+        sk = NULL;
+    }
+    return sk;
+}
+
+size_t gtp_skills_count(const struct gtp_skills *sk)
+{
+    return sk ? sk->count : 0;
+}
+
+const char *gtp_skills_id(const struct gtp_skills *sk, size_t idx)
+{
+    return idx < sk->count ? sk->skills[idx].id : NULL;
+}
+
+const char *gtp_skills_name(const struct gtp_skills *sk, size_t idx)
+{
+    return idx < sk->count ? sk->skills[idx].name : NULL;
+}
+
+const char *gtp_skills_category(const struct gtp_skills *sk, size_t idx)
+{
+    return idx < sk->count ? sk->skills[idx].category : NULL;
+}
+
+int gtp_skills_find(const struct gtp_skills *sk, const char *id)
+{
+    if (sk == NULL || id == NULL)
+        return -1;
+    for (size_t i = 0; i < sk->count; i++)
+        if (strcmp(sk->skills[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- matching ------------------------------------------------------------- */
+
+/* Words a skill name may be followed by (connectors), and words that also
+ * show the tech sense (nouns that follow a technology's name). */
+static const char *const next_connectors[] = {
+    "and", "or", "nor", "plus", "vs", "versus", "is", "are", "was", "were", "etc", "eg", "ie",
+    "including", "for", "preferred", "required", "desired", "nice", "a", "would", "will", "also"};
+
+static const char *const tech_nouns[] = {
+    "developer", "developers", "development", "engineer", "engineers", "engineering",
+    "programming", "programmer", "programmers", "language", "languages", "code", "coding",
+    "codebase", "codebases", "service", "services", "microservices", "microservice", "backend",
+    "backends", "frontend", "stack", "experience", "experienced", "skills", "skill",
+    "knowledge", "proficiency", "proficient", "expertise", "expert", "experts", "application",
+    "applications", "apps", "app", "libraries", "library", "framework", "frameworks",
+    "ecosystem", "script", "scripts", "scripting", "job", "jobs", "cluster", "clusters",
+    "pipeline", "pipelines", "streaming", "api", "apis", "module", "modules", "package",
+    "packages", "tooling", "tools", "project", "projects", "environment", "environments",
+    "dag", "dags", "queries", "query", "model", "models", "runtime", "version", "versions",
+    "certification", "certified", "workloads", "workflows", "mvc", "core", "dashboard",
+    "dashboards", "reports", "reporting", "spreadsheet", "spreadsheets", "formulas", "macros",
+    "modelling", "modeling", "functions", "routines", "goroutines", "concurrency", "generics",
+    "server", "servers", "components", "hooks", "ui", "sdk", "chart", "charts", "tables",
+    "notebooks", "programs", "internals", "tuning", "optimization", "optimisation", "testing",
+    "tests", "compiler", "toolchain", "crates", "cookbooks", "manifests", "plugins",
+    "templates", "data", "analytics", "analysis", "users", "user", "specialist", "consultant",
+    "architect", "architecture", "platform", "platforms", "integration", "integrations",
+    "migration", "migrations", "stack", "roles", "role", "position", "positions",
+    "background", "fluency", "familiarity", "best", "idioms", "idiomatic", "web", "backend",
+    "systems", "tasks", "operators", "schemas", "schema", "sql", "mobile", "native"};
+
+static const char *const prev_cues[] = {
+    "with", "using", "use", "uses", "in", "knowledge", "experience", "experienced", "proficient",
+    "proficiency", "fluent", "fluency", "expertise", "expert", "strong", "advanced", "solid",
+    "languages", "language", "like", "including", "include", "includes", "eg", "ie", "write",
+    "writing", "written", "develop", "developing", "programming", "skilled", "familiarity",
+    "familiar", "built", "build", "building", "leverage", "leveraging", "via", "plus",
+    "modern", "idiomatic", "production", "senior", "junior", "hands-on", "deep", "professional",
+    "commercial", "years"};
+
+static int in_list(const char *const *list, size_t n, const char *w)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+#define IN_LIST(l, w) in_list((l), GTP_ARRAY_LEN(l), (w))
+
+static int is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_alnum(unsigned char c)
+{
+    return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* A non-ASCII character counts as a letter when its UTF-8 lead byte is in
+ * C3..D4 (Latin-1 letters through Cyrillic/Armenian): "Pythonía" is no
+ * match, while CJK text, curly quotes, bullets and dashes are separators. */
+static int utf8_letter_lead(unsigned char c)
+{
+    return c >= 0xC3 && c <= 0xD4;
+}
+
+static int left_is_word(const unsigned char *t, size_t s)
+{
+    if (s == 0 || t[s - 1] < 0x80)
+        return 0; /* ASCII was checked by the pattern's lookbehind */
+    size_t i = s - 1, back = 0;
+    while (i > 0 && back < 3 && (t[i] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    return utf8_letter_lead(t[i]);
+}
+
+/* Right boundary: no letter, '_', '+' or '#' after ("C" in "C++"); digits
+ * only after aliases of 3+ characters ending in a letter ("Python3"). */
+static int right_ok(const struct alias *a, const unsigned char *t, size_t len, size_t e)
+{
+    if (e >= len)
+        return 1;
+    unsigned char c = t[e];
+    if (is_alpha(c) || c == '_' || c == '+' || c == '#')
+        return 0;
+    if (c >= '0' && c <= '9') {
+        unsigned char last = (unsigned char)a->text[a->text_len - 1];
+        return a->text_len >= 3 && is_alpha(last);
+    }
+    if (c >= 0x80)
+        return !utf8_letter_lead(c);
+    return 1;
+}
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Lowercased letters (and apostrophes/hyphens inside) starting at i. */
+static size_t word_at(const unsigned char *t, size_t len, size_t i, char *w)
+{
+    size_t n = 0;
+    while (i < len && (is_alpha(t[i]) || ((t[i] == '\'' || t[i] == '-') && n > 0 && i + 1 < len &&
+                                           is_alpha(t[i + 1])))) {
+        if (n < WORD_MAX - 1)
+            w[n++] = (char)tolower(t[i]);
+        i++;
+    }
+    w[n] = '\0';
+    return n;
+}
+
+/* The word ending just before position s (skipping spaces), lowercased. */
+static void word_before(const unsigned char *t, size_t s, char *w)
+{
+    size_t i = s;
+    while (i > 0 && is_space(t[i - 1]))
+        i--;
+    size_t end = i;
+    while (i > 0 && (is_alpha(t[i - 1]) || t[i - 1] == '\'' || t[i - 1] == '.'))
+        i--;
+    size_t n = 0;
+    for (size_t k = i; k < end && n < WORD_MAX - 1; k++)
+        if (t[k] != '.')
+            w[n++] = (char)tolower(t[k]);
+    w[n] = '\0';
+}
+
+/* Does an unambiguous alias start at i? */
+static int skill_starts_at(const struct gtp_skills *sk, pcre2_match_data *md,
+                           const unsigned char *t, size_t len, size_t i)
+{
+    int rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx);
+    if (rc < 0)
+        return 0;
+    PCRE2_SPTR mark = pcre2_get_mark(md);
+    if (mark == NULL)
+        return 0;
+    long k = strtol((const char *)mark, NULL, 10);
+    return k >= 0 && (size_t)k < sk->n_aliases && sk->aliases[k].flags == 0;
+}
+
+enum verdict { REJECT, ACCEPT, NEED_EVIDENCE };
+
+/* The context rules for an alias with ~ or ! (see taxonomy/skills.tsv). */
+static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md,
+                          const struct alias *a, const unsigned char *t, size_t len, size_t s,
+                          size_t e)
+{
+    const struct skill *sd = &sk->skills[a->skills[0]];
+    char w[WORD_MAX];
+    int evidence = 0;
+
+    /* Glued to the next character: "R&D", "C-suite", "go-to", "R.Smith". */
+    if (e < len) {
+        unsigned char c = t[e];
+        if (c == '&')
+            return REJECT;
+        if ((c == '-' || c == '.') && e + 1 < len && is_alnum(t[e + 1]))
+            return REJECT;
+        if (c == '\'' && !(e + 2 <= len && (e + 2 == len || !is_alpha(t[e + 2])) &&
+                           e + 1 < len && (t[e + 1] == 's' || t[e + 1] == 'S')))
+            return REJECT;
+    }
+    word_before(t, s, w);
+    if (w[0] != '\0') {
+        if (wordlist_has(&sd->not_after, w))
+            return REJECT;
+        if (IN_LIST(prev_cues, w))
+            evidence = 1;
+    }
+    /* The character before, skipping spaces: a list separator is evidence. */
+    size_t i = s;
+    while (i > 0 && is_space(t[i - 1]))
+        i--;
+    if (i > 0 && strchr(",/(;|&+:", t[i - 1]) != NULL)
+        evidence = 1;
+
+    size_t k = e;
+    if (k < len && t[k] == '\'')
+        k += 2; /* "Go's" */
+    while (k < len && is_space(t[k]))
+        k++;
+    if (k < len) {
+        unsigned char c = t[k];
+        if (c >= '0' && c <= '9') {
+            size_t nd = 0, v = 0;
+            while (k + nd < len && t[k + nd] >= '0' && t[k + nd] <= '9' && nd < 6)
+                v = v * 10 + (t[k + nd++] - '0');
+            if (sd->year_not_before && nd == 4 && v >= 1900 && v <= 2099)
+                return REJECT;
+            if (k + nd + 1 < len && t[k + nd] == '.' && t[k + nd + 1] >= '0' &&
+                t[k + nd + 1] <= '9')
+                evidence = 1; /* a version: "Go 1.22" */
+        } else if (is_alpha(c)) {
+            word_at(t, len, k, w);
+            if (wordlist_has(&sd->not_before, w))
+                return REJECT;
+            if (IN_LIST(tech_nouns, w) || skill_starts_at(sk, md, t, len, k))
+                evidence = 1;
+            else if (!IN_LIST(next_connectors, w))
+                return REJECT; /* "spark innovation", "Go above", "Excel at" */
+        } else if (strchr(",/;|)", c) != NULL) {
+            evidence = 1;
+        }
+    }
+    if (evidence)
+        return ACCEPT;
+    if (a->flags & F_EVID)
+        return NEED_EVIDENCE;
+    /* '~': the written capitalisation (or ALL CAPS) is enough. */
+    if ((size_t)(e - s) == a->text_len) {
+        if (memcmp(t + s, a->text, a->text_len) == 0)
+            return ACCEPT;
+        size_t j = 0;
+        while (j < a->text_len && t[s + j] == (unsigned char)toupper((unsigned char)a->text[j]))
+            j++;
+        if (j == a->text_len)
+            return ACCEPT;
+    }
+    return NEED_EVIDENCE;
+}
+
+static void add_alias(const struct alias *a, struct gtp_skill_set *out)
+{
+    for (size_t i = 0; i < a->n_skills; i++)
+        gtp_skill_set_add(out, a->skills[i]);
+}
+
+/* Match data is per thread and sized for one ovector pair, so it serves
+ * every gtp_skills object (a SIGHUP reload included) without a malloc per
+ * call. It is freed when the thread exits. */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_destroy(void *p)
+{
+    pcre2_match_data_free(p);
+}
+
+static void md_key_init(void)
+{
+    (void)pthread_key_create(&md_key, md_destroy);
+}
+
+static pcre2_match_data *thread_md(void)
+{
+    static _Thread_local pcre2_match_data *md;
+    if (md == NULL) {
+        pthread_once(&md_once, md_key_init);
+        md = pcre2_match_data_create(1, NULL);
+        if (md == NULL) {
+            fprintf(stderr, "out of memory\n");
+            abort();
+        }
+        (void)pthread_setspecific(md_key, md);
+    }
+    return md;
+}
+
+struct pending {
+    size_t e;
+    const struct alias *a;
+};
+
+int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
+                     struct gtp_skill_set *out)
+{
+    if (sk == NULL || out == NULL)
+        return GTP_ERR_INVAL;
+    if (text == NULL || len == 0)
+        return 0;
+    const unsigned char *t = (const unsigned char *)text;
+    pcre2_match_data *md = thread_md();
+    struct pending pend[MAX_PENDING];
+    size_t npend = 0, pos = 0;
+    size_t last_sure = (size_t)-1; /* end of the last unambiguous match */
+    int err = 0;
+
+    while (pos < len) {
+        int rc = pcre2_jit_match(sk->code, t, len, pos, 0, md, sk->mctx);
+        if (rc == PCRE2_ERROR_JIT_BADOPTION)
+            rc = pcre2_match(sk->code, t, len, pos, 0, md, sk->mctx); /* no JIT here */
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
+        if (rc < 0) {
+            err = GTP_ERR_INTERNAL;
+            break;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t s = ov[0], e = ov[1];
+        PCRE2_SPTR mark = pcre2_get_mark(md);
+        long k = mark ? strtol((const char *)mark, NULL, 10) : -1;
+        if (k < 0 || (size_t)k >= sk->n_aliases || e <= s) {
+            err = GTP_ERR_INTERNAL;
+            break;
+        }
+        const struct alias *a = &sk->aliases[k];
+        if (left_is_word(t, s) || !right_ok(a, t, len, e)) {
+            pos = s + 1;
+            continue;
+        }
+        if ((a->flags & (F_WORD | F_EVID)) == 0) {
+            /* A sure match: evidence for the candidates waiting before it. */
+            for (size_t j = 0; j < npend; j++)
+                if (s - pend[j].e <= EVIDENCE_WINDOW)
+                    add_alias(pend[j].a, out);
+            npend = 0;
+            add_alias(a, out);
+            last_sure = e;
+            pos = e;
+            continue;
+        }
+        enum verdict v = judge(sk, md, a, t, len, s, e);
+        if (v == NEED_EVIDENCE && last_sure != (size_t)-1 && s - last_sure <= EVIDENCE_WINDOW)
+            v = ACCEPT;
+        if (v == ACCEPT) {
+            add_alias(a, out);
+        } else if (v == NEED_EVIDENCE && npend < MAX_PENDING) {
+            pend[npend].e = e;
+            pend[npend].a = a;
+            npend++;
+        }
+        pos = v == REJECT ? s + 1 : e;
+    }
+    return err;
+}
