@@ -1,0 +1,228 @@
+/* gtp-enrich: raw events (JSON lines) on stdin -> one JSON object per line on
+ * stdout, the enriched record or {"rejected": REASON, "detail": ...}; with
+ * --text, plain-text lines -> JSON arrays of skill ids. The validation and
+ * enrichment code is the daemons' own (src/core/event.c). */
+#include "gtp/cfg.h"
+#include "gtp/err.h"
+#include "gtp/event.h"
+#include "gtp/log.h"
+#include "gtp/sig.h"
+#include "gtp/taxonomy.h"
+#include "gtp/timeparse.h"
+#include "gtp/util.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct enrich_cfg {
+    char *taxonomy;
+    char *log_level;
+    bool text;
+    char *now;
+};
+
+static const struct gtp_opt opts[] = {
+    GTP_OPTS_TAXONOMY(struct enrich_cfg),
+    GTP_OPTS_LOG(struct enrich_cfg),
+    {"text", 0, "GTP_ENRICH_TEXT", GTP_OPT_BOOL, offsetof(struct enrich_cfg, text), "false", NULL,
+     "treat each line as plain text and print the json array of its skill ids", 0, 0},
+    {"now", 0, "GTP_NOW", GTP_OPT_STR, offsetof(struct enrich_cfg, now), NULL, "TIME",
+     "reference clock for future_timestamp, rfc 3339 (default: the wall clock per line)", 0, 0},
+};
+
+static const struct gtp_cli cli = {
+    "gtp-enrich",
+    "validate and enrich raw job-posting events (json lines on stdin) like the processor does",
+    opts,
+    GTP_ARRAY_LEN(opts),
+    false,
+};
+
+/* Line reader on read(2): unlike getline() it loses nothing when a signal
+ * interrupts a read mid-line, and it lets us flush stdout exactly when we are
+ * about to block (so gtp-enrich works as an interactive coprocess). */
+struct reader {
+    char *buf;
+    size_t start, len, cap; /* unread bytes are buf[start..len) */
+    int eof;
+};
+
+/* Next line (without the newline) in line and n. Returns 1, 0 at end of input, or -1
+ * when interrupted by a signal with no complete line buffered. */
+static int next_line(struct reader *r, const char **line, size_t *n)
+{
+    for (;;) {
+        char *nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+        if (nl || (r->eof && r->len > r->start)) {
+            size_t end = nl ? (size_t)(nl - r->buf) : r->len;
+            *line = r->buf + r->start;
+            *n = end - r->start;
+            r->start = nl ? end + 1 : end;
+            return 1;
+        }
+        if (r->eof)
+            return 0;
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->len - r->start);
+            r->len -= r->start;
+            r->start = 0;
+        }
+        if (r->cap - r->len < 65536) {
+            r->cap = r->cap ? r->cap * 2 : 1 << 20;
+            r->buf = gtp_xrealloc(r->buf, r->cap);
+        }
+        if (fflush(stdout) == EOF)
+            return -2;
+        ssize_t got = read(STDIN_FILENO, r->buf + r->len, r->cap - r->len);
+        if (got < 0 && errno == EINTR)
+            return -1;
+        if (got < 0) {
+            gtp_log(GTP_LOG_ERROR, "enrich", "stdin: %s", strerror(errno));
+            return -2;
+        }
+        if (got == 0)
+            r->eof = 1;
+        r->len += (size_t)got;
+    }
+}
+
+static void reload(struct gtp_taxonomy **tx, const char *dir)
+{
+    char err[512];
+    struct gtp_taxonomy *fresh = gtp_taxonomy_load(dir, err, sizeof(err));
+    if (!fresh) {
+        gtp_log(GTP_LOG_WARN, "taxonomy", "reload failed, keeping the old one: %s", err);
+        return;
+    }
+    gtp_taxonomy_free(*tx);
+    *tx = fresh;
+    gtp_log(GTP_LOG_INFO, "taxonomy", "reloaded from %s", dir);
+}
+
+static size_t text_json(const struct gtp_skills *sk, const char *line, size_t n, char **buf,
+                        size_t *cap)
+{
+    struct gtp_skill_set set;
+    size_t pos = 0, need = 3;
+    memset(&set, 0, sizeof(set));
+    (void)gtp_skills_match(sk, line, n, &set);
+    for (size_t i = 0; i < gtp_skills_count(sk); i++)
+        if (gtp_skill_set_has(&set, i))
+            need += strlen(gtp_skills_id(sk, i)) * 6 + 3;
+    if (*cap < need) {
+        *buf = gtp_xrealloc(*buf, need);
+        *cap = need;
+    }
+    (*buf)[pos++] = '[';
+    for (size_t i = 0; i < gtp_skills_count(sk); i++) {
+        if (!gtp_skill_set_has(&set, i))
+            continue;
+        const char *id = gtp_skills_id(sk, i);
+        if (pos > 1)
+            (*buf)[pos++] = ',';
+        gtp_json_append_str(buf, cap, &pos, id, strlen(id));
+    }
+    (*buf)[pos++] = ']';
+    (*buf)[pos] = '\0';
+    return pos;
+}
+
+int main(int argc, char **argv)
+{
+    struct enrich_cfg cfg;
+    struct gtp_taxonomy *tx = NULL;
+    struct gtp_event ev;
+    struct reader rd = {0};
+    char err[512], *out = NULL;
+    size_t cap = 0;
+    int64_t now_us = 0;
+    int rc = GTP_EXIT_OK, r;
+    unsigned long long lines = 0, rejected = 0;
+
+    memset(&cfg, 0, sizeof(cfg));
+    gtp_log_init("gtp-enrich");
+    gtp_event_init(&ev);
+    r = gtp_cfg_parse(&cli, &cfg, NULL, argc, argv, err, sizeof(err));
+    if (r == GTP_CFG_EXIT)
+        goto out;
+    if (r) {
+        fprintf(stderr, "gtp-enrich: %s\n", err);
+        if (r == GTP_ERR_USAGE)
+            fprintf(stderr, "try 'gtp-enrich --help'\n");
+        rc = gtp_err_exit_code(r);
+        goto out;
+    }
+    if (gtp_log_set_level(cfg.log_level)) {
+        fprintf(stderr, "gtp-enrich: --log-level: unknown level '%s'\n", cfg.log_level);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    if (cfg.now && gtp_time_parse(cfg.now, strlen(cfg.now), &now_us, err, sizeof(err))) {
+        fprintf(stderr, "gtp-enrich: --now '%s': %s\n", cfg.now, err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    if (!(tx = gtp_taxonomy_load(cfg.taxonomy, err, sizeof(err)))) {
+        fprintf(stderr, "gtp-enrich: --taxonomy: %s\n", err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    if (gtp_sig_install()) {
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
+    gtp_log(GTP_LOG_DEBUG, "enrich", "taxonomy %s: %zu skills, %zu region keys", cfg.taxonomy,
+            gtp_skills_count(tx->skills), gtp_regions_keys(tx->regions));
+
+    while (!gtp_sig_stop) {
+        const char *line;
+        size_t n, len;
+        if (gtp_sig_reload) {
+            gtp_sig_reload = 0;
+            reload(&tx, cfg.taxonomy);
+        }
+        r = next_line(&rd, &line, &n);
+        if (r == 0)
+            break;
+        if (r == -1)
+            continue; /* a signal: look at the flags */
+        if (r < 0) {
+            rc = GTP_EXIT_SOFTWARE;
+            break;
+        }
+        lines++;
+        if (cfg.text) {
+            len = text_json(tx->skills, line, n, &out, &cap);
+        } else {
+            int64_t ref = cfg.now ? now_us : gtp_wall_us();
+            if (gtp_event_process(&ev, tx, line, n, ref) == GTP_REJECT_NONE) {
+                len = gtp_event_to_json(&ev, tx->skills, &out, &cap);
+            } else {
+                rejected++;
+                len = gtp_event_reject_json(&ev, &out, &cap);
+            }
+        }
+        out[len++] = '\n'; /* the writers always leave room for the NUL */
+        if (fwrite(out, 1, len, stdout) != len) {
+            gtp_log(GTP_LOG_ERROR, "enrich", "stdout: %s", strerror(errno));
+            rc = GTP_EXIT_SOFTWARE;
+            break;
+        }
+    }
+    if (fflush(stdout) == EOF && rc == GTP_EXIT_OK) {
+        gtp_log(GTP_LOG_ERROR, "enrich", "stdout: %s", strerror(errno));
+        rc = GTP_EXIT_SOFTWARE;
+    }
+    gtp_log(GTP_LOG_DEBUG, "enrich", "%llu lines, %llu rejected", lines, rejected);
+out:
+    gtp_event_fini(&ev);
+    gtp_taxonomy_free(tx);
+    free(out);
+    free(rd.buf);
+    gtp_cfg_free(&cli, &cfg, NULL);
+    return rc;
+}
