@@ -1,0 +1,92 @@
+/* Delta Lake transaction log for the archive (SPEC §8; shared/reference/parquet-delta.md §8).
+ *
+ * The table root holds Hive-partitioned Parquet files and `_delta_log/<20-digit>.json`
+ * commits. Version 0 (gtp_delta_create) carries protocol (reader 1 / writer 2) and
+ * metaData: the schema of parquet.h plus the partition columns date_posted DATE and
+ * region STRING. Each later commit (gtp_delta_commit) carries add actions, an optional
+ * txn {appId, version, lastUpdated} (the archiver's position per Kafka partition) and
+ * commitInfo.
+ *
+ * Commits are published atomically without ever replacing an existing version: the JSON is
+ * written to `_delta_log/.<version>.json.<pid>-<seq>.tmp`, fsynced, then renamed with
+ * renameat2(RENAME_NOREPLACE) (link()+unlink() where the file system lacks it), and the
+ * directory fsynced. Losing the race (EEXIST) means another writer took that version:
+ * the commit is retried at the next one, unless that writer already recorded a txn of the
+ * same appId at or past ours (then GTP_ERR_FENCED).
+ *
+ * Readers replay the JSON commits from version 0 (this project writes no checkpoints; a
+ * log whose early versions were cleaned up after a checkpoint is reported as an error).
+ * All functions are thread safe (no shared state); ENOSPC/EDQUOT map to GTP_ERR_NOSPACE. */
+#ifndef GTP_DELTA_H
+#define GTP_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gtp/parquet.h"
+
+/* Partition columns, in directory order. */
+#define GTP_DELTA_NPART 2
+extern const char *const gtp_delta_partition_columns[GTP_DELTA_NPART]; /* date_posted, region */
+
+struct gtp_delta_add {
+    /* Path relative to the root as on disk (Hive-escaped, not URI-encoded): the commit
+     * URI-encodes it. Borrowed. */
+    const char *path;
+    /* date_posted ("YYYY-MM-DD") and region; NULL = null partition value. Borrowed. */
+    const char *partition_values[GTP_DELTA_NPART];
+    int64_t size;                 /* bytes */
+    int64_t modification_time_ms; /* file mtime, ms since the epoch */
+    /* Becomes add.stats (NULL: no stats). Borrowed. */
+    const struct gtp_parquet_file_stats *stats;
+};
+
+/* Make root (and parents) and root/_delta_log, and publish version 0 unless some version
+ * exists already (a concurrent creator winning the race is fine). Returns 0 or an error. */
+int gtp_delta_create(const char *root, char *errstr, size_t errstr_size);
+
+/* Append a commit with n add actions (n may be 0, e.g. to move a txn), a txn action when
+ * app_id is not NULL, and commitInfo. *version_out (may be NULL) receives the version
+ * written. Returns 0, GTP_ERR_FENCED (a commit by someone else already holds a txn for
+ * app_id >= txn_version: nothing written), GTP_ERR_NOSPACE, GTP_ERR_IO, GTP_ERR_PARSE
+ * (unreadable log) or GTP_ERR_INVAL. */
+int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t n,
+                     const char *app_id, int64_t txn_version, int64_t *version_out,
+                     char *errstr, size_t errstr_size);
+
+/* Highest committed version, -1 when the table has none. */
+int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr,
+                             size_t errstr_size);
+
+/* Latest txn.version recorded for app_id, -1 when none. */
+int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version,
+                          char *errstr, size_t errstr_size);
+
+/* Live data files (added and not removed), as on-disk relative paths (URI-decoded),
+ * sorted. *paths is new: free with gtp_delta_paths_free. */
+int gtp_delta_list_files(const char *root, char ***paths, size_t *n, char *errstr,
+                         size_t errstr_size);
+
+/* Files under root that readers could see but the log does not reference: `*.parquet`
+ * files not in the log, and leftover temp files (`.*.tmp`) of crashed writers. Skips
+ * `_delta_log`. Relative paths, sorted; free with gtp_delta_paths_free. The archiver
+ * deletes these on start-up, before it writes anything. */
+int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr,
+                      size_t errstr_size);
+
+void gtp_delta_paths_free(char **paths, size_t n); /* accepts NULL */
+
+/* The add.stats JSON text for a file (numRecords, minValues, maxValues, nullCount):
+ * strings cut to 32 characters for min (a prefix is still a lower bound) and left out of
+ * max when longer; posted_at as yyyy-MM-ddTHH:mm:ss.SSSZ floored to ms; no min/max for
+ * skills_array and is_remote. New string (free()). */
+char *gtp_delta_stats_json(const struct gtp_parquet_file_stats *stats);
+
+/* Atomically publish data as dir/name: temp file `.name.<pid>-<seq>.tmp` in dir, fsync, rename,
+ * fsync dir. noreplace: fail with GTP_ERR_IO and errno-reason "exists" (*exists set) when
+ * dir/name is already there; otherwise replace it. exists may be NULL. */
+int gtp_delta_publish(const char *dir, const char *name, const void *data, size_t len,
+                      bool noreplace, bool *exists, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,860 @@
+/* Delta Lake log writer and reader for the archive table (see include/gtp/delta.h and
+ * delta-io/delta PROTOCOL.md). JSON is built with jansson so every string is escaped. */
+#define _GNU_SOURCE
+#include "gtp/delta.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "gtp/err.h"
+#include "gtp/hive.h"
+#include "gtp/util.h"
+
+#ifndef GTP_VERSION
+#define GTP_VERSION "0.0.0"
+#endif
+
+const char *const gtp_delta_partition_columns[GTP_DELTA_NPART] = {"date_posted", "region"};
+
+#define LOG_DIR "_delta_log"
+#define STATS_PREFIX_CHARS 32 /* what Spark and delta-kernel keep of a string */
+#define MAX_COMMIT_RETRIES 1000
+
+static int io_error(int e, const char *what, char *errstr, size_t errstr_size)
+{
+    gtp_errf(errstr, errstr_size, "%s: %s", what, strerror(e));
+    return (e == ENOSPC || e == EDQUOT) ? GTP_ERR_NOSPACE : GTP_ERR_IO;
+}
+
+static int64_t now_ms(void)
+{
+    return gtp_wall_us() / 1000;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Atomic publish */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t k = write(fd, p, len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int rc = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return rc;
+}
+
+int gtp_delta_publish(const char *dir, const char *name, const void *data, size_t len,
+                      bool noreplace, bool *exists, char *errstr, size_t errstr_size)
+{
+    char tmp[4096], dst[4096];
+    int fd = -1, err = 0;
+    bool tmp_made = false;
+
+    if (exists)
+        *exists = false;
+    static unsigned long seq; /* distinct temp names for threads of one process */
+    unsigned long my = __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED);
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld-%lu.tmp", dir, name, (long)getpid(), my) >=
+            sizeof(tmp) ||
+        (size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst)) {
+        gtp_errf(errstr, errstr_size, "path too long: %s/%s", dir, name);
+        return GTP_ERR_INVAL;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = io_error(errno, tmp, errstr, errstr_size);
+        goto out;
+    }
+    tmp_made = true;
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        err = io_error(errno, tmp, errstr, errstr_size);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        err = io_error(errno, tmp, errstr, errstr_size);
+        goto out;
+    }
+    fd = -1;
+    if (noreplace) {
+        /* Never overwrite: EEXIST means another writer owns this name. */
+        int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE);
+        if (rc != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+            rc = link(tmp, dst);
+            if (rc == 0 || errno == EEXIST) {
+                int e = errno;
+                unlink(tmp);
+                tmp_made = rc != 0;
+                errno = e;
+            }
+        } else if (rc == 0) {
+            tmp_made = false;
+        }
+        if (rc != 0) {
+            if (errno == EEXIST && exists)
+                *exists = true;
+            err = io_error(errno, dst, errstr, errstr_size);
+            goto out;
+        }
+    } else {
+        if (rename(tmp, dst) != 0) {
+            err = io_error(errno, dst, errstr, errstr_size);
+            goto out;
+        }
+        tmp_made = false;
+    }
+    if (fsync_dir(dir) != 0)
+        err = io_error(errno, dir, errstr, errstr_size);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp_made)
+        unlink(tmp);
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Log reading */
+
+static bool version_name(const char *name, int64_t *v)
+{
+    /* 20 digits + ".json" exactly */
+    if (strlen(name) != 25 || strcmp(name + 20, ".json") != 0)
+        return false;
+    int64_t x = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        if (x > (INT64_MAX - 9) / 10)
+            return false;
+        x = x * 10 + (name[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted list of committed versions (new array). */
+static int list_versions(const char *root, int64_t **out, size_t *n, char *errstr,
+                         size_t errstr_size)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/" LOG_DIR, root);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return io_error(errno, dir, errstr, errstr_size);
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        int64_t v;
+        if (!version_name(de->d_name, &v))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            *out = gtp_xrealloc(*out, cap * sizeof(int64_t));
+        }
+        (*out)[(*n)++] = v;
+    }
+    closedir(d);
+    if (*n)
+        qsort(*out, *n, sizeof(int64_t), cmp_i64);
+    return 0;
+}
+
+int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr,
+                             size_t errstr_size)
+{
+    int64_t *vs = NULL;
+    size_t n = 0;
+    int err = list_versions(root, &vs, &n, errstr, errstr_size);
+    *version = (!err && n) ? vs[n - 1] : -1;
+    free(vs);
+    return err;
+}
+
+static char *read_file(const char *path, size_t *len, int *err_no)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err_no = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = gtp_xmalloc(cap);
+    for (;;) {
+        if (n + 4096 > cap) {
+            cap *= 2;
+            buf = gtp_xrealloc(buf, cap);
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        *err_no = EIO;
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Calls fn(action_name, action_value, ctx) for every action of one commit. fn returns 0
+ * to go on or an error to stop. */
+typedef int (*action_fn)(const char *name, json_t *value, int64_t version, void *ctx);
+
+static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, char *errstr,
+                       size_t errstr_size)
+{
+    char path[4096];
+    size_t len = 0;
+    int e = 0, err = 0;
+    snprintf(path, sizeof(path), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
+    char *text = read_file(path, &len, &e);
+    if (!text)
+        return io_error(e, path, errstr, errstr_size);
+    char *line = text;
+    while (!err && line < text + len) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        size_t ll = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
+        if (ll > 0 && !(ll == 1 && line[0] == '\r')) {
+            json_error_t je;
+            json_t *obj = json_loadb(line, ll, 0, &je);
+            if (!obj || !json_is_object(obj)) {
+                gtp_errf(errstr, errstr_size, "%s: bad JSON line: %s", path,
+                         obj ? "not an object" : je.text);
+                err = GTP_ERR_PARSE;
+            } else {
+                const char *key;
+                json_t *val;
+                json_object_foreach(obj, key, val)
+                {
+                    err = fn(key, val, v, ctx);
+                    if (err)
+                        break;
+                }
+            }
+            json_decref(obj);
+        }
+        line += ll + 1;
+    }
+    free(text);
+    return err;
+}
+
+/* Replay every commit in order. */
+static int replay(const char *root, action_fn fn, void *ctx, char *errstr, size_t errstr_size)
+{
+    int64_t *vs = NULL;
+    size_t n = 0;
+    int err = list_versions(root, &vs, &n, errstr, errstr_size);
+    if (err)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (vs[i] != (int64_t)i) {
+            gtp_errf(errstr, errstr_size, "%s/" LOG_DIR ": version %zu missing", root, i);
+            err = GTP_ERR_PARSE;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n && !err; i++)
+        err = read_commit(root, vs[i], fn, ctx, errstr, errstr_size);
+out:
+    free(vs);
+    return err;
+}
+
+struct txn_ctx {
+    const char *app_id;
+    int64_t version;
+};
+
+static int txn_action(const char *name, json_t *val, int64_t version, void *ctx)
+{
+    struct txn_ctx *t = ctx;
+    (void)version;
+    if (strcmp(name, "txn") != 0)
+        return 0;
+    const char *app = json_string_value(json_object_get(val, "appId"));
+    json_t *v = json_object_get(val, "version");
+    if (app && json_is_integer(v) && strcmp(app, t->app_id) == 0)
+        t->version = json_integer_value(v);
+    return 0;
+}
+
+int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version,
+                          char *errstr, size_t errstr_size)
+{
+    struct txn_ctx t = {app_id, -1};
+    int err = replay(root, txn_action, &t, errstr, errstr_size);
+    *version = err ? -1 : t.version;
+    return err;
+}
+
+/* Live files: every add/remove event in log order; the last event per path wins. */
+struct file_event {
+    char *path;
+    size_t seq;
+    bool add;
+};
+
+struct files_ctx {
+    struct file_event *ev;
+    size_t n;
+    size_t cap;
+    char *errstr;
+    size_t errstr_size;
+};
+
+static int files_action(const char *name, json_t *val, int64_t version, void *ctx)
+{
+    struct files_ctx *f = ctx;
+    bool add = strcmp(name, "add") == 0;
+    if (!add && strcmp(name, "remove") != 0)
+        return 0;
+    const char *uri = json_string_value(json_object_get(val, "path"));
+    if (!uri) {
+        gtp_errf(f->errstr, f->errstr_size, "version %" PRId64 ": %s without path", version,
+                 name);
+        return GTP_ERR_PARSE;
+    }
+    size_t cap = strlen(uri) + 1;
+    char *path = gtp_xmalloc(cap);
+    if (gtp_hive_uri_decode(uri, path, cap) < 0) {
+        free(path);
+        gtp_errf(f->errstr, f->errstr_size, "version %" PRId64 ": bad path %s", version, uri);
+        return GTP_ERR_PARSE;
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 256;
+        f->ev = gtp_xrealloc(f->ev, f->cap * sizeof(*f->ev));
+    }
+    f->ev[f->n] = (struct file_event){path, f->n, add};
+    f->n++;
+    return 0;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct file_event *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int gtp_delta_list_files(const char *root, char ***paths, size_t *n, char *errstr,
+                         size_t errstr_size)
+{
+    struct files_ctx f = {.errstr = errstr, .errstr_size = errstr_size};
+    char **out = NULL;
+    size_t k = 0;
+    int err = replay(root, files_action, &f, errstr, errstr_size);
+    if (err)
+        goto out;
+    if (f.n)
+        qsort(f.ev, f.n, sizeof(*f.ev), cmp_event);
+    out = gtp_xcalloc(f.n + 1, sizeof(char *));
+    for (size_t i = 0; i < f.n; i++) {
+        bool last = i + 1 == f.n || strcmp(f.ev[i].path, f.ev[i + 1].path) != 0;
+        if (last && f.ev[i].add) {
+            out[k++] = f.ev[i].path;
+            f.ev[i].path = NULL;
+        }
+    }
+out:
+    for (size_t i = 0; i < f.n; i++)
+        free(f.ev[i].path);
+    free(f.ev);
+    *paths = err ? NULL : out;
+    *n = err ? 0 : k;
+    if (err)
+        free(out);
+    return err;
+}
+
+void gtp_delta_paths_free(char **paths, size_t n)
+{
+    if (!paths)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct walk {
+    char **out;
+    size_t n;
+    size_t cap;
+    char **live;
+    size_t nlive;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int walk_dir(const char *root, const char *rel, struct walk *wk, int depth, char *errstr,
+                    size_t errstr_size)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(dir);
+    if (!d)
+        return io_error(errno, dir, errstr, errstr_size);
+    int err = 0;
+    struct dirent *de;
+    while (!err && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+            continue;
+        if (depth == 0 && strcmp(nm, LOG_DIR) == 0)
+            continue;
+        char sub[4096];
+        if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", nm) >=
+            sizeof(sub))
+            continue;
+        char full[8192];
+        snprintf(full, sizeof(full), "%s/%s", root, sub);
+        struct stat st;
+        if (lstat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 8)
+                err = walk_dir(root, sub, wk, depth + 1, errstr, errstr_size);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode))
+            continue;
+        bool orphan = false;
+        if (nm[0] == '.' && ends_with(nm, ".tmp")) {
+            orphan = true;
+        } else if (nm[0] != '.' && nm[0] != '_' && ends_with(nm, ".parquet")) {
+            const char *key = sub;
+            orphan = !bsearch(&key, wk->live, wk->nlive, sizeof(char *), cmp_str);
+        }
+        if (orphan) {
+            if (wk->n == wk->cap) {
+                wk->cap = wk->cap ? wk->cap * 2 : 16;
+                wk->out = gtp_xrealloc(wk->out, wk->cap * sizeof(char *));
+            }
+            wk->out[wk->n++] = gtp_xstrdup(sub);
+        }
+    }
+    closedir(d);
+    return err;
+}
+
+int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr,
+                      size_t errstr_size)
+{
+    struct walk wk = {0};
+    int err = gtp_delta_list_files(root, &wk.live, &wk.nlive, errstr, errstr_size);
+    if (err)
+        goto out;
+    err = walk_dir(root, "", &wk, 0, errstr, errstr_size);
+    if (!err && wk.n)
+        qsort(wk.out, wk.n, sizeof(char *), cmp_str);
+out:
+    gtp_delta_paths_free(wk.live, wk.nlive);
+    if (err) {
+        gtp_delta_paths_free(wk.out, wk.n);
+        wk.out = NULL;
+        wk.n = 0;
+    }
+    *paths = wk.out;
+    *n = wk.n;
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Log writing */
+
+/* Serialise actions (a JSON array of objects) as newline-delimited JSON. */
+static char *ndjson(json_t *actions, size_t *len)
+{
+    size_t cap = 1024, n = 0;
+    char *out = gtp_xmalloc(cap);
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        char *line = json_dumps(a, JSON_COMPACT);
+        if (!line)
+            abort(); /* only allocation failures (strings are validated UTF-8) */
+        size_t ll = strlen(line);
+        while (n + ll + 2 > cap) {
+            cap *= 2;
+            out = gtp_xrealloc(out, cap);
+        }
+        memcpy(out + n, line, ll);
+        n += ll;
+        out[n++] = '\n';
+        free(line);
+    }
+    out[n] = 0;
+    *len = n;
+    return out;
+}
+
+static json_t *field(const char *name, json_t *type, bool nullable)
+{
+    return json_pack("{s:s, s:o, s:b, s:{}}", "name", name, "type", type, "nullable", nullable,
+                     "metadata");
+}
+
+static char *schema_string(void)
+{
+    json_t *fields = json_array();
+    for (int i = 0; i < GTP_PARQUET_NCOLS; i++) {
+        const char *name = gtp_parquet_col_name(i);
+        json_t *type;
+        bool nullable = true;
+        switch (i) {
+        case GTP_PARQUET_POSTED_AT:
+            type = json_string("timestamp");
+            nullable = false;
+            break;
+        case GTP_PARQUET_SKILLS_ARRAY:
+            type = json_pack("{s:s, s:s, s:b}", "type", "array", "elementType", "string",
+                             "containsNull", 1);
+            break;
+        case GTP_PARQUET_IS_REMOTE:
+            type = json_string("boolean");
+            break;
+        default:
+            type = json_string("string");
+            /* parquet.h writes these as REQUIRED columns */
+            nullable = !(i == GTP_PARQUET_EVENT_ID || i == GTP_PARQUET_TITLE ||
+                         i == GTP_PARQUET_JOB_ID);
+        }
+        json_array_append_new(fields, field(name, type, nullable));
+    }
+    json_array_append_new(fields, field("date_posted", json_string("date"), true));
+    json_array_append_new(fields, field("region", json_string("string"), true));
+    json_t *schema = json_pack("{s:s, s:o}", "type", "struct", "fields", fields);
+    char *s = json_dumps(schema, JSON_COMPACT);
+    json_decref(schema);
+    return s;
+}
+
+static json_t *commit_info(const char *operation, int64_t ts)
+{
+    return json_pack("{s:{s:I, s:s, s:{s:s, s:s}, s:b, s:s}}", "commitInfo", "timestamp",
+                     (json_int_t)ts, "operation", operation, "operationParameters", "mode",
+                     "Append", "partitionBy", "[\"date_posted\",\"region\"]", "isBlindAppend",
+                     1, "engineInfo", "gtp/" GTP_VERSION);
+}
+
+int gtp_delta_create(const char *root, char *errstr, size_t errstr_size)
+{
+    char logdir[4096];
+    int err = 0;
+    char *schema = NULL, *text = NULL;
+    json_t *actions = NULL;
+
+    if ((size_t)snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root) >= sizeof(logdir)) {
+        gtp_errf(errstr, errstr_size, "path too long: %s", root);
+        return GTP_ERR_INVAL;
+    }
+    /* mkdir -p root */
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", root);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != 0)
+            continue;
+        char save = *p;
+        *p = 0;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return io_error(errno, path, errstr, errstr_size);
+        *p = save;
+        if (!save)
+            break;
+    }
+    if (mkdir(logdir, 0755) != 0 && errno != EEXIST)
+        return io_error(errno, logdir, errstr, errstr_size);
+
+    int64_t latest;
+    err = gtp_delta_latest_version(root, &latest, errstr, errstr_size);
+    if (err || latest >= 0)
+        return err;
+
+    uuid_t u;
+    char id[37];
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, id);
+    int64_t ts = now_ms();
+    schema = schema_string();
+    actions = json_array();
+    json_array_append_new(actions, json_pack("{s:{s:i, s:i}}", "protocol", "minReaderVersion",
+                                             1, "minWriterVersion", 2));
+    json_array_append_new(
+        actions, json_pack("{s:{s:s, s:{s:s, s:{}}, s:s, s:[s, s], s:{}, s:I}}", "metaData",
+                           "id", id, "format", "provider", "parquet", "options", "schemaString",
+                           schema, "partitionColumns", "date_posted", "region", "configuration",
+                           "createdTime", (json_int_t)ts));
+    json_array_append_new(actions, commit_info("CREATE TABLE", ts));
+    size_t len;
+    text = ndjson(actions, &len);
+    bool exists = false;
+    err = gtp_delta_publish(logdir, "00000000000000000000.json", text, len, true, &exists,
+                            errstr, errstr_size);
+    if (err && exists)
+        err = 0; /* a concurrent creator won: the table exists */
+    free(schema);
+    free(text);
+    json_decref(actions);
+    return err;
+}
+
+static void cut_chars(const char *s, size_t len, size_t max_chars, size_t *cut, bool *truncated)
+{
+    size_t chars = 0, i = 0;
+    while (i < len) {
+        if (chars == max_chars) {
+            *cut = i;
+            *truncated = true;
+            return;
+        }
+        i++;
+        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        chars++;
+    }
+    *cut = len;
+    *truncated = false;
+}
+
+static json_t *ts_json(int64_t us)
+{
+    /* Floor to milliseconds, also before 1970. */
+    int64_t ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int msec = (int)(ms - secs * 1000);
+    time_t t = (time_t)secs;
+    struct tm tm;
+    char buf[64];
+    if (!gmtime_r(&t, &tm))
+        return NULL;
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+    return json_string(buf);
+}
+
+char *gtp_delta_stats_json(const struct gtp_parquet_file_stats *st)
+{
+    json_t *mins = json_object(), *maxs = json_object(), *nulls = json_object();
+    for (int i = 0; i < GTP_PARQUET_NCOLS; i++) {
+        const struct gtp_parquet_col_stats *cs = &st->cols[i];
+        const char *name = gtp_parquet_col_name(i);
+        json_object_set_new(nulls, name, json_integer(cs->null_count));
+        if (!cs->has_minmax || i == GTP_PARQUET_SKILLS_ARRAY || i == GTP_PARQUET_IS_REMOTE)
+            continue;
+        if (i == GTP_PARQUET_POSTED_AT) {
+            json_t *a = ts_json(cs->min_i64), *b = ts_json(cs->max_i64);
+            if (a && b) {
+                json_object_set_new(mins, name, a);
+                json_object_set_new(maxs, name, b);
+            } else {
+                json_decref(a);
+                json_decref(b);
+            }
+            continue;
+        }
+        size_t cut;
+        bool trunc;
+        cut_chars(cs->min, cs->min_len, STATS_PREFIX_CHARS, &cut, &trunc);
+        json_object_set_new(mins, name, json_stringn(cs->min, cut));
+        cut_chars(cs->max, cs->max_len, STATS_PREFIX_CHARS, &cut, &trunc);
+        if (!trunc)
+            json_object_set_new(maxs, name, json_stringn(cs->max, cs->max_len));
+    }
+    json_t *obj = json_pack("{s:I, s:o, s:o, s:o}", "numRecords", (json_int_t)st->num_rows,
+                            "minValues", mins, "maxValues", maxs, "nullCount", nulls);
+    char *s = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!s)
+        abort();
+    return s;
+}
+
+/* After losing the race for `version`: did that commit already record our txn? */
+struct fence_ctx {
+    const char *app_id;
+    int64_t txn_version;
+    bool fenced;
+};
+
+static int fence_action(const char *name, json_t *val, int64_t version, void *ctx)
+{
+    struct fence_ctx *f = ctx;
+    (void)version;
+    if (strcmp(name, "txn") != 0)
+        return 0;
+    const char *app = json_string_value(json_object_get(val, "appId"));
+    json_t *v = json_object_get(val, "version");
+    if (app && json_is_integer(v) && strcmp(app, f->app_id) == 0 &&
+        json_integer_value(v) >= f->txn_version)
+        f->fenced = true;
+    return 0;
+}
+
+int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t n,
+                     const char *app_id, int64_t txn_version, int64_t *version_out,
+                     char *errstr, size_t errstr_size)
+{
+    char logdir[4096];
+    json_t *actions = NULL;
+    char *text = NULL;
+    int err = 0;
+
+    if ((size_t)snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root) >= sizeof(logdir)) {
+        gtp_errf(errstr, errstr_size, "path too long: %s", root);
+        return GTP_ERR_INVAL;
+    }
+    int64_t ts = now_ms();
+    actions = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct gtp_delta_add *a = &adds[i];
+        size_t cap = strlen(a->path) * 3 + 1;
+        char *uri = gtp_xmalloc(cap);
+        if (!a->path[0] || a->path[0] == '/' || gtp_hive_uri_encode(a->path, uri, cap) < 0 ||
+            !gtp_parquet_utf8_valid(a->path, strlen(a->path))) {
+            gtp_errf(errstr, errstr_size, "bad add path '%s'", a->path);
+            free(uri);
+            err = GTP_ERR_INVAL;
+            goto out;
+        }
+        json_t *pv = json_object();
+        for (int k = 0; k < GTP_DELTA_NPART; k++) {
+            const char *v = a->partition_values[k];
+            if (v && !gtp_parquet_utf8_valid(v, strlen(v))) {
+                gtp_errf(errstr, errstr_size, "partition value is not UTF-8");
+                json_decref(pv);
+                free(uri);
+                err = GTP_ERR_INVAL;
+                goto out;
+            }
+            json_object_set_new(pv, gtp_delta_partition_columns[k],
+                                v ? json_string(v) : json_null());
+        }
+        json_t *add = json_pack("{s:s, s:o, s:I, s:I, s:b}", "path", uri, "partitionValues", pv,
+                                "size", (json_int_t)a->size, "modificationTime",
+                                (json_int_t)a->modification_time_ms, "dataChange", 1);
+        free(uri);
+        if (a->stats) {
+            char *s = gtp_delta_stats_json(a->stats);
+            json_object_set_new(add, "stats", json_string(s));
+            free(s);
+        }
+        json_array_append_new(actions, json_pack("{s:o}", "add", add));
+    }
+    if (app_id) {
+        if (!gtp_parquet_utf8_valid(app_id, strlen(app_id))) {
+            gtp_errf(errstr, errstr_size, "appId is not UTF-8");
+            err = GTP_ERR_INVAL;
+            goto out;
+        }
+        json_array_append_new(actions,
+                              json_pack("{s:{s:s, s:I, s:I}}", "txn", "appId", app_id, "version",
+                                        (json_int_t)txn_version, "lastUpdated", (json_int_t)ts));
+    }
+    json_array_append_new(actions, commit_info(app_id ? "STREAMING UPDATE" : "WRITE", ts));
+    size_t len;
+    text = ndjson(actions, &len);
+
+    int64_t version;
+    err = gtp_delta_latest_version(root, &version, errstr, errstr_size);
+    if (err)
+        goto out;
+    if (version < 0) {
+        gtp_errf(errstr, errstr_size, "%s: no Delta table (run gtp_delta_create first)", root);
+        err = GTP_ERR_INVAL;
+        goto out;
+    }
+    for (int attempt = 0;; attempt++) {
+        char name[32];
+        bool exists = false;
+        version++;
+        snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
+        err = gtp_delta_publish(logdir, name, text, len, true, &exists, errstr, errstr_size);
+        if (!err || !exists)
+            break;
+        /* Lost the race for this version: a blind append may go to the next one, unless
+         * the winner already recorded our position (two owners of one partition). */
+        if (app_id) {
+            struct fence_ctx f = {app_id, txn_version, false};
+            err = read_commit(root, version, fence_action, &f, errstr, errstr_size);
+            if (err)
+                break;
+            if (f.fenced) {
+                gtp_errf(errstr, errstr_size,
+                         "version %" PRId64 " already holds txn %s >= %" PRId64, version,
+                         app_id, txn_version);
+                err = GTP_ERR_FENCED;
+                break;
+            }
+        }
+        if (attempt >= MAX_COMMIT_RETRIES) {
+            gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
+            err = GTP_ERR_IO;
+            break;
+        }
+    }
+    if (!err && version_out)
+        *version_out = version;
+out:
+    free(text);
+    json_decref(actions);
+    return err;
+}

@@ -1,0 +1,1395 @@
+/* Parquet writer for the archive schema (see include/gtp/parquet.h). Rows are kept
+ * column-wise in growable arenas; a write slices them into row groups and pages,
+ * dictionary-encodes the chunks where it pays, compresses page bodies and writes the
+ * Thrift footer. Reference: shared/reference/parquet-delta.md §1-§6. */
+#include "gtp/parquet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <snappy-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "gtp/err.h"
+#include "gtp/thrift.h"
+#include "gtp/util.h"
+
+#ifndef GTP_VERSION
+#define GTP_VERSION "0.0.0"
+#endif
+
+/* ------------------------------------------------------------------------------------------
+ * Parquet enum values (parquet.thrift) */
+enum { PT_BOOLEAN = 0, PT_INT64 = 2, PT_BYTE_ARRAY = 6 };
+enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
+enum { CT_UTF8 = 0, CT_LIST = 3, CT_TIMESTAMP_MICROS = 10 };
+enum { ENC_PLAIN = 0, ENC_RLE = 3, ENC_RLE_DICTIONARY = 8 };
+enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
+
+#define NLEAVES GTP_PARQUET_NCOLS /* one leaf per top-level column in this schema */
+#define PAGE_MAX_ENTRIES 20000    /* parquet-java's page row limit: keeps pages seekable */
+#define DICT_MAX_BYTES (1u << 20) /* larger dictionaries fall back to PLAIN */
+#define SINK_BUF (1u << 20)
+
+struct leaf_def {
+    const char *name;
+    int type;
+    int repetition; /* of the leaf itself */
+    int max_def;
+    int max_rep;
+    bool try_dict; /* unique-per-row columns never benefit */
+};
+
+static const struct leaf_def LEAVES[NLEAVES] = {
+    {"event_id", PT_BYTE_ARRAY, REP_REQUIRED, 0, 0, false},
+    {"posted_at", PT_INT64, REP_REQUIRED, 0, 0, false},
+    {"title", PT_BYTE_ARRAY, REP_REQUIRED, 0, 0, true},
+    {"company", PT_BYTE_ARRAY, REP_OPTIONAL, 1, 0, true},
+    {"skills_array", PT_BYTE_ARRAY, REP_OPTIONAL, 3, 1, true}, /* leaf skills_array.list.element */
+    {"experience_level", PT_BYTE_ARRAY, REP_OPTIONAL, 1, 0, true},
+    {"job_id", PT_BYTE_ARRAY, REP_REQUIRED, 0, 0, false},
+    {"source", PT_BYTE_ARRAY, REP_OPTIONAL, 1, 0, true},
+    {"location", PT_BYTE_ARRAY, REP_OPTIONAL, 1, 0, true},
+    {"is_remote", PT_BOOLEAN, REP_OPTIONAL, 1, 0, false},
+};
+
+const char *gtp_parquet_col_name(int col)
+{
+    if (col < 0 || col >= GTP_PARQUET_NCOLS)
+        return "?";
+    return LEAVES[col].name;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Growable byte buffer */
+struct buf {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+};
+
+static void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra)
+        cap *= 2;
+    b->p = gtp_xrealloc(b->p, cap);
+    b->cap = cap;
+}
+
+static void buf_put(struct buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    buf_reserve(b, n);
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void buf_byte(struct buf *b, uint8_t v)
+{
+    buf_reserve(b, 1);
+    b->p[b->len++] = v;
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void buf_u32(struct buf *b, uint32_t v)
+{
+    buf_reserve(b, 4);
+    le32(b->p + b->len, v);
+    b->len += 4;
+}
+
+static void buf_varint(struct buf *b, uint64_t v)
+{
+    buf_reserve(b, 10);
+    while (v >= 0x80) {
+        b->p[b->len++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    b->p[b->len++] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * UTF-8 validation (Unicode Table 3-7: no overlongs, no surrogates, max U+10FFFF) */
+bool gtp_parquet_utf8_valid(const char *str, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII fast path, 8 bytes at a time. */
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (n - i - 1 < need)
+            return false;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Writer state */
+struct leaf {
+    struct buf def; /* one byte per level entry, when max_def > 0 */
+    struct buf rep; /* one byte per level entry, when max_rep > 0 */
+    size_t nentries;
+    struct buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
+    uint64_t *off;   /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
+    size_t off_cap;
+    size_t nvals;
+};
+
+/* What the footer needs about one written column chunk. */
+struct chunk_meta {
+    int64_t start;
+    int64_t dict_off; /* -1: no dictionary page */
+    int64_t data_off;
+    int64_t total_uncomp;
+    int64_t total_comp;
+    int64_t num_values; /* level entries */
+    int64_t null_count; /* entries with def < max_def */
+    int n_data_pages;
+    bool dict;
+    bool has_minmax;
+    size_t min_v, max_v; /* BYTE_ARRAY: value indexes into the leaf */
+    int64_t min_i, max_i;
+};
+
+struct sink {
+    int fd;
+    struct buf b;
+    int64_t off; /* bytes produced so far (written + buffered) */
+    int err;     /* errno of the first failure */
+};
+
+struct gtp_parquet_writer {
+    struct gtp_parquet_opts opts;
+    char created_by[160];
+    struct leaf leaves[NLEAVES];
+    size_t nrows;
+    uint32_t *skills_row; /* entry index where row r starts in the skills leaf; nrows+1 */
+    size_t skills_row_cap;
+    int64_t col_nulls[GTP_PARQUET_NCOLS]; /* rows where the top-level column is null */
+
+    /* scratch, reused across writes */
+    struct buf body, cbody;
+    struct gtp_thrift th;
+    uint32_t *tmp32; /* levels widened for the hybrid encoder, dictionary indexes */
+    size_t tmp32_cap;
+    uint32_t *dict_idx; /* per chunk value: dictionary index */
+    size_t dict_idx_cap;
+    uint32_t *dict_val; /* per dictionary entry: value index of its first occurrence */
+    size_t dict_val_cap;
+    size_t ndict;
+    size_t dict_bytes;
+    uint32_t *ht;
+    size_t ht_cap;
+    struct chunk_meta *chunks;
+    size_t chunks_cap;
+    ZSTD_CCtx *zc;
+};
+
+void gtp_parquet_opts_default(struct gtp_parquet_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->codec = GTP_PARQUET_ZSTD;
+    opts->zstd_level = 3;
+    opts->row_group_rows = 1000000;
+    opts->page_bytes = 1u << 20;
+}
+
+int gtp_parquet_codec_parse(const char *name, enum gtp_parquet_codec *out)
+{
+    if (!name)
+        return GTP_ERR_INVAL;
+    if (strcasecmp(name, "zstd") == 0)
+        *out = GTP_PARQUET_ZSTD;
+    else if (strcasecmp(name, "snappy") == 0)
+        *out = GTP_PARQUET_SNAPPY;
+    else if (strcasecmp(name, "none") == 0 || strcasecmp(name, "uncompressed") == 0)
+        *out = GTP_PARQUET_UNCOMPRESSED;
+    else
+        return GTP_ERR_INVAL;
+    return 0;
+}
+
+const char *gtp_parquet_codec_name(enum gtp_parquet_codec codec)
+{
+    switch (codec) {
+    case GTP_PARQUET_ZSTD:
+        return "zstd";
+    case GTP_PARQUET_SNAPPY:
+        return "snappy";
+    case GTP_PARQUET_UNCOMPRESSED:
+        return "uncompressed";
+    }
+    return "?";
+}
+
+static void leaf_reset(struct leaf *l)
+{
+    l->def.len = 0;
+    l->rep.len = 0;
+    l->data.len = 0;
+    l->nentries = 0;
+    l->nvals = 0;
+    l->off[0] = 0;
+}
+
+void gtp_parquet_reset(struct gtp_parquet_writer *w)
+{
+    for (int i = 0; i < NLEAVES; i++)
+        leaf_reset(&w->leaves[i]);
+    w->nrows = 0;
+    w->skills_row[0] = 0;
+    memset(w->col_nulls, 0, sizeof(w->col_nulls));
+}
+
+struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts *opts)
+{
+    struct gtp_parquet_opts o;
+    if (opts)
+        o = *opts;
+    else
+        gtp_parquet_opts_default(&o);
+    if (o.codec != GTP_PARQUET_ZSTD && o.codec != GTP_PARQUET_SNAPPY &&
+        o.codec != GTP_PARQUET_UNCOMPRESSED)
+        return NULL;
+    if (o.row_group_rows == 0 || o.row_group_rows > INT32_MAX)
+        return NULL;
+    if (o.page_bytes == 0 || o.page_bytes > (256u << 20))
+        return NULL;
+    if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel())
+        return NULL;
+
+    struct gtp_parquet_writer *w = gtp_xcalloc(1, sizeof(*w));
+    w->opts = o;
+    /* parquet-java trusts BYTE_ARRAY stats only when created_by parses as
+     * "<app> version <semver> (build <id>)". */
+    snprintf(w->created_by, sizeof(w->created_by), "gtp version %s (build %s)", GTP_VERSION,
+             o.build && *o.build ? o.build : "dev");
+    w->opts.build = NULL; /* borrowed: do not keep */
+    for (int i = 0; i < NLEAVES; i++) {
+        w->leaves[i].off_cap = 1024;
+        w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));
+    }
+    w->skills_row_cap = 1024;
+    w->skills_row = gtp_xmalloc(w->skills_row_cap * sizeof(uint32_t));
+    gtp_thrift_init(&w->th);
+    w->zc = ZSTD_createCCtx();
+    if (!w->zc) {
+        gtp_parquet_writer_free(w);
+        return NULL;
+    }
+    gtp_parquet_reset(w);
+    return w;
+}
+
+void gtp_parquet_writer_free(struct gtp_parquet_writer *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < NLEAVES; i++) {
+        free(w->leaves[i].def.p);
+        free(w->leaves[i].rep.p);
+        free(w->leaves[i].data.p);
+        free(w->leaves[i].off);
+    }
+    free(w->skills_row);
+    free(w->body.p);
+    free(w->cbody.p);
+    gtp_thrift_fini(&w->th);
+    free(w->tmp32);
+    free(w->dict_idx);
+    free(w->dict_val);
+    free(w->ht);
+    free(w->chunks);
+    ZSTD_freeCCtx(w->zc);
+    free(w);
+}
+
+size_t gtp_parquet_rows(const struct gtp_parquet_writer *w)
+{
+    return w->nrows;
+}
+
+size_t gtp_parquet_buffered_bytes(const struct gtp_parquet_writer *w)
+{
+    size_t n = w->nrows * sizeof(uint32_t);
+    for (int i = 0; i < NLEAVES; i++) {
+        const struct leaf *l = &w->leaves[i];
+        n += l->def.len + l->rep.len + l->data.len + l->nvals * sizeof(uint64_t);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Adding rows */
+
+static void grow_u32(uint32_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    *p = gtp_xrealloc(*p, c * sizeof(uint32_t));
+    *cap = c;
+}
+
+static void put_str(struct leaf *l, const char *s, size_t n)
+{
+    buf_put(&l->data, s, n);
+    if (l->nvals + 2 > l->off_cap) {
+        l->off_cap *= 2;
+        l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
+    }
+    l->off[++l->nvals] = l->data.len;
+}
+
+static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, size_t n)
+{
+    struct leaf *l = &w->leaves[col];
+    l->nentries++;
+    if (LEAVES[col].max_def == 0) {
+        put_str(l, s, n);
+        return;
+    }
+    buf_byte(&l->def, s ? 1 : 0);
+    if (s)
+        put_str(l, s, n);
+    else
+        w->col_nulls[col]++;
+}
+
+static int check_str(const char *name, const char *s, bool required, size_t *len, char *errstr,
+                     size_t errstr_size)
+{
+    if (!s) {
+        *len = 0;
+        if (required) {
+            gtp_errf(errstr, errstr_size, "%s: required value is null", name);
+            return GTP_ERR_INVAL;
+        }
+        return 0;
+    }
+    *len = strlen(s);
+    if (*len > GTP_PARQUET_MAX_VALUE) {
+        gtp_errf(errstr, errstr_size, "%s: value of %zu bytes exceeds the %u-byte limit", name,
+                 *len, GTP_PARQUET_MAX_VALUE);
+        return GTP_ERR_INVAL;
+    }
+    if (!gtp_parquet_utf8_valid(s, *len)) {
+        gtp_errf(errstr, errstr_size, "%s: malformed UTF-8", name);
+        return GTP_ERR_INVAL;
+    }
+    return 0;
+}
+
+int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_row *row,
+                        char *errstr, size_t errstr_size)
+{
+    static const int str_cols[] = {GTP_PARQUET_EVENT_ID,
+                                   GTP_PARQUET_TITLE,
+                                   GTP_PARQUET_COMPANY,
+                                   GTP_PARQUET_EXPERIENCE_LEVEL,
+                                   GTP_PARQUET_JOB_ID,
+                                   GTP_PARQUET_SOURCE,
+                                   GTP_PARQUET_LOCATION};
+    const char *vals[GTP_PARQUET_NCOLS] = {0};
+    size_t lens[GTP_PARQUET_NCOLS] = {0};
+    int err;
+
+    vals[GTP_PARQUET_EVENT_ID] = row->event_id;
+    vals[GTP_PARQUET_TITLE] = row->title;
+    vals[GTP_PARQUET_COMPANY] = row->company;
+    vals[GTP_PARQUET_EXPERIENCE_LEVEL] = row->experience_level;
+    vals[GTP_PARQUET_JOB_ID] = row->job_id;
+    vals[GTP_PARQUET_SOURCE] = row->source;
+    vals[GTP_PARQUET_LOCATION] = row->location;
+
+    /* Validate everything before touching the buffers: a row is added whole or not at all. */
+    if (w->nrows >= (size_t)INT32_MAX) {
+        gtp_errf(errstr, errstr_size, "too many buffered rows");
+        return GTP_ERR_INVAL;
+    }
+    for (size_t i = 0; i < GTP_ARRAY_LEN(str_cols); i++) {
+        int c = str_cols[i];
+        err = check_str(LEAVES[c].name, vals[c], LEAVES[c].max_def == 0, &lens[c], errstr,
+                        errstr_size);
+        if (err)
+            return err;
+    }
+    if (row->is_remote < -1 || row->is_remote > 1) {
+        gtp_errf(errstr, errstr_size, "is_remote: %d is not -1, 0 or 1", row->is_remote);
+        return GTP_ERR_INVAL;
+    }
+    if (!row->skills_null && row->n_skills > 0 && !row->skills) {
+        gtp_errf(errstr, errstr_size, "skills_array: %zu elements but no array", row->n_skills);
+        return GTP_ERR_INVAL;
+    }
+    struct leaf *sk = &w->leaves[GTP_PARQUET_SKILLS_ARRAY];
+    if (!row->skills_null) {
+        if (row->n_skills > 1000000 || sk->nentries + row->n_skills >= (size_t)UINT32_MAX) {
+            gtp_errf(errstr, errstr_size, "skills_array: too many elements");
+            return GTP_ERR_INVAL;
+        }
+        for (size_t i = 0; i < row->n_skills; i++) {
+            size_t n;
+            err = check_str("skills_array.element", row->skills[i], false, &n, errstr,
+                            errstr_size);
+            if (err)
+                return err;
+        }
+    }
+
+    for (size_t i = 0; i < GTP_ARRAY_LEN(str_cols); i++) {
+        int c = str_cols[i];
+        put_opt_str(w, c, vals[c], lens[c]);
+    }
+
+    struct leaf *ts = &w->leaves[GTP_PARQUET_POSTED_AT];
+    buf_reserve(&ts->data, 8);
+    le64(ts->data.p + ts->data.len, (uint64_t)row->posted_at_us);
+    ts->data.len += 8;
+    ts->nvals++;
+    ts->nentries++;
+
+    struct leaf *rb = &w->leaves[GTP_PARQUET_IS_REMOTE];
+    rb->nentries++;
+    buf_byte(&rb->def, row->is_remote >= 0 ? 1 : 0);
+    if (row->is_remote >= 0) {
+        buf_byte(&rb->data, (uint8_t)row->is_remote);
+        rb->nvals++;
+    } else {
+        w->col_nulls[GTP_PARQUET_IS_REMOTE]++;
+    }
+
+    /* skills_array levels (shared/reference §3.2): null list (0,0), empty (0,1),
+     * null element def 2, element def 3; rep 1 for every element after the first. */
+    if (row->skills_null || row->n_skills == 0) {
+        buf_byte(&sk->rep, 0);
+        buf_byte(&sk->def, row->skills_null ? 0 : 1);
+        sk->nentries++;
+        if (row->skills_null)
+            w->col_nulls[GTP_PARQUET_SKILLS_ARRAY]++;
+    } else {
+        for (size_t i = 0; i < row->n_skills; i++) {
+            const char *s = row->skills[i];
+            buf_byte(&sk->rep, i ? 1 : 0);
+            buf_byte(&sk->def, s ? 3 : 2);
+            if (s)
+                put_str(sk, s, strlen(s));
+            sk->nentries++;
+        }
+    }
+    w->nrows++;
+    grow_u32(&w->skills_row, &w->skills_row_cap, w->nrows + 1);
+    w->skills_row[w->nrows] = (uint32_t)sk->nentries;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Output sink: buffered write(2) that remembers the first error */
+
+static void sink_flush(struct sink *s)
+{
+    size_t done = 0;
+    while (!s->err && done < s->b.len) {
+        ssize_t n = write(s->fd, s->b.p + done, s->b.len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            s->err = errno;
+            break;
+        }
+        done += (size_t)n;
+    }
+    s->b.len = 0;
+}
+
+static void sink_put(struct sink *s, const void *p, size_t n)
+{
+    if (s->err)
+        return;
+    if (s->b.len + n > SINK_BUF)
+        sink_flush(s);
+    s->off += (int64_t)n;
+    if (n >= SINK_BUF) {
+        /* Large page bodies go straight through. */
+        const uint8_t *q = p;
+        while (!s->err && n > 0) {
+            ssize_t k = write(s->fd, q, n);
+            if (k < 0) {
+                if (errno == EINTR)
+                    continue;
+                s->err = errno;
+                break;
+            }
+            q += k;
+            n -= (size_t)k;
+        }
+        return;
+    }
+    buf_put(&s->b, p, n);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Encoders */
+
+static int bit_width(uint32_t max)
+{
+    return max ? 32 - __builtin_clz(max) : 0;
+}
+
+/* Bit-pack n values (zero padded to ngroups*8) LSB first, bw bits each. */
+static void bitpack(struct buf *out, const uint32_t *v, size_t n, size_t ngroups, int bw)
+{
+    buf_reserve(out, ngroups * (size_t)bw);
+    uint8_t *p = out->p + out->len;
+    uint64_t acc = 0;
+    int nb = 0;
+    for (size_t i = 0; i < ngroups * 8; i++) {
+        acc |= (uint64_t)(i < n ? v[i] : 0) << nb;
+        nb += bw;
+        while (nb >= 8) {
+            *p++ = (uint8_t)acc;
+            acc >>= 8;
+            nb -= 8;
+        }
+    }
+    out->len += ngroups * (size_t)bw;
+}
+
+/* RLE / bit-packed hybrid (§3.4): RLE runs for >= 8 repeats, bit-packed groups otherwise.
+ * Bit-packed runs only pad their last group at the very end of the data. */
+static void hybrid(struct buf *out, const uint32_t *v, size_t n, int bw)
+{
+    int vbytes = (bw + 7) / 8;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && v[j] == v[i])
+            j++;
+        if (j - i >= 8) {
+            buf_varint(out, (uint64_t)(j - i) << 1);
+            for (int k = 0; k < vbytes; k++)
+                buf_byte(out, (uint8_t)(v[i] >> (8 * k)));
+            i = j;
+            continue;
+        }
+        size_t start = i, groups = 0;
+        for (;;) {
+            i += 8;
+            groups++;
+            if (i >= n)
+                break;
+            size_t k = i + 1;
+            while (k < n && k - i < 8 && v[k] == v[i])
+                k++;
+            if (k - i >= 8)
+                break;
+        }
+        buf_varint(out, ((uint64_t)groups << 1) | 1);
+        bitpack(out, v + start, (i > n ? n : i) - start, groups, bw);
+        if (i > n)
+            i = n;
+    }
+}
+
+/* Levels section of a v1 page: u32 LE byte length, then the hybrid data. */
+static void put_levels(struct gtp_parquet_writer *w, struct buf *out, const uint8_t *lv, size_t n,
+                       int max)
+{
+    grow_u32(&w->tmp32, &w->tmp32_cap, n);
+    for (size_t i = 0; i < n; i++)
+        w->tmp32[i] = lv[i];
+    size_t at = out->len;
+    buf_u32(out, 0);
+    hybrid(out, w->tmp32, n, bit_width((uint32_t)max));
+    le32(out->p + at, (uint32_t)(out->len - at - 4));
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Dictionary */
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        h ^= k * 0x87C37B91114253D5ull;
+        h = ((h << 31) | (h >> 33)) * 0x4CF5AD432745937Full;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k |= (uint64_t)p[i] << (8 * i);
+    h ^= k * 0x87C37B91114253D5ull;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline const uint8_t *val_ptr(const struct leaf *l, size_t v, size_t *n)
+{
+    *n = (size_t)(l->off[v + 1] - l->off[v]);
+    return l->data.p + l->off[v];
+}
+
+/* Build a dictionary over values [v0, v1) of a BYTE_ARRAY leaf; true when it pays
+ * (dictionary + indexes below 75 % of the PLAIN size). */
+static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_t v0, size_t v1)
+{
+    size_t nv = v1 - v0;
+    size_t want = 16;
+    while (want < nv * 2)
+        want *= 2;
+    if (want > w->ht_cap) {
+        free(w->ht);
+        w->ht = gtp_xmalloc(want * sizeof(uint32_t));
+        w->ht_cap = want;
+    }
+    size_t mask = want - 1;
+    memset(w->ht, 0xFF, want * sizeof(uint32_t));
+    grow_u32(&w->dict_idx, &w->dict_idx_cap, nv);
+    w->ndict = 0;
+    w->dict_bytes = 0;
+    uint64_t plain = 0;
+    for (size_t v = v0; v < v1; v++) {
+        size_t n;
+        const uint8_t *s = val_ptr(l, v, &n);
+        plain += 4 + n;
+        size_t slot = (size_t)hash_bytes(s, n) & mask;
+        for (;;) {
+            uint32_t d = w->ht[slot];
+            if (d == UINT32_MAX) {
+                grow_u32(&w->dict_val, &w->dict_val_cap, w->ndict + 1);
+                d = (uint32_t)w->ndict++;
+                w->dict_val[d] = (uint32_t)v;
+                w->ht[slot] = d;
+                w->dict_bytes += 4 + n;
+                if (w->dict_bytes > DICT_MAX_BYTES)
+                    return false;
+                w->dict_idx[v - v0] = d;
+                break;
+            }
+            size_t dn;
+            const uint8_t *ds = val_ptr(l, w->dict_val[d], &dn);
+            if (dn == n && memcmp(ds, s, n) == 0) {
+                w->dict_idx[v - v0] = d;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    int bw = bit_width((uint32_t)(w->ndict - 1));
+    uint64_t with_dict = w->dict_bytes + (nv * (uint64_t)(bw ? bw : 1) + 7) / 8 + 16;
+    return with_dict * 4 < plain * 3;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Pages */
+
+static int compress_body(struct gtp_parquet_writer *w, const uint8_t **out, size_t *out_len,
+                         char *errstr, size_t errstr_size)
+{
+    const struct buf *b = &w->body;
+    switch (w->opts.codec) {
+    case GTP_PARQUET_UNCOMPRESSED:
+        *out = b->p;
+        *out_len = b->len;
+        return 0;
+    case GTP_PARQUET_ZSTD: {
+        size_t bound = ZSTD_compressBound(b->len);
+        w->cbody.len = 0;
+        buf_reserve(&w->cbody, bound);
+        size_t r = ZSTD_compressCCtx(w->zc, w->cbody.p, bound, b->p, b->len, w->opts.zstd_level);
+        if (ZSTD_isError(r)) {
+            gtp_errf(errstr, errstr_size, "zstd: %s", ZSTD_getErrorName(r));
+            return GTP_ERR_INTERNAL;
+        }
+        *out = w->cbody.p;
+        *out_len = r;
+        return 0;
+    }
+    case GTP_PARQUET_SNAPPY: {
+        size_t bound = snappy_max_compressed_length(b->len);
+        w->cbody.len = 0;
+        buf_reserve(&w->cbody, bound);
+        size_t r = bound;
+        if (snappy_compress((const char *)b->p, b->len, (char *)w->cbody.p, &r) != SNAPPY_OK) {
+            gtp_errf(errstr, errstr_size, "snappy compression failed");
+            return GTP_ERR_INTERNAL;
+        }
+        *out = w->cbody.p;
+        *out_len = r;
+        return 0;
+    }
+    }
+    return GTP_ERR_INTERNAL;
+}
+
+/* Compress w->body and write header + body. num_values < 0 marks a dictionary page. */
+static int emit_page(struct gtp_parquet_writer *w, struct sink *s, struct chunk_meta *cm,
+                     int page_type, int32_t num_values, int encoding, char *errstr,
+                     size_t errstr_size)
+{
+    const uint8_t *stored;
+    size_t stored_len;
+    if (w->body.len > INT32_MAX) {
+        gtp_errf(errstr, errstr_size, "page of %zu bytes is too large", w->body.len);
+        return GTP_ERR_INTERNAL;
+    }
+    int err = compress_body(w, &stored, &stored_len, errstr, errstr_size);
+    if (err)
+        return err;
+    if (stored_len > INT32_MAX) {
+        gtp_errf(errstr, errstr_size, "compressed page of %zu bytes is too large", stored_len);
+        return GTP_ERR_INTERNAL;
+    }
+    struct gtp_thrift *t = &w->th;
+    gtp_thrift_reset(t);
+    gtp_thrift_i32(t, 1, page_type);
+    gtp_thrift_i32(t, 2, (int32_t)w->body.len);
+    gtp_thrift_i32(t, 3, (int32_t)stored_len);
+    if (page_type == PAGE_DATA) {
+        gtp_thrift_struct_begin(t, 5);
+        gtp_thrift_i32(t, 1, num_values);
+        gtp_thrift_i32(t, 2, encoding);
+        gtp_thrift_i32(t, 3, ENC_RLE);
+        gtp_thrift_i32(t, 4, ENC_RLE);
+        gtp_thrift_struct_end(t);
+    } else {
+        gtp_thrift_struct_begin(t, 7);
+        gtp_thrift_i32(t, 1, num_values);
+        gtp_thrift_i32(t, 2, ENC_PLAIN);
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_end(t);
+    if (page_type == PAGE_DATA && cm->n_data_pages++ == 0)
+        cm->data_off = s->off;
+    sink_put(s, t->data, t->len);
+    sink_put(s, stored, stored_len);
+    cm->total_uncomp += (int64_t)(t->len + w->body.len);
+    cm->total_comp += (int64_t)(t->len + stored_len);
+    return 0;
+}
+
+/* Entry index where row r starts in leaf i. */
+static size_t entry_of(const struct gtp_parquet_writer *w, int i, size_t r)
+{
+    return i == GTP_PARQUET_SKILLS_ARRAY ? w->skills_row[r] : r;
+}
+
+static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c)
+        return c;
+    return an < bn ? -1 : an > bn;
+}
+
+static void chunk_minmax(struct gtp_parquet_writer *w, int i, size_t v0, size_t v1,
+                         struct chunk_meta *cm)
+{
+    const struct leaf *l = &w->leaves[i];
+    cm->has_minmax = v1 > v0;
+    if (!cm->has_minmax)
+        return;
+    if (LEAVES[i].type == PT_BYTE_ARRAY) {
+        size_t mn = v0, mx = v0, mnl, mxl;
+        const uint8_t *mns = val_ptr(l, v0, &mnl), *mxs = mns;
+        mxl = mnl;
+        /* With a dictionary only the distinct values need comparing. */
+        size_t n = cm->dict ? w->ndict : v1 - v0;
+        for (size_t k = 0; k < n; k++) {
+            size_t v = cm->dict ? w->dict_val[k] : v0 + k, len;
+            const uint8_t *p = val_ptr(l, v, &len);
+            if (str_cmp(p, len, mns, mnl) < 0) {
+                mn = v;
+                mns = p;
+                mnl = len;
+            }
+            if (str_cmp(p, len, mxs, mxl) > 0) {
+                mx = v;
+                mxs = p;
+                mxl = len;
+            }
+        }
+        cm->min_v = mn;
+        cm->max_v = mx;
+        return;
+    }
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (size_t v = v0; v < v1; v++) {
+        int64_t x;
+        if (LEAVES[i].type == PT_INT64) {
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++)
+                u |= (uint64_t)l->data.p[v * 8 + (size_t)k] << (8 * k);
+            x = (int64_t)u;
+        } else {
+            x = l->data.p[v];
+        }
+        if (x < mn)
+            mn = x;
+        if (x > mx)
+            mx = x;
+    }
+    cm->min_i = mn;
+    cm->max_i = mx;
+}
+
+/* Write one column chunk: leaf i, rows [r0, r1), values starting at *vcur. */
+static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size_t r0, size_t r1,
+                       size_t *vcur, struct chunk_meta *cm, char *errstr, size_t errstr_size)
+{
+    const struct leaf_def *ld = &LEAVES[i];
+    const struct leaf *l = &w->leaves[i];
+    size_t e0 = entry_of(w, i, r0), e1 = entry_of(w, i, r1);
+    size_t v0 = *vcur, v1 = v0;
+    int err;
+
+    if (ld->max_def == 0) {
+        v1 = v0 + (e1 - e0);
+    } else {
+        for (size_t e = e0; e < e1; e++)
+            v1 += l->def.p[e] == ld->max_def;
+    }
+    memset(cm, 0, sizeof(*cm));
+    cm->dict_off = -1;
+    cm->start = s->off;
+    cm->num_values = (int64_t)(e1 - e0);
+    cm->null_count = (int64_t)((e1 - e0) - (v1 - v0));
+    cm->dict = ld->type == PT_BYTE_ARRAY && ld->try_dict && !w->opts.no_dictionary &&
+               v1 > v0 && build_dict(w, l, v0, v1);
+    chunk_minmax(w, i, v0, v1, cm);
+
+    int dict_bw = 0;
+    if (cm->dict) {
+        w->body.len = 0;
+        for (size_t d = 0; d < w->ndict; d++) {
+            size_t n;
+            const uint8_t *p = val_ptr(l, w->dict_val[d], &n);
+            buf_u32(&w->body, (uint32_t)n);
+            buf_put(&w->body, p, n);
+        }
+        cm->dict_off = s->off;
+        err = emit_page(w, s, cm, PAGE_DICTIONARY, (int32_t)w->ndict, ENC_PLAIN, errstr,
+                        errstr_size);
+        if (err)
+            return err;
+        dict_bw = bit_width((uint32_t)(w->ndict - 1));
+        if (dict_bw == 0)
+            dict_bw = 1;
+    }
+
+    /* Data pages, each starting on a row boundary. */
+    size_t r = r0, pe0 = e0, pv0 = v0;
+    while (r < r1) {
+        size_t est = 0, pe = pe0, pv = pv0;
+        do {
+            size_t ee = entry_of(w, i, r + 1);
+            for (; pe < ee; pe++) {
+                est += 1;
+                if (ld->max_def && l->def.p[pe] != ld->max_def)
+                    continue;
+                if (ld->type == PT_BYTE_ARRAY)
+                    est += cm->dict ? 2 : 4 + (size_t)(l->off[pv + 1] - l->off[pv]);
+                else if (ld->type == PT_INT64)
+                    est += 8;
+                pv++;
+            }
+            r++;
+        } while (r < r1 && est < w->opts.page_bytes && pe - pe0 < PAGE_MAX_ENTRIES);
+
+        struct buf *b = &w->body;
+        b->len = 0;
+        size_t ne = pe - pe0, nv = pv - pv0;
+        if (ld->max_rep)
+            put_levels(w, b, l->rep.p + pe0, ne, ld->max_rep);
+        if (ld->max_def)
+            put_levels(w, b, l->def.p + pe0, ne, ld->max_def);
+        int enc = ENC_PLAIN;
+        if (cm->dict) {
+            enc = ENC_RLE_DICTIONARY;
+            buf_byte(b, (uint8_t)dict_bw);
+            hybrid(b, w->dict_idx + (pv0 - v0), nv, dict_bw);
+        } else if (ld->type == PT_BYTE_ARRAY) {
+            buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
+            for (size_t v = pv0; v < pv; v++) {
+                size_t n;
+                const uint8_t *p = val_ptr(l, v, &n);
+                le32(b->p + b->len, (uint32_t)n);
+                memcpy(b->p + b->len + 4, p, n);
+                b->len += 4 + n;
+            }
+        } else if (ld->type == PT_INT64) {
+            buf_put(b, l->data.p + pv0 * 8, nv * 8);
+        } else { /* BOOLEAN: bit-packed LSB first, no length */
+            size_t nbytes = (nv + 7) / 8;
+            buf_reserve(b, nbytes);
+            memset(b->p + b->len, 0, nbytes);
+            for (size_t k = 0; k < nv; k++)
+                if (l->data.p[pv0 + k])
+                    b->p[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
+            b->len += nbytes;
+        }
+        err = emit_page(w, s, cm, PAGE_DATA, (int32_t)ne, enc, errstr, errstr_size);
+        if (err)
+            return err;
+        pe0 = pe;
+        pv0 = pv;
+    }
+    *vcur = v1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Footer */
+
+static void schema_string_leaf(struct gtp_thrift *t, const char *name, int rep)
+{
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_i32(t, 1, PT_BYTE_ARRAY);
+    gtp_thrift_i32(t, 3, rep);
+    gtp_thrift_string(t, 4, name);
+    gtp_thrift_i32(t, 6, CT_UTF8);
+    gtp_thrift_struct_begin(t, 10); /* LogicalType */
+    gtp_thrift_empty_struct(t, 1);  /* STRING */
+    gtp_thrift_struct_end(t);
+    gtp_thrift_struct_end(t);
+}
+
+static void write_schema(struct gtp_thrift *t)
+{
+    gtp_thrift_list_begin(t, 2, GTP_THRIFT_STRUCT, 1 + NLEAVES + 2);
+    /* root: no type, no repetition_type (DuckDB chokes on one) */
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_string(t, 4, "schema");
+    gtp_thrift_i32(t, 5, NLEAVES);
+    gtp_thrift_struct_end(t);
+    for (int i = 0; i < NLEAVES; i++) {
+        const struct leaf_def *ld = &LEAVES[i];
+        if (i == GTP_PARQUET_SKILLS_ARRAY) {
+            gtp_thrift_elem_struct_begin(t);
+            gtp_thrift_i32(t, 3, REP_OPTIONAL);
+            gtp_thrift_string(t, 4, ld->name);
+            gtp_thrift_i32(t, 5, 1);
+            gtp_thrift_i32(t, 6, CT_LIST);
+            gtp_thrift_struct_begin(t, 10);
+            gtp_thrift_empty_struct(t, 3); /* LIST */
+            gtp_thrift_struct_end(t);
+            gtp_thrift_struct_end(t);
+
+            gtp_thrift_elem_struct_begin(t);
+            gtp_thrift_i32(t, 3, REP_REPEATED);
+            gtp_thrift_string(t, 4, "list");
+            gtp_thrift_i32(t, 5, 1);
+            gtp_thrift_struct_end(t);
+
+            schema_string_leaf(t, "element", REP_OPTIONAL);
+        } else if (ld->type == PT_BYTE_ARRAY) {
+            schema_string_leaf(t, ld->name, ld->repetition);
+        } else if (ld->type == PT_INT64) {
+            gtp_thrift_elem_struct_begin(t);
+            gtp_thrift_i32(t, 1, PT_INT64);
+            gtp_thrift_i32(t, 3, ld->repetition);
+            gtp_thrift_string(t, 4, ld->name);
+            gtp_thrift_i32(t, 6, CT_TIMESTAMP_MICROS);
+            gtp_thrift_struct_begin(t, 10);
+            gtp_thrift_struct_begin(t, 8); /* TIMESTAMP */
+            gtp_thrift_bool(t, 1, true);   /* isAdjustedToUTC */
+            gtp_thrift_struct_begin(t, 2); /* unit */
+            gtp_thrift_empty_struct(t, 2); /* MICROS */
+            gtp_thrift_struct_end(t);
+            gtp_thrift_struct_end(t);
+            gtp_thrift_struct_end(t);
+            gtp_thrift_struct_end(t);
+        } else {
+            gtp_thrift_elem_struct_begin(t);
+            gtp_thrift_i32(t, 1, PT_BOOLEAN);
+            gtp_thrift_i32(t, 3, ld->repetition);
+            gtp_thrift_string(t, 4, ld->name);
+            gtp_thrift_struct_end(t);
+        }
+    }
+}
+
+static void write_stats(struct gtp_parquet_writer *w, struct gtp_thrift *t, int i,
+                        const struct chunk_meta *cm)
+{
+    const struct leaf_def *ld = &LEAVES[i];
+    uint8_t mn[8], mx[8];
+    gtp_thrift_struct_begin(t, 12);
+    if (cm->has_minmax && ld->type == PT_INT64) {
+        /* Signed order: the legacy fields mean the same for INT64. */
+        le64(mx, (uint64_t)cm->max_i);
+        le64(mn, (uint64_t)cm->min_i);
+        gtp_thrift_binary(t, 1, mx, 8);
+        gtp_thrift_binary(t, 2, mn, 8);
+    }
+    gtp_thrift_i64(t, 3, cm->null_count);
+    if (cm->has_minmax) {
+        const uint8_t *mnp, *mxp;
+        size_t mnl, mxl;
+        if (ld->type == PT_BYTE_ARRAY) {
+            mxp = val_ptr(&w->leaves[i], cm->max_v, &mxl);
+            mnp = val_ptr(&w->leaves[i], cm->min_v, &mnl);
+        } else if (ld->type == PT_INT64) {
+            mxp = mx;
+            mnp = mn;
+            mxl = mnl = 8;
+        } else {
+            mx[0] = (uint8_t)cm->max_i;
+            mn[0] = (uint8_t)cm->min_i;
+            mxp = mx;
+            mnp = mn;
+            mxl = mnl = 1;
+        }
+        gtp_thrift_binary(t, 5, mxp, mxl);
+        gtp_thrift_binary(t, 6, mnp, mnl);
+        gtp_thrift_bool(t, 7, true);
+        gtp_thrift_bool(t, 8, true);
+    }
+    gtp_thrift_struct_end(t);
+}
+
+static void write_column_chunk(struct gtp_parquet_writer *w, struct gtp_thrift *t, int i,
+                               const struct chunk_meta *cm)
+{
+    const struct leaf_def *ld = &LEAVES[i];
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_i64(t, 2, cm->start);
+    gtp_thrift_struct_begin(t, 3); /* ColumnMetaData */
+    gtp_thrift_i32(t, 1, ld->type);
+    gtp_thrift_list_begin(t, 2, GTP_THRIFT_I32, cm->dict ? 3 : 2);
+    gtp_thrift_elem_i32(t, ENC_PLAIN);
+    gtp_thrift_elem_i32(t, ENC_RLE);
+    if (cm->dict)
+        gtp_thrift_elem_i32(t, ENC_RLE_DICTIONARY);
+    if (i == GTP_PARQUET_SKILLS_ARRAY) {
+        gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, 3);
+        gtp_thrift_elem_binary(t, "skills_array", 12);
+        gtp_thrift_elem_binary(t, "list", 4);
+        gtp_thrift_elem_binary(t, "element", 7);
+    } else {
+        gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, 1);
+        gtp_thrift_elem_binary(t, ld->name, strlen(ld->name));
+    }
+    gtp_thrift_i32(t, 4, (int32_t)w->opts.codec);
+    gtp_thrift_i64(t, 5, cm->num_values);
+    gtp_thrift_i64(t, 6, cm->total_uncomp);
+    gtp_thrift_i64(t, 7, cm->total_comp);
+    gtp_thrift_i64(t, 9, cm->data_off);
+    if (cm->dict_off >= 0)
+        gtp_thrift_i64(t, 11, cm->dict_off);
+    write_stats(w, t, i, cm);
+    /* encoding_stats: tells parquet-java every data page is dictionary encoded. */
+    gtp_thrift_list_begin(t, 13, GTP_THRIFT_STRUCT, cm->dict ? 2 : 1);
+    if (cm->dict) {
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_i32(t, 1, PAGE_DICTIONARY);
+        gtp_thrift_i32(t, 2, ENC_PLAIN);
+        gtp_thrift_i32(t, 3, 1);
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_i32(t, 1, PAGE_DATA);
+    gtp_thrift_i32(t, 2, cm->dict ? ENC_RLE_DICTIONARY : ENC_PLAIN);
+    gtp_thrift_i32(t, 3, cm->n_data_pages);
+    gtp_thrift_struct_end(t);
+    gtp_thrift_struct_end(t); /* ColumnMetaData */
+    gtp_thrift_struct_end(t); /* ColumnChunk */
+}
+
+static void write_footer(struct gtp_parquet_writer *w, struct sink *s, size_t nrg)
+{
+    struct gtp_thrift *t = &w->th;
+    size_t rgrows = w->opts.row_group_rows;
+    gtp_thrift_reset(t);
+    gtp_thrift_i32(t, 1, 1);
+    write_schema(t);
+    gtp_thrift_i64(t, 3, (int64_t)w->nrows);
+    gtp_thrift_list_begin(t, 4, GTP_THRIFT_STRUCT, nrg);
+    for (size_t g = 0; g < nrg; g++) {
+        const struct chunk_meta *cms = &w->chunks[g * NLEAVES];
+        size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
+        int64_t uncomp = 0, comp = 0;
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_list_begin(t, 1, GTP_THRIFT_STRUCT, NLEAVES);
+        for (int i = 0; i < NLEAVES; i++) {
+            write_column_chunk(w, t, i, &cms[i]);
+            uncomp += cms[i].total_uncomp;
+            comp += cms[i].total_comp;
+        }
+        gtp_thrift_i64(t, 2, uncomp);
+        gtp_thrift_i64(t, 3, (int64_t)(r1 - r0));
+        gtp_thrift_i64(t, 5, cms[0].start);
+        gtp_thrift_i64(t, 6, comp);
+        gtp_thrift_i16(t, 7, (int16_t)g);
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_string(t, 6, w->created_by);
+    gtp_thrift_list_begin(t, 7, GTP_THRIFT_STRUCT, NLEAVES);
+    for (int i = 0; i < NLEAVES; i++) {
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_empty_struct(t, 1); /* TYPE_ORDER */
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_end(t);
+
+    uint8_t tail[8];
+    le32(tail, (uint32_t)t->len);
+    memcpy(tail + 4, "PAR1", 4);
+    sink_put(s, t->data, t->len);
+    sink_put(s, tail, 8);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * File statistics for the caller (Delta add.stats) */
+
+static void fill_stats(struct gtp_parquet_writer *w, size_t nrg, int64_t size,
+                       struct gtp_parquet_file_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->num_rows = (int64_t)w->nrows;
+    st->file_size = size;
+    st->num_row_groups = (int)nrg;
+    for (int i = 0; i < NLEAVES; i++) {
+        struct gtp_parquet_col_stats *cs = &st->cols[i];
+        const struct leaf *l = &w->leaves[i];
+        cs->null_count = w->col_nulls[i];
+        if (i == GTP_PARQUET_SKILLS_ARRAY)
+            continue; /* no min/max for arrays in Delta stats */
+        const struct chunk_meta *best_mn = NULL, *best_mx = NULL;
+        for (size_t g = 0; g < nrg; g++) {
+            const struct chunk_meta *cm = &w->chunks[g * NLEAVES + (size_t)i];
+            if (!cm->has_minmax)
+                continue;
+            if (LEAVES[i].type == PT_BYTE_ARRAY) {
+                size_t a, b;
+                const uint8_t *pa, *pb;
+                if (!best_mn) {
+                    best_mn = best_mx = cm;
+                    continue;
+                }
+                pa = val_ptr(l, cm->min_v, &a);
+                pb = val_ptr(l, best_mn->min_v, &b);
+                if (str_cmp(pa, a, pb, b) < 0)
+                    best_mn = cm;
+                pa = val_ptr(l, cm->max_v, &a);
+                pb = val_ptr(l, best_mx->max_v, &b);
+                if (str_cmp(pa, a, pb, b) > 0)
+                    best_mx = cm;
+            } else {
+                if (!best_mn || cm->min_i < best_mn->min_i)
+                    best_mn = cm;
+                if (!best_mx || cm->max_i > best_mx->max_i)
+                    best_mx = cm;
+            }
+        }
+        if (!best_mn)
+            continue;
+        cs->has_minmax = true;
+        if (LEAVES[i].type == PT_BYTE_ARRAY) {
+            const uint8_t *p = val_ptr(l, best_mn->min_v, &cs->min_len);
+            cs->min = gtp_xstrndup((const char *)p, cs->min_len);
+            p = val_ptr(l, best_mx->max_v, &cs->max_len);
+            cs->max = gtp_xstrndup((const char *)p, cs->max_len);
+        } else {
+            cs->min_i64 = best_mn->min_i;
+            cs->max_i64 = best_mx->max_i;
+        }
+    }
+}
+
+void gtp_parquet_file_stats_fini(struct gtp_parquet_file_stats *stats)
+{
+    if (!stats)
+        return;
+    for (int i = 0; i < GTP_PARQUET_NCOLS; i++) {
+        free(stats->cols[i].min);
+        free(stats->cols[i].max);
+        stats->cols[i].min = stats->cols[i].max = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Writing files */
+
+static int io_error(int e, const char *what, char *errstr, size_t errstr_size)
+{
+    gtp_errf(errstr, errstr_size, "%s: %s", what, strerror(e));
+    return (e == ENOSPC || e == EDQUOT) ? GTP_ERR_NOSPACE : GTP_ERR_IO;
+}
+
+/* Everything of gtp_parquet_write_fd except the reset. */
+static int write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_file_stats *stats,
+                    char *errstr, size_t errstr_size)
+{
+    struct sink s = {.fd = fd};
+    size_t rgrows = w->opts.row_group_rows;
+    size_t nrg = (w->nrows + rgrows - 1) / rgrows;
+    size_t vcur[NLEAVES] = {0};
+    int err = 0;
+
+    if (nrg * NLEAVES > w->chunks_cap) {
+        w->chunks_cap = nrg * NLEAVES;
+        w->chunks = gtp_xrealloc(w->chunks, w->chunks_cap * sizeof(*w->chunks));
+    }
+    sink_put(&s, "PAR1", 4);
+    for (size_t g = 0; g < nrg && !err && !s.err; g++) {
+        size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
+        for (int i = 0; i < NLEAVES && !err; i++)
+            err = write_chunk(w, &s, i, r0, r1, &vcur[i], &w->chunks[g * NLEAVES + (size_t)i],
+                              errstr, errstr_size);
+    }
+    if (err)
+        goto out;
+    write_footer(w, &s, nrg);
+    sink_flush(&s);
+    if (s.err) {
+        err = io_error(s.err, "write", errstr, errstr_size);
+        goto out;
+    }
+    if (stats)
+        fill_stats(w, nrg, s.off, stats);
+out:
+    free(s.b.p);
+    return err;
+}
+
+int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd,
+                         struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size)
+{
+    int err = write_fd(w, fd, stats, errstr, errstr_size);
+    if (!err)
+        gtp_parquet_reset(w);
+    return err;
+}
+
+int gtp_parquet_write_file(struct gtp_parquet_writer *w, const char *dir, const char *name,
+                           struct gtp_parquet_file_stats *stats, char *errstr,
+                           size_t errstr_size)
+{
+    char *tmp = NULL, *dst = NULL;
+    int fd = -1, dfd = -1, err = 0;
+    struct gtp_parquet_file_stats st = {0};
+
+    if (!name[0] || strchr(name, '/') || name[0] == '.') {
+        gtp_errf(errstr, errstr_size, "bad file name '%s'", name);
+        return GTP_ERR_INVAL;
+    }
+    size_t n = strlen(dir) + strlen(name) + 16;
+    tmp = gtp_xmalloc(n);
+    dst = gtp_xmalloc(n);
+    /* Leading '.' hides the temp file from Spark/Hive/pyarrow/Delta; no .parquet suffix
+     * keeps it out of '*.parquet' globs. */
+    snprintf(tmp, n, "%s/.%s.tmp", dir, name);
+    snprintf(dst, n, "%s/%s", dir, name);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = io_error(errno, tmp, errstr, errstr_size);
+        goto out;
+    }
+    err = write_fd(w, fd, &st, errstr, errstr_size);
+    if (err)
+        goto out;
+    if (fsync(fd) != 0) {
+        err = io_error(errno, "fsync", errstr, errstr_size);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        err = io_error(errno, "close", errstr, errstr_size);
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, dst) != 0) {
+        err = io_error(errno, dst, errstr, errstr_size);
+        goto out;
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0) {
+        err = io_error(errno, dir, errstr, errstr_size);
+        goto out;
+    }
+    gtp_parquet_reset(w);
+    if (stats) {
+        *stats = st;
+        memset(&st, 0, sizeof(st));
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    if (err)
+        unlink(tmp);
+    gtp_parquet_file_stats_fini(&st);
+    free(tmp);
+    free(dst);
+    return err;
+}
