@@ -1,0 +1,473 @@
+/* gtp-generator: synthesizes realistic, chaotic job-posting events (SPEC §4)
+ * into Kafka or a JSON-lines file, paced by a simulated clock that never runs
+ * ahead of the wall clock. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "gtp/cfg.h"
+#include "gtp/err.h"
+#include "gtp/kafka.h"
+#include "gtp/log.h"
+#include "gtp/metrics.h"
+#include "gtp/sig.h"
+#include "gtp/timeparse.h"
+#include "gtp/util.h"
+
+/* The clock of a seeded run without --start (the lead's decision), so seeded
+ * runs reproduce their timestamps too. */
+#define SEEDED_START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
+#define DEFAULT_DENSITY 100.0                   /* events per simulated second at --rate 0 */
+
+struct gen_cfg {
+    char *brokers, *topic, *dlq_topic, *log_level;
+    long long metrics_port;
+    double rate;
+    long long count;
+    char *seed;
+    double chaos;
+    char *chaos_kinds;
+    char *start;
+    double speed;
+    char *out;
+};
+
+#define T struct gen_cfg
+static const struct gtp_opt opts[] = {
+    GTP_OPTS_KAFKA(T),
+    {"rate", 'r', "GTP_RATE", GTP_OPT_DOUBLE, offsetof(T, rate), "0", "N",
+     "mean events per simulated second, i.e. per wall second at --speed 1 (the daily cycle "
+     "modulates it); 0 = as fast as possible",
+     0, 1e9},
+    {"count", 'n', "GTP_COUNT", GTP_OPT_INT, offsetof(T, count), "0", "N",
+     "stop after N events (0 = run until SIGTERM/SIGINT)", 0, 9e18},
+    {"seed", 's', "GTP_SEED", GTP_OPT_STR, offsetof(T, seed), NULL, "S",
+     "PRNG seed (unsigned 64-bit); same seed and flags give the same bytes; without it the "
+     "seed comes from the time",
+     0, 0},
+    {"chaos", 0, "GTP_CHAOS", GTP_OPT_DOUBLE, offsetof(T, chaos), "0.05", "P",
+     "fraction of chaotic events", 0, 1},
+    {"chaos-kinds", 0, "GTP_CHAOS_KINDS", GTP_OPT_STR, offsetof(T, chaos_kinds), "all", "LIST",
+     "comma list of chaos kinds: bad_location, bad_date, time_format, missing_field, "
+     "wrong_type, malformed, invalid_utf8, oversized, html, duplicate, late, future (or all)",
+     0, 0},
+    {"start", 0, "GTP_START", GTP_OPT_STR, offsetof(T, start), NULL, "TIME",
+     "simulated clock start: RFC 3339 time, now, or now-N{s,m,h,d}; default 2024-03-15T00:00:00Z "
+     "with --seed, else now",
+     0, 0},
+    {"speed", 0, "GTP_SPEED", GTP_OPT_DOUBLE, offsetof(T, speed), "1", "X",
+     "simulated seconds per wall second while the simulated clock is behind now", 0.0001, 1e9},
+    {"out", 'o', "GTP_OUT", GTP_OPT_STR, offsetof(T, out), NULL, "FILE|-",
+     "write JSON lines to FILE or stdout instead of Kafka", 0, 0},
+    GTP_OPTS_LOG(T),
+    GTP_OPTS_METRICS(T, "9101"),
+};
+#undef T
+
+static const struct gtp_cli cli = {
+    .program = "gtp-generator",
+    .summary =
+        "synthesize realistic, chaotic job-posting events into Kafka (or JSON lines with --out)\n"
+        "\n"
+        "Event timestamps come from a simulated clock: Poisson arrivals at --rate events per\n"
+        "simulated second (100 when --rate is 0) following a daily and weekly cycle. The clock\n"
+        "starts at --start; with --seed and no --start it starts at 2024-03-15T00:00:00Z, so a\n"
+        "seeded run is reproducible byte for byte; without --seed the seed comes from the time\n"
+        "and the clock starts now. With --rate N the generator emits events as the simulated\n"
+        "clock advances at --speed X simulated seconds per wall second (--rate 0: as fast as\n"
+        "possible); it never runs ahead of the wall clock: once it catches up it continues in\n"
+        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50.\n"
+        "The Kafka message timestamp is always the producer's wall clock.",
+    .opts = opts,
+    .nopts = GTP_ARRAY_LEN(opts),
+    .kafka_props = true,
+};
+
+/* ---- argument helpers ------------------------------------------------------------- */
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_start(const char *s, int64_t now_us, int64_t *out, char *err, size_t errsz)
+{
+    if (strcmp(s, "now") == 0) {
+        *out = now_us;
+        return 0;
+    }
+    if (strncmp(s, "now-", 4) == 0) {
+        char *end;
+        errno = 0;
+        double v = strtod(s + 4, &end);
+        double unit = 0;
+        if (end != s + 4 && !errno && v >= 0 && end[0] && !end[1]) {
+            unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
+                   : end[0] == 'd' ? 86400 : 0;
+        }
+        if (unit == 0) {
+            gtp_errf(err, errsz, "--start: '%s' is not now-N{s,m,h,d}", s);
+            return -1;
+        }
+        *out = now_us - (int64_t)(v * unit * 1e6);
+        return 0;
+    }
+    char why[128];
+    if (gtp_time_parse(s, strlen(s), out, why, sizeof(why)) != 0) {
+        gtp_errf(err, errsz, "--start: '%s': %s", s, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- state -------------------------------------------------------------------------- */
+
+struct app {
+    struct gen_cfg cfg;
+    struct gtp_kvlist kprops;
+    struct gen *gen;
+    struct gtp_producer *prod;
+    FILE *out;
+    bool out_close;
+    _Atomic bool out_failed;
+    struct gtp_metrics *metrics;
+    struct gtp_metrics_server *server;
+    struct gtp_metric *m_events, *m_bytes, *m_chaos[GEN_CHAOS_NKINDS], *m_delivered, *m_failed,
+        *m_sim_time, *m_queue;
+    uint64_t events, bytes, chaos_n[GEN_CHAOS_NKINDS];
+    struct gtp_producer_stats last_stats;
+};
+
+static bool health(void *opaque, char *detail, size_t detail_size)
+{
+    struct app *a = opaque;
+    if (a->prod && gtp_producer_fatal(a->prod, detail, detail_size))
+        return false;
+    if (a->out_failed) {
+        gtp_errf(detail, detail_size, "output write failed");
+        return false;
+    }
+    return true;
+}
+
+static void setup_metrics(struct app *a)
+{
+    a->metrics = gtp_metrics_new();
+    a->m_events = gtp_metrics_counter(a->metrics, "generator_events",
+                                      "events generated (including chaotic ones)", NULL);
+    a->m_bytes = gtp_metrics_counter(a->metrics, "generator_bytes", "bytes of event values", NULL);
+    for (int k = 0; k < GEN_CHAOS_NKINDS; k++) {
+        const char *labels[] = {"kind", gen_chaos_name(k), NULL};
+        a->m_chaos[k] = gtp_metrics_counter(a->metrics, "generator_chaos_events",
+                                            "chaotic events by kind", labels);
+    }
+    a->m_delivered = gtp_metrics_counter(a->metrics, "generator_delivered",
+                                         "events acknowledged by kafka", NULL);
+    a->m_failed = gtp_metrics_counter(a->metrics, "generator_delivery_failed",
+                                      "events kafka failed to deliver", NULL);
+    a->m_sim_time = gtp_metrics_gauge(a->metrics, "generator_simulated_time_seconds",
+                                      "simulated clock (unix seconds)", NULL);
+    a->m_queue = gtp_metrics_gauge(a->metrics, "generator_producer_queue",
+                                   "messages waiting in the producer queue", NULL);
+}
+
+static void sync_delivery_metrics(struct app *a)
+{
+    if (!a->prod)
+        return;
+    struct gtp_producer_stats st;
+    gtp_producer_stats(a->prod, &st);
+    gtp_metric_add(a->m_delivered, st.delivered - a->last_stats.delivered);
+    gtp_metric_add(a->m_failed, st.failed - a->last_stats.failed);
+    gtp_metric_set(a->m_queue, (double)rd_kafka_outq_len(gtp_producer_handle(a->prod)));
+    a->last_stats = st;
+}
+
+/* Sleep up to us microseconds in short slices, serving Kafka callbacks. */
+static void idle(struct app *a, int64_t us)
+{
+    if (us <= 0)
+        return;
+    if (us > 100000)
+        us = 100000;
+    if (a->prod) {
+        gtp_producer_poll(a->prod, (int)((us + 999) / 1000));
+    } else {
+        struct timespec ts = {0, (long)us * 1000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void progress(struct app *a, int64_t t0, bool final)
+{
+    double secs = (double)(gtp_mono_us() - t0) / 1e6;
+    double pct = a->cfg.count ? 100.0 * (double)a->events / (double)a->cfg.count : 0;
+    fprintf(stderr, "\r%s: %" PRIu64 "/%lld events (%.1f%%), %.0f events/s   %s", cli.program,
+            a->events, a->cfg.count, pct, secs > 0 ? (double)a->events / secs : 0.0,
+            final ? "\n" : "");
+}
+
+static void summary(struct app *a, double secs)
+{
+    uint64_t chaotic = 0;
+    for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
+        chaotic += a->chaos_n[k];
+    fprintf(stderr,
+            "%s: summary: %" PRIu64 " events, %" PRIu64 " bytes in %.2f s (%.0f events/s); "
+            "chaotic %" PRIu64 " (%.2f%%)\n",
+            cli.program, a->events, a->bytes, secs, secs > 0 ? (double)a->events / secs : 0.0,
+            chaotic, a->events ? 100.0 * (double)chaotic / (double)a->events : 0.0);
+    fprintf(stderr, "%s: summary: chaos", cli.program);
+    for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
+        fprintf(stderr, " %s=%" PRIu64, gen_chaos_name(k), a->chaos_n[k]);
+    fputc('\n', stderr);
+    if (a->prod) {
+        struct gtp_producer_stats st;
+        gtp_producer_stats(a->prod, &st);
+        fprintf(stderr,
+                "%s: summary: kafka topic %s queued=%" PRIu64 " delivered=%" PRIu64
+                " failed=%" PRIu64 "\n",
+                cli.program, a->cfg.topic, st.queued, st.delivered, st.failed);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct app app; /* zeroed; static keeps it off the small main stack */
+    struct app *a = &app;
+    char err[512];
+    int rc = GTP_EXIT_OK;
+
+    gtp_log_init(cli.program);
+    int prc = gtp_cfg_parse(&cli, &a->cfg, &a->kprops, argc, argv, err, sizeof(err));
+    if (prc == GTP_CFG_EXIT)
+        goto out;
+    if (prc != 0) {
+        fprintf(stderr, "%s: %s\n", cli.program, err);
+        if (prc == GTP_ERR_USAGE)
+            fprintf(stderr, "try '%s --help'\n", cli.program);
+        rc = gtp_err_exit_code(prc);
+        goto out;
+    }
+    if (gtp_log_set_level(a->cfg.log_level) != 0) {
+        fprintf(stderr, "%s: --log-level: unknown level '%s'\n", cli.program, a->cfg.log_level);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+
+    /* options that need more than the table's checks */
+    struct gen_opts go = {.chaos = a->cfg.chaos};
+    int64_t now = gtp_wall_us();
+    bool seeded = a->cfg.seed != NULL;
+    if (seeded && parse_seed(a->cfg.seed, &go.seed) != 0) {
+        fprintf(stderr, "%s: --seed: '%s' is not an unsigned 64-bit integer\n", cli.program,
+                a->cfg.seed);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    if (!seeded)
+        go.seed = (uint64_t)now ^ ((uint64_t)getpid() << 32);
+    if (gen_chaos_parse(a->cfg.chaos_kinds, &go.chaos_mask, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: --chaos-kinds: %s\n", cli.program, err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    go.start_us = seeded ? SEEDED_START_US : now;
+    if (a->cfg.start && parse_start(a->cfg.start, now, &go.start_us, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", cli.program, err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
+
+    if (gtp_sig_install() != 0) {
+        fprintf(stderr, "%s: cannot install signal handlers\n", cli.program);
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
+
+    /* output */
+    if (a->cfg.out) {
+        if (strcmp(a->cfg.out, "-") == 0) {
+            a->out = stdout;
+        } else {
+            a->out = fopen(a->cfg.out, "w");
+            if (!a->out) {
+                fprintf(stderr, "%s: --out %s: %s\n", cli.program, a->cfg.out, strerror(errno));
+                rc = GTP_EXIT_CONFIG;
+                goto out;
+            }
+            a->out_close = true;
+        }
+        /* big buffer: one write(2) per ~1 MiB instead of per line */
+        setvbuf(a->out, NULL, _IOFBF, 1 << 20);
+    } else {
+        a->prod = gtp_producer_new(a->cfg.brokers, &a->kprops, err, sizeof(err));
+        if (!a->prod) {
+            fprintf(stderr, "%s: %s\n", cli.program, err);
+            rc = GTP_EXIT_CONFIG;
+            goto out;
+        }
+        bool exists = false;
+        if (gtp_kafka_wait_ready(gtp_producer_handle(a->prod), a->cfg.topic, &exists, 20000, err,
+                                 sizeof(err)) != 0) {
+            gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+            rc = GTP_EXIT_UNAVAILABLE;
+            goto out;
+        }
+        if (!exists)
+            gtp_log(GTP_LOG_WARN, "kafka",
+                    "topic %s does not exist yet (relying on broker auto-creation)",
+                    a->cfg.topic);
+    }
+
+    setup_metrics(a);
+    if (a->cfg.metrics_port > 0) {
+        a->server = gtp_metrics_server_start(a->metrics, (int)a->cfg.metrics_port, health, a, err,
+                                             sizeof(err));
+        if (!a->server && !a->out) {
+            gtp_log(GTP_LOG_ERROR, "metrics", "%s", err);
+            rc = GTP_EXIT_UNAVAILABLE;
+            goto out;
+        }
+        /* A file run beside a live daemon must not fail over the port. */
+        if (!a->server)
+            gtp_log(GTP_LOG_WARN, "metrics", "%s; continuing without /metrics", err);
+    }
+
+    {
+        char start_txt[GTP_TIME_RFC3339_MAX];
+        gtp_time_format(go.start_us, start_txt, sizeof(start_txt));
+        gtp_log(GTP_LOG_INFO, "generator",
+                "seed %" PRIu64 ", start %s, speed %g, rate %g/s, chaos %g, output %s", go.seed,
+                start_txt, a->cfg.speed, a->cfg.rate, a->cfg.chaos,
+                a->cfg.out ? a->cfg.out : a->cfg.topic);
+    }
+
+    a->gen = gen_new(&go);
+    bool tty = a->cfg.count > 0 && isatty(STDERR_FILENO);
+    int64_t t0 = gtp_mono_us(), last_tick = t0;
+    int64_t sim0 = go.start_us;
+    int64_t wall_seen = gtp_wall_us(); /* the wall clock only moves forward */
+    struct gen_event ev;
+
+    while (!gtp_sig_stop && (a->cfg.count == 0 || (long long)a->events < a->cfg.count)) {
+        gen_next(a->gen, &ev);
+
+        /* pacing: --rate follows the simulated clock at --speed, and nothing
+         * is emitted before the wall clock reaches its simulated time */
+        while (a->cfg.rate > 0 || ev.sim_us > wall_seen) {
+            int64_t wait = 0;
+            if (a->cfg.rate > 0) {
+                int64_t due = t0 + (int64_t)((double)(ev.sim_us - sim0) / a->cfg.speed);
+                wait = due - gtp_mono_us();
+            }
+            if (ev.sim_us > wall_seen) {
+                wall_seen = gtp_wall_us();
+                if (ev.sim_us - wall_seen > wait)
+                    wait = ev.sim_us - wall_seen;
+            }
+            if (wait <= 1000 || gtp_sig_stop)
+                break;
+            if (a->out)
+                fflush(a->out); /* a live stream should not sit in the buffer */
+            idle(a, wait);
+        }
+        if (gtp_sig_stop)
+            break;
+
+        if (a->out) {
+            if (fwrite(ev.value, 1, ev.len, a->out) != ev.len || putc('\n', a->out) == EOF) {
+                if (errno != EPIPE)
+                    gtp_log(GTP_LOG_ERROR, "output", "write failed: %s", strerror(errno));
+                a->out_failed = true;
+                rc = errno == EPIPE ? GTP_EXIT_OK : GTP_EXIT_SOFTWARE;
+                break;
+            }
+        } else {
+            int src = gtp_producer_send(a->prod, a->cfg.topic, RD_KAFKA_PARTITION_UA, ev.key,
+                                        ev.key_len, ev.value, ev.len, NULL, 0, err, sizeof(err));
+            if (src != 0) {
+                if (!gtp_sig_stop) {
+                    gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+                    rc = GTP_EXIT_SOFTWARE;
+                }
+                break;
+            }
+        }
+        a->events++;
+        a->bytes += ev.len;
+        gtp_metric_inc(a->m_events);
+        gtp_metric_add(a->m_bytes, ev.len);
+        if (ev.chaos != GEN_CHAOS_NONE) {
+            a->chaos_n[ev.chaos]++;
+            gtp_metric_inc(a->m_chaos[ev.chaos]);
+        }
+
+        /* periodic work, off the monotonic clock, every 1024 events */
+        if ((a->events & 1023) == 0) {
+            if (a->prod) {
+                gtp_producer_poll(a->prod, 0);
+                if (gtp_producer_fatal(a->prod, err, sizeof(err))) {
+                    gtp_log(GTP_LOG_ERROR, "kafka", "stopping: %s", err);
+                    rc = GTP_EXIT_SOFTWARE;
+                    break;
+                }
+            }
+            int64_t nowm = gtp_mono_us();
+            if (nowm - last_tick >= 250000) {
+                last_tick = nowm;
+                sync_delivery_metrics(a);
+                gtp_metric_set(a->m_sim_time, (double)ev.sim_us / 1e6);
+                if (tty)
+                    progress(a, t0, false);
+            }
+        } else if (a->prod) {
+            gtp_producer_poll(a->prod, 0);
+        }
+    }
+    if (tty)
+        progress(a, t0, true);
+
+    /* graceful stop: flush what is in flight, then report */
+    if (a->out) {
+        if (fflush(a->out) != 0 && errno != EPIPE && rc == GTP_EXIT_OK) {
+            gtp_log(GTP_LOG_ERROR, "output", "flush failed: %s", strerror(errno));
+            rc = GTP_EXIT_SOFTWARE;
+        }
+    } else if (a->prod) {
+        if (gtp_producer_flush(a->prod, 30000, err, sizeof(err)) != 0) {
+            gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+            if (rc == GTP_EXIT_OK)
+                rc = GTP_EXIT_UNAVAILABLE;
+        }
+        if (gtp_producer_fatal(a->prod, err, sizeof(err)) && rc == GTP_EXIT_OK)
+            rc = GTP_EXIT_SOFTWARE;
+        sync_delivery_metrics(a);
+    }
+    summary(a, (double)(gtp_mono_us() - t0) / 1e6);
+
+out:
+    gtp_metrics_server_stop(a->server);
+    gen_free(a->gen);
+    gtp_producer_free(a->prod);
+    if (a->out_close && a->out)
+        fclose(a->out);
+    gtp_metrics_free(a->metrics);
+    gtp_cfg_free(&cli, &a->cfg, &a->kprops);
+    return rc;
+}
