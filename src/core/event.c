@@ -173,14 +173,19 @@ size_t gtp_event_to_json(const struct gtp_event *ev, const struct gtp_skills *sk
     APPEND_LIT(buf, cap, &pos, ",\"company\":");
     append_opt(buf, cap, &pos, ev->company);
     APPEND_LIT(buf, cap, &pos, ",\"skills_array\":[");
-    for (size_t i = 0, count = sk ? gtp_skills_count(sk) : 0; i < count; i++) {
-        if (!gtp_skill_set_has(&ev->skills, i))
-            continue;
-        if (!first)
-            APPEND_LIT(buf, cap, &pos, ",");
-        first = 0;
-        const char *id = gtp_skills_id(sk, i);
-        gtp_json_append_str(buf, cap, &pos, id, strlen(id));
+    /* Walk the set bits, not all ~400 skills: most postings name a handful. */
+    size_t count = sk ? gtp_skills_count(sk) : 0;
+    for (size_t w = 0; w < GTP_ARRAY_LEN(ev->skills.bits) && w * 64 < count; w++) {
+        for (uint64_t bits = ev->skills.bits[w]; bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            if (i >= count)
+                break;
+            if (!first)
+                APPEND_LIT(buf, cap, &pos, ",");
+            first = 0;
+            const char *id = gtp_skills_id(sk, i);
+            gtp_json_append_str(buf, cap, &pos, id, strlen(id));
+        }
     }
     APPEND_LIT(buf, cap, &pos, "],\"experience_level\":");
     const char *lv = gtp_seniority_name(ev->level);
