@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "options.h"
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/kafka.h"
@@ -24,70 +25,6 @@
  * runs reproduce their timestamps too. */
 #define SEEDED_START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
 #define DEFAULT_DENSITY 100.0                   /* events per simulated second at --rate 0 */
-
-struct gen_cfg {
-    char *brokers, *topic, *dlq_topic, *log_level;
-    long long metrics_port;
-    double rate;
-    long long count;
-    char *seed;
-    double chaos;
-    char *chaos_kinds;
-    char *start;
-    double speed;
-    char *out;
-};
-
-#define T struct gen_cfg
-static const struct gtp_opt opts[] = {
-    GTP_OPTS_KAFKA(T),
-    {"rate", 'r', "GTP_RATE", GTP_OPT_DOUBLE, offsetof(T, rate), "0", "N",
-     "mean events per simulated second, i.e. per wall second at --speed 1 (the daily cycle "
-     "modulates it); 0 = as fast as possible",
-     0, 1e9},
-    {"count", 'n', "GTP_COUNT", GTP_OPT_INT, offsetof(T, count), "0", "N",
-     "stop after N events (0 = run until SIGTERM/SIGINT)", 0, 9e18},
-    {"seed", 's', "GTP_SEED", GTP_OPT_STR, offsetof(T, seed), NULL, "S",
-     "PRNG seed (unsigned 64-bit); same seed and flags give the same bytes; without it the "
-     "seed comes from the time",
-     0, 0},
-    {"chaos", 0, "GTP_CHAOS", GTP_OPT_DOUBLE, offsetof(T, chaos), "0.05", "P",
-     "fraction of chaotic events", 0, 1},
-    {"chaos-kinds", 0, "GTP_CHAOS_KINDS", GTP_OPT_STR, offsetof(T, chaos_kinds), "all", "LIST",
-     "comma list of chaos kinds: bad_location, bad_date, time_format, missing_field, "
-     "wrong_type, malformed, invalid_utf8, oversized, html, duplicate, late, future (or all)",
-     0, 0},
-    {"start", 0, "GTP_START", GTP_OPT_STR, offsetof(T, start), NULL, "TIME",
-     "simulated clock start: RFC 3339 time, now, or now-N{s,m,h,d}; default 2024-03-15T00:00:00Z "
-     "with --seed, else now",
-     0, 0},
-    {"speed", 0, "GTP_SPEED", GTP_OPT_DOUBLE, offsetof(T, speed), "1", "X",
-     "simulated seconds per wall second while the simulated clock is behind now", 0.0001, 1e9},
-    {"out", 'o', "GTP_OUT", GTP_OPT_STR, offsetof(T, out), NULL, "FILE|-",
-     "write JSON lines to FILE or stdout instead of Kafka", 0, 0},
-    GTP_OPTS_LOG(T),
-    GTP_OPTS_METRICS(T, "9101"),
-};
-#undef T
-
-static const struct gtp_cli cli = {
-    .program = "gtp-generator",
-    .summary =
-        "synthesize realistic, chaotic job-posting events into Kafka (or JSON lines with --out)\n"
-        "\n"
-        "Event timestamps come from a simulated clock: Poisson arrivals at --rate events per\n"
-        "simulated second (100 when --rate is 0) following a daily and weekly cycle. The clock\n"
-        "starts at --start; with --seed and no --start it starts at 2024-03-15T00:00:00Z, so a\n"
-        "seeded run is reproducible byte for byte; without --seed the seed comes from the time\n"
-        "and the clock starts now. With --rate N the generator emits events as the simulated\n"
-        "clock advances at --speed X simulated seconds per wall second (--rate 0: as fast as\n"
-        "possible); it never runs ahead of the wall clock: once it catches up it continues in\n"
-        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50.\n"
-        "The Kafka message timestamp is always the producer's wall clock.",
-    .opts = opts,
-    .nopts = GTP_ARRAY_LEN(opts),
-    .kafka_props = true,
-};
 
 /* ---- argument helpers ------------------------------------------------------------- */
 
@@ -216,7 +153,7 @@ static void progress(struct app *a, int64_t t0, bool final)
 {
     double secs = (double)(gtp_mono_us() - t0) / 1e6;
     double pct = a->cfg.count ? 100.0 * (double)a->events / (double)a->cfg.count : 0;
-    fprintf(stderr, "\r%s: %" PRIu64 "/%lld events (%.1f%%), %.0f events/s   %s", cli.program,
+    fprintf(stderr, "\r%s: %" PRIu64 "/%lld events (%.1f%%), %.0f events/s   %s", gen_cli.program,
             a->events, a->cfg.count, pct, secs > 0 ? (double)a->events / secs : 0.0,
             final ? "\n" : "");
 }
@@ -229,9 +166,9 @@ static void summary(struct app *a, double secs)
     fprintf(stderr,
             "%s: summary: %" PRIu64 " events, %" PRIu64 " bytes in %.2f s (%.0f events/s); "
             "chaotic %" PRIu64 " (%.2f%%)\n",
-            cli.program, a->events, a->bytes, secs, secs > 0 ? (double)a->events / secs : 0.0,
+            gen_cli.program, a->events, a->bytes, secs, secs > 0 ? (double)a->events / secs : 0.0,
             chaotic, a->events ? 100.0 * (double)chaotic / (double)a->events : 0.0);
-    fprintf(stderr, "%s: summary: chaos", cli.program);
+    fprintf(stderr, "%s: summary: chaos", gen_cli.program);
     for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
         fprintf(stderr, " %s=%" PRIu64, gen_chaos_name(k), a->chaos_n[k]);
     fputc('\n', stderr);
@@ -241,7 +178,7 @@ static void summary(struct app *a, double secs)
         fprintf(stderr,
                 "%s: summary: kafka topic %s queued=%" PRIu64 " delivered=%" PRIu64
                 " failed=%" PRIu64 "\n",
-                cli.program, a->cfg.topic, st.queued, st.delivered, st.failed);
+                gen_cli.program, a->cfg.topic, st.queued, st.delivered, st.failed);
     }
 }
 
@@ -252,19 +189,19 @@ int main(int argc, char **argv)
     char err[512];
     int rc = GTP_EXIT_OK;
 
-    gtp_log_init(cli.program);
-    int prc = gtp_cfg_parse(&cli, &a->cfg, &a->kprops, argc, argv, err, sizeof(err));
+    gtp_log_init(gen_cli.program);
+    int prc = gtp_cfg_parse(&gen_cli, &a->cfg, &a->kprops, argc, argv, err, sizeof(err));
     if (prc == GTP_CFG_EXIT)
         goto out;
     if (prc != 0) {
-        fprintf(stderr, "%s: %s\n", cli.program, err);
+        fprintf(stderr, "%s: %s\n", gen_cli.program, err);
         if (prc == GTP_ERR_USAGE)
-            fprintf(stderr, "try '%s --help'\n", cli.program);
+            fprintf(stderr, "try '%s --help'\n", gen_cli.program);
         rc = gtp_err_exit_code(prc);
         goto out;
     }
     if (gtp_log_set_level(a->cfg.log_level) != 0) {
-        fprintf(stderr, "%s: --log-level: unknown level '%s'\n", cli.program, a->cfg.log_level);
+        fprintf(stderr, "%s: --log-level: unknown level '%s'\n", gen_cli.program, a->cfg.log_level);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
@@ -274,7 +211,7 @@ int main(int argc, char **argv)
     int64_t now = gtp_wall_us();
     bool seeded = a->cfg.seed != NULL;
     if (seeded && parse_seed(a->cfg.seed, &go.seed) != 0) {
-        fprintf(stderr, "%s: --seed: '%s' is not an unsigned 64-bit integer\n", cli.program,
+        fprintf(stderr, "%s: --seed: '%s' is not an unsigned 64-bit integer\n", gen_cli.program,
                 a->cfg.seed);
         rc = GTP_EXIT_CONFIG;
         goto out;
@@ -282,20 +219,20 @@ int main(int argc, char **argv)
     if (!seeded)
         go.seed = (uint64_t)now ^ ((uint64_t)getpid() << 32);
     if (gen_chaos_parse(a->cfg.chaos_kinds, &go.chaos_mask, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: --chaos-kinds: %s\n", cli.program, err);
+        fprintf(stderr, "%s: --chaos-kinds: %s\n", gen_cli.program, err);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
     go.start_us = seeded ? SEEDED_START_US : now;
     if (a->cfg.start && parse_start(a->cfg.start, now, &go.start_us, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", cli.program, err);
+        fprintf(stderr, "%s: %s\n", gen_cli.program, err);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
     go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
 
     if (gtp_sig_install() != 0) {
-        fprintf(stderr, "%s: cannot install signal handlers\n", cli.program);
+        fprintf(stderr, "%s: cannot install signal handlers\n", gen_cli.program);
         rc = GTP_EXIT_SOFTWARE;
         goto out;
     }
@@ -307,7 +244,7 @@ int main(int argc, char **argv)
         } else {
             a->out = fopen(a->cfg.out, "w");
             if (!a->out) {
-                fprintf(stderr, "%s: --out %s: %s\n", cli.program, a->cfg.out, strerror(errno));
+                fprintf(stderr, "%s: --out %s: %s\n", gen_cli.program, a->cfg.out, strerror(errno));
                 rc = GTP_EXIT_CONFIG;
                 goto out;
             }
@@ -318,7 +255,7 @@ int main(int argc, char **argv)
     } else {
         a->prod = gtp_producer_new(a->cfg.brokers, &a->kprops, err, sizeof(err));
         if (!a->prod) {
-            fprintf(stderr, "%s: %s\n", cli.program, err);
+            fprintf(stderr, "%s: %s\n", gen_cli.program, err);
             rc = GTP_EXIT_CONFIG;
             goto out;
         }
@@ -468,6 +405,6 @@ out:
     if (a->out_close && a->out)
         fclose(a->out);
     gtp_metrics_free(a->metrics);
-    gtp_cfg_free(&cli, &a->cfg, &a->kprops);
+    gtp_cfg_free(&gen_cli, &a->cfg, &a->kprops);
     return rc;
 }

@@ -80,8 +80,8 @@ static const struct skill skills[] = {
     {"flask", {"Flask"}, -0.02},
     {"fastapi", {"FastAPI"}, 0.07},
     {"spring", {"Spring Boot", "Spring"}, 0.0},
-    {"rails", {"Ruby on Rails", "Rails"}, -0.04},
-    {"dotnet", {".NET", ".NET Core", "ASP.NET"}, 0.0},
+    {"rails", {"Rails"}, -0.04},
+    {"dotnet", {".NET", ".NET Core"}, 0.0},
     {"graphql", {"GraphQL"}, 0.02},
     {"pytorch", {"PyTorch"}, 0.06},
     {"tensorflow", {"TensorFlow"}, -0.05},
@@ -273,10 +273,10 @@ static const char *const company_fixed[] = {
 static const char *const company_pre[] = {
     "Blue", "Quantum", "Nimbus", "Bright", "Polar", "Vertex", "Nova", "Atlas", "Cobalt", "Lumen",
     "Apex", "Silver", "Redwood", "Helix", "Orbit", "Pixel", "Summit", "Zephyr", "Ember", "Stellar",
-    "Harbor", "Granite", "Falcon", "Cedar", "Aurora", "Delta", "Echo", "Iron", "Lotus", "Meridian",
+    "Harbor", "Granite", "Falcon", "Cedar", "Borealis", "Delta", "Echo", "Iron", "Lotus", "Meridian",
 };
 static const char *const company_suf[] = {
-    "Labs", "Systems", "Analytics", "AI", "Bank", "Health", "Retail", "Logistics", "Technologies",
+    "Labs", "Systems", "Analytics", "Minds", "Bank", "Health", "Retail", "Logistics", "Technologies",
     "Software", "Data", "Cloud", "Networks", "Insurance", "Games", "Media", "Energy", "Robotics",
 };
 
@@ -396,7 +396,7 @@ static const char *const products[] = {
     "data platform", "internal developer tooling", "a mobile banking app", "a streaming analytics "
     "pipeline", "our customer-facing web app", "a healthcare scheduling system", "logistics "
     "optimisation services", "a marketplace for freelancers", "our search and ranking stack",
-    "the machine learning platform", "a cloud cost management product", "an e-commerce checkout",
+    "our model training platform", "a cloud cost management product", "an e-commerce checkout",
 };
 static const char *const must_tpl[] = {
     "We need {S} expert...",
@@ -418,7 +418,7 @@ static const char *const duties[] = {
     "You will own services end to end, from design to production.",
     "You will collaborate with product managers, designers and analysts.",
     "You will mentor engineers and review code.",
-    "You will build reliable pipelines and monitor data quality.",
+    "You will build reliable pipelines and keep them healthy.",
     "You will help define our architecture and engineering standards.",
     "You will work in small, autonomous teams with short release cycles.",
     "You will talk to customers and turn their needs into features.",

@@ -1,0 +1,23 @@
+/* gtp-generator's option table (SPEC §2: one table drives parsing, env,
+ * validation and --help), apart from main() so tests can parse with it. */
+#ifndef GEN_OPTIONS_H
+#define GEN_OPTIONS_H
+
+#include "gtp/cfg.h"
+
+struct gen_cfg {
+    char *brokers, *topic, *dlq_topic, *log_level;
+    long long metrics_port;
+    double rate;
+    long long count;
+    char *seed;
+    double chaos;
+    char *chaos_kinds;
+    char *start;
+    double speed;
+    char *out;
+};
+
+extern const struct gtp_cli gen_cli;
+
+#endif

@@ -1,0 +1,552 @@
+/* Unit tests of gtp-generator's event stream: determinism, chaos selection and
+ * the shape of each chaos kind, the seed's JSON shape for clean events,
+ * coverage of countries and fixed skill ids, trends, and bad flags. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gen.h"
+#include "gtp/cfg.h"
+#include "gtp/err.h"
+#include "gtp/region.h"
+#include "gtp/skills.h"
+#include "gtp/timeparse.h"
+#include "gtp/util.h"
+#include "options.h"
+
+#define START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
+
+static struct gen *mk(uint64_t seed, double chaos, unsigned mask, int64_t start)
+{
+    struct gen_opts o = {.seed = seed, .chaos = chaos, .chaos_mask = mask, .start_us = start,
+                         .density = 100};
+    return gen_new(&o);
+}
+
+/* FNV-1a over the whole stream: equal streams, equal hashes. */
+static uint64_t stream_hash(uint64_t seed, double chaos, size_t n)
+{
+    struct gen *g = mk(seed, chaos, GEN_CHAOS_ALL, START_US);
+    uint64_t h = 1469598103934665603ULL;
+    struct gen_event ev;
+    for (size_t i = 0; i < n; i++) {
+        gen_next(g, &ev);
+        for (size_t j = 0; j < ev.len; j++)
+            h = (h ^ (unsigned char)ev.value[j]) * 1099511628211ULL;
+        for (size_t j = 0; ev.key && j < ev.key_len; j++)
+            h = (h ^ (unsigned char)ev.key[j]) * 1099511628211ULL;
+        h = (h ^ '\n') * 1099511628211ULL;
+    }
+    gen_free(g);
+    return h;
+}
+
+static void test_determinism(void **state)
+{
+    (void)state;
+    assert_int_equal(stream_hash(7, 0.2, 5000), stream_hash(7, 0.2, 5000));
+    assert_int_equal(stream_hash(7, 0, 5000), stream_hash(7, 0, 5000));
+    assert_true(stream_hash(7, 0.2, 5000) != stream_hash(8, 0.2, 5000));
+    assert_true(stream_hash(7, 0, 5000) != stream_hash(7, 0.2, 5000));
+}
+
+/* The clock and the postings do not depend on --chaos: a clean event at
+ * index i is the same with and without chaos. */
+static void test_chaos_independent_clock(void **state)
+{
+    (void)state;
+    struct gen *a = mk(3, 0, GEN_CHAOS_ALL, START_US), *b = mk(3, 0.5, GEN_CHAOS_ALL, START_US);
+    struct gen_event ea, eb;
+    size_t same = 0;
+    for (int i = 0; i < 2000; i++) {
+        gen_next(a, &ea);
+        gen_next(b, &eb);
+        assert_true(ea.sim_us == eb.sim_us);
+        if (eb.chaos == GEN_CHAOS_NONE) {
+            assert_int_equal(ea.len, eb.len);
+            assert_memory_equal(ea.value, eb.value, ea.len);
+            same++;
+        }
+    }
+    assert_true(same > 800);
+    gen_free(a);
+    gen_free(b);
+}
+
+static bool valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+static bool is_uuid_v4(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!strchr("0123456789abcdef", s[i])) {
+            return false;
+        }
+    }
+    return s[14] == '4' && strchr("89ab", s[19]);
+}
+
+/* The seed's shape: keys in this order, these types. */
+static void check_clean(const struct gen_event *ev)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(ev->value, ev->len, 0, &jerr);
+    if (!root)
+        fail_msg("clean event is not JSON (%s): %.*s", jerr.text, (int)ev->len, ev->value);
+    static const char *const top[] = {"event_id", "timestamp", "source", "payload"};
+    static const char *const pay[] = {"job_id", "title",       "company",
+                                      "location", "description", "is_remote"};
+    assert_true(json_is_object(root));
+    assert_int_equal(json_object_size(root), 4);
+    /* key order: jansson keeps insertion order when iterating */
+    size_t i = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        assert_string_equal(key, top[i]);
+        i++;
+    }
+    assert_true(is_uuid_v4(json_string_value(json_object_get(root, "event_id"))));
+    const char *ts = json_string_value(json_object_get(root, "timestamp"));
+    assert_non_null(ts);
+    int64_t us;
+    assert_int_equal(gtp_time_parse(ts, strlen(ts), &us, NULL, 0), 0);
+    assert_true(us / 1000000 == ev->sim_us / 1000000);
+    assert_int_equal(strlen(ts), 20); /* 2024-03-15T10:30:00Z */
+    assert_true(json_is_string(json_object_get(root, "source")));
+    json_t *p = json_object_get(root, "payload");
+    assert_true(json_is_object(p));
+    assert_int_equal(json_object_size(p), 6);
+    i = 0;
+    json_object_foreach(p, key, v)
+    {
+        assert_string_equal(key, pay[i]);
+        i++;
+    }
+    for (i = 0; i < 5; i++)
+        assert_true(json_is_string(json_object_get(p, pay[i])));
+    assert_true(json_is_boolean(json_object_get(p, "is_remote")));
+    const char *jid = json_string_value(json_object_get(p, "job_id"));
+    assert_non_null(ev->key);
+    assert_int_equal(ev->key_len, strlen(jid));
+    assert_memory_equal(ev->key, jid, ev->key_len);
+    assert_true(valid_utf8((const unsigned char *)ev->value, ev->len));
+    json_decref(root);
+}
+
+static void test_clean_shape_and_unique_ids(void **state)
+{
+    (void)state;
+    struct gen *g = mk(7, 0, GEN_CHAOS_ALL, START_US);
+    struct gen_event ev;
+    size_t n = 10000;
+    char(*ids)[37] = calloc(n, 37);
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        gen_next(g, &ev);
+        assert_int_equal(ev.chaos, GEN_CHAOS_NONE);
+        assert_true(ev.sim_us >= prev);
+        prev = ev.sim_us;
+        check_clean(&ev);
+        assert_null(memchr(ev.value, '\n', ev.len));
+        memcpy(ids[i], ev.value + 14, 36); /* {"event_id": "<36>" */
+    }
+    qsort(ids, n, 37, (int (*)(const void *, const void *))strcmp);
+    for (size_t i = 1; i < n; i++)
+        assert_true(strcmp(ids[i - 1], ids[i]) != 0);
+    free(ids);
+    gen_free(g);
+}
+
+/* Per-kind properties: what makes each chaotic event chaotic. */
+static void check_chaos(const struct gen_event *ev, const char *const *history, size_t nhist)
+{
+    json_t *root = json_loadb(ev->value, ev->len, JSON_ALLOW_NUL, NULL);
+    json_t *p = root ? json_object_get(root, "payload") : NULL;
+    const char *ts = root ? json_string_value(json_object_get(root, "timestamp")) : NULL;
+    int64_t us = 0;
+    switch (ev->chaos) {
+    case GEN_CHAOS_BAD_LOCATION: {
+        assert_non_null(root);
+        json_t *loc = json_object_get(p, "location");
+        const char *s = json_string_value(loc);
+        assert_true(json_is_null(loc) || (s && strlen(s) <= 24 && !strchr(s, ',')) ||
+                    (s && strcmp(s, "Atlantis, Ocean") == 0) || (s && strcmp(s, "0.0, 0.0") == 0));
+        break;
+    }
+    case GEN_CHAOS_BAD_DATE:
+        assert_non_null(ts);
+        assert_true(gtp_time_parse(ts, strlen(ts), &us, NULL, 0) != 0);
+        break;
+    case GEN_CHAOS_TIME_FORMAT:
+        assert_non_null(ts);
+        assert_int_equal(gtp_time_parse(ts, strlen(ts), &us, NULL, 0), 0);
+        assert_true(us <= ev->sim_us && ev->sim_us - us < 1000000);
+        assert_true(strlen(ts) > 20); /* offset or fraction */
+        break;
+    case GEN_CHAOS_MISSING_FIELD:
+        assert_non_null(root);
+        assert_true(!json_object_get(root, "event_id") || !ts || !p ||
+                    !json_object_get(p, "job_id") || !json_object_get(p, "title"));
+        if (!p || !json_object_get(p, "job_id"))
+            assert_null(ev->key);
+        break;
+    case GEN_CHAOS_WRONG_TYPE:
+        assert_non_null(root);
+        assert_true(json_is_string(p) || json_is_integer(json_object_get(p, "title")) ||
+                    json_is_integer(json_object_get(p, "job_id")) ||
+                    json_is_string(json_object_get(p, "is_remote")));
+        break;
+    case GEN_CHAOS_MALFORMED:
+        assert_null(root);
+        assert_null(memchr(ev->value, '\n', ev->len));
+        break;
+    case GEN_CHAOS_INVALID_UTF8:
+        assert_false(valid_utf8((const unsigned char *)ev->value, ev->len));
+        break;
+    case GEN_CHAOS_OVERSIZED:
+        assert_non_null(root);
+        assert_true(ev->len >= 100 * 1024 && ev->len <= 1200 * 1024);
+        break;
+    case GEN_CHAOS_HTML:
+        assert_non_null(root);
+        assert_true(memchr(ev->value, '<', ev->len) != NULL);
+        break;
+    case GEN_CHAOS_DUPLICATE: {
+        bool found = false;
+        for (size_t i = 0; i < nhist && !found; i++)
+            found = strlen(history[i]) == ev->len && memcmp(history[i], ev->value, ev->len) == 0;
+        assert_true(found);
+        break;
+    }
+    case GEN_CHAOS_LATE:
+        assert_non_null(ts);
+        assert_int_equal(gtp_time_parse(ts, strlen(ts), &us, NULL, 0), 0);
+        assert_true(ev->sim_us - us >= INT64_C(3600000000) - 1000000);
+        assert_true(ev->sim_us - us <= INT64_C(12) * 3600000000);
+        break;
+    case GEN_CHAOS_FUTURE:
+        assert_non_null(ts);
+        assert_true(strncmp(ts, "209", 3) == 0);
+        break;
+    default: fail_msg("unexpected kind %d", ev->chaos);
+    }
+    json_decref(root);
+}
+
+static void test_chaos_fraction_and_kinds(void **state)
+{
+    (void)state;
+    struct gen *g = mk(7, 0.2, GEN_CHAOS_ALL, START_US);
+    struct gen_event ev;
+    size_t n = 20000, counts[GEN_CHAOS_NKINDS] = {0}, chaotic = 0;
+    /* recent clean events, for checking duplicates */
+    enum { NH = 256 };
+    char *hist[NH] = {0};
+    size_t hpos = 0;
+    bool big = false;
+    for (size_t i = 0; i < n; i++) {
+        gen_next(g, &ev);
+        if (ev.chaos == GEN_CHAOS_NONE) {
+            check_clean(&ev);
+            free(hist[hpos]);
+            hist[hpos] = strndup(ev.value, ev.len);
+            hpos = (hpos + 1) % NH;
+            continue;
+        }
+        assert_true(ev.chaos >= 0 && ev.chaos < GEN_CHAOS_NKINDS);
+        counts[ev.chaos]++;
+        chaotic++;
+        check_chaos(&ev, (const char *const *)hist, NH);
+        big |= ev.len > 1024 * 1024;
+    }
+    double frac = (double)chaotic / (double)n;
+    assert_true(frac >= 0.18 && frac <= 0.22);
+    for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
+        if (counts[k] == 0)
+            fail_msg("chaos kind %s never occurred", gen_chaos_name(k));
+    (void)big;
+    for (size_t i = 0; i < NH; i++)
+        free(hist[i]);
+    gen_free(g);
+}
+
+static void test_chaos_kinds_mask(void **state)
+{
+    (void)state;
+    unsigned mask;
+    assert_int_equal(gen_chaos_parse("late, html", &mask, NULL, 0), 0);
+    assert_int_equal(mask, (1u << GEN_CHAOS_LATE) | (1u << GEN_CHAOS_HTML));
+    assert_int_equal(gen_chaos_parse("all", &mask, NULL, 0), 0);
+    assert_int_equal(mask, GEN_CHAOS_ALL);
+    assert_int_equal(gen_chaos_parse("none", &mask, NULL, 0), 0);
+    assert_int_equal(mask, 0);
+    char err[256];
+    assert_int_equal(gen_chaos_parse("late,bogus", &mask, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "bogus"));
+
+    /* only the enabled kinds occur, and chaos 1 makes every event chaotic */
+    struct gen *g = mk(11, 1.0, (1u << GEN_CHAOS_FUTURE) | (1u << GEN_CHAOS_OVERSIZED), START_US);
+    struct gen_event ev;
+    size_t over_1mib = 0, n_over = 0;
+    for (int i = 0; i < 400; i++) {
+        gen_next(g, &ev);
+        assert_true(ev.chaos == GEN_CHAOS_FUTURE || ev.chaos == GEN_CHAOS_OVERSIZED);
+        check_chaos(&ev, NULL, 0);
+        if (ev.chaos == GEN_CHAOS_OVERSIZED) {
+            n_over++;
+            over_1mib += ev.len > 1024 * 1024;
+        }
+    }
+    /* some oversized events exceed the 1 MiB too_large limit, most do not */
+    assert_true(n_over > 10);
+    assert_true(over_1mib > 0 && over_1mib < n_over);
+    gen_free(g);
+
+    /* no kinds enabled: no chaos even at 1.0 */
+    g = mk(11, 1.0, 0, START_US);
+    for (int i = 0; i < 100; i++) {
+        gen_next(g, &ev);
+        assert_int_equal(ev.chaos, GEN_CHAOS_NONE);
+    }
+    gen_free(g);
+}
+
+static const char *const fixed_ids[] = {
+    "python", "java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "scala",
+    "kotlin", "swift", "ruby", "php", "r", "sql", "bash", "spark", "kafka", "flink", "hadoop",
+    "hive", "airflow", "dbt", "snowflake", "databricks", "bigquery", "redshift", "pandas", "numpy",
+    "postgresql", "mysql", "mongodb", "redis", "elasticsearch", "cassandra", "dynamodb", "aws",
+    "azure", "gcp", "docker", "kubernetes", "terraform", "ansible", "jenkins", "git", "linux",
+    "react", "react-native", "angular", "vue", "nodejs", "django", "flask", "fastapi", "spring",
+    "rails", "dotnet", "graphql", "pytorch", "tensorflow", "scikit-learn", "machine-learning",
+    "tableau", "power-bi", "excel", "looker", "android", "ios", "flutter",
+};
+
+static void test_coverage_countries_and_skills(void **state)
+{
+    (void)state;
+    struct gen *g = mk(5, 0, GEN_CHAOS_ALL, START_US);
+    struct gen_event ev;
+    const char *countries[128];
+    size_t ncountries = 0;
+    bool mentioned[GTP_ARRAY_LEN(fixed_ids)] = {0};
+    char err[256];
+    struct gtp_skills *sk = gtp_skills_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
+    struct gtp_regions *rg = gtp_regions_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
+    bool matched[GTP_ARRAY_LEN(fixed_ids)] = {0};
+    size_t region_ok = 0, region_n = 0, false_pos = 0;
+    for (int i = 0; i < 20000; i++) {
+        gen_next(g, &ev);
+        const struct posting *p = ev.posting;
+        bool seen = false;
+        for (size_t c = 0; c < ncountries; c++)
+            seen |= strcmp(countries[c], p->country) == 0;
+        if (!seen && strcmp(p->country, "REMOTE") != 0 && ncountries < 128)
+            countries[ncountries++] = p->country;
+        /* every recorded mention is really in the text */
+        for (size_t s = 0; s < p->nskills; s++) {
+            assert_non_null(strstr(p->desc.p, p->forms[s]));
+            const char *id = model_skill_id(p->skills[s]);
+            for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++)
+                if (strcmp(id, fixed_ids[f]) == 0)
+                    mentioned[f] = true;
+        }
+        if (sk) { /* the pipeline's own matcher agrees the ids are there */
+            struct gtp_skill_set set = {0};
+            gtp_skills_match(sk, p->desc.p, p->desc.len, &set);
+            for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++) {
+                int idx = gtp_skills_find(sk, fixed_ids[f]);
+                if (idx >= 0 && gtp_skill_set_has(&set, (size_t)idx))
+                    matched[f] = true;
+            }
+            /* no false positives: nothing beyond what the generator wrote
+             * (the title is quoted in the description, so its skills count) */
+            struct gtp_skill_set title = {0};
+            gtp_skills_match(sk, p->title, p->title_len, &title);
+            for (size_t s = 0; s < p->nskills; s++) {
+                int idx = gtp_skills_find(sk, model_skill_id(p->skills[s]));
+                if (idx >= 0)
+                    gtp_skill_set_add(&title, (size_t)idx);
+            }
+            for (size_t idx = 0; idx < gtp_skills_count(sk); idx++)
+                if (gtp_skill_set_has(&set, idx) && !gtp_skill_set_has(&title, idx)) {
+                    if (++false_pos <= 5)
+                        print_message("unexpected skill %s in: %s\n", gtp_skills_id(sk, idx),
+                                      p->desc.p);
+                    break;
+                }
+        }
+        if (rg) {
+            const char *code = gtp_regions_lookup(rg, p->location, strlen(p->location));
+            region_n++;
+            if (code && strcasecmp(code, p->country) == 0)
+                region_ok++;
+            else if (region_n - region_ok <= 5)
+                print_message("region of '%s': %s, generator says %s\n", p->location,
+                              code ? code : "(null)", p->country);
+        }
+    }
+    assert_true(ncountries >= 25);
+    size_t nm = 0, nmatched = 0;
+    for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++) {
+        nm += mentioned[f];
+        nmatched += matched[f];
+    }
+    print_message("countries %zu, fixed skill ids mentioned %zu, matched by taxonomy %zu, "
+                  "regions agreeing %zu/%zu, postings with unexpected skills %zu\n",
+                  ncountries, nm, nmatched, region_ok, region_n, false_pos);
+    assert_true(nm >= 60);
+    if (sk) {
+        assert_true(nmatched >= 60);
+        /* a trap phrase ("excel at", "spark innovation", ...) read as a skill
+         * would show up in ~2 % of the postings */
+        assert_true(false_pos <= 100);
+    }
+    if (rg)
+        assert_int_equal(region_ok, region_n);
+    gtp_skills_free(sk);
+    gtp_regions_free(rg);
+    gen_free(g);
+}
+
+static double share(int64_t start, const char *id)
+{
+    struct gen *g = mk(9, 0, GEN_CHAOS_ALL, start);
+    struct gen_event ev;
+    int idx = model_skill_find(id);
+    size_t hits = 0, n = 20000;
+    for (size_t i = 0; i < n; i++) {
+        gen_next(g, &ev);
+        for (size_t s = 0; s < ev.posting->nskills; s++)
+            hits += ev.posting->skills[s] == idx;
+    }
+    gen_free(g);
+    return (double)hits / (double)n;
+}
+
+static void test_trends_and_daily_cycle(void **state)
+{
+    (void)state;
+    const int64_t jan24 = INT64_C(1704067200000000), jan25 = INT64_C(1735689600000000);
+    assert_true(share(jan25, "rust") > 1.5 * share(jan24, "rust"));
+    assert_true(share(jan25, "hadoop") < 0.67 * share(jan24, "hadoop"));
+    /* 2024-03-13 (a Wednesday): afternoon busier than the night, weekend quieter */
+    const int64_t wed = INT64_C(1710288000000000), hour = INT64_C(3600000000);
+    assert_true(model_intensity(wed + 15 * hour) > 2 * model_intensity(wed + 3 * hour));
+    assert_true(model_intensity(wed + 3 * 86400000000LL + 15 * hour) <
+                model_intensity(wed + 15 * hour));
+    /* the simulated clock's mean rate follows density (100/s) within the cycle's range */
+    struct gen *g = mk(1, 0, GEN_CHAOS_ALL, wed);
+    struct gen_event ev;
+    for (int i = 0; i < 100000; i++)
+        gen_next(g, &ev);
+    double secs = (double)(ev.sim_us - wed) / 1e6;
+    assert_true(secs > 100000 / 100.0 / 2.5 && secs < 100000 / 100.0 * 2.5);
+    gen_free(g);
+}
+
+static void test_time_format(void **state)
+{
+    (void)state;
+    char buf[64];
+    const int64_t t = INT64_C(1710498600123456); /* 2024-03-15T10:30:00.123456Z */
+    gen_fmt_time(buf, t, 0, 0, true);
+    assert_string_equal(buf, "2024-03-15T10:30:00Z");
+    gen_fmt_time(buf, t, 6, 330, false);
+    assert_string_equal(buf, "2024-03-15T16:00:00.123456+05:30");
+    gen_fmt_time(buf, t, 3, -480, false);
+    assert_string_equal(buf, "2024-03-15T02:30:00.123-08:00");
+    gen_fmt_time(buf, t, 0, 0, false);
+    assert_string_equal(buf, "2024-03-15T10:30:00+00:00");
+    gen_fmt_time(buf, INT64_C(-1000000), 0, 0, true);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+}
+
+static int parse_args(const char *const *args, int n)
+{
+    struct gen_cfg cfg;
+    struct gtp_kvlist kv = {0};
+    memset(&cfg, 0, sizeof(cfg));
+    char err[256];
+    int rc = gtp_cfg_parse(&gen_cli, &cfg, &kv, n, (char **)args, err, sizeof(err));
+    gtp_cfg_free(&gen_cli, &cfg, &kv);
+    return rc;
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    const char *bogus[] = {"gtp-generator", "--bogus"};
+    assert_int_equal(parse_args(bogus, 2), GTP_ERR_USAGE);
+    assert_int_equal(gtp_err_exit_code(GTP_ERR_USAGE), 64);
+    const char *chaos[] = {"gtp-generator", "--chaos", "1.5"};
+    assert_int_equal(parse_args(chaos, 3), GTP_ERR_CONFIG);
+    const char *ok[] = {"gtp-generator", "--out", "-", "--count", "10", "--seed", "7",
+                        "--chaos", "0", "-X", "linger.ms=5"};
+    assert_int_equal(parse_args(ok, 11), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_chaos_independent_clock),
+        cmocka_unit_test(test_clean_shape_and_unique_ids),
+        cmocka_unit_test(test_chaos_fraction_and_kinds),
+        cmocka_unit_test(test_chaos_kinds_mask),
+        cmocka_unit_test(test_coverage_countries_and_skills),
+        cmocka_unit_test(test_trends_and_daily_cycle),
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_bad_flags),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
