@@ -56,7 +56,7 @@ struct reader {
 static int next_line(struct reader *r, const char **line, size_t *n)
 {
     for (;;) {
-        char *nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+        char *nl = r->buf ? memchr(r->buf + r->start, '\n', r->len - r->start) : NULL;
         if (nl || (r->eof && r->len > r->start)) {
             size_t end = nl ? (size_t)(nl - r->buf) : r->len;
             *line = r->buf + r->start;
@@ -151,8 +151,6 @@ int main(int argc, char **argv)
         goto out;
     if (r) {
         fprintf(stderr, "gtp-enrich: %s\n", err);
-        if (r == GTP_ERR_USAGE)
-            fprintf(stderr, "try 'gtp-enrich --help'\n");
         rc = gtp_err_exit_code(r);
         goto out;
     }
