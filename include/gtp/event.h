@@ -79,9 +79,9 @@ struct gtp_event {
     int64_t posted_us; /* timestamp in µs since the epoch, UTC */
 
     /* Enrichment (gtp_event_enrich). */
-    char region[GTP_REGION_CODE_MAX];    /* "UK", "REMOTE", "UNKNOWN" */
+    char region[GTP_REGION_CODE_MAX]; /* "UK", "REMOTE", "UNKNOWN" */
     enum gtp_seniority_level level;
-    struct gtp_skill_set skills;         /* indexes into the taxonomy's skills */
+    struct gtp_skill_set skills; /* indexes into the taxonomy's skills */
 
     /* Result of the last parse. */
     enum gtp_reject reject;

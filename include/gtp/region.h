@@ -8,8 +8,8 @@
 
 /* Longest region code plus NUL ("UNKNOWN"). */
 #define GTP_REGION_CODE_MAX 8
-#define GTP_REGION_UNKNOWN "UNKNOWN"
-#define GTP_REGION_REMOTE "REMOTE"
+#define GTP_REGION_UNKNOWN  "UNKNOWN"
+#define GTP_REGION_REMOTE   "REMOTE"
 
 /* Opaque and immutable once loaded: lookups may run on several threads. */
 struct gtp_regions;

@@ -18,7 +18,7 @@ struct gtp_taxonomy {
     struct gtp_skills *skills;
     struct gtp_regions *regions;
     struct gtp_seniority *seniority;
-    char *dir; /* the directory it was loaded from */
+    char *dir;  /* the directory it was loaded from */
     int refcnt; /* private: use gtp_taxonomy_ref/_free */
 };
 

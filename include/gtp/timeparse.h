@@ -13,8 +13,8 @@
 
 /* Buffer sizes that always suffice for the formatters below (with NUL). */
 #define GTP_TIME_RFC3339_MAX 32 /* "2024-03-15T10:30:00.123456Z" */
-#define GTP_TIME_DATE_MAX 11    /* "2024-03-15" */
-#define GTP_TIME_HOUR_MAX 14    /* "2024-03-15-10" */
+#define GTP_TIME_DATE_MAX    11 /* "2024-03-15" */
+#define GTP_TIME_HOUR_MAX    14 /* "2024-03-15-10" */
 
 /* Parse an RFC 3339 date-time from s[0..len) (need not be NUL-terminated):
  *   YYYY-MM-DD ('T' | 't' | ' ') hh:mm:ss [.fraction] ('Z' | 'z' | ('+'|'-') hh:mm)

@@ -11,8 +11,8 @@
 #include <string.h>
 
 static const char *const reject_names[GTP_REJECT_COUNT] = {
-    "none",           "invalid_json",  "invalid_utf8",     "missing_field",
-    "wrong_type",     "bad_timestamp", "future_timestamp", "too_large",
+    "none",       "invalid_json",  "invalid_utf8",     "missing_field",
+    "wrong_type", "bad_timestamp", "future_timestamp", "too_large",
 };
 
 const char *gtp_reject_name(enum gtp_reject r)
@@ -124,13 +124,27 @@ void gtp_json_append_str(char **buf, size_t *cap, size_t *pos, const char *s, si
         }
         *o++ = '\\';
         switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
         default:
             *o++ = 'u';
             *o++ = '0';
@@ -276,8 +290,8 @@ static enum gtp_reject need_str(struct gtp_event *ev, json_t *obj, const char *k
     return GTP_REJECT_NONE;
 }
 
-static enum gtp_reject opt_str(struct gtp_event *ev, json_t *obj, const char *key,
-                               const char *path, struct gtp_str *out)
+static enum gtp_reject opt_str(struct gtp_event *ev, json_t *obj, const char *key, const char *path,
+                               struct gtp_str *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
@@ -340,8 +354,7 @@ enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t le
 
     if (gtp_time_parse(ev->timestamp.s, ev->timestamp.len, &ev->posted_us, terr, sizeof(terr))) {
         /* Quote at most 40 bytes of the bad value; a NUL inside ends it early. */
-        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.40s\": %s", ev->timestamp.s,
-                    terr);
+        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.40s\": %s", ev->timestamp.s, terr);
     }
     if (ev->posted_us > ref_us + GTP_EVENT_FUTURE_US) {
         char a[GTP_TIME_RFC3339_MAX], b[GTP_TIME_RFC3339_MAX];

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NORM_MAX 256
+#define NORM_MAX  256
 #define MAX_PARTS 8
 #define MAX_NGRAM 4
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define NORM_MAX 256
+#define NORM_MAX  256
 #define MAX_NGRAM 3
 
 static const char *const level_names[GTP_SENIORITY_NLEVELS] = {
@@ -46,8 +46,7 @@ void gtp_seniority_free(struct gtp_seniority *sn)
     free(sn);
 }
 
-struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr,
-                                         size_t errstr_size)
+struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr, size_t errstr_size)
 {
     char path[4096], key[NORM_MAX];
     struct gtp_seniority *sn = gtp_xcalloc(1, sizeof(*sn));
@@ -73,8 +72,8 @@ struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr,
         char *tab = strchr(line, '\t');
         int level;
         if (!tab || (level = gtp_seniority_parse((*tab = '\0', line))) <= 0) {
-            gtp_errf(errstr, errstr_size, "%s:%ld: expected level<TAB>cue with a known level",
-                     path, lineno);
+            gtp_errf(errstr, errstr_size, "%s:%ld: expected level<TAB>cue with a known level", path,
+                     lineno);
             goto out;
         }
         size_t klen = gtp_textnorm_key(tab + 1, strlen(tab + 1), key, sizeof(key));

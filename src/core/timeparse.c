@@ -73,15 +73,14 @@ int gtp_time_parse(const char *s, size_t len, int64_t *out_us, char *errstr, siz
 
     if (!s)
         goto syntax;
-    if (digits(s, len, &pos, 4, &y) || expect(s, len, &pos, '-') ||
-        digits(s, len, &pos, 2, &mo) || expect(s, len, &pos, '-') || digits(s, len, &pos, 2, &d))
+    if (digits(s, len, &pos, 4, &y) || expect(s, len, &pos, '-') || digits(s, len, &pos, 2, &mo) ||
+        expect(s, len, &pos, '-') || digits(s, len, &pos, 2, &d))
         goto syntax;
     if (pos >= len || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' '))
         goto syntax;
     pos++;
-    if (digits(s, len, &pos, 2, &h) || expect(s, len, &pos, ':') ||
-        digits(s, len, &pos, 2, &mi) || expect(s, len, &pos, ':') ||
-        digits(s, len, &pos, 2, &sec))
+    if (digits(s, len, &pos, 2, &h) || expect(s, len, &pos, ':') || digits(s, len, &pos, 2, &mi) ||
+        expect(s, len, &pos, ':') || digits(s, len, &pos, 2, &sec))
         goto syntax;
     if (pos < len && s[pos] == '.') {
         int n = 0;
@@ -118,8 +117,7 @@ int gtp_time_parse(const char *s, size_t len, int64_t *out_us, char *errstr, siz
     if (pos != len)
         goto syntax;
 
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        sec > 60) {
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60) {
         gtp_errf(errstr, errstr_size, "impossible date or time");
         return GTP_ERR_PARSE;
     }

@@ -41,11 +41,11 @@ static int teardown(void **state)
 
 #define GOOD_PAYLOAD                                                                               \
     "{\"job_id\": \"123456\", \"title\": \"Senior Data Engineer\", \"company\": \"Tech Corp\", "   \
-    "\"location\": \"London, UK\", \"description\": \"We need Spark, Kafka, and Python "          \
+    "\"location\": \"London, UK\", \"description\": \"We need Spark, Kafka, and Python "           \
     "expert...\", \"is_remote\": true}"
 #define EV(id, ts, payload)                                                                        \
-    "{\"event_id\": " id ", \"timestamp\": " ts ", \"source\": \"linkedin_sim\", \"payload\": "    \
-    payload "}"
+    "{\"event_id\": " id ", \"timestamp\": " ts                                                    \
+    ", \"source\": \"linkedin_sim\", \"payload\": " payload "}"
 
 static const struct {
     const char *name, *json;
@@ -63,7 +63,8 @@ static const struct {
      "\"job_id\":\"1\",\"title\":\"t\",\"company\":null,\"location\":null,\"description\":null,"
      "\"is_remote\":null}}",
      GTP_REJECT_NONE},
-    {"extra fields", EV("\"e1\"", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD) "  \n", GTP_REJECT_NONE},
+    {"extra fields", EV("\"e1\"", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD) "  \n",
+     GTP_REJECT_NONE},
     {"exactly 1 h ahead", EV("\"e1\"", "\"2024-03-16T01:00:00Z\"", GOOD_PAYLOAD), GTP_REJECT_NONE},
     {"nul in description",
      "{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\",\"payload\":{\"job_id\":\"1\","
@@ -102,16 +103,14 @@ static const struct {
      GTP_REJECT_MISSING_FIELD},
     {"no payload", "{\"event_id\": \"e\", \"timestamp\": \"2024-03-15T10:30:00Z\"}",
      GTP_REJECT_MISSING_FIELD},
-    {"no job_id",
-     EV("\"e\"", "\"2024-03-15T10:30:00Z\"", "{\"title\": \"Senior Data Engineer\"}"),
+    {"no job_id", EV("\"e\"", "\"2024-03-15T10:30:00Z\"", "{\"title\": \"Senior Data Engineer\"}"),
      GTP_REJECT_MISSING_FIELD},
     {"no title", EV("\"e\"", "\"2024-03-15T10:30:00Z\"", "{\"job_id\": \"1\"}"),
      GTP_REJECT_MISSING_FIELD},
-    {"missing before wrong type later",
-     "{\"timestamp\": 5, \"payload\": " GOOD_PAYLOAD "}", GTP_REJECT_MISSING_FIELD},
+    {"missing before wrong type later", "{\"timestamp\": 5, \"payload\": " GOOD_PAYLOAD "}",
+     GTP_REJECT_MISSING_FIELD},
 
-    {"numeric event_id", EV("42", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD),
-     GTP_REJECT_WRONG_TYPE},
+    {"numeric event_id", EV("42", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD), GTP_REJECT_WRONG_TYPE},
     {"numeric timestamp", EV("\"e\"", "1710498600", GOOD_PAYLOAD), GTP_REJECT_WRONG_TYPE},
     {"payload string", EV("\"e\"", "\"2024-03-15T10:30:00Z\"", "\"{}\""), GTP_REJECT_WRONG_TYPE},
     {"numeric job_id",
@@ -135,8 +134,9 @@ static const struct {
      EV("\"e\"", "\"2024-03-15T10:30:00Z\"",
         "{\"job_id\": \"1\", \"title\": \"t\", \"description\": [\"Python\"]}"),
      GTP_REJECT_WRONG_TYPE},
-    {"source bool", "{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\",\"source\":true,"
-                    "\"payload\":{\"job_id\":\"1\",\"title\":\"t\"}}",
+    {"source bool",
+     "{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\",\"source\":true,"
+     "\"payload\":{\"job_id\":\"1\",\"title\":\"t\"}}",
      GTP_REJECT_WRONG_TYPE},
     {"field order: job_id type before missing title",
      EV("\"e\"", "\"yesterday\"", "{\"job_id\": 1}"), GTP_REJECT_WRONG_TYPE},
@@ -171,8 +171,8 @@ static void test_reject_table(void **state)
     (void)state;
     gtp_event_init(&ev);
     for (size_t i = 0; i < GTP_ARRAY_LEN(cases); i++) {
-        enum gtp_reject r = gtp_event_process(&ev, tx, cases[i].json, strlen(cases[i].json),
-                                              ref_us);
+        enum gtp_reject r =
+            gtp_event_process(&ev, tx, cases[i].json, strlen(cases[i].json), ref_us);
         if (r != cases[i].want)
             fprintf(stderr, "%s: got %s (%s), want %s\n", cases[i].name, gtp_reject_name(r),
                     ev.detail, gtp_reject_name(cases[i].want));
@@ -191,9 +191,9 @@ static void test_reject_table(void **state)
 
 static void test_names(void **state)
 {
-    static const char *const want[] = {"none",          "invalid_json",    "invalid_utf8",
-                                       "missing_field", "wrong_type",      "bad_timestamp",
-                                       "future_timestamp", "too_large"};
+    static const char *const want[] = {
+        "none",       "invalid_json",  "invalid_utf8",     "missing_field",
+        "wrong_type", "bad_timestamp", "future_timestamp", "too_large"};
     (void)state;
     for (int r = 0; r < GTP_REJECT_COUNT; r++) {
         assert_string_equal(gtp_reject_name((enum gtp_reject)r), want[r]);
@@ -293,7 +293,8 @@ static void test_oversize(void **state)
     char *s = sized_event(GTP_EVENT_MAX_BYTES);
     assert_int_equal(gtp_event_process(&ev, tx, s, GTP_EVENT_MAX_BYTES, ref_us), GTP_REJECT_NONE);
     /* head (up to the description's opening quote) and tail ("}}) of sized_event */
-    assert_int_equal(ev.description.len, GTP_EVENT_MAX_BYTES - (size_t)(strstr(s, "\"description\":\"") + 15 - s) - 3);
+    assert_int_equal(ev.description.len,
+                     GTP_EVENT_MAX_BYTES - (size_t)(strstr(s, "\"description\":\"") + 15 - s) - 3);
     free(s);
     s = sized_event(GTP_EVENT_MAX_BYTES + 1);
     assert_int_equal(gtp_event_process(&ev, tx, s, GTP_EVENT_MAX_BYTES + 1, ref_us),
@@ -397,7 +398,7 @@ static void test_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reject_table), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_reject_table),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_enriched_exact), cmocka_unit_test(test_oversize),
         cmocka_unit_test(test_hostile),        cmocka_unit_test(test_utf8),
     };

@@ -126,7 +126,7 @@ static void test_region_files(void **state)
             assert_string_not_equal(country_codes[i], country_codes[j]);
     /* the aliases the brief names */
     static const char *const uk[] = {"united kingdom", "uk", "england", "scotland",
-                                     "great britain", "gb"};
+                                     "great britain",  "gb"};
     for (size_t i = 0; i < GTP_ARRAY_LEN(uk); i++)
         assert_string_equal(gtp_strmap_get(countries, uk[i], strlen(uk[i])), "UK");
     static const char *const us[] = {"usa", "us", "united states of america"};
@@ -197,7 +197,8 @@ static void test_load_errors(void **state)
         }
         struct gtp_regions *rg = gtp_regions_load(dir, err, sizeof(err));
         struct gtp_seniority *sn = gtp_seniority_load(dir, err + 256, sizeof(err) - 256);
-        int failed = (!rg && strstr(err, cases[i].want)) || (!sn && strstr(err + 256, cases[i].want));
+        int failed =
+            (!rg && strstr(err, cases[i].want)) || (!sn && strstr(err + 256, cases[i].want));
         if (!failed)
             fprintf(stderr, "case %zu: '%s' / '%s'\n", i, rg ? "" : err, sn ? "" : err + 256);
         assert_true(failed);

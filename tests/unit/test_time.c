@@ -82,7 +82,7 @@ static void test_invalid(void **state)
         {"yesterday", GTP_ERR_PARSE},
         {"2024-03-15", GTP_ERR_PARSE},
         {"2024-03-15T10:30Z", GTP_ERR_PARSE},
-        {"2024-03-15T10:30:00", GTP_ERR_PARSE},          /* no offset */
+        {"2024-03-15T10:30:00", GTP_ERR_PARSE}, /* no offset */
         {"2024-3-15T10:30:00Z", GTP_ERR_PARSE},
         {"2024-03-15T10:30:00.Z", GTP_ERR_PARSE},
         {"2024-03-15T10:30:00+0530", GTP_ERR_PARSE},
