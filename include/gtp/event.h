@@ -9,9 +9,11 @@
  *                   deeper than jansson's 2048 levels, trailing bytes);
  *  4. wrong_type    the value is JSON but not an object;
  *  5. required fields in this order: event_id, timestamp, payload,
- *     payload.job_id, payload.title. For each: absent, null or "" ->
+ *     payload.job_id, payload.title. For each: absent or null ->
  *     missing_field; present with another type -> wrong_type (all strings,
- *     payload an object; a numeric job_id is wrong_type, not converted);
+ *     payload an object; a numeric job_id is wrong_type, not converted).
+ *     An empty event_id, job_id or title ("") is missing_field; an empty
+ *     timestamp is just an unparseable one (bad_timestamp, step 7);
  *  6. optional fields source, payload.company, payload.location,
  *     payload.description (strings) and payload.is_remote (boolean): absent or
  *     null is fine (treated as absent), any other type -> wrong_type;

@@ -274,16 +274,18 @@ static enum gtp_reject fail(struct gtp_event *ev, enum gtp_reject r, const char 
     return r;
 }
 
-/* Read a required string member. */
+/* Read a required string member. An empty identifier or title is no value
+ * at all (missing_field); an empty timestamp is one more unparseable
+ * timestamp (bad_timestamp, checked later) when allow_empty is set. */
 static enum gtp_reject need_str(struct gtp_event *ev, json_t *obj, const char *key,
-                                const char *path, struct gtp_str *out)
+                                const char *path, int allow_empty, struct gtp_str *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
         return fail(ev, GTP_REJECT_MISSING_FIELD, "%s is missing", path);
     if (!json_is_string(v))
         return fail(ev, GTP_REJECT_WRONG_TYPE, "%s must be a string", path);
-    if (json_string_length(v) == 0)
+    if (json_string_length(v) == 0 && !allow_empty)
         return fail(ev, GTP_REJECT_MISSING_FIELD, "%s is empty", path);
     out->s = json_string_value(v);
     out->len = json_string_length(v);
@@ -328,16 +330,16 @@ enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t le
     if (!json_is_object(root))
         return fail(ev, GTP_REJECT_WRONG_TYPE, "event must be a json object");
 
-    if ((r = need_str(ev, root, "event_id", "event_id", &ev->event_id)) ||
-        (r = need_str(ev, root, "timestamp", "timestamp", &ev->timestamp)))
+    if ((r = need_str(ev, root, "event_id", "event_id", 0, &ev->event_id)) ||
+        (r = need_str(ev, root, "timestamp", "timestamp", 1, &ev->timestamp)))
         return r;
     payload = json_object_get(root, "payload");
     if (!payload || json_is_null(payload))
         return fail(ev, GTP_REJECT_MISSING_FIELD, "payload is missing");
     if (!json_is_object(payload))
         return fail(ev, GTP_REJECT_WRONG_TYPE, "payload must be an object");
-    if ((r = need_str(ev, payload, "job_id", "payload.job_id", &ev->job_id)) ||
-        (r = need_str(ev, payload, "title", "payload.title", &ev->title)))
+    if ((r = need_str(ev, payload, "job_id", "payload.job_id", 0, &ev->job_id)) ||
+        (r = need_str(ev, payload, "title", "payload.title", 0, &ev->title)))
         return r;
 
     if ((r = opt_str(ev, root, "source", "source", &ev->source)) ||
