@@ -26,6 +26,8 @@
 #define EVIDENCE_WINDOW 60
 /* Ambiguous candidates waiting for evidence from a later skill. */
 #define MAX_PENDING 32
+/* Prefilter hash tables of 2^PRE_BITS bits: 8 KiB each stays in L1. */
+#define PRE_BITS 16
 /* Longest word the context rules look at. */
 #define WORD_MAX 32
 
@@ -60,9 +62,14 @@ struct gtp_skills {
     size_t count;
     struct alias *aliases;
     size_t n_aliases, cap_aliases;
-    pcre2_code *code;     /* unanchored: scans the text */
-    pcre2_code *anchored; /* same pattern, PCRE2_ANCHORED: "does a skill start here?" */
+    pcre2_code *anchored; /* the trie pattern, PCRE2_ANCHORED: "which alias starts here?" */
     pcre2_match_context *mctx;
+    /* Literal prefilter: a hash of the first token of every alias (its
+     * leading run of [A-Za-z0-9_], after a leading '.', folded, trailing
+     * digits dropped so "Python3" meets "python"). Only the word starts
+     * whose token is in this set are handed to PCRE2. */
+    uint8_t pre[(1u << PRE_BITS) / 8];
+    int pre_all; /* an alias without a token: every word start is a candidate */
 };
 
 /* ---- trie used only to emit the pattern -------------------------------- */
@@ -248,7 +255,6 @@ void gtp_skills_free(struct gtp_skills *sk)
         free(sk->aliases[i].implied_raw);
     }
     free(sk->aliases);
-    pcre2_code_free(sk->code);
     pcre2_code_free(sk->anchored);
     pcre2_match_context_free(sk->mctx);
     free(sk);
@@ -296,8 +302,8 @@ static int parse_alias(struct gtp_skills *sk, size_t idx, const char *tok, const
         unsigned char c = (unsigned char)tok[i];
         if (c >= 0x80 || c < 0x20 || c == 0x7f) {
             free(text);
-            gtp_errf(errstr, errstr_size, "%s:%d: alias '%.*s' must be printable ASCII", path,
-                     line, (int)n, tok);
+            gtp_errf(errstr, errstr_size, "%s:%d: alias '%.*s' must be printable ASCII", path, line,
+                     (int)n, tok);
             return GTP_ERR_PARSE;
         }
         if (c == ' ' && (m == 0 || text[m - 1] == ' '))
@@ -353,6 +359,87 @@ static int resolve_implied(struct gtp_skills *sk, const char *path, char *errstr
     return 0;
 }
 
+/* Byte classes for the scanner: case folding and "word character". */
+static uint8_t fold_tab[256];
+static uint8_t word_tab[256];
+static uint8_t alpha_tab[256]; /* letters and '_' */
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static void tab_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        fold_tab[c] = (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        word_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_');
+        alpha_tab[c] = (uint8_t)(word_tab[c] && !(c >= '0' && c <= '9'));
+    }
+}
+
+#define BIT_SET(v, i) ((v)[(i) >> 3] |= (uint8_t)(1u << ((i)&7)))
+#define BIT_HAS(v, i) (((v)[(i) >> 3] >> ((i)&7)) & 1u)
+
+/* Token hash, fed one folded byte at a time. */
+#define TOK_STEP(h, c) ((((h) << 5) | ((h) >> 27)) ^ (uint32_t)(c))
+
+/* Two bits per key (a Bloom filter with k = 2) keep false candidates
+ * rare: about 1 word in 2000 with a thousand aliases. */
+static inline uint32_t tok_mix(uint32_t h)
+{
+    h ^= h >> 15;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    return h;
+}
+
+#define PRE_HAS(sk, h)                                                                             \
+    (BIT_HAS((sk)->pre, tok_mix(h) >> (32 - PRE_BITS)) &&                                          \
+     BIT_HAS((sk)->pre, tok_mix(h) & ((1u << PRE_BITS) - 1)))
+
+/* Hashes the token at p[0..len): returns the position after it, the hash in *out. */
+static inline size_t tok_hash(const uint8_t *p, size_t len, uint32_t *out)
+{
+    size_t i = 0;
+    uint32_t h = 0x2545F491u, hl = 0;
+    if (p[0] == '.') {
+        h = TOK_STEP(h, '.');
+        i++;
+    }
+    for (; i < len && word_tab[p[i]]; i++) {
+        h = TOK_STEP(h, fold_tab[p[i]]);
+        hl = alpha_tab[p[i]] ? h : hl;
+    }
+    *out = hl ? hl : h;
+    return i;
+}
+
+/* Mixes the two bytes after a token into its hash. Whitespace runs count
+ * as one ' ' (a space in an alias matches any run). */
+#define MIX1(h, c) (TOK_STEP((h) ^ 0x5bd1e995u, (c)) * 0x27d4eb2du)
+
+static inline uint8_t ws_fold(uint8_t c)
+{
+    return (c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') ? ' ' : fold_tab[c];
+}
+
+static void prefilter_add(struct gtp_skills *sk, const char *alias)
+{
+    uint32_t h;
+    size_t len = strlen(alias);
+    size_t n = tok_hash((const uint8_t *)alias, len, &h);
+    if (n == 0 || (n == 1 && alias[0] == '.')) {
+        sk->pre_all = 1;
+        return;
+    }
+    /* Key: the token, plus up to two bytes after it when the alias goes on
+     * ("c++", "ci/cd", "design patterns"); the scanner tries all three. */
+    if (n < len)
+        h = MIX1(h, fold_tab[(uint8_t)alias[n]]);
+    if (n + 1 < len)
+        h = MIX1(h, fold_tab[(uint8_t)alias[n + 1]]);
+    BIT_SET(sk->pre, tok_mix(h) >> (32 - PRE_BITS));
+    BIT_SET(sk->pre, tok_mix(h) & ((1u << PRE_BITS) - 1));
+}
+
 /* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
  * as written plus ALL CAPS) and compiles the pattern twice. */
 static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
@@ -401,12 +488,11 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
     }
     buf_puts(&b, ")");
 
-    for (int anch = 0; anch < 2; anch++) {
+    {
         int ec;
         PCRE2_SIZE eo;
-        uint32_t opts = PCRE2_CASELESS | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_DOTALL;
-        if (anch)
-            opts |= PCRE2_ANCHORED;
+        uint32_t opts =
+            PCRE2_CASELESS | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_DOTALL | PCRE2_ANCHORED;
         pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts, &ec, &eo, NULL);
         if (code == NULL) {
             PCRE2_UCHAR msg[256];
@@ -419,11 +505,10 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         /* Without JIT (e.g. a platform without support) the interpreter
          * still gives the same answers, only slower. */
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-        if (anch)
-            sk->anchored = code;
-        else
-            sk->code = code;
+        sk->anchored = code;
     }
+    for (size_t i = 0; i < sk->n_aliases; i++)
+        prefilter_add(sk, sk->aliases[i].text);
     sk->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
@@ -455,6 +540,7 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
         gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
         goto out;
     }
+    pthread_once(&tab_once, tab_init);
     sk = gtp_xcalloc(1, sizeof(*sk));
     sk->skills = gtp_xcalloc(GTP_SKILLS_MAX, sizeof(*sk->skills));
 
@@ -568,40 +654,48 @@ int gtp_skills_find(const struct gtp_skills *sk, const char *id)
 /* Words a skill name may be followed by (connectors), and words that also
  * show the tech sense (nouns that follow a technology's name). */
 static const char *const next_connectors[] = {
-    "and", "or", "nor", "plus", "vs", "versus", "is", "are", "was", "were", "etc", "eg", "ie",
-    "including", "for", "preferred", "required", "desired", "nice", "a", "would", "will", "also"};
+    "and",      "or",      "nor",  "plus", "vs",    "versus",    "is",  "are",
+    "was",      "were",    "etc",  "eg",   "ie",    "including", "for", "preferred",
+    "required", "desired", "nice", "a",    "would", "will",      "also"};
 
 static const char *const tech_nouns[] = {
-    "developer", "developers", "development", "engineer", "engineers", "engineering",
-    "programming", "programmer", "programmers", "language", "languages", "code", "coding",
-    "codebase", "codebases", "service", "services", "microservices", "microservice", "backend",
-    "backends", "frontend", "stack", "experience", "experienced", "skills", "skill",
-    "knowledge", "proficiency", "proficient", "expertise", "expert", "experts", "application",
-    "applications", "apps", "app", "libraries", "library", "framework", "frameworks",
-    "ecosystem", "script", "scripts", "scripting", "job", "jobs", "cluster", "clusters",
-    "pipeline", "pipelines", "streaming", "api", "apis", "module", "modules", "package",
-    "packages", "tooling", "tools", "project", "projects", "environment", "environments",
-    "dag", "dags", "queries", "query", "model", "models", "runtime", "version", "versions",
-    "certification", "certified", "workloads", "workflows", "mvc", "core", "dashboard",
-    "dashboards", "reports", "reporting", "spreadsheet", "spreadsheets", "formulas", "macros",
-    "modelling", "modeling", "functions", "routines", "goroutines", "concurrency", "generics",
-    "server", "servers", "components", "hooks", "ui", "sdk", "chart", "charts", "tables",
-    "notebooks", "programs", "internals", "tuning", "optimization", "optimisation", "testing",
-    "tests", "compiler", "toolchain", "crates", "cookbooks", "manifests", "plugins",
-    "templates", "data", "analytics", "analysis", "users", "user", "specialist", "consultant",
-    "architect", "architecture", "platform", "platforms", "integration", "integrations",
-    "migration", "migrations", "stack", "roles", "role", "position", "positions",
-    "background", "fluency", "familiarity", "best", "idioms", "idiomatic", "web", "backend",
-    "systems", "tasks", "operators", "schemas", "schema", "sql", "mobile", "native"};
+    "developer",    "developers",    "development", "engineer",     "engineers",    "engineering",
+    "programming",  "programmer",    "programmers", "language",     "languages",    "code",
+    "coding",       "codebase",      "codebases",   "service",      "services",     "microservices",
+    "microservice", "backend",       "backends",    "frontend",     "stack",        "experience",
+    "experienced",  "skills",        "skill",       "knowledge",    "proficiency",  "proficient",
+    "expertise",    "expert",        "experts",     "application",  "applications", "apps",
+    "app",          "libraries",     "library",     "framework",    "frameworks",   "ecosystem",
+    "script",       "scripts",       "scripting",   "job",          "jobs",         "cluster",
+    "clusters",     "pipeline",      "pipelines",   "streaming",    "api",          "apis",
+    "module",       "modules",       "package",     "packages",     "tooling",      "tools",
+    "project",      "projects",      "environment", "environments", "dag",          "dags",
+    "queries",      "query",         "model",       "models",       "runtime",      "version",
+    "versions",     "certification", "certified",   "workloads",    "workflows",    "mvc",
+    "core",         "dashboard",     "dashboards",  "reports",      "reporting",    "spreadsheet",
+    "spreadsheets", "formulas",      "macros",      "modelling",    "modeling",     "functions",
+    "routines",     "goroutines",    "concurrency", "generics",     "server",       "servers",
+    "components",   "hooks",         "ui",          "sdk",          "chart",        "charts",
+    "tables",       "notebooks",     "programs",    "internals",    "tuning",       "optimization",
+    "optimisation", "testing",       "tests",       "compiler",     "toolchain",    "crates",
+    "cookbooks",    "manifests",     "plugins",     "templates",    "data",         "analytics",
+    "analysis",     "users",         "user",        "specialist",   "consultant",   "architect",
+    "architecture", "platform",      "platforms",   "integration",  "integrations", "migration",
+    "migrations",   "stack",         "roles",       "role",         "position",     "positions",
+    "background",   "fluency",       "familiarity", "best",         "idioms",       "idiomatic",
+    "web",          "backend",       "systems",     "tasks",        "operators",    "schemas",
+    "schema",       "sql",           "mobile",      "native"};
 
 static const char *const prev_cues[] = {
-    "with", "using", "use", "uses", "in", "knowledge", "experience", "experienced", "proficient",
-    "proficiency", "fluent", "fluency", "expertise", "expert", "strong", "advanced", "solid",
-    "languages", "language", "like", "including", "include", "includes", "eg", "ie", "write",
-    "writing", "written", "develop", "developing", "programming", "skilled", "familiarity",
-    "familiar", "built", "build", "building", "leverage", "leveraging", "via", "plus",
-    "modern", "idiomatic", "production", "senior", "junior", "hands-on", "deep", "professional",
-    "commercial", "years"};
+    "with",         "using",       "use",         "uses",        "in",       "knowledge",
+    "experience",   "experienced", "proficient",  "proficiency", "fluent",   "fluency",
+    "expertise",    "expert",      "strong",      "advanced",    "solid",    "languages",
+    "language",     "like",        "including",   "include",     "includes", "eg",
+    "ie",           "write",       "writing",     "written",     "develop",  "developing",
+    "programming",  "skilled",     "familiarity", "familiar",    "built",    "build",
+    "building",     "leverage",    "leveraging",  "via",         "plus",     "modern",
+    "idiomatic",    "production",  "senior",      "junior",      "hands-on", "deep",
+    "professional", "commercial",  "years"};
 
 static int in_list(const char *const *list, size_t n, const char *w)
 {
@@ -671,7 +765,7 @@ static size_t word_at(const unsigned char *t, size_t len, size_t i, char *w)
 {
     size_t n = 0;
     while (i < len && (is_alpha(t[i]) || ((t[i] == '\'' || t[i] == '-') && n > 0 && i + 1 < len &&
-                                           is_alpha(t[i + 1])))) {
+                                          is_alpha(t[i + 1])))) {
         if (n < WORD_MAX - 1)
             w[n++] = (char)tolower(t[i]);
         i++;
@@ -696,6 +790,20 @@ static void word_before(const unsigned char *t, size_t s, char *w)
     w[n] = '\0';
 }
 
+/* The alias index a (*:N) mark names, or -1. */
+static long mark_index(PCRE2_SPTR mark)
+{
+    long k = 0;
+    if (mark == NULL || *mark == 0)
+        return -1;
+    for (; *mark; mark++) {
+        if (*mark < '0' || *mark > '9' || k > 1000000)
+            return -1;
+        k = k * 10 + (*mark - '0');
+    }
+    return k;
+}
+
 /* Does an unambiguous alias start at i? */
 static int skill_starts_at(const struct gtp_skills *sk, pcre2_match_data *md,
                            const unsigned char *t, size_t len, size_t i)
@@ -703,19 +811,15 @@ static int skill_starts_at(const struct gtp_skills *sk, pcre2_match_data *md,
     int rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx);
     if (rc < 0)
         return 0;
-    PCRE2_SPTR mark = pcre2_get_mark(md);
-    if (mark == NULL)
-        return 0;
-    long k = strtol((const char *)mark, NULL, 10);
+    long k = mark_index(pcre2_get_mark(md));
     return k >= 0 && (size_t)k < sk->n_aliases && sk->aliases[k].flags == 0;
 }
 
 enum verdict { REJECT, ACCEPT, NEED_EVIDENCE };
 
 /* The context rules for an alias with ~ or ! (see taxonomy/skills.tsv). */
-static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md,
-                          const struct alias *a, const unsigned char *t, size_t len, size_t s,
-                          size_t e)
+static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, const struct alias *a,
+                          const unsigned char *t, size_t len, size_t s, size_t e)
 {
     const struct skill *sd = &sk->skills[a->skills[0]];
     char w[WORD_MAX];
@@ -728,8 +832,8 @@ static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md,
             return REJECT;
         if ((c == '-' || c == '.') && e + 1 < len && is_alnum(t[e + 1]))
             return REJECT;
-        if (c == '\'' && !(e + 2 <= len && (e + 2 == len || !is_alpha(t[e + 2])) &&
-                           e + 1 < len && (t[e + 1] == 's' || t[e + 1] == 'S')))
+        if (c == '\'' && !(e + 2 <= len && (e + 2 == len || !is_alpha(t[e + 2])) && e + 1 < len &&
+                           (t[e + 1] == 's' || t[e + 1] == 'S')))
             return REJECT;
     }
     word_before(t, s, w);
@@ -848,19 +952,47 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
     int err = 0;
 
     while (pos < len) {
-        int rc = pcre2_jit_match(sk->code, t, len, pos, 0, md, sk->mctx);
+        /* Prefilter: the next word start whose token begins an alias.
+         * Words are skipped whole while their token hash is computed. */
+        size_t i = pos;
+        while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
+            i++; /* resumed inside a word: not a word start */
+        while (i < len) {
+            uint8_t c = t[i];
+            if (!word_tab[c] && !(c == '.' && i + 1 < len && word_tab[t[i + 1]])) {
+                i++;
+                continue;
+            }
+            uint32_t h;
+            size_t end = i + tok_hash(t + i, len - i, &h);
+            if (sk->pre_all || PRE_HAS(sk, h))
+                break;
+            if (end < len) {
+                size_t j = end;
+                uint8_t c1 = ws_fold(t[j++]);
+                if (c1 == ' ')
+                    while (j < len && ws_fold(t[j]) == ' ')
+                        j++;
+                uint32_t h1 = MIX1(h, c1);
+                if (PRE_HAS(sk, h1) || (j < len && PRE_HAS(sk, MIX1(h1, fold_tab[t[j]]))))
+                    break;
+            }
+            i = end;
+        }
+        int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
         if (rc == PCRE2_ERROR_JIT_BADOPTION)
-            rc = pcre2_match(sk->code, t, len, pos, 0, md, sk->mctx); /* no JIT here */
-        if (rc == PCRE2_ERROR_NOMATCH)
-            break;
+            rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx); /* no JIT here */
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            pos = i + 1;
+            continue;
+        }
         if (rc < 0) {
             err = GTP_ERR_INTERNAL;
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t s = ov[0], e = ov[1];
-        PCRE2_SPTR mark = pcre2_get_mark(md);
-        long k = mark ? strtol((const char *)mark, NULL, 10) : -1;
+        long k = mark_index(pcre2_get_mark(md));
         if (k < 0 || (size_t)k >= sk->n_aliases || e <= s) {
             err = GTP_ERR_INTERNAL;
             break;

@@ -213,8 +213,8 @@ static void score_file(const char *path, double min_p, double min_r)
     fclose(f);
     double p = tp + fp ? (double)tp / (double)(tp + fp) : 1.0;
     double r = tp + fn ? (double)tp / (double)(tp + fn) : 1.0;
-    printf("%s: %zu postings, tp=%ld fp=%ld fn=%ld precision=%.4f recall=%.4f\n", path, rows,
-           tp, fp, fn, p, r);
+    printf("%s: %zu postings, tp=%ld fp=%ld fn=%ld precision=%.4f recall=%.4f\n", path, rows, tp,
+           fp, fn, p, r);
     assert_true(rows >= 1);
     assert_true(p >= min_p);
     assert_true(r >= min_r);
@@ -236,17 +236,76 @@ static void test_heldout(void **state)
 
 static void test_taxonomy(void **state)
 {
-    static const char *fixed[] = {
-        "python", "java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp",
-        "scala", "kotlin", "swift", "ruby", "php", "r", "sql", "bash", "spark", "kafka",
-        "flink", "hadoop", "hive", "airflow", "dbt", "snowflake", "databricks", "bigquery",
-        "redshift", "pandas", "numpy", "postgresql", "mysql", "mongodb", "redis",
-        "elasticsearch", "cassandra", "dynamodb", "aws", "azure", "gcp", "docker",
-        "kubernetes", "terraform", "ansible", "jenkins", "git", "linux", "react",
-        "react-native", "angular", "vue", "nodejs", "django", "flask", "fastapi", "spring",
-        "rails", "dotnet", "graphql", "pytorch", "tensorflow", "scikit-learn",
-        "machine-learning", "tableau", "power-bi", "excel", "looker", "android", "ios",
-        "flutter"};
+    static const char *fixed[] = {"python",
+                                  "java",
+                                  "javascript",
+                                  "typescript",
+                                  "go",
+                                  "rust",
+                                  "c",
+                                  "cpp",
+                                  "csharp",
+                                  "scala",
+                                  "kotlin",
+                                  "swift",
+                                  "ruby",
+                                  "php",
+                                  "r",
+                                  "sql",
+                                  "bash",
+                                  "spark",
+                                  "kafka",
+                                  "flink",
+                                  "hadoop",
+                                  "hive",
+                                  "airflow",
+                                  "dbt",
+                                  "snowflake",
+                                  "databricks",
+                                  "bigquery",
+                                  "redshift",
+                                  "pandas",
+                                  "numpy",
+                                  "postgresql",
+                                  "mysql",
+                                  "mongodb",
+                                  "redis",
+                                  "elasticsearch",
+                                  "cassandra",
+                                  "dynamodb",
+                                  "aws",
+                                  "azure",
+                                  "gcp",
+                                  "docker",
+                                  "kubernetes",
+                                  "terraform",
+                                  "ansible",
+                                  "jenkins",
+                                  "git",
+                                  "linux",
+                                  "react",
+                                  "react-native",
+                                  "angular",
+                                  "vue",
+                                  "nodejs",
+                                  "django",
+                                  "flask",
+                                  "fastapi",
+                                  "spring",
+                                  "rails",
+                                  "dotnet",
+                                  "graphql",
+                                  "pytorch",
+                                  "tensorflow",
+                                  "scikit-learn",
+                                  "machine-learning",
+                                  "tableau",
+                                  "power-bi",
+                                  "excel",
+                                  "looker",
+                                  "android",
+                                  "ios",
+                                  "flutter"};
     (void)state;
     size_t n = gtp_skills_count(sk);
     assert_true(n >= 250);
@@ -323,7 +382,8 @@ static void test_robustness(void **state)
     assert_memory_equal(&set, zero, sizeof(set));
     /* invalid UTF-8 and NUL bytes around and inside words */
     static const char bad[] = "\xff\xfe Python \xc3\x28 Kafka\x00Spark \xe2\x82 Docker\xc0\x80"
-                              "Jav\x00" "a \xf0\x9f\x98 Go developer";
+                              "Jav\x00"
+                              "a \xf0\x9f\x98 Go developer";
     assert_int_equal(gtp_skills_match(sk, bad, sizeof(bad) - 1, &set), 0);
     char got[512];
     set_str(&set, got, sizeof(got));
@@ -387,8 +447,8 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_taxonomy), cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_corpus),   cmocka_unit_test(test_heldout),
+        cmocka_unit_test(test_taxonomy),    cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_corpus),      cmocka_unit_test(test_heldout),
         cmocka_unit_test(test_load_errors), cmocka_unit_test(test_robustness),
         cmocka_unit_test(test_threads),
     };
