@@ -93,9 +93,12 @@ struct gtp_event {
 void gtp_event_init(struct gtp_event *ev);
 void gtp_event_fini(struct gtp_event *ev);
 
-/* Validate buf[0..len) (borrowed, not kept) against reference time ref_us.
+/* Validate buf[0..len) (borrowed, not kept) against reference time ref_us:
+ * for a Kafka message rd_kafka_message_timestamp() * 1000 (µs), or the wall
+ * clock when the message has no timestamp; for gtp-enrich, --now.
  * Returns GTP_REJECT_NONE and fills the fields, or the reject reason (also in
- * ev->reject) with ev->detail set. Never crashes on any input. */
+ * ev->reject) with ev->detail set. Never crashes on any input. buf may be
+ * NULL only when len is 0 (a Kafka tombstone: invalid_json). */
 enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t len, int64_t ref_us);
 
 /* Fill region, level and skills of a validated event from tx (borrowed). */
