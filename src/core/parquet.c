@@ -328,6 +328,10 @@ struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts 
     for (int i = 0; i < NLEAVES; i++) {
         w->leaves[i].off_cap = 1024;
         w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));
+        /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
+        buf_reserve(&w->leaves[i].data, 64);
+        buf_reserve(&w->leaves[i].def, 64);
+        buf_reserve(&w->leaves[i].rep, 64);
     }
     w->skills_row_cap = 1024;
     w->skills_row = gtp_xmalloc(w->skills_row_cap * sizeof(uint32_t));
@@ -843,7 +847,8 @@ static size_t entry_of(const struct gtp_parquet_writer *w, int i, size_t r)
 
 static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
-    int c = memcmp(a, b, an < bn ? an : bn);
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
     if (c)
         return c;
     return an < bn ? -1 : an > bn;
