@@ -158,6 +158,20 @@ static void progress(struct app *a, int64_t t0, bool final)
             final ? "\n" : "");
 }
 
+/* Periodic work off the monotonic clock: metrics that are polled rather than
+ * counted, and the progress line. Called every 1024 events and while pacing. */
+static void tick(struct app *a, int64_t *last, int64_t sim_us, bool tty, int64_t t0)
+{
+    int64_t now = gtp_mono_us();
+    if (now - *last < 250000)
+        return;
+    *last = now;
+    sync_delivery_metrics(a);
+    gtp_metric_set(a->m_sim_time, (double)sim_us / 1e6);
+    if (tty)
+        progress(a, t0, false);
+}
+
 static void summary(struct app *a, double secs)
 {
     uint64_t chaotic = 0;
@@ -323,6 +337,7 @@ int main(int argc, char **argv)
             if (a->out)
                 fflush(a->out); /* a live stream should not sit in the buffer */
             idle(a, wait);
+            tick(a, &last_tick, ev.sim_us, tty, t0);
         }
         if (gtp_sig_stop)
             break;
@@ -365,14 +380,7 @@ int main(int argc, char **argv)
                     break;
                 }
             }
-            int64_t nowm = gtp_mono_us();
-            if (nowm - last_tick >= 250000) {
-                last_tick = nowm;
-                sync_delivery_metrics(a);
-                gtp_metric_set(a->m_sim_time, (double)ev.sim_us / 1e6);
-                if (tty)
-                    progress(a, t0, false);
-            }
+            tick(a, &last_tick, ev.sim_us, tty, t0);
         } else if (a->prod) {
             gtp_producer_poll(a->prod, 0);
         }
