@@ -20,9 +20,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     (void)rk;
     /* librdkafka uses syslog levels: 0..3 errors, 4 warning, 5..6 info, 7 debug. */
-    int lvl = level <= 3 ? GTP_LOG_ERROR : level == 4 ? GTP_LOG_WARN
-                                       : level <= 6   ? GTP_LOG_INFO
-                                                      : GTP_LOG_DEBUG;
+    int lvl = level <= 3   ? GTP_LOG_ERROR
+              : level == 4 ? GTP_LOG_WARN
+              : level <= 6 ? GTP_LOG_INFO
+                           : GTP_LOG_DEBUG;
     gtp_log(lvl, "kafka", "%s: %s", fac, buf);
 }
 
@@ -42,8 +43,8 @@ rd_kafka_conf_t *gtp_kafka_conf_new(const char *brokers, const struct gtp_kvlist
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, log_cb);
-    if (brokers && conf_set(conf, "bootstrap.servers", brokers, "--brokers ", errstr,
-                            errstr_size) != 0)
+    if (brokers &&
+        conf_set(conf, "bootstrap.servers", brokers, "--brokers ", errstr, errstr_size) != 0)
         goto fail;
     for (size_t i = 0; props && i < props->n; i++)
         if (conf_set(conf, props->items[i].key, props->items[i].value, "-X ", errstr,
@@ -246,8 +247,9 @@ int gtp_producer_send(struct gtp_producer *p, const char *topic, int32_t partiti
         }
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, key ? key_len : 0),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY((void *)key, key ? key_len : 0), RD_KAFKA_V_VALUE((void *)value, len),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add_explicit(&p->queued, 1, memory_order_relaxed);
             break; /* headers are owned by the message now */

@@ -346,7 +346,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     (void)version;
     (void)upload_data;
 
-    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool get =
+        strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!get) /* answer at once: the body, if any, is never read */
         return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, (char *)"method not allowed\n", 19,
                          false, text);
@@ -384,12 +385,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 static struct MHD_Daemon *start_daemon(struct gtp_metrics_server *s, unsigned flags)
 {
-    return MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, handler, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, (uint16_t)s->port, NULL, NULL, handler, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_END);
 }
 
 struct gtp_metrics_server *gtp_metrics_server_start(struct gtp_metrics *m, int port,

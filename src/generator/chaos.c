@@ -10,8 +10,8 @@
 #include "jbuf.h"
 
 static const char *const kind_names[GEN_CHAOS_NKINDS] = {
-    "bad_location", "bad_date",     "time_format", "missing_field", "wrong_type", "malformed",
-    "invalid_utf8", "oversized",    "html",        "duplicate",     "late",       "future",
+    "bad_location", "bad_date",  "time_format", "missing_field", "wrong_type", "malformed",
+    "invalid_utf8", "oversized", "html",        "duplicate",     "late",       "future",
 };
 
 /* Relative frequency among chaotic events. Oversized events are rare because
@@ -127,17 +127,42 @@ static void set_str(struct field *f, enum field_mode mode, const char *s, size_t
 }
 
 static const char *const garbage_locations[] = {
-    "",          "   ",      "???",        "N/A",           "asdfgh",        "12345",
-    "Narnia",    "-",        "TBD",        "null",          "Middle Earth",  "Planet Mars",
-    "#!@$%^&*",  "Location", "see description", "Atlantis, Ocean", "0.0, 0.0", "Earth",
+    "",
+    "   ",
+    "???",
+    "N/A",
+    "asdfgh",
+    "12345",
+    "Narnia",
+    "-",
+    "TBD",
+    "null",
+    "Middle Earth",
+    "Planet Mars",
+    "#!@$%^&*",
+    "Location",
+    "see description",
+    "Atlantis, Ocean",
+    "0.0, 0.0",
+    "Earth",
 };
 
 static const char *const bad_dates[] = {
-    "2024-02-30T10:00:00Z", "2024-13-01T00:00:00Z", "2023-02-29T12:00:00Z",
-    "2024-06-31T08:15:00Z", "2024-03-15T25:61:00Z", "0000-00-00T00:00:00Z",
-    "yesterday",            "",                     "15/03/2024 10:30",
-    "not a date",           "March 15, 2024",       "2024-03-15T10:30:00+25:00",
-    "2024/03/15 10:30:00",  "2024-00-10T10:00:00Z", "2024-03-15T10:30:00 UTC+",
+    "2024-02-30T10:00:00Z",
+    "2024-13-01T00:00:00Z",
+    "2023-02-29T12:00:00Z",
+    "2024-06-31T08:15:00Z",
+    "2024-03-15T25:61:00Z",
+    "0000-00-00T00:00:00Z",
+    "yesterday",
+    "",
+    "15/03/2024 10:30",
+    "not a date",
+    "March 15, 2024",
+    "2024-03-15T10:30:00+25:00",
+    "2024/03/15 10:30:00",
+    "2024-00-10T10:00:00Z",
+    "2024-03-15T10:30:00 UTC+",
 };
 
 static const char *const html_bits[] = {
@@ -156,8 +181,15 @@ static const char *const html_bits[] = {
 /* Byte sequences that are not UTF-8: stray continuation bytes, a truncated
  * sequence, an overlong '/', a UTF-16 surrogate, a 5-byte form, 0xFF. */
 static const char *const bad_utf8[] = {
-    "\xff", "\xc3\x28", "\xa0\xa1", "\xe2\x28\xa1", "\xc0\xaf", "\xed\xa0\x80",
-    "\xf8\x88\x80\x80\x80", "\xfe\xfe\xff\xff", "\xe2\x82",
+    "\xff",
+    "\xc3\x28",
+    "\xa0\xa1",
+    "\xe2\x28\xa1",
+    "\xc0\xaf",
+    "\xed\xa0\x80",
+    "\xf8\x88\x80\x80\x80",
+    "\xfe\xfe\xff\xff",
+    "\xe2\x82",
 };
 
 /* Time-zone offsets in minutes east of UTC, as real feeds write them. */
@@ -195,7 +227,7 @@ static void insert_bit(struct jbuf *a, struct rng *r, const struct field *f, con
     jb_raw(a, f->s + at, f->n - at);
 }
 
-#define KIB 1024
+#define KIB      1024
 #define US_PER_H 3600000000LL
 
 void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, int64_t sim_us,
@@ -215,8 +247,8 @@ void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, in
     case GEN_CHAOS_BAD_DATE: {
         uint32_t v = rng_below(r, 4);
         if (v == 0) { /* a real-looking time in a year outside 2000-2100 */
-            int year = rng_chance(r, 0.5) ? 1850 + (int)rng_below(r, 100)
-                                          : 2101 + (int)rng_below(r, 800);
+            int year =
+                rng_chance(r, 0.5) ? 1850 + (int)rng_below(r, 100) : 2101 + (int)rng_below(r, 800);
             gen_fmt_time(c->ts, sim_us, 0, 0, true);
             char y[8];
             snprintf(y, sizeof(y), "%04d", year);
@@ -257,7 +289,9 @@ void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, in
             snprintf(c->num, sizeof(c->num), "%u", 1 + rng_below(r, 99999));
             set_str(&fl->f[FLD_TITLE], F_JSON, c->num, strlen(c->num));
             break;
-        case 1: fl->payload = F_STR; break;
+        case 1:
+            fl->payload = F_STR;
+            break;
         case 2: /* the digits, unquoted */
             set_str(&fl->f[FLD_JOB_ID], F_JSON, fl->f[FLD_JOB_ID].s, fl->f[FLD_JOB_ID].n);
             break;

@@ -9,8 +9,8 @@
 #include "gtp/util.h"
 #include "jbuf.h"
 
-#define HIST 64          /* recent events a duplicate may copy */
-#define HIST_MAX 16384   /* larger events are not kept for duplication */
+#define HIST     64    /* recent events a duplicate may copy */
+#define HIST_MAX 16384 /* larger events are not kept for duplication */
 
 struct hist_entry {
     struct jbuf buf;
@@ -139,8 +139,8 @@ size_t gen_fmt_time(char *out, int64_t us, int frac_digits, int offset_min, bool
 /* ---- rendering ----------------------------------------------------------------- */
 
 static const char *const field_names[FLD_N] = {
-    "event_id", "timestamp", "source", "job_id", "title",
-    "company", "location", "description", "is_remote",
+    "event_id", "timestamp", "source",      "job_id",    "title",
+    "company",  "location",  "description", "is_remote",
 };
 
 static void put_field(struct jbuf *b, int idx, const struct field *f, bool *first)
@@ -165,9 +165,14 @@ static void put_field(struct jbuf *b, int idx, const struct field *f, bool *firs
         jb_raw(b, f->s, f->n);
         jb_ch(b, '"');
         break;
-    case F_JSON: jb_raw(b, f->s, f->n); break;
-    case F_NULL: jb_raw(b, "null", 4); break;
-    case F_OMIT: break;
+    case F_JSON:
+        jb_raw(b, f->s, f->n);
+        break;
+    case F_NULL:
+        jb_raw(b, "null", 4);
+        break;
+    case F_OMIT:
+        break;
     }
 }
 
@@ -265,8 +270,8 @@ void gen_next(struct gen *g, struct gen_event *ev)
     make_uuid(&g->content_rng, g->event_id);
     /* Job ids: a bijective scramble of the index into 9 digits, unique within
      * 900 million events of one stream. */
-    uint64_t jid = 100000000ULL + ((idx + g->o.seed * 7919ULL) % 900000000ULL) * 2654435761ULL %
-                                      900000000ULL;
+    uint64_t jid =
+        100000000ULL + ((idx + g->o.seed * 7919ULL) % 900000000ULL) * 2654435761ULL % 900000000ULL;
     size_t jid_len = fmt_u64(g->job_id, jid);
 
     int kind = chaos_pick(&g->chaos_rng, g->o.chaos, g->o.chaos_mask, g->hist_n > 0);
@@ -278,8 +283,8 @@ void gen_next(struct gen *g, struct gen_event *ev)
         struct hist_entry *h = &g->hist[rng_below(&g->chaos_rng, (uint32_t)g->hist_n)];
         jbuf_reset(&g->out);
         jb_raw(&g->out, h->buf.p, h->buf.len);
-        memcpy(g->job_id, h->key, sizeof(g->job_id) < sizeof(h->key) ? sizeof(g->job_id)
-                                                                          : sizeof(h->key));
+        memcpy(g->job_id, h->key,
+               sizeof(g->job_id) < sizeof(h->key) ? sizeof(g->job_id) : sizeof(h->key));
         ev->value = g->out.p;
         ev->len = g->out.len;
         ev->key = h->null_key ? NULL : g->job_id;

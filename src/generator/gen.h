@@ -54,8 +54,8 @@ struct gen_event {
     size_t len;
     const char *key; /* NULL: null key (the job id is missing) */
     size_t key_len;
-    int chaos;       /* enum gen_chaos */
-    int64_t sim_us;  /* the simulated clock for this event (not the emitted timestamp) */
+    int chaos;      /* enum gen_chaos */
+    int64_t sim_us; /* the simulated clock for this event (not the emitted timestamp) */
     const struct posting *posting; /* the posting it was made from (tests) */
 };
 
@@ -81,12 +81,22 @@ struct field {
     size_t n;
 };
 
-enum { FLD_EVENT_ID, FLD_TIMESTAMP, FLD_SOURCE, FLD_JOB_ID, FLD_TITLE, FLD_COMPANY, FLD_LOCATION,
-       FLD_DESCRIPTION, FLD_IS_REMOTE, FLD_N };
+enum {
+    FLD_EVENT_ID,
+    FLD_TIMESTAMP,
+    FLD_SOURCE,
+    FLD_JOB_ID,
+    FLD_TITLE,
+    FLD_COMPANY,
+    FLD_LOCATION,
+    FLD_DESCRIPTION,
+    FLD_IS_REMOTE,
+    FLD_N
+};
 
 struct fields {
     struct field f[FLD_N];
-    enum field_mode payload;  /* F_JSON (object), F_STR (object as a string), F_OMIT, F_NULL */
+    enum field_mode payload; /* F_JSON (object), F_STR (object as a string), F_OMIT, F_NULL */
 };
 
 /* Render fields in the seed's key order into out (appended); scratch holds
@@ -105,8 +115,8 @@ void chaos_free(struct chaos *c);
 /* Pick a kind for one event: GEN_CHAOS_NONE with probability 1 - p. */
 int chaos_pick(struct rng *r, double p, unsigned mask, bool have_history);
 /* Mutate fl for kind (not DUPLICATE, not MALFORMED's final step). */
-void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl,
-                 int64_t sim_us, bool *null_key);
+void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, int64_t sim_us,
+                 bool *null_key);
 /* MALFORMED: replace the rendered event in out with a truncated copy or a
  * non-JSON payload. */
 void chaos_malform(struct chaos *c, struct rng *r, struct jbuf *out);

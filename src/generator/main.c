@@ -24,7 +24,7 @@
 /* The clock of a seeded run without --start (the lead's decision), so seeded
  * runs reproduce their timestamps too. */
 #define SEEDED_START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
-#define DEFAULT_DENSITY 100.0                   /* events per simulated second at --rate 0 */
+#define DEFAULT_DENSITY 100.0                     /* events per simulated second at --rate 0 */
 
 /* ---- argument helpers ------------------------------------------------------------- */
 
@@ -53,8 +53,11 @@ static int parse_start(const char *s, int64_t now_us, int64_t *out, char *err, s
         double v = strtod(s + 4, &end);
         double unit = 0;
         if (end != s + 4 && !errno && v >= 0 && end[0] && !end[1]) {
-            unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
-                   : end[0] == 'd' ? 86400 : 0;
+            unit = end[0] == 's'   ? 1
+                   : end[0] == 'm' ? 60
+                   : end[0] == 'h' ? 3600
+                   : end[0] == 'd' ? 86400
+                                   : 0;
         }
         if (unit == 0) {
             gtp_errf(err, errsz, "--start: '%s' is not now-N{s,m,h,d}", s);
@@ -282,8 +285,7 @@ int main(int argc, char **argv)
         }
         if (!exists)
             gtp_log(GTP_LOG_WARN, "kafka",
-                    "topic %s does not exist yet (relying on broker auto-creation)",
-                    a->cfg.topic);
+                    "topic %s does not exist yet (relying on broker auto-creation)", a->cfg.topic);
     }
 
     setup_metrics(a);

@@ -133,21 +133,50 @@ static const struct {
     const char *from, *to;
     double p;
 } companions[] = {
-    {"spark", "scala", 0.35},    {"spark", "python", 0.55},     {"spark", "kafka", 0.35},
-    {"spark", "databricks", 0.25}, {"spark", "hadoop", 0.15},   {"react", "typescript", 0.65},
-    {"react", "javascript", 0.35}, {"react", "redux", 0.2},     {"react", "nodejs", 0.25},
-    {"react", "graphql", 0.15},  {"nodejs", "typescript", 0.5}, {"angular", "typescript", 0.8},
-    {"vue", "javascript", 0.5},  {"django", "python", 0.9},    {"flask", "python", 0.9},
-    {"fastapi", "python", 0.9},  {"pandas", "numpy", 0.6},     {"pandas", "python", 0.8},
-    {"pytorch", "python", 0.8},  {"tensorflow", "python", 0.8}, {"scikit-learn", "python", 0.7},
-    {"kubernetes", "docker", 0.65}, {"helm", "kubernetes", 0.9}, {"terraform", "aws", 0.5},
-    {"airflow", "python", 0.6},  {"dbt", "snowflake", 0.4},    {"dbt", "sql", 0.7},
-    {"rails", "ruby", 0.9},      {"spring", "java", 0.85},     {"swift", "ios", 0.8},
-    {"kotlin", "android", 0.4},  {"flutter", "dart", 0.7},     {"dotnet", "csharp", 0.8},
-    {"kafka", "flink", 0.15},    {"hive", "hadoop", 0.5},      {"llm", "pytorch", 0.4},
-    {"machine-learning", "python", 0.7}, {"nextjs", "react", 0.9}, {"tableau", "sql", 0.6},
-    {"power-bi", "excel", 0.4},  {"looker", "sql", 0.6},       {"redshift", "aws", 0.6},
-    {"bigquery", "gcp", 0.6},    {"cpp", "c", 0.3},
+    {"spark", "scala", 0.35},
+    {"spark", "python", 0.55},
+    {"spark", "kafka", 0.35},
+    {"spark", "databricks", 0.25},
+    {"spark", "hadoop", 0.15},
+    {"react", "typescript", 0.65},
+    {"react", "javascript", 0.35},
+    {"react", "redux", 0.2},
+    {"react", "nodejs", 0.25},
+    {"react", "graphql", 0.15},
+    {"nodejs", "typescript", 0.5},
+    {"angular", "typescript", 0.8},
+    {"vue", "javascript", 0.5},
+    {"django", "python", 0.9},
+    {"flask", "python", 0.9},
+    {"fastapi", "python", 0.9},
+    {"pandas", "numpy", 0.6},
+    {"pandas", "python", 0.8},
+    {"pytorch", "python", 0.8},
+    {"tensorflow", "python", 0.8},
+    {"scikit-learn", "python", 0.7},
+    {"kubernetes", "docker", 0.65},
+    {"helm", "kubernetes", 0.9},
+    {"terraform", "aws", 0.5},
+    {"airflow", "python", 0.6},
+    {"dbt", "snowflake", 0.4},
+    {"dbt", "sql", 0.7},
+    {"rails", "ruby", 0.9},
+    {"spring", "java", 0.85},
+    {"swift", "ios", 0.8},
+    {"kotlin", "android", 0.4},
+    {"flutter", "dart", 0.7},
+    {"dotnet", "csharp", 0.8},
+    {"kafka", "flink", 0.15},
+    {"hive", "hadoop", 0.5},
+    {"llm", "pytorch", 0.4},
+    {"machine-learning", "python", 0.7},
+    {"nextjs", "react", 0.9},
+    {"tableau", "sql", 0.6},
+    {"power-bi", "excel", 0.4},
+    {"looker", "sql", 0.6},
+    {"redshift", "aws", 0.6},
+    {"bigquery", "gcp", 0.6},
+    {"cpp", "c", 0.3},
 };
 
 /* ---- roles ------------------------------------------------------------------- */
@@ -251,33 +280,72 @@ static const struct {
     double w;
     int area; /* 1: "<pre><area>" instead of the role name */
 } seniority[] = {
-    {"", "", 30, 0},          {"Senior ", "", 20, 0},         {"Sr. ", "", 5, 0},
-    {"Junior ", "", 7, 0},    {"Jr. ", "", 3, 0},             {"Lead ", "", 5, 0},
-    {"Staff ", "", 3, 0},     {"Principal ", "", 3, 0},       {"", " Intern", 2, 0},
-    {"Intern - ", "", 1, 0},  {"", " II", 3, 0},              {"", " III", 1, 0},
-    {"Mid-level ", "", 2, 0}, {"Graduate ", "", 1.5, 0},      {"Head of ", "", 1.5, 1},
-    {"Director of ", "", 1.5, 1}, {"Senior ", " (Remote)", 1, 0}, {"", " - Contract", 1, 0},
+    {"", "", 30, 0},
+    {"Senior ", "", 20, 0},
+    {"Sr. ", "", 5, 0},
+    {"Junior ", "", 7, 0},
+    {"Jr. ", "", 3, 0},
+    {"Lead ", "", 5, 0},
+    {"Staff ", "", 3, 0},
+    {"Principal ", "", 3, 0},
+    {"", " Intern", 2, 0},
+    {"Intern - ", "", 1, 0},
+    {"", " II", 3, 0},
+    {"", " III", 1, 0},
+    {"Mid-level ", "", 2, 0},
+    {"Graduate ", "", 1.5, 0},
+    {"Head of ", "", 1.5, 1},
+    {"Director of ", "", 1.5, 1},
+    {"Senior ", " (Remote)", 1, 0},
+    {"", " - Contract", 1, 0},
 };
 
 /* ---- companies ---------------------------------------------------------------- */
 
 static const char *const company_fixed[] = {
-    "Tech Corp", "Globex", "Initech", "Umbrella Analytics", "Hooli", "Stark Industries",
-    "Wayne Enterprises", "Acme Corp", "Cyberdyne Systems", "Soylent Foods", "Wonka Industries",
-    "Vandelay Industries", "Pied Piper", "Aperture Science", "Massive Dynamic", "Oscorp",
-    "Nakatomi Trading", "Tyrell Corporation", "Black Mesa Research", "Gringotts Bank",
-    "Dunder Mifflin", "Monarch Solutions", "Smith & Jones Consulting", "Nordlicht GmbH",
-    "Sakura Digital K.K.", "Maple Leaf Data Inc.", "Outback Cloud Pty Ltd", "Bharat Softworks",
-    "Samba Pagamentos", "Kiwi Robotics", "Fjord Fintech AB", "Tulip Logistics B.V.",
+    "Tech Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Analytics",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Acme Corp",
+    "Cyberdyne Systems",
+    "Soylent Foods",
+    "Wonka Industries",
+    "Vandelay Industries",
+    "Pied Piper",
+    "Aperture Science",
+    "Massive Dynamic",
+    "Oscorp",
+    "Nakatomi Trading",
+    "Tyrell Corporation",
+    "Black Mesa Research",
+    "Gringotts Bank",
+    "Dunder Mifflin",
+    "Monarch Solutions",
+    "Smith & Jones Consulting",
+    "Nordlicht GmbH",
+    "Sakura Digital K.K.",
+    "Maple Leaf Data Inc.",
+    "Outback Cloud Pty Ltd",
+    "Bharat Softworks",
+    "Samba Pagamentos",
+    "Kiwi Robotics",
+    "Fjord Fintech AB",
+    "Tulip Logistics B.V.",
 };
 static const char *const company_pre[] = {
-    "Blue", "Quantum", "Nimbus", "Bright", "Polar", "Vertex", "Nova", "Atlas", "Cobalt", "Lumen",
-    "Apex", "Silver", "Redwood", "Helix", "Orbit", "Pixel", "Summit", "Zephyr", "Ember", "Stellar",
-    "Harbor", "Granite", "Falcon", "Cedar", "Borealis", "Delta", "Echo", "Iron", "Lotus", "Meridian",
+    "Blue",     "Quantum", "Nimbus", "Bright",  "Polar",   "Vertex",   "Nova",   "Atlas",
+    "Cobalt",   "Lumen",   "Apex",   "Silver",  "Redwood", "Helix",    "Orbit",  "Pixel",
+    "Summit",   "Zephyr",  "Ember",  "Stellar", "Harbor",  "Granite",  "Falcon", "Cedar",
+    "Borealis", "Delta",   "Echo",   "Iron",    "Lotus",   "Meridian",
 };
 static const char *const company_suf[] = {
-    "Labs", "Systems", "Analytics", "Minds", "Bank", "Health", "Retail", "Logistics", "Technologies",
-    "Software", "Data", "Cloud", "Networks", "Insurance", "Games", "Media", "Energy", "Robotics",
+    "Labs",     "Systems",   "Analytics",    "Minds",    "Bank",   "Health",
+    "Retail",   "Logistics", "Technologies", "Software", "Data",   "Cloud",
+    "Networks", "Insurance", "Games",        "Media",    "Energy", "Robotics",
 };
 
 /* ---- locations ------------------------------------------------------------------ */
@@ -392,11 +460,23 @@ static const char *const intros[] = {
     "Our team at {C} builds {P}, and we need a {T} to take it to the next level.",
 };
 static const char *const products[] = {
-    "a real-time payments platform", "our recommendation engine", "the next generation of our "
-    "data platform", "internal developer tooling", "a mobile banking app", "a streaming analytics "
-    "pipeline", "our customer-facing web app", "a healthcare scheduling system", "logistics "
-    "optimisation services", "a marketplace for freelancers", "our search and ranking stack",
-    "our model training platform", "a cloud cost management product", "an e-commerce checkout",
+    "a real-time payments platform",
+    "our recommendation engine",
+    "the next generation of our "
+    "data platform",
+    "internal developer tooling",
+    "a mobile banking app",
+    "a streaming analytics "
+    "pipeline",
+    "our customer-facing web app",
+    "a healthcare scheduling system",
+    "logistics "
+    "optimisation services",
+    "a marketplace for freelancers",
+    "our search and ranking stack",
+    "our model training platform",
+    "a cloud cost management product",
+    "an e-commerce checkout",
 };
 static const char *const must_tpl[] = {
     "We need {S} expert...",
@@ -492,7 +572,7 @@ const char *model_skill_id(int idx)
 
 /* Trends are anchored at a fixed date so a seed reproduces them. */
 #define TREND_EPOCH_US 1704067200000000LL /* 2024-01-01T00:00:00Z */
-#define DAY_US 86400000000LL
+#define DAY_US         86400000000LL
 
 double model_trend(int idx, int64_t sim_us)
 {
@@ -508,7 +588,7 @@ double model_intensity(int64_t sim_us)
     /* 1970-01-01 was a Thursday: weekday 0 = Monday. */
     int wday = (int)(((day + 3) % 7 + 7) % 7);
     double daily = 1.0 + 0.55 * sin(2.0 * M_PI * (hour - 9.0) / 24.0); /* peak 15:00 UTC */
-    double weekly = wday >= 5 ? 0.45 : 1.22; /* 5 * 1.22 + 2 * 0.45 = 7 */
+    double weekly = wday >= 5 ? 0.45 : 1.22;                           /* 5 * 1.22 + 2 * 0.45 = 7 */
     return daily * weekly;
 }
 
@@ -548,7 +628,8 @@ struct model *model_new(void)
             m->stack[r][m->nstack[r]++] = (struct stack_entry){idx, w};
         }
         m->stack_cum[r] = gtp_xcalloc(m->nstack[r] + 1, sizeof(double));
-        m->anchored[r] = m->nstack[r] && strstr(roles[r].name, skills[m->stack[r][0].skill].forms[0]);
+        m->anchored[r] =
+            m->nstack[r] && strstr(roles[r].name, skills[m->stack[r][0].skill].forms[0]);
     }
     acc = 0;
     for (size_t i = 0; i < GTP_ARRAY_LEN(seniority); i++) {
@@ -662,10 +743,18 @@ static void put_tpl(struct jbuf *b, struct rng *r, const char *tpl, const struct
             continue;
         }
         switch (s[1]) {
-        case 'T': jb_cstr(b, p->title); break;
-        case 'C': jb_cstr(b, p->company); break;
-        case 'P': jb_cstr(b, product); break;
-        case 'S': put_list(b, r, p, from, to); break;
+        case 'T':
+            jb_cstr(b, p->title);
+            break;
+        case 'C':
+            jb_cstr(b, p->company);
+            break;
+        case 'P':
+            jb_cstr(b, product);
+            break;
+        case 'S':
+            put_list(b, r, p, from, to);
+            break;
         }
         s += 2;
     }

@@ -57,5 +57,4 @@ size_t model_skill_count(void);
 const char *model_skill_id(int idx);
 int model_skill_find(const char *id);
 
-
 #endif

@@ -55,4 +55,3 @@ const struct gtp_cli gen_cli = {
     .nopts = GTP_ARRAY_LEN(opts),
     .kafka_props = true,
 };
-

@@ -26,8 +26,8 @@
 
 static struct gen *mk(uint64_t seed, double chaos, unsigned mask, int64_t start)
 {
-    struct gen_opts o = {.seed = seed, .chaos = chaos, .chaos_mask = mask, .start_us = start,
-                         .density = 100};
+    struct gen_opts o = {
+        .seed = seed, .chaos = chaos, .chaos_mask = mask, .start_us = start, .density = 100};
     return gen_new(&o);
 }
 
@@ -141,7 +141,7 @@ static void check_clean(const struct gen_event *ev)
     if (!root)
         fail_msg("clean event is not JSON (%s): %.*s", jerr.text, (int)ev->len, ev->value);
     static const char *const top[] = {"event_id", "timestamp", "source", "payload"};
-    static const char *const pay[] = {"job_id", "title",       "company",
+    static const char *const pay[] = {"job_id",   "title",       "company",
                                       "location", "description", "is_remote"};
     assert_true(json_is_object(root));
     assert_int_equal(json_object_size(root), 4);
@@ -277,7 +277,8 @@ static void check_chaos(const struct gen_event *ev, const char *const *history, 
         assert_non_null(ts);
         assert_true(strncmp(ts, "209", 3) == 0);
         break;
-    default: fail_msg("unexpected kind %d", ev->chaos);
+    default:
+        fail_msg("unexpected kind %d", ev->chaos);
     }
     json_decref(root);
 }
@@ -361,14 +362,76 @@ static void test_chaos_kinds_mask(void **state)
 }
 
 static const char *const fixed_ids[] = {
-    "python", "java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "scala",
-    "kotlin", "swift", "ruby", "php", "r", "sql", "bash", "spark", "kafka", "flink", "hadoop",
-    "hive", "airflow", "dbt", "snowflake", "databricks", "bigquery", "redshift", "pandas", "numpy",
-    "postgresql", "mysql", "mongodb", "redis", "elasticsearch", "cassandra", "dynamodb", "aws",
-    "azure", "gcp", "docker", "kubernetes", "terraform", "ansible", "jenkins", "git", "linux",
-    "react", "react-native", "angular", "vue", "nodejs", "django", "flask", "fastapi", "spring",
-    "rails", "dotnet", "graphql", "pytorch", "tensorflow", "scikit-learn", "machine-learning",
-    "tableau", "power-bi", "excel", "looker", "android", "ios", "flutter",
+    "python",
+    "java",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "c",
+    "cpp",
+    "csharp",
+    "scala",
+    "kotlin",
+    "swift",
+    "ruby",
+    "php",
+    "r",
+    "sql",
+    "bash",
+    "spark",
+    "kafka",
+    "flink",
+    "hadoop",
+    "hive",
+    "airflow",
+    "dbt",
+    "snowflake",
+    "databricks",
+    "bigquery",
+    "redshift",
+    "pandas",
+    "numpy",
+    "postgresql",
+    "mysql",
+    "mongodb",
+    "redis",
+    "elasticsearch",
+    "cassandra",
+    "dynamodb",
+    "aws",
+    "azure",
+    "gcp",
+    "docker",
+    "kubernetes",
+    "terraform",
+    "ansible",
+    "jenkins",
+    "git",
+    "linux",
+    "react",
+    "react-native",
+    "angular",
+    "vue",
+    "nodejs",
+    "django",
+    "flask",
+    "fastapi",
+    "spring",
+    "rails",
+    "dotnet",
+    "graphql",
+    "pytorch",
+    "tensorflow",
+    "scikit-learn",
+    "machine-learning",
+    "tableau",
+    "power-bi",
+    "excel",
+    "looker",
+    "android",
+    "ios",
+    "flutter",
 };
 
 static void test_coverage_countries_and_skills(void **state)
@@ -530,8 +593,8 @@ static void test_bad_flags(void **state)
     assert_int_equal(gtp_err_exit_code(GTP_ERR_USAGE), 64);
     const char *chaos[] = {"gtp-generator", "--chaos", "1.5"};
     assert_int_equal(parse_args(chaos, 3), GTP_ERR_CONFIG);
-    const char *ok[] = {"gtp-generator", "--out", "-", "--count", "10", "--seed", "7",
-                        "--chaos", "0", "-X", "linger.ms=5"};
+    const char *ok[] = {"gtp-generator", "--out", "-",  "--count",    "10", "--seed", "7",
+                        "--chaos",       "0",     "-X", "linger.ms=5"};
     assert_int_equal(parse_args(ok, 11), 0);
 }
 

@@ -80,8 +80,8 @@ static int http(int port, const char *method, const char *path, char *body, size
     char req[256];
     bool post = strcmp(method, "POST") == 0;
     int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n%s",
-                     method, path, post ? "Content-Length: 3\r\n" : "", post ? "abc" : "");
+                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n%s", method,
+                     path, post ? "Content-Length: 3\r\n" : "", post ? "abc" : "");
     assert_int_equal(write(fd, req, (size_t)n), n);
     static char resp[65536];
     size_t got = 0;
@@ -127,8 +127,8 @@ static void test_http_round_trip(void **state)
     struct gtp_metric *ev = gtp_metrics_counter(m, "generator_events", "events", NULL);
     gtp_metric_add(ev, 7);
     char err[256];
-    struct gtp_metrics_server *s = gtp_metrics_server_start(m, 0, health_cb, NULL, err,
-                                                            sizeof(err));
+    struct gtp_metrics_server *s =
+        gtp_metrics_server_start(m, 0, health_cb, NULL, err, sizeof(err));
     assert_non_null(s);
     int port = gtp_metrics_server_port(s);
     assert_true(port > 0);
@@ -167,8 +167,7 @@ static void test_http_round_trip(void **state)
     assert_non_null(strstr(body, "gtp_extra_49 0\n"));
 
     /* the port is taken now: a second server on it fails cleanly */
-    struct gtp_metrics_server *s2 = gtp_metrics_server_start(m, port, NULL, NULL, err,
-                                                             sizeof(err));
+    struct gtp_metrics_server *s2 = gtp_metrics_server_start(m, port, NULL, NULL, err, sizeof(err));
     assert_null(s2);
     assert_true(strlen(err) > 0);
 
