@@ -246,6 +246,12 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
+    if (go.start_us > now + INT64_C(60000000)) {
+        /* the clock never runs ahead of the wall clock: it would just wait */
+        fprintf(stderr, "%s: --start %s is in the future\n", gen_cli.program, a->cfg.start);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
     go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
 
     if (gtp_sig_install() != 0) {

@@ -537,9 +537,7 @@ struct model {
     /* the title names the stack's first skill ("Java Developer"): always mention it */
     bool anchored[NROLES];
     size_t nstack[NROLES];
-    double role_cum[NROLES];
-    double sen_cum[GTP_ARRAY_LEN(seniority)];
-    double loc_cum[NLOCS];
+    struct rng_alias role_pick, sen_pick, loc_pick;
     /* companions of each skill: comp_first[skill] .. comp_first[skill + 1] into comp_* */
     size_t comp_first[NSKILLS + 1];
     int comp_to[GTP_ARRAY_LEN(companions)];
@@ -548,7 +546,7 @@ struct model {
     /* trend multipliers, refreshed once per simulated hour */
     int64_t trend_hour;
     double trend[NSKILLS];
-    double *stack_cum[NROLES]; /* cumulative stack weights x trend, per role */
+    struct rng_alias stack_pick[NROLES]; /* stack weights x trend, per role */
     uint8_t nforms[NSKILLS];
 };
 
@@ -595,10 +593,11 @@ double model_intensity(int64_t sim_us)
 struct model *model_new(void)
 {
     struct model *m = gtp_xcalloc(1, sizeof(*m));
-    double acc = 0;
+    double w[NLOCS > NROLES ? NLOCS : NROLES];
+    for (size_t r = 0; r < NROLES; r++)
+        w[r] = roles[r].weight;
+    rng_alias_build(&m->role_pick, w, NROLES);
     for (size_t r = 0; r < NROLES; r++) {
-        acc += roles[r].weight;
-        m->role_cum[r] = acc;
         /* parse "id:w id:w"; unknown ids are a table bug, caught by the tests */
         size_t cap = 8;
         m->stack[r] = gtp_xmalloc(cap * sizeof(struct stack_entry));
@@ -616,31 +615,26 @@ struct model *model_new(void)
             memcpy(id, s, n);
             id[n] = '\0';
             char *end;
-            double w = strtod(colon + 1, &end);
+            double sw = strtod(colon + 1, &end);
             s = end;
             int idx = model_skill_find(id);
-            if (idx < 0 || w <= 0)
+            if (idx < 0 || sw <= 0)
                 continue;
             if (m->nstack[r] == cap) {
                 cap *= 2;
                 m->stack[r] = gtp_xrealloc(m->stack[r], cap * sizeof(struct stack_entry));
             }
-            m->stack[r][m->nstack[r]++] = (struct stack_entry){idx, w};
+            m->stack[r][m->nstack[r]++] = (struct stack_entry){idx, sw};
         }
-        m->stack_cum[r] = gtp_xcalloc(m->nstack[r] + 1, sizeof(double));
         m->anchored[r] =
             m->nstack[r] && strstr(roles[r].name, skills[m->stack[r][0].skill].forms[0]);
     }
-    acc = 0;
-    for (size_t i = 0; i < GTP_ARRAY_LEN(seniority); i++) {
-        acc += seniority[i].w;
-        m->sen_cum[i] = acc;
-    }
-    acc = 0;
-    for (size_t i = 0; i < NLOCS; i++) {
-        acc += locations[i].w;
-        m->loc_cum[i] = acc;
-    }
+    for (size_t i = 0; i < GTP_ARRAY_LEN(seniority); i++)
+        w[i] = seniority[i].w;
+    rng_alias_build(&m->sen_pick, w, GTP_ARRAY_LEN(seniority));
+    for (size_t i = 0; i < NLOCS; i++)
+        w[i] = locations[i].w;
+    rng_alias_build(&m->loc_pick, w, NLOCS);
     size_t nc = 0;
     for (size_t sk = 0; sk < NSKILLS; sk++) {
         m->comp_first[sk] = nc;
@@ -668,8 +662,11 @@ void model_free(struct model *m)
         return;
     for (size_t r = 0; r < NROLES; r++) {
         free(m->stack[r]);
-        free(m->stack_cum[r]);
+        rng_alias_fini(&m->stack_pick[r]);
     }
+    rng_alias_fini(&m->role_pick);
+    rng_alias_fini(&m->sen_pick);
+    rng_alias_fini(&m->loc_pick);
     free(m);
 }
 
@@ -769,11 +766,12 @@ static void refresh_trends(struct model *m, int64_t sim_us)
     for (size_t i = 0; i < NSKILLS; i++)
         m->trend[i] = model_trend((int)i, sim_us);
     for (size_t r = 0; r < NROLES; r++) {
-        double acc = 0;
-        for (size_t i = 0; i < m->nstack[r]; i++) {
-            acc += m->stack[r][i].w * m->trend[m->stack[r][i].skill];
-            m->stack_cum[r][i] = acc;
-        }
+        double w[64];
+        size_t n = m->nstack[r] < 64 ? m->nstack[r] : 64;
+        for (size_t i = 0; i < n; i++)
+            w[i] = m->stack[r][i].w * m->trend[m->stack[r][i].skill];
+        if (n)
+            rng_alias_build(&m->stack_pick[r], w, n);
     }
 }
 
@@ -781,10 +779,10 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
 {
     refresh_trends(m, sim_us);
 
-    const struct role *role = &roles[rng_pick_cum(r, m->role_cum, NROLES)];
+    const struct role *role = &roles[rng_alias_pick(r, &m->role_pick)];
     size_t ri = (size_t)(role - roles);
-    size_t si = rng_pick_cum(r, m->sen_cum, GTP_ARRAY_LEN(seniority));
-    const struct location *loc = &locations[rng_pick_cum(r, m->loc_cum, NLOCS)];
+    size_t si = rng_alias_pick(r, &m->sen_pick);
+    const struct location *loc = &locations[rng_alias_pick(r, &m->loc_pick)];
 
     /* title */
     jbuf_reset(&p->title_buf);
@@ -823,7 +821,7 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
         add_skill(m, p, r, m->stack[ri][0].skill);
     if (ns && want > 0)
         for (int tries = 0; (int)p->nskills < want && tries < want * 4; tries++)
-            add_skill(m, p, r, m->stack[ri][rng_pick_cum(r, m->stack_cum[ri], ns)].skill);
+            add_skill(m, p, r, m->stack[ri][rng_alias_pick(r, &m->stack_pick[ri])].skill);
     size_t base = p->nskills;
     for (size_t i = 0; i < base; i++) {
         int sk = p->skills[i];

@@ -57,4 +57,24 @@ double rng_exp(struct rng *r);
 /* Index drawn from cumulative weights cum[0..n) (cum[n-1] = total). */
 size_t rng_pick_cum(struct rng *r, const double *cum, size_t n);
 
+/* Walker/Vose alias table: weighted draws in O(1) with one PRNG call. */
+struct rng_alias {
+    uint32_t n;
+    double *prob;
+    uint32_t *alias;
+};
+
+/* (Re)build from weights w[0..n) (n > 0, weights >= 0, not all 0). Reuses the
+ * arrays when n is unchanged. */
+void rng_alias_build(struct rng_alias *a, const double *w, size_t n);
+void rng_alias_fini(struct rng_alias *a);
+
+static inline size_t rng_alias_pick(struct rng *r, const struct rng_alias *a)
+{
+    uint64_t x = rng_next(r);
+    uint32_t i = (uint32_t)(((x >> 32) * (uint64_t)a->n) >> 32);
+    double u = (double)(uint32_t)x * 0x1.0p-32;
+    return u < a->prob[i] ? i : a->alias[i];
+}
+
 #endif
