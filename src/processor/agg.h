@@ -1,0 +1,52 @@
+/* In-memory aggregation of one partition's pending work between two flushes:
+ * count deltas per (skill, region, hour), pipeline counters and the dedup ids
+ * added since the last flush. Owned by the processor's main thread. */
+#ifndef GTP_PROCESSOR_AGG_H
+#define GTP_PROCESSOR_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pipeline counters carried in every flush (fields of the gtp:stats hash). */
+enum agg_stat {
+    AGG_EVENTS,     /* every Kafka message */
+    AGG_VALID,      /* accepted by validation */
+    AGG_REJECTED,   /* sent to the DLQ */
+    AGG_COUNTED,    /* counted into windows */
+    AGG_LATE,       /* valid but late */
+    AGG_DUPLICATES, /* valid duplicates */
+    AGG_MENTIONS,   /* skill mentions added to trend keys */
+    AGG_NSTATS
+};
+extern const char *const agg_stat_names[AGG_NSTATS];
+
+struct agg_delta {
+    uint16_t skill;      /* taxonomy index */
+    char region[8];      /* uppercase code, NUL-padded ("UK", "REMOTE", "UNKNOWN") */
+    int64_t hour_start;  /* window start, µs */
+    int64_t count;
+};
+
+struct agg_dedup {
+    int64_t window_start; /* µs */
+    char *id;             /* new */
+};
+
+struct agg {
+    struct agg_delta *deltas; /* open-addressing table, count == 0 means empty */
+    size_t cap, used;
+    struct agg_dedup *ids;
+    size_t nids, ids_cap;
+    int64_t stats[AGG_NSTATS];
+    int64_t rejected_by_reason[16]; /* indexed by the reject enum */
+    size_t events;                  /* messages since the last flush */
+};
+
+void agg_init(struct agg *a);
+void agg_fini(struct agg *a);
+/* Forget everything pending (after a flush, or when the partition is lost). */
+void agg_reset(struct agg *a);
+void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n);
+void agg_add_id(struct agg *a, int64_t window_start, const char *id, size_t len);
+
+#endif

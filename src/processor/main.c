@@ -1,0 +1,669 @@
+/* gtp-processor: consumes raw events, validates and enriches them, keeps
+ * 1-hour event-time windows per Kafka partition (SPEC §6) and flushes count
+ * deltas, offsets, watermarks and dedup state to Redis atomically (SPEC §7).
+ * Rejected events go to the dead-letter topic (SPEC §3). */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "agg.h"
+#include "store.h"
+#include "gtp/cfg.h"
+#include "gtp/consumer.h"
+#include "gtp/err.h"
+#include "gtp/event.h"
+#include "gtp/kafka.h"
+#include "gtp/log.h"
+#include "gtp/metrics.h"
+#include "gtp/redis.h"
+#include "gtp/sig.h"
+#include "gtp/taxonomy.h"
+#include "gtp/util.h"
+#include "gtp/window.h"
+
+struct proc_cfg {
+    char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
+    long long metrics_port;
+    char *group;
+    long long flush_ms, flush_events, retention_s, startup_timeout_s;
+};
+
+static const struct gtp_opt proc_opts[] = {
+    GTP_OPTS_KAFKA(struct proc_cfg),
+    GTP_OPTS_REDIS(struct proc_cfg),
+    GTP_OPTS_TAXONOMY(struct proc_cfg),
+    {"group", 'g', "GTP_GROUP", GTP_OPT_STR, offsetof(struct proc_cfg, group), "gtp-processor",
+     "ID", "kafka consumer group", 0, 0},
+    {"flush-ms", 0, "GTP_FLUSH_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_ms), "250", "MS",
+     "flush pending counts to redis at least this often", 1, 600000},
+    {"flush-events", 0, "GTP_FLUSH_EVENTS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_events),
+     "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
+    {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s),
+     "691200", "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
+    {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
+     offsetof(struct proc_cfg, startup_timeout_s), "30", "SECONDS",
+     "give up (exit 69) when kafka or redis is unreachable this long at start-up", 1, 3600},
+    GTP_OPTS_LOG(struct proc_cfg),
+    GTP_OPTS_METRICS(struct proc_cfg, "9102"),
+};
+
+static const struct gtp_cli proc_cli = {
+    "gtp-processor",
+    "consume job postings, count skill mentions in 1-hour event-time windows, write redis",
+    proc_opts,
+    GTP_ARRAY_LEN(proc_opts),
+    true,
+};
+
+/* One assigned partition. */
+struct part {
+    bool assigned;
+    int64_t stored_next; /* next offset as stored in redis: the flush fence */
+    int64_t next;        /* next offset to process */
+    struct gtp_window *win;
+    struct agg agg;
+};
+
+#define MAX_PARTS 4096
+
+struct proc {
+    struct proc_cfg cfg;
+    struct gtp_kvlist kprops;
+    rd_kafka_t *rk;
+    struct gtp_producer *dlq;
+    struct gtp_redis_url url;
+    redisContext *rc;
+    int64_t redis_retry_at_ms, redis_backoff_ms, redis_last_log_ms;
+    bool paused;
+    uint64_t dlq_failed_seen;
+    struct gtp_taxonomy *tx;
+    struct part *parts[MAX_PARTS];
+    struct gtp_event ev;
+    int64_t last_flush_ms;
+    size_t pending_events;
+    const char *reject_names[GTP_REJECT_COUNT];
+
+    struct gtp_metrics *metrics;
+    struct gtp_metrics_server *msrv;
+    struct gtp_metric *m_events, *m_valid, *m_counted, *m_late, *m_dup, *m_rejected;
+    struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT];
+    struct gtp_metric *m_flushes, *m_flush_us, *m_flush_last_ms, *m_fenced, *m_redis_errors;
+    struct gtp_metric *m_redis_up, *m_lag, *m_dedup, *m_dlq_failed;
+    volatile int healthy_redis;
+};
+
+static struct part *part_get(struct proc *pr, int32_t p)
+{
+    if (p < 0 || p >= MAX_PARTS)
+        return NULL;
+    if (!pr->parts[p]) {
+        pr->parts[p] = gtp_xcalloc(1, sizeof(struct part));
+        agg_init(&pr->parts[p]->agg);
+    }
+    return pr->parts[p];
+}
+
+static void part_drop(struct part *pt)
+{
+    gtp_window_free(pt->win);
+    pt->win = NULL;
+    agg_reset(&pt->agg);
+    pt->assigned = false;
+}
+
+/* ---- redis connection -------------------------------------------------------- */
+
+static void redis_lost(struct proc *pr, const char *why)
+{
+    int64_t now = gtp_mono_ms();
+    if (pr->rc) {
+        redisFree(pr->rc);
+        pr->rc = NULL;
+    }
+    /* log once per interval while the outage lasts */
+    if (now - pr->redis_last_log_ms >= 10000) {
+        gtp_log(GTP_LOG_WARN, "redis", "unavailable, consumption paused: %s", why);
+        pr->redis_last_log_ms = now;
+    }
+    pr->redis_backoff_ms = pr->redis_backoff_ms ? pr->redis_backoff_ms * 2 : 100;
+    if (pr->redis_backoff_ms > 5000)
+        pr->redis_backoff_ms = 5000;
+    pr->redis_retry_at_ms = now + pr->redis_backoff_ms;
+    gtp_metric_inc(pr->m_redis_errors);
+    gtp_metric_set(pr->m_redis_up, 0);
+    pr->healthy_redis = 0;
+}
+
+/* Returns true when connected (now or already). */
+static bool redis_ensure(struct proc *pr)
+{
+    char err[256];
+    if (pr->rc)
+        return true;
+    if (gtp_mono_ms() < pr->redis_retry_at_ms)
+        return false;
+    pr->rc = gtp_redis_connect(&pr->url, 2000, err, sizeof(err));
+    if (!pr->rc) {
+        redis_lost(pr, err);
+        return false;
+    }
+    if (pr->redis_last_log_ms)
+        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d", pr->url.host, pr->url.port);
+    pr->redis_backoff_ms = 0;
+    pr->redis_last_log_ms = 0;
+    gtp_metric_set(pr->m_redis_up, 1);
+    pr->healthy_redis = 1;
+    return true;
+}
+
+/* Block (serving nothing else) until redis answers or we are told to stop.
+ * Used in the rebalance callback, which cannot assign without the state. */
+static bool redis_wait(struct proc *pr)
+{
+    while (!gtp_sig_stop) {
+        if (redis_ensure(pr))
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+/* ---- partition state ----------------------------------------------------------- */
+
+/* Load a partition's state from redis into pt; false when redis failed. */
+static bool part_load(struct proc *pr, int32_t p, struct part *pt)
+{
+    char err[256];
+    int64_t next;
+    struct gtp_window *w = gtp_window_new();
+    if (store_load(pr->rc, pr->cfg.topic, p, &next, w, err, sizeof(err))) {
+        gtp_window_free(w);
+        redis_lost(pr, err);
+        return false;
+    }
+    gtp_window_free(pt->win);
+    pt->win = w;
+    agg_reset(&pt->agg);
+    pt->stored_next = next;
+    pt->next = next;
+    pt->assigned = true;
+    return true;
+}
+
+/* ---- flush ------------------------------------------------------------------------ */
+
+/* Flush one partition. Returns false when redis failed (state kept for retry). */
+static bool flush_part(struct proc *pr, int32_t p, struct part *pt)
+{
+    char err[256];
+    struct store_flush f;
+    enum store_result res;
+    int64_t stored = STORE_NO_OFFSET, t0;
+    int64_t wm = gtp_window_watermark(pt->win);
+
+    if (pt->next == pt->stored_next)
+        return true; /* nothing consumed since the last flush */
+    memset(&f, 0, sizeof(f));
+    f.topic = pr->cfg.topic;
+    f.partition = p;
+    f.expected_next = pt->stored_next;
+    f.new_next = pt->next;
+    f.max_event_us = gtp_window_max_event(pt->win);
+    f.purge_before_us = wm == GTP_WATERMARK_NONE ? INT64_MIN : gtp_window_start(wm);
+    f.ttl_s = pr->cfg.retention_s;
+    f.agg = &pt->agg;
+    f.skills = pr->tx->skills;
+    f.reject_names = pr->reject_names;
+    f.nreject_names = GTP_REJECT_COUNT;
+
+    t0 = gtp_mono_us();
+    if (store_flush(pr->rc, &f, &res, &stored, err, sizeof(err))) {
+        redis_lost(pr, err);
+        return false;
+    }
+    gtp_metric_inc(pr->m_flushes);
+    gtp_metric_add(pr->m_flush_us, (uint64_t)(gtp_mono_us() - t0));
+    gtp_metric_set(pr->m_flush_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
+    if (res == STORE_FENCED) {
+        /* Someone else advanced this partition (a rebalance we have not seen
+         * yet, or a zombie of ours): our pending work is theirs now. */
+        gtp_log(GTP_LOG_WARN, "store",
+                "partition %d fenced: stored next %" PRId64 ", expected %" PRId64
+                "; reloading",
+                (int)p, stored, pt->stored_next);
+        gtp_metric_inc(pr->m_fenced);
+        if (part_load(pr, p, pt))
+            gtp_consumer_seek(pr->rk, pr->cfg.topic, p, pt->next);
+        return pr->rc != NULL;
+    }
+    pt->stored_next = pt->next;
+    agg_reset(&pt->agg);
+    gtp_metric_set(pr->m_dedup, (double)gtp_window_dedup_size(pt->win));
+    gtp_consumer_store_offset(pr->rk, pr->cfg.topic, p, pt->next);
+    return true;
+}
+
+static bool flush_all(struct proc *pr)
+{
+    char err[256];
+    bool ok = true;
+    pr->last_flush_ms = gtp_mono_ms();
+    if (!redis_ensure(pr))
+        return false;
+    /* Dead letters of the pending batch must be durable before the offsets
+     * that skip them are, or a crash right after the flush loses them. */
+    if (gtp_dlq_durable(pr->dlq, &pr->dlq_failed_seen, err, sizeof(err))) {
+        gtp_log(GTP_LOG_ERROR, "dlq", "%s; re-consuming from the stored offsets", err);
+        gtp_metric_inc(pr->m_dlq_failed);
+        for (int p = 0; p < MAX_PARTS; p++) {
+            struct part *pt = pr->parts[p];
+            if (pt && pt->assigned && part_load(pr, p, pt))
+                gtp_consumer_seek(pr->rk, pr->cfg.topic, p, pt->next);
+        }
+        return false;
+    }
+    for (int p = 0; p < MAX_PARTS && ok; p++) {
+        struct part *pt = pr->parts[p];
+        if (pt && pt->assigned)
+            ok = flush_part(pr, p, pt);
+    }
+    if (ok)
+        pr->pending_events = 0;
+    return ok;
+}
+
+/* ---- consuming -------------------------------------------------------------------- */
+
+static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
+{
+    struct part *pt = part_get(pr, rkm->partition);
+    struct gtp_event *ev = &pr->ev;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ref_ms, ws;
+    enum gtp_reject r;
+    struct agg *a;
+
+    if (!pt || !pt->assigned || !pt->win)
+        return;
+    /* After a fenced reload we seek back; anything fetched before the seek
+     * may still arrive and must not count twice. */
+    if (pt->next != STORE_NO_OFFSET && rkm->offset < pt->next)
+        return;
+    a = &pt->agg;
+    a->stats[AGG_EVENTS]++;
+    gtp_metric_inc(pr->m_events);
+    ref_ms = rd_kafka_message_timestamp(rkm, &tstype);
+    if (ref_ms < 0)
+        ref_ms = gtp_wall_us() / 1000;
+    r = gtp_event_process(ev, pr->tx, rkm->payload, rkm->len, ref_ms * 1000);
+    if (r != GTP_REJECT_NONE) {
+        a->stats[AGG_REJECTED]++;
+        a->rejected_by_reason[r]++;
+        gtp_metric_inc(pr->m_rejected);
+        gtp_metric_inc(pr->m_rejected_by[r]);
+        char err[256];
+        if (gtp_dlq_send(pr->dlq, pr->cfg.dlq_topic, rkm, gtp_reject_name(r), ev->detail, err,
+                         sizeof(err)))
+            return; /* stopping or broken: leave the offset for the next owner */
+    } else {
+        a->stats[AGG_VALID]++;
+        gtp_metric_inc(pr->m_valid);
+        ws = gtp_window_start(ev->posted_us);
+        switch (gtp_window_classify(pt->win, ev->event_id.s, ev->event_id.len, ev->posted_us)) {
+        case GTP_VERDICT_LATE:
+            a->stats[AGG_LATE]++;
+            gtp_metric_inc(pr->m_late);
+            break;
+        case GTP_VERDICT_DUPLICATE:
+            a->stats[AGG_DUPLICATES]++;
+            gtp_metric_inc(pr->m_dup);
+            break;
+        case GTP_VERDICT_COUNT: {
+            size_t n = gtp_skills_count(pr->tx->skills);
+            a->stats[AGG_COUNTED]++;
+            gtp_metric_inc(pr->m_counted);
+            agg_add_id(a, ws, ev->event_id.s, ev->event_id.len);
+            for (size_t w = 0; w < (n + 63) / 64; w++) {
+                uint64_t bits = ev->skills.bits[w];
+                while (bits) {
+                    int b = __builtin_ctzll(bits);
+                    bits &= bits - 1;
+                    agg_add(a, (uint16_t)(w * 64 + (size_t)b), ev->region, ws, 1);
+                    a->stats[AGG_MENTIONS]++;
+                }
+            }
+            break;
+        }
+        }
+    }
+    pt->next = rkm->offset + 1;
+    a->events++;
+    pr->pending_events++;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct proc *pr = opaque;
+    rd_kafka_error_t *e = NULL;
+    char errbuf[256];
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            struct part *pt = part_get(pr, tp->partition);
+            if (!pt)
+                continue;
+            /* Resume from the position stored with the counts, not from
+             * Kafka's committed offset. */
+            while (!gtp_sig_stop && !(redis_wait(pr) && part_load(pr, tp->partition, pt)))
+                ;
+            tp->offset = pt->next == STORE_NO_OFFSET ? RD_KAFKA_OFFSET_BEGINNING : pt->next;
+            gtp_log(GTP_LOG_INFO, "consumer", "assigned %s[%d] from offset %" PRId64,
+                    tp->topic, (int)tp->partition, pt->next);
+        }
+        e = rd_kafka_incremental_assign(rk, parts);
+        if (pr->paused)
+            rd_kafka_pause_partitions(rk, parts);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        bool lost = rd_kafka_assignment_lost(rk);
+        if (!lost && redis_ensure(pr) &&
+            !gtp_dlq_durable(pr->dlq, &pr->dlq_failed_seen, errbuf, sizeof(errbuf))) {
+            for (int i = 0; i < parts->cnt; i++) {
+                struct part *pt = part_get(pr, parts->elems[i].partition);
+                if (pt && pt->assigned)
+                    flush_part(pr, parts->elems[i].partition, pt);
+            }
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+            struct part *pt = part_get(pr, parts->elems[i].partition);
+            if (pt)
+                part_drop(pt);
+            gtp_log(GTP_LOG_INFO, "consumer", "%s %s[%d]", lost ? "lost" : "revoked",
+                    parts->elems[i].topic, (int)parts->elems[i].partition);
+        }
+        e = rd_kafka_incremental_unassign(rk, parts);
+    } else {
+        gtp_log(GTP_LOG_ERROR, "consumer", "rebalance error: %s", rd_kafka_err2str(err));
+        return;
+    }
+    if (e) {
+        gtp_log(GTP_LOG_ERROR, "consumer", "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static void set_paused(struct proc *pr, bool pause)
+{
+    if (pr->paused == pause)
+        return;
+    gtp_consumer_pause_all(pr->rk, pause);
+    pr->paused = pause;
+}
+
+static void update_lag(struct proc *pr)
+{
+    double lag = 0;
+    for (int p = 0; p < MAX_PARTS; p++) {
+        struct part *pt = pr->parts[p];
+        int64_t lo, hi;
+        if (!pt || !pt->assigned)
+            continue;
+        if (rd_kafka_get_watermark_offsets(pr->rk, pr->cfg.topic, p, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0)
+            lag += (double)(hi - (pt->next < 0 ? lo : pt->next));
+    }
+    gtp_metric_set(pr->m_lag, lag);
+}
+
+static void reload_taxonomy(struct proc *pr)
+{
+    char err[512];
+    struct gtp_taxonomy *tx;
+    gtp_sig_reload = 0;
+    tx = gtp_taxonomy_load(pr->cfg.taxonomy, err, sizeof(err));
+    if (!tx) {
+        gtp_log(GTP_LOG_ERROR, "taxonomy", "reload failed, keeping the old one: %s", err);
+        return;
+    }
+    /* Pending deltas hold skill indexes of the old taxonomy: flush them under
+     * it before switching. */
+    while (!flush_all(pr) && !gtp_sig_stop)
+        usleep(100 * 1000);
+    gtp_taxonomy_free(pr->tx);
+    pr->tx = tx;
+    gtp_log(GTP_LOG_INFO, "taxonomy", "reloaded %s (%zu skills)", pr->cfg.taxonomy,
+            gtp_skills_count(tx->skills));
+}
+
+/* ---- set-up ---------------------------------------------------------------------- */
+
+static bool health(void *opaque, char *detail, size_t detail_size)
+{
+    struct proc *pr = opaque;
+    if (!pr->healthy_redis) {
+        snprintf(detail, detail_size, "redis unavailable");
+        return false;
+    }
+    return true;
+}
+
+static void metrics_init(struct proc *pr)
+{
+    struct gtp_metrics *m = gtp_metrics_new();
+    const char *o[] = {"outcome", NULL, NULL};
+    pr->metrics = m;
+#define OUTCOME(var, name)                                                                         \
+    o[1] = name;                                                                                   \
+    var = gtp_metrics_counter(m, "processor_events", "kafka messages by outcome", o)
+    pr->m_events = gtp_metrics_counter(m, "processor_messages", "kafka messages consumed", NULL);
+    OUTCOME(pr->m_valid, "valid");
+    OUTCOME(pr->m_counted, "counted");
+    OUTCOME(pr->m_rejected, "rejected");
+#undef OUTCOME
+    /* names fixed by SPEC §6 */
+    pr->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
+    pr->m_dup = gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);
+    for (int r = 1; r < GTP_REJECT_COUNT; r++) {
+        const char *l[] = {"reason", gtp_reject_name((enum gtp_reject)r), NULL};
+        pr->m_rejected_by[r] =
+            gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", l);
+    }
+    pr->m_flushes = gtp_metrics_counter(m, "processor_flushes", "redis flushes", NULL);
+    pr->m_flush_us = gtp_metrics_counter(m, "processor_flush_microseconds",
+                                         "time spent in redis flushes", NULL);
+    pr->m_flush_last_ms =
+        gtp_metrics_gauge(m, "processor_flush_last_ms", "duration of the last flush", NULL);
+    pr->m_fenced = gtp_metrics_counter(m, "processor_fenced", "flushes refused by the fence", NULL);
+    pr->m_redis_errors = gtp_metrics_counter(m, "processor_redis_errors", "redis failures", NULL);
+    pr->m_redis_up = gtp_metrics_gauge(m, "processor_redis_up", "1 when redis answers", NULL);
+    pr->m_lag = gtp_metrics_gauge(m, "processor_consumer_lag", "messages behind the log end", NULL);
+    pr->m_dedup = gtp_metrics_gauge(m, "processor_dedup_entries", "open dedup entries", NULL);
+    pr->m_dlq_failed = gtp_metrics_counter(m, "processor_dlq_failures", "dlq delivery failures", NULL);
+}
+
+static int run(struct proc *pr)
+{
+    rd_kafka_message_t *rkm;
+    int64_t last_lag_ms = 0;
+    char err[512];
+
+    while (!gtp_sig_stop) {
+        if (gtp_sig_reload)
+            reload_taxonomy(pr);
+        /* Redis down: stop intake (pause) but keep polling so the group
+         * membership and rebalances stay alive. */
+        if (!pr->rc && !redis_ensure(pr))
+            set_paused(pr, true);
+        if (pr->paused && pr->rc && flush_all(pr))
+            set_paused(pr, false);
+
+        rkm = rd_kafka_consumer_poll(pr->rk, 50);
+        if (rkm) {
+            if (rkm->err) {
+                if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    rd_kafka_fatal_error(pr->rk, err, sizeof(err));
+                    gtp_log(GTP_LOG_ERROR, "kafka", "fatal: %s", err);
+                    rd_kafka_message_destroy(rkm);
+                    return GTP_EXIT_SOFTWARE;
+                }
+                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    gtp_log(GTP_LOG_WARN, "kafka", "%s", rd_kafka_message_errstr(rkm));
+            } else {
+                handle_message(pr, rkm);
+            }
+            rd_kafka_message_destroy(rkm);
+        }
+        gtp_producer_poll(pr->dlq, 0);
+        if (gtp_producer_fatal(pr->dlq, err, sizeof(err))) {
+            gtp_log(GTP_LOG_ERROR, "dlq", "fatal producer error: %s", err);
+            return GTP_EXIT_SOFTWARE;
+        }
+        if (pr->pending_events >= (size_t)pr->cfg.flush_events ||
+            gtp_mono_ms() - pr->last_flush_ms >= pr->cfg.flush_ms) {
+            if (!flush_all(pr))
+                set_paused(pr, true);
+        }
+        if (gtp_mono_ms() - last_lag_ms >= 1000) {
+            update_lag(pr);
+            last_lag_ms = gtp_mono_ms();
+        }
+    }
+    return GTP_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static struct proc pr; /* large: keep it off the stack */
+    char err[512], redacted[512];
+    int rc = GTP_EXIT_OK, e;
+    rd_kafka_resp_err_t kerr;
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    int64_t deadline;
+
+    gtp_log_init("gtp-processor");
+    e = gtp_cfg_parse(&proc_cli, &pr.cfg, &pr.kprops, argc, argv, err, sizeof(err));
+    if (e == GTP_CFG_EXIT)
+        goto out;
+    if (e) {
+        fprintf(stderr, "gtp-processor: %s\n", err);
+        rc = gtp_err_exit_code(e);
+        goto out;
+    }
+    if (gtp_log_set_level(pr.cfg.log_level)) {
+        fprintf(stderr, "gtp-processor: --log-level: unknown level '%s'\n", pr.cfg.log_level);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    if (gtp_redis_url_parse(pr.cfg.redis_url, &pr.url, err, sizeof(err))) {
+        fprintf(stderr, "gtp-processor: --redis: %s\n", err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    gtp_sig_install();
+    for (int r = 0; r < GTP_REJECT_COUNT; r++)
+        pr.reject_names[r] = gtp_reject_name((enum gtp_reject)r);
+    gtp_event_init(&pr.ev);
+    metrics_init(&pr);
+
+    pr.tx = gtp_taxonomy_load(pr.cfg.taxonomy, err, sizeof(err));
+    if (!pr.tx) {
+        gtp_log(GTP_LOG_ERROR, "taxonomy", "%s", err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    pr.dlq = gtp_producer_new(pr.cfg.brokers, &pr.kprops, err, sizeof(err));
+    if (!pr.dlq) {
+        gtp_log(GTP_LOG_ERROR, "dlq", "%s", err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    pr.rk = gtp_consumer_new(pr.cfg.brokers, pr.cfg.group, &pr.kprops, rebalance_cb, &pr, err,
+                             sizeof(err));
+    if (!pr.rk) {
+        gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+
+    /* Start-up: both services must answer within the timeout (exit 69). */
+    gtp_log_redact_url(pr.cfg.redis_url, redacted, sizeof(redacted));
+    deadline = gtp_mono_ms() + pr.cfg.startup_timeout_s * 1000;
+    while (!redis_ensure(&pr)) {
+        if (gtp_mono_ms() > deadline || gtp_sig_stop) {
+            gtp_log(GTP_LOG_ERROR, "redis", "unreachable at %s", redacted);
+            rc = GTP_EXIT_UNAVAILABLE;
+            goto out;
+        }
+        usleep(100 * 1000);
+    }
+    if (gtp_kafka_wait_ready(pr.rk, NULL, NULL, (int)pr.cfg.startup_timeout_s * 1000, err,
+                             sizeof(err))) {
+        gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+        rc = GTP_EXIT_UNAVAILABLE;
+        goto out;
+    }
+    if (pr.cfg.metrics_port) {
+        pr.msrv = gtp_metrics_server_start(pr.metrics, (int)pr.cfg.metrics_port, health, &pr, err,
+                                           sizeof(err));
+        if (!pr.msrv) {
+            gtp_log(GTP_LOG_ERROR, "metrics", "%s", err);
+            rc = GTP_EXIT_CONFIG;
+            goto out;
+        }
+    }
+    sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, pr.cfg.topic, RD_KAFKA_PARTITION_UA);
+    kerr = rd_kafka_subscribe(pr.rk, sub);
+    if (kerr) {
+        gtp_log(GTP_LOG_ERROR, "kafka", "subscribe %s: %s", pr.cfg.topic, rd_kafka_err2str(kerr));
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
+    gtp_log(GTP_LOG_INFO, "main", "consuming %s as group %s, redis %s", pr.cfg.topic, pr.cfg.group,
+            redacted);
+    pr.last_flush_ms = gtp_mono_ms();
+    rc = run(&pr);
+
+    /* Graceful stop: intake stopped; flush what is in flight (bounded wait
+     * for redis), then leave the group (the revoke callback flushes again). */
+    if (rc == GTP_EXIT_OK) {
+        int64_t until = gtp_mono_ms() + 10000;
+        while (!flush_all(&pr) && gtp_mono_ms() < until)
+            usleep(100 * 1000);
+    }
+out:
+    if (sub)
+        rd_kafka_topic_partition_list_destroy(sub);
+    if (pr.rk) {
+        rd_kafka_consumer_close(pr.rk);
+        rd_kafka_destroy(pr.rk);
+    }
+    if (pr.dlq) {
+        if (gtp_producer_flush(pr.dlq, 10000, err, sizeof(err)))
+            gtp_log(GTP_LOG_ERROR, "dlq", "%s", err);
+        gtp_producer_free(pr.dlq);
+    }
+    gtp_metrics_server_stop(pr.msrv);
+    gtp_metrics_free(pr.metrics);
+    for (int p = 0; p < MAX_PARTS; p++) {
+        if (pr.parts[p]) {
+            part_drop(pr.parts[p]);
+            agg_fini(&pr.parts[p]->agg);
+            free(pr.parts[p]);
+        }
+    }
+    if (pr.rc)
+        redisFree(pr.rc);
+    gtp_event_fini(&pr.ev);
+    gtp_taxonomy_free(pr.tx);
+    gtp_redis_url_fini(&pr.url);
+    gtp_cfg_free(&proc_cli, &pr.cfg, &pr.kprops);
+    return rc;
+}

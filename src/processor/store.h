@@ -1,0 +1,50 @@
+/* The processor's Redis side (SPEC §7): one atomic Lua call per partition
+ * flush (count deltas, dashboard indexes, counters, dedup ids, next offset,
+ * max event time) fenced by the expected next offset, and the read of a
+ * partition's stored state on assignment. Key layout: README "Redis data model". */
+#ifndef GTP_PROCESSOR_STORE_H
+#define GTP_PROCESSOR_STORE_H
+
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "agg.h"
+#include "gtp/skills.h"
+#include "gtp/window.h"
+
+/* Offset value meaning "nothing stored yet: start at the beginning". */
+#define STORE_NO_OFFSET (-1)
+
+enum store_result {
+    STORE_APPLIED = 0,  /* written now */
+    STORE_ALREADY = 1,  /* the same flush was applied before (retry after a lost reply) */
+    STORE_FENCED = 2,   /* another owner moved the partition on: reload and seek */
+};
+
+struct store_flush {
+    const char *topic;
+    int32_t partition;
+    int64_t expected_next; /* STORE_NO_OFFSET when nothing was stored */
+    int64_t new_next;
+    int64_t max_event_us;  /* INT64_MIN: none yet */
+    int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
+    long long ttl_s;
+    const struct agg *agg;
+    const struct gtp_skills *skills; /* borrowed, to turn indexes into ids */
+    const char *const *reject_names; /* reject reason names, indexed like agg->rejected_by_reason */
+    int nreject_names;
+};
+
+/* Apply one flush atomically. Returns 0 with *result set, or GTP_ERR_REDIS
+ * (connection dead or script error) with errstr: the outcome is unknown, so
+ * retry the same flush after reconnecting (the fence makes it idempotent). */
+int store_flush(redisContext *rc, const struct store_flush *f, enum store_result *result,
+                int64_t *stored_next, char *errstr, size_t errstr_size);
+
+/* Read partition state: next offset (STORE_NO_OFFSET when none), max event
+ * time, and every open dedup id restored into w (w must be fresh). */
+int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,
+               struct gtp_window *w, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,208 @@
+"""Shared helpers of the integration tests: private topics, reading a topic
+back byte-for-byte, gtp-enrich's view of each event, and an independent model
+of SPEC §6 (watermark, lateness, dedup, window counts) computed from the
+topic's contents per partition in offset order."""
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import redis
+from confluent_kafka import Consumer, TopicPartition
+
+ROOT = os.environ.get("GTP_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("GTP_BUILD_DIR") or os.path.join(ROOT, "build")
+BROKERS = os.environ.get("GTP_TEST_BROKERS", "127.0.0.1:9092")
+HOUR_US = 3600 * 1000000
+WATERMARK_US = 2 * HOUR_US
+FUTURE_US = HOUR_US
+
+
+def log(*a):
+    print("[%s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def binary(name):
+    path = os.path.join(BUILD, name)
+    if not os.access(path, os.X_OK):
+        raise SystemExit("missing binary %s (build first)" % path)
+    return path
+
+
+def services(*args):
+    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *args], check=True)
+
+
+def private_topic(prefix, partitions=6):
+    name = "%s.%s" % (prefix, uuid.uuid4().hex[:10])
+    services("create-topic", name, str(partitions))
+    return name
+
+
+def generate(topic, count, seed, chaos, extra=()):
+    cmd = [binary("gtp-generator"), "-b", BROKERS, "-t", topic, "--count", str(count),
+           "--seed", str(seed), "--chaos", str(chaos), "--rate", "0", "--metrics-port", "0",
+           *extra]
+    log("generate:", " ".join(cmd))
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def read_topic(topic, with_headers=False):
+    """Every message of the topic: {partition: [(offset, ts_ms, key, value, headers)]}."""
+    c = Consumer({"bootstrap.servers": BROKERS, "group.id": "gtptest-" + uuid.uuid4().hex,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                  "fetch.message.max.bytes": 8 << 20})
+    md = c.list_topics(topic, timeout=30)
+    parts = sorted(md.topics[topic].partitions)
+    ends = {}
+    for p in parts:
+        lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+        ends[p] = hi
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    out = {p: [] for p in parts}
+    remaining = {p for p in parts if ends[p] > 0}
+    deadline = time.time() + 300
+    while remaining and time.time() < deadline:
+        m = c.poll(1.0)
+        if m is None:
+            continue
+        if m.error():
+            continue
+        p = m.partition()
+        out[p].append((m.offset(), m.timestamp()[1], m.key(), m.value(),
+                       m.headers() if with_headers else None))
+        if m.offset() + 1 >= ends[p]:
+            remaining.discard(p)
+    c.close()
+    if remaining:
+        raise AssertionError("could not read partitions %s of %s" % (remaining, topic))
+    for p in out:
+        out[p].sort(key=lambda r: r[0])
+    return out, ends
+
+
+def enrich_all(values):
+    """gtp-enrich's verdict for each raw value, with the future check left to
+    the caller (it depends on each message's own timestamp)."""
+    # gtp-enrich reads JSON lines; the generator never puts a raw newline in
+    # a value, and a test relying on that must say so.
+    assert not any(b"\n" in v for v in values), "a value contains a raw newline"
+    data = b"".join(v + b"\n" for v in values)
+    res = subprocess.run([binary("gtp-enrich"), "--now", "2100-12-31T00:00:00Z"], input=data,
+                         stdout=subprocess.PIPE, check=True)
+    lines = res.stdout.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    assert len(lines) == len(values), "gtp-enrich gave %d lines for %d events" % (
+        len(lines), len(values))
+    return [json.loads(l) for l in lines]
+
+
+def parse_ts_us(s):
+    """posted_at as printed by gtp-enrich (UTC, 'Z', optional 6-digit fraction)."""
+    import calendar
+    base, frac = s[:19], 0
+    if len(s) > 20 and s[19] == ".":
+        frac = int(s[20:26].ljust(6, "0"))
+    t = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+    return t * 1000000 + frac
+
+
+def hour_label(us):
+    return time.strftime("%Y-%m-%d-%H", time.gmtime(us // 1000000))
+
+
+class Expected:
+    """SPEC §6 from scratch: per partition, in offset order."""
+
+    def __init__(self):
+        self.counts = {}        # trend key -> count
+        self.rejected = {}      # (partition, offset) -> reason
+        self.archived = []      # enriched records the archive must hold
+        self.late = 0
+        self.duplicates = 0
+        self.counted = 0
+        self.valid = 0
+        self.events = 0
+
+
+def expected_from_topic(msgs):
+    exp = Expected()
+    for p, rows in sorted(msgs.items()):
+        verdicts = enrich_all([r[3] or b"" for r in rows]) if rows else []
+        max_ts = None
+        seen = set()  # (event_id, window_start) counted in this partition
+        for (off, ts_ms, key, value, _), v in zip(rows, verdicts):
+            exp.events += 1
+            if "rejected" in v:
+                exp.rejected[(p, off)] = v["rejected"]
+                continue
+            posted = parse_ts_us(v["posted_at"])
+            if posted > ts_ms * 1000 + FUTURE_US:
+                exp.rejected[(p, off)] = "future_timestamp"
+                continue
+            exp.valid += 1
+            ws = posted - posted % HOUR_US
+            wm = None if max_ts is None else max_ts - WATERMARK_US
+            if wm is not None and ws + HOUR_US <= wm:
+                exp.late += 1
+                exp.archived.append(v)
+            elif (v["event_id"], ws) in seen:
+                exp.duplicates += 1
+            else:
+                seen.add((v["event_id"], ws))
+                exp.counted += 1
+                exp.archived.append(v)
+                for s in v["skills_array"]:
+                    k = "trend:%s:%s:%s" % (s, v["region"].lower(), hour_label(ws))
+                    exp.counts[k] = exp.counts.get(k, 0) + 1
+            if max_ts is None or posted > max_ts:
+                max_ts = posted
+    return exp
+
+
+def redis_db(db):
+    return redis.Redis(host="127.0.0.1", port=6379, db=db)
+
+
+def trend_counts(r):
+    out = {}
+    keys = list(r.scan_iter(match="trend:*", count=5000))
+    for i in range(0, len(keys), 1000):
+        chunk = keys[i:i + 1000]
+        for k, v in zip(chunk, r.mget(chunk)):
+            out[k.decode()] = int(v)
+    return out
+
+
+def compare_counts(got, exp):
+    missing = {k: v for k, v in exp.items() if got.get(k) != v}
+    extra = {k: v for k, v in got.items() if k not in exp}
+    if missing or extra:
+        sample = list(missing.items())[:10]
+        raise AssertionError("redis differs from the model: %d wrong/missing (e.g. %s, got %s), "
+                             "%d unexpected (e.g. %s)" % (
+                                 len(missing), sample, [got.get(k) for k, _ in sample],
+                                 len(extra), list(extra.items())[:5]))
+
+
+def wait_caught_up(r, topic, ends, timeout=300, procs=()):
+    """Until the processor's stored next offsets reach the end of every partition."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for pr in procs:
+            if pr.poll() is not None:
+                raise AssertionError("processor exited early with %s" % pr.returncode)
+        done = True
+        for p, end in ends.items():
+            v = r.hget("gtp:part:%s:%d" % (topic, p), "next")
+            if end > 0 and (v is None or int(v) < end):
+                done = False
+                break
+        if done:
+            return
+        time.sleep(0.2)
+    raise AssertionError("processor did not catch up within %ds" % timeout)
