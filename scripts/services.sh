@@ -1,0 +1,473 @@
+#!/usr/bin/env bash
+# Local services for development, the demo and the tests: a single-node Apache
+# Kafka (KRaft combined mode, no Docker) on 127.0.0.1:9092 and Redis on
+# 127.0.0.1:6379, with all their state under the git-ignored .cache/.
+#
+#   scripts/services.sh start            both servers + the topics; returns when they answer
+#   scripts/services.sh stop             both servers (graceful, then forced)
+#   scripts/services.sh status           exit 0 only when both answer
+#   scripts/services.sh restart
+#   scripts/services.sh start-kafka | stop-kafka | start-redis | stop-redis   (fault injection)
+#   scripts/services.sh create-topic NAME PARTITIONS [key=value ...]          (idempotent)
+#   scripts/services.sh delete-topic NAME                                     (idempotent)
+#   scripts/services.sh logs [kafka|redis] [-f]
+#   scripts/services.sh reset            stop and wipe Kafka's and Redis's data
+#
+# Every command is idempotent: a second start is a no-op, a stale pid file is
+# ignored, and an instance of this tree left running without its pid file is
+# adopted. A server of another tree or program on our ports is an error, not
+# something to kill.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache="$root/.cache"
+kdir="$cache/kafka"
+rdir="$cache/redis"
+
+readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=9092 CONTROLLER_PORT=9093 REDIS_PORT=6379
+readonly BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+# The project's topics and their partition counts (SPEC §3).
+readonly TOPICS=("job.postings.v1:6" "job.postings.dlq:3")
+kafka_wait=${GTP_KAFKA_WAIT:-90}
+redis_wait=${GTP_REDIS_WAIT:-30}
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+
+say() { echo "services: $*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+# Serialize start/stop across concurrent callers (tests may run in parallel).
+lock() {
+    mkdir -p "$cache"
+    exec 8>"$cache/services.lck"
+    flock -w 300 8 || die "another services.sh has held $cache/services.lck for 300s"
+}
+
+alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# pid of the process listening on TCP port $1 (empty when none or unknown).
+port_owner() {
+    ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true
+}
+
+port_taken() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# Describe a foreign process for an error message.
+describe_pid() {
+    local pid=$1
+    [[ -n "$pid" ]] || {
+        echo "an unknown process"
+        return
+    }
+    echo "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)," \
+        "cwd $(readlink "/proc/$pid/cwd" 2>/dev/null || echo '?'))"
+}
+
+# ---- Kafka ---------------------------------------------------------------------------------------
+
+kafka_is_ours() {
+    alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$kdir/server.properties"
+}
+
+# pid of this tree's broker, adopting one whose pid file got lost; empty if none.
+kafka_pid() {
+    local pid
+    pid=$(cat "$kdir/kafka.pid" 2>/dev/null || true)
+    if kafka_is_ours "$pid"; then
+        echo "$pid"
+        return
+    fi
+    rm -f "$kdir/kafka.pid"
+    for port in $KAFKA_PORT $CONTROLLER_PORT; do
+        pid=$(port_owner "$port")
+        if kafka_is_ours "$pid"; then
+            say "adopting running kafka pid $pid (pid file was missing)"
+            echo "$pid" >"$kdir/kafka.pid"
+            echo "$pid"
+            return
+        fi
+    done
+}
+
+# The broker answers a metadata request and lists itself (registered, unfenced).
+kafka_ready() {
+    timeout 15 kcat -L -b "$BOOTSTRAP" -m 5 2>/dev/null | grep -q "broker 1 at"
+}
+
+kafka_classpath() { echo "$kdir/libs/*"; }
+
+# Fetch the broker jars with Maven once per version of scripts/kafka/pom.xml.
+kafka_fetch() {
+    local pom="$root/scripts/kafka/pom.xml" want
+    want=$(sha256sum "$pom" | cut -d' ' -f1)
+    if [[ -f "$kdir/libs/.pom.sha" && "$(cat "$kdir/libs/.pom.sha")" == "$want" ]]; then
+        return
+    fi
+    command -v mvn >/dev/null || die "maven (mvn) not found: run scripts/setup.sh"
+    say "fetching the kafka broker jars with maven into $kdir/libs"
+    rm -rf "$kdir/libs" "$kdir/libs.tmp"
+    mkdir -p "$kdir"
+    mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$kdir/libs.tmp" >&2 || die "maven could not fetch the kafka jars"
+    echo "$want" >"$kdir/libs.tmp/.pom.sha"
+    mv "$kdir/libs.tmp" "$kdir/libs"
+}
+
+java_check() {
+    command -v "$java" >/dev/null || die "java not found: run scripts/setup.sh"
+    local v
+    v=$("$java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+    [[ -n "$v" && "$v" -ge 17 ]] || die "kafka needs java >= 17, found '${v:-?}': run scripts/setup.sh"
+}
+
+kafka_configure() {
+    mkdir -p "$kdir/data" "$kdir/logs"
+    sed "s|@DATA@|$kdir/data|g" "$root/scripts/kafka/server.properties.in" >"$kdir/server.properties"
+    # The broker refuses to start on unformatted storage; format once, keep the cluster id.
+    if [[ ! -f "$kdir/data/meta.properties" ]]; then
+        local id
+        id=$(cat "$kdir/cluster.id" 2>/dev/null || true)
+        if [[ -z "$id" ]]; then
+            id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
+                tail -n1)
+            [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
+            echo "$id" >"$kdir/cluster.id"
+        fi
+        say "formatting kafka storage (cluster id $id)"
+        "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+            -Dkafka.logs.dir="$kdir/logs" kafka.tools.StorageTool format --standalone \
+            -t "$id" -c "$kdir/server.properties" --ignore-formatted >>"$kdir/logs/format.out" 2>&1 ||
+            {
+                tail -n 20 "$kdir/logs/format.out" >&2
+                die "kafka storage format failed (see $kdir/logs/format.out)"
+            }
+    fi
+}
+
+kafka_wait_ready() {
+    local pid=$1 deadline=$((SECONDS + kafka_wait))
+    while ((SECONDS < deadline)); do
+        if ! alive "$pid"; then
+            say "kafka exited during start-up; last lines of its logs:"
+            tail -n 30 "$kdir/logs/kafka.out" "$kdir/logs/server.log" >&2 2>/dev/null || true
+            rm -f "$kdir/kafka.pid"
+            die "kafka did not start"
+        fi
+        if kafka_ready; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    tail -n 30 "$kdir/logs/server.log" >&2 2>/dev/null || true
+    die "kafka (pid $pid) did not answer on $BOOTSTRAP within ${kafka_wait}s"
+}
+
+start_kafka() {
+    local pid t0=$SECONDS
+    pid=$(kafka_pid)
+    if [[ -n "$pid" ]]; then
+        kafka_wait_ready "$pid"
+        say "kafka already running (pid $pid) on $BOOTSTRAP"
+        return
+    fi
+    for port in $KAFKA_PORT $CONTROLLER_PORT; do
+        if port_taken "$port"; then
+            die "port $port is taken by $(describe_pid "$(port_owner "$port")"); stop it first" \
+                "(another tree's Kafka: its scripts/services.sh stop)"
+        fi
+    done
+    command -v kcat >/dev/null || die "kcat not found: run scripts/setup.sh"
+    java_check
+    kafka_fetch
+    kafka_configure
+    say "starting kafka on $BOOTSTRAP (logs in $kdir/logs)"
+    # setsid: the broker outlives the shell (and a Ctrl-C in it) that started it;
+    # 8>&-: it must not inherit (and hold) the services lock.
+    # shellcheck disable=SC2086
+    setsid "$java" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+        -Dkafka.logs.dir="$kdir/logs" \
+        -cp "$(kafka_classpath)" kafka.Kafka "$kdir/server.properties" \
+        >>"$kdir/logs/kafka.out" 2>&1 </dev/null 8>&- &
+    pid=$!
+    echo "$pid" >"$kdir/kafka.pid"
+    kafka_wait_ready "$pid"
+    say "kafka up (pid $pid) on $BOOTSTRAP after $((SECONDS - t0))s"
+}
+
+stop_pid() {
+    local name=$1 pid=$2 wait=$3 deadline
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + wait))
+    while alive "$pid" && ((SECONDS < deadline)); do
+        sleep 0.2
+    done
+    if alive "$pid"; then
+        say "$name (pid $pid) ignored SIGTERM for ${wait}s: killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        while alive "$pid"; do
+            sleep 0.1
+        done
+    fi
+}
+
+stop_kafka() {
+    local pid
+    pid=$(kafka_pid)
+    if [[ -z "$pid" ]]; then
+        say "kafka not running"
+        return
+    fi
+    say "stopping kafka (pid $pid)"
+    stop_pid kafka "$pid" 60
+    rm -f "$kdir/kafka.pid"
+}
+
+# "NAME PARTITIONS" of every existing topic.
+list_topics() {
+    timeout 20 kcat -L -b "$BOOTSTRAP" -m 10 2>/dev/null |
+        sed -n 's/^  topic "\([^"]*\)" with \([0-9]*\) partitions:.*/\1 \2/p'
+}
+
+topic_partitions() {
+    list_topics | awk -v t="$1" '$1 == t { print $2 }'
+}
+
+kafka_tool() {
+    "$java" -Xmx256m -cp "$(kafka_classpath)" \
+        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2-tools.properties" \
+        org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "$@"
+}
+
+create_topic() {
+    local name=${1:-} parts=${2:-} have deadline
+    [[ -n "$name" && "$parts" =~ ^[1-9][0-9]*$ ]] ||
+        die "usage: services.sh create-topic NAME PARTITIONS [key=value ...]"
+    shift 2
+    kafka_ready || die "kafka is not running on $BOOTSTRAP (scripts/services.sh start)"
+    have=$(topic_partitions "$name")
+    if [[ -n "$have" ]]; then
+        [[ "$have" == "$parts" ]] ||
+            say "warning: topic $name exists with $have partitions (asked for $parts)"
+        return
+    fi
+    local args=(--create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1)
+    for kv in "$@"; do
+        args+=(--config "$kv")
+    done
+    kafka_tool "${args[@]}" >/dev/null 2>"$kdir/logs/topic.err" || {
+        # A concurrent creator may have won the race; anything else is an error.
+        [[ -n "$(topic_partitions "$name")" ]] || {
+            cat "$kdir/logs/topic.err" >&2
+            die "could not create topic $name"
+        }
+    }
+    # The topic is usable once its metadata (all partitions) is visible.
+    deadline=$((SECONDS + 30))
+    until [[ "$(topic_partitions "$name")" == "$parts" ]]; do
+        ((SECONDS < deadline)) || die "topic $name did not appear in the metadata"
+        sleep 0.2
+    done
+    say "created topic $name ($parts partitions)"
+}
+
+delete_topic() {
+    local name=${1:-} deadline
+    [[ -n "$name" ]] || die "usage: services.sh delete-topic NAME"
+    kafka_ready || die "kafka is not running on $BOOTSTRAP (scripts/services.sh start)"
+    [[ -n "$(topic_partitions "$name")" ]] || return 0
+    kafka_tool --delete --if-exists --topic "$name" >/dev/null
+    deadline=$((SECONDS + 30))
+    while [[ -n "$(topic_partitions "$name")" ]]; do
+        ((SECONDS < deadline)) || die "topic $name is still listed after deletion"
+        sleep 0.2
+    done
+    say "deleted topic $name"
+}
+
+create_default_topics() {
+    local t
+    for t in "${TOPICS[@]}"; do
+        create_topic "${t%%:*}" "${t##*:}"
+    done
+}
+
+# ---- Redis ---------------------------------------------------------------------------------------
+
+redis_is_ours() {
+    alive "$1" && [[ "$(readlink "/proc/$1/cwd" 2>/dev/null)" == "$rdir/data" ]]
+}
+
+redis_pid() {
+    local pid
+    pid=$(cat "$rdir/redis.pid" 2>/dev/null || true)
+    if redis_is_ours "$pid"; then
+        echo "$pid"
+        return
+    fi
+    pid=$(port_owner $REDIS_PORT)
+    if redis_is_ours "$pid"; then
+        echo "$pid"
+    fi
+}
+
+redis_ready() {
+    [[ "$(timeout 5 redis-cli -h 127.0.0.1 -p $REDIS_PORT ping 2>/dev/null)" == "PONG" ]]
+}
+
+redis_wait_ready() {
+    local deadline=$((SECONDS + redis_wait))
+    until redis_ready; do
+        if ((SECONDS >= deadline)); then
+            tail -n 20 "$rdir/redis.log" >&2 2>/dev/null || true
+            die "redis did not answer on 127.0.0.1:$REDIS_PORT within ${redis_wait}s"
+        fi
+        sleep 0.1
+    done
+}
+
+start_redis() {
+    local pid
+    pid=$(redis_pid)
+    if [[ -n "$pid" ]]; then
+        redis_wait_ready
+        say "redis already running (pid $pid) on 127.0.0.1:$REDIS_PORT"
+        return
+    fi
+    if port_taken $REDIS_PORT; then
+        die "port $REDIS_PORT is taken by $(describe_pid "$(port_owner $REDIS_PORT)"); stop it first" \
+            "(a system redis: systemctl stop redis-server / service redis-server stop)"
+    fi
+    command -v redis-server >/dev/null || die "redis-server not found: run scripts/setup.sh"
+    mkdir -p "$rdir/data"
+    rm -f "$rdir/redis.pid"
+    # AOF with fsync every second: a stop/start (or a crash) keeps the data;
+    # no RDB snapshots.
+    cat >"$rdir/redis.conf" <<EOF
+# Generated by scripts/services.sh; edits are overwritten.
+bind 127.0.0.1
+port $REDIS_PORT
+protected-mode yes
+daemonize yes
+pidfile $rdir/redis.pid
+logfile $rdir/redis.log
+dir $rdir/data
+appendonly yes
+appendfsync everysec
+save ""
+EOF
+    # 8>&-: the daemon must not inherit (and hold) the services lock.
+    redis-server "$rdir/redis.conf" 8>&- || die "redis-server failed to start (see $rdir/redis.log)"
+    redis_wait_ready
+    say "redis up (pid $(cat "$rdir/redis.pid" 2>/dev/null || echo '?')) on 127.0.0.1:$REDIS_PORT"
+}
+
+stop_redis() {
+    local pid
+    pid=$(redis_pid)
+    if [[ -z "$pid" ]]; then
+        say "redis not running"
+        rm -f "$rdir/redis.pid"
+        return
+    fi
+    say "stopping redis (pid $pid)"
+    # SHUTDOWN flushes the AOF; the connection closing is its success reply.
+    timeout 10 redis-cli -h 127.0.0.1 -p $REDIS_PORT shutdown >/dev/null 2>&1 || true
+    stop_pid redis "$pid" 20
+    rm -f "$rdir/redis.pid"
+}
+
+# ---- commands ------------------------------------------------------------------------------------
+
+status() {
+    local rc=0 pid
+    pid=$(kafka_pid)
+    if kafka_ready; then
+        echo "kafka: up on $BOOTSTRAP (pid ${pid:-not ours})"
+        list_topics | while read -r t p; do
+            [[ "$t" == __* ]] || echo "  topic $t ($p partitions)"
+        done
+    else
+        echo "kafka: down${pid:+ (pid $pid alive but not answering)}"
+        rc=1
+    fi
+    pid=$(redis_pid)
+    if redis_ready; then
+        echo "redis: up on 127.0.0.1:$REDIS_PORT (pid ${pid:-not ours})"
+    else
+        echo "redis: down"
+        rc=1
+    fi
+    return $rc
+}
+
+logs() {
+    local which=${1:-all} follow=
+    [[ "${2:-}" == "-f" || "${1:-}" == "-f" ]] && follow=1
+    [[ "$which" == "-f" ]] && which=all
+    local files=()
+    [[ "$which" == all || "$which" == kafka ]] && files+=("$kdir/logs/server.log" "$kdir/logs/kafka.out")
+    [[ "$which" == all || "$which" == redis ]] && files+=("$rdir/redis.log")
+    if [[ -n "$follow" ]]; then
+        exec tail -n 20 -F "${files[@]}"
+    fi
+    tail -n 40 "${files[@]}" 2>/dev/null || true
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+start)
+    lock
+    start_redis
+    start_kafka
+    create_default_topics
+    ;;
+stop)
+    lock
+    stop_kafka
+    stop_redis
+    ;;
+restart)
+    lock
+    stop_kafka
+    stop_redis
+    start_redis
+    start_kafka
+    create_default_topics
+    ;;
+status) status ;;
+start-kafka)
+    lock
+    start_kafka
+    ;;
+stop-kafka)
+    lock
+    stop_kafka
+    ;;
+start-redis)
+    lock
+    start_redis
+    ;;
+stop-redis)
+    lock
+    stop_redis
+    ;;
+create-topic) create_topic "$@" ;;
+delete-topic) delete_topic "$@" ;;
+logs) logs "$@" ;;
+reset)
+    lock
+    stop_kafka
+    stop_redis
+    rm -rf "$kdir/data" "$kdir/cluster.id" "$rdir/data"
+    say "kafka and redis data wiped"
+    ;;
+*)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 64
+    ;;
+esac
