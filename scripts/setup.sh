@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Install what building, running and testing the project needs on Debian 12 /
+# Ubuntu: compilers, the C libraries, Redis, kcat, Java 17 + Maven (for the
+# local Kafka broker), Python venv support. Idempotent: apt runs only when
+# something is missing. Uses sudo when not root.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    librdkafka-dev libhiredis-dev libjansson-dev libpcre2-dev uuid-dev libmicrohttpd-dev
+    libcmocka-dev libzstd-dev libsnappy-dev
+    redis-server kcat clang clang-format
+    python3-venv wrk curl iproute2 procps util-linux
+)
+
+say() { echo "setup: $*" >&2; }
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+java_major() {
+    local java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+    command -v "$java" >/dev/null || return 0
+    "$java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1
+}
+
+missing=()
+for p in "${packages[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+# Java 17+ and Maven are usually on the image already; install only when absent.
+jv=$(java_major)
+if [[ -z "$jv" || "$jv" -lt 17 ]]; then
+    missing+=(openjdk-17-jre-headless)
+fi
+command -v mvn >/dev/null || missing+=(maven)
+
+if ((${#missing[@]} == 0)); then
+    say "all packages present"
+    exit 0
+fi
+
+command -v apt-get >/dev/null || {
+    say "error: missing ${missing[*]} and no apt-get here: install them by hand"
+    exit 1
+}
+sudo=
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || {
+        say "error: missing ${missing[*]}; run as root or install sudo"
+        exit 1
+    }
+    sudo=sudo
+fi
+
+redis_new=
+installed redis-server || redis_new=1
+
+say "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Debian starts a system redis-server on 6379 when the package is installed;
+# the project runs its own (scripts/services.sh), so stop the one we just added.
+if [[ -n "$redis_new" ]]; then
+    if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+        $sudo systemctl disable --now redis-server || true
+    elif command -v service >/dev/null; then
+        $sudo service redis-server stop >/dev/null 2>&1 || true
+    fi
+fi
+say "done"
