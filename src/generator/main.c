@@ -273,8 +273,11 @@ int main(int argc, char **argv)
             }
             a->out_close = true;
         }
-        /* big buffer: one write(2) per ~1 MiB instead of per line */
-        setvbuf(a->out, NULL, _IOFBF, 1 << 20);
+        /* big buffer: one write(2) per MiB instead of per 4 KiB. glibc ignores
+         * the size when it allocates the buffer itself, and stdout is flushed
+         * after main() returns, hence a static one. */
+        static char outbuf[1 << 20];
+        setvbuf(a->out, outbuf, _IOFBF, sizeof(outbuf));
     } else {
         a->prod = gtp_producer_new(a->cfg.brokers, &a->kprops, err, sizeof(err));
         if (!a->prod) {
