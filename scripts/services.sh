@@ -15,8 +15,9 @@
 #
 # Every command is idempotent: a second start is a no-op, a stale pid file is
 # ignored, and an instance of this tree left running without its pid file is
-# adopted. A server of another tree or program on our ports is an error, not
-# something to kill.
+# adopted. A server of another tree already answering on our port is used
+# as it is (with a warning) and never stopped; a port taken by something that
+# does not answer is an error.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -172,10 +173,16 @@ start_kafka() {
         say "kafka already running (pid $pid) on $BOOTSTRAP"
         return
     fi
+    # Another tree's broker (or any Kafka) already answering on our port is used
+    # as it is, with a warning: it may lack our settings (message.max.bytes).
+    if port_taken $KAFKA_PORT && kafka_ready; then
+        say "warning: using the kafka already on $BOOTSTRAP, not this tree's:" \
+            "$(describe_pid "$(port_owner $KAFKA_PORT)")"
+        return
+    fi
     for port in $KAFKA_PORT $CONTROLLER_PORT; do
         if port_taken "$port"; then
-            die "port $port is taken by $(describe_pid "$(port_owner "$port")"); stop it first" \
-                "(another tree's Kafka: its scripts/services.sh stop)"
+            die "port $port is taken by $(describe_pid "$(port_owner "$port")"); stop it first"
         fi
     done
     command -v kcat >/dev/null || die "kcat not found: run scripts/setup.sh"
@@ -335,6 +342,11 @@ start_redis() {
     if [[ -n "$pid" ]]; then
         redis_wait_ready
         say "redis already running (pid $pid) on 127.0.0.1:$REDIS_PORT"
+        return
+    fi
+    if port_taken $REDIS_PORT && redis_ready; then
+        say "warning: using the redis already on 127.0.0.1:$REDIS_PORT, not this tree's:" \
+            "$(describe_pid "$(port_owner $REDIS_PORT)")"
         return
     fi
     if port_taken $REDIS_PORT; then

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. scripts/setup.sh (installs what is missing)
+#   2. build/ with -DGTP_WERROR=ON
+#   3. scripts/services.sh start (local Kafka + Redis + topics)
+#   4. ctest in build/: unit and integration tests
+#   5. build-asan/ with -DGTP_SANITIZE=ON -DGTP_WERROR=ON, unit tests under ASan+UBSan
+#   6. clang-format check of src include tests bench
+# Prints a summary and exits non-zero when any step fails. Services this script
+# started are stopped at the end; services already running are left running.
+#
+# Usage: scripts/test.sh [--no-asan] [--no-format] [--keep-services] [-- extra ctest args]
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+asan=1 format=1 keep=
+ctest_extra=()
+while (($#)); do
+    case "$1" in
+    --no-asan) asan= ;;
+    --no-format) format= ;;
+    --keep-services) keep=1 ;;
+    --)
+        shift
+        ctest_extra=("$@")
+        break
+        ;;
+    *)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+        exit 64
+        ;;
+    esac
+    shift
+done
+
+logdir="$root/.cache/test-logs"
+mkdir -p "$logdir"
+names=() results=() times=()
+failed=0 tests_passed=0 tests_failed=0
+t_all=$SECONDS
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+# step NAME COMMAND...: run, record ok/FAIL and the duration.
+step() {
+    local name=$1 t0=$SECONDS rc=0
+    shift
+    banner "$name"
+    "$@" || rc=$?
+    names+=("$name")
+    times+=($((SECONDS - t0)))
+    if ((rc == 0)); then
+        results+=(ok)
+    else
+        results+=("FAIL (exit $rc)")
+        failed=1
+    fi
+    return $rc
+}
+
+skip() {
+    names+=("$1")
+    times+=(0)
+    results+=("skipped: $2")
+}
+
+# ctest, keeping its output for the totals: "N% tests passed, F tests failed out of T".
+run_ctest() {
+    local log=$1 rc
+    shift
+    set +e
+    ctest "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    local line total nfail
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
+    if [[ -n "$line" ]]; then
+        total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+        nfail=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+        tests_passed=$((tests_passed + total - nfail))
+        tests_failed=$((tests_failed + nfail))
+    elif ((rc == 0)); then
+        echo "ctest ran no test" >&2
+        rc=1
+    fi
+    return $rc
+}
+
+configure_build() {
+    local dir=$1
+    shift
+    cmake -S "$root" -B "$dir" -DGTP_WERROR=ON "$@" >"$logdir/$(basename "$dir")-cmake.log" ||
+        {
+            cat "$logdir/$(basename "$dir")-cmake.log"
+            return 1
+        }
+    cmake --build "$dir" -j "$jobs"
+}
+
+format_check() {
+    local files
+    mapfile -t files < <(find src include tests bench -name '*.[ch]' 2>/dev/null | sort)
+    ((${#files[@]})) || {
+        echo "no C sources found"
+        return 1
+    }
+    echo "clang-format --dry-run -Werror over ${#files[@]} files"
+    clang-format --dry-run -Werror "${files[@]}"
+}
+
+services_started=
+stop_services() {
+    if [[ -n "$services_started" && -z "$keep" ]]; then
+        banner "stopping the services this run started"
+        scripts/services.sh stop || true
+    fi
+}
+trap stop_services EXIT
+
+step "setup" scripts/setup.sh || true
+built=
+step "build (build/, -Werror)" configure_build "$root/build" && built=1
+if scripts/services.sh status >/dev/null 2>&1; then
+    echo "services already running: leaving them running afterwards"
+    services_ok=1
+    names+=("services") times+=(0) results+=("ok (already running)")
+else
+    services_ok=
+    step "services start" scripts/services.sh start && services_ok=1
+    services_started=1
+fi
+if [[ -n "$built" && -n "$services_ok" ]]; then
+    step "ctest build/ (unit + integration)" run_ctest "$logdir/ctest.log" --test-dir build \
+        --output-on-failure -j "$jobs" "${ctest_extra[@]}" || true
+elif [[ -n "$built" ]]; then
+    step "ctest build/ (unit only: services down)" run_ctest "$logdir/ctest.log" --test-dir build \
+        --output-on-failure -j "$jobs" -L unit "${ctest_extra[@]}" || true
+    failed=1
+else
+    skip "ctest build/" "build failed"
+fi
+
+if [[ -n "$asan" ]]; then
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    if step "build (build-asan/, ASan+UBSan, -Werror)" configure_build "$root/build-asan" \
+        -DGTP_SANITIZE=ON; then
+        step "ctest build-asan/ -L unit" run_ctest "$logdir/ctest-asan.log" --test-dir build-asan \
+            --output-on-failure -j "$jobs" -L unit "${ctest_extra[@]}" || true
+    else
+        skip "ctest build-asan/" "build failed"
+    fi
+else
+    skip "asan" "--no-asan"
+fi
+
+if [[ -n "$format" ]]; then
+    step "clang-format check" format_check || true
+else
+    skip "clang-format" "--no-format"
+fi
+
+banner "summary ($((SECONDS - t_all)) s)"
+for i in "${!names[@]}"; do
+    printf '  %-45s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+done
+echo "logs: $logdir"
+if ((failed)); then
+    echo "RESULT: FAILED"
+else
+    echo "RESULT: all steps passed"
+fi
+echo "tests: $tests_passed passed, $tests_failed failed"
+exit $failed
