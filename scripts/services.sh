@@ -107,6 +107,14 @@ kafka_fetch() {
         return
     fi
     command -v mvn >/dev/null || die "maven (mvn) not found: run scripts/setup.sh"
+    # One fetcher at a time (parallel tests may create topics in a fresh tree).
+    mkdir -p "$kdir"
+    exec 7>"$kdir/fetch.lck"
+    flock -w 600 7 || die "another maven fetch holds $kdir/fetch.lck"
+    if [[ -f "$kdir/libs/.pom.sha" && "$(cat "$kdir/libs/.pom.sha")" == "$want" ]]; then
+        exec 7>&-
+        return
+    fi
     say "fetching the kafka broker jars with maven into $kdir/libs"
     rm -rf "$kdir/libs" "$kdir/libs.tmp"
     mkdir -p "$kdir"
@@ -114,6 +122,7 @@ kafka_fetch() {
         -DoutputDirectory="$kdir/libs.tmp" >&2 || die "maven could not fetch the kafka jars"
     echo "$want" >"$kdir/libs.tmp/.pom.sha"
     mv "$kdir/libs.tmp" "$kdir/libs"
+    exec 7>&-
 }
 
 java_check() {
@@ -244,6 +253,9 @@ topic_partitions() {
 }
 
 kafka_tool() {
+    # The tools run from this tree's jars even when the broker is another tree's.
+    java_check
+    kafka_fetch
     "$java" -Xmx256m -cp "$(kafka_classpath)" \
         -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2-tools.properties" \
         org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "$@"
@@ -265,10 +277,11 @@ create_topic() {
     for kv in "$@"; do
         args+=(--config "$kv")
     done
-    kafka_tool "${args[@]}" >/dev/null 2>"$kdir/logs/topic.err" || {
+    local err
+    err=$(kafka_tool "${args[@]}" 2>&1 >/dev/null) || {
         # A concurrent creator may have won the race; anything else is an error.
         [[ -n "$(topic_partitions "$name")" ]] || {
-            cat "$kdir/logs/topic.err" >&2
+            echo "$err" >&2
             die "could not create topic $name"
         }
     }
