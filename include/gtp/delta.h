@@ -89,4 +89,33 @@ char *gtp_delta_stats_json(const struct gtp_parquet_file_stats *stats);
 int gtp_delta_publish(const char *dir, const char *name, const void *data, size_t len,
                       bool noreplace, bool *exists, char *errstr, size_t errstr_size);
 
+/* ---- streaming writers (the archiver) ------------------------------------------------------ */
+
+struct json_t;
+
+/* Called for every action of every commit: name is the action key ("add", "txn",
+ * "commitInfo", ...), value is borrowed for the call only. Return 0 to go on, or a negative
+ * gtp_err to stop the replay (it is returned). */
+typedef int (*gtp_delta_action_fn)(const char *name, struct json_t *value, int64_t version,
+                                   void *ctx);
+
+/* Replay every commit from version 0 in version order through fn. *latest (may be NULL)
+ * receives the highest version replayed (-1 for an empty log). Returns 0, fn's error,
+ * GTP_ERR_PARSE (bad JSON, missing version) or GTP_ERR_IO. */
+int gtp_delta_replay(const char *root, gtp_delta_action_fn fn, void *ctx, int64_t *latest,
+                     char *errstr, size_t errstr_size);
+
+/* gtp_delta_commit for a writer that owns app_id (one Kafka partition), with:
+ *  - seen_version >= 0: the caller has read the log up to that version. Any txn of app_id
+ *    in a later commit, or in the commit that wins a race for our version, means another
+ *    writer took the partition over: GTP_ERR_FENCED, nothing written. seen_version < 0:
+ *    only gtp_delta_commit's check (the race winner holds a txn >= txn_version).
+ *  - info_key and info_value (both NULL, or both set): an extra field of commitInfo,
+ *    e.g. the writer's state; info_value is borrowed (not stolen).
+ * Same returns as gtp_delta_commit. */
+int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size_t n,
+                        const char *app_id, int64_t txn_version, int64_t seen_version,
+                        const char *info_key, struct json_t *info_value, int64_t *version_out,
+                        char *errstr, size_t errstr_size);
+
 #endif

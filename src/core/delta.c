@@ -285,12 +285,15 @@ static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, cha
     return err;
 }
 
-/* Replay every commit in order. */
-static int replay(const char *root, action_fn fn, void *ctx, char *errstr, size_t errstr_size)
+/* Replay every commit in order; *latest (may be NULL) gets the last version replayed. */
+static int replay_latest(const char *root, action_fn fn, void *ctx, int64_t *latest,
+                         char *errstr, size_t errstr_size)
 {
     int64_t *vs = NULL;
     size_t n = 0;
     int err = list_versions(root, &vs, &n, errstr, errstr_size);
+    if (latest)
+        *latest = (!err && n) ? vs[n - 1] : -1;
     if (err)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -305,6 +308,17 @@ static int replay(const char *root, action_fn fn, void *ctx, char *errstr, size_
 out:
     free(vs);
     return err;
+}
+
+static int replay(const char *root, action_fn fn, void *ctx, char *errstr, size_t errstr_size)
+{
+    return replay_latest(root, fn, ctx, NULL, errstr, errstr_size);
+}
+
+int gtp_delta_replay(const char *root, gtp_delta_action_fn fn, void *ctx, int64_t *latest,
+                     char *errstr, size_t errstr_size)
+{
+    return replay_latest(root, fn, ctx, latest, errstr, errstr_size);
 }
 
 struct txn_ctx {
@@ -588,6 +602,17 @@ static char *schema_string(void)
     return s;
 }
 
+static json_t *commit_info(const char *operation, int64_t ts);
+
+static json_t *commit_info_ex(const char *operation, int64_t ts, const char *info_key,
+                              json_t *info_value)
+{
+    json_t *ci = commit_info(operation, ts);
+    if (info_key && info_value)
+        json_object_set(json_object_get(ci, "commitInfo"), info_key, info_value);
+    return ci;
+}
+
 static json_t *commit_info(const char *operation, int64_t ts)
 {
     return json_pack("{s:{s:I, s:s, s:{s:s, s:s}, s:b, s:s}}", "commitInfo", "timestamp",
@@ -731,7 +756,7 @@ char *gtp_delta_stats_json(const struct gtp_parquet_file_stats *st)
 /* After losing the race for `version`: did that commit already record our txn? */
 struct fence_ctx {
     const char *app_id;
-    int64_t txn_version;
+    int64_t txn_version; /* INT64_MIN: any txn of app_id fences */
     bool fenced;
 };
 
@@ -753,6 +778,17 @@ int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t 
                      const char *app_id, int64_t txn_version, int64_t *version_out,
                      char *errstr, size_t errstr_size)
 {
+    return gtp_delta_commit_ex(root, adds, n, app_id, txn_version, -1, NULL, NULL, version_out,
+                               errstr, errstr_size);
+}
+
+int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size_t n,
+                        const char *app_id, int64_t txn_version, int64_t seen_version,
+                        const char *info_key, struct json_t *info_value, int64_t *version_out,
+                        char *errstr, size_t errstr_size)
+{
+    /* Strict fencing: any txn of app_id written after what the caller has seen. */
+    int64_t fence_from = app_id && seen_version >= 0 ? INT64_MIN : txn_version;
     char logdir[4096];
     json_t *actions = NULL;
     char *text = NULL;
@@ -809,7 +845,8 @@ int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t 
                               json_pack("{s:{s:s, s:I, s:I}}", "txn", "appId", app_id, "version",
                                         (json_int_t)txn_version, "lastUpdated", (json_int_t)ts));
     }
-    json_array_append_new(actions, commit_info(app_id ? "STREAMING UPDATE" : "WRITE", ts));
+    json_array_append_new(actions, commit_info_ex(app_id ? "STREAMING UPDATE" : "WRITE", ts,
+                                                  info_key, info_value));
     size_t len;
     text = ndjson(actions, &len);
 
@@ -822,6 +859,18 @@ int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t 
         err = GTP_ERR_INVAL;
         goto out;
     }
+    if (app_id && seen_version >= 0) {
+        for (int64_t v = seen_version + 1; v <= version && !err; v++) {
+            struct fence_ctx f = {app_id, INT64_MIN, false};
+            err = read_commit(root, v, fence_action, &f, errstr, errstr_size);
+            if (!err && f.fenced) {
+                gtp_errf(errstr, errstr_size, "version %" PRId64 " holds a txn of %s", v, app_id);
+                err = GTP_ERR_FENCED;
+            }
+        }
+        if (err)
+            goto out;
+    }
     for (int attempt = 0;; attempt++) {
         char name[32];
         bool exists = false;
@@ -833,14 +882,13 @@ int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t 
         /* Lost the race for this version: a blind append may go to the next one, unless
          * the winner already recorded our position (two owners of one partition). */
         if (app_id) {
-            struct fence_ctx f = {app_id, txn_version, false};
+            struct fence_ctx f = {app_id, fence_from, false};
             err = read_commit(root, version, fence_action, &f, errstr, errstr_size);
             if (err)
                 break;
             if (f.fenced) {
-                gtp_errf(errstr, errstr_size,
-                         "version %" PRId64 " already holds txn %s >= %" PRId64, version,
-                         app_id, txn_version);
+                gtp_errf(errstr, errstr_size, "version %" PRId64 " already holds a txn of %s",
+                         version, app_id);
                 err = GTP_ERR_FENCED;
                 break;
             }

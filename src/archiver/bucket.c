@@ -1,0 +1,187 @@
+/* Per-(date_posted, region) Parquet buffers of one partition and the roll's files (bucket.h). */
+#include "bucket.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gtp/err.h"
+#include "gtp/hive.h"
+#include "gtp/util.h"
+
+void arch_buckets_init(struct arch_buckets *bs, const struct gtp_parquet_opts *opts)
+{
+    memset(bs, 0, sizeof(*bs));
+    if (opts)
+        bs->opts = *opts;
+    else
+        gtp_parquet_opts_default(&bs->opts);
+}
+
+static void bucket_clear(struct arch_bucket *b)
+{
+    free(b->rel);
+    b->rel = NULL;
+    gtp_parquet_file_stats_fini(&b->st);
+    memset(&b->st, 0, sizeof(b->st));
+    b->written = false;
+    b->rows = 0;
+    if (b->w)
+        gtp_parquet_reset(b->w);
+}
+
+void arch_buckets_fini(struct arch_buckets *bs)
+{
+    for (size_t i = 0; i < bs->n; i++) {
+        bucket_clear(&bs->b[i]);
+        gtp_parquet_writer_free(bs->b[i].w);
+    }
+    free(bs->b);
+    memset(bs, 0, sizeof(*bs));
+}
+
+static struct arch_bucket *bucket_get(struct arch_buckets *bs, const char *date,
+                                      const char *region)
+{
+    /* A roll of one partition touches tens of (day, region) pairs: a linear scan over a
+     * small array beats hashing two short strings. */
+    for (size_t i = 0; i < bs->n; i++) {
+        struct arch_bucket *b = &bs->b[i];
+        if (strcmp(b->date, date) == 0 && strcmp(b->region, region) == 0)
+            return b;
+    }
+    if (strlen(date) >= sizeof(bs->b->date) || strlen(region) >= sizeof(bs->b->region))
+        return NULL;
+    if (bs->n == bs->cap) {
+        bs->cap = bs->cap ? bs->cap * 2 : 32;
+        bs->b = gtp_xrealloc(bs->b, bs->cap * sizeof(*bs->b));
+    }
+    struct arch_bucket *b = &bs->b[bs->n];
+    memset(b, 0, sizeof(*b));
+    snprintf(b->date, sizeof(b->date), "%s", date);
+    snprintf(b->region, sizeof(b->region), "%s", region);
+    b->w = gtp_parquet_writer_new(&bs->opts);
+    if (!b->w)
+        return NULL;
+    bs->n++;
+    return b;
+}
+
+int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *region,
+                     const struct gtp_parquet_row *row, char *errstr, size_t errstr_size)
+{
+    struct arch_bucket *b = bucket_get(bs, date, region);
+    if (!b) {
+        gtp_errf(errstr, errstr_size, "bad partition value (%s, %s) or writer options", date,
+                 region);
+        return GTP_ERR_INVAL;
+    }
+    if (b->written) {
+        /* rows after a half-written roll would be lost with that file */
+        gtp_errf(errstr, errstr_size, "bucket %s/%s already written in this roll", date, region);
+        return GTP_ERR_INTERNAL;
+    }
+    size_t before = gtp_parquet_buffered_bytes(b->w);
+    int err = gtp_parquet_add_row(b->w, row, errstr, errstr_size);
+    if (err)
+        return err;
+    b->rows++;
+    bs->rows++;
+    bs->bytes += gtp_parquet_buffered_bytes(b->w) - before;
+    return 0;
+}
+
+int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition,
+                       int64_t first, int64_t last, size_t *files, char *errstr,
+                       size_t errstr_size)
+{
+    const char *names[2] = {"date_posted", "region"};
+    size_t k = 0;
+    int err = 0;
+    for (size_t i = 0; i < bs->n && !err; i++) {
+        struct arch_bucket *b = &bs->b[i];
+        char dir[1024], name[256], full[4096];
+        if (b->written || b->rows == 0)
+            continue;
+        const char *values[2] = {b->date, b->region};
+        if (gtp_hive_partition_dir(names, values, 2, dir, sizeof(dir)) < 0) {
+            gtp_errf(errstr, errstr_size, "bad partition (%s, %s)", b->date, b->region);
+            err = GTP_ERR_INVAL;
+            break;
+        }
+        snprintf(name, sizeof(name), "part-%d-%" PRId64 "-%" PRId64 ".%s.parquet", (int)partition,
+                 first, last, gtp_parquet_codec_name(bs->opts.codec));
+        err = gtp_hive_mkdirs(root, dir, errstr, errstr_size);
+        if (err)
+            break;
+        snprintf(full, sizeof(full), "%s/%s", root, dir);
+        err = gtp_parquet_write_file(b->w, full, name, &b->st, errstr, errstr_size);
+        if (err)
+            break;
+        struct stat st;
+        snprintf(full, sizeof(full), "%s/%s/%s", root, dir, name);
+        b->mtime_ms = stat(full, &st) == 0
+                          ? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000
+                          : gtp_wall_us() / 1000;
+        size_t n = strlen(dir) + strlen(name) + 2;
+        b->rel = gtp_xmalloc(n);
+        snprintf(b->rel, n, "%s/%s", dir, name);
+        b->written = true;
+        k++;
+    }
+    if (files)
+        *files = k;
+    return err;
+}
+
+size_t arch_buckets_adds(const struct arch_buckets *bs, struct gtp_delta_add **adds)
+{
+    size_t k = 0;
+    *adds = gtp_xcalloc(bs->n + 1, sizeof(**adds));
+    for (size_t i = 0; i < bs->n; i++) {
+        const struct arch_bucket *b = &bs->b[i];
+        if (!b->written)
+            continue;
+        struct gtp_delta_add *a = &(*adds)[k++];
+        a->path = b->rel;
+        a->partition_values[0] = b->date;
+        a->partition_values[1] = b->region;
+        a->size = b->st.file_size;
+        a->modification_time_ms = b->mtime_ms;
+        a->stats = &b->st;
+    }
+    return k;
+}
+
+size_t arch_buckets_paths(const struct arch_buckets *bs, const char ***paths)
+{
+    size_t k = 0;
+    *paths = gtp_xcalloc(bs->n + 1, sizeof(char *));
+    for (size_t i = 0; i < bs->n; i++)
+        if (bs->b[i].written)
+            (*paths)[k++] = bs->b[i].rel;
+    return k;
+}
+
+void arch_buckets_reset(struct arch_buckets *bs)
+{
+    /* Keep at most a bounded number of idle writers: a stream that wandered over many days
+     * must not pin a writer per day forever. */
+    size_t keep = 0;
+    for (size_t i = 0; i < bs->n; i++) {
+        struct arch_bucket *b = &bs->b[i];
+        bool used = b->rows > 0;
+        bucket_clear(b);
+        if (used && keep < 256) {
+            bs->b[keep++] = *b;
+        } else {
+            gtp_parquet_writer_free(b->w);
+        }
+    }
+    bs->n = keep;
+    bs->rows = 0;
+    bs->bytes = 0;
+}

@@ -1,0 +1,70 @@
+/* The archiver's per-partition state as it lives in the Delta log: the position (txn
+ * version = last Kafka offset committed) and the event-time state (watermark and dedup
+ * ids), kept in each commit's commitInfo as
+ *
+ *   "gtp": {"topic": T, "partition": p, "first": F, "last": L, "max_event_us": M,
+ *           "dedup": [[window_start_s, "event-id"], ...]}
+ *
+ * where dedup lists the ids counted since p's previous commit whose window was still open
+ * at commit time. Replaying p's entries in version order rebuilds exactly the gtp_window the
+ * archiver had (entries of windows that became final are dropped by the window itself). */
+#ifndef GTP_ARCHIVER_STATE_H
+#define GTP_ARCHIVER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gtp/window.h"
+
+#define ARCH_INFO_KEY "gtp"
+
+/* "gtp-archiver-<topic>-<p>" into out. */
+void arch_app_id(const char *topic, int32_t partition, char *out, size_t out_size);
+
+/* Dedup ids counted since the last commit of a partition (one flat arena, no per-id malloc). */
+struct arch_ids {
+    char *arena;
+    size_t arena_len, arena_cap;
+    struct arch_id {
+        int64_t window_start_us;
+        size_t off, len;
+    } *v;
+    size_t n, cap;
+};
+
+void arch_ids_add(struct arch_ids *ids, int64_t window_start_us, const char *id, size_t len);
+void arch_ids_reset(struct arch_ids *ids);
+void arch_ids_fini(struct arch_ids *ids);
+
+/* The commitInfo.gtp object of one roll (new reference). Ids whose window is final under
+ * watermark are left out: they can never matter again. */
+json_t *arch_state_info(const char *topic, int32_t partition, int64_t first, int64_t last,
+                        int64_t max_event_us, int64_t watermark, const struct arch_ids *ids);
+
+/* What the log says about one partition. */
+struct arch_resume {
+    int32_t partition;      /* in */
+    int64_t txn;            /* out: last committed offset, -1 when never committed */
+    struct gtp_window *win; /* out: new restored window (gtp_window_free) */
+};
+
+/* One replay of the log under root fills every entry of parts (n of them, partitions of
+ * topic). *latest gets the highest log version read. Returns 0 or a gtp_err (errstr). */
+int arch_state_load(const char *root, const char *topic, struct arch_resume *parts, size_t n,
+                    int64_t *latest, char *errstr, size_t errstr_size);
+
+/* Parse a data file base name "part-<p>-<first>-<last>.<codec>.parquet", or the temp form
+ * ".part-....parquet.tmp" (*tmp set). False for anything else. */
+bool arch_file_name_parse(const char *base, int32_t *partition, int64_t *first, int64_t *last,
+                          bool *tmp);
+
+/* Remove partition p's files the log does not reference whose first offset is >= resume
+ * (files of a roll that crashed before its commit) and p's temp files. *removed (may be
+ * NULL) gets the count. Other partitions' files are never touched. */
+int arch_state_clean(const char *root, int32_t partition, int64_t resume, size_t *removed,
+                     char *errstr, size_t errstr_size);
+
+#endif
