@@ -1,0 +1,714 @@
+/* /api/pulse, /api/heatmap and /api/stats over the processor's Redis index:
+ * at most three pipelined round trips per call (see api.h). */
+#include "api.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gtp/err.h"
+#include "gtp/timeparse.h"
+#include "gtp/util.h"
+
+/* ---- parameters ------------------------------------------------------------------ */
+
+/* Whole decimal number in [lo, hi]; no sign, no spaces, at most 9 digits. */
+static int parse_range(const char *name, const char *s, int lo, int hi, int *out, char *errstr,
+                       size_t errstr_size)
+{
+    long v = 0;
+    size_t n = strlen(s);
+    if (n == 0 || n > 9)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            goto bad;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < lo || v > hi)
+        goto bad;
+    *out = (int)v;
+    return 0;
+bad:
+    gtp_errf(errstr, errstr_size, "%s must be a whole number from %d to %d", name, lo, hi);
+    return GTP_ERR_INVAL;
+}
+
+int api_parse(const char *hours, const char *top, const char *skill, const struct gtp_skills *sk,
+              struct api_params *q, char *errstr, size_t errstr_size)
+{
+    memset(q, 0, sizeof(*q));
+    q->hours = 24;
+    q->top = 5;
+    if (hours && parse_range("hours", hours, 1, API_HOURS_MAX, &q->hours, errstr, errstr_size))
+        return GTP_ERR_INVAL;
+    if (top && parse_range("top", top, 1, API_TOP_MAX, &q->top, errstr, errstr_size))
+        return GTP_ERR_INVAL;
+    if (skill) {
+        size_t n = strlen(skill);
+        bool ok = n >= 1 && n <= API_SKILL_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (skill[i] >= 'a' && skill[i] <= 'z') || (skill[i] >= '0' && skill[i] <= '9') ||
+                 skill[i] == '-';
+        if (!ok) {
+            gtp_errf(errstr, errstr_size, "skill must be a skill id ([a-z0-9-], 1 to %d chars)",
+                     API_SKILL_MAX);
+            return GTP_ERR_INVAL;
+        }
+        if (sk && gtp_skills_find(sk, skill) < 0) {
+            gtp_errf(errstr, errstr_size, "unknown skill id");
+            return GTP_ERR_INVAL;
+        }
+        memcpy(q->skill, skill, n + 1);
+    }
+    return 0;
+}
+
+/* ---- pipelines ------------------------------------------------------------------- */
+
+/* One command's argv, with owned fixed-size slots for built strings. */
+#define SLOT 128
+struct cmd {
+    const char **v;
+    size_t *len;
+    char (*buf)[SLOT];
+    size_t n, cap;
+};
+
+static void cmd_grow(struct cmd *c)
+{
+    if (c->n < c->cap)
+        return;
+    c->cap = c->cap ? c->cap * 2 : 32;
+    c->v = gtp_xrealloc(c->v, c->cap * sizeof(*c->v));
+    c->len = gtp_xrealloc(c->len, c->cap * sizeof(*c->len));
+    c->buf = gtp_xrealloc(c->buf, c->cap * sizeof(*c->buf));
+}
+
+/* Append a borrowed string (must outlive the send). */
+static void cmd_str(struct cmd *c, const char *s, size_t n)
+{
+    cmd_grow(c);
+    c->v[c->n] = s;
+    c->len[c->n] = n;
+    c->n++;
+}
+
+/* Append a formatted string copied into the command's own slot. */
+__attribute__((format(printf, 2, 3))) static void cmd_fmt(struct cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    cmd_grow(c);
+    va_start(ap, fmt);
+    n = vsnprintf(c->buf[c->n], SLOT, fmt, ap);
+    va_end(ap);
+    c->v[c->n] = NULL; /* resolved in cmd_send: buf may still move */
+    c->len[c->n] = n < 0 ? 0 : (size_t)n < SLOT ? (size_t)n : SLOT - 1;
+    c->n++;
+}
+
+static void cmd_fini(struct cmd *c)
+{
+    free(c->v);
+    free(c->len);
+    free(c->buf);
+    memset(c, 0, sizeof(*c));
+}
+
+static void cmd_append(redisContext *rc, struct cmd *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->v[i])
+            c->v[i] = c->buf[i];
+    redisAppendCommandArgv(rc, (int)c->n, c->v, c->len);
+}
+
+/* Send ncmd commands in one pipeline and read their replies into reps (each
+ * new, or NULL). Returns 0 or GTP_ERR_REDIS (connection dead). */
+static int pipeline(redisContext *rc, struct cmd *cmds, size_t ncmd, redisReply **reps,
+                    char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < ncmd; i++) {
+        reps[i] = NULL;
+        cmd_append(rc, &cmds[i]);
+    }
+    for (size_t i = 0; i < ncmd; i++) {
+        void *r = NULL;
+        if (redisGetReply(rc, &r) != REDIS_OK || !r) {
+            gtp_errf(errstr, errstr_size, "redis: %s", rc->err ? rc->errstr : "no reply");
+            for (size_t k = 0; k < i; k++) {
+                freeReplyObject(reps[k]);
+                reps[k] = NULL;
+            }
+            return GTP_ERR_REDIS;
+        }
+        reps[i] = r;
+    }
+    return 0;
+}
+
+static void free_replies(redisReply **reps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (reps[i]) {
+            freeReplyObject(reps[i]);
+            reps[i] = NULL;
+        }
+}
+
+static int bad_reply(const redisReply *rep, const char *what, char *errstr, size_t errstr_size)
+{
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        gtp_errf(errstr, errstr_size, "%s: redis error %.200s", what, rep->str);
+    else
+        gtp_errf(errstr, errstr_size, "%s: unexpected redis reply", what);
+    return GTP_ERR_PARSE;
+}
+
+/* ---- pure pieces ----------------------------------------------------------------- */
+
+/* A Redis score as a count: scores are sums of integers, so round. */
+static bool score_of(const redisReply *r, int64_t *out)
+{
+    char *end;
+    double d;
+    if (!r || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 40)
+        return false;
+    d = strtod(r->str, &end);
+    if (end != r->str + r->len || !isfinite(d) || fabs(d) > 9e15)
+        return false;
+    *out = (int64_t)llround(d);
+    return true;
+}
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const struct api_rank *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    c = memcmp(x->member, y->member, n);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+long api_rank_parse(const redisReply *rep, struct api_rank **out)
+{
+    struct api_rank *r;
+    size_t n;
+    *out = NULL;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return -1;
+    n = rep->elements / 2;
+    r = gtp_xcalloc(n ? n : 1, sizeof(*r));
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *m = rep->element[2 * i];
+        if (!m || m->type != REDIS_REPLY_STRING || !score_of(rep->element[2 * i + 1], &r[i].count)) {
+            free(r);
+            return -1;
+        }
+        r[i].member = m->str;
+        r[i].len = m->len;
+    }
+    qsort(r, n, sizeof(*r), rank_cmp);
+    *out = r;
+    return (long)n;
+}
+
+void api_hour_labels(int64_t newest_s, int n, char (*labels)[16])
+{
+    for (int i = 0; i < n; i++)
+        gtp_time_format_hour((newest_s - (int64_t)(n - 1 - i) * 3600) * 1000000, labels[i], 16);
+}
+
+/* Display name of a skill id (borrowed): the taxonomy's, else the id. */
+static void skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len)
+{
+    char buf[API_SKILL_MAX + 1];
+    int idx = -1;
+    if (sk && len <= API_SKILL_MAX) {
+        memcpy(buf, id, len);
+        buf[len] = '\0';
+        idx = gtp_skills_find(sk, buf);
+    }
+    if (idx >= 0)
+        jout_cstr(out, gtp_skills_name(sk, (size_t)idx));
+    else
+        jout_str(out, id, len);
+}
+
+/* Region as shown: the member in ASCII uppercase. */
+static void region_str(struct jout *out, const char *s, size_t len)
+{
+    char buf[64];
+    if (len >= sizeof(buf)) {
+        jout_str(out, s, len);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)toupper((unsigned char)s[i]);
+    jout_str(out, buf, len);
+}
+
+/* ---- the newest hour ------------------------------------------------------------- */
+
+/* Returns 1 and *newest_s when there is data, 0 when gtp:hours is empty. */
+static int newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t errstr_size)
+{
+    struct cmd c = {0};
+    redisReply *rep = NULL;
+    int err;
+    int64_t s;
+
+    cmd_str(&c, "ZRANGE", 6);
+    cmd_str(&c, "gtp:hours", 9);
+    cmd_str(&c, "-1", 2);
+    cmd_str(&c, "-1", 2);
+    cmd_str(&c, "WITHSCORES", 10);
+    err = pipeline(rc, &c, 1, &rep, errstr, errstr_size);
+    cmd_fini(&c);
+    if (err)
+        return err;
+    if (rep->type != REDIS_REPLY_ARRAY || (rep->elements != 0 && rep->elements != 2)) {
+        err = bad_reply(rep, "gtp:hours", errstr, errstr_size);
+        goto out;
+    }
+    if (rep->elements == 0) {
+        err = 0;
+        goto out;
+    }
+    if (!score_of(rep->element[1], &s) || s < GTP_TIME_MIN_US / 1000000 ||
+        s >= GTP_TIME_MAX_US / 1000000) {
+        err = bad_reply(rep, "gtp:hours score", errstr, errstr_size);
+        goto out;
+    }
+    *newest_s = s - (s % 3600 + 3600) % 3600;
+    err = 1;
+out:
+    freeReplyObject(rep);
+    return err;
+}
+
+/* ZUNION over "<prefix><hour><suffix>" for every hour label, WITHSCORES. */
+static void cmd_zunion(struct cmd *c, const char *prefix, char (*labels)[16], int n,
+                       const char *suffix)
+{
+    cmd_str(c, "ZUNION", 6);
+    cmd_fmt(c, "%d", n);
+    for (int i = 0; i < n; i++)
+        cmd_fmt(c, "%s%s%s", prefix, labels[i], suffix);
+    cmd_str(c, "WITHSCORES", 10);
+}
+
+static void json_hours_list(struct jout *out, char (*labels)[16], int n)
+{
+    jout_lit(out, "[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            jout_lit(out, ",");
+        jout_cstr(out, labels[i]);
+    }
+    jout_lit(out, "]");
+}
+
+/* ---- /api/pulse ------------------------------------------------------------------ */
+
+int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_params *q,
+              struct jout *out, char *errstr, size_t errstr_size)
+{
+    char(*labels)[16] = NULL;
+    struct cmd un = {0}, *ms = NULL;
+    redisReply *urep = NULL, **mreps = NULL;
+    struct api_rank *rank = NULL;
+    int64_t newest, *counts = NULL;
+    long nrank;
+    int n = q->hours, top = 0, err;
+
+    err = newest_hour(rc, &newest, errstr, errstr_size);
+    if (err < 0)
+        goto out;
+    if (err == 0) {
+        jout_lit(out, "{\"hours\":[],\"series\":[]}");
+        goto out;
+    }
+    labels = gtp_xcalloc((size_t)n, sizeof(*labels));
+    api_hour_labels(newest, n, labels);
+
+    /* totals over the window -> the top skills */
+    cmd_zunion(&un, "gtp:pulse:", labels, n, "");
+    err = pipeline(rc, &un, 1, &urep, errstr, errstr_size);
+    if (err)
+        goto out;
+    nrank = api_rank_parse(urep, &rank);
+    if (nrank < 0) {
+        err = bad_reply(urep, "pulse totals", errstr, errstr_size);
+        goto out;
+    }
+    /* skills with a zero total (possible after negative deltas) are no trend */
+    for (top = 0; top < q->top && top < nrank && rank[top].count > 0; top++)
+        ;
+
+    /* one ZMSCORE per hour for the series */
+    if (top > 0) {
+        ms = gtp_xcalloc((size_t)n, sizeof(*ms));
+        mreps = gtp_xcalloc((size_t)n, sizeof(*mreps));
+        for (int h = 0; h < n; h++) {
+            cmd_str(&ms[h], "ZMSCORE", 7);
+            cmd_fmt(&ms[h], "gtp:pulse:%s", labels[h]);
+            for (int s = 0; s < top; s++)
+                cmd_str(&ms[h], rank[s].member, rank[s].len);
+        }
+        err = pipeline(rc, ms, (size_t)n, mreps, errstr, errstr_size);
+        if (err)
+            goto out;
+        counts = gtp_xcalloc((size_t)n * (size_t)top, sizeof(*counts));
+        for (int h = 0; h < n; h++) {
+            const redisReply *r = mreps[h];
+            if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)top) {
+                err = bad_reply(r, "pulse series", errstr, errstr_size);
+                goto out;
+            }
+            for (int s = 0; s < top; s++) {
+                const redisReply *e = r->element[s];
+                int64_t v = 0;
+                if (e->type != REDIS_REPLY_NIL && !score_of(e, &v)) {
+                    err = bad_reply(r, "pulse series", errstr, errstr_size);
+                    goto out;
+                }
+                counts[(size_t)s * (size_t)n + (size_t)h] = v;
+            }
+        }
+    }
+
+    jout_lit(out, "{\"hours\":");
+    json_hours_list(out, labels, n);
+    jout_lit(out, ",\"series\":[");
+    for (int s = 0; s < top; s++) {
+        int64_t total = 0;
+        if (s)
+            jout_lit(out, ",");
+        jout_lit(out, "{\"skill\":");
+        jout_str(out, rank[s].member, rank[s].len);
+        jout_lit(out, ",\"name\":");
+        skill_name(out, sk, rank[s].member, rank[s].len);
+        jout_lit(out, ",\"counts\":[");
+        for (int h = 0; h < n; h++) {
+            int64_t v = counts[(size_t)s * (size_t)n + (size_t)h];
+            if (h)
+                jout_lit(out, ",");
+            jout_i64(out, v);
+            total += v;
+        }
+        jout_lit(out, "],\"total\":");
+        jout_i64(out, total);
+        jout_lit(out, "}");
+    }
+    jout_lit(out, "]}");
+    err = 0;
+out:
+    if (mreps)
+        free_replies(mreps, (size_t)n);
+    free(mreps);
+    if (ms)
+        for (int h = 0; h < n; h++)
+            cmd_fini(&ms[h]);
+    free(ms);
+    free(counts);
+    free(rank);
+    if (urep)
+        freeReplyObject(urep);
+    cmd_fini(&un);
+    free(labels);
+    return err;
+}
+
+/* ---- /api/heatmap ---------------------------------------------------------------- */
+
+static void json_regions(struct jout *out, const struct api_rank *r, long n)
+{
+    bool first = true;
+    jout_lit(out, "[");
+    for (long i = 0; i < n; i++) {
+        if (r[i].count <= 0)
+            continue;
+        if (!first)
+            jout_lit(out, ",");
+        first = false;
+        jout_lit(out, "{\"region\":");
+        region_str(out, r[i].member, r[i].len);
+        jout_lit(out, ",\"count\":");
+        jout_i64(out, r[i].count);
+        jout_lit(out, "}");
+    }
+    jout_lit(out, "]");
+}
+
+/* Count of member m in a ranked list (linear: the lists are short). */
+static int64_t rank_lookup(const struct api_rank *r, long n, const char *m, size_t len)
+{
+    for (long i = 0; i < n; i++)
+        if (r[i].len == len && !memcmp(r[i].member, m, len))
+            return r[i].count;
+    return 0;
+}
+
+int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_params *q,
+                struct jout *out, char *errstr, size_t errstr_size)
+{
+    char(*labels)[16] = NULL;
+    char suffix[API_SKILL_MAX + 2];
+    struct cmd c1[3] = {{0}}, *c2 = NULL;
+    redisReply *r1[3] = {NULL}, **r2 = NULL;
+    struct api_rank *regions = NULL, *skills = NULL, *cols = NULL, **cells = NULL;
+    long nregions = 0, nskills = 0, ncols = 0, *ncells = NULL;
+    int64_t newest;
+    int n = q->hours, nc1, rows = 0, err;
+    bool by_skill = q->skill[0] != '\0';
+
+    err = newest_hour(rc, &newest, errstr, errstr_size);
+    if (err < 0)
+        goto out;
+    if (err == 0) {
+        jout_lit(out, "{\"hours\":[],\"skill\":");
+        jout_cstr(out, by_skill ? q->skill : NULL);
+        jout_lit(out, ",\"regions\":[],\"grid\":{\"skills\":[],\"names\":[],\"regions\":[],"
+                      "\"counts\":[]}}");
+        goto out;
+    }
+    labels = gtp_xcalloc((size_t)n, sizeof(*labels));
+    api_hour_labels(newest, n, labels);
+
+    /* round trip 2: the map's regions, the grid's skills and (for one
+     * skill) the grid's regions over all skills */
+    snprintf(suffix, sizeof(suffix), ":%s", q->skill);
+    cmd_zunion(&c1[0], "gtp:heat:", labels, n, by_skill ? suffix : "");
+    cmd_zunion(&c1[1], "gtp:pulse:", labels, n, "");
+    nc1 = 2;
+    if (by_skill)
+        cmd_zunion(&c1[nc1++], "gtp:heat:", labels, n, "");
+    err = pipeline(rc, c1, (size_t)nc1, r1, errstr, errstr_size);
+    if (err)
+        goto out;
+    nregions = api_rank_parse(r1[0], &regions);
+    nskills = api_rank_parse(r1[1], &skills);
+    ncols = api_rank_parse(r1[by_skill ? 2 : 0], &cols);
+    if (nregions < 0 || nskills < 0 || ncols < 0) {
+        err = bad_reply(nregions < 0 ? r1[0] : nskills < 0 ? r1[1] : r1[2], "heatmap", errstr,
+                        errstr_size);
+        goto out;
+    }
+    while (nskills > 0 && skills[nskills - 1].count <= 0)
+        nskills--;
+    while (ncols > 0 && cols[ncols - 1].count <= 0)
+        ncols--;
+    if (ncols > API_GRID_REGIONS)
+        ncols = API_GRID_REGIONS;
+    rows = nskills < API_GRID_SKILLS ? (int)nskills : API_GRID_SKILLS;
+
+    /* round trip 3: each grid skill's regions */
+    if (rows > 0 && ncols > 0) {
+        c2 = gtp_xcalloc((size_t)rows, sizeof(*c2));
+        r2 = gtp_xcalloc((size_t)rows, sizeof(*r2));
+        cells = gtp_xcalloc((size_t)rows, sizeof(*cells));
+        ncells = gtp_xcalloc((size_t)rows, sizeof(*ncells));
+        for (int s = 0; s < rows; s++) {
+            char sfx[SLOT];
+            snprintf(sfx, sizeof(sfx), ":%.*s", (int)skills[s].len, skills[s].member);
+            cmd_zunion(&c2[s], "gtp:heat:", labels, n, sfx);
+        }
+        err = pipeline(rc, c2, (size_t)rows, r2, errstr, errstr_size);
+        if (err)
+            goto out;
+        for (int s = 0; s < rows; s++) {
+            ncells[s] = api_rank_parse(r2[s], &cells[s]);
+            if (ncells[s] < 0) {
+                err = bad_reply(r2[s], "heatmap grid", errstr, errstr_size);
+                goto out;
+            }
+        }
+    } else {
+        rows = 0;
+    }
+
+    jout_lit(out, "{\"hours\":[");
+    jout_cstr(out, labels[0]);
+    jout_lit(out, ",");
+    jout_cstr(out, labels[n - 1]);
+    jout_lit(out, "],\"skill\":");
+    if (by_skill) {
+        jout_cstr(out, q->skill);
+        jout_lit(out, ",\"name\":");
+        skill_name(out, sk, q->skill, strlen(q->skill));
+    } else {
+        jout_lit(out, "null,\"name\":null");
+    }
+    jout_lit(out, ",\"regions\":");
+    json_regions(out, regions, nregions);
+    jout_lit(out, ",\"grid\":{\"skills\":[");
+    for (int s = 0; s < rows; s++) {
+        if (s)
+            jout_lit(out, ",");
+        jout_str(out, skills[s].member, skills[s].len);
+    }
+    jout_lit(out, "],\"names\":[");
+    for (int s = 0; s < rows; s++) {
+        if (s)
+            jout_lit(out, ",");
+        skill_name(out, sk, skills[s].member, skills[s].len);
+    }
+    jout_lit(out, "],\"regions\":[");
+    for (long r = 0; rows > 0 && r < ncols; r++) {
+        if (r)
+            jout_lit(out, ",");
+        region_str(out, cols[r].member, cols[r].len);
+    }
+    jout_lit(out, "],\"counts\":[");
+    for (int s = 0; s < rows; s++) {
+        if (s)
+            jout_lit(out, ",");
+        jout_lit(out, "[");
+        for (long r = 0; r < ncols; r++) {
+            if (r)
+                jout_lit(out, ",");
+            jout_i64(out, rank_lookup(cells[s], ncells[s], cols[r].member, cols[r].len));
+        }
+        jout_lit(out, "]");
+    }
+    jout_lit(out, "]}}");
+    err = 0;
+out:
+    for (int s = 0; cells && s < rows; s++)
+        free(cells[s]);
+    free(cells);
+    free(ncells);
+    if (r2)
+        free_replies(r2, (size_t)rows);
+    free(r2);
+    for (int s = 0; c2 && s < rows; s++)
+        cmd_fini(&c2[s]);
+    free(c2);
+    free(regions);
+    free(skills);
+    free(cols);
+    free_replies(r1, 3);
+    for (int i = 0; i < 3; i++)
+        cmd_fini(&c1[i]);
+    free(labels);
+    return err;
+}
+
+/* ---- /api/stats ------------------------------------------------------------------ */
+
+static const char *const stat_fields[] = {
+    "events_total",     "valid_total",    "rejected_total", "counted_total",
+    "late_total",       "duplicates_total", "mentions_total",
+};
+
+static bool field_is(const redisReply *f, const char *name)
+{
+    size_t n = strlen(name);
+    return f->type == REDIS_REPLY_STRING && f->len == n && !memcmp(f->str, name, n);
+}
+
+static bool int_of(const redisReply *v, int64_t *out)
+{
+    long long x;
+    char buf[32];
+    if (v->type != REDIS_REPLY_STRING || v->len == 0 || v->len >= sizeof(buf))
+        return false;
+    memcpy(buf, v->str, v->len);
+    buf[v->len] = '\0';
+    if (gtp_parse_ll(buf, &x))
+        return false;
+    *out = x;
+    return true;
+}
+
+int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char *errstr,
+                   size_t errstr_size)
+{
+    int64_t vals[GTP_ARRAY_LEN(stat_fields)] = {0}, last_event_us = -1, last_flush_ms = -1, v;
+    bool first = true;
+
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return bad_reply(rep, "gtp:stats", errstr, errstr_size);
+    for (size_t i = 0; i < rep->elements; i += 2) {
+        const redisReply *f = rep->element[i], *val = rep->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || !int_of(val, &v))
+            continue; /* a field we cannot read is left out, not fatal */
+        for (size_t k = 0; k < GTP_ARRAY_LEN(stat_fields); k++)
+            if (field_is(f, stat_fields[k]))
+                vals[k] = v;
+        if (field_is(f, "last_event_us"))
+            last_event_us = v;
+        if (field_is(f, "last_flush_ms"))
+            last_flush_ms = v;
+    }
+    jout_lit(out, "{");
+    for (size_t k = 0; k < GTP_ARRAY_LEN(stat_fields); k++) {
+        jout_cstr(out, stat_fields[k]);
+        jout_lit(out, ":");
+        jout_i64(out, vals[k]);
+        jout_lit(out, ",");
+    }
+    jout_lit(out, "\"rejected_by_reason\":{");
+    for (size_t i = 0; i < rep->elements; i += 2) {
+        const redisReply *f = rep->element[i], *val = rep->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || f->len <= 9 || memcmp(f->str, "rejected:", 9) ||
+            !int_of(val, &v))
+            continue;
+        if (!first)
+            jout_lit(out, ",");
+        first = false;
+        jout_str(out, f->str + 9, f->len - 9);
+        jout_lit(out, ":");
+        jout_i64(out, v);
+    }
+    jout_lit(out, "},\"last_event_time\":");
+    if (last_event_us >= GTP_TIME_MIN_US && last_event_us < GTP_TIME_MAX_US) {
+        char t[GTP_TIME_RFC3339_MAX];
+        gtp_time_format(last_event_us, t, sizeof(t));
+        jout_cstr(out, t);
+        jout_lit(out, ",\"event_lag_seconds\":");
+        jout_num(out, (double)(now_ms * 1000 - last_event_us) / 1e6);
+    } else {
+        jout_lit(out, "null,\"event_lag_seconds\":null");
+    }
+    jout_lit(out, ",\"last_flush_time\":");
+    if (last_flush_ms > 0 && last_flush_ms * 1000 < GTP_TIME_MAX_US) {
+        char t[GTP_TIME_RFC3339_MAX];
+        double age = (double)(now_ms - last_flush_ms) / 1e3;
+        gtp_time_format(last_flush_ms * 1000, t, sizeof(t));
+        jout_cstr(out, t);
+        jout_lit(out, ",\"freshness_seconds\":");
+        jout_num(out, age < 0 ? 0 : age);
+    } else {
+        jout_lit(out, "null,\"freshness_seconds\":null");
+    }
+    jout_lit(out, "}");
+    return 0;
+}
+
+int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr,
+              size_t errstr_size)
+{
+    struct cmd c = {0};
+    redisReply *rep = NULL;
+    int err;
+    cmd_str(&c, "HGETALL", 7);
+    cmd_str(&c, "gtp:stats", 9);
+    err = pipeline(rc, &c, 1, &rep, errstr, errstr_size);
+    cmd_fini(&c);
+    if (err)
+        return err;
+    err = api_stats_json(rep, now_ms, out, errstr, errstr_size);
+    freeReplyObject(rep);
+    return err;
+}

@@ -1,0 +1,574 @@
+/* The HTTP side of gtp-dashboard on libmicrohttpd: routing, security headers,
+ * the static allow-list, the short-lived answer cache, /metrics and /healthz.
+ * Only GET and HEAD are served; no file path is ever built from a URL. */
+#include "dash.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "gtp/err.h"
+#include "gtp/log.h"
+#include "gtp/util.h"
+#include "jout.h"
+
+#define ASSET_MAX (8 << 20)
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+                          "object-src 'none'; base-uri 'none'; form-action 'none'; "
+                          "frame-ancestors 'none'";
+
+static const struct {
+    const char *path, *file, *ctype;
+} asset_table[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/style.css", "style.css", "text/css; charset=utf-8"},
+    {"/map.json", "map.json", "application/json"},
+    {"/favicon.svg", "favicon.svg", "image/svg+xml"},
+};
+
+static void security_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+/* ---- assets ------------------------------------------------------------------------ */
+
+static char *read_file(const char *path, size_t *len, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (!f) {
+        gtp_errf(errstr, errstr_size, "--assets: cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        size_t r;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > ASSET_MAX) {
+                gtp_errf(errstr, errstr_size, "--assets: %s is larger than %d bytes", path,
+                         ASSET_MAX);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = gtp_xrealloc(buf, cap);
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        gtp_errf(errstr, errstr_size, "--assets: cannot read %s", path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int dash_assets_load(struct dash *d, char *errstr, size_t errstr_size)
+{
+    d->nassets = GTP_ARRAY_LEN(asset_table);
+    d->assets = gtp_xcalloc(d->nassets, sizeof(*d->assets));
+    for (size_t i = 0; i < d->nassets; i++) {
+        char path[4096];
+        size_t len = 0;
+        char *body;
+        struct MHD_Response *resp;
+        d->assets[i].path = asset_table[i].path;
+        d->assets[i].file = asset_table[i].file;
+        d->assets[i].ctype = asset_table[i].ctype;
+        snprintf(path, sizeof(path), "%s/%s", d->cfg.assets, asset_table[i].file);
+        body = read_file(path, &len, errstr, errstr_size);
+        if (!body)
+            return GTP_ERR_CONFIG;
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(body);
+            gtp_errf(errstr, errstr_size, "cannot create a response for %s", path);
+            return GTP_ERR_INTERNAL;
+        }
+        security_headers(resp);
+        MHD_add_response_header(resp, "Content-Type", asset_table[i].ctype);
+        MHD_add_response_header(resp, "Cache-Control", "no-cache");
+        d->assets[i].resp = resp;
+    }
+    return 0;
+}
+
+void dash_assets_free(struct dash *d)
+{
+    for (size_t i = 0; d->assets && i < d->nassets; i++)
+        if (d->assets[i].resp)
+            MHD_destroy_response(d->assets[i].resp);
+    free(d->assets);
+    d->assets = NULL;
+    d->nassets = 0;
+}
+
+long dash_asset_find(const struct dash *d, const char *url)
+{
+    for (size_t i = 0; i < d->nassets; i++)
+        if (!strcmp(d->assets[i].path, url))
+            return (long)i;
+    return -1;
+}
+
+/* ---- cache ------------------------------------------------------------------------- */
+
+static size_t cache_slot(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % DASH_CACHE_SLOTS;
+}
+
+/* Queue a fresh cached answer for key; true when one was queued. */
+static bool cache_serve(struct dash *d, struct MHD_Connection *conn, const char *key,
+                        unsigned *status)
+{
+    struct dash_cached *c = &d->cache[cache_slot(key)];
+    bool hit = false;
+    if (d->cfg.cache_ms <= 0)
+        return false;
+    pthread_mutex_lock(&d->cache_mu);
+    if (c->resp && c->expires_ms > gtp_mono_ms() && !strcmp(c->key, key)) {
+        hit = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
+        *status = c->status;
+    }
+    pthread_mutex_unlock(&d->cache_mu);
+    return hit;
+}
+
+/* Keep resp for key (takes one reference of its own). */
+static void cache_store(struct dash *d, const char *key, struct MHD_Response *resp,
+                        unsigned status)
+{
+    struct dash_cached *c = &d->cache[cache_slot(key)];
+    struct MHD_Response *old;
+    if (d->cfg.cache_ms <= 0)
+        return;
+    pthread_mutex_lock(&d->cache_mu);
+    old = c->resp;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    c->resp = resp;
+    c->status = status;
+    c->expires_ms = gtp_mono_ms() + d->cfg.cache_ms;
+    pthread_mutex_unlock(&d->cache_mu);
+    /* the caller's reference becomes the cache's; the old one is released
+     * (MHD frees it once no connection is still sending it) */
+    if (old)
+        MHD_destroy_response(old);
+}
+
+void dash_cache_clear(struct dash *d)
+{
+    pthread_mutex_lock(&d->cache_mu);
+    for (size_t i = 0; i < DASH_CACHE_SLOTS; i++) {
+        if (d->cache[i].resp)
+            MHD_destroy_response(d->cache[i].resp);
+        d->cache[i].resp = NULL;
+        d->cache[i].key[0] = '\0';
+    }
+    pthread_mutex_unlock(&d->cache_mu);
+}
+
+/* ---- responses --------------------------------------------------------------------- */
+
+static enum dash_code code_of(unsigned status)
+{
+    switch (status) {
+    case 200: return CODE_200;
+    case 400: return CODE_400;
+    case 404: return CODE_404;
+    case 405: return CODE_405;
+    case 502: return CODE_502;
+    case 503: return CODE_503;
+    default: return CODE_OTHER;
+    }
+}
+
+static void count(struct dash *d, enum dash_route route, unsigned status)
+{
+    static const char *const routes[] = {"pulse",   "heatmap", "stats", "healthz",
+                                         "metrics", "static",  "other"};
+    static const char *const codes[] = {"200", "400", "404", "405", "502", "503", "other"};
+    enum dash_code c = code_of(status);
+    struct gtp_metric *m = atomic_load(&d->m_req[route][c]);
+    if (!m) {
+        const char *labels[] = {"route", routes[route], "code", codes[c], NULL};
+        /* registering twice returns the same handle, so a race is harmless */
+        m = gtp_metrics_counter(d->metrics, "dashboard_http_requests", "http requests answered",
+                                labels);
+        atomic_store(&d->m_req[route][c], m);
+    }
+    gtp_metric_inc(m);
+}
+
+/* A new response for body (taken: freed by MHD). */
+static struct MHD_Response *body_response(char *body, size_t len, const char *ctype)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return NULL;
+    }
+    security_headers(resp);
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return resp;
+}
+
+static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, char *body,
+                                 size_t len, const char *ctype, bool allow_header)
+{
+    struct MHD_Response *resp = body_response(body, len, ctype);
+    enum MHD_Result r;
+    if (!resp)
+        return MHD_NO;
+    if (allow_header)
+        MHD_add_response_header(resp, "Allow", "GET, HEAD");
+    r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    struct jout j;
+    size_t len;
+    char *body;
+    jout_init(&j);
+    jout_lit(&j, "{\"error\":");
+    jout_cstr(&j, msg);
+    jout_lit(&j, "}\n");
+    body = jout_take(&j, &len);
+    return send_body(conn, status, body, len, "application/json", status == 405);
+}
+
+/* ---- API routes -------------------------------------------------------------------- */
+
+static struct gtp_taxonomy *tx_get(struct dash *d)
+{
+    struct gtp_taxonomy *tx;
+    pthread_mutex_lock(&d->tx_mu);
+    tx = gtp_taxonomy_ref(d->tx);
+    pthread_mutex_unlock(&d->tx_mu);
+    return tx;
+}
+
+static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
+                                 enum dash_route route, unsigned *status)
+{
+    const char *hours = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hours");
+    const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
+    const char *skill = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "skill");
+    struct gtp_taxonomy *tx = tx_get(d);
+    struct api_params q;
+    char err[512], key[96];
+    struct jout j;
+    redisContext *rc = NULL;
+    struct MHD_Response *resp = NULL;
+    enum MHD_Result r = MHD_NO;
+    char *body;
+    size_t len;
+    int e = 0;
+
+    jout_init(&j);
+    if (route != ROUTE_STATS) {
+        if (api_parse(hours, route == ROUTE_PULSE ? top : NULL,
+                      route == ROUTE_HEATMAP ? skill : NULL, tx->skills, &q, err, sizeof(err))) {
+            *status = 400;
+            r = send_error(conn, 400, err);
+            goto out;
+        }
+    }
+    snprintf(key, sizeof(key), "%d|%d|%d|%s", (int)route, route == ROUTE_STATS ? 0 : q.hours,
+             route == ROUTE_PULSE ? q.top : 0, route == ROUTE_HEATMAP ? q.skill : "");
+    if (cache_serve(d, conn, key, status)) {
+        gtp_metric_inc(d->m_cache_hit);
+        r = MHD_YES;
+        goto out;
+    }
+    gtp_metric_inc(d->m_cache_miss);
+
+    rc = pool_get(d->pool, err, sizeof(err));
+    if (!rc) {
+        gtp_metric_set(d->m_redis_up, 0);
+        *status = 503;
+        r = send_error(conn, 503, "redis unavailable");
+        goto out;
+    }
+    if (route == ROUTE_PULSE)
+        e = api_pulse(rc, tx->skills, &q, &j, err, sizeof(err));
+    else if (route == ROUTE_HEATMAP)
+        e = api_heatmap(rc, tx->skills, &q, &j, err, sizeof(err));
+    else
+        e = api_stats(rc, gtp_wall_us() / 1000, &j, err, sizeof(err));
+    pool_put(d->pool, rc, e == GTP_ERR_REDIS);
+    rc = NULL;
+    if (e) {
+        gtp_metric_inc(d->m_redis_err);
+        gtp_log(GTP_LOG_WARN, "api", "%s", err);
+        if (e == GTP_ERR_REDIS)
+            gtp_metric_set(d->m_redis_up, 0);
+        *status = e == GTP_ERR_REDIS ? 503 : 502;
+        r = send_error(conn, *status, e == GTP_ERR_REDIS ? "redis unavailable"
+                                                          : "unexpected data in redis");
+        goto out;
+    }
+    gtp_metric_set(d->m_redis_up, 1);
+    jout_lit(&j, "\n");
+    body = jout_take(&j, &len);
+    resp = body_response(body, len, "application/json");
+    if (!resp)
+        goto out;
+    *status = 200;
+    r = MHD_queue_response(conn, 200, resp);
+    if (d->cfg.cache_ms > 0)
+        cache_store(d, key, resp, 200); /* our reference becomes the cache's */
+    else
+        MHD_destroy_response(resp);
+out:
+    jout_fini(&j);
+    gtp_taxonomy_free(tx);
+    return r;
+}
+
+static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn,
+                                     unsigned *status)
+{
+    char err[256];
+    redisContext *rc = pool_get(d->pool, err, sizeof(err));
+    bool ok = false;
+    if (rc) {
+        redisReply *rep = redisCommand(rc, "PING");
+        ok = rep && rep->type == REDIS_REPLY_STATUS;
+        if (rep)
+            freeReplyObject(rep);
+        pool_put(d->pool, rc, !ok);
+    }
+    gtp_metric_set(d->m_redis_up, ok ? 1 : 0);
+    *status = ok ? 200 : 503;
+    {
+        const char *msg = ok ? "{\"status\":\"ok\",\"redis\":\"up\"}\n"
+                             : "{\"status\":\"unavailable\",\"redis\":\"down\"}\n";
+        return send_body(conn, *status, gtp_xstrdup(msg), strlen(msg), "application/json",
+                         false);
+    }
+}
+
+static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn,
+                                     unsigned *status)
+{
+    size_t len = 0;
+    char *text = gtp_metrics_render(d->metrics, &len);
+    *status = 200;
+    return send_body(conn, 200, text, len, "text/plain; version=0.0.4; charset=utf-8", false);
+}
+
+/* ---- the access handler -------------------------------------------------------------- */
+
+static int request_marker;
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct dash *d = cls;
+    bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+    enum dash_route route = ROUTE_OTHER;
+    unsigned status = 500;
+    enum MHD_Result r;
+    int64_t t0;
+    long a;
+
+    (void)version;
+    (void)upload_data;
+    if (!get) {
+        /* answer at once: MHD then skips the body and closes the connection */
+        count(d, ROUTE_OTHER, 405);
+        return send_error(conn, 405, "only GET and HEAD are allowed");
+    }
+    /* Queue on the second call: answering on the first makes MHD close
+     * keep-alive connections. */
+    if (*req_cls == NULL) {
+        *req_cls = &request_marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* a GET body is ignored */
+        return MHD_YES;
+    }
+
+    t0 = gtp_mono_us();
+    if (!strcmp(url, "/api/pulse"))
+        route = ROUTE_PULSE;
+    else if (!strcmp(url, "/api/heatmap"))
+        route = ROUTE_HEATMAP;
+    else if (!strcmp(url, "/api/stats"))
+        route = ROUTE_STATS;
+    else if (!strcmp(url, "/healthz"))
+        route = ROUTE_HEALTHZ;
+    else if (!strcmp(url, "/metrics"))
+        route = ROUTE_METRICS;
+
+    switch (route) {
+    case ROUTE_PULSE:
+    case ROUTE_HEATMAP:
+    case ROUTE_STATS: r = serve_api(d, conn, route, &status); break;
+    case ROUTE_HEALTHZ: r = serve_healthz(d, conn, &status); break;
+    case ROUTE_METRICS: r = serve_metrics(d, conn, &status); break;
+    default:
+        a = dash_asset_find(d, url);
+        if (a >= 0) {
+            route = ROUTE_STATIC;
+            status = 200;
+            r = MHD_queue_response(conn, 200, d->assets[a].resp);
+        } else {
+            status = 404;
+            r = send_error(conn, 404, "not found");
+        }
+    }
+    count(d, route, status);
+    gtp_metric_add(d->m_req_us, (uint64_t)(gtp_mono_us() - t0));
+    return r;
+}
+
+/* Percent-decoding for paths and query values, as MHD's own but leaving
+ * "%00" undecoded: a NUL would cut the C string short ("/index.html%00.js"
+ * would become "/index.html"), so such URLs stay unmatched (404/400). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *r = s, *w = s;
+    (void)cls;
+    (void)conn;
+    while (*r) {
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+            char hex[3] = {r[1], r[2], '\0'};
+            unsigned long v = strtoul(hex, NULL, 16);
+            if (v != 0) {
+                *w++ = (char)v;
+                r += 3;
+                continue;
+            }
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+/* ---- start / stop ------------------------------------------------------------------ */
+
+int dash_listen_parse(const char *s, char *host, size_t host_size, int *port, char *errstr,
+                      size_t errstr_size)
+{
+    const char *colon, *h = s;
+    size_t hlen;
+    long long p;
+    if (!s || !*s)
+        goto bad;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            goto bad;
+        h = s + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || strchr(s, ':') != colon)
+            goto bad;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen >= host_size || gtp_parse_ll(colon + 1, &p) || p < 0 || p > 65535)
+        goto bad;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (int)p;
+    return 0;
+bad:
+    gtp_errf(errstr, errstr_size, "--listen: expected HOST:PORT or [V6]:PORT, got '%s'",
+             s ? s : "");
+    return GTP_ERR_CONFIG;
+}
+
+int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
+{
+    char host[256], portstr[16];
+    struct addrinfo hints = {0}, *ai = NULL;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    const union MHD_DaemonInfo *info;
+    int port, e;
+    struct MHD_Daemon *mhd;
+
+    if ((e = dash_listen_parse(d->cfg.listen, host, sizeof(host), &port, errstr, errstr_size)))
+        return e;
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if ((e = getaddrinfo(host, portstr, &hints, &ai)) != 0 || !ai) {
+        gtp_errf(errstr, errstr_size, "--listen: cannot resolve '%s': %s", host, gai_strerror(e));
+        if (ai)
+            freeaddrinfo(ai);
+        return GTP_ERR_CONFIG;
+    }
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    freeaddrinfo(ai);
+
+    mhd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)d->cfg.conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)d->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)d->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_END);
+    if (!mhd) {
+        gtp_errf(errstr, errstr_size, "cannot listen on %s (port in use or not permitted)",
+                 d->cfg.listen);
+        return GTP_ERR_IO;
+    }
+    info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
+    d->port = info ? info->port : port;
+    d->mhd = mhd;
+    return 0;
+}
+
+void dash_http_stop(struct dash *d)
+{
+    if (d->mhd)
+        MHD_stop_daemon(d->mhd);
+    d->mhd = NULL;
+}

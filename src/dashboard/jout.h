@@ -1,0 +1,37 @@
+/* A growable buffer for the dashboard's JSON answers. Every string that comes
+ * from data (Redis members, taxonomy names, hash fields) goes through
+ * jout_str, which makes it safe to embed anywhere: valid JSON, valid UTF-8
+ * (invalid bytes become U+FFFD), and no raw '<', '>', '&' or quote that an
+ * HTML context could misread. */
+#ifndef DASH_JOUT_H
+#define DASH_JOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jout {
+    char *p; /* owned; NUL-terminated after every append */
+    size_t len, cap;
+};
+
+void jout_init(struct jout *j);
+void jout_fini(struct jout *j); /* NULL-safe, idempotent */
+void jout_reset(struct jout *j);
+
+/* Raw bytes / a literal (the caller guarantees they are JSON). */
+void jout_raw(struct jout *j, const char *s, size_t n);
+void jout_lit(struct jout *j, const char *s);
+
+/* s[0..n) as a quoted, escaped JSON string. */
+void jout_str(struct jout *j, const char *s, size_t n);
+/* NUL-terminated; NULL writes null. */
+void jout_cstr(struct jout *j, const char *s);
+
+void jout_i64(struct jout *j, int64_t v);
+/* A finite double with up to 3 decimals; non-finite writes null. */
+void jout_num(struct jout *j, double v);
+
+/* Hand the buffer over (new, free()); the jout is empty afterwards. */
+char *jout_take(struct jout *j, size_t *len);
+
+#endif
