@@ -23,21 +23,15 @@ void agg_reset(struct agg *a)
 {
     memset(a->deltas, 0, a->cap * sizeof(*a->deltas));
     a->used = 0;
-    for (size_t i = 0; i < a->nids; i++)
-        free(a->ids[i].id);
-    a->nids = 0;
     memset(a->stats, 0, sizeof(a->stats));
     memset(a->rejected_by_reason, 0, sizeof(a->rejected_by_reason));
-    a->events = 0;
 }
 
 void agg_fini(struct agg *a)
 {
     if (!a->deltas)
         return;
-    agg_reset(a);
     free(a->deltas);
-    free(a->ids);
     memset(a, 0, sizeof(*a));
 }
 
@@ -93,13 +87,27 @@ void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_sta
         grow(a);
 }
 
-void agg_add_id(struct agg *a, int64_t window_start, const char *id, size_t len)
+void agg_ids_add(struct agg_ids *l, int64_t window_start, const char *id, size_t len)
 {
-    if (a->nids == a->ids_cap) {
-        a->ids_cap = a->ids_cap ? a->ids_cap * 2 : 256;
-        a->ids = gtp_xrealloc(a->ids, a->ids_cap * sizeof(*a->ids));
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->ids = gtp_xrealloc(l->ids, l->cap * sizeof(*l->ids));
     }
-    a->ids[a->nids].window_start = window_start;
-    a->ids[a->nids].id = gtp_xstrndup(id, len);
-    a->nids++;
+    l->ids[l->n].window_start = window_start;
+    l->ids[l->n].id = gtp_xstrndup(id, len);
+    l->n++;
+}
+
+void agg_ids_reset(struct agg_ids *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->ids[i].id);
+    l->n = 0;
+}
+
+void agg_ids_fini(struct agg_ids *l)
+{
+    agg_ids_reset(l);
+    free(l->ids);
+    memset(l, 0, sizeof(*l));
 }

@@ -1,6 +1,7 @@
-/* In-memory aggregation of one partition's pending work between two flushes:
- * count deltas per (skill, region, hour), pipeline counters and the dedup ids
- * added since the last flush. Owned by the processor's main thread. */
+/* In-memory aggregation of the work pending between two flushes: count deltas
+ * per (skill, region, hour) and pipeline counters, merged over all assigned
+ * partitions so a flush costs per distinct key, plus (per partition) the dedup
+ * ids counted since the last flush. Owned by the processor's main thread. */
 #ifndef GTP_PROCESSOR_AGG_H
 #define GTP_PROCESSOR_AGG_H
 
@@ -35,18 +36,24 @@ struct agg_dedup {
 struct agg {
     struct agg_delta *deltas; /* open-addressing table, count == 0 means empty */
     size_t cap, used;
-    struct agg_dedup *ids;
-    size_t nids, ids_cap;
     int64_t stats[AGG_NSTATS];
     int64_t rejected_by_reason[16]; /* indexed by the reject enum */
-    size_t events;                  /* messages since the last flush */
+};
+
+/* Dedup ids of one partition counted since its last flush, in arrival order. */
+struct agg_ids {
+    struct agg_dedup *ids;
+    size_t n, cap;
 };
 
 void agg_init(struct agg *a);
 void agg_fini(struct agg *a);
-/* Forget everything pending (after a flush, or when the partition is lost). */
+/* Forget everything pending (after a flush, or when the state is reloaded). */
 void agg_reset(struct agg *a);
 void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n);
-void agg_add_id(struct agg *a, int64_t window_start, const char *id, size_t len);
+
+void agg_ids_add(struct agg_ids *l, int64_t window_start, const char *id, size_t len);
+void agg_ids_reset(struct agg_ids *l);
+void agg_ids_fini(struct agg_ids *l);
 
 #endif

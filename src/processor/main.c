@@ -66,7 +66,7 @@ struct part {
     int64_t stored_next; /* next offset as stored in redis: the flush fence */
     int64_t next;        /* next offset to process */
     struct gtp_window *win;
-    struct agg agg;
+    struct agg_ids ids; /* dedup ids counted since the last flush */
 };
 
 #define MAX_PARTS 4096
@@ -84,7 +84,10 @@ struct proc {
     struct gtp_taxonomy *tx;
     struct part *parts[MAX_PARTS];
     struct gtp_event ev;
+    struct agg agg; /* deltas and counters pending over all partitions */
+    struct store_part *flush_parts;
     int64_t last_flush_ms;
+    int64_t flush_interval_ms; /* --flush-ms, stretched while flushes are slow */
     size_t pending_events;
     const char *reject_names[GTP_REJECT_COUNT];
 
@@ -101,10 +104,8 @@ static struct part *part_get(struct proc *pr, int32_t p)
 {
     if (p < 0 || p >= MAX_PARTS)
         return NULL;
-    if (!pr->parts[p]) {
+    if (!pr->parts[p])
         pr->parts[p] = gtp_xcalloc(1, sizeof(struct part));
-        agg_init(&pr->parts[p]->agg);
-    }
     return pr->parts[p];
 }
 
@@ -112,7 +113,7 @@ static void part_drop(struct part *pt)
 {
     gtp_window_free(pt->win);
     pt->win = NULL;
-    agg_reset(&pt->agg);
+    agg_ids_reset(&pt->ids);
     pt->assigned = false;
 }
 
@@ -188,7 +189,7 @@ static bool part_load(struct proc *pr, int32_t p, struct part *pt)
     }
     gtp_window_free(pt->win);
     pt->win = w;
-    agg_reset(&pt->agg);
+    agg_ids_reset(&pt->ids);
     pt->stored_next = next;
     pt->next = next;
     pt->assigned = true;
@@ -197,62 +198,57 @@ static bool part_load(struct proc *pr, int32_t p, struct part *pt)
 
 /* ---- flush ------------------------------------------------------------------------ */
 
-/* Flush one partition. Returns false when redis failed (state kept for retry). */
-static bool flush_part(struct proc *pr, int32_t p, struct part *pt)
+/* Throw away everything pending and restart every assigned partition from
+ * the state stored in redis (after a fence, a lost partition or failed dead
+ * letters): pending deltas are merged over partitions, so they go together. */
+static void discard_pending(struct proc *pr)
+{
+    agg_reset(&pr->agg);
+    pr->pending_events = 0;
+    for (int p = 0; p < MAX_PARTS; p++) {
+        struct part *pt = pr->parts[p];
+        if (!pt || !pt->assigned)
+            continue;
+        if (!redis_wait(pr) || !part_load(pr, p, pt)) {
+            /* stopping, or redis went away again: the next owner or our
+             * next assignment reloads it */
+            part_drop(pt);
+            continue;
+        }
+        gtp_consumer_seek(pr->rk, pr->cfg.topic, p, pt->next);
+    }
+}
+
+/* Flush every partition with progress in one atomic call. Returns false
+ * when redis failed (pending state kept for the retry). */
+static bool flush_all(struct proc *pr)
 {
     char err[256];
     struct store_flush f;
     enum store_result res;
-    int64_t stored = STORE_NO_OFFSET, t0;
-    int64_t wm = gtp_window_watermark(pt->win);
+    int32_t fenced = -1;
+    size_t n = 0;
+    int64_t t0;
 
-    if (pt->next == pt->stored_next)
-        return true; /* nothing consumed since the last flush */
-    memset(&f, 0, sizeof(f));
-    f.topic = pr->cfg.topic;
-    f.partition = p;
-    f.expected_next = pt->stored_next;
-    f.new_next = pt->next;
-    f.max_event_us = gtp_window_max_event(pt->win);
-    f.purge_before_us = wm == GTP_WATERMARK_NONE ? INT64_MIN : gtp_window_start(wm);
-    f.ttl_s = pr->cfg.retention_s;
-    f.agg = &pt->agg;
-    f.skills = pr->tx->skills;
-    f.reject_names = pr->reject_names;
-    f.nreject_names = GTP_REJECT_COUNT;
-
-    t0 = gtp_mono_us();
-    if (store_flush(pr->rc, &f, &res, &stored, err, sizeof(err))) {
-        redis_lost(pr, err);
-        return false;
-    }
-    gtp_metric_inc(pr->m_flushes);
-    gtp_metric_add(pr->m_flush_us, (uint64_t)(gtp_mono_us() - t0));
-    gtp_metric_set(pr->m_flush_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
-    if (res == STORE_FENCED) {
-        /* Someone else advanced this partition (a rebalance we have not seen
-         * yet, or a zombie of ours): our pending work is theirs now. */
-        gtp_log(GTP_LOG_WARN, "store",
-                "partition %d fenced: stored next %" PRId64 ", expected %" PRId64
-                "; reloading",
-                (int)p, stored, pt->stored_next);
-        gtp_metric_inc(pr->m_fenced);
-        if (part_load(pr, p, pt))
-            gtp_consumer_seek(pr->rk, pr->cfg.topic, p, pt->next);
-        return pr->rc != NULL;
-    }
-    pt->stored_next = pt->next;
-    agg_reset(&pt->agg);
-    gtp_metric_set(pr->m_dedup, (double)gtp_window_dedup_size(pt->win));
-    gtp_consumer_store_offset(pr->rk, pr->cfg.topic, p, pt->next);
-    return true;
-}
-
-static bool flush_all(struct proc *pr)
-{
-    char err[256];
-    bool ok = true;
     pr->last_flush_ms = gtp_mono_ms();
+    for (int p = 0; p < MAX_PARTS; p++) {
+        struct part *pt = pr->parts[p];
+        int64_t wm;
+        if (!pt || !pt->assigned || pt->next == pt->stored_next)
+            continue;
+        wm = gtp_window_watermark(pt->win);
+        pr->flush_parts[n] = (struct store_part){
+            .partition = p,
+            .expected_next = pt->stored_next,
+            .new_next = pt->next,
+            .max_event_us = gtp_window_max_event(pt->win),
+            .purge_before_us = wm == GTP_WATERMARK_NONE ? INT64_MIN : gtp_window_start(wm),
+            .ids = &pt->ids,
+        };
+        n++;
+    }
+    if (n == 0)
+        return true;
     if (!redis_ensure(pr))
         return false;
     /* Dead letters of the pending batch must be durable before the offsets
@@ -260,21 +256,57 @@ static bool flush_all(struct proc *pr)
     if (gtp_dlq_durable(pr->dlq, &pr->dlq_failed_seen, err, sizeof(err))) {
         gtp_log(GTP_LOG_ERROR, "dlq", "%s; re-consuming from the stored offsets", err);
         gtp_metric_inc(pr->m_dlq_failed);
-        for (int p = 0; p < MAX_PARTS; p++) {
-            struct part *pt = pr->parts[p];
-            if (pt && pt->assigned && part_load(pr, p, pt))
-                gtp_consumer_seek(pr->rk, pr->cfg.topic, p, pt->next);
-        }
+        discard_pending(pr);
         return false;
     }
-    for (int p = 0; p < MAX_PARTS && ok; p++) {
-        struct part *pt = pr->parts[p];
-        if (pt && pt->assigned)
-            ok = flush_part(pr, p, pt);
+    memset(&f, 0, sizeof(f));
+    f.topic = pr->cfg.topic;
+    f.parts = pr->flush_parts;
+    f.nparts = n;
+    f.ttl_s = pr->cfg.retention_s;
+    f.agg = &pr->agg;
+    f.skills = pr->tx->skills;
+    f.reject_names = pr->reject_names;
+    f.nreject_names = GTP_REJECT_COUNT;
+
+    t0 = gtp_mono_us();
+    if (store_flush(pr->rc, &f, &res, &fenced, err, sizeof(err))) {
+        redis_lost(pr, err);
+        return false;
     }
-    if (ok)
-        pr->pending_events = 0;
-    return ok;
+    t0 = gtp_mono_us() - t0;
+    gtp_metric_inc(pr->m_flushes);
+    gtp_metric_add(pr->m_flush_us, (uint64_t)t0);
+    gtp_metric_set(pr->m_flush_last_ms, (double)t0 / 1000.0);
+    /* A flush costs per distinct key, not per event: when redis is slow
+     * (a backlog, a busy machine), flush less often so it never takes more
+     * than about a quarter of the time; at normal rates this stays at
+     * --flush-ms. */
+    pr->flush_interval_ms = t0 / 1000 * 3;
+    if (pr->flush_interval_ms < pr->cfg.flush_ms)
+        pr->flush_interval_ms = pr->cfg.flush_ms;
+    if (pr->flush_interval_ms > 5000)
+        pr->flush_interval_ms = 5000;
+    if (res == STORE_FENCED) {
+        /* Someone else advanced a partition (a rebalance we have not seen
+         * yet, or a zombie): nothing was written; start over from redis. */
+        gtp_log(GTP_LOG_WARN, "store", "flush fenced on partition %d; reloading", (int)fenced);
+        gtp_metric_inc(pr->m_fenced);
+        discard_pending(pr);
+        return pr->rc != NULL;
+    }
+    for (size_t k = 0; k < n; k++) {
+        struct part *pt = pr->parts[pr->flush_parts[k].partition];
+        pt->stored_next = pt->next;
+        agg_ids_reset(&pt->ids);
+        gtp_metric_set(pr->m_dedup, (double)gtp_window_dedup_size(pt->win));
+        /* Kafka's committed offsets follow redis (for lag tools); recovery
+         * reads redis, not these. */
+        gtp_consumer_store_offset(pr->rk, pr->cfg.topic, pr->flush_parts[k].partition, pt->next);
+    }
+    agg_reset(&pr->agg);
+    pr->pending_events = 0;
+    return true;
 }
 
 /* ---- consuming -------------------------------------------------------------------- */
@@ -294,7 +326,7 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
      * may still arrive and must not count twice. */
     if (pt->next != STORE_NO_OFFSET && rkm->offset < pt->next)
         return;
-    a = &pt->agg;
+    a = &pr->agg;
     a->stats[AGG_EVENTS]++;
     gtp_metric_inc(pr->m_events);
     ref_ms = rd_kafka_message_timestamp(rkm, &tstype);
@@ -327,7 +359,7 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
             size_t n = gtp_skills_count(pr->tx->skills);
             a->stats[AGG_COUNTED]++;
             gtp_metric_inc(pr->m_counted);
-            agg_add_id(a, ws, ev->event_id.s, ev->event_id.len);
+            agg_ids_add(&pt->ids, ws, ev->event_id.s, ev->event_id.len);
             for (size_t w = 0; w < (n + 63) / 64; w++) {
                 uint64_t bits = ev->skills.bits[w];
                 while (bits) {
@@ -342,7 +374,6 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
         }
     }
     pt->next = rkm->offset + 1;
-    a->events++;
     pr->pending_events++;
 }
 
@@ -351,7 +382,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     struct proc *pr = opaque;
     rd_kafka_error_t *e = NULL;
-    char errbuf[256];
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
@@ -372,14 +402,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_pause_partitions(rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         bool lost = rd_kafka_assignment_lost(rk);
-        if (!lost && redis_ensure(pr) &&
-            !gtp_dlq_durable(pr->dlq, &pr->dlq_failed_seen, errbuf, sizeof(errbuf))) {
-            for (int i = 0; i < parts->cnt; i++) {
-                struct part *pt = part_get(pr, parts->elems[i].partition);
-                if (pt && pt->assigned)
-                    flush_part(pr, parts->elems[i].partition, pt);
-            }
-        }
+        /* Pending deltas mix all partitions: flush everything before giving
+         * some away; when that is impossible (lost, redis down) discard it all
+         * and let the remaining partitions restart from redis. */
+        bool flushed = !lost && redis_ensure(pr) && flush_all(pr);
         for (int i = 0; i < parts->cnt; i++) {
             struct part *pt = part_get(pr, parts->elems[i].partition);
             if (pt)
@@ -387,6 +413,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             gtp_log(GTP_LOG_INFO, "consumer", "%s %s[%d]", lost ? "lost" : "revoked",
                     parts->elems[i].topic, (int)parts->elems[i].partition);
         }
+        if (!flushed)
+            discard_pending(pr);
         e = rd_kafka_incremental_unassign(rk, parts);
     } else {
         gtp_log(GTP_LOG_ERROR, "consumer", "rebalance error: %s", rd_kafka_err2str(err));
@@ -526,7 +554,7 @@ static int run(struct proc *pr)
             return GTP_EXIT_SOFTWARE;
         }
         if (pr->pending_events >= (size_t)pr->cfg.flush_events ||
-            gtp_mono_ms() - pr->last_flush_ms >= pr->cfg.flush_ms) {
+            gtp_mono_ms() - pr->last_flush_ms >= pr->flush_interval_ms) {
             if (!flush_all(pr))
                 set_paused(pr, true);
         }
@@ -570,6 +598,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < GTP_REJECT_COUNT; r++)
         pr.reject_names[r] = gtp_reject_name((enum gtp_reject)r);
     gtp_event_init(&pr.ev);
+    agg_init(&pr.agg);
+    pr.flush_parts = gtp_xcalloc(MAX_PARTS, sizeof(*pr.flush_parts));
     metrics_init(&pr);
 
     pr.tx = gtp_taxonomy_load(pr.cfg.taxonomy, err, sizeof(err));
@@ -629,6 +659,7 @@ int main(int argc, char **argv)
     gtp_log(GTP_LOG_INFO, "main", "consuming %s as group %s, redis %s", pr.cfg.topic, pr.cfg.group,
             redacted);
     pr.last_flush_ms = gtp_mono_ms();
+    pr.flush_interval_ms = pr.cfg.flush_ms;
     rc = run(&pr);
 
     /* Graceful stop: intake stopped; flush what is in flight (bounded wait
@@ -655,13 +686,15 @@ out:
     for (int p = 0; p < MAX_PARTS; p++) {
         if (pr.parts[p]) {
             part_drop(pr.parts[p]);
-            agg_fini(&pr.parts[p]->agg);
+            agg_ids_fini(&pr.parts[p]->ids);
             free(pr.parts[p]);
         }
     }
     if (pr.rc)
         redisFree(pr.rc);
     gtp_event_fini(&pr.ev);
+    agg_fini(&pr.agg);
+    free(pr.flush_parts);
     gtp_taxonomy_free(pr.tx);
     gtp_redis_url_fini(&pr.url);
     gtp_cfg_free(&proc_cli, &pr.cfg, &pr.kprops);

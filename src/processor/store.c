@@ -13,67 +13,105 @@
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
-/* ARGV: topic, partition, expected next ("" = none), new next, max event µs
- * ("" = none), ttl s, now ms, purge-before s ("" = none),
- * n deltas, then (skill, region, hour label, hour start s, count) each,
- * n stats, then (field, delta) each, n ids, then (window start s, id) each.
- * Returns {1, next} applied, {2, next} already applied, {0, stored} fenced. */
+/* ARGV: topic, ttl s, now ms, n parts, then per part (partition, expected
+ * next or "", new next, max event µs or "", purge-before s or ""); n trend
+ * deltas, then (skill, region, hour label, count) each; n pulse deltas, then
+ * (skill, hour label, count) each; n heat deltas, then (region, hour label,
+ * count) each; n hours, then (hour label, hour start s) each; n stats, then
+ * (field, delta) each; n dedup groups, then (partition, window start s, m,
+ * m ids) each. The pulse/heat sums are merged in C so redis does one command
+ * per distinct index entry, not per trend key. Every fence is checked before anything is written.
+ * Returns {1} applied, {2} already applied, {0, partition, stored} fenced. */
 static struct gtp_redis_script flush_script = {
     .source =
-        "local topic, p = ARGV[1], ARGV[2]\n"
-        "local part = 'gtp:part:' .. topic .. ':' .. p\n"
-        "local cur = redis.call('HGET', part, 'next') or ''\n"
-        "local expected, newnext = ARGV[3], ARGV[4]\n"
-        "if cur ~= expected then\n"
-        "  if cur == newnext then return {2, cur} end\n"
-        "  return {0, cur}\n"
+        "local topic, ttl, np = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])\n"
+        "local fresh, applied, first_applied = 0, 0, nil\n"
+        "for k = 0, np - 1 do\n"
+        "  local b = 5 + k * 5\n"
+        "  local cur = redis.call('HGET', 'gtp:part:' .. topic .. ':' .. ARGV[b], 'next') or ''\n"
+        "  if cur == ARGV[b + 1] then fresh = fresh + 1\n"
+        "  elseif cur == ARGV[b + 2] then\n"
+        "    applied = applied + 1\n"
+        "    first_applied = first_applied or {0, tonumber(ARGV[b]), cur}\n"
+        "  else return {0, tonumber(ARGV[b]), cur} end\n"
         "end\n"
-        "local ttl = tonumber(ARGV[6])\n"
-        "local touched = {}\n"
-        "local i = 9\n"
+        "if applied == np then return {2} end\n"
+        "if applied > 0 then return first_applied end\n"
+        "local i = 5 + np * 5\n"
         "local n = tonumber(ARGV[i]); i = i + 1\n"
+        "local skillkeys = {}\n"
         "for _ = 1, n do\n"
-        "  local s, r, h, hs, c = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]\n"
-        "  i = i + 5\n"
+        "  local s, r, h, c = ARGV[i], ARGV[i+1], ARGV[i+2], tonumber(ARGV[i+3])\n"
+        "  i = i + 4\n"
         "  local tk = 'trend:' .. s .. ':' .. r .. ':' .. h\n"
-        "  redis.call('INCRBY', tk, c); touched[tk] = true\n"
-        "  local pk = 'gtp:pulse:' .. h\n"
-        "  redis.call('ZINCRBY', pk, c, s); touched[pk] = true\n"
-        "  local hk = 'gtp:heat:' .. h\n"
-        "  redis.call('ZINCRBY', hk, c, r); touched[hk] = true\n"
+        "  if redis.call('INCRBY', tk, c) == c then redis.call('EXPIRE', tk, ttl) end\n"
         "  local sk = 'gtp:heat:' .. h .. ':' .. s\n"
-        "  redis.call('ZINCRBY', sk, c, r); touched[sk] = true\n"
-        "  redis.call('ZADD', 'gtp:hours', hs, h)\n"
+        "  redis.call('ZINCRBY', sk, c, r)\n"
+        "  skillkeys[sk] = true\n"
+        "end\n"
+        "for k in pairs(skillkeys) do redis.call('EXPIRE', k, ttl) end\n"
+        "n = tonumber(ARGV[i]); i = i + 1\n"
+        "for _ = 1, n do\n"
+        "  redis.call('ZINCRBY', 'gtp:pulse:' .. ARGV[i+1], ARGV[i+2], ARGV[i]); i = i + 3\n"
+        "end\n"
+        "n = tonumber(ARGV[i]); i = i + 1\n"
+        "for _ = 1, n do\n"
+        "  redis.call('ZINCRBY', 'gtp:heat:' .. ARGV[i+1], ARGV[i+2], ARGV[i]); i = i + 3\n"
+        "end\n"
+        "n = tonumber(ARGV[i]); i = i + 1\n"
+        "for _ = 1, n do\n"
+        "  local h = ARGV[i]\n"
+        "  redis.call('ZADD', 'gtp:hours', ARGV[i+1], h)\n"
+        "  redis.call('EXPIRE', 'gtp:pulse:' .. h, ttl)\n"
+        "  redis.call('EXPIRE', 'gtp:heat:' .. h, ttl)\n"
+        "  i = i + 2\n"
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
         "  redis.call('HINCRBY', 'gtp:stats', ARGV[i], ARGV[i+1]); i = i + 2\n"
         "end\n"
-        "local dprefix = 'gtp:dedup:' .. topic .. ':' .. p .. ':'\n"
-        "local didx = 'gtp:dedupidx:' .. topic .. ':' .. p\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
-        "  local dk = dprefix .. ARGV[i]\n"
-        "  redis.call('SADD', dk, ARGV[i+1]); touched[dk] = true\n"
-        "  redis.call('ZADD', didx, ARGV[i], ARGV[i])\n"
-        "  i = i + 2\n"
+        "  local p, ws, m = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2])\n"
+        "  i = i + 3\n"
+        "  local dk = 'gtp:dedup:' .. topic .. ':' .. p .. ':' .. ws\n"
+        "  local j, last = i, i + m - 1\n"
+        "  while j <= last do\n"
+        "    local e = math.min(j + 4999, last)\n"
+        "    redis.call('SADD', dk, unpack(ARGV, j, e))\n"
+        "    j = e + 1\n"
+        "  end\n"
+        "  i = i + m\n"
+        "  redis.call('EXPIRE', dk, ttl)\n"
+        "  redis.call('ZADD', 'gtp:dedupidx:' .. topic .. ':' .. p, ws, ws)\n"
         "end\n"
-        "if ARGV[8] ~= '' then\n"
-        "  local old = redis.call('ZRANGEBYSCORE', didx, '-inf', '(' .. ARGV[8])\n"
-        "  for _, w in ipairs(old) do redis.call('DEL', dprefix .. w); touched[dprefix .. w] = nil end\n"
-        "  redis.call('ZREMRANGEBYSCORE', didx, '-inf', '(' .. ARGV[8])\n"
-        "end\n"
-        "for k in pairs(touched) do redis.call('EXPIRE', k, ttl) end\n"
-        "redis.call('HSET', part, 'next', newnext)\n"
-        "if ARGV[5] ~= '' then\n"
-        "  redis.call('HSET', part, 'max', ARGV[5])\n"
-        "  local le = redis.call('HGET', 'gtp:stats', 'last_event_us')\n"
-        "  if not le or tonumber(le) < tonumber(ARGV[5]) then\n"
-        "    redis.call('HSET', 'gtp:stats', 'last_event_us', ARGV[5])\n"
+        "local maxev = nil\n"
+        "for k = 0, np - 1 do\n"
+        "  local b = 5 + k * 5\n"
+        "  local p = ARGV[b]\n"
+        "  local part = 'gtp:part:' .. topic .. ':' .. p\n"
+        "  if ARGV[b + 4] ~= '' then\n"
+        "    local didx = 'gtp:dedupidx:' .. topic .. ':' .. p\n"
+        "    local dprefix = 'gtp:dedup:' .. topic .. ':' .. p .. ':'\n"
+        "    local old = redis.call('ZRANGEBYSCORE', didx, '-inf', '(' .. ARGV[b + 4])\n"
+        "    for _, w in ipairs(old) do redis.call('DEL', dprefix .. w) end\n"
+        "    redis.call('ZREMRANGEBYSCORE', didx, '-inf', '(' .. ARGV[b + 4])\n"
+        "  end\n"
+        "  redis.call('HSET', part, 'next', ARGV[b + 2])\n"
+        "  if ARGV[b + 3] ~= '' then\n"
+        "    redis.call('HSET', part, 'max', ARGV[b + 3])\n"
+        "    local v = tonumber(ARGV[b + 3])\n"
+        "    if not maxev or v > maxev then maxev = v end\n"
         "  end\n"
         "end\n"
-        "redis.call('HSET', 'gtp:stats', 'last_flush_ms', ARGV[7])\n"
-        "return {1, newnext}\n",
+        "if maxev then\n"
+        "  local le = redis.call('HGET', 'gtp:stats', 'last_event_us')\n"
+        "  if not le or tonumber(le) < maxev then\n"
+        "    redis.call('HSET', 'gtp:stats', 'last_event_us', string.format('%.0f', maxev))\n"
+        "  end\n"
+        "end\n"
+        "redis.call('HSET', 'gtp:stats', 'last_flush_ms', ARGV[3])\n"
+        "return {1}\n",
 };
 
 /* Arguments are built into one arena of fixed-size number slots plus borrowed
@@ -135,51 +173,152 @@ static void args_free(struct args *a)
     free(a->num);
 }
 
+/* A delta flattened for sorting: per (skill, region, hour). */
+struct flat {
+    int64_t hour, count;
+    uint16_t skill;
+    char region[9]; /* lowercase, NUL-terminated */
+};
+
+static int by_hour_skill(const void *a, const void *b)
+{
+    const struct flat *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    return (int)x->skill - (int)y->skill;
+}
+
+static int by_hour_region(const void *a, const void *b)
+{
+    const struct flat *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    return strcmp(x->region, y->region);
+}
+
+static void hour_label(struct args *a, int64_t hour_us)
+{
+    char hour[GTP_TIME_HOUR_MAX];
+    gtp_time_format_hour(hour_us, hour, sizeof(hour));
+    args_copy(a, hour);
+}
+
+/* Trend deltas as they are, then the pulse (per skill and hour) and heat (per
+ * region and hour) sums, then the distinct hours. */
+static void emit_deltas(struct args *a, const struct agg *g, const struct gtp_skills *sk)
+{
+    struct flat *v = gtp_xmalloc((g->used ? g->used : 1) * sizeof(*v));
+    size_t n = 0, count_at, groups;
+
+    for (size_t i = 0; i < g->cap; i++) {
+        const struct agg_delta *d = &g->deltas[i];
+        if (!d->count)
+            continue;
+        v[n].hour = d->hour_start;
+        v[n].count = d->count;
+        v[n].skill = d->skill;
+        for (size_t k = 0; k < 8; k++)
+            v[n].region[k] = (char)tolower((unsigned char)d->region[k]);
+        v[n].region[8] = '\0';
+        n++;
+    }
+    args_i64(a, (int64_t)n);
+    for (size_t i = 0; i < n; i++) {
+        args_str(a, gtp_skills_id(sk, v[i].skill));
+        args_copy(a, v[i].region);
+        hour_label(a, v[i].hour);
+        args_i64(a, v[i].count);
+    }
+    /* pulse: Σ over regions */
+    qsort(v, n, sizeof(*v), by_hour_skill);
+    count_at = a->n;
+    args_i64(a, 0);
+    groups = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < n && v[j].hour == v[i].hour && v[j].skill == v[i].skill; j++)
+            sum += v[j].count;
+        args_str(a, gtp_skills_id(sk, v[i].skill));
+        hour_label(a, v[i].hour);
+        args_i64(a, sum);
+        groups++;
+        i = j;
+    }
+    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    /* heat: Σ over skills */
+    qsort(v, n, sizeof(*v), by_hour_region);
+    count_at = a->n;
+    args_i64(a, 0);
+    groups = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < n && v[j].hour == v[i].hour && strcmp(v[j].region, v[i].region) == 0; j++)
+            sum += v[j].count;
+        args_copy(a, v[i].region);
+        hour_label(a, v[i].hour);
+        args_i64(a, sum);
+        groups++;
+        i = j;
+    }
+    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    /* distinct hours (v is sorted by hour) */
+    count_at = a->n;
+    args_i64(a, 0);
+    groups = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && v[i].hour == v[i - 1].hour)
+            continue;
+        hour_label(a, v[i].hour);
+        args_i64(a, v[i].hour / 1000000);
+        groups++;
+    }
+    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    free(v);
+}
+
+static int by_window(const void *a, const void *b)
+{
+    const struct agg_dedup *x = a, *y = b;
+    return (x->window_start > y->window_start) - (x->window_start < y->window_start);
+}
+
+static void args_opt_i64(struct args *a, int64_t x, int64_t none)
+{
+    if (x == none)
+        args_str(a, "");
+    else
+        args_i64(a, x);
+}
+
 int store_flush(redisContext *rc, const struct store_flush *f, enum store_result *result,
-                int64_t *stored_next, char *errstr, size_t errstr_size)
+                int32_t *fenced_partition, char *errstr, size_t errstr_size)
 {
     struct args a = {0};
     const struct agg *g = f->agg;
-    size_t nstats = 0, nstats_at;
+    size_t nstats = 0, count_at, ngroups = 0;
     int err = 0;
     redisReply *rep = NULL;
 
     args_str(&a, f->topic);
-    args_i64(&a, f->partition);
-    if (f->expected_next == STORE_NO_OFFSET)
-        args_str(&a, "");
-    else
-        args_i64(&a, f->expected_next);
-    args_i64(&a, f->new_next);
-    if (f->max_event_us == INT64_MIN)
-        args_str(&a, "");
-    else
-        args_i64(&a, f->max_event_us);
     args_i64(&a, f->ttl_s);
     args_i64(&a, gtp_wall_us() / 1000);
-    if (f->purge_before_us == INT64_MIN)
-        args_str(&a, "");
-    else
-        args_i64(&a, f->purge_before_us / 1000000);
-
-    args_i64(&a, (int64_t)g->used);
-    for (size_t i = 0; i < g->cap; i++) {
-        const struct agg_delta *d = &g->deltas[i];
-        char region[9], hour[GTP_TIME_HOUR_MAX];
-        if (!d->count)
-            continue;
-        for (size_t k = 0; k < 8; k++)
-            region[k] = (char)tolower((unsigned char)d->region[k]);
-        region[8] = '\0';
-        gtp_time_format_hour(d->hour_start, hour, sizeof(hour));
-        args_str(&a, gtp_skills_id(f->skills, d->skill));
-        args_copy(&a, region);
-        args_copy(&a, hour);
-        args_i64(&a, d->hour_start / 1000000);
-        args_i64(&a, d->count);
+    args_i64(&a, (int64_t)f->nparts);
+    for (size_t k = 0; k < f->nparts; k++) {
+        const struct store_part *sp = &f->parts[k];
+        args_i64(&a, sp->partition);
+        args_opt_i64(&a, sp->expected_next, STORE_NO_OFFSET);
+        args_i64(&a, sp->new_next);
+        args_opt_i64(&a, sp->max_event_us, INT64_MIN);
+        args_opt_i64(&a, sp->purge_before_us == INT64_MIN ? INT64_MIN
+                                                           : sp->purge_before_us / 1000000,
+                      INT64_MIN);
     }
 
-    nstats_at = a.n;
+    emit_deltas(&a, g, f->skills);
+
+    count_at = a.n;
     args_i64(&a, 0); /* patched below */
     for (int s = 0; s < AGG_NSTATS; s++) {
         if (!g->stats[s])
@@ -197,13 +336,28 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
         args_i64(&a, g->rejected_by_reason[r]);
         nstats++;
     }
-    a.len[nstats_at] = (size_t)snprintf(a.num[nstats_at], sizeof(a.num[0]), "%zu", nstats);
+    a.len[count_at] = (size_t)snprintf(a.num[count_at], sizeof(a.num[0]), "%zu", nstats);
 
-    args_i64(&a, (int64_t)g->nids);
-    for (size_t i = 0; i < g->nids; i++) {
-        args_i64(&a, g->ids[i].window_start / 1000000);
-        args_str(&a, g->ids[i].id);
+    /* dedup ids grouped by (partition, window) so each group is one SADD */
+    count_at = a.n;
+    args_i64(&a, 0); /* patched below */
+    for (size_t k = 0; k < f->nparts; k++) {
+        struct agg_ids *ids = f->parts[k].ids;
+        size_t i = 0;
+        qsort(ids->ids, ids->n, sizeof(*ids->ids), by_window);
+        while (i < ids->n) {
+            size_t j = i;
+            while (j < ids->n && ids->ids[j].window_start == ids->ids[i].window_start)
+                j++;
+            args_i64(&a, f->parts[k].partition);
+            args_i64(&a, ids->ids[i].window_start / 1000000);
+            args_i64(&a, (int64_t)(j - i));
+            for (; i < j; i++)
+                args_str(&a, ids->ids[i].id);
+            ngroups++;
+        }
     }
+    a.len[count_at] = (size_t)snprintf(a.num[count_at], sizeof(a.num[0]), "%zu", ngroups);
     args_resolve(&a);
 
     rep = gtp_redis_eval(rc, &flush_script, 0, (int)a.n, a.v, a.len, errstr, errstr_size);
@@ -216,7 +370,7 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
         err = GTP_ERR_REDIS;
         goto out;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
         rep->element[0]->type != REDIS_REPLY_INTEGER) {
         gtp_errf(errstr, errstr_size, "flush script: unexpected reply");
         err = GTP_ERR_REDIS;
@@ -225,14 +379,12 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
     switch (rep->element[0]->integer) {
     case 1: *result = STORE_APPLIED; break;
     case 2: *result = STORE_ALREADY; break;
-    default: *result = STORE_FENCED; break;
-    }
-    if (stored_next) {
-        long long v;
-        const redisReply *s = rep->element[1];
-        *stored_next = STORE_NO_OFFSET;
-        if (s->type == REDIS_REPLY_STRING && s->len > 0 && !gtp_parse_ll(s->str, &v))
-            *stored_next = v;
+    default:
+        *result = STORE_FENCED;
+        *fenced_partition = rep->elements > 1 && rep->element[1]->type == REDIS_REPLY_INTEGER
+                                ? (int32_t)rep->element[1]->integer
+                                : -1;
+        break;
     }
 out:
     if (rep)

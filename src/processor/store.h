@@ -19,28 +19,37 @@
 enum store_result {
     STORE_APPLIED = 0,  /* written now */
     STORE_ALREADY = 1,  /* the same flush was applied before (retry after a lost reply) */
-    STORE_FENCED = 2,   /* another owner moved the partition on: reload and seek */
+    STORE_FENCED = 2,   /* another owner moved a partition on: reload and seek */
+};
+
+/* What one partition contributes to a flush. */
+struct store_part {
+    int32_t partition;
+    int64_t expected_next;   /* the fence: STORE_NO_OFFSET when nothing was stored */
+    int64_t new_next;
+    int64_t max_event_us;    /* INT64_MIN: none yet */
+    int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
+    struct agg_ids *ids;     /* counted since the last flush (sorted by window in place) */
 };
 
 struct store_flush {
     const char *topic;
-    int32_t partition;
-    int64_t expected_next; /* STORE_NO_OFFSET when nothing was stored */
-    int64_t new_next;
-    int64_t max_event_us;  /* INT64_MIN: none yet */
-    int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
+    struct store_part *parts;
+    size_t nparts;
     long long ttl_s;
-    const struct agg *agg;
+    const struct agg *agg; /* deltas and counters merged over the partitions */
     const struct gtp_skills *skills; /* borrowed, to turn indexes into ids */
-    const char *const *reject_names; /* reject reason names, indexed like agg->rejected_by_reason */
+    const char *const *reject_names; /* indexed like agg->rejected_by_reason */
     int nreject_names;
 };
 
-/* Apply one flush atomically. Returns 0 with *result set, or GTP_ERR_REDIS
+/* Apply one flush of several partitions atomically: all of it or none (a
+ * fence failing on any partition applies nothing and names it in
+ * *fenced_partition). Returns 0 with *result set, or GTP_ERR_REDIS
  * (connection dead or script error) with errstr: the outcome is unknown, so
- * retry the same flush after reconnecting (the fence makes it idempotent). */
+ * the caller retries after reconnecting (the fence makes that safe). */
 int store_flush(redisContext *rc, const struct store_flush *f, enum store_result *result,
-                int64_t *stored_next, char *errstr, size_t errstr_size);
+                int32_t *fenced_partition, char *errstr, size_t errstr_size);
 
 /* Read partition state: next offset (STORE_NO_OFFSET when none), max event
  * time, and every open dedup id restored into w (w must be fresh). */

@@ -99,12 +99,23 @@ def clean_run(topic, dlq, db, group, ends):
     stop(pr)
 
 
+def stored_progress(r, topic):
+    return sum(int(r.hget("gtp:part:%s:%d" % (topic, p), "next") or 0) for p in range(6))
+
+
 def kill_run(topic, dlq, db, group, ends):
+    """Each kill lands at a random moment after the new instance has made
+    progress of its own, so every restart resumes mid-stream."""
     rnd = random.Random(int(os.environ.get("GTP_TEST_SEED", time.time())))
+    r = T.redis_db(db)
     for i in range(3):
+        before = stored_progress(r, topic)
         pr = start_processor(topic, dlq, db, group, "proc-kill.log")
-        time.sleep(rnd.uniform(0.3, 2.5))
-        T.log("SIGKILL %d" % (i + 1))
+        deadline = time.time() + 120
+        while stored_progress(r, topic) <= before and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(rnd.uniform(0.0, 1.5))
+        T.log("SIGKILL %d at stored offset sum %d" % (i + 1, stored_progress(r, topic)))
         pr.kill()
         pr.wait()
     pr = start_processor(topic, dlq, db, group, "proc-kill.log")
