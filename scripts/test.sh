@@ -143,7 +143,7 @@ else
 fi
 
 if [[ -n "$asan" ]]; then
-    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     if step "build (build-asan/, ASan+UBSan, -Werror)" configure_build "$root/build-asan" \
         -DGTP_SANITIZE=ON; then
