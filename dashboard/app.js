@@ -93,7 +93,7 @@
     lastPulse = data;
     const svg = $('pulse-chart'), legend = $('pulse-legend');
     clear(svg); clear(legend);
-    const W = 800, H = 340, L = 56, R = 16, T = 14, B = 52;
+    const W = 800, H = 360, L = 70, R = 16, T = 14, B = 64;
     const hours = data.hours || [], series = data.series || [];
     if (!hours.length || !series.length) {
       svg.appendChild(sv('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'tick' }, 'no data yet'));
@@ -116,13 +116,13 @@
     for (let i = 0; i < n; i += step) {
       axis.appendChild(sv('line', { x1: x(i), x2: x(i), y1: H - B, y2: H - B + 4 }));
       const lbl = hours[i].slice(11) + ':00';
-      axis.appendChild(sv('text', { x: x(i), y: H - B + 17, 'text-anchor': 'middle' }, lbl));
+      axis.appendChild(sv('text', { x: x(i), y: H - B + 22, 'text-anchor': 'middle' }, lbl));
     }
     axis.appendChild(sv('line', { x1: L, x2: W - R, y1: H - B, y2: H - B }));
     axis.appendChild(sv('text', { x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle', class: 'axis-title' },
       'hour (UTC), ' + hourText(hours[0]) + ' – ' + hourText(hours[n - 1])));
-    axis.appendChild(sv('text', { x: 14, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'axis-title',
-      transform: 'rotate(-90 14 ' + (T + H - B) / 2 + ')' }, 'mentions per hour'));
+    axis.appendChild(sv('text', { x: 18, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'axis-title',
+      transform: 'rotate(-90 18 ' + (T + H - B) / 2 + ')' }, 'mentions per hour'));
     svg.appendChild(axis);
 
     series.forEach((s, k) => {

@@ -66,9 +66,19 @@ function ringPoints(ring) {
     return pts;
 }
 
+/* A ring that crosses the antimeridian (Fiji, Chukotka) would draw a line
+ * across the whole map: clamp its minority side onto the meridian. */
+function unwrap(pts) {
+    let jumps = false;
+    for (let i = 1; i < pts.length && !jumps; i++) jumps = Math.abs(pts[i][0] - pts[i - 1][0]) > 180;
+    if (!jumps) return pts;
+    const east = pts.filter((p) => p[0] > 0).length * 2 >= pts.length;
+    return pts.map(([lon, lat]) => [east ? (lon < 0 ? 180 : lon) : (lon > 0 ? -180 : lon), lat]);
+}
+
 function ringPath(ring) {
     let d = '', last = '';
-    const pts = ringPoints(ring);
+    const pts = unwrap(ringPoints(ring));
     for (const [lon, lat] of pts) {
         const [x, y] = project(lon, lat);
         const px = ((x + XMAX) * S).toFixed(1), py = ((YTOP - y) * S).toFixed(1);
