@@ -1,0 +1,104 @@
+/* The processor's pending-delta map: merging, growth past many rehashes,
+ * reset, and the dedup id lists. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agg.h"
+
+static int64_t lookup(const struct agg *a, uint16_t skill, const char *region, int64_t hour)
+{
+    for (size_t i = 0; i < a->cap; i++) {
+        const struct agg_delta *d = &a->deltas[i];
+        if (d->count && d->skill == skill && d->hour_start == hour &&
+            strncmp(d->region, region, 8) == 0)
+            return d->count;
+    }
+    return 0;
+}
+
+static void test_merge_and_grow(void **state)
+{
+    struct agg a;
+    int64_t total = 0;
+    (void)state;
+    agg_init(&a);
+    /* 300 skills x 7 regions x 4 hours = 8400 keys, each added i%3+1 times */
+    static const char *regions[] = {"UK", "US", "DE", "REMOTE", "UNKNOWN", "IN", "BR"};
+    for (int rep = 0; rep < 3; rep++)
+        for (int s = 0; s < 300; s++)
+            for (int r = 0; r < 7; r++)
+                for (int h = 0; h < 4; h++)
+                    if (rep <= (s + r + h) % 3) {
+                        agg_add(&a, (uint16_t)s, regions[r], (int64_t)h * 3600000000LL, 2);
+                        total += 2;
+                    }
+    assert_int_equal(a.used, 300 * 7 * 4);
+    for (int s = 0; s < 300; s += 37)
+        for (int r = 0; r < 7; r++)
+            for (int h = 0; h < 4; h++)
+                assert_int_equal(lookup(&a, (uint16_t)s, regions[r], (int64_t)h * 3600000000LL),
+                                 2 * ((s + r + h) % 3 + 1));
+    {
+        int64_t sum = 0;
+        for (size_t i = 0; i < a.cap; i++)
+            sum += a.deltas[i].count;
+        assert_true(sum == total);
+    }
+    agg_reset(&a);
+    assert_int_equal(a.used, 0);
+    assert_int_equal(lookup(&a, 0, "UK", 0), 0);
+    agg_add(&a, 5, "UK", 0, 1);
+    assert_int_equal(lookup(&a, 5, "UK", 0), 1);
+    agg_fini(&a);
+}
+
+static void test_region_names_are_distinct(void **state)
+{
+    struct agg a;
+    (void)state;
+    agg_init(&a);
+    agg_add(&a, 1, "UNKNOWN", 0, 1);
+    agg_add(&a, 1, "UNKNOWN", 0, 1);
+    agg_add(&a, 1, "US", 0, 1);
+    agg_add(&a, 1, "U", 0, 1);
+    assert_int_equal(lookup(&a, 1, "UNKNOWN", 0), 2);
+    assert_int_equal(lookup(&a, 1, "US", 0), 1);
+    assert_int_equal(lookup(&a, 1, "U", 0), 1);
+    assert_int_equal(a.used, 3);
+    agg_fini(&a);
+}
+
+static void test_ids(void **state)
+{
+    struct agg_ids l = {0};
+    char id[32];
+    (void)state;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "id-%d", i);
+        agg_ids_add(&l, i % 3, id, strlen(id));
+    }
+    assert_int_equal(l.n, 1000);
+    assert_string_equal(l.ids[999].id, "id-999");
+    assert_true(l.ids[999].window_start == 0);
+    agg_ids_reset(&l);
+    assert_int_equal(l.n, 0);
+    agg_ids_add(&l, 7, "x", 1);
+    assert_string_equal(l.ids[0].id, "x");
+    agg_ids_fini(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merge_and_grow),
+        cmocka_unit_test(test_region_names_are_distinct),
+        cmocka_unit_test(test_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
