@@ -1,0 +1,375 @@
+"""Processor benchmarks (issue 8), run with scripts/py (redis, confluent-kafka).
+
+  pbench.py fill       --topic T --count N [--seed S]     create T (6 partitions), fill it chaos-free
+  pbench.py throughput --topic T                          gtp-processor to the last flush vs kcat -C
+  pbench.py latency    --rate R --seconds S               event-to-Redis latency at a steady rate
+  pbench.py compare    --topic T                          gtp-processor vs the Spark job, same stream
+  pbench.py scaling    --topic T --instances 1,2,3        N processors in one group
+
+Each prints one JSON object on stdout (progress on stderr). Redis DBs 8, 9 and 10
+only (flushed before use); private topics and consumer groups only.
+
+How "done" is detected: gtp-processor stores each partition's next offset in
+the Redis hash gtp:part:<topic>:<p> (field next) in the same atomic flush as
+the counts, so the processor has delivered everything when next equals the
+log-end offset of every partition. The monitor polls those hashes every 5 ms.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import redis
+from confluent_kafka import Consumer, TopicPartition
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("GTP_BUILD_DIR", os.path.join(ROOT, "build"))
+BROKERS = os.environ.get("BROKERS", "127.0.0.1:9092")
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"pbench: {msg}", file=sys.stderr, flush=True)
+
+
+def rurl(db):
+    return f"redis://127.0.0.1:6379/{db}"
+
+
+def fresh_db(db):
+    assert db in (8, 9, 10), "benchmarks may only use redis dbs 8, 9 and 10"
+    r = redis.Redis.from_url(rurl(db))
+    r.flushdb()
+    return r
+
+
+def end_offsets(topic, parts=6):
+    c = Consumer({"bootstrap.servers": BROKERS, "group.id": f"gtp.bench.wm.{os.getpid()}"})
+    try:
+        return [c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(parts)]
+    finally:
+        c.close()
+
+
+def services(*args):
+    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def generator(*args):
+    return [os.path.join(BUILD, "gtp-generator"), "-b", BROKERS, "--metrics-port", "0",
+            "--log-level", "warn", *args]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def proc_hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def scrape(port, name):
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return None
+    m = re.search(r"^" + re.escape(name) + r"(?:\{\})? (\S+)$", body, re.M)
+    return float(m.group(1)) if m else None
+
+
+def start_processor(topic, db, group, taxonomy=None, metrics_port=0, extra=()):
+    cmd = [os.path.join(BUILD, "gtp-processor"), "-b", BROKERS, "-t", topic, "--redis", rurl(db),
+           "-g", group, "--dlq-topic", topic + ".dlq", "--metrics-port", str(metrics_port),
+           "--log-level", "warn", *extra]
+    if taxonomy:
+        cmd += ["--taxonomy", taxonomy]
+    return subprocess.Popen(cmd, stderr=sys.stderr)
+
+
+def wait_done(r, topic, ends, procs, timeout=900):
+    """Poll gtp:part:<topic>:<p> next until every partition reaches its end offset."""
+    deadline = time.time() + timeout
+    pipe_keys = [f"gtp:part:{topic}:{p}" for p in range(len(ends))]
+    while time.time() < deadline:
+        pipe = r.pipeline(transaction=False)
+        for k in pipe_keys:
+            pipe.hget(k, "next")
+        nexts = [int(x) if x is not None else 0 for x in pipe.execute()]
+        if all(n >= e for n, e in zip(nexts, ends)):
+            return time.time()
+        for p in procs:
+            if p.poll() is not None:
+                raise SystemExit(f"pbench: gtp-processor exited early with {p.returncode}")
+        time.sleep(0.005)
+    raise SystemExit(f"pbench: processor not done after {timeout}s: {nexts} of {ends}")
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+def trend_counts(r):
+    keys = list(r.scan_iter("trend:*", count=5000))
+    vals = r.mget(keys) if keys else []
+    return {k.decode(): int(v) for k, v in zip(keys, vals)}
+
+
+# ---- fill -----------------------------------------------------------------------------------------
+
+def cmd_fill(a):
+    services("create-topic", a.topic, "6")
+    services("create-topic", a.topic + ".dlq", "3")
+    t0 = time.time()
+    subprocess.run(generator("-t", a.topic, "--seed", str(a.seed), "--count", str(a.count),
+                             "--rate", "0", "--chaos", "0"), check=True, stderr=subprocess.DEVNULL)
+    ends = end_offsets(a.topic)
+    if sum(ends) != a.count:
+        raise SystemExit(f"pbench: topic {a.topic} holds {sum(ends)} messages, expected {a.count}")
+    return {"topic": a.topic, "count": a.count, "seed": a.seed, "fill_s": round(time.time() - t0, 2),
+            "end_offsets": ends}
+
+
+# ---- throughput -----------------------------------------------------------------------------------
+
+def run_processor_to_done(topic, db, taxonomy=None, tag="tp"):
+    ends = end_offsets(topic)
+    r = fresh_db(db)
+    group = f"gtp.bench.{tag}.{os.getpid()}.{time.time_ns()}"
+    t0 = time.time()
+    p = start_processor(topic, db, group, taxonomy)
+    t_done = wait_done(r, topic, ends, [p])
+    cpu, hwm = proc_cpu_s(p.pid), proc_hwm_kb(p.pid)
+    rc = stop(p)
+    if rc != 0:
+        raise SystemExit(f"pbench: gtp-processor exited {rc}")
+    n = sum(ends)
+    return {"events": n, "seconds": round(t_done - t0, 3), "events_per_s": round(n / (t_done - t0)),
+            "cpu_s": round(cpu, 2), "peak_rss_kb": hwm, "redis": r}
+
+
+def cmd_throughput(a):
+    ends = end_offsets(a.topic)
+    n = sum(ends)
+    log(f"kcat -C consume-only baseline over {n} messages")
+    t0 = time.time()
+    with open(os.devnull, "wb") as dn:
+        subprocess.run(["kcat", "-C", "-e", "-q", "-o", "beginning", "-t", a.topic, "-b", BROKERS],
+                       stdout=dn, check=True)
+    kcat_s = time.time() - t0
+    log(f"gtp-processor to the last flush over {n} messages")
+    res = run_processor_to_done(a.topic, 8, tag="tp")
+    r = res.pop("redis")
+    keys = r.dbsize()
+    res.update({"kcat_seconds": round(kcat_s, 3), "kcat_events_per_s": round(n / kcat_s),
+                "redis_keys": keys})
+    return res
+
+
+# ---- latency --------------------------------------------------------------------------------------
+
+def cmd_latency(a):
+    topic = f"gtp.bench.lat.{os.getpid()}"
+    services("create-topic", topic, "6")
+    services("create-topic", topic + ".dlq", "3")
+    r = fresh_db(8)
+    try:
+        proc = start_processor(topic, 8, f"gtp.bench.lat.{os.getpid()}")
+        # plain consumer: the Kafka-only baseline, and the CreateTime of every message
+        c = Consumer({"bootstrap.servers": BROKERS, "group.id": f"gtp.bench.latc.{os.getpid()}",
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                      "fetch.wait.max.ms": 10})
+        c.subscribe([topic])
+        created, seen_kafka = {}, {}
+        visible = {}  # (p, offset range end) -> first time seen in redis
+        stop_ev = threading.Event()
+
+        def consume():
+            while not stop_ev.is_set():
+                for m in c.consume(1000, 0.05):
+                    if m.error():
+                        continue
+                    now = time.time() * 1000
+                    key = (m.partition(), m.offset())
+                    created[key] = m.timestamp()[1]
+                    seen_kafka[key] = now
+
+        def watch():
+            last = [0] * 6
+            keys = [f"gtp:part:{topic}:{p}" for p in range(6)]
+            while not stop_ev.is_set():
+                pipe = r.pipeline(transaction=False)
+                for k in keys:
+                    pipe.hget(k, "next")
+                now = time.time() * 1000
+                for p, v in enumerate(pipe.execute()):
+                    v = int(v) if v is not None else 0
+                    if v > last[p]:
+                        visible[(p, last[p], v)] = now
+                        last[p] = v
+                time.sleep(0.005)
+
+        threads = [threading.Thread(target=consume), threading.Thread(target=watch)]
+        for t in threads:
+            t.start()
+        time.sleep(3)  # let both consumers join their groups before the first event
+        log(f"generator at --rate {a.rate} for {a.seconds}s, wall-clock timestamps")
+        t0 = time.time()
+        g = subprocess.Popen(generator("-t", topic, "--rate", str(a.rate), "--start", "now",
+                                       "--chaos", "0", "--seed", "5"), stderr=subprocess.DEVNULL)
+        time.sleep(a.seconds)
+        g.send_signal(signal.SIGTERM)
+        g.wait(30)
+        gen_s = time.time() - t0
+        ends = end_offsets(topic)
+        wait_done(r, topic, ends, [proc], timeout=120)
+        time.sleep(0.2)
+        stop_ev.set()
+        for t in threads:
+            t.join()
+        c.close()
+        hwm = proc_hwm_kb(proc.pid)
+        stop(proc)
+    finally:
+        services("delete-topic", topic)
+        services("delete-topic", topic + ".dlq")
+
+    n = sum(ends)
+    redis_lat = []
+    for (p, lo, hi), t in visible.items():
+        for off in range(lo, hi):
+            ct = created.get((p, off))
+            if ct is not None:
+                redis_lat.append(t - ct)
+    kafka_lat = [seen_kafka[k] - created[k] for k in created]
+
+    def pct(xs, q):
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1) if xs else None
+
+    if len(redis_lat) < 0.99 * n:
+        raise SystemExit(f"pbench: latency measured for {len(redis_lat)} of {n} events")
+    return {"events": n, "seconds": round(gen_s, 2), "rate_events_per_s": round(n / gen_s),
+            "p50_ms": pct(redis_lat, 0.50), "p99_ms": pct(redis_lat, 0.99),
+            "max_ms": pct(redis_lat, 1.0), "kafka_p50_ms": pct(kafka_lat, 0.50),
+            "kafka_p99_ms": pct(kafka_lat, 0.99), "peak_rss_kb": hwm}
+
+
+# ---- compare with Spark ---------------------------------------------------------------------------
+
+def cmd_compare(a):
+    tax = os.path.join(ROOT, "bench", "spark", "taxonomy")
+    n = sum(end_offsets(a.topic))
+    log(f"gtp-processor on {n} events with the comparison taxonomy (redis db 9)")
+    proc = run_processor_to_done(a.topic, 9, taxonomy=tax, tag="cmp")
+    ours = trend_counts(proc.pop("redis"))
+    log("spark reference job (redis db 10); the first run installs pyspark and the connector")
+    r10 = fresh_db(10)
+    ck = f"/tmp/gtp-spark-ck.{os.getpid()}"
+    result = ck + ".json"
+    t0 = time.time()
+    subprocess.run([os.path.join(ROOT, "bench", "spark", "run.sh"), "--brokers", BROKERS,
+                    "--topic", a.topic, "--redis", rurl(10), "--checkpoint", ck, "--result", result,
+                    "--taxonomy", tax], check=True, stdout=sys.stderr,
+                   stderr=open(a.spark_log, "w") if a.spark_log else None)
+    wall = time.time() - t0
+    subprocess.run(["rm", "-rf", ck])
+    with open(result) as f:
+        spark = json.load(f)
+    os.unlink(result)
+    theirs = trend_counts(r10)
+    diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    for k in diff[:10]:
+        log(f"MISMATCH {k}: gtp-processor {ours.get(k)} spark {theirs.get(k)}")
+    spark.update({"events": n, "events_per_s": round(n / spark["query_s"]),
+                  "events_per_s_incl_startup": round(n / spark["total_s"]),
+                  "run_wall_s": round(wall, 2)})
+    return {"events": n, "processor": proc, "spark": spark, "trend_keys": len(ours),
+            "total_count": sum(ours.values()), "mismatched_keys": len(diff),
+            "spark_input_rows_ok": spark["input_rows"] == n,
+            "counts_agree": not diff and spark["input_rows"] == n and len(ours) > 0}
+
+
+# ---- scaling --------------------------------------------------------------------------------------
+
+def cmd_scaling(a):
+    ends = end_offsets(a.topic)
+    n = sum(ends)
+    out = []
+    for k in [int(x) for x in a.instances.split(",")]:
+        r = fresh_db(8)
+        group = f"gtp.bench.scale{k}.{os.getpid()}"
+        ports = [free_port() for _ in range(k)]
+        t0 = time.time()
+        procs = [start_processor(a.topic, 8, group, metrics_port=pt) for pt in ports]
+        t_done = wait_done(r, a.topic, ends, procs)
+        secs = t_done - t0
+        per = []
+        for p, pt in zip(procs, ports):
+            msgs = scrape(pt, "gtp_processor_messages_total") or 0
+            per.append({"events": int(msgs), "events_per_s": round(msgs / secs),
+                        "cpu_s": round(proc_cpu_s(p.pid), 2), "peak_rss_kb": proc_hwm_kb(p.pid)})
+        for p in procs:
+            stop(p)
+        total = trend_counts(r)
+        out.append({"instances": k, "seconds": round(secs, 3), "events_per_s": round(n / secs),
+                    "per_instance": per, "total_count": sum(total.values())})
+        log(f"{k} instance(s): {n / secs:.0f} events/s")
+    counts = {o["total_count"] for o in out}
+    return {"events": n, "runs": out, "same_counts": len(counts) == 1, "cores": os.cpu_count()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fill")
+    f.add_argument("--topic", required=True)
+    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--seed", type=int, default=42)
+    t = sub.add_parser("throughput")
+    t.add_argument("--topic", required=True)
+    lt = sub.add_parser("latency")
+    lt.add_argument("--rate", type=int, default=5000)
+    lt.add_argument("--seconds", type=int, default=30)
+    c = sub.add_parser("compare")
+    c.add_argument("--topic", required=True)
+    c.add_argument("--spark-log", default=None)
+    s = sub.add_parser("scaling")
+    s.add_argument("--topic", required=True)
+    s.add_argument("--instances", default="1,2,3")
+    a = ap.parse_args()
+    res = globals()["cmd_" + a.cmd](a)
+    print(json.dumps(res))
+    if a.cmd == "compare" and not res["counts_agree"]:
+        log(f"FAIL: gtp-processor and spark disagree on {res['mismatched_keys']} trend keys "
+            f"(spark read {res['spark']['input_rows']} of {res['events']} events)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
