@@ -27,8 +27,8 @@ say() { echo "run: $*" >&2; }
 
 # Every daemon reads its settings from GTP_* variables too (SPEC §2); the
 # broker listens on IPv4 loopback only, so name it exactly.
-export GTP_BROKERS=127.0.0.1:9092
-export GTP_REDIS_URL=${GTP_REDIS_URL:-redis://127.0.0.1:6379/0}
+export GTP_BROKERS=127.0.0.1:${GTP_KAFKA_PORT:-9092}
+export GTP_REDIS_URL=${GTP_REDIS_URL:-redis://127.0.0.1:${GTP_REDIS_PORT:-6379}/0}
 
 scripts/setup.sh
 say "building $build"

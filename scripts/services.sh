@@ -25,7 +25,10 @@ cache="$root/.cache"
 kdir="$cache/kafka"
 rdir="$cache/redis"
 
-readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=9092 CONTROLLER_PORT=9093 REDIS_PORT=6379
+# The ports are part of the contract (SPEC §10); the overrides exist to try a
+# second instance beside a running one (the tests assume the defaults).
+readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=${GTP_KAFKA_PORT:-9092}
+readonly CONTROLLER_PORT=${GTP_KAFKA_CONTROLLER_PORT:-9093} REDIS_PORT=${GTP_REDIS_PORT:-6379}
 readonly BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 # The project's topics and their partition counts (SPEC §3).
 readonly TOPICS=("job.postings.v1:6" "job.postings.dlq:3")
@@ -118,8 +121,11 @@ kafka_fetch() {
     say "fetching the kafka broker jars with maven into $kdir/libs"
     rm -rf "$kdir/libs" "$kdir/libs.tmp"
     mkdir -p "$kdir"
-    mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$kdir/libs.tmp" >&2 || die "maven could not fetch the kafka jars"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$kdir/libs.tmp" >"$kdir/maven.log" 2>&1 || {
+        tail -n 30 "$kdir/maven.log" >&2
+        die "maven could not fetch the kafka jars (see $kdir/maven.log)"
+    }
     echo "$want" >"$kdir/libs.tmp/.pom.sha"
     mv "$kdir/libs.tmp" "$kdir/libs"
     exec 7>&-
@@ -134,7 +140,8 @@ java_check() {
 
 kafka_configure() {
     mkdir -p "$kdir/data" "$kdir/logs"
-    sed "s|@DATA@|$kdir/data|g" "$root/scripts/kafka/server.properties.in" >"$kdir/server.properties"
+    sed -e "s|@DATA@|$kdir/data|g" -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CPORT@|$CONTROLLER_PORT|g" \
+        "$root/scripts/kafka/server.properties.in" >"$kdir/server.properties"
     # The broker refuses to start on unformatted storage; format once, keep the cluster id.
     if [[ ! -f "$kdir/data/meta.properties" ]]; then
         local id
