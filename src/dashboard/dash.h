@@ -48,6 +48,7 @@ struct dash_cached {
     void *resp;
     unsigned status;
     int64_t expires_ms;
+    bool refreshing; /* one thread recomputes; the others serve this one meanwhile */
 };
 
 #define DASH_CACHE_SLOTS 64

@@ -146,21 +146,45 @@ static size_t cache_slot(const char *key)
     return h % DASH_CACHE_SLOTS;
 }
 
-/* Queue a fresh cached answer for key; true when one was queued. */
+/* Queue a cached answer for key; true when one was queued. A fresh answer is
+ * served as is. An expired one is recomputed by a single request (this call
+ * returns false to it and marks the slot) while concurrent requests keep
+ * getting the previous answer for up to one more cache period, so a cache
+ * expiry never stalls every worker thread on Redis at once. */
 static bool cache_serve(struct dash *d, struct MHD_Connection *conn, const char *key,
                         unsigned *status)
 {
     struct dash_cached *c = &d->cache[cache_slot(key)];
     bool hit = false;
+    int64_t now;
     if (d->cfg.cache_ms <= 0)
         return false;
+    now = gtp_mono_ms();
     pthread_mutex_lock(&d->cache_mu);
-    if (c->resp && c->expires_ms > gtp_mono_ms() && !strcmp(c->key, key)) {
-        hit = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
-        *status = c->status;
+    if (c->resp && !strcmp(c->key, key)) {
+        bool fresh = c->expires_ms > now;
+        bool stale_ok = c->refreshing && c->expires_ms + d->cfg.cache_ms > now;
+        if (fresh || stale_ok) {
+            hit = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
+            *status = c->status;
+        } else {
+            c->refreshing = true; /* this request recomputes */
+        }
     }
     pthread_mutex_unlock(&d->cache_mu);
     return hit;
+}
+
+/* The recomputation for key failed: let the next request try. */
+static void cache_release(struct dash *d, const char *key)
+{
+    struct dash_cached *c = &d->cache[cache_slot(key)];
+    if (d->cfg.cache_ms <= 0)
+        return;
+    pthread_mutex_lock(&d->cache_mu);
+    if (!strcmp(c->key, key))
+        c->refreshing = false;
+    pthread_mutex_unlock(&d->cache_mu);
 }
 
 /* Keep resp for key (takes one reference of its own). */
@@ -177,6 +201,7 @@ static void cache_store(struct dash *d, const char *key, struct MHD_Response *re
     c->resp = resp;
     c->status = status;
     c->expires_ms = gtp_mono_ms() + d->cfg.cache_ms;
+    c->refreshing = false;
     pthread_mutex_unlock(&d->cache_mu);
     /* the caller's reference becomes the cache's; the old one is released
      * (MHD frees it once no connection is still sending it) */
@@ -192,6 +217,7 @@ void dash_cache_clear(struct dash *d)
             MHD_destroy_response(d->cache[i].resp);
         d->cache[i].resp = NULL;
         d->cache[i].key[0] = '\0';
+        d->cache[i].refreshing = false;
     }
     pthread_mutex_unlock(&d->cache_mu);
 }
@@ -318,6 +344,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
 
     rc = pool_get(d->pool, err, sizeof(err));
     if (!rc) {
+        cache_release(d, key);
         gtp_metric_set(d->m_redis_up, 0);
         *status = 503;
         r = send_error(conn, 503, "redis unavailable");
@@ -332,6 +359,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
     pool_put(d->pool, rc, e == GTP_ERR_REDIS);
     rc = NULL;
     if (e) {
+        cache_release(d, key);
         gtp_metric_inc(d->m_redis_err);
         gtp_log(GTP_LOG_WARN, "api", "%s", err);
         if (e == GTP_ERR_REDIS)
@@ -345,8 +373,10 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
     jout_lit(&j, "\n");
     body = jout_take(&j, &len);
     resp = body_response(body, len, "application/json");
-    if (!resp)
+    if (!resp) {
+        cache_release(d, key);
         goto out;
+    }
     *status = 200;
     r = MHD_queue_response(conn, 200, resp);
     if (d->cfg.cache_ms > 0)

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Dashboard benchmark (issue 6, acceptance 4): wrk on /api/pulse beside a
+# baseline measured in the same run on the same server, a static file
+# (/style.css, served from memory). /api/pulse is measured as deployed (the
+# default 1 s answer cache) and with --cache-ms 0, where every request runs
+# its three pipelined Redis round trips; /api/heatmap likewise uncached.
+# Targets: >= 5,000 req/s and p99 <= 20 ms on /api/pulse.
+#
+#   bench/dashboard.sh [SECONDS]       default 10 s per row
+#
+# Environment: GTP_BUILD_DIR (default build), BENCH_DB (Redis DB to seed,
+# default 8: it is flushed), CONNS (default 32), THREADS (wrk threads, 2).
+# Needs Redis on 127.0.0.1:6379 (scripts/services.sh start) and wrk.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${GTP_BUILD_DIR:-$root/build}
+dash=$build/gtp-dashboard
+secs=${1:-10}
+db=${BENCH_DB:-8}
+conns=${CONNS:-32}
+wthreads=${THREADS:-2}
+[[ -x $dash ]] || { echo "bench: $dash not built (cmake --build $build)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$root/scripts/py" "$root/bench/dashboard_seed.py" "$db" 48
+
+port() { "$root/scripts/py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start() { # extra dashboard flags...
+    [[ -n $pid ]] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+    p=$(port)
+    "$dash" --listen "127.0.0.1:$p" --redis "redis://127.0.0.1:6379/$db" --log-level warn "$@" \
+        2>>"$tmp/dash.log" &
+    pid=$!
+    for _ in $(seq 100); do
+        curl -fsS "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    echo "bench: dashboard did not start" >&2; cat "$tmp/dash.log" >&2; exit 1
+}
+
+rows=()
+run() { # name path
+    local out rps p50 p99 errs
+    curl -fsS "http://127.0.0.1:$p$2" >/dev/null # warm and check it answers 200
+    out=$(wrk -t"$wthreads" -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$p$2")
+    echo "$out" >"$tmp/row${#rows[@]}.txt"
+    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errs=$(awk '/Non-2xx or 3xx responses:/ {print $5} /Socket errors:/ {print "sock"}' <<<"$out" | tr '\n' ' ')
+    rows+=("$(printf '| %-40s | %9s | %8s | %8s | %s' "$1" "$rps" "$p50" "$p99" "${errs:-0}")")
+    echo "$1 $rps $p99" >>"$tmp/summary"
+}
+
+echo "bench: $(nproc) cores, wrk -t$wthreads -c$conns -d${secs}s --latency" >&2
+start
+run "baseline: static /style.css" "/style.css"
+run "/api/pulse (default, 1 s cache)" "/api/pulse?hours=24&top=5"
+run "/api/heatmap (default, 1 s cache)" "/api/heatmap?hours=24"
+start --cache-ms 0
+run "/api/pulse (--cache-ms 0)" "/api/pulse?hours=24&top=5"
+run "/api/heatmap (--cache-ms 0)" "/api/heatmap?hours=24"
+run "/api/stats (--cache-ms 0)" "/api/stats"
+
+echo
+echo "| row                                      |     req/s |      p50 |      p99 | errors"
+echo "|------------------------------------------|-----------|----------|----------|-------"
+printf '%s\n' "${rows[@]}"
+
+# verdict on the deployed configuration: >= 5000 req/s and p99 <= 20 ms
+read -r rps p99 < <(awk '/^\/api\/pulse \(default/ {print $(NF-1), $NF}' "$tmp/summary")
+ms=$(awk -v v="$p99" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else print v*1000 }')
+if awk -v r="$rps" -v m="$ms" 'BEGIN { exit !(r >= 5000 && m <= 20) }'; then
+    echo "bench: /api/pulse meets the target: $rps req/s, p99 $p99"
+else
+    echo "bench: /api/pulse MISSES the target (>= 5000 req/s, p99 <= 20 ms): $rps req/s, p99 $p99"
+    exit 1
+fi
