@@ -10,7 +10,7 @@ packages=(
     librdkafka-dev libhiredis-dev libjansson-dev libpcre2-dev uuid-dev libmicrohttpd-dev
     libcmocka-dev libzstd-dev libsnappy-dev
     redis-server kcat clang clang-format
-    python3-venv wrk curl iproute2 procps util-linux
+    python3-venv wrk curl iproute2 procps util-linux chromium fonts-dejavu-core
 )
 
 say() { echo "setup: $*" >&2; }
