@@ -210,7 +210,8 @@ long api_rank_parse(const redisReply *rep, struct api_rank **out)
     r = gtp_xcalloc(n ? n : 1, sizeof(*r));
     for (size_t i = 0; i < n; i++) {
         const redisReply *m = rep->element[2 * i];
-        if (!m || m->type != REDIS_REPLY_STRING || !score_of(rep->element[2 * i + 1], &r[i].count)) {
+        if (!m || m->type != REDIS_REPLY_STRING ||
+            !score_of(rep->element[2 * i + 1], &r[i].count)) {
             free(r);
             return -1;
         }
@@ -500,8 +501,10 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
     nskills = api_rank_parse(r1[1], &skills);
     ncols = api_rank_parse(r1[by_skill ? 2 : 0], &cols);
     if (nregions < 0 || nskills < 0 || ncols < 0) {
-        err = bad_reply(nregions < 0 ? r1[0] : nskills < 0 ? r1[1] : r1[2], "heatmap", errstr,
-                        errstr_size);
+        err = bad_reply(nregions < 0  ? r1[0]
+                        : nskills < 0 ? r1[1]
+                                      : r1[2],
+                        "heatmap", errstr, errstr_size);
         goto out;
     }
     while (nskills > 0 && skills[nskills - 1].count <= 0)
@@ -607,8 +610,8 @@ out:
 /* ---- /api/stats ------------------------------------------------------------------ */
 
 static const char *const stat_fields[] = {
-    "events_total",     "valid_total",    "rejected_total", "counted_total",
-    "late_total",       "duplicates_total", "mentions_total",
+    "events_total", "valid_total",      "rejected_total", "counted_total",
+    "late_total",   "duplicates_total", "mentions_total",
 };
 
 static bool field_is(const redisReply *f, const char *name)
@@ -696,8 +699,7 @@ int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char
     return 0;
 }
 
-int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr,
-              size_t errstr_size)
+int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr, size_t errstr_size)
 {
     struct cmd c = {0};
     redisReply *rep = NULL;

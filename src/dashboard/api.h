@@ -21,16 +21,16 @@
 #include "gtp/skills.h"
 #include "jout.h"
 
-#define API_HOURS_MAX 168
-#define API_TOP_MAX 20
-#define API_GRID_SKILLS 10
+#define API_HOURS_MAX    168
+#define API_TOP_MAX      20
+#define API_GRID_SKILLS  10
 #define API_GRID_REGIONS 12
-#define API_SKILL_MAX 64
+#define API_SKILL_MAX    64
 
 struct api_params {
-    int hours;                       /* 1..API_HOURS_MAX */
-    int top;                         /* 1..API_TOP_MAX */
-    char skill[API_SKILL_MAX + 1];   /* "" = all skills */
+    int hours;                     /* 1..API_HOURS_MAX */
+    int top;                       /* 1..API_TOP_MAX */
+    char skill[API_SKILL_MAX + 1]; /* "" = all skills */
 };
 
 /* Validate query parameters (NULL = absent: defaults hours 24, top 5, no
@@ -49,8 +49,7 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
 int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_params *q,
                 struct jout *out, char *errstr, size_t errstr_size);
 /* now_ms: wall clock, for freshness. */
-int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr,
-              size_t errstr_size);
+int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr, size_t errstr_size);
 
 /* ---- pure pieces, exposed for the unit tests --------------------------------- */
 

@@ -32,7 +32,16 @@ enum dash_route {
     ROUTE_COUNT
 };
 
-enum dash_code { CODE_200, CODE_400, CODE_404, CODE_405, CODE_502, CODE_503, CODE_OTHER, CODE_COUNT };
+enum dash_code {
+    CODE_200,
+    CODE_400,
+    CODE_404,
+    CODE_405,
+    CODE_502,
+    CODE_503,
+    CODE_OTHER,
+    CODE_COUNT
+};
 
 /* One static file of the allow-list, read once at start-up. */
 struct dash_asset {

@@ -188,8 +188,7 @@ static void cache_release(struct dash *d, const char *key)
 }
 
 /* Keep resp for key (takes one reference of its own). */
-static void cache_store(struct dash *d, const char *key, struct MHD_Response *resp,
-                        unsigned status)
+static void cache_store(struct dash *d, const char *key, struct MHD_Response *resp, unsigned status)
 {
     struct dash_cached *c = &d->cache[cache_slot(key)];
     struct MHD_Response *old;
@@ -227,13 +226,20 @@ void dash_cache_clear(struct dash *d)
 static enum dash_code code_of(unsigned status)
 {
     switch (status) {
-    case 200: return CODE_200;
-    case 400: return CODE_400;
-    case 404: return CODE_404;
-    case 405: return CODE_405;
-    case 502: return CODE_502;
-    case 503: return CODE_503;
-    default: return CODE_OTHER;
+    case 200:
+        return CODE_200;
+    case 400:
+        return CODE_400;
+    case 404:
+        return CODE_404;
+    case 405:
+        return CODE_405;
+    case 502:
+        return CODE_502;
+    case 503:
+        return CODE_503;
+    default:
+        return CODE_OTHER;
     }
 }
 
@@ -257,8 +263,7 @@ static void count(struct dash *d, enum dash_route route, unsigned status)
 /* A new response for body (taken: freed by MHD). */
 static struct MHD_Response *body_response(char *body, size_t len, const char *ctype)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return NULL;
@@ -307,8 +312,8 @@ static struct gtp_taxonomy *tx_get(struct dash *d)
     return tx;
 }
 
-static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
-                                 enum dash_route route, unsigned *status)
+static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, enum dash_route route,
+                                 unsigned *status)
 {
     const char *hours = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hours");
     const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
@@ -365,8 +370,8 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn,
         if (e == GTP_ERR_REDIS)
             gtp_metric_set(d->m_redis_up, 0);
         *status = e == GTP_ERR_REDIS ? 503 : 502;
-        r = send_error(conn, *status, e == GTP_ERR_REDIS ? "redis unavailable"
-                                                          : "unexpected data in redis");
+        r = send_error(conn, *status,
+                       e == GTP_ERR_REDIS ? "redis unavailable" : "unexpected data in redis");
         goto out;
     }
     gtp_metric_set(d->m_redis_up, 1);
@@ -389,8 +394,7 @@ out:
     return r;
 }
 
-static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn,
-                                     unsigned *status)
+static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)
 {
     char err[256];
     redisContext *rc = pool_get(d->pool, err, sizeof(err));
@@ -407,13 +411,11 @@ static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn
     {
         const char *msg = ok ? "{\"status\":\"ok\",\"redis\":\"up\"}\n"
                              : "{\"status\":\"unavailable\",\"redis\":\"down\"}\n";
-        return send_body(conn, *status, gtp_xstrdup(msg), strlen(msg), "application/json",
-                         false);
+        return send_body(conn, *status, gtp_xstrdup(msg), strlen(msg), "application/json", false);
     }
 }
 
-static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn,
-                                     unsigned *status)
+static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn, unsigned *status)
 {
     size_t len = 0;
     char *text = gtp_metrics_render(d->metrics, &len);
@@ -426,9 +428,8 @@ static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn
 static int request_marker;
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct dash *d = cls;
     bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -471,9 +472,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     switch (route) {
     case ROUTE_PULSE:
     case ROUTE_HEATMAP:
-    case ROUTE_STATS: r = serve_api(d, conn, route, &status); break;
-    case ROUTE_HEALTHZ: r = serve_healthz(d, conn, &status); break;
-    case ROUTE_METRICS: r = serve_metrics(d, conn, &status); break;
+    case ROUTE_STATS:
+        r = serve_api(d, conn, route, &status);
+        break;
+    case ROUTE_HEALTHZ:
+        r = serve_healthz(d, conn, &status);
+        break;
+    case ROUTE_METRICS:
+        r = serve_metrics(d, conn, &status);
+        break;
     default:
         a = dash_asset_find(d, url);
         if (a >= 0) {
@@ -577,14 +584,13 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
         flags |= MHD_USE_IPv6;
     freeaddrinfo(ai);
 
-    mhd = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)d->cfg.conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)d->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)d->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_END);
+    mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR,
+                           &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->cfg.threads,
+                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)d->cfg.conn_limit,
+                           MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->cfg.per_ip_limit,
+                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->cfg.conn_timeout_s,
+                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                           MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!mhd) {
         gtp_errf(errstr, errstr_size, "cannot listen on %s (port in use or not permitted)",
                  d->cfg.listen);

@@ -100,11 +100,26 @@ void jout_str(struct jout *j, const char *s, size_t n)
             char *o = j->p + j->len;
             o[0] = '\\';
             switch (c) {
-            case '"': o[1] = '"'; j->len += 2; break;
-            case '\\': o[1] = '\\'; j->len += 2; break;
-            case '\n': o[1] = 'n'; j->len += 2; break;
-            case '\r': o[1] = 'r'; j->len += 2; break;
-            case '\t': o[1] = 't'; j->len += 2; break;
+            case '"':
+                o[1] = '"';
+                j->len += 2;
+                break;
+            case '\\':
+                o[1] = '\\';
+                j->len += 2;
+                break;
+            case '\n':
+                o[1] = 'n';
+                j->len += 2;
+                break;
+            case '\r':
+                o[1] = 'r';
+                j->len += 2;
+                break;
+            case '\t':
+                o[1] = 't';
+                j->len += 2;
+                break;
             default:
                 o[1] = 'u';
                 o[2] = '0';

@@ -15,9 +15,8 @@
 #include "gtp/util.h"
 
 static const struct gtp_opt dash_opts[] = {
-    {"listen", 'l', "GTP_LISTEN", GTP_OPT_STR, offsetof(struct dash_cfg, listen),
-     "127.0.0.1:8501", "HOST:PORT", "address of the web page, the apis, /metrics and /healthz", 0,
-     0},
+    {"listen", 'l', "GTP_LISTEN", GTP_OPT_STR, offsetof(struct dash_cfg, listen), "127.0.0.1:8501",
+     "HOST:PORT", "address of the web page, the apis, /metrics and /healthz", 0, 0},
     GTP_OPTS_REDIS(struct dash_cfg),
     GTP_OPTS_TAXONOMY(struct dash_cfg),
     {"assets", 0, "GTP_DASHBOARD_ASSETS", GTP_OPT_STR, offsetof(struct dash_cfg, assets),
@@ -29,14 +28,14 @@ static const struct gtp_opt dash_opts[] = {
     {"conn-limit", 0, "GTP_DASHBOARD_CONN_LIMIT", GTP_OPT_INT,
      offsetof(struct dash_cfg, conn_limit), "1024", "N", "most open http connections", 1, 65536},
     {"per-ip-limit", 0, "GTP_DASHBOARD_PER_IP_LIMIT", GTP_OPT_INT,
-     offsetof(struct dash_cfg, per_ip_limit), "128", "N", "most open connections per client ip",
-     1, 65536},
+     offsetof(struct dash_cfg, per_ip_limit), "128", "N", "most open connections per client ip", 1,
+     65536},
     {"conn-timeout", 0, "GTP_DASHBOARD_CONN_TIMEOUT", GTP_OPT_INT,
-     offsetof(struct dash_cfg, conn_timeout_s), "30", "SECONDS", "close idle connections after",
-     1, 3600},
+     offsetof(struct dash_cfg, conn_timeout_s), "30", "SECONDS", "close idle connections after", 1,
+     3600},
     {"redis-timeout-ms", 0, "GTP_DASHBOARD_REDIS_TIMEOUT_MS", GTP_OPT_INT,
-     offsetof(struct dash_cfg, redis_timeout_ms), "1000", "MS",
-     "redis connect and command timeout", 10, 60000},
+     offsetof(struct dash_cfg, redis_timeout_ms), "1000", "MS", "redis connect and command timeout",
+     10, 60000},
     GTP_OPTS_LOG(struct dash_cfg),
 };
 

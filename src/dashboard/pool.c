@@ -10,7 +10,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define LOG_EVERY_MS 10000
+#define LOG_EVERY_MS   10000
 
 struct pool {
     const struct gtp_redis_url *url;

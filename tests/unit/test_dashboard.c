@@ -38,13 +38,13 @@ static void test_jout_escaping(void **state)
         {"l1\nl2\t\r", 7, "\"l1\\nl2\\t\\r\""},
         {"\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\""},
         {"nul\0x", 5, "\"nul\\u0000x\""},
-        {"caf\xc3\xa9", 5, "\"caf\xc3\xa9\""},          /* valid UTF-8 kept */
-        {"\xe2\x82\xac", 3, "\"\xe2\x82\xac\""},        /* euro sign */
+        {"caf\xc3\xa9", 5, "\"caf\xc3\xa9\""},           /* valid UTF-8 kept */
+        {"\xe2\x82\xac", 3, "\"\xe2\x82\xac\""},         /* euro sign */
         {"\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\""}, /* emoji */
         {"bad\xff", 4, "\"bad\\ufffd\""},
-        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},           /* overlong '/' */
+        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},            /* overlong '/' */
         {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* surrogate */
-        {"\xe2\x82", 2, "\"\\ufffd\\ufffd\""},           /* truncated */
+        {"\xe2\x82", 2, "\"\\ufffd\\ufffd\""},            /* truncated */
         {"\xe2\x80\xa8", 3, "\"\\u2028\""},
         {"", 0, "\"\""},
     };
@@ -84,17 +84,28 @@ static void test_api_parse(void **state)
         const char *hours, *top, *skill;
         int ok, want_hours, want_top;
     } cases[] = {
-        {NULL, NULL, NULL, 1, 24, 5},   {"1", "1", NULL, 1, 1, 1},
-        {"168", "20", NULL, 1, 168, 20}, {"007", NULL, NULL, 1, 7, 5},
-        {"0", NULL, NULL, 0, 0, 0},     {"169", NULL, NULL, 0, 0, 0},
-        {"-1", NULL, NULL, 0, 0, 0},    {"99999", NULL, NULL, 0, 0, 0},
-        {"", NULL, NULL, 0, 0, 0},      {" 24", NULL, NULL, 0, 0, 0},
-        {"24 ", NULL, NULL, 0, 0, 0},   {"1e2", NULL, NULL, 0, 0, 0},
-        {"+5", NULL, NULL, 0, 0, 0},    {"9999999999999", NULL, NULL, 0, 0, 0},
-        {NULL, "abc", NULL, 0, 0, 0},   {NULL, "0", NULL, 0, 0, 0},
-        {NULL, "21", NULL, 0, 0, 0},    {NULL, NULL, "python", 1, 24, 5},
-        {NULL, NULL, "react-native", 1, 24, 5}, {NULL, NULL, "", 0, 0, 0},
-        {NULL, NULL, "Python", 0, 0, 0}, {NULL, NULL, "<script>", 0, 0, 0},
+        {NULL, NULL, NULL, 1, 24, 5},
+        {"1", "1", NULL, 1, 1, 1},
+        {"168", "20", NULL, 1, 168, 20},
+        {"007", NULL, NULL, 1, 7, 5},
+        {"0", NULL, NULL, 0, 0, 0},
+        {"169", NULL, NULL, 0, 0, 0},
+        {"-1", NULL, NULL, 0, 0, 0},
+        {"99999", NULL, NULL, 0, 0, 0},
+        {"", NULL, NULL, 0, 0, 0},
+        {" 24", NULL, NULL, 0, 0, 0},
+        {"24 ", NULL, NULL, 0, 0, 0},
+        {"1e2", NULL, NULL, 0, 0, 0},
+        {"+5", NULL, NULL, 0, 0, 0},
+        {"9999999999999", NULL, NULL, 0, 0, 0},
+        {NULL, "abc", NULL, 0, 0, 0},
+        {NULL, "0", NULL, 0, 0, 0},
+        {NULL, "21", NULL, 0, 0, 0},
+        {NULL, NULL, "python", 1, 24, 5},
+        {NULL, NULL, "react-native", 1, 24, 5},
+        {NULL, NULL, "", 0, 0, 0},
+        {NULL, NULL, "Python", 0, 0, 0},
+        {NULL, NULL, "<script>", 0, 0, 0},
         {NULL, NULL, "a:b", 0, 0, 0},
         {NULL, NULL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 0, 0},
     };
@@ -102,8 +113,7 @@ static void test_api_parse(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct api_params q;
         char err[256] = "";
-        int e = api_parse(cases[i].hours, cases[i].top, cases[i].skill, NULL, &q, err,
-                          sizeof(err));
+        int e = api_parse(cases[i].hours, cases[i].top, cases[i].skill, NULL, &q, err, sizeof(err));
         if (cases[i].ok) {
             if (e)
                 fail_msg("case %zu: rejected: %s", i, err);
@@ -219,8 +229,8 @@ static void test_stats_json(void **state)
     jout_init(&j);
     rep = rarr(14, rstr("events_total"), rstr("100"), rstr("rejected_total"), rstr("7"),
                rstr("rejected:invalid_json"), rstr("5"), rstr("rejected:<b>x</b>"), rstr("2"),
-               rstr("late_total"), rstr("garbage"), rstr("last_event_us"),
-               rstr("1710498600000000"), rstr("last_flush_ms"), rstr("1710498610000"));
+               rstr("late_total"), rstr("garbage"), rstr("last_event_us"), rstr("1710498600000000"),
+               rstr("last_flush_ms"), rstr("1710498610000"));
     assert_int_equal(api_stats_json(rep, 1710498612500, &j, err, sizeof(err)), 0);
     assert_string_equal(
         j.p, "{\"events_total\":100,\"valid_total\":0,\"rejected_total\":7,\"counted_total\":0,"
@@ -254,8 +264,8 @@ static void test_listen_parse(void **state)
         {"localhost:80", "localhost", 80},
         {"[::1]:8501", "::1", 8501},
     };
-    static const char *const bad[] = {"", "8501", "host:", ":8501", "h:70000", "h:-1",
-                                      "[::1]8501", "::1:8501", "h:80x", "[]:80"};
+    static const char *const bad[] = {"",     "8501",      "host:",    ":8501", "h:70000",
+                                      "h:-1", "[::1]8501", "::1:8501", "h:80x", "[]:80"};
     char host[64], err[128];
     int port;
     (void)state;
