@@ -9,7 +9,7 @@
 #   bench/dashboard.sh [SECONDS]       default 10 s per row
 #
 # Environment: GTP_BUILD_DIR (default build), BENCH_DB (Redis DB to seed,
-# default 8: it is flushed), CONNS (default 32), THREADS (wrk threads, 2).
+# default 5: it is flushed), CONNS (default 32), THREADS (wrk threads, 2).
 # Needs Redis on 127.0.0.1:6379 (scripts/services.sh start) and wrk.
 set -euo pipefail
 
@@ -17,7 +17,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${GTP_BUILD_DIR:-$root/build}
 dash=$build/gtp-dashboard
 secs=${1:-10}
-db=${BENCH_DB:-8}
+db=${BENCH_DB:-5}
 conns=${CONNS:-32}
 wthreads=${THREADS:-2}
 [[ -x $dash ]] || { echo "bench: $dash not built (cmake --build $build)" >&2; exit 1; }
