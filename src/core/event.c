@@ -1,13 +1,16 @@
 /* Validation and enrichment of one raw event. Hot path of the processor
- * (~60k events/s): the value is parsed once with jansson and every field is
- * read in place, borrowed from the parsed tree, without copies. */
+ * (>= 60k events/s on one core): a single-pass scanner reads the common clean
+ * event without building a tree; jansson handles every other value and is
+ * the reference the scanner must match exactly. */
 #include "gtp/event.h"
+#include "event_internal.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const reject_names[GTP_REJECT_COUNT] = {
@@ -248,17 +251,23 @@ void gtp_event_init(struct gtp_event *ev)
     ev->is_remote = -1;
 }
 
+/* Drop the previous event; the arena stays for the next one. */
 static void reset(struct gtp_event *ev)
 {
     json_t *root = (json_t *)ev->root;
-    ev->root = NULL;
+    char *arena = ev->arena;
+    size_t arena_cap = ev->arena_cap;
     json_decref(root);
     gtp_event_init(ev);
+    ev->arena = arena;
+    ev->arena_cap = arena_cap;
 }
 
 void gtp_event_fini(struct gtp_event *ev)
 {
     reset(ev);
+    free(ev->arena);
+    gtp_event_init(ev);
 }
 
 static enum gtp_reject fail(struct gtp_event *ev, enum gtp_reject r, const char *fmt, ...)
@@ -273,6 +282,44 @@ static enum gtp_reject fail(struct gtp_event *ev, enum gtp_reject r, const char 
     ev->reject = r;
     return r;
 }
+
+/* Steps 1-2, shared by both parsers. */
+static enum gtp_reject precheck(struct gtp_event *ev, const void *buf, size_t len)
+{
+    size_t bad;
+
+    if (len > GTP_EVENT_MAX_BYTES)
+        return fail(ev, GTP_REJECT_TOO_LARGE, "value is %zu bytes, over the limit of %d", len,
+                    GTP_EVENT_MAX_BYTES);
+    if (!buf && len)
+        return fail(ev, GTP_REJECT_INVALID_JSON, "no value");
+    if (!gtp_utf8_valid(buf, len, &bad))
+        return fail(ev, GTP_REJECT_INVALID_UTF8, "invalid utf-8 at byte %zu", bad);
+    return GTP_REJECT_NONE;
+}
+
+/* Steps 7-8 once the fields are read, shared by both parsers. */
+static enum gtp_reject finish(struct gtp_event *ev, int64_t ref_us)
+{
+    char terr[96];
+
+    if (gtp_time_parse(ev->timestamp.s, ev->timestamp.len, &ev->posted_us, terr, sizeof(terr))) {
+        /* Quote at most 40 bytes of the bad value; a NUL inside ends it early. */
+        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.40s\": %s", ev->timestamp.s, terr);
+    }
+    if (ev->posted_us > ref_us + GTP_EVENT_FUTURE_US) {
+        char a[GTP_TIME_RFC3339_MAX], b[GTP_TIME_RFC3339_MAX];
+        gtp_time_format(ev->posted_us, a, sizeof(a));
+        gtp_time_format(ref_us, b, sizeof(b));
+        return fail(ev, GTP_REJECT_FUTURE_TIMESTAMP, "timestamp %s is more than 1 h after %s", a,
+                    b);
+    }
+    ev->reject = GTP_REJECT_NONE;
+    snprintf(ev->region, sizeof(ev->region), "%s", GTP_REGION_UNKNOWN);
+    return GTP_REJECT_NONE;
+}
+
+/* ---- jansson path (reference, and everything the fast path declines) ----------- */
 
 /* Read a required string member. An empty identifier or title is no value
  * at all (missing_field); an empty timestamp is one more unparseable
@@ -305,22 +352,14 @@ static enum gtp_reject opt_str(struct gtp_event *ev, json_t *obj, const char *ke
     return GTP_REJECT_NONE;
 }
 
-enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t len, int64_t ref_us)
+/* Steps 3-8 with jansson; ev is freshly reset and passed precheck(). */
+static enum gtp_reject parse_jansson(struct gtp_event *ev, const void *buf, size_t len,
+                                     int64_t ref_us)
 {
     json_error_t jerr;
     json_t *root, *payload;
-    size_t bad;
     enum gtp_reject r;
-    char terr[96];
 
-    reset(ev);
-    if (len > GTP_EVENT_MAX_BYTES)
-        return fail(ev, GTP_REJECT_TOO_LARGE, "value is %zu bytes, over the limit of %d", len,
-                    GTP_EVENT_MAX_BYTES);
-    if (!buf && len)
-        return fail(ev, GTP_REJECT_INVALID_JSON, "no value");
-    if (!gtp_utf8_valid(buf, len, &bad))
-        return fail(ev, GTP_REJECT_INVALID_UTF8, "invalid utf-8 at byte %zu", bad);
     /* JSON_ALLOW_NUL: "\u0000" is valid JSON; strings are kept with lengths. */
     root = json_loadb(buf ? buf : "", len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root)
@@ -353,21 +392,449 @@ enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t le
             return fail(ev, GTP_REJECT_WRONG_TYPE, "payload.is_remote must be a boolean or null");
         ev->is_remote = json_is_true(rem);
     }
+    return finish(ev, ref_us);
+}
 
-    if (gtp_time_parse(ev->timestamp.s, ev->timestamp.len, &ev->posted_us, terr, sizeof(terr))) {
-        /* Quote at most 40 bytes of the bad value; a NUL inside ends it early. */
-        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.40s\": %s", ev->timestamp.s, terr);
+enum gtp_reject gtp_event_parse_slow(struct gtp_event *ev, const void *buf, size_t len,
+                                     int64_t ref_us)
+{
+    enum gtp_reject r;
+
+    reset(ev);
+    if ((r = precheck(ev, buf, len)))
+        return r;
+    return parse_jansson(ev, buf, len, ref_us);
+}
+
+/* ---- fast path ------------------------------------------------------------------
+ * A validating scanner for a strict subset of JSON. It reads the ten fields
+ * in one pass, copies their strings into ev->arena, and applies the same
+ * rules in the same order as parse_jansson(). Whenever the document leaves
+ * the subset (numbers, \u escapes, raw control bytes, nesting over
+ * FJ_MAX_DEPTH, a repeated field we read, non-ASCII outside strings, ...) it
+ * declines and jansson decides: the scanner only has to be sure that what it
+ * accepts is valid JSON that jansson reads the same way, never to reproduce
+ * jansson's errors. Decline costs one wasted scan, only for unusual events. */
+
+#define FJ_MAX_DEPTH 32
+
+enum fj_kind { FJ_ABSENT = 0, FJ_NULL, FJ_STR, FJ_TRUE, FJ_FALSE, FJ_OBJ, FJ_ARR };
+
+enum fj_field {
+    F_EVENT_ID,
+    F_TIMESTAMP,
+    F_SOURCE,
+    F_PAYLOAD,
+    F_JOB_ID,
+    F_TITLE,
+    F_COMPANY,
+    F_LOCATION,
+    F_DESCRIPTION,
+    F_IS_REMOTE,
+    F_COUNT
+};
+
+/* Which object the scanner is in: only the root's and the payload's keys matter. */
+enum fj_role { R_OTHER, R_ROOT, R_PAYLOAD };
+
+struct fj_val {
+    enum fj_kind kind;
+    int esc;                /* the string holds backslash escapes */
+    const unsigned char *p; /* string: raw bytes between the quotes */
+    size_t n;
+};
+
+struct fj {
+    const unsigned char *p, *end;
+    struct fj_val f[F_COUNT];
+};
+
+/* 1 for the bytes a string may hold unescaped: not '"', not '\\', no control
+ * byte. Bytes >= 0x80 are fine: the whole value is valid UTF-8 already. */
+static const unsigned char fj_plain[256] = {
+    [0x20] = 1,
+    [0x21] = 1,
+    [0x23 ... 0x5B] = 1,
+    [0x5D ... 0xFF] = 1,
+};
+
+#define FJ_ONES  UINT64_C(0x0101010101010101)
+#define FJ_HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether any byte of w is '"', '\\' or below 0x20 (exact as a whole, the
+ * classic "has less than" and "has zero byte" bit tricks). */
+static inline int fj_special8(uint64_t w)
+{
+    uint64_t q = w ^ (FJ_ONES * '"'), b = w ^ (FJ_ONES * '\\');
+    uint64_t t = ((w - FJ_ONES * 0x20) & ~w) | ((q - FJ_ONES) & ~q) | ((b - FJ_ONES) & ~b);
+    return (t & FJ_HIGHS) != 0;
+}
+
+static inline void fj_ws(struct fj *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+        s->p++;
+}
+
+/* s->p is at the opening quote. */
+static int fj_string(struct fj *s, struct fj_val *out)
+{
+    const unsigned char *p = s->p + 1, *e = s->end, *start = p;
+    int esc = 0;
+
+    for (;;) {
+        while (e - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (fj_special8(w))
+                break;
+            p += 8;
+        }
+        while (p < e && fj_plain[*p])
+            p++;
+        if (p >= e)
+            return -1;
+        if (*p == '"')
+            break;
+        if (*p != '\\')
+            return -1; /* raw control byte: jansson's error to report */
+        if (e - p < 2)
+            return -1;
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            break;
+        default:
+            return -1; /* \u (surrogates, NUL) and invalid escapes */
+        }
+        esc = 1;
+        p += 2;
     }
-    if (ev->posted_us > ref_us + GTP_EVENT_FUTURE_US) {
-        char a[GTP_TIME_RFC3339_MAX], b[GTP_TIME_RFC3339_MAX];
-        gtp_time_format(ev->posted_us, a, sizeof(a));
-        gtp_time_format(ref_us, b, sizeof(b));
-        return fail(ev, GTP_REJECT_FUTURE_TIMESTAMP, "timestamp %s is more than 1 h after %s", a,
-                    b);
+    if (out) {
+        out->kind = FJ_STR;
+        out->esc = esc;
+        out->p = start;
+        out->n = (size_t)(p - start);
     }
-    ev->reject = GTP_REJECT_NONE;
-    snprintf(ev->region, sizeof(ev->region), "%s", GTP_REGION_UNKNOWN);
+    s->p = p + 1;
+    return 0;
+}
+
+static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *out);
+
+static enum fj_field fj_key(enum fj_role role, const unsigned char *k, size_t n)
+{
+#define FJ_IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+    if (role == R_ROOT) {
+        if (FJ_IS("event_id"))
+            return F_EVENT_ID;
+        if (FJ_IS("timestamp"))
+            return F_TIMESTAMP;
+        if (FJ_IS("source"))
+            return F_SOURCE;
+        if (FJ_IS("payload"))
+            return F_PAYLOAD;
+    } else if (role == R_PAYLOAD) {
+        if (FJ_IS("job_id"))
+            return F_JOB_ID;
+        if (FJ_IS("title"))
+            return F_TITLE;
+        if (FJ_IS("company"))
+            return F_COMPANY;
+        if (FJ_IS("location"))
+            return F_LOCATION;
+        if (FJ_IS("description"))
+            return F_DESCRIPTION;
+        if (FJ_IS("is_remote"))
+            return F_IS_REMOTE;
+    }
+#undef FJ_IS
+    return F_COUNT;
+}
+
+/* s->p is at '{'; depth counts this object. */
+static int fj_object(struct fj *s, int depth, enum fj_role role)
+{
+    s->p++;
+    fj_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        struct fj_val key = {0}, *slot = NULL;
+        enum fj_role sub = R_OTHER;
+
+        fj_ws(s);
+        if (s->p >= s->end || *s->p != '"' || fj_string(s, &key))
+            return -1;
+        fj_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return -1;
+        s->p++;
+        /* A key with escapes cannot spell one of ours: they are plain ASCII
+         * letters and '_', and a simple escape never yields one of those. */
+        if (role != R_OTHER && !key.esc) {
+            enum fj_field f = fj_key(role, key.p, key.n);
+            if (f != F_COUNT) {
+                /* jansson keeps the last duplicate; leave that to it. */
+                if (s->f[f].kind != FJ_ABSENT)
+                    return -1;
+                slot = &s->f[f];
+                if (f == F_PAYLOAD)
+                    sub = R_PAYLOAD;
+            }
+        }
+        if (fj_value(s, depth, sub, slot))
+            return -1;
+        fj_ws(s);
+        if (s->p >= s->end)
+            return -1;
+        if (*s->p == '}') {
+            s->p++;
+            return 0;
+        }
+        if (*s->p != ',')
+            return -1;
+        s->p++;
+    }
+}
+
+static int fj_array(struct fj *s, int depth)
+{
+    s->p++;
+    fj_ws(s);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (fj_value(s, depth, R_OTHER, NULL))
+            return -1;
+        fj_ws(s);
+        if (s->p >= s->end)
+            return -1;
+        if (*s->p == ']') {
+            s->p++;
+            return 0;
+        }
+        if (*s->p != ',')
+            return -1;
+        s->p++;
+    }
+}
+
+/* A literal must end at a delimiter, or jansson would read something else
+ * ("truex" is one bad token for it). */
+static int fj_literal(struct fj *s, const char *lit, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return -1;
+    s->p += n;
+    if (s->p < s->end) {
+        unsigned char c = *s->p;
+        if (c != ',' && c != '}' && c != ']' && c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            return -1;
+    }
+    return 0;
+}
+
+/* Scan one value at depth (containers around it); out (may be NULL) gets its
+ * kind and, for a string, its raw span. */
+static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *out)
+{
+    enum fj_kind kind;
+
+    fj_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    switch (*s->p) {
+    case '"':
+        return fj_string(s, out);
+    case '{':
+        if (depth >= FJ_MAX_DEPTH || fj_object(s, depth + 1, role))
+            return -1;
+        kind = FJ_OBJ;
+        break;
+    case '[':
+        if (depth >= FJ_MAX_DEPTH || fj_array(s, depth + 1))
+            return -1;
+        kind = FJ_ARR;
+        break;
+    case 't':
+        if (fj_literal(s, "true", 4))
+            return -1;
+        kind = FJ_TRUE;
+        break;
+    case 'f':
+        if (fj_literal(s, "false", 5))
+            return -1;
+        kind = FJ_FALSE;
+        break;
+    case 'n':
+        if (fj_literal(s, "null", 4))
+            return -1;
+        kind = FJ_NULL;
+        break;
+    default:
+        return -1; /* numbers, and anything that is not JSON */
+    }
+    if (out)
+        out->kind = kind;
+    return 0;
+}
+
+/* Copy a scanned string into the arena at *a, unescaped and NUL-terminated. */
+static struct gtp_str fj_copy(char **a, const struct fj_val *v)
+{
+    struct gtp_str out = {*a, 0};
+    char *o = *a;
+
+    if (!v->esc) {
+        memcpy(o, v->p, v->n);
+        o += v->n;
+    } else {
+        for (size_t i = 0; i < v->n; i++) {
+            unsigned char c = v->p[i];
+            if (c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+            switch (v->p[++i]) {
+            case 'b':
+                *o++ = '\b';
+                break;
+            case 'f':
+                *o++ = '\f';
+                break;
+            case 'n':
+                *o++ = '\n';
+                break;
+            case 'r':
+                *o++ = '\r';
+                break;
+            case 't':
+                *o++ = '\t';
+                break;
+            default: /* '"', '\\', '/' */
+                *o++ = (char)v->p[i];
+            }
+        }
+    }
+    out.len = (size_t)(o - *a);
+    *o++ = '\0';
+    *a = o;
+    return out;
+}
+
+/* need_str() and opt_str() over scanned values: same checks, same texts. */
+static enum gtp_reject fj_need(struct gtp_event *ev, char **a, const struct fj_val *v,
+                               const char *path, int allow_empty, struct gtp_str *out)
+{
+    if (v->kind == FJ_ABSENT || v->kind == FJ_NULL)
+        return fail(ev, GTP_REJECT_MISSING_FIELD, "%s is missing", path);
+    if (v->kind != FJ_STR)
+        return fail(ev, GTP_REJECT_WRONG_TYPE, "%s must be a string", path);
+    /* Every escape decodes to one byte: empty raw <=> empty value. */
+    if (v->n == 0 && !allow_empty)
+        return fail(ev, GTP_REJECT_MISSING_FIELD, "%s is empty", path);
+    *out = fj_copy(a, v);
     return GTP_REJECT_NONE;
+}
+
+static enum gtp_reject fj_opt(struct gtp_event *ev, char **a, const struct fj_val *v,
+                              const char *path, struct gtp_str *out)
+{
+    if (v->kind == FJ_ABSENT || v->kind == FJ_NULL)
+        return GTP_REJECT_NONE;
+    if (v->kind != FJ_STR)
+        return fail(ev, GTP_REJECT_WRONG_TYPE, "%s must be a string or null", path);
+    *out = fj_copy(a, v);
+    return GTP_REJECT_NONE;
+}
+
+/* Steps 3-8 on the fast path; ev is freshly reset and passed precheck().
+ * Returns -1 (ev untouched) when jansson must decide, else 0 with *res set. */
+static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t ref_us,
+                      enum gtp_reject *res)
+{
+    struct fj s;
+    struct fj_val top = {0};
+    const struct fj_val *f = s.f;
+    enum gtp_reject r;
+    size_t need = 0;
+    char *a;
+
+    if (len == 0)
+        return -1;
+    memset(&s, 0, sizeof(s));
+    s.p = buf;
+    s.end = s.p + len;
+    if (fj_value(&s, 0, R_ROOT, &top))
+        return -1;
+    fj_ws(&s);
+    if (s.p != s.end)
+        return -1; /* trailing bytes */
+
+    /* Room for every string field we may copy: no allocation in steady state. */
+    for (int i = 0; i < F_COUNT; i++)
+        if (f[i].kind == FJ_STR)
+            need += f[i].n + 1;
+    if (need > ev->arena_cap) {
+        size_t cap = ev->arena_cap ? ev->arena_cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        free(ev->arena);
+        ev->arena = gtp_xmalloc(cap);
+        ev->arena_cap = cap;
+    }
+    a = ev->arena;
+    ev->parsed_fast = 1;
+
+    if (top.kind != FJ_OBJ)
+        r = fail(ev, GTP_REJECT_WRONG_TYPE, "event must be a json object");
+    else if ((r = fj_need(ev, &a, &f[F_EVENT_ID], "event_id", 0, &ev->event_id)) ||
+             (r = fj_need(ev, &a, &f[F_TIMESTAMP], "timestamp", 1, &ev->timestamp)))
+        ;
+    else if (f[F_PAYLOAD].kind == FJ_ABSENT || f[F_PAYLOAD].kind == FJ_NULL)
+        r = fail(ev, GTP_REJECT_MISSING_FIELD, "payload is missing");
+    else if (f[F_PAYLOAD].kind != FJ_OBJ)
+        r = fail(ev, GTP_REJECT_WRONG_TYPE, "payload must be an object");
+    else if ((r = fj_need(ev, &a, &f[F_JOB_ID], "payload.job_id", 0, &ev->job_id)) ||
+             (r = fj_need(ev, &a, &f[F_TITLE], "payload.title", 0, &ev->title)) ||
+             (r = fj_opt(ev, &a, &f[F_SOURCE], "source", &ev->source)) ||
+             (r = fj_opt(ev, &a, &f[F_COMPANY], "payload.company", &ev->company)) ||
+             (r = fj_opt(ev, &a, &f[F_LOCATION], "payload.location", &ev->location)) ||
+             (r = fj_opt(ev, &a, &f[F_DESCRIPTION], "payload.description", &ev->description)))
+        ;
+    else if (f[F_IS_REMOTE].kind != FJ_ABSENT && f[F_IS_REMOTE].kind != FJ_NULL &&
+             f[F_IS_REMOTE].kind != FJ_TRUE && f[F_IS_REMOTE].kind != FJ_FALSE)
+        r = fail(ev, GTP_REJECT_WRONG_TYPE, "payload.is_remote must be a boolean or null");
+    else {
+        if (f[F_IS_REMOTE].kind == FJ_TRUE || f[F_IS_REMOTE].kind == FJ_FALSE)
+            ev->is_remote = f[F_IS_REMOTE].kind == FJ_TRUE;
+        r = finish(ev, ref_us);
+    }
+    *res = r;
+    return 0;
+}
+
+enum gtp_reject gtp_event_parse(struct gtp_event *ev, const void *buf, size_t len, int64_t ref_us)
+{
+    enum gtp_reject r;
+
+    reset(ev);
+    if ((r = precheck(ev, buf, len)))
+        return r;
+    if (parse_fast(ev, buf, len, ref_us, &r) == 0)
+        return r;
+    return parse_jansson(ev, buf, len, ref_us);
 }
 
 void gtp_event_enrich(struct gtp_event *ev, const struct gtp_taxonomy *tx)

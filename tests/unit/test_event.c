@@ -1,7 +1,9 @@
 /* Event validation and enrichment: every reject reason from a crafted event,
  * the precedence between them, exact enriched fields, and hostile input
  * (invalid UTF-8, >1 MiB values, 100k-deep nesting, NUL bytes) that must
- * never crash. Run under ASan+UBSan in CI. */
+ * never crash. The fast path is checked against the jansson path on
+ * generator events, mutations and crafted edge cases: identical results.
+ * Run under ASan+UBSan in CI. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +19,8 @@
 #include "gtp/taxonomy.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+
+#include "../../src/core/event_internal.h"
 
 static struct gtp_taxonomy *tx;
 static int64_t ref_us; /* 2024-03-16T00:00:00Z */
@@ -398,12 +402,561 @@ static void test_utf8(void **state)
     assert_int_equal(bad, 10);
 }
 
+/* ---- fast path vs jansson path ------------------------------------------------- */
+
+struct diff_stats {
+    size_t n, fast, fast_by[GTP_REJECT_COUNT], by[GTP_REJECT_COUNT];
+};
+
+static int str_same(struct gtp_str a, struct gtp_str b)
+{
+    if (!a.s || !b.s)
+        return !a.s && !b.s;
+    return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
+}
+
+/* Run buf through gtp_event_process() and through the jansson path plus
+ * gtp_event_enrich(); every observable result must be the same. */
+static void check_same(struct gtp_event *fa, struct gtp_event *sl, const char *buf, size_t len,
+                       struct diff_stats *st)
+{
+    static char *out_f, *out_s;
+    static size_t cap_f, cap_s;
+    const char *bad = NULL;
+    enum gtp_reject rf = gtp_event_process(fa, tx, buf, len, ref_us);
+    enum gtp_reject rs = gtp_event_parse_slow(sl, buf, len, ref_us);
+    if (rs == GTP_REJECT_NONE)
+        gtp_event_enrich(sl, tx);
+
+    static const size_t offs[] = {
+        offsetof(struct gtp_event, event_id), offsetof(struct gtp_event, timestamp),
+        offsetof(struct gtp_event, source),   offsetof(struct gtp_event, job_id),
+        offsetof(struct gtp_event, title),    offsetof(struct gtp_event, company),
+        offsetof(struct gtp_event, location), offsetof(struct gtp_event, description),
+    };
+    if (rf != rs || fa->reject != sl->reject)
+        bad = "reject reason";
+    else if (strcmp(fa->detail, sl->detail) != 0)
+        bad = "detail";
+    else if (fa->posted_us != sl->posted_us)
+        bad = "posted_us";
+    else if (fa->is_remote != sl->is_remote)
+        bad = "is_remote";
+    else if (strcmp(fa->region, sl->region) != 0 || fa->level != sl->level)
+        bad = "region/level";
+    else if (memcmp(&fa->skills, &sl->skills, sizeof(fa->skills)) != 0)
+        bad = "skills";
+    else if (fa->parsed_fast && fa->root)
+        bad = "root kept on the fast path";
+    for (size_t i = 0; !bad && i < GTP_ARRAY_LEN(offs); i++) {
+        const struct gtp_str *a = (const void *)((const char *)fa + offs[i]);
+        const struct gtp_str *b = (const void *)((const char *)sl + offs[i]);
+        if (!str_same(*a, *b))
+            bad = "a string field";
+        else if (a->s && a->s[a->len] != '\0')
+            bad = "a string field not NUL-terminated";
+    }
+    if (!bad && rf == GTP_REJECT_NONE) {
+        size_t nf = gtp_event_to_json(fa, tx->skills, &out_f, &cap_f);
+        size_t ns = gtp_event_to_json(sl, tx->skills, &out_s, &cap_s);
+        if (nf != ns || memcmp(out_f, out_s, nf) != 0)
+            bad = "serialized record";
+    }
+    if (bad) {
+        fprintf(stderr,
+                "fast and jansson paths differ in %s (fast path taken: %d) on %zu bytes: "
+                "%.*s\n  fast:    %s (%s)\n  jansson: %s (%s)\n",
+                bad, fa->parsed_fast, len, (int)(len < 400 ? len : 400), buf ? buf : "",
+                gtp_reject_name(rf), fa->detail, gtp_reject_name(rs), sl->detail);
+        fail();
+    }
+    st->n++;
+    st->by[rf]++;
+    if (fa->parsed_fast) {
+        st->fast++;
+        st->fast_by[rf]++;
+    }
+}
+
+static void report(const char *what, const struct diff_stats *st)
+{
+    fprintf(stderr, "%s: %zu events, %zu on the fast path (accepted %zu of %zu)\n", what, st->n,
+            st->fast, st->fast_by[GTP_REJECT_NONE], st->by[GTP_REJECT_NONE]);
+}
+
+/* Lines of `gtp-generator --out -` (seeded: the same bytes every run). */
+static char **generator_lines(const char *args, size_t *count, size_t **lens)
+{
+    const char *dir = getenv("GTP_BUILD_DIR");
+    char cmd[1024], *line = NULL, **v = NULL;
+    size_t cap = 0, n = 0, vcap = 0;
+    ssize_t got;
+
+    snprintf(cmd, sizeof(cmd), "%s/gtp-generator --out - --metrics-port 0 --rate 0 %s 2>/dev/null",
+             dir ? dir : ".", args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    while ((got = getline(&line, &cap, f)) > 0) {
+        if (n == vcap) {
+            vcap = vcap ? vcap * 2 : 1024;
+            v = gtp_xrealloc(v, vcap * sizeof(*v));
+            *lens = gtp_xrealloc(*lens, vcap * sizeof(**lens));
+        }
+        if (line[got - 1] == '\n')
+            got--;
+        v[n] = gtp_xmalloc((size_t)got + 1);
+        memcpy(v[n], line, (size_t)got);
+        v[n][got] = '\0';
+        (*lens)[n++] = (size_t)got;
+    }
+    free(line);
+    if (pclose(f) != 0 || n == 0)
+        fprintf(stderr, "cannot run %s (set GTP_BUILD_DIR to the build tree)\n", cmd);
+    *count = n;
+    return v;
+}
+
+static void free_lines(char **v, size_t n, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    free(lens);
+}
+
+/* (a) 20,000 chaotic generator events. */
+static void test_diff_generator(void **state)
+{
+    struct gtp_event fa, sl;
+    struct diff_stats st = {0};
+    size_t n, *lens = NULL;
+    (void)state;
+    char **v = generator_lines("--count 20000 --seed 11 --chaos 0.3", &n, &lens);
+    assert_int_equal(n, 20000);
+    gtp_event_init(&fa);
+    gtp_event_init(&sl);
+    for (size_t i = 0; i < n; i++)
+        check_same(&fa, &sl, v[i], lens[i], &st);
+    report("generator --chaos 0.3", &st);
+    /* The comparison means something only if the fast path did the work:
+     * every clean event takes it (70 % are clean), and it rejects some. */
+    assert_true(st.fast_by[GTP_REJECT_NONE] * 100 >= st.by[GTP_REJECT_NONE] * 95);
+    assert_true(st.fast * 100 >= st.n * 70);
+    assert_true(st.fast_by[GTP_REJECT_MISSING_FIELD] > 0);
+    assert_true(st.fast_by[GTP_REJECT_BAD_TIMESTAMP] > 0);
+    assert_true(st.fast_by[GTP_REJECT_FUTURE_TIMESTAMP] > 0);
+    gtp_event_fini(&fa);
+    gtp_event_fini(&sl);
+    free_lines(v, n, lens);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Bytes that move the JSON grammar around, more often than random ones. */
+static const char *const pieces[] = {
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "\\",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\f",
+    "/",
+    "b",
+    "n",
+    "t",
+    "u",
+    "0",
+    "1",
+    "-",
+    ".",
+    "e",
+    "a",
+    "_",
+    "true",
+    "false",
+    "null",
+    "\\u0000",
+    "\\\"",
+    "\\n",
+    "\\u00e9",
+    "\xc3\xa9",
+    "\x01",
+    "\x7f",
+    "\"\":",
+    "\"title\":",
+    "\"job_id\":\"x\",",
+    "\"payload\":{},",
+    "\"is_remote\":",
+    "[[[[",
+    "]]]]",
+    "1e999",
+    "-0",
+    "\"\"",
+};
+
+static size_t mutate(char *m, size_t len, size_t cap)
+{
+    int ops = 1 + (int)(rng() % 3);
+    for (int k = 0; k < ops && len > 0; k++) {
+        size_t at = rng() % len;
+        char one[2] = {(char)(rng() & 0xff), 0};
+        const char *pc = rng() % 8 == 0 ? one : pieces[rng() % GTP_ARRAY_LEN(pieces)];
+        size_t pl = pc == one ? 1 : strlen(pc);
+        switch (rng() % 6) {
+        case 0: /* replace */
+        case 1:
+            if (at + pl <= len)
+                memcpy(m + at, pc, pl);
+            break;
+        case 2: /* insert */
+            if (len + pl <= cap) {
+                memmove(m + at + pl, m + at, len - at);
+                memcpy(m + at, pc, pl);
+                len += pl;
+            }
+            break;
+        case 3: /* delete a few bytes */
+        {
+            size_t d = 1 + rng() % 4;
+            if (at + d <= len) {
+                memmove(m + at, m + at + d, len - at - d);
+                len -= d;
+            }
+            break;
+        }
+        case 4: /* copy a slice elsewhere: repeated keys, nesting */
+        {
+            size_t from = rng() % len, sl = 1 + rng() % 40;
+            if (from + sl <= len && len + sl <= cap) {
+                char tmp[40];
+                memcpy(tmp, m + from, sl);
+                memmove(m + at + sl, m + at, len - at);
+                memcpy(m + at, tmp, sl);
+                len += sl;
+            }
+            break;
+        }
+        default: /* truncate */
+            if (rng() % 4 == 0)
+                len = at;
+        }
+    }
+    return len;
+}
+
+/* (b) 50,000 mutations of valid events. */
+static void test_diff_mutations(void **state)
+{
+    struct gtp_event fa, sl;
+    struct diff_stats st = {0};
+    size_t n, *lens = NULL, nbase = 0;
+    const char *base[64];
+    size_t blen[64];
+    (void)state;
+    char **v = generator_lines("--count 200 --seed 5 --chaos 0", &n, &lens);
+    assert_true(n == 200);
+    base[nbase] = EV("\"e1\"", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD);
+    blen[nbase] = strlen(base[nbase]);
+    nbase++;
+    base[nbase] = "{\"event_id\":\"e\\\\\\/\\\"\",\"timestamp\":\"2024-03-15T10:30:00Z\","
+                  "\"payload\":{\"job_id\":\"1\",\"title\":\"Senior\\tPython\\nDev\",\"x\":[{},[],"
+                  "null,true,\"s\"],\"description\":\"Kafka\\r\\b\\f\",\"is_remote\":false}}";
+    blen[nbase] = strlen(base[nbase]);
+    nbase++;
+    for (size_t i = 0; i < n && nbase < GTP_ARRAY_LEN(base); i += 4, nbase++) {
+        base[nbase] = v[i];
+        blen[nbase] = lens[i];
+    }
+    gtp_event_init(&fa);
+    gtp_event_init(&sl);
+    char *m = gtp_xmalloc(4096);
+    for (int iter = 0; iter < 50000; iter++) {
+        size_t b = rng() % nbase;
+        assert_true(blen[b] < 2048);
+        memcpy(m, base[b], blen[b]);
+        size_t len = mutate(m, blen[b], 4096);
+        check_same(&fa, &sl, m, len, &st);
+    }
+    report("mutations", &st);
+    assert_true(st.fast * 100 >= st.n * 20);
+    assert_true(st.fast_by[GTP_REJECT_NONE] > 1000);
+    assert_true(st.fast_by[GTP_REJECT_WRONG_TYPE] > 0);
+    assert_true(st.fast_by[GTP_REJECT_MISSING_FIELD] > 0);
+    assert_true(st.by[GTP_REJECT_INVALID_JSON] > 1000);
+    free(m);
+    gtp_event_fini(&fa);
+    gtp_event_fini(&sl);
+    free_lines(v, n, lens);
+}
+
+#define HEAD "{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\","
+#define PAY  "\"payload\":{\"job_id\":\"1\",\"title\":\"Python Dev\""
+
+/* (c) crafted edge cases; fast says whether the fast path must decide
+ * (1), must decline (0), or either (-1). */
+static const struct {
+    const char *json;
+    int fast;
+} edge[] = {
+    /* duplicate keys: jansson keeps the last */
+    {HEAD "\"event_id\":\"e2\"," PAY "}}", 0},
+    {HEAD PAY ",\"title\":\"Go Dev\"}}", 0},
+    {HEAD PAY "},\"payload\":{\"job_id\":\"2\",\"title\":\"t\"}}", 0},
+    {HEAD PAY ",\"location\":null,\"location\":\"Paris\"}}", 0},
+    {HEAD "\"source\":1,\"source\":\"s\"," PAY "}}", 0},
+    {HEAD PAY ",\"x\":1,\"x\":2}}", 0},
+    {HEAD PAY ",\"x\":\"a\",\"x\":\"b\"}}", 1},
+    {HEAD PAY ",\"x\":{\"title\":\"a\",\"title\":\"b\"}}}", 1},
+    {HEAD "\"x\":{\"payload\":1,\"payload\":2}," PAY "}}", 0},
+    {HEAD "\"x\":{\"payload\":\"a\",\"payload\":\"b\"}," PAY "}}", 1},
+    /* escapes */
+    {HEAD PAY ",\"description\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t Python\"}}", 1},
+    {"{\"event_id\":\"\\\"\",\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00\\/Z\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"\\t2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {HEAD PAY ",\"location\":\"Lond\\u006fn, UK\"}}", 0},
+    {HEAD PAY ",\"location\":\"\\ud83d\\ude00\"}}", 0},
+    {HEAD PAY ",\"location\":\"\\ud83d\"}}", 0},
+    {HEAD PAY ",\"location\":\"\\x41\"}}", 0},
+    {HEAD PAY ",\"location\":\"\\'\"}}", 0},
+    {HEAD PAY ",\"location\":\"a\\\"}}", 0},
+    {HEAD PAY ",\"location\":\"a\\", 0},
+    {"{\"event\\u005fid\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 0},
+    {"{\"event\\/id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {"{\"event_id\\t\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {HEAD PAY ",\"\":\"empty key\",\"\\\"\":1}}", 0},
+    {HEAD PAY ",\"\":\"empty key\",\"\\\"\":true}}", 1},
+    {HEAD PAY ",\"location\":\"tab\there\"}}", 0},
+    {HEAD PAY ",\"location\":\"del\x7fhere\"}}", 1},
+    {HEAD PAY ",\"location\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}}", 1},
+    /* numbers anywhere */
+    {HEAD PAY ",\"salary\":100000}}", 0},
+    {HEAD PAY ",\"salary\":-0}}", 0},
+    {HEAD PAY ",\"salary\":1e999}}", 0},
+    {HEAD PAY ",\"salary\":18446744073709551616}}", 0},
+    {HEAD PAY ",\"salary\":01}}", 0},
+    {HEAD PAY ",\"salary\":.5}}", 0},
+    {HEAD PAY ",\"salary\":+1}}", 0},
+    {HEAD PAY ",\"is_remote\":0}}", 0},
+    {"{\"event_id\":7,\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 0},
+    {"1", 0},
+    {"-1.5e3", 0},
+    /* shapes */
+    {"{}", 1},
+    {" { } ", 1},
+    {"{\"payload\":{}}", 1},
+    {HEAD "\"payload\":{}}", 1},
+    {HEAD "\"payload\":[]}", 1},
+    {HEAD "\"payload\":\"{}\"}", 1},
+    {HEAD "\"payload\":true}", 1},
+    {HEAD "\"payload\":null}", 1},
+    {"[]", 1},
+    {"[{\"event_id\":\"e\"}]", 1},
+    {"\"event\"", 1},
+    {"true", 1},
+    {"false", 1},
+    {" null ", 1},
+    {"nul", 0},
+    {"truex", 0},
+    {"True", 0},
+    {"[true,false,null,\"\",[],{}]", 1},
+    {"[true1]", 0},
+    {HEAD PAY ",\"is_remote\":tru}}", 0},
+    {HEAD PAY ",\"is_remote\":truee}}", 0},
+    {HEAD PAY ",\"is_remote\":\"true\"}}", 1},
+    {HEAD PAY ",\"is_remote\":[true]}}", 1},
+    {HEAD PAY ",\"is_remote\":false}}", 1},
+    /* trailing garbage and broken structure */
+    {HEAD PAY "}}x", 0},
+    {HEAD PAY "}} }", 0},
+    {HEAD PAY "}}}", 0},
+    {HEAD PAY "}},", 0},
+    {HEAD PAY "}", 0},
+    {HEAD PAY ",}}", 0},
+    {HEAD PAY "}},{}", 0},
+    {HEAD PAY ",\"a\" \"b\"}}", 0},
+    {HEAD PAY ",\"a\":\"b\" \"c\":1}}", 0},
+    {HEAD PAY ",,\"a\":1}}", 0},
+    {"{,}", 0},
+    {"{\"a\"}", 0},
+    {"{\"a\":}", 0},
+    {"[,]", 0},
+    {"[1,]", 0},
+    {"[\"a\",]", 0},
+    {"\xef\xbb\xbf{}", 0},
+    {"{}\xc2\xa0", 0},
+    {"", 0},
+    {" ", 0},
+    /* whitespace variants: all four JSON ones, and two that are not */
+    {" \t\r\n{ \t\r\n\"event_id\" \t\r\n: \t\r\n\"e\" \t\r\n, \t\r\n\"timestamp\"\n:\n"
+     "\"2024-03-15T10:30:00Z\"\r,\r\"payload\"\t:\t{\t\"job_id\"\n:\"1\" ,\"title\" : \"t\" , "
+     "\"is_remote\" : true \t}\r\n} \t\r\n",
+     1},
+    {HEAD PAY ",\"is_remote\":true\f}}", 0},
+    {HEAD PAY ",\"is_remote\":true\v}}", 0},
+    {"\f{}", 0},
+    /* reject reasons decided on the fast path, in jansson's order */
+    {HEAD "\"payload\":{\"title\":\"t\"}}", 1},
+    {HEAD "\"payload\":{\"job_id\":\"\",\"title\":\"t\"}}", 1},
+    {HEAD "\"payload\":{\"job_id\":null,\"title\":\"t\"}}", 1},
+    {HEAD "\"payload\":{\"job_id\":[],\"title\":\"t\"}}", 1},
+    {HEAD "\"payload\":{\"job_id\":\"1\",\"title\":{}}}", 1},
+    {HEAD "\"source\":[]," PAY "}}", 1},
+    {HEAD "\"source\":null," PAY ",\"company\":false}}", 1},
+    {HEAD PAY ",\"location\":{\"city\":\"Paris\"}}}", 1},
+    {HEAD PAY ",\"description\":true}}", 1},
+    {"{\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {"{\"event_id\":\"\",\"timestamp\":\"2024-03-15T10:30:00Z\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":false," PAY "}}", 1},
+    {"{\"event_id\":\"e\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"a very long unparseable timestamp value over 40 "
+     "bytes\"," PAY "}}",
+     1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00+25:00\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"2024-03-16T01:00:00.000001Z\"," PAY "}}", 1},
+    {"{\"event_id\":\"e\",\"timestamp\":\"2099-12-31T23:59:59Z\"," PAY "}}", 1},
+    {"{\"payload\":{\"title\":[]},\"timestamp\":\"x\",\"event_id\":\"e\"}", 1},
+};
+
+static size_t nested(char *s, const char *head, int depth, const char *open, const char *close,
+                     const char *tail)
+{
+    size_t n = (size_t)sprintf(s, "%s", head);
+    for (int i = 0; i < depth; i++)
+        n += (size_t)sprintf(s + n, "%s", open);
+    for (int i = 0; i < depth; i++)
+        n += (size_t)sprintf(s + n, "%s", close);
+    n += (size_t)sprintf(s + n, "%s", tail);
+    return n;
+}
+
+static void test_diff_edges(void **state)
+{
+    struct gtp_event fa, sl;
+    struct diff_stats st = {0};
+    char s[4096];
+    (void)state;
+    gtp_event_init(&fa);
+    gtp_event_init(&sl);
+    for (size_t i = 0; i < GTP_ARRAY_LEN(edge); i++) {
+        check_same(&fa, &sl, edge[i].json, strlen(edge[i].json), &st);
+        if (edge[i].fast >= 0 && fa.parsed_fast != edge[i].fast) {
+            fprintf(stderr, "edge case %zu: fast path %s: %s\n", i,
+                    edge[i].fast ? "declined" : "decided", edge[i].json);
+            fail();
+        }
+    }
+    /* The table of the reject tests too. */
+    for (size_t i = 0; i < GTP_ARRAY_LEN(cases); i++)
+        check_same(&fa, &sl, cases[i].json, strlen(cases[i].json), &st);
+
+    /* Raw NUL bytes, inside and outside strings. */
+    static const char nul1[] = HEAD PAY ",\"x\":\"a\0b\"}}";
+    static const char nul2[] = HEAD PAY "}}\0";
+    static const char nul3[] = "{\0}";
+    check_same(&fa, &sl, nul1, sizeof(nul1) - 1, &st);
+    check_same(&fa, &sl, nul2, sizeof(nul2) - 1, &st);
+    check_same(&fa, &sl, nul3, sizeof(nul3) - 1, &st);
+    check_same(&fa, &sl, NULL, 0, &st);
+
+    /* Nesting: the root object is level 1; up to 32 levels stay on the fast
+     * path, deeper ones go to jansson (which allows 2048). */
+    for (int d = 28; d <= 36; d++) {
+        size_t n = nested(s, HEAD PAY ",\"x\":", d - 2, "[", "]", "}}");
+        check_same(&fa, &sl, s, n, &st);
+        assert_int_equal(fa.reject, GTP_REJECT_NONE);
+        assert_int_equal(fa.parsed_fast, d <= 32);
+        /* The same depth with objects, the innermost holding a null. */
+        n = (size_t)sprintf(s, HEAD PAY ",\"x\":");
+        for (int k = 0; k < d - 2; k++)
+            n += (size_t)sprintf(s + n, "{\"k\":");
+        n += (size_t)sprintf(s + n, "null");
+        for (int k = 0; k < d - 2; k++)
+            n += (size_t)sprintf(s + n, "}");
+        n += (size_t)sprintf(s + n, "}}");
+        check_same(&fa, &sl, s, n, &st);
+        assert_int_equal(fa.reject, GTP_REJECT_NONE);
+        assert_int_equal(fa.parsed_fast, d <= 32);
+        n = nested(s, "", d, "[", "]", "");
+        check_same(&fa, &sl, s, n, &st);
+        assert_int_equal(fa.reject, d <= 2048 ? GTP_REJECT_WRONG_TYPE : GTP_REJECT_INVALID_JSON);
+        assert_int_equal(fa.parsed_fast, d <= 32);
+    }
+
+    /* Every byte value in a string, after a key, after a value. */
+    for (int c = 0; c < 256; c++) {
+        int n = snprintf(s, sizeof(s), HEAD PAY ",\"location\":\"a%cb\"}}", c);
+        check_same(&fa, &sl, s, (size_t)n + (c == 0), &st);
+        n = snprintf(s, sizeof(s), HEAD PAY ",\"x\"%c:true}}", c);
+        check_same(&fa, &sl, s, (size_t)n + (c == 0), &st);
+        n = snprintf(s, sizeof(s), HEAD PAY ",\"x\":true%c}}", c);
+        check_same(&fa, &sl, s, (size_t)n + (c == 0), &st);
+        n = snprintf(s, sizeof(s), HEAD PAY ",\"location\":\"a\\%cb\"}}", c);
+        check_same(&fa, &sl, s, (size_t)n + (c == 0), &st);
+    }
+    report("edge cases", &st);
+    gtp_event_fini(&fa);
+    gtp_event_fini(&sl);
+}
+
+/* Strings stay valid after a long event is followed by short ones (the
+ * arena is reused, not reallocated), and a reparse drops the old event. */
+static void test_arena_reuse(void **state)
+{
+    struct gtp_event ev;
+    (void)state;
+    gtp_event_init(&ev);
+    char *big = sized_event(200000);
+    assert_int_equal(gtp_event_parse(&ev, big, 200000, ref_us), GTP_REJECT_NONE);
+    assert_int_equal(ev.parsed_fast, 1);
+    assert_null(ev.root);
+    char *arena = ev.arena;
+    assert_true(ev.arena_cap >= 200000);
+    free(big);
+    const char *small = EV("\"e1\"", "\"2024-03-15T10:30:00Z\"", GOOD_PAYLOAD);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(gtp_event_parse(&ev, small, strlen(small), ref_us), GTP_REJECT_NONE);
+        assert_ptr_equal(ev.arena, arena);
+        assert_string_equal(ev.title.s, "Senior Data Engineer");
+        assert_string_equal(ev.source.s, "linkedin_sim");
+        assert_int_equal(ev.is_remote, 1);
+    }
+    /* A fallback event after a fast one: fields come from jansson now. */
+    const char *num = "{\"event_id\":\"e\",\"timestamp\":\"2024-03-15T10:30:00Z\",\"n\":1,"
+                      "\"payload\":{\"job_id\":\"1\",\"title\":\"t\"}}";
+    assert_int_equal(gtp_event_parse(&ev, num, strlen(num), ref_us), GTP_REJECT_NONE);
+    assert_int_equal(ev.parsed_fast, 0);
+    assert_non_null(ev.root);
+    assert_null(ev.source.s);
+    assert_int_equal(ev.is_remote, -1);
+    gtp_event_fini(&ev);
+    assert_null(ev.arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reject_table),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_enriched_exact), cmocka_unit_test(test_oversize),
         cmocka_unit_test(test_hostile),        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_diff_edges),     cmocka_unit_test(test_arena_reuse),
+        cmocka_unit_test(test_diff_generator), cmocka_unit_test(test_diff_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
