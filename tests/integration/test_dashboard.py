@@ -244,20 +244,64 @@ def check_security(port):
     assert st == 200, body
 
 
-def check_redis_down():
-    """Redis unreachable: 503 JSON from the APIs and /healthz, no crash."""
-    pr, port = start_dashboard("redis://127.0.0.1:1/0", "dash-noredis.log")
+def check_redis_outage():
+    """A private redis-server that dies and comes back: 503 JSON meanwhile,
+    no crash, answers again after the restart (reconnect with back-off).
+    Also the per-IP connection limit."""
+    rport = free_port()
+    tmp = tempfile.mkdtemp(prefix="gtp-dash-redis-")
+    rcmd = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", tmp]
+    red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
+    pr = None
     try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", rport), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        pr, port = start_dashboard("redis://127.0.0.1:%d/0" % rport, "dash-outage.log",
+                                   ("--per-ip-limit", "4", "--cache-ms", "0"))
+        assert get_json(port, "/api/pulse") == {"hours": [], "series": []}
+        assert get_json(port, "/api/stats")["events_total"] == 0
+        red.kill()
+        red.wait()
         for path in ("/api/pulse", "/api/heatmap", "/api/stats", "/healthz"):
             for _ in range(3):
                 st, h, body = request(port, path)
                 assert st == 503, (path, st)
                 assert json.loads(body), path
         st, _, _ = request(port, "/")
-        assert st == 200
-        assert pr.poll() is None
+        assert st == 200 and pr.poll() is None
+        red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 15
+        while True:
+            st, _, _ = request(port, "/api/pulse")
+            if st == 200:
+                break
+            assert time.time() < deadline, "no recovery after redis came back"
+            time.sleep(0.2)
+        # per-IP limit: 4 idle connections are held, the 5th is refused
+        held = [socket.create_connection(("127.0.0.1", port), timeout=2) for _ in range(4)]
+        time.sleep(0.3)
+        try:
+            st, _, _ = request(port, "/healthz")
+            refused = False
+        except (ConnectionError, http.client.HTTPException, OSError):
+            refused = True
+        for c in held:
+            c.close()
+        assert refused, "the per-ip connection limit was not enforced"
+        time.sleep(0.3)
+        assert request(port, "/healthz")[0] == 200
     finally:
-        stop(pr)
+        if pr:
+            stop(pr)
+        red.kill()
+        red.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    T.log("redis outage: 503 meanwhile, recovered; per-ip limit enforced")
 
 
 # ---- the browser ------------------------------------------------------------------------
@@ -366,7 +410,7 @@ def check_hostile(port, r, pulse):
 
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
-    check_redis_down()
+    check_redis_outage()
     r = seed()
     cells = model(r)
     pr, port = start_dashboard("redis://127.0.0.1:6379/%d" % DB, "dashboard.log")
