@@ -744,6 +744,12 @@ static const struct {
     {HEAD PAY ",\"location\":\"tab\there\"}}", 0},
     {HEAD PAY ",\"location\":\"del\x7fhere\"}}", 1},
     {HEAD PAY ",\"location\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}}", 1},
+    /* UTF-8 boundaries in strings (U+0080, U+07FF, U+0800, U+FEFF, U+FFFE,
+     * U+FFFF, U+10000, U+10FFFF), empty optional strings */
+    {HEAD PAY ",\"location\":\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbb\xbf\xef\xbf\xbe"
+              "\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}}",
+     1},
+    {HEAD "\"source\":\"\"," PAY ",\"company\":\"\",\"location\":\"\",\"description\":\"\"}}", 1},
     /* numbers anywhere */
     {HEAD PAY ",\"salary\":100000}}", 0},
     {HEAD PAY ",\"salary\":-0}}", 0},
