@@ -241,7 +241,7 @@ stop_kafka() {
     local pid
     pid=$(kafka_pid)
     if [[ -z "$pid" ]]; then
-        say "kafka not running"
+        say "kafka: none of this tree's running"
         return
     fi
     say "stopping kafka (pid $pid)"
@@ -401,7 +401,7 @@ stop_redis() {
     local pid
     pid=$(redis_pid)
     if [[ -z "$pid" ]]; then
-        say "redis not running"
+        say "redis: none of this tree's running"
         rm -f "$rdir/redis.pid"
         return
     fi
