@@ -56,7 +56,7 @@ port_owner() {
     ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true
 }
 
-port_taken() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+port_taken() { [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null || true)" ]]; }
 
 # Describe a foreign process for an error message.
 describe_pid() {
@@ -71,8 +71,13 @@ describe_pid() {
 
 # ---- Kafka ---------------------------------------------------------------------------------------
 
+# (Outputs are captured before matching: with pipefail, `cmd | grep -q` fails
+# when grep exits early and cmd dies of SIGPIPE.)
 kafka_is_ours() {
-    alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$kdir/server.properties"
+    local cmdline
+    alive "$1" || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true)
+    [[ "$cmdline" == *"$kdir/server.properties"* ]]
 }
 
 # pid of this tree's broker, adopting one whose pid file got lost; empty if none.
@@ -95,9 +100,11 @@ kafka_pid() {
     done
 }
 
-# The broker answers a metadata request and lists itself (registered, unfenced).
+# The broker answers a metadata request and lists a broker (registered, unfenced).
 kafka_ready() {
-    timeout 15 kcat -L -b "$BOOTSTRAP" -m 5 2>/dev/null | grep -q "broker 1 at"
+    local md
+    md=$(timeout 15 kcat -L -b "$BOOTSTRAP" -m 5 2>/dev/null || true)
+    [[ "$md" =~ broker\ [0-9]+\ at ]]
 }
 
 kafka_classpath() { echo "$kdir/libs/*"; }
