@@ -312,8 +312,13 @@ static enum gtp_reject finish(struct gtp_event *ev, int64_t ref_us)
     char terr[96];
 
     if (gtp_time_parse(ev->timestamp.s, ev->timestamp.len, &ev->posted_us, terr, sizeof(terr))) {
-        /* Quote at most 40 bytes of the bad value; a NUL inside ends it early. */
-        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.40s\": %s", ev->timestamp.s, terr);
+        /* Quote at most 40 bytes of the bad value, cut on a character boundary
+         * so the detail stays UTF-8 (the value is); a NUL inside ends it early. */
+        int q = ev->timestamp.len < 40 ? (int)ev->timestamp.len : 40;
+        while (q > 0 && (size_t)q < ev->timestamp.len && (ev->timestamp.s[q] & 0xc0) == 0x80)
+            q--;
+        return fail(ev, GTP_REJECT_BAD_TIMESTAMP, "timestamp \"%.*s\": %s", q, ev->timestamp.s,
+                    terr);
     }
     if (ev->posted_us > ref_us + GTP_EVENT_FUTURE_US) {
         char a[GTP_TIME_RFC3339_MAX], b[GTP_TIME_RFC3339_MAX];

@@ -685,7 +685,7 @@ int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char
         jout_lit(out, "null,\"event_lag_seconds\":null");
     }
     jout_lit(out, ",\"last_flush_time\":");
-    if (last_flush_ms > 0 && last_flush_ms * 1000 < GTP_TIME_MAX_US) {
+    if (last_flush_ms > 0 && last_flush_ms < GTP_TIME_MAX_US / 1000) { /* no overflow */
         char t[GTP_TIME_RFC3339_MAX];
         double age = (double)(now_ms - last_flush_ms) / 1e3;
         gtp_time_format(last_flush_ms * 1000, t, sizeof(t));

@@ -170,7 +170,8 @@ void jout_i64(struct jout *j, int64_t v)
 
 void jout_num(struct jout *j, double v)
 {
-    char b[64];
+    /* "%.3f" of a finite double takes up to 313 bytes (-DBL_MAX: 309 digits) */
+    char b[320];
     int n;
     if (!isfinite(v)) {
         jout_lit(j, "null");

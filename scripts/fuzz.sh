@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets of fuzz/ in build-fuzz/ (clang, ASan+UBSan, every
+# UB fatal) and run each of them for SECONDS (default 60).
+#   targets: event time skills hive dashboard parquet (or name some after SECONDS)
+#   corpus:  build-fuzz/corpus/<target>/ (kept between runs), seeded from
+#            tests/data/ (events, skills corpus), gtp-generator output (chaos
+#            included) and tests/data/fuzz-regressions/<target>/
+#   crashes: build-fuzz/crashes/<target>-crash-*, -leak-*, -timeout-*, -oom-*
+# Exits non-zero when any target found a crash, a leak, a timeout or an OOM, or
+# did not build. To turn a crasher into a regression test:
+#   cp build-fuzz/crashes/<target>-crash-XXX tests/data/fuzz-regressions/<target>/
+# (ctest's unit/test_fuzz_regressions replays that directory in the normal build).
+#
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# Env:   CC (default clang), FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (build -j)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+secs=${1:-60}
+[[ $secs =~ ^[0-9]+$ ]] || {
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 64
+}
+shift || true
+targets=("$@")
+((${#targets[@]})) || targets=(event time skills hive dashboard parquet)
+bd=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+cc=${CC:-clang}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384)
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cflags="-g -O1 $san"
+
+echo "== build ($bd)"
+# The core library (and the generator, for seeds) with coverage instrumentation.
+cmake -S "$root" -B "$bd" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_FLAGS="$cflags -fsanitize=fuzzer-no-link" \
+    -DCMAKE_EXE_LINKER_FLAGS="$san" >"$bd.cmake.log" 2>&1 || {
+    cat "$bd.cmake.log"
+    exit 1
+}
+cmake --build "$bd" -j"$jobs" --target gtp gtp-generator >"$bd/build.log" 2>&1 || {
+    tail -50 "$bd/build.log"
+    exit 1
+}
+
+version=$(sed -n 's/^project(gtp VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+defs=(-DGTP_VERSION="\"$version\"" -DGTP_TAXONOMY_DEFAULT="\"$root/taxonomy\""
+    -DGTP_DASHBOARD_DEFAULT="\"$root/dashboard\"")
+libs=$(pkg-config --libs rdkafka hiredis jansson libpcre2-8 uuid libmicrohttpd libzstd snappy)
+for t in "${targets[@]}"; do
+    [[ -n ${maxlen[$t]:-} ]] || {
+        echo "unknown target $t" >&2
+        exit 64
+    }
+    extra=()
+    [[ $t == dashboard ]] && extra=("$root"/src/dashboard/{api,jout,http,pool}.c -I"$root/src/dashboard")
+    # shellcheck disable=SC2086
+    "$cc" $cflags -fsanitize=fuzzer -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror "${defs[@]}" -DGTP_FUZZ_ENTRY="gtp_fuzz_$t" \
+        -I"$root/include" -I"$root/fuzz" \
+        "$root/fuzz/entry.c" "$root/fuzz/common.c" "$root/fuzz/thrift_read.c" \
+        "$root/fuzz/fuzz_$t.c" "${extra[@]}" "$bd/libgtp.a" $libs -lpthread -lm \
+        -o "$bd/fuzz_$t" || {
+        echo "fuzz_$t did not build" >&2
+        exit 1
+    }
+done
+
+echo "== seeds"
+seeds=$bd/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds" "$bd/crashes"
+for t in "${targets[@]}"; do mkdir -p "$seeds/$t" "$bd/corpus/$t"; done
+# split FILE DIR [PREFIX]: one seed per line (lines over 64 KiB skipped)
+split_lines() {
+    local i=0 line
+    while IFS= read -r line || [[ -n $line ]]; do
+        ((${#line} <= 65536)) || continue
+        printf '%s%s' "${3:-}" "$line" >"$2/$(basename "$1").$i"
+        i=$((i + 1))
+    done <"$1"
+}
+gen=$seeds/generator.jsonl
+"$bd/gtp-generator" --seed 9 --count 400 --chaos 0.4 --metrics-port 0 --out "$gen" \
+    --log-level error >/dev/null 2>&1 || : >"$gen"
+for t in "${targets[@]}"; do
+    case $t in
+    event)
+        split_lines "$root/tests/data/events/golden.jsonl" "$seeds/event"
+        head -200 "$gen" >"$seeds/gen200" && split_lines "$seeds/gen200" "$seeds/event"
+        ;;
+    time)
+        grep -oh '"timestamp": *"[^"]*"' "$root/tests/data/events/golden.jsonl" "$gen" |
+            sed 's/.*: *"//; s/"$//' | sort -u | head -100 >"$seeds/ts"
+        split_lines "$seeds/ts" "$seeds/time"
+        ;;
+    skills)
+        head -300 "$root/tests/data/skills_corpus.jsonl" >"$seeds/sk"
+        split_lines "$seeds/sk" "$seeds/skills"
+        ;;
+    hive | dashboard)
+        # a mode byte, then length-prefixed values (see fuzz/fuzz_hive.c, fuzz_dashboard.c)
+        python3 - "$seeds/$t" "$t" <<'PY'
+import os, sys
+d, t = sys.argv[1], sys.argv[2]
+def lp(s):
+    b = s.encode() if isinstance(s, str) else s
+    return bytes([len(b)]) + b
+if t == "hive":
+    vals = ["2024-03-15", "UK", "US/East", "..", "%2F", "a=b", "\x01x", "déjà vu",
+            "__HIVE_DEFAULT_PARTITION__", "../../etc", ""]
+    seeds = [bytes([m]) + lp(v) + lp("UK") for m in (0x05, 0x08, 0x01) for v in vals]
+else:
+    qs = ["hours=24&top=5", "hours=168&skill=python", "top=21", "skill=%3Cscript%3E",
+          "hours=1&hours=2&skill=rust&top=0020", "hours=+24", "skill=c%2B%2B"]
+    seeds = [b"\0" + lp(q) for q in qs]
+    seeds += [b"\1" + lp(b'<script>\xe2\x80\xa8\xff"x\x00')]
+    seeds += [b"\2" + b"\x04" + b"\x00" + lp("python") + b"\x00" + lp("12") + b"\x00"
+              + lp("<b>") + b"\x00" + lp("1e3")]
+    # a gtp:stats reply holding last_flush_ms (field table in fuzz_dashboard.c)
+    seeds += [b"\2\0" + bytes(8) + b"\x02\x50\0" + lp("1700000000000")]
+    seeds += [b"\3" + bytes(8) + lp("127.0.0.1:8080"), b"\3" + b"\x7f\xef" + bytes(6) + lp("[::1]:0")]
+for i, s in enumerate(seeds):
+    open(os.path.join(d, "s%d" % i), "wb").write(s)
+PY
+        ;;
+    parquet)
+        head -c 4096 /dev/urandom >"$seeds/parquet/r0"
+        ;;
+    esac
+done
+
+echo "== run: ${secs}s per target"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=()
+for t in "${targets[@]}"; do
+    reg=$root/tests/data/fuzz-regressions/$t
+    dirs=("$bd/corpus/$t" "$seeds/$t")
+    [[ -d $reg ]] && dirs+=("$reg")
+    dict=()
+    [[ -f $root/fuzz/$t.dict ]] && dict=(-dict="$root/fuzz/$t.dict")
+    echo "-- $t (max_len ${maxlen[$t]})"
+    rc=0
+    "$bd/fuzz_$t" -max_total_time="$secs" -max_len="${maxlen[$t]}" -timeout=20 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$bd/crashes/$t-" \
+        "${dict[@]}" "${dirs[@]}" >"$bd/fuzz_$t.log" 2>&1 || rc=$?
+    grep -E '^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)' \
+        "$bd/fuzz_$t.log" | tr '\n' ' '
+    echo
+    if ((rc != 0)); then
+        failed+=("$t")
+        echo "!! $t failed (exit $rc); log: $bd/fuzz_$t.log" >&2
+        grep -E 'ERROR|invariant|runtime error|Test unit written' "$bd/fuzz_$t.log" | head -20 >&2
+    fi
+done
+if ((${#failed[@]})); then
+    echo "FAILED: ${failed[*]} (crashers in $bd/crashes/)" >&2
+    exit 1
+fi
+echo "all ${#targets[@]} targets clean"
