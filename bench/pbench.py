@@ -134,6 +134,12 @@ def stop(p):
         return p.wait()
 
 
+def redis_cpu_s(r):
+    """CPU seconds of the Redis server so far (shared server: other clients count too)."""
+    i = r.info("cpu")
+    return i["used_cpu_sys"] + i["used_cpu_user"]
+
+
 def trend_counts(r):
     keys = list(r.scan_iter("trend:*", count=5000))
     vals = r.mget(keys) if keys else []
@@ -161,16 +167,19 @@ def run_processor_to_done(topic, db, taxonomy=None, tag="tp"):
     ends = end_offsets(topic)
     r = fresh_db(db)
     group = f"gtp.bench.{tag}.{os.getpid()}.{time.time_ns()}"
+    rc0 = redis_cpu_s(r)
     t0 = time.time()
     p = start_processor(topic, db, group, taxonomy)
     t_done = wait_done(r, topic, ends, [p])
     cpu, hwm = proc_cpu_s(p.pid), proc_hwm_kb(p.pid)
+    rcpu = redis_cpu_s(r) - rc0
     rc = stop(p)
     if rc != 0:
         raise SystemExit(f"pbench: gtp-processor exited {rc}")
     n = sum(ends)
     return {"events": n, "seconds": round(t_done - t0, 3), "events_per_s": round(n / (t_done - t0)),
-            "cpu_s": round(cpu, 2), "peak_rss_kb": hwm, "redis": r}
+            "cpu_s": round(cpu, 2), "redis_cpu_s": round(rcpu, 2), "peak_rss_kb": hwm,
+            "redis": r}
 
 
 def cmd_throughput(a):
@@ -238,9 +247,15 @@ def cmd_latency(a):
         for t in threads:
             t.start()
         time.sleep(3)  # let both consumers join their groups before the first event
-        log(f"generator at --rate {a.rate} for {a.seconds}s, wall-clock timestamps")
+        # The generator's daily cycle modulates --rate: scale it so the achieved rate is a.rate.
+        cal = subprocess.run(["timeout", "3"] + generator("--rate", str(a.rate), "--start", "now",
+                             "--chaos", "0", "--seed", "5", "--out", "-"),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        got = cal.stdout.count(b"\n") / 3.0
+        rate = round(a.rate * a.rate / got) if got > 0 else a.rate
+        log(f"generator at --rate {rate} (gives ~{a.rate}/s now) for {a.seconds}s, wall-clock timestamps")
         t0 = time.time()
-        g = subprocess.Popen(generator("-t", topic, "--rate", str(a.rate), "--start", "now",
+        g = subprocess.Popen(generator("-t", topic, "--rate", str(rate), "--start", "now",
                                        "--chaos", "0", "--seed", "5"), stderr=subprocess.DEVNULL)
         time.sleep(a.seconds)
         g.send_signal(signal.SIGTERM)
@@ -325,10 +340,12 @@ def cmd_scaling(a):
         r = fresh_db(8)
         group = f"gtp.bench.scale{k}.{os.getpid()}"
         ports = [free_port() for _ in range(k)]
+        rc0 = redis_cpu_s(r)
         t0 = time.time()
         procs = [start_processor(a.topic, 8, group, metrics_port=pt) for pt in ports]
         t_done = wait_done(r, a.topic, ends, procs)
         secs = t_done - t0
+        rcpu = redis_cpu_s(r) - rc0
         per = []
         for p, pt in zip(procs, ports):
             msgs = scrape(pt, "gtp_processor_messages_total") or 0
@@ -338,7 +355,9 @@ def cmd_scaling(a):
             stop(p)
         total = trend_counts(r)
         out.append({"instances": k, "seconds": round(secs, 3), "events_per_s": round(n / secs),
-                    "per_instance": per, "total_count": sum(total.values())})
+                    "per_instance": per, "total_count": sum(total.values()),
+                    "redis_cpu_s": round(rcpu, 2),
+                    "processors_cpu_s": round(sum(x["cpu_s"] for x in per), 2)})
         log(f"{k} instance(s): {n / secs:.0f} events/s")
     counts = {o["total_count"] for o in out}
     return {"events": n, "runs": out, "same_counts": len(counts) == 1, "cores": os.cpu_count()}

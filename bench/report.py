@@ -64,6 +64,30 @@ def figures(d):
                            "json_lines_rows_per_s", float(j.group(1))))
             out.append(fig("parquet_zstd_mb", float(q.group(2)), "MB", "json_lines_mb",
                            float(j.group(2)), higher_is_better=False))
+    e = read(d, "event.txt")
+    ef = re.search(r"^\s+process fast\s+(\d+) events/s", e, re.M)
+    es = re.search(r"^\s+process jansson\s+(\d+) events/s", e, re.M)
+    if ef and es:
+        out.append(fig("event_validate_events_per_s", float(ef.group(1)), "events/s",
+                       "jansson_only_events_per_s", float(es.group(1)), note="one core"))
+    dash = {m.group(1).strip(): (float(m.group(2)), m.group(3))
+            for m in re.finditer(r"^\| (.+?) \|\s+(\d+) \|\s+\S+ \|\s+(\S+) \|", read(d, "dashboard.txt"), re.M)}
+
+    def ms(v):
+        return round(float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-2]) if v.endswith("ms")
+                     else float(v[:-1]) * 1000, 3)
+
+    base = dash.get("baseline: static /style.css")
+    if base:
+        for row, name in (("/api/pulse (default, 1 s cache)", "dashboard_pulse"),
+                          ("/api/pulse (--cache-ms 0)", "dashboard_pulse_nocache"),
+                          ("/api/heatmap (--cache-ms 0)", "dashboard_heatmap_nocache")):
+            if row in dash:
+                out.append(fig(name + "_req_per_s", dash[row][0], "req/s",
+                               "static_file_req_per_s", base[0], note="wrk, same server"))
+        if "/api/pulse (default, 1 s cache)" in dash:
+            out.append(fig("dashboard_pulse_p99_ms", ms(dash["/api/pulse (default, 1 s cache)"][1]),
+                           "ms", "static_file_p99_ms", ms(base[1]), higher_is_better=False))
     c = load_json(d, "compare.json")
     if c:
         pr, sp = c["processor"], c["spark"]
@@ -212,9 +236,11 @@ def main():
         for r in s["runs"]:
             per = ", ".join(f"{p['events_per_s']:,}/s ({p['events']:,} ev, {p['cpu_s']} cpu s)"
                             for p in r["per_instance"])
-            print(f"scaling: {r['instances']} instance(s): {r['events_per_s']:,} events/s total; "
-                  f"per instance {per}")
-    missing = [n for n in ("generator.txt", "matcher.txt", "parquet.txt", "throughput.json",
+            print(f"scaling: {r['instances']} instance(s): {r['events_per_s']:,} events/s total, "
+                  f"processors {r.get('processors_cpu_s', '?')} cpu s, redis {r.get('redis_cpu_s', '?')} "
+                  f"cpu s; per instance {per}")
+    missing = [n for n in ("generator.txt", "matcher.txt", "parquet.txt", "event.txt",
+                           "dashboard.txt", "archiver.txt", "throughput.json",
                            "latency.json", "compare.json", "scaling.json")
                if not os.path.exists(os.path.join(raw, n))]
     if missing:
