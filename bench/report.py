@@ -168,7 +168,7 @@ def svg(figs, meta):
     import math
 
     W, rowh, left, barw = 980, 44, 330, 520
-    parts, y = [], 60
+    parts, y = [], 84
 
     def panel(title, items):
         nonlocal y
