@@ -290,6 +290,13 @@
     }
   }
 
+  /* Record CSP violations on the page (the browser test asserts none). */
+  let violations = 0;
+  document.addEventListener('securitypolicyviolation', (ev) => {
+    violations++;
+    document.documentElement.setAttribute('data-csp-violations', violations + ' ' + ev.violatedDirective);
+  });
+
   document.addEventListener('DOMContentLoaded', async () => {
     $('skill-select').addEventListener('change', (ev) => { selectedSkill = ev.target.value; refresh(); });
     try { await loadMap(); } catch (e) { status('map unavailable: ' + e.message, true); }

@@ -408,6 +408,8 @@ def check_page(port, pulse, heat):
 
 def assert_no_injection(text, dom):
     assert dom.title.strip() == TITLE, "title changed: %r" % dom.title
+    root = [a for t, a in dom.tags if t == "html"][0]
+    assert "data-csp-violations" not in root, root
     scripts = [a for t, a in dom.tags if t == "script"]
     assert len(scripts) == 1 and scripts[0].get("src") == "/app.js", scripts
     assert not [t for t, _ in dom.tags if t in ("img", "iframe", "object", "embed")], \
