@@ -34,11 +34,12 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 cflags="-g -O1 $san"
 
 echo "== build ($bd)"
+mkdir -p "$bd"
 # The core library (and the generator, for seeds) with coverage instrumentation.
 cmake -S "$root" -B "$bd" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_FLAGS="$cflags -fsanitize=fuzzer-no-link" \
-    -DCMAKE_EXE_LINKER_FLAGS="$san" >"$bd.cmake.log" 2>&1 || {
-    cat "$bd.cmake.log"
+    -DCMAKE_EXE_LINKER_FLAGS="$san" >"$bd/cmake.log" 2>&1 || {
+    cat "$bd/cmake.log"
     exit 1
 }
 cmake --build "$bd" -j"$jobs" --target gtp gtp-generator >"$bd/build.log" 2>&1 || {
