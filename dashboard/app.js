@@ -93,7 +93,10 @@
     lastPulse = data;
     const svg = $('pulse-chart'), legend = $('pulse-legend');
     clear(svg); clear(legend);
-    const W = 800, H = 360, L = 70, R = 16, T = 14, B = 64;
+    /* draw in CSS pixels so text keeps its size on a phone */
+    const W = Math.round(Math.max(300, Math.min(900, svg.clientWidth || 800)));
+    const H = W < 600 ? 280 : 340, L = 58, R = 12, T = 12, B = 56;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     const hours = data.hours || [], series = data.series || [];
     if (!hours.length || !series.length) {
       svg.appendChild(sv('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'tick' }, 'no data yet'));
@@ -112,17 +115,17 @@
       axis.appendChild(sv('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'gridline' }));
       axis.appendChild(sv('text', { x: L - 6, y: yy + 4, 'text-anchor': 'end' }, fmt(Math.round(v))));
     }
-    const step = Math.max(1, Math.ceil(n / 8));
+    const step = Math.max(1, Math.ceil(n / Math.max(3, Math.floor((W - L - R) / 60))));
     for (let i = 0; i < n; i += step) {
       axis.appendChild(sv('line', { x1: x(i), x2: x(i), y1: H - B, y2: H - B + 4 }));
       const lbl = hours[i].slice(11) + ':00';
-      axis.appendChild(sv('text', { x: x(i), y: H - B + 22, 'text-anchor': 'middle' }, lbl));
+      axis.appendChild(sv('text', { x: x(i), y: H - B + 18, 'text-anchor': 'middle' }, lbl));
     }
     axis.appendChild(sv('line', { x1: L, x2: W - R, y1: H - B, y2: H - B }));
     axis.appendChild(sv('text', { x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle', class: 'axis-title' },
-      'hour (UTC), ' + hourText(hours[0]) + ' – ' + hourText(hours[n - 1])));
-    axis.appendChild(sv('text', { x: 18, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'axis-title',
-      transform: 'rotate(-90 18 ' + (T + H - B) / 2 + ')' }, 'mentions per hour'));
+      (W < 600 ? 'hour (UTC)' : 'hour (UTC), ' + hourText(hours[0]) + ' – ' + hourText(hours[n - 1]))));
+    axis.appendChild(sv('text', { x: 14, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'axis-title',
+      transform: 'rotate(-90 14 ' + (T + H - B) / 2 + ')' }, 'mentions per hour'));
     svg.appendChild(axis);
 
     series.forEach((s, k) => {
@@ -299,6 +302,7 @@
 
   document.addEventListener('DOMContentLoaded', async () => {
     $('skill-select').addEventListener('change', (ev) => { selectedSkill = ev.target.value; refresh(); });
+    window.addEventListener('resize', () => { if (lastPulse) drawPulse(lastPulse); });
     try { await loadMap(); } catch (e) { status('map unavailable: ' + e.message, true); }
     refresh();
   });
