@@ -88,6 +88,20 @@ def figures(d):
         if "/api/pulse (default, 1 s cache)" in dash:
             out.append(fig("dashboard_pulse_p99_ms", ms(dash["/api/pulse (default, 1 s cache)"][1]),
                            "ms", "static_file_p99_ms", ms(base[1]), higher_is_better=False))
+    arch = {m.group(1).strip(): m.group(2).strip()
+            for m in re.finditer(r"^\| (.+?) \|\s+(.+?) \|$", read(d, "archiver.txt"), re.M)}
+
+    def num(v):
+        return float(v.split()[0].replace(",", ""))
+
+    a_rate = next((v for k, v in arch.items() if k.startswith("gtp-archiver start -> last commit")), None)
+    if a_rate and "baseline: kcat -C -e to JSON lines" in arch:
+        out.append(fig("archiver_rows_per_s", num(a_rate), "rows/s", "kcat_consume_to_jsonl_msg_per_s",
+                       num(arch["baseline: kcat -C -e to JSON lines"]),
+                       note="process start to the last delta commit"))
+    if "parquet files" in arch and "raw JSON (message values)" in arch:
+        out.append(fig("archiver_parquet_mb", num(arch["parquet files"]), "MB", "raw_json_mb",
+                       num(arch["raw JSON (message values)"]), higher_is_better=False))
     c = load_json(d, "compare.json")
     if c:
         pr, sp = c["processor"], c["spark"]
