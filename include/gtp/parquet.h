@@ -65,6 +65,21 @@ int gtp_parquet_codec_parse(const char *name, enum gtp_parquet_codec *out);
 /* "zstd", "snappy", "uncompressed" (static). */
 const char *gtp_parquet_codec_name(enum gtp_parquet_codec codec);
 
+/* Column indexes (top-level columns, schema order). */
+enum gtp_parquet_col {
+    GTP_PARQUET_EVENT_ID = 0,
+    GTP_PARQUET_POSTED_AT,
+    GTP_PARQUET_TITLE,
+    GTP_PARQUET_COMPANY,
+    GTP_PARQUET_SKILLS_ARRAY,
+    GTP_PARQUET_EXPERIENCE_LEVEL,
+    GTP_PARQUET_JOB_ID,
+    GTP_PARQUET_SOURCE,
+    GTP_PARQUET_LOCATION,
+    GTP_PARQUET_IS_REMOTE,
+    GTP_PARQUET_NCOLS
+};
+
 /* One row. All pointers are borrowed for the duration of gtp_parquet_add_row() only
  * (the writer copies). Strings are NUL-terminated UTF-8; NULL means SQL null. */
 struct gtp_parquet_row {
@@ -82,22 +97,14 @@ struct gtp_parquet_row {
     const char *source;
     const char *location;
     int is_remote; /* 1 true, 0 false, -1 null */
+    /* Byte lengths for strings that may hold NUL bytes (JSON "\u0000"): when lens_set,
+     * lens[col] is the length of the string of each top-level string column (indexed by
+     * enum gtp_parquet_col; ignored for null strings and other columns) and those strings
+     * need no terminator. Skill elements are always NUL-terminated. Zeroed: strlen(). */
+    bool lens_set;
+    size_t lens[GTP_PARQUET_NCOLS];
 };
 
-/* Column indexes (top-level columns, schema order). */
-enum gtp_parquet_col {
-    GTP_PARQUET_EVENT_ID = 0,
-    GTP_PARQUET_POSTED_AT,
-    GTP_PARQUET_TITLE,
-    GTP_PARQUET_COMPANY,
-    GTP_PARQUET_SKILLS_ARRAY,
-    GTP_PARQUET_EXPERIENCE_LEVEL,
-    GTP_PARQUET_JOB_ID,
-    GTP_PARQUET_SOURCE,
-    GTP_PARQUET_LOCATION,
-    GTP_PARQUET_IS_REMOTE,
-    GTP_PARQUET_NCOLS
-};
 
 /* Static name of a top-level column ("event_id", ...). */
 const char *gtp_parquet_col_name(int col);

@@ -430,7 +430,15 @@ static void archive_row(struct arch *ar, struct part *pt, const struct gtp_event
         .source = ev->source.s,
         .location = ev->location.s,
         .is_remote = ev->is_remote,
+        .lens_set = true, /* JSON strings may hold "\u0000": keep every byte */
     };
+    row.lens[GTP_PARQUET_EVENT_ID] = ev->event_id.len;
+    row.lens[GTP_PARQUET_TITLE] = ev->title.len;
+    row.lens[GTP_PARQUET_COMPANY] = ev->company.len;
+    row.lens[GTP_PARQUET_EXPERIENCE_LEVEL] = strlen(row.experience_level);
+    row.lens[GTP_PARQUET_JOB_ID] = ev->job_id.len;
+    row.lens[GTP_PARQUET_SOURCE] = ev->source.len;
+    row.lens[GTP_PARQUET_LOCATION] = ev->location.len;
     gtp_time_format_date(ev->posted_us, date, sizeof(date));
     if (arch_buckets_add(&pt->bk, date, ev->region, &row, err, sizeof(err))) {
         /* cannot happen for a validated event (UTF-8 checked, values <= 1 MiB) */

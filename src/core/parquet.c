@@ -422,8 +422,8 @@ static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, si
         w->col_nulls[col]++;
 }
 
-static int check_str(const char *name, const char *s, bool required, size_t *len, char *errstr,
-                     size_t errstr_size)
+static int check_str(const char *name, const char *s, bool required, const size_t *given,
+                     size_t *len, char *errstr, size_t errstr_size)
 {
     if (!s) {
         *len = 0;
@@ -433,7 +433,7 @@ static int check_str(const char *name, const char *s, bool required, size_t *len
         }
         return 0;
     }
-    *len = strlen(s);
+    *len = given ? *given : strlen(s);
     if (*len > GTP_PARQUET_MAX_VALUE) {
         gtp_errf(errstr, errstr_size, "%s: value of %zu bytes exceeds the %u-byte limit", name,
                  *len, GTP_PARQUET_MAX_VALUE);
@@ -475,8 +475,8 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     }
     for (size_t i = 0; i < GTP_ARRAY_LEN(str_cols); i++) {
         int c = str_cols[i];
-        err = check_str(LEAVES[c].name, vals[c], LEAVES[c].max_def == 0, &lens[c], errstr,
-                        errstr_size);
+        err = check_str(LEAVES[c].name, vals[c], LEAVES[c].max_def == 0,
+                        row->lens_set ? &row->lens[c] : NULL, &lens[c], errstr, errstr_size);
         if (err)
             return err;
     }
@@ -496,7 +496,7 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
         }
         for (size_t i = 0; i < row->n_skills; i++) {
             size_t n;
-            err = check_str("skills_array.element", row->skills[i], false, &n, errstr,
+            err = check_str("skills_array.element", row->skills[i], false, NULL, &n, errstr,
                             errstr_size);
             if (err)
                 return err;

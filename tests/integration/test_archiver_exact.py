@@ -8,7 +8,7 @@ sharing the partitions. Every rejected event is in the DLQ, no orphan or temp fi
 and /metrics agrees with the model.
 
 Usage: GTP_BUILD_DIR=<build> scripts/py tests/integration/test_archiver_exact.py [scenario...]
-scenarios: clean kill crash two (default: all)."""
+scenarios: clean restart kill crash two (default: all)."""
 import collections
 import glob
 import json
@@ -44,11 +44,12 @@ def free_port():
     return port
 
 
-def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=4000):
+def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=4000,
+                   roll_seconds=1):
     logf = open(os.path.join(T.BUILD, "test-logs", log_name), "ab")
     cmd = [T.binary("gtp-archiver"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
            "-g", group, "--archive-dir", root, "--metrics-port", str(port),
-           "--roll-seconds", "1", "--roll-rows", str(roll_rows)]
+           "--roll-seconds", str(roll_seconds), "--roll-rows", str(roll_rows)]
     env = dict(os.environ)
     env.pop("GTP_ARCHIVER_FAILPOINT", None)
     env.update(env_extra or {})
@@ -183,6 +184,31 @@ def check(name, root, topic, dlq, exp):
               name, len(want), exp.late, exp.duplicates, len(exp.rejected), len(live)))
 
 
+def produce_edge_cases(topic):
+    """Hand-made events the generator does not make: a NUL byte inside a string, empty
+    strings, non-ASCII text, absent optional fields, a value just under 1 MiB."""
+    from confluent_kafka import Producer
+    ts = "2024-03-15T00:30:00Z"
+    events = [
+        {"event_id": "edge-nul", "timestamp": ts, "source": "s\x00rc",
+         "payload": {"job_id": "e1", "title": "Data\x00Engineer", "company": "A\x00B",
+                     "location": "London, UK", "is_remote": False}},
+        {"event_id": "edge-empty", "timestamp": ts, "source": "",
+         "payload": {"job_id": "e2", "title": "Senior \U0001F680 Engineer", "company": "",
+                     "location": "Z\u00fcrich, Schweiz", "description": ""}},
+        {"event_id": "edge-min", "timestamp": "2024-03-15T00:31:00.123456+02:00",
+         "payload": {"job_id": "e3", "title": "x"}},
+        {"event_id": "edge-big", "timestamp": ts,
+         "payload": {"job_id": "e4", "title": "T" * 1000, "company": "\u00e9" * 1000,
+                     "description": "Python " * 140000}},
+    ]
+    p = Producer({"bootstrap.servers": T.BROKERS, "message.max.bytes": 8 << 20})
+    for ev in events:
+        # json.dumps escapes NUL and non-ASCII (\u0000, surrogate pairs): valid JSON text
+        p.produce(topic, json.dumps(ev).encode(), key=ev["payload"]["job_id"])
+    assert p.flush(30) == 0
+
+
 def scenario(name, seed, runner, live=False):
     topic = T.private_topic("test.arch")
     dlq = T.private_topic("test.arch.dlq", 3)
@@ -195,6 +221,7 @@ def scenario(name, seed, runner, live=False):
                                stdout=subprocess.DEVNULL)
     else:
         T.generate(topic, COUNT, seed, 0.2)
+        produce_edge_cases(topic)
     state = {}
 
     def ends():
@@ -211,7 +238,8 @@ def scenario(name, seed, runner, live=False):
     assert exp.late > 0 and exp.duplicates > 0 and exp.rejected, \
         "the stream must exercise late events, duplicates and rejects"
     check(name, root, topic, dlq, exp)
-    shutil.rmtree(root, ignore_errors=True)
+    if not os.environ.get("GTP_TEST_KEEP"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def metrics(port):
@@ -229,6 +257,8 @@ def clean_run(topic, dlq, group, root, ends, state):
     pr = start_archiver(topic, dlq, group, root, "arch-clean.log", port=port)
     wait_archived(root, topic, ends(), procs=[pr])
     exp = state["exp"]
+    edge = {r["event_id"]: r for r in exp.archived if r["event_id"].startswith("edge-")}
+    assert len(edge) == 4 and "\x00" in edge["edge-nul"]["title"], sorted(edge)
     m = metrics(port)
     assert m.get("gtp_archiver_rows_written_total") == len(exp.archived), m
     assert m.get("gtp_late_events_total") == exp.late, m
@@ -254,22 +284,77 @@ def kill_run(topic, dlq, group, root, ends, state):
 
 
 def crash_run(topic, dlq, group, root, ends, state):
-    """Forced crashes between the files' rename and the commit, then after a commit: the
-    first must leave files the log does not reference (else the test proves nothing)."""
-    for n, point in ((3, "files"), (5, "files"), (4, "commit")):
-        pr = start_archiver(topic, dlq, group, root, "arch-crash.log",
-                            env_extra={"GTP_ARCHIVER_FAILPOINT": "%s:%d" % (point, n)})
+    """Forced crashes. Each run uses a new consumer group: the position must come from the
+    Delta log, not from Kafka's committed offsets.
+    1. Between the files' rename and the commit: the run must leave files the log does not
+       reference (else this proves nothing). Rolls are row-triggered at a size the next run
+       does not use, so the replay's offset ranges (file names) differ from the crashed
+       roll's, as after a time-triggered roll: only the start-up clean-up removes them.
+    2. Right after commits, many times with small rolls: duplicates whose original was
+       archived before a restart must still be recognized (dedup state from the log)."""
+    ends()
+    for n, rows in ((3, 1000), (5, 1300)):
+        pr = start_archiver(topic, dlq, group + "-f%d" % n, root, "arch-crash.log",
+                            roll_rows=rows, roll_seconds=600,
+                            env_extra={"GTP_ARCHIVER_FAILPOINT": "files:%d" % n})
         rc = pr.wait(timeout=120)
-        assert rc == -signal.SIGKILL, "failpoint %s:%d: exit %s" % (point, n, rc)
-        if point == "files":
-            _, live = log_state(root)
-            disk = {os.path.relpath(f, root)
-                    for f in glob.glob(os.path.join(root, "**", "*.parquet"), recursive=True)}
-            assert disk - live, "failpoint %s:%d left no uncommitted file" % (point, n)
-            T.log("crash at %s:%d left %d uncommitted file(s)" % (point, n, len(disk - live)))
-    pr = start_archiver(topic, dlq, group, root, "arch-crash.log")
+        assert rc == -signal.SIGKILL, "failpoint files:%d: exit %s" % (n, rc)
+        _, live = log_state(root)
+        disk = {os.path.relpath(f, root)
+                for f in glob.glob(os.path.join(root, "**", "*.parquet"), recursive=True)}
+        assert disk - live, "failpoint files:%d left no uncommitted file" % n
+        T.log("crash at files:%d left %d uncommitted file(s)" % (n, len(disk - live)))
+    for i in range(60):
+        pr = start_archiver(topic, dlq, "%s-c%d" % (group, i), root, "arch-crash.log",
+                            roll_rows=250, roll_seconds=600,
+                            env_extra={"GTP_ARCHIVER_FAILPOINT": "commit:6"})
+        try:
+            rc = pr.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # fewer than 6 rolls left: the rest is for the last run (the final roll of a
+            # graceful stop may still meet the failpoint)
+            pr.send_signal(signal.SIGTERM)
+            rc = pr.wait(timeout=60)
+            assert rc in (0, -signal.SIGKILL), "archiver exited %s on SIGTERM" % rc
+            break
+        assert rc == -signal.SIGKILL, "failpoint commit:6: exit %s" % rc
+    T.log("%d crashes right after a commit" % (i + 1))
+    pr = start_archiver(topic, dlq, group + "-last", root, "arch-crash.log", roll_rows=3000)
     wait_archived(root, topic, ends(), procs=[pr])
     stop(pr)
+
+
+def restart_run(seed):
+    """Dedup state across a restart, deterministically: archive a stream, SIGKILL the
+    archiver, re-send exact copies of archived events (their windows still open), restart
+    with a new consumer group: the copies are duplicates only if the state came back from
+    the log."""
+    topic = T.private_topic("test.arch.rs", 2)
+    dlq = T.private_topic("test.arch.rs.dlq", 1)
+    root = os.path.join(T.BUILD, "test-archive-restart-%s" % uuid.uuid4().hex[:8])
+    group = "gtp-archiver-test-" + uuid.uuid4().hex[:8]
+    T.generate(topic, 3000, seed, 0.0)
+    msgs, ends = T.read_topic(topic)
+    pr = start_archiver(topic, dlq, group + "-a", root, "arch-restart.log")
+    wait_archived(root, topic, ends, procs=[pr])
+    pr.kill()
+    pr.wait()
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": T.BROKERS})
+    rnd = random.Random(seed)
+    for part, rows in msgs.items():
+        for off, ts, key, value, _ in rnd.sample(rows, 50):
+            p.produce(topic, value, key=key, partition=part)
+    assert p.flush(30) == 0
+    msgs, ends = T.read_topic(topic)
+    exp = T.expected_from_topic(msgs)
+    assert exp.duplicates >= 90, "only %d re-sent copies are duplicates" % exp.duplicates
+    pr = start_archiver(topic, dlq, group + "-b", root, "arch-restart.log")
+    wait_archived(root, topic, ends, procs=[pr])
+    stop(pr)
+    check("restart", root, topic, dlq, exp)
+    if not os.environ.get("GTP_TEST_KEEP"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def two_instances(topic, dlq, group, root, ends, state):
@@ -283,10 +368,14 @@ def two_instances(topic, dlq, group, root, ends, state):
 
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
-    only = sys.argv[1:] or ["clean", "kill", "crash", "two"]
+    only = sys.argv[1:] or ["clean", "restart", "kill", "crash", "two"]
     table = {"clean": (clean_run, 41, False), "kill": (kill_run, 42, True),
              "crash": (crash_run, 43, False), "two": (two_instances, 44, True)}
     for name in only:
+        if name == "restart":
+            T.log("scenario", name)
+            restart_run(45)
+            continue
         fn, seed, live = table[name]
         T.log("scenario", name)
         scenario(name, seed, fn, live)

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Archiver benchmark (issue 5, acceptance 4): on a pre-filled topic of COUNT events
+# (gtp-generator, seed 42, default chaos 0.05),
+#   - end-to-end rows/s of gtp-archiver: from process start (and from its first partition
+#     assignment) until the Delta log's txn of every partition reaches the partition's last
+#     offset, i.e. every row is in a committed Parquet file;
+#   - beside a baseline timed in the same run on the same topic: consuming it to JSON lines
+#     with kcat (kcat -C -e -o beginning -f '%s\n' > raw.jsonl);
+#   - archive size (Parquet files; the Delta log apart) vs the raw JSON size.
+# Targets: >= 50,000 rows/s, size <= 0.25 of the raw JSON.
+#
+#   bench/archiver.sh [COUNT] [CODEC]          default 300000 zstd
+#
+# Environment: GTP_BUILD_DIR (default build), BROKERS (default 127.0.0.1:9092), TOPIC (reuse
+# a filled topic). Private topics and groups, removed at exit; the archive goes to a temp dir
+# under the build directory (same disk as the build), removed at exit.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+count=${1:-300000}
+codec=${2:-zstd}
+build=${GTP_BUILD_DIR:-$root/build}
+brokers=${BROKERS:-127.0.0.1:9092}
+for b in gtp-archiver gtp-generator; do
+    [[ -x $build/$b ]] || { echo "bench: $build/$b not built" >&2; exit 1; }
+done
+command -v kcat >/dev/null || { echo "bench: kcat missing" >&2; exit 1; }
+tmp=$(mktemp -d "$build/bench-archiver.XXXXXX")
+topic=${TOPIC:-}
+own=no
+arch_pid=
+cleanup() {
+    [[ -n $arch_pid ]] && kill "$arch_pid" 2>/dev/null && wait "$arch_pid" 2>/dev/null
+    if [[ $own == yes ]]; then
+        "$root/scripts/services.sh" delete-topic "$topic" >/dev/null 2>&1 || true
+        "$root/scripts/services.sh" delete-topic "$topic.dlq" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [[ -z $topic ]]; then
+    topic=gtp.bench.arch.$$
+    own=yes
+    "$root/scripts/services.sh" create-topic "$topic" 6 >/dev/null
+    echo "bench: filling $topic with $count events (seed 42)" >&2
+    "$build/gtp-generator" -b "$brokers" -t "$topic" --count "$count" --seed 42 --rate 0 \
+        --metrics-port 0 >/dev/null 2>"$tmp/gen.log"
+fi
+"$root/scripts/services.sh" create-topic "$topic.dlq" 3 >/dev/null
+
+echo "bench: baseline kcat -C to JSON lines" >&2
+t0=$(date +%s.%N)
+kcat -C -b "$brokers" -t "$topic" -e -q -o beginning -f '%s\n' >"$tmp/raw.jsonl"
+t1=$(date +%s.%N)
+echo "$t0 $t1" >"$tmp/kcat.time"
+
+echo "bench: gtp-archiver ($codec)" >&2
+sync
+t0=$(date +%s.%N)
+"$build/gtp-archiver" -b "$brokers" -t "$topic" --dlq-topic "$topic.dlq" -g "bench-arch-$$" \
+    --archive-dir "$tmp/archive" --codec "$codec" --metrics-port 0 2>"$tmp/arch.log" &
+arch_pid=$!
+echo "$t0" >"$tmp/arch.start"
+
+"$root/scripts/py" - "$tmp" "$topic" "$brokers" "$arch_pid" <<'PY'
+import datetime, glob, json, os, sys, time
+from confluent_kafka import Consumer, TopicPartition
+tmp, topic, brokers, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+c = Consumer({"bootstrap.servers": brokers, "group.id": "bench-ends"})
+parts = sorted(c.list_topics(topic, timeout=30).topics[topic].partitions)
+ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in parts}
+c.close()
+logdir = os.path.join(tmp, "archive", "_delta_log")
+seen, txn, rows, commits = set(), {}, 0, 0
+deadline = time.time() + 1800
+while True:
+    for f in sorted(glob.glob(os.path.join(logdir, "*.json"))):
+        if f in seen:
+            continue
+        seen.add(f)
+        for line in open(f):
+            a = json.loads(line)
+            if "txn" in a:
+                txn[a["txn"]["appId"]] = a["txn"]["version"]
+                commits += 1
+            if "add" in a:
+                rows += json.loads(a["add"]["stats"])["numRecords"]
+    if all(e == 0 or txn.get("gtp-archiver-%s-%d" % (topic, p), -1) >= e - 1
+           for p, e in ends.items()):
+        break
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit("bench: gtp-archiver died, see its log")
+    if time.time() > deadline:
+        sys.exit("bench: gtp-archiver did not finish")
+    time.sleep(0.02)
+t_end = time.time()
+t_start = float(open(os.path.join(tmp, "arch.start")).read())
+# first assignment, from the archiver's own log line time
+t_assign = None
+for line in open(os.path.join(tmp, "arch.log")):
+    if " assigned " in line:
+        t_assign = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        break
+k0, k1 = map(float, open(os.path.join(tmp, "kcat.time")).read().split())
+events = sum(ends.values())
+raw = os.path.getsize(os.path.join(tmp, "raw.jsonl")) - events  # values only, no newlines
+pq = sum(os.path.getsize(f) for f in glob.glob(os.path.join(tmp, "archive", "**", "*.parquet"),
+                                               recursive=True))
+nfiles = len(glob.glob(os.path.join(tmp, "archive", "**", "*.parquet"), recursive=True))
+lg = sum(os.path.getsize(f) for f in glob.glob(os.path.join(logdir, "*.json")))
+el, ea, ek = t_end - t_start, t_end - (t_assign or t_start), k1 - k0
+print(f"| {'case':52} | {'value':>18} |")
+print(f"|{'-' * 54}|{'-' * 20}|")
+for a, b in [
+    (f"gtp-archiver start -> last commit ({events} events)", f"{rows / el:,.0f} rows/s"),
+    ("gtp-archiver first assignment -> last commit", f"{rows / ea:,.0f} rows/s"),
+    ("  same, messages consumed per second", f"{events / ea:,.0f} msg/s"),
+    ("baseline: kcat -C -e to JSON lines", f"{events / ek:,.0f} msg/s"),
+    ("rows archived / files / commits", f"{rows} / {nfiles} / {commits}"),
+    ("raw JSON (message values)", f"{raw / 1e6:,.1f} MB"),
+    ("parquet files", f"{pq / 1e6:,.1f} MB"),
+    ("parquet / raw JSON", f"{pq / raw:.3f}"),
+    ("delta log (incl. dedup state)", f"{lg / 1e6:,.1f} MB"),
+    ("(parquet + log) / raw JSON", f"{(pq + lg) / raw:.3f}"),
+]:
+    print(f"| {a:52} | {b:>18} |")
+PY
+kill -TERM "$arch_pid"
+wait "$arch_pid" || { echo "bench: gtp-archiver exit $?" >&2; exit 1; }
+arch_pid=
