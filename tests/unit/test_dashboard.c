@@ -128,6 +128,22 @@ static void test_api_parse(void **state)
     }
 }
 
+static void test_api_parse_taxonomy(void **state)
+{
+    char err[256];
+    struct api_params q;
+    struct gtp_skills *sk = gtp_skills_load(GTP_TEST_DATA "/../../taxonomy", err, sizeof(err));
+    (void)state;
+    if (!sk)
+        fail_msg("%s", err);
+    assert_int_equal(api_parse(NULL, NULL, "python", sk, &q, err, sizeof(err)), 0);
+    assert_string_equal(q.skill, "python");
+    assert_int_equal(api_parse(NULL, NULL, "react-native", sk, &q, err, sizeof(err)), 0);
+    assert_int_equal(api_parse(NULL, NULL, "not-a-skill", sk, &q, err, sizeof(err)), GTP_ERR_INVAL);
+    assert_string_equal(err, "unknown skill id");
+    gtp_skills_free(sk);
+}
+
 /* ---- hand-made redis replies --------------------------------------------------------- */
 
 static redisReply *rstr(const char *s)
@@ -320,9 +336,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jout_escaping), cmocka_unit_test(test_jout_numbers),
-        cmocka_unit_test(test_api_parse),     cmocka_unit_test(test_rank),
-        cmocka_unit_test(test_hour_labels),   cmocka_unit_test(test_stats_json),
-        cmocka_unit_test(test_listen_parse),  cmocka_unit_test(test_assets),
+        cmocka_unit_test(test_api_parse),     cmocka_unit_test(test_api_parse_taxonomy),
+        cmocka_unit_test(test_rank),          cmocka_unit_test(test_hour_labels),
+        cmocka_unit_test(test_stats_json),    cmocka_unit_test(test_listen_parse),
+        cmocka_unit_test(test_assets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
