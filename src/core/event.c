@@ -279,6 +279,10 @@ static enum gtp_reject fail(struct gtp_event *ev, enum gtp_reject r, const char 
     va_start(ap, fmt);
     vsnprintf(ev->detail, sizeof(ev->detail), fmt, ap);
     va_end(ap);
+    /* A detail may quote input cut in the middle of a character (jansson's
+     * "near '...'" does): keep it UTF-8 for the DLQ header and the logs. */
+    for (size_t n = strlen(ev->detail), bad; !gtp_utf8_valid(ev->detail, n, &bad);)
+        ev->detail[bad] = '?';
     ev->reject = r;
     return r;
 }
