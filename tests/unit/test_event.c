@@ -916,6 +916,18 @@ static void test_diff_edges(void **state)
         n = snprintf(s, sizeof(s), HEAD PAY ",\"location\":\"a\\%cb\"}}", c);
         check_same(&fa, &sl, s, (size_t)n + (c == 0), &st);
     }
+    /* One special byte at every offset of strings up to 40 bytes: the
+     * scanner's 16- and 8-byte steps and their tails. */
+    static const char *const specials[] = {"\\\"", "\\\\", "\\n",      "\x1f",
+                                           "\x01", "\x7f", "\xc3\xa9", "\""};
+    for (int slen = 0; slen <= 40; slen++)
+        for (int at = 0; at <= slen; at++)
+            for (size_t k = 0; k < GTP_ARRAY_LEN(specials); k++) {
+                int n = snprintf(s, sizeof(s), HEAD PAY ",\"location\":\"%.*s%s%.*s\"}}", at,
+                                 "Pythonista Pythonista Pythonista Pythonista", specials[k],
+                                 slen - at, "KafkaKafkaKafkaKafkaKafkaKafkaKafkaKafka");
+                check_same(&fa, &sl, s, (size_t)n, &st);
+            }
     report("edge cases", &st);
     gtp_event_fini(&fa);
     gtp_event_fini(&sl);
