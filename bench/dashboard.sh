@@ -9,7 +9,8 @@
 #   bench/dashboard.sh [SECONDS]       default 10 s per row
 #
 # Environment: GTP_BUILD_DIR (default build), BENCH_DB (Redis DB to seed,
-# default 5: it is flushed), CONNS (default 32), THREADS (wrk threads, 2).
+# default 5: it is flushed), CONNS (default 32), THREADS (wrk threads, 2),
+# ROUNDS (alternating baseline / /api/pulse rounds, 3).
 # Needs Redis on 127.0.0.1:6379 (scripts/services.sh start) and wrk.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ secs=${1:-10}
 db=${BENCH_DB:-5}
 conns=${CONNS:-32}
 wthreads=${THREADS:-2}
+rounds=${ROUNDS:-3}
 [[ -x $dash ]] || { echo "bench: $dash not built (cmake --build $build)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
 
@@ -64,8 +66,12 @@ run() { # name path
 
 echo "bench: $(nproc) cores, wrk -t$wthreads -c$conns -d${secs}s --latency" >&2
 start
-run "baseline: static /style.css" "/style.css"
-run "/api/pulse (default, 1 s cache)" "/api/pulse?hours=24&top=5"
+# baseline and /api/pulse alternate, so that both meet the same machine noise;
+# the verdict uses the median round of /api/pulse
+for r in $(seq "$rounds"); do
+    run "baseline: static /style.css #$r" "/style.css"
+    run "/api/pulse (default, 1 s cache) #$r" "/api/pulse?hours=24&top=5"
+done
 run "/api/heatmap (default, 1 s cache)" "/api/heatmap?hours=24"
 start --cache-ms 0
 run "/api/pulse (--cache-ms 0)" "/api/pulse?hours=24&top=5"
@@ -78,11 +84,15 @@ echo "|------------------------------------------|-----------|----------|-------
 printf '%s\n' "${rows[@]}"
 
 # verdict on the deployed configuration: >= 5000 req/s and p99 <= 20 ms
-read -r rps p99 < <(awk '/^\/api\/pulse \(default/ {print $(NF-1), $NF}' "$tmp/summary")
-ms=$(awk -v v="$p99" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else print v*1000 }')
+toms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else print v*1000 }'; }
+# median round by p99
+read -r rps p99 < <(awk '/^\/api\/pulse \(default/ {print $(NF-1), $NF}' "$tmp/summary" |
+    while read -r a b; do echo "$(toms "$b") $a $b"; done | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) {print $2, $3}')
+ms=$(toms "$p99")
 if awk -v r="$rps" -v m="$ms" 'BEGIN { exit !(r >= 5000 && m <= 20) }'; then
-    echo "bench: /api/pulse meets the target: $rps req/s, p99 $p99"
+    echo "bench: /api/pulse (median of $rounds rounds) meets the target: $rps req/s, p99 $p99"
 else
-    echo "bench: /api/pulse MISSES the target (>= 5000 req/s, p99 <= 20 ms): $rps req/s, p99 $p99"
+    echo "bench: /api/pulse (median of $rounds rounds) MISSES the target (>= 5000 req/s, p99 <= 20 ms): $rps req/s, p99 $p99"
+    echo "bench: compare with the baseline rows: p99 there is the machine's own noise" >&2
     exit 1
 fi

@@ -57,7 +57,7 @@ struct dash_cached {
     void *resp;
     unsigned status;
     int64_t expires_ms;
-    bool refreshing; /* one thread recomputes; the others serve this one meanwhile */
+    atomic_int refreshing; /* one thread recomputes; the others serve this one meanwhile */
 };
 
 #define DASH_CACHE_SLOTS 64
@@ -73,7 +73,7 @@ struct dash {
     struct dash_asset *assets;
     size_t nassets;
 
-    pthread_mutex_t cache_mu;
+    pthread_rwlock_t cache_mu; /* readers queue cached answers; writer-preferring */
     struct dash_cached cache[DASH_CACHE_SLOTS];
 
     struct gtp_metrics *metrics;

@@ -160,18 +160,23 @@ static bool cache_serve(struct dash *d, struct MHD_Connection *conn, const char 
     if (d->cfg.cache_ms <= 0)
         return false;
     now = gtp_mono_ms();
-    pthread_mutex_lock(&d->cache_mu);
+    /* a read lock: worker threads serving answers never wait for each other */
+    pthread_rwlock_rdlock(&d->cache_mu);
     if (c->resp && !strcmp(c->key, key)) {
-        bool fresh = c->expires_ms > now;
-        bool stale_ok = c->refreshing && c->expires_ms + d->cfg.cache_ms > now;
-        if (fresh || stale_ok) {
+        int expected = 0;
+        if (c->expires_ms > now) {
+            hit = true;
+        } else if (atomic_compare_exchange_strong(&c->refreshing, &expected, 1)) {
+            hit = false; /* this request recomputes */
+        } else {
+            hit = c->expires_ms + d->cfg.cache_ms > now; /* another one is recomputing */
+        }
+        if (hit) {
             hit = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
             *status = c->status;
-        } else {
-            c->refreshing = true; /* this request recomputes */
         }
     }
-    pthread_mutex_unlock(&d->cache_mu);
+    pthread_rwlock_unlock(&d->cache_mu);
     return hit;
 }
 
@@ -181,10 +186,10 @@ static void cache_release(struct dash *d, const char *key)
     struct dash_cached *c = &d->cache[cache_slot(key)];
     if (d->cfg.cache_ms <= 0)
         return;
-    pthread_mutex_lock(&d->cache_mu);
+    pthread_rwlock_rdlock(&d->cache_mu);
     if (!strcmp(c->key, key))
-        c->refreshing = false;
-    pthread_mutex_unlock(&d->cache_mu);
+        atomic_store(&c->refreshing, 0);
+    pthread_rwlock_unlock(&d->cache_mu);
 }
 
 /* Keep resp for key (takes one reference of its own). */
@@ -194,14 +199,14 @@ static void cache_store(struct dash *d, const char *key, struct MHD_Response *re
     struct MHD_Response *old;
     if (d->cfg.cache_ms <= 0)
         return;
-    pthread_mutex_lock(&d->cache_mu);
+    pthread_rwlock_wrlock(&d->cache_mu);
     old = c->resp;
     snprintf(c->key, sizeof(c->key), "%s", key);
     c->resp = resp;
     c->status = status;
     c->expires_ms = gtp_mono_ms() + d->cfg.cache_ms;
-    c->refreshing = false;
-    pthread_mutex_unlock(&d->cache_mu);
+    atomic_store(&c->refreshing, 0);
+    pthread_rwlock_unlock(&d->cache_mu);
     /* the caller's reference becomes the cache's; the old one is released
      * (MHD frees it once no connection is still sending it) */
     if (old)
@@ -210,15 +215,15 @@ static void cache_store(struct dash *d, const char *key, struct MHD_Response *re
 
 void dash_cache_clear(struct dash *d)
 {
-    pthread_mutex_lock(&d->cache_mu);
+    pthread_rwlock_wrlock(&d->cache_mu);
     for (size_t i = 0; i < DASH_CACHE_SLOTS; i++) {
         if (d->cache[i].resp)
             MHD_destroy_response(d->cache[i].resp);
         d->cache[i].resp = NULL;
         d->cache[i].key[0] = '\0';
-        d->cache[i].refreshing = false;
+        atomic_store(&d->cache[i].refreshing, 0);
     }
-    pthread_mutex_unlock(&d->cache_mu);
+    pthread_rwlock_unlock(&d->cache_mu);
 }
 
 /* ---- responses --------------------------------------------------------------------- */
@@ -318,7 +323,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     const char *hours = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hours");
     const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
     const char *skill = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "skill");
-    struct gtp_taxonomy *tx = tx_get(d);
+    struct gtp_taxonomy *tx = NULL;
     struct api_params q;
     char err[512], key[96];
     struct jout j;
@@ -332,7 +337,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     jout_init(&j);
     if (route != ROUTE_STATS) {
         if (api_parse(hours, route == ROUTE_PULSE ? top : NULL,
-                      route == ROUTE_HEATMAP ? skill : NULL, tx->skills, &q, err, sizeof(err))) {
+                      route == ROUTE_HEATMAP ? skill : NULL, NULL, &q, err, sizeof(err))) {
             *status = 400;
             r = send_error(conn, 400, err);
             goto out;
@@ -346,6 +351,15 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         goto out;
     }
     gtp_metric_inc(d->m_cache_miss);
+
+    /* the taxonomy only on a miss: a hit needs no lock beyond the cache's */
+    tx = tx_get(d);
+    if (q.skill[0] && gtp_skills_find(tx->skills, q.skill) < 0) {
+        cache_release(d, key);
+        *status = 400;
+        r = send_error(conn, 400, "unknown skill id");
+        goto out;
+    }
 
     rc = pool_get(d->pool, err, sizeof(err));
     if (!rc) {
@@ -390,7 +404,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         MHD_destroy_response(resp);
 out:
     jout_fini(&j);
-    gtp_taxonomy_free(tx);
+    gtp_taxonomy_free(tx); /* NULL-safe */
     return r;
 }
 

@@ -1,6 +1,7 @@
 /* gtp-dashboard: serves The Pulse and The Heatmap (SPEC §9) on port 8501 from
  * the counts gtp-processor keeps in Redis, plus /metrics and /healthz on the
  * same port. Redis may come and go: the APIs answer 503 meanwhile. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,15 @@ int main(int argc, char **argv)
 
     gtp_log_init("gtp-dashboard");
     pthread_mutex_init(&d.tx_mu, NULL);
-    pthread_mutex_init(&d.cache_mu, NULL);
+    {
+        /* writer-preferring: a steady stream of readers must not starve the
+         * once-a-second store of a fresh answer */
+        pthread_rwlockattr_t ra;
+        pthread_rwlockattr_init(&ra);
+        pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&d.cache_mu, &ra);
+        pthread_rwlockattr_destroy(&ra);
+    }
     e = gtp_cfg_parse(&dash_cli, &d.cfg, NULL, argc, argv, err, sizeof(err));
     if (e == GTP_CFG_EXIT)
         goto out;
