@@ -1,12 +1,15 @@
 /* Per-(date_posted, region) Parquet buffers of one partition and the roll's files (bucket.h). */
+#define _GNU_SOURCE /* syncfs */
 #include "bucket.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gtp/err.h"
 #include "gtp/hive.h"
@@ -28,6 +31,7 @@ static void bucket_clear(struct arch_bucket *b)
     gtp_parquet_file_stats_fini(&b->st);
     memset(&b->st, 0, sizeof(b->st));
     b->written = false;
+    b->staged = false;
     b->rows = 0;
     if (b->w)
         gtp_parquet_reset(b->w);
@@ -79,7 +83,7 @@ int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *regi
                  region);
         return GTP_ERR_INVAL;
     }
-    if (b->written) {
+    if (b->staged) {
         /* rows after a half-written roll would be lost with that file */
         gtp_errf(errstr, errstr_size, "bucket %s/%s already written in this roll", date, region);
         return GTP_ERR_INTERNAL;
@@ -94,6 +98,48 @@ int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *regi
     return 0;
 }
 
+static int io_err(int e, const char *what, char *errstr, size_t errstr_size)
+{
+    gtp_errf(errstr, errstr_size, "%s: %s", what, strerror(e));
+    return (e == ENOSPC || e == EDQUOT) ? GTP_ERR_NOSPACE : GTP_ERR_IO;
+}
+
+/* Flush every dirty page and inode of the archive's file system. One syncfs() replaces an
+ * fsync() per file and per directory: a roll writes tens of files into as many directories,
+ * and per-file fsyncs made rolls fsync-bound. */
+static int sync_fs(const char *root, char *errstr, size_t errstr_size)
+{
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+    if (fd < 0)
+        return io_err(errno, root, errstr, errstr_size);
+    if (syncfs(fd) != 0)
+        err = io_err(errno, "syncfs", errstr, errstr_size);
+    close(fd);
+    return err;
+}
+
+/* Write the bucket into dir/.name.tmp (no fsync yet). On success the writer is reset and
+ * the stats are kept; on error the rows stay buffered and the temp file is removed. */
+static int stage(struct arch_bucket *b, const char *root, const char *dir, const char *name,
+                 char *errstr, size_t errstr_size)
+{
+    char tmp[4096];
+    int fd, err;
+    snprintf(tmp, sizeof(tmp), "%s/%s/.%s.tmp", root, dir, name);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_err(errno, tmp, errstr, errstr_size);
+    err = gtp_parquet_write_fd(b->w, fd, &b->st, errstr, errstr_size);
+    if (close(fd) != 0 && !err)
+        err = io_err(errno, tmp, errstr, errstr_size);
+    if (err) {
+        gtp_parquet_file_stats_fini(&b->st);
+        memset(&b->st, 0, sizeof(b->st));
+        unlink(tmp);
+    }
+    return err;
+}
+
 int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition,
                        int64_t first, int64_t last, size_t *files, char *errstr,
                        size_t errstr_size)
@@ -101,10 +147,13 @@ int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partit
     const char *names[2] = {"date_posted", "region"};
     size_t k = 0;
     int err = 0;
+    bool staged_any = false;
+
+    /* 1. every bucket into its temp file (hidden from readers: leading '.', no .parquet) */
     for (size_t i = 0; i < bs->n && !err; i++) {
         struct arch_bucket *b = &bs->b[i];
-        char dir[1024], name[256], full[4096];
-        if (b->written || b->rows == 0)
+        char dir[1024], name[256];
+        if (b->staged || b->rows == 0)
             continue;
         const char *values[2] = {b->date, b->region};
         if (gtp_hive_partition_dir(names, values, 2, dir, sizeof(dir)) < 0) {
@@ -115,23 +164,48 @@ int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partit
         snprintf(name, sizeof(name), "part-%d-%" PRId64 "-%" PRId64 ".%s.parquet", (int)partition,
                  first, last, gtp_parquet_codec_name(bs->opts.codec));
         err = gtp_hive_mkdirs(root, dir, errstr, errstr_size);
+        if (!err)
+            err = stage(b, root, dir, name, errstr, errstr_size);
         if (err)
             break;
-        snprintf(full, sizeof(full), "%s/%s", root, dir);
-        err = gtp_parquet_write_file(b->w, full, name, &b->st, errstr, errstr_size);
-        if (err)
-            break;
-        struct stat st;
-        snprintf(full, sizeof(full), "%s/%s/%s", root, dir, name);
-        b->mtime_ms = stat(full, &st) == 0
-                          ? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000
-                          : gtp_wall_us() / 1000;
         size_t n = strlen(dir) + strlen(name) + 2;
         b->rel = gtp_xmalloc(n);
         snprintf(b->rel, n, "%s/%s", dir, name);
+        b->staged = true;
+        staged_any = true;
+    }
+    if (err)
+        goto out;
+    /* 2. temp files durable before any becomes visible; 3. publish them by rename; 4. the
+     * renames durable before the commit that references them */
+    for (size_t i = 0; i < bs->n && !staged_any; i++)
+        staged_any = bs->b[i].staged && !bs->b[i].written;
+    if (!staged_any)
+        goto out;
+    err = sync_fs(root, errstr, errstr_size);
+    for (size_t i = 0; i < bs->n && !err; i++) {
+        struct arch_bucket *b = &bs->b[i];
+        char tmp[4096], dst[4096];
+        struct stat st;
+        if (!b->staged || b->written)
+            continue;
+        const char *slash = strrchr(b->rel, '/');
+        snprintf(tmp, sizeof(tmp), "%s/%.*s/.%s.tmp", root, (int)(slash - b->rel), b->rel,
+                 slash + 1);
+        snprintf(dst, sizeof(dst), "%s/%s", root, b->rel);
+        if (rename(tmp, dst) != 0) {
+            err = io_err(errno, dst, errstr, errstr_size);
+            break;
+        }
+        b->mtime_ms = stat(dst, &st) == 0
+                          ? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000
+                          : gtp_wall_us() / 1000;
         b->written = true;
         k++;
     }
+    if (!err)
+        err = sync_fs(root, errstr, errstr_size);
+out:
     if (files)
         *files = k;
     return err;

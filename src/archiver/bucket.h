@@ -21,8 +21,9 @@ struct arch_bucket {
     char region[16];
     struct gtp_parquet_writer *w;
     size_t rows;
-    /* set once written in the current roll */
-    bool written;
+    /* staged: written to its temp file in the current roll (rows handed to the file);
+     * written: renamed into place */
+    bool staged, written;
     char *rel; /* relative path of the file (Hive-escaped) */
     struct gtp_parquet_file_stats st;
     int64_t mtime_ms;
@@ -44,7 +45,8 @@ void arch_buckets_fini(struct arch_buckets *bs);
 int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *region,
                      const struct gtp_parquet_row *row, char *errstr, size_t errstr_size);
 
-/* Write every bucket with rows not yet written in this roll to its file under root.
+/* Write every bucket with rows not yet written in this roll to its file under root: all
+ * temp files first, one syncfs(), all renames, one syncfs() (durable before the commit).
  * Returns 0, GTP_ERR_NOSPACE, GTP_ERR_IO, GTP_ERR_INVAL or GTP_ERR_INTERNAL; after an
  * error, calling again continues with the buckets still unwritten. *files (may be NULL)
  * gets the number of files written by this call. */

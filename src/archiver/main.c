@@ -295,6 +295,7 @@ static int roll_part(struct arch *ar, int32_t p, struct part *pt)
         return e;
     }
     failpoint("files");
+    int64_t t_files = gtp_mono_us();
     nadds = arch_buckets_adds(&pt->bk, &adds);
     info = arch_state_info(ar->cfg.topic, p, pt->first, pt->last, gtp_window_max_event(pt->win),
                            gtp_window_watermark(pt->win), &pt->ids);
@@ -327,8 +328,9 @@ static int roll_part(struct arch *ar, int32_t p, struct part *pt)
     gtp_metric_set(ar->m_roll_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
     gtp_log(GTP_LOG_DEBUG, "archive",
             "partition %d: committed offsets %" PRId64 "-%" PRId64 ", %zu rows, %zu files as "
-            "version %" PRId64,
-            (int)p, pt->first, pt->last, pt->bk.rows, nadds, version);
+            "version %" PRId64 " (files %.1f ms, commit %.1f ms)",
+            (int)p, pt->first, pt->last, pt->bk.rows, nadds, version,
+            (double)(t_files - t0) / 1000.0, (double)(gtp_mono_us() - t_files) / 1000.0);
     pt->committed = pt->last;
     pt->first = pt->last = -1;
     arch_buckets_reset(&pt->bk);

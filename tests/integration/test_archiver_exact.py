@@ -8,7 +8,7 @@ sharing the partitions. Every rejected event is in the DLQ, no orphan or temp fi
 and /metrics agrees with the model.
 
 Usage: GTP_BUILD_DIR=<build> scripts/py tests/integration/test_archiver_exact.py [scenario...]
-scenarios: clean restart kill crash two (default: all)."""
+scenarios: cli clean restart kill crash two (default: all)."""
 import collections
 import glob
 import json
@@ -366,12 +366,29 @@ def two_instances(topic, dlq, group, root, ends, state):
     stop(b)
 
 
+def cli_checks():
+    """Exit codes of SPEC §2."""
+    b = T.binary("gtp-archiver")
+    root = os.path.join(T.BUILD, "test-archive-cli-%s" % uuid.uuid4().hex[:8])
+    cases = [(["--help"], 0), (["--version"], 0), (["--bogus"], 64), (["--codec", "lz4"], 78),
+             (["--roll-rows", "0"], 78), (["--archive-dir", "/proc/gtp-nope"], 78),
+             (["-b", "127.0.0.1:1", "--startup-timeout", "2", "--archive-dir", root], 69)]
+    for args, want in cases:
+        rc = subprocess.run([b, "--metrics-port", "0", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, timeout=60).returncode
+        assert rc == want, "gtp-archiver %s: exit %d, want %d" % (" ".join(args), rc, want)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
-    only = sys.argv[1:] or ["clean", "restart", "kill", "crash", "two"]
+    only = sys.argv[1:] or ["cli", "clean", "restart", "kill", "crash", "two"]
     table = {"clean": (clean_run, 41, False), "kill": (kill_run, 42, True),
              "crash": (crash_run, 43, False), "two": (two_instances, 44, True)}
     for name in only:
+        if name == "cli":
+            cli_checks()
+            continue
         if name == "restart":
             T.log("scenario", name)
             restart_run(45)
