@@ -3,7 +3,10 @@
 # build/, starts Kafka + Redis (scripts/services.sh), then every daemon that is
 # built — processor, archiver, dashboard — and the generator, which backfills
 # the last 24 h of simulated postings at high speed and then continues live.
-# Ctrl-C stops the daemons, and the services if this script started them.
+# Prints the dashboard URL, when it first shows data, and where the archive is.
+# Ctrl-C (or SIGTERM) stops the daemons (each with SIGTERM, reporting its exit
+# status), and the services if this script started them. Exit status 0 when
+# every daemon stopped cleanly with 0.
 #
 # Environment knobs (defaults in brackets):
 #   GTP_DEMO_HOURS [24]   simulated hours to backfill before going live
@@ -11,54 +14,77 @@
 #   GTP_DEMO_SPEED [3600] simulated seconds per wall second while backfilling
 #   GTP_DEMO_CHAOS [0.05] fraction of chaotic events
 #   GTP_KEEP_SERVICES=1   leave Kafka and Redis running on exit
-# Daemon logs: .cache/run/<program>.log
+# To run a second, private demo beside another one (the end-to-end test does):
+#   GTP_TOPIC [job.postings.v1], GTP_DLQ_TOPIC [job.postings.dlq]  (created if missing)
+#   GTP_REDIS_URL [redis://127.0.0.1:6379/0]
+#   GTP_DEMO_ARCHIVE [data/silver_job_postings]   Parquet files + Delta log
+#   GTP_DEMO_LISTEN [127.0.0.1:8501]              dashboard address
+#   GTP_DEMO_METRICS_PORTS [9101,9102,9103]       generator,processor,archiver
+#   GTP_DEMO_GROUP_PREFIX [gtp]                   consumer groups PREFIX-processor/-archiver
+#   GTP_DEMO_LOGS [.cache/run]                    daemon logs (<program>.log)
+#   GTP_DEMO_BUILD [build]                        build directory
+#   GTP_DEMO_NO_BUILD=1                           skip setup.sh and the build
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-build="$root/build"
-logs="$root/.cache/run"
+build=${GTP_DEMO_BUILD:-$root/build}
+logs=${GTP_DEMO_LOGS:-$root/.cache/run}
 hours=${GTP_DEMO_HOURS:-24}
 rate=${GTP_DEMO_RATE:-5}
 speed=${GTP_DEMO_SPEED:-3600}
 chaos=${GTP_DEMO_CHAOS:-0.05}
+topic=${GTP_TOPIC:-job.postings.v1}
+dlq=${GTP_DLQ_TOPIC:-job.postings.dlq}
+archive=${GTP_DEMO_ARCHIVE:-$root/data/silver_job_postings}
+listen=${GTP_DEMO_LISTEN:-127.0.0.1:8501}
+group=${GTP_DEMO_GROUP_PREFIX:-gtp}
+IFS=, read -r port_gen port_proc port_arch <<<"${GTP_DEMO_METRICS_PORTS:-9101,9102,9103}"
 
 say() { echo "run: $*" >&2; }
 
 # Every daemon reads its settings from GTP_* variables too (SPEC §2); the
-# broker listens on IPv4 loopback only, so name it exactly.
+# broker listens on IPv4 loopback only, so name it exactly. Settings that
+# differ per daemon (ports, groups) are passed as flags, which win over env.
 export GTP_BROKERS=127.0.0.1:${GTP_KAFKA_PORT:-9092}
 export GTP_REDIS_URL=${GTP_REDIS_URL:-redis://127.0.0.1:${GTP_REDIS_PORT:-6379}/0}
 
-scripts/setup.sh
-say "building $build"
-cmake -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
+if [[ -z "${GTP_DEMO_NO_BUILD:-}" ]]; then
+    scripts/setup.sh
+    say "building $build"
+    cmake -S "$root" -B "$build" >/dev/null
+    cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
+fi
 
 services_started=
 if ! scripts/services.sh status >/dev/null 2>&1; then
     scripts/services.sh start
     services_started=1
 fi
+# The default topics exist after `services.sh start`; private ones are made here.
+scripts/services.sh create-topic "$topic" 6
+scripts/services.sh create-topic "$dlq" 3
 
-mkdir -p "$logs"
+mkdir -p "$logs" "$archive"
 pids=() progs=()
 stopping=
+failed=0
 
+# Stop every daemon still running with SIGTERM and report how each ended.
 shutdown() {
     [[ -n "$stopping" ]] && return
     stopping=1
     trap '' INT TERM
     say "stopping"
-    local i
+    local i rc
     # Reverse start order: the generator first, so the consumers drain what it sent.
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        if kill -0 "${pids[$i]}" 2>/dev/null; then
+        if [[ -n "${pids[$i]}" ]] && kill -0 "${pids[$i]}" 2>/dev/null; then
             kill -TERM "${pids[$i]}" 2>/dev/null || true
-            say "sent SIGTERM to ${progs[$i]} (pid ${pids[$i]})"
         fi
     done
-    for i in "${!pids[@]}"; do
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        [[ -n "${pids[$i]}" ]] || continue
         local deadline=$((SECONDS + 30))
         while kill -0 "${pids[$i]}" 2>/dev/null && ((SECONDS < deadline)); do
             sleep 0.2
@@ -67,6 +93,11 @@ shutdown() {
             say "${progs[$i]} did not stop in 30 s: killing it"
             kill -KILL "${pids[$i]}" 2>/dev/null || true
         fi
+        rc=0
+        wait "${pids[$i]}" 2>/dev/null || rc=$?
+        say "${progs[$i]} (pid ${pids[$i]}) exited with status $rc"
+        ((rc == 0)) || failed=1
+        pids[$i]=
     done
     if [[ -n "$services_started" && -z "${GTP_KEEP_SERVICES:-}" ]]; then
         scripts/services.sh stop
@@ -74,10 +105,10 @@ shutdown() {
         say "kafka and redis left running (scripts/services.sh stop)"
     fi
 }
-trap 'shutdown; exit 130' INT TERM
+trap 'shutdown; exit $failed' INT TERM
 trap shutdown EXIT
 
-# launch PROGRAM ARGS...: start build/PROGRAM in the background if it is built.
+# launch PROGRAM ARGS...: start $build/PROGRAM in the background if it is built.
 launch() {
     local prog=$1
     shift
@@ -91,21 +122,39 @@ launch() {
     say "started $prog (pid $!), log $logs/$prog.log"
 }
 
-launch gtp-processor
-launch gtp-archiver
-launch gtp-dashboard
-launch gtp-generator --start "now-${hours}h" --speed "$speed" --rate "$rate" --chaos "$chaos"
+t0=$SECONDS
+common=(-t "$topic" --dlq-topic "$dlq")
+launch gtp-processor "${common[@]}" -g "$group-processor" --taxonomy "$root/taxonomy" \
+    --metrics-port "$port_proc"
+launch gtp-archiver "${common[@]}" -g "$group-archiver" --taxonomy "$root/taxonomy" \
+    --archive-dir "$archive" --metrics-port "$port_arch"
+launch gtp-dashboard --listen "$listen" --taxonomy "$root/taxonomy" --assets "$root/dashboard"
+launch gtp-generator "${common[@]}" --start "now-${hours}h" --speed "$speed" --rate "$rate" \
+    --chaos "$chaos" --metrics-port "$port_gen"
 
+url="http://$listen/"
 if [[ -x "$build/gtp-dashboard" ]]; then
-    say "dashboard: http://127.0.0.1:8501/"
+    say "dashboard: $url"
 else
     say "no dashboard yet; watch the counts with:" \
-        "redis-cli --scan --pattern 'trend:*' | head; kcat -C -b 127.0.0.1:9092 -t job.postings.v1 -o -5 -e"
+        "redis-cli --scan --pattern 'trend:*' | head; kcat -C -b $GTP_BROKERS -t $topic -o -5 -e"
 fi
-say "metrics: generator :9101, processor :9102, archiver :9103 (/metrics); Ctrl-C stops everything"
+say "archive (parquet files + delta log): $archive"
+say "  e.g. scripts/py -c \"import duckdb; duckdb.sql(\\\"select region, count(*) from" \
+    "read_parquet('$archive/**/*.parquet', hive_partitioning=true) group by 1\\\").show()\""
+say "metrics: generator :$port_gen, processor :$port_proc, archiver :$port_arch (/metrics);" \
+    "Ctrl-C stops everything"
 
-# Wait until Ctrl-C; report a daemon that dies on its own.
+# Wait until Ctrl-C; report a daemon that dies on its own, and when the
+# dashboard first has data.
+have_data=
 while true; do
+    if [[ -z "$have_data" && -x "$build/gtp-dashboard" ]] &&
+        [[ "$(curl -fsS -m 2 "${url}api/stats" 2>/dev/null || true)" =~ \"events_total\":\ *[1-9] ]] &&
+        [[ "$(curl -fsS -m 2 "${url}api/pulse" 2>/dev/null || true)" =~ \"total\":\ *[1-9] ]]; then
+        have_data=1
+        say "the dashboard shows data, $((SECONDS - t0)) s after the daemons started: $url"
+    fi
     for i in "${!pids[@]}"; do
         if [[ -n "${pids[$i]}" ]] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
             rc=0
@@ -113,6 +162,7 @@ while true; do
             say "${progs[$i]} exited with status $rc; last lines of $logs/${progs[$i]}.log:"
             tail -n 5 "$logs/${progs[$i]}.log" >&2 || true
             pids[$i]=
+            failed=1
         fi
     done
     live=0
