@@ -47,8 +47,7 @@ void arch_buckets_fini(struct arch_buckets *bs)
     memset(bs, 0, sizeof(*bs));
 }
 
-static struct arch_bucket *bucket_get(struct arch_buckets *bs, const char *date,
-                                      const char *region)
+static struct arch_bucket *bucket_get(struct arch_buckets *bs, const char *date, const char *region)
 {
     /* A roll of one partition touches tens of (day, region) pairs: a linear scan over a
      * small array beats hashing two short strings. */
@@ -140,9 +139,8 @@ static int stage(struct arch_bucket *b, const char *root, const char *dir, const
     return err;
 }
 
-int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition,
-                       int64_t first, int64_t last, size_t *files, char *errstr,
-                       size_t errstr_size)
+int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition, int64_t first,
+                       int64_t last, size_t *files, char *errstr, size_t errstr_size)
 {
     const char *names[2] = {"date_posted", "region"};
     size_t k = 0;

@@ -17,7 +17,7 @@
 #include "gtp/parquet.h"
 
 struct arch_bucket {
-    char date[16];  /* YYYY-MM-DD */
+    char date[16]; /* YYYY-MM-DD */
     char region[16];
     struct gtp_parquet_writer *w;
     size_t rows;
@@ -50,9 +50,8 @@ int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *regi
  * Returns 0, GTP_ERR_NOSPACE, GTP_ERR_IO, GTP_ERR_INVAL or GTP_ERR_INTERNAL; after an
  * error, calling again continues with the buckets still unwritten. *files (may be NULL)
  * gets the number of files written by this call. */
-int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition,
-                       int64_t first, int64_t last, size_t *files, char *errstr,
-                       size_t errstr_size);
+int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition, int64_t first,
+                       int64_t last, size_t *files, char *errstr, size_t errstr_size);
 
 /* The add actions of the written buckets: *adds new array (free()), pointing into bs. */
 size_t arch_buckets_adds(const struct arch_buckets *bs, struct gtp_delta_add **adds);

@@ -24,7 +24,9 @@
  *    never overlap, so no path is added to the log twice.
  *  - Fencing: each commit checks that no other writer recorded a txn for p since the log
  *    version we last read (GTP_ERR_FENCED: someone else owns p; our files are removed and
- *    p is reloaded from the log).
+ *    p is reloaded from the log). On assignment the new owner first commits p's txn
+ *    unchanged (a fencing commit, no adds), so an old owner that has not noticed its loss
+ *    cannot commit any more, and only then removes p's uncommitted files.
  *  - Dead letters are made durable before the commit that moves the position past them.
  *  - Disk errors (ENOSPC, EIO): consumption pauses, the roll is retried with backoff (files
  *    already written in that roll are kept), logged once per interval; nothing half-written
@@ -66,20 +68,19 @@ struct arch_cfg {
 static const struct gtp_opt arch_opts[] = {
     GTP_OPTS_KAFKA(struct arch_cfg),
     GTP_OPTS_TAXONOMY(struct arch_cfg),
-    {"group", 'g', "GTP_GROUP", GTP_OPT_STR, offsetof(struct arch_cfg, group), "gtp-archiver",
-     "ID", "kafka consumer group", 0, 0},
+    {"group", 'g', "GTP_GROUP", GTP_OPT_STR, offsetof(struct arch_cfg, group), "gtp-archiver", "ID",
+     "kafka consumer group", 0, 0},
     {"archive-dir", 0, "GTP_ARCHIVE_DIR", GTP_OPT_STR, offsetof(struct arch_cfg, archive_dir),
      "./data/silver_job_postings", "DIR", "root of the parquet files and the delta table", 0, 0},
     {"roll-rows", 0, "GTP_ROLL_ROWS", GTP_OPT_INT, offsetof(struct arch_cfg, roll_rows), "250000",
      "N", "roll a partition's files after this many buffered rows", 1, 100000000},
     {"roll-seconds", 0, "GTP_ROLL_SECONDS", GTP_OPT_INT, offsetof(struct arch_cfg, roll_seconds),
-     "30", "SECONDS", "roll a partition's files at least this often while it has data", 1,
-     86400},
+     "30", "SECONDS", "roll a partition's files at least this often while it has data", 1, 86400},
     {"roll-bytes", 0, "GTP_ROLL_BYTES", GTP_OPT_INT, offsetof(struct arch_cfg, roll_bytes),
-     "67108864", "BYTES", "roll a partition's files when its buffers hold this many bytes",
-     65536, 4294967296.0},
-    {"codec", 0, "GTP_CODEC", GTP_OPT_STR, offsetof(struct arch_cfg, codec), "zstd",
-     "zstd|snappy", "parquet page compression", 0, 0},
+     "67108864", "BYTES", "roll a partition's files when its buffers hold this many bytes", 65536,
+     4294967296.0},
+    {"codec", 0, "GTP_CODEC", GTP_OPT_STR, offsetof(struct arch_cfg, codec), "zstd", "zstd|snappy",
+     "parquet page compression", 0, 0},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct arch_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka is unreachable this long at start-up", 1, 3600},
@@ -98,9 +99,9 @@ static const struct gtp_cli arch_cli = {
 /* One assigned partition. */
 struct part {
     bool assigned;
-    int64_t committed;    /* txn version in the log: last offset archived, -1 none */
-    int64_t next;         /* next offset to process, -1: from the beginning */
-    int64_t first, last;  /* offsets of the current roll, first -1 when nothing consumed */
+    int64_t committed;   /* txn version in the log: last offset archived, -1 none */
+    int64_t next;        /* next offset to process, -1: from the beginning */
+    int64_t first, last; /* offsets of the current roll, first -1 when nothing consumed */
     int64_t roll_start_ms;
     int64_t seen_version; /* the log was read up to here with no foreign txn for us */
     bool blocked;         /* a roll failed: consume nothing until it is retried */
@@ -171,6 +172,18 @@ static int parts_load(struct arch *ar, const int32_t *ps, size_t n, char *err, s
     for (size_t i = 0; i < n; i++)
         rs[i].partition = ps[i];
     e = arch_state_load(ar->cfg.archive_dir, ar->cfg.topic, rs, n, &latest, err, errsz);
+    /* Fence before touching files: a commit with p's txn unchanged makes any earlier owner
+     * of p that still believes it owns p (a "lost" consumer that has not noticed yet) fail
+     * its next commit, so the files removed below can never be referenced by it. If such
+     * an owner committed after our read, we are fenced ourselves: read again (the caller
+     * retries). */
+    for (size_t i = 0; !e && i < n; i++) {
+        char app[512];
+        arch_app_id(ar->cfg.topic, ps[i], app, sizeof(app));
+        rs[i].fence_version = -1;
+        e = gtp_delta_commit_ex(ar->cfg.archive_dir, NULL, 0, app, rs[i].txn, latest, NULL, NULL,
+                                &rs[i].fence_version, err, errsz);
+    }
     for (size_t i = 0; !e && i < n; i++) {
         size_t removed = 0;
         e = arch_state_clean(ar->cfg.archive_dir, ps[i], rs[i].txn + 1, &removed, err, errsz);
@@ -188,7 +201,7 @@ static int parts_load(struct arch *ar, const int32_t *ps, size_t n, char *err, s
         pt->win = rs[i].win;
         pt->committed = rs[i].txn;
         pt->next = rs[i].txn >= 0 ? rs[i].txn + 1 : -1;
-        pt->seen_version = latest;
+        pt->seen_version = rs[i].fence_version;
         pt->assigned = true;
     }
     free(rs);
@@ -225,32 +238,58 @@ static void disk_error(struct arch *ar, const char *what, int e, const char *err
     ar->retry_at_ms = now + ar->backoff_ms;
 }
 
-/* A commit was fenced: another writer owns p. Remove the files we wrote that the log does
- * not reference, then reload p from the log. */
-static void fenced(struct arch *ar, int32_t p, struct part *pt)
+/* Remove the files of p's current roll that no commit references: temp files staged but
+ * not published, and published files whose commit never happened (checked against the log:
+ * a commit whose reply was lost may still have landed). Used when p leaves us with a roll
+ * in flight, so no orphan stays visible to plain-Parquet readers. */
+static void discard_uncommitted(struct arch *ar, struct part *pt)
 {
-    char err[512];
+    char err[512], full[8192];
     char **live = NULL;
     size_t nlive = 0;
-    const char **mine = NULL;
-    size_t nmine = arch_buckets_paths(&pt->bk, &mine);
-    gtp_metric_inc(ar->m_fenced);
-    gtp_log(GTP_LOG_WARN, "archive", "partition %d fenced by another writer; reloading", (int)p);
-    if (!gtp_delta_list_files(ar->cfg.archive_dir, &live, &nlive, err, sizeof(err))) {
-        for (size_t i = 0; i < nmine; i++) {
-            bool referenced = false;
-            for (size_t j = 0; j < nlive && !referenced; j++)
-                referenced = strcmp(live[j], mine[i]) == 0;
-            if (!referenced) {
-                char full[8192];
-                snprintf(full, sizeof(full), "%s/%s", ar->cfg.archive_dir, mine[i]);
-                unlink(full);
+    bool listed = false;
+    for (size_t i = 0; i < pt->bk.n; i++) {
+        struct arch_bucket *b = &pt->bk.b[i];
+        if (!b->staged)
+            continue;
+        if (!b->written) {
+            const char *slash = strrchr(b->rel, '/');
+            snprintf(full, sizeof(full), "%s/%.*s/.%s.tmp", ar->cfg.archive_dir,
+                     (int)(slash - b->rel), b->rel, slash + 1);
+            unlink(full);
+            continue;
+        }
+        if (!listed) {
+            if (gtp_delta_list_files(ar->cfg.archive_dir, &live, &nlive, err, sizeof(err))) {
+                gtp_log(GTP_LOG_WARN, "archive", "cannot read the log to discard files: %s", err);
+                break; /* keep them: the next owner's clean-up removes them */
             }
+            listed = true;
+        }
+        bool referenced = false;
+        for (size_t j = 0; j < nlive && !referenced; j++)
+            referenced = strcmp(live[j], b->rel) == 0;
+        if (!referenced) {
+            snprintf(full, sizeof(full), "%s/%s", ar->cfg.archive_dir, b->rel);
+            unlink(full);
         }
     }
     gtp_delta_paths_free(live, nlive);
-    free(mine);
-    part_reload(ar, p);
+}
+
+/* A commit was fenced: a newer owner of p committed since we read the log, so we are the
+ * stale one (an owner fences on assignment, after every older owner). Remove our uncommitted
+ * files, forget p and stop fetching it until Kafka's rebalance tells us what we own. */
+static void fenced(struct arch *ar, int32_t p, struct part *pt)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    gtp_metric_inc(ar->m_fenced);
+    gtp_log(GTP_LOG_WARN, "archive", "partition %d fenced by another writer; dropping it", (int)p);
+    discard_uncommitted(ar, pt);
+    part_drop(pt);
+    rd_kafka_topic_partition_list_add(l, ar->cfg.topic, p);
+    rd_kafka_pause_partitions(ar->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* Test seam: GTP_ARCHIVER_FAILPOINT=files:N (or commit:N) makes the N-th roll SIGKILL the
@@ -548,13 +587,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             if (!pt || !pt->assigned)
                 continue;
             tp->offset = pt->next < 0 ? RD_KAFKA_OFFSET_BEGINNING : pt->next;
-            gtp_log(GTP_LOG_INFO, "consumer", "assigned %s[%d] from offset %" PRId64
-                    " (%zu open dedup entries)",
-                    tp->topic, (int)tp->partition, pt->next, gtp_window_dedup_size(pt->win));
+            gtp_log(GTP_LOG_INFO, "consumer",
+                    "assigned %s[%d] from offset %" PRId64 " (%zu open dedup entries)", tp->topic,
+                    (int)tp->partition, pt->next, gtp_window_dedup_size(pt->win));
         }
         e = rd_kafka_incremental_assign(rk, parts);
         if (ar->paused)
             rd_kafka_pause_partitions(rk, parts);
+        else
+            rd_kafka_resume_partitions(rk, parts); /* paused earlier when fenced */
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         bool lost = rd_kafka_assignment_lost(rk);
         if (!lost) {
@@ -576,6 +617,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         for (int i = 0; i < parts->cnt; i++) {
             struct part *pt = part_get(ar, parts->elems[i].partition);
+            if (pt && pt->assigned)
+                discard_uncommitted(ar, pt);
             if (pt)
                 part_drop(pt);
             gtp_log(GTP_LOG_INFO, "consumer", "%s %s[%d]", lost ? "lost" : "revoked",

@@ -142,8 +142,7 @@ static int load_action(const char *name, json_t *val, int64_t version, void *ctx
 int arch_state_load(const char *root, const char *topic, struct arch_resume *parts, size_t n,
                     int64_t *latest, char *errstr, size_t errstr_size)
 {
-    struct load_ctx c = {topic, parts, n, gtp_xcalloc(n + 1, sizeof(char *)), errstr,
-                         errstr_size};
+    struct load_ctx c = {topic, parts, n, gtp_xcalloc(n + 1, sizeof(char *)), errstr, errstr_size};
     int err;
     for (size_t i = 0; i < n; i++) {
         char app[512];

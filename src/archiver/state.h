@@ -31,7 +31,7 @@ struct arch_ids {
     struct arch_id {
         int64_t window_start_us;
         size_t off, len;
-    } *v;
+    } * v;
     size_t n, cap;
 };
 
@@ -49,6 +49,7 @@ struct arch_resume {
     int32_t partition;      /* in */
     int64_t txn;            /* out: last committed offset, -1 when never committed */
     struct gtp_window *win; /* out: new restored window (gtp_window_free) */
+    int64_t fence_version;  /* for the caller: log version of its fencing commit */
 };
 
 /* One replay of the log under root fills every entry of parts (n of them, partitions of

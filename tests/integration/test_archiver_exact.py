@@ -3,12 +3,13 @@
 (read_parquet with hive_partitioning) and deltalake each read exactly the rows an
 independent model (gtptest.expected_from_topic) says the archive must hold, every column
 compared - after a clean run, after SIGKILLs at random moments, after crashes forced between
-the file rename and the Delta commit (and right after the commit), and with two instances
-sharing the partitions. Every rejected event is in the DLQ, no orphan or temp file remains,
-and /metrics agrees with the model.
+the file rename and the Delta commit (and right after the commit), across a restart with
+re-sent duplicates, with two instances sharing the partitions, and with a frozen instance
+coming back after its partitions moved on (fenced). Every rejected event is in the DLQ, no
+orphan or temp file remains, and /metrics agrees with the model.
 
 Usage: GTP_BUILD_DIR=<build> scripts/py tests/integration/test_archiver_exact.py [scenario...]
-scenarios: cli clean restart kill crash two (default: all)."""
+scenarios: cli clean restart kill crash two zombie (default: all)."""
 import collections
 import glob
 import json
@@ -380,11 +381,31 @@ def cli_checks():
     shutil.rmtree(root, ignore_errors=True)
 
 
+def zombie_run(topic, dlq, group, root, ends, state):
+    """A is frozen (SIGSTOP) past the session timeout while the stream flows: B takes every
+    partition over; then A wakes up holding rows it believes it owns. Its commits must be
+    fenced (B's fencing commits on assignment), and the archive stays exact."""
+    tag = uuid.uuid4().hex[:6]
+    a = start_archiver(topic, dlq, group, root, "arch-zombie-a-%s.log" % tag)
+    time.sleep(3)
+    a.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    b = start_archiver(topic, dlq, group, root, "arch-zombie-b-%s.log" % tag)
+    time.sleep(16)
+    a.send_signal(signal.SIGCONT)
+    wait_archived(root, topic, ends(), procs=[a, b])
+    stop(a)
+    stop(b)
+    with open(os.path.join(T.BUILD, "test-logs", "arch-zombie-a-%s.log" % tag)) as f:
+        T.log("zombie: A was fenced %d time(s)" % f.read().count("fenced by another writer"))
+
+
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
-    only = sys.argv[1:] or ["cli", "clean", "restart", "kill", "crash", "two"]
+    only = sys.argv[1:] or ["cli", "clean", "restart", "kill", "crash", "two", "zombie"]
     table = {"clean": (clean_run, 41, False), "kill": (kill_run, 42, True),
-             "crash": (crash_run, 43, False), "two": (two_instances, 44, True)}
+             "crash": (crash_run, 43, False), "two": (two_instances, 44, True),
+             "zombie": (zombie_run, 46, True)}
     for name in only:
         if name == "cli":
             cli_checks()

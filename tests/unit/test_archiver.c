@@ -22,7 +22,7 @@
 #include "gtp/parquet.h"
 #include "gtp/window.h"
 
-#define H GTP_WINDOW_US
+#define H  GTP_WINDOW_US
 #define T0 (1710460800LL * 1000000LL) /* 2024-03-15T00:00:00Z */
 
 static char *tmp_root(void)
@@ -122,9 +122,9 @@ static void test_restore_equals_live(void **state)
                 GTP_VERDICT_COUNT)
                 arch_ids_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
             if (rand() % 97 == 0 || i + 1 == stop_at) {
-                json_t *info = arch_state_info("t", 2, (int64_t)first, (int64_t)i,
-                                               gtp_window_max_event(live),
-                                               gtp_window_watermark(live), &ids);
+                json_t *info =
+                    arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live),
+                                    gtp_window_watermark(live), &ids);
                 assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-2", (int64_t)i,
                                                      -1, ARCH_INFO_KEY, info, NULL, err,
                                                      sizeof(err)),
@@ -163,8 +163,7 @@ static void test_restore_equals_live(void **state)
             enum gtp_verdict a = gtp_window_classify(live, evs[i].id, len, evs[i].ts);
             enum gtp_verdict b = gtp_window_classify(rs.win, evs[i].id, len, evs[i].ts);
             if (a != b)
-                fail_msg("seed %u event %zu (%s): live %d, restored %d", seed, i, evs[i].id, a,
-                         b);
+                fail_msg("seed %u event %zu (%s): live %d, restored %d", seed, i, evs[i].id, a, b);
         }
         gtp_window_free(rs.win);
         gtp_window_free(live);
@@ -214,14 +213,14 @@ static void test_fencing(void **state)
     /* ours, based on what we saw before the takeover, is refused: nothing written */
     int64_t before = -1, after = -1;
     assert_int_equal(gtp_delta_latest_version(root, &before, err, sizeof(err)), 0);
-    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-1", 20, latest, NULL,
-                                         NULL, NULL, err, sizeof(err)),
+    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-1", 20, latest, NULL, NULL,
+                                         NULL, err, sizeof(err)),
                      GTP_ERR_FENCED);
     assert_int_equal(gtp_delta_latest_version(root, &after, err, sizeof(err)), 0);
     assert_true(before == after);
     /* having read the takeover, we may commit again */
-    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-1", 60, v, NULL, NULL,
-                                         NULL, err, sizeof(err)),
+    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-1", 60, v, NULL, NULL, NULL,
+                                         err, sizeof(err)),
                      0);
     int64_t txn = -1;
     assert_int_equal(gtp_delta_txn_version(root, "gtp-archiver-t-1", &txn, err, sizeof(err)), 0);
@@ -234,9 +233,17 @@ static struct gtp_parquet_row row_of(const char *id)
 {
     static const char *skills[] = {"python", "spark"};
     struct gtp_parquet_row r = {
-        .event_id = id, .posted_at_us = T0, .title = "Data Engineer", .company = NULL,
-        .skills = skills, .n_skills = 2, .experience_level = "Mid", .job_id = "j1",
-        .source = "s", .location = "London, UK", .is_remote = -1,
+        .event_id = id,
+        .posted_at_us = T0,
+        .title = "Data Engineer",
+        .company = NULL,
+        .skills = skills,
+        .n_skills = 2,
+        .experience_level = "Mid",
+        .job_id = "j1",
+        .source = "s",
+        .location = "London, UK",
+        .is_remote = -1,
     };
     return r;
 }
@@ -321,9 +328,8 @@ static void test_buckets_and_clean(void **state)
     assert_int_equal(arch_buckets_add(&bs, "2024-03-15", "UK", &r, err, sizeof(err)), 0);
     assert_int_equal(arch_buckets_write(&bs, root, 3, 21, 30, &files, err, sizeof(err)), 0);
     n = arch_buckets_adds(&bs, &adds);
-    assert_int_equal(gtp_delta_commit(root, adds, n, "gtp-archiver-t-3", 30, NULL, err,
-                                      sizeof(err)),
-                     0);
+    assert_int_equal(
+        gtp_delta_commit(root, adds, n, "gtp-archiver-t-3", 30, NULL, err, sizeof(err)), 0);
     free(adds);
     assert_int_equal(arch_state_clean(root, 3, 21, &removed, err, sizeof(err)), 0);
     assert_int_equal(removed, 0);
