@@ -299,7 +299,10 @@ static void test_chaos_fraction_and_kinds(void **state)
         if (ev.chaos == GEN_CHAOS_NONE) {
             check_clean(&ev);
             free(hist[hpos]);
-            hist[hpos] = strndup(ev.value, ev.len);
+            /* ev.value is not NUL-terminated: copy exactly len bytes */
+            hist[hpos] = malloc(ev.len + 1);
+            memcpy(hist[hpos], ev.value, ev.len);
+            hist[hpos][ev.len] = '\0';
             hpos = (hpos + 1) % NH;
             continue;
         }
