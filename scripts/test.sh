@@ -5,22 +5,25 @@
 #   3. scripts/services.sh start (local Kafka + Redis + topics)
 #   4. ctest in build/: unit and integration tests
 #   5. build-asan/ with -DGTP_SANITIZE=ON -DGTP_WERROR=ON, unit tests under ASan+UBSan
-#   6. clang-format check of src include tests bench
+#   6. every libFuzzer target for GTP_FUZZ_SECONDS (default 60) each (scripts/fuzz.sh)
+#   7. clang-format check of src include tests bench fuzz
 # Prints a summary and exits non-zero when any step fails. Services this script
 # started are stopped at the end; services already running are left running.
 #
-# Usage: scripts/test.sh [--no-asan] [--no-format] [--keep-services] [-- extra ctest args]
+# Usage: scripts/test.sh [--no-asan] [--no-fuzz] [--no-format] [--keep-services] [-- extra ctest args]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=$(nproc 2>/dev/null || echo 2)
-asan=1 format=1 keep=
+asan=1 fuzz=1 format=1 keep=
+fuzz_seconds=${GTP_FUZZ_SECONDS:-60}
 ctest_extra=()
 while (($#)); do
     case "$1" in
     --no-asan) asan= ;;
     --no-format) format= ;;
+    --no-fuzz) fuzz= ;;
     --keep-services) keep=1 ;;
     --)
         shift
@@ -101,7 +104,7 @@ configure_build() {
 
 format_check() {
     local files
-    mapfile -t files < <(find src include tests bench -name '*.[ch]' 2>/dev/null | sort)
+    mapfile -t files < <(find src include tests bench fuzz -name '*.[ch]' 2>/dev/null | sort)
     ((${#files[@]})) || {
         echo "no C sources found"
         return 1
@@ -154,6 +157,12 @@ if [[ -n "$asan" ]]; then
     fi
 else
     skip "asan" "--no-asan"
+fi
+
+if [[ -n "$fuzz" ]]; then
+    step "fuzz (${fuzz_seconds} s per target)" scripts/fuzz.sh "$fuzz_seconds" || true
+else
+    skip "fuzz" "--no-fuzz"
 fi
 
 if [[ -n "$format" ]]; then
