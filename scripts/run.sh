@@ -4,9 +4,10 @@
 # built — processor, archiver, dashboard — and the generator, which backfills
 # the last 24 h of simulated postings at high speed and then continues live.
 # Prints the dashboard URL, when it first shows data, and where the archive is.
-# Ctrl-C (or SIGTERM) stops the daemons (each with SIGTERM, reporting its exit
-# status), and the services if this script started them. Exit status 0 when
-# every daemon stopped cleanly with 0.
+# Ctrl-C (or SIGTERM) stops the generator, lets the consumers drain what it
+# sent, then stops them (each with SIGTERM, reporting its exit status), and the
+# services if this script started them. Exit status 0 when every daemon
+# stopped cleanly with 0.
 #
 # Environment knobs (defaults in brackets):
 #   GTP_DEMO_HOURS [24]   simulated hours to backfill before going live
@@ -24,6 +25,7 @@
 #   GTP_DEMO_LOGS [.cache/run]                    daemon logs (<program>.log)
 #   GTP_DEMO_BUILD [build]                        build directory
 #   GTP_DEMO_NO_BUILD=1                           skip setup.sh and the build
+#   GTP_DEMO_DRAIN [15]                           seconds the consumers get to drain on stop
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,34 +72,66 @@ pids=() progs=()
 stopping=
 failed=0
 
-# Stop every daemon still running with SIGTERM and report how each ended.
+# stop_one INDEX: SIGTERM one daemon, wait for it (SIGKILL after 30 s), report its status.
+stop_one() {
+    local i=$1 rc=0 deadline=$((SECONDS + 30))
+    [[ -n "${pids[$i]}" ]] || return 0
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    while kill -0 "${pids[$i]}" 2>/dev/null && ((SECONDS < deadline)); do
+        sleep 0.2
+    done
+    if kill -0 "${pids[$i]}" 2>/dev/null; then
+        say "${progs[$i]} did not stop in 30 s: killing it"
+        kill -KILL "${pids[$i]}" 2>/dev/null || true
+    fi
+    wait "${pids[$i]}" 2>/dev/null || rc=$?
+    say "${progs[$i]} (pid ${pids[$i]}) exited with status $rc"
+    ((rc == 0)) || failed=1
+    pids[$i]=
+}
+
+# The summed consumer lag of processor and archiver from their /metrics, or
+# nothing when a daemon does not answer.
+lag() {
+    local sum=0 v port
+    for port in "$port_proc" "$port_arch"; do
+        v=$(curl -fsS -m 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+            awk '$1 ~ /^gtp_(processor|archiver)_consumer_lag$/ { print $2; exit }') || true
+        [[ -n "$v" ]] || return 0
+        sum=$((sum + ${v%%.*}))
+    done
+    echo "$sum"
+}
+
+# Stop the generator first; give the consumers up to GTP_DEMO_DRAIN seconds to
+# reach the end of what it sent (their lag gauges, refreshed each second, read
+# 0 twice); then stop the rest in reverse start order and report how each ended.
 shutdown() {
     [[ -n "$stopping" ]] && return
     stopping=1
     trap '' INT TERM
     say "stopping"
-    local i rc
-    # Reverse start order: the generator first, so the consumers drain what it sent.
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        if [[ -n "${pids[$i]}" ]] && kill -0 "${pids[$i]}" 2>/dev/null; then
-            kill -TERM "${pids[$i]}" 2>/dev/null || true
-        fi
+    local i gen=
+    for i in "${!progs[@]}"; do
+        [[ "${progs[$i]}" == gtp-generator ]] && gen=$i
     done
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        [[ -n "${pids[$i]}" ]] || continue
-        local deadline=$((SECONDS + 30))
-        while kill -0 "${pids[$i]}" 2>/dev/null && ((SECONDS < deadline)); do
-            sleep 0.2
+    if [[ -n "$gen" && -n "${pids[$gen]}" ]]; then
+        stop_one "$gen"
+        local deadline=$((SECONDS + ${GTP_DEMO_DRAIN:-15})) zeros=0 l
+        while ((SECONDS < deadline && zeros < 2)); do
+            l=$(lag)
+            [[ -n "$l" ]] || break
+            if ((l == 0)); then zeros=$((zeros + 1)); else zeros=0; fi
+            sleep 1.1
         done
-        if kill -0 "${pids[$i]}" 2>/dev/null; then
-            say "${progs[$i]} did not stop in 30 s: killing it"
-            kill -KILL "${pids[$i]}" 2>/dev/null || true
+        if ((zeros >= 2)); then
+            say "consumers caught up with the topic"
+        else
+            say "consumers not caught up (lag ${l:-unknown}); the rest is consumed on the next start"
         fi
-        rc=0
-        wait "${pids[$i]}" 2>/dev/null || rc=$?
-        say "${progs[$i]} (pid ${pids[$i]}) exited with status $rc"
-        ((rc == 0)) || failed=1
-        pids[$i]=
+    fi
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        stop_one "$i"
     done
     if [[ -n "$services_started" && -z "${GTP_KEEP_SERVICES:-}" ]]; then
         scripts/services.sh stop
@@ -116,7 +150,9 @@ launch() {
         say "$prog is not built yet (no src/${prog#gtp-}/): skipped"
         return 0
     fi
-    "$build/$prog" "$@" >>"$logs/$prog.log" 2>&1 </dev/null &
+    # Own session: a Ctrl-C in the terminal reaches this script only, which
+    # stops the daemons in order (setsid execs in place: $! is the daemon).
+    setsid "$build/$prog" "$@" >>"$logs/$prog.log" 2>&1 </dev/null &
     pids+=($!)
     progs+=("$prog")
     say "started $prog (pid $!), log $logs/$prog.log"
