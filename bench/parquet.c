@@ -36,34 +36,65 @@ static uint64_t rnd(void)
     return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
-static const char *const LEVELS[] = {"Intern", "Junior", "Mid",      "Senior",
+static const char *const LEVELS[] = {"Intern", "Junior",    "Mid",      "Senior",
                                      "Lead",   "Principal", "Director", "Unspecified"};
-static const char *const LEVEL_WORDS[] = {"Intern", "Junior", "", "Senior",
-                                          "Lead", "Principal", "Director of", ""};
-static const char *const ROLES[] = {
-    "Data Engineer",     "Software Engineer", "Backend Developer", "Frontend Developer",
-    "Data Scientist",    "ML Engineer",       "DevOps Engineer",   "Platform Engineer",
-    "Analytics Engineer", "Mobile Developer", "SRE",               "Security Engineer",
-    "Product Analyst",   "QA Engineer",       "Cloud Architect",   "Full Stack Developer"};
-static const char *const SOURCES[] = {"linkedin_sim", "indeed_sim", "glassdoor_sim",
-                                      "company_site", "referral_sim"};
-static const char *const CITIES[] = {
-    "London, UK",       "Berlin, Germany",  "Paris, France",      "New York, NY, USA",
-    "Austin, TX, USA",  "San Francisco, CA, USA", "Toronto, Canada", "Bengaluru",
-    "Singapore",        "Sydney, Australia", "Amsterdam, Netherlands", "Remote",
-    "Remote - UK",      "Madrid, Spain",    "Warsaw, Poland",     "São Paulo, Brazil",
-    "Tokyo, Japan",     "Dublin, Ireland",  "Zürich, Switzerland", "Stockholm, Sweden",
-    "Lisbon, Portugal", "Seattle, WA, USA", "Munich, Germany",    "Cape Town, South Africa"};
-static const char *const SKILLS[] = {
-    "python", "java",   "javascript", "typescript", "go",      "rust",     "c",
-    "cpp",    "scala",  "sql",        "spark",      "kafka",   "airflow",  "dbt",
-    "snowflake", "databricks", "pandas", "postgresql", "mongodb", "redis", "aws",
-    "azure",  "gcp",    "docker",     "kubernetes", "terraform", "react",  "nodejs",
-    "django", "pytorch", "tensorflow", "machine-learning", "tableau", "git", "linux"};
-static const char *const SYL[] = {"Tech", "Data", "Cloud", "Nova", "Blue", "Quant", "Hyper",
+static const char *const LEVEL_WORDS[] = {"Intern",    "Junior",      "", "Senior", "Lead",
+                                          "Principal", "Director of", ""};
+static const char *const ROLES[] = {"Data Engineer",
+                                    "Software Engineer",
+                                    "Backend Developer",
+                                    "Frontend Developer",
+                                    "Data Scientist",
+                                    "ML Engineer",
+                                    "DevOps Engineer",
+                                    "Platform Engineer",
+                                    "Analytics Engineer",
+                                    "Mobile Developer",
+                                    "SRE",
+                                    "Security Engineer",
+                                    "Product Analyst",
+                                    "QA Engineer",
+                                    "Cloud Architect",
+                                    "Full Stack Developer"};
+static const char *const SOURCES[] = {"linkedin_sim", "indeed_sim", "glassdoor_sim", "company_site",
+                                      "referral_sim"};
+static const char *const CITIES[] = {"London, UK",
+                                     "Berlin, Germany",
+                                     "Paris, France",
+                                     "New York, NY, USA",
+                                     "Austin, TX, USA",
+                                     "San Francisco, CA, USA",
+                                     "Toronto, Canada",
+                                     "Bengaluru",
+                                     "Singapore",
+                                     "Sydney, Australia",
+                                     "Amsterdam, Netherlands",
+                                     "Remote",
+                                     "Remote - UK",
+                                     "Madrid, Spain",
+                                     "Warsaw, Poland",
+                                     "São Paulo, Brazil",
+                                     "Tokyo, Japan",
+                                     "Dublin, Ireland",
+                                     "Zürich, Switzerland",
+                                     "Stockholm, Sweden",
+                                     "Lisbon, Portugal",
+                                     "Seattle, WA, USA",
+                                     "Munich, Germany",
+                                     "Cape Town, South Africa"};
+static const char *const SKILLS[] = {"python",     "java",       "javascript", "typescript",
+                                     "go",         "rust",       "c",          "cpp",
+                                     "scala",      "sql",        "spark",      "kafka",
+                                     "airflow",    "dbt",        "snowflake",  "databricks",
+                                     "pandas",     "postgresql", "mongodb",    "redis",
+                                     "aws",        "azure",      "gcp",        "docker",
+                                     "kubernetes", "terraform",  "react",      "nodejs",
+                                     "django",     "pytorch",    "tensorflow", "machine-learning",
+                                     "tableau",    "git",        "linux"};
+static const char *const SYL[] = {"Tech",   "Data", "Cloud", "Nova", "Blue",   "Quant", "Hyper",
                                   "Bright", "Apex", "Lumen", "Core", "Vertex", "Atlas", "Zen"};
-static const char *const SUFFIX[] = {"Corp", "Labs", "Systems", "AI", "Analytics", "GmbH",
-                                     "Ltd", "Inc", "Group", "Solutions"};
+static const char *const SUFFIX[] = {"Corp", "Labs", "Systems", "AI",    "Analytics",
+                                     "GmbH", "Ltd",  "Inc",     "Group", "Solutions"};
 
 struct genrow {
     char event_id[40];
@@ -172,8 +203,7 @@ static void json_row(FILE *f, const struct gtp_parquet_row *r)
     json_str(f, r->source);
     fputs(",\"location\":", f);
     json_str(f, r->location);
-    fprintf(f, ",\"is_remote\":%s}\n",
-            r->is_remote < 0 ? "null" : r->is_remote ? "true" : "false");
+    fprintf(f, ",\"is_remote\":%s}\n", r->is_remote < 0 ? "null" : r->is_remote ? "true" : "false");
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -235,8 +265,8 @@ static int bench(int64_t nrows, enum gtp_parquet_codec codec, int level, const c
            (double)nrows * 1e6 / (double)t_json, json_size / 1e6, t_json / 1e6);
     printf("parquet %-12s %.0f rows/s  %.1f MB  (%.3f s: add %.3f s, encode+write+fsync %.3f "
            "s)\n",
-           gtp_parquet_codec_name(codec), (double)nrows * 1e6 / (double)t_pq,
-           st.file_size / 1e6, t_pq / 1e6, t_add / 1e6, (t_pq - t_add) / 1e6);
+           gtp_parquet_codec_name(codec), (double)nrows * 1e6 / (double)t_pq, st.file_size / 1e6,
+           t_pq / 1e6, t_add / 1e6, (t_pq - t_add) / 1e6);
     printf("size ratio           %.3f (parquet / json lines)\n",
            (double)st.file_size / (double)json_size);
     gtp_parquet_file_stats_fini(&st);
@@ -276,9 +306,8 @@ static void fx_add(struct fixture *fx, const struct gtp_parquet_row *r, const ch
     json_t *o = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "event_id",
                           jstr(r->event_id), "posted_at", (json_int_t)r->posted_at_us, "title",
                           jstr(r->title), "company", jstr(r->company), "skills_array", skills,
-                          "experience_level", jstr(r->experience_level), "job_id",
-                          jstr(r->job_id), "source", jstr(r->source), "location",
-                          jstr(r->location), "is_remote",
+                          "experience_level", jstr(r->experience_level), "job_id", jstr(r->job_id),
+                          "source", jstr(r->source), "location", jstr(r->location), "is_remote",
                           r->is_remote < 0 ? json_null() : json_boolean(r->is_remote));
     if (date || region) {
         json_object_set_new(o, "date_posted", jstr(date));
@@ -332,39 +361,77 @@ static void fx_edge_rows(struct fixture *fx)
     big[1u << 20] = 0;
 
     struct gtp_parquet_row r = {0};
-    r = (struct gtp_parquet_row){"e-001", INT64_C(1710498600000000), "Senior Data Engineer",
-                                 "Tech Corp", two, 2, false, "Senior", "123456",
-                                 "linkedin_sim", "London, UK", 1};
+    r = (struct gtp_parquet_row){"e-001",
+                                 INT64_C(1710498600000000),
+                                 "Senior Data Engineer",
+                                 "Tech Corp",
+                                 two,
+                                 2,
+                                 false,
+                                 "Senior",
+                                 "123456",
+                                 "linkedin_sim",
+                                 "London, UK",
+                                 1};
     fx_add(fx, &r, NULL, NULL);
-    r = (struct gtp_parquet_row){"e-002", INT64_C(1710498600000001), "t", NULL, NULL, 0, true,
-                                 NULL, "1", NULL, NULL, -1};
+    r = (struct gtp_parquet_row){
+        "e-002", INT64_C(1710498600000001), "t", NULL, NULL, 0, true, NULL, "1", NULL, NULL, -1};
     fx_add(fx, &r, NULL, NULL); /* null list, null everything optional */
     r = (struct gtp_parquet_row){"e-003", 0, "", "", NULL, 0, false, "", "", "", "", 0};
     fx_add(fx, &r, NULL, NULL); /* empty list, empty strings, epoch */
-    r = (struct gtp_parquet_row){"e-004", INT64_C(-1000001), "Pre-epoch", "Old Co", with_null,
-                                 3, false, "Mid", "2", "s", "Zürich", 0};
+    r = (struct gtp_parquet_row){"e-004",     INT64_C(-1000001),
+                                 "Pre-epoch", "Old Co",
+                                 with_null,   3,
+                                 false,       "Mid",
+                                 "2",         "s",
+                                 "Zürich",    0};
     fx_add(fx, &r, NULL, NULL);
-    r = (struct gtp_parquet_row){"e-005", INT64_C(4102444799999999), "Ünïcödé 职位 🚀 Ingénieur",
-                                 "Société Générale", uni, 5, false, "Lead", "3", "indeed_sim",
-                                 "São Paulo, Brazil", 1};
+    r = (struct gtp_parquet_row){"e-005",
+                                 INT64_C(4102444799999999),
+                                 "Ünïcödé 职位 🚀 Ingénieur",
+                                 "Société Générale",
+                                 uni,
+                                 5,
+                                 false,
+                                 "Lead",
+                                 "3",
+                                 "indeed_sim",
+                                 "São Paulo, Brazil",
+                                 1};
     fx_add(fx, &r, NULL, NULL);
-    r = (struct gtp_parquet_row){"e-006", INT64_C(1710498600000000), big, big, only_null, 1,
-                                 false, "Intern", "4", "x", big, 1};
+    r = (struct gtp_parquet_row){
+        "e-006", INT64_C(1710498600000000), big, big, only_null, 1, false, "Intern", "4", "x", big,
+        1};
     fx_add(fx, &r, NULL, NULL); /* 1 MiB strings; [null] */
-    r = (struct gtp_parquet_row){"e-007", INT64_C(1710498600000000),
-                                 "quotes \" back\\slash \t tab \n newline", "ctl \x01\x1f",
-                                 two, 1, false, "Principal", "5", "s", "a=b/c%d:e", 0};
+    r = (struct gtp_parquet_row){"e-007",
+                                 INT64_C(1710498600000000),
+                                 "quotes \" back\\slash \t tab \n newline",
+                                 "ctl \x01\x1f",
+                                 two,
+                                 1,
+                                 false,
+                                 "Principal",
+                                 "5",
+                                 "s",
+                                 "a=b/c%d:e",
+                                 0};
     fx_add(fx, &r, NULL, NULL);
     /* Enough repeats that dictionaries and RLE runs kick in. */
     for (int i = 0; i < 3000; i++) {
         char id[32], job[32];
         snprintf(id, sizeof(id), "r-%05d", i);
         snprintf(job, sizeof(job), "%d", i % 50);
-        r = (struct gtp_parquet_row){id, INT64_C(1710000000000000) + i * INT64_C(1000003),
+        r = (struct gtp_parquet_row){id,
+                                     INT64_C(1710000000000000) + i * INT64_C(1000003),
                                      i % 3 ? "Data Engineer" : "Analyst",
-                                     i % 4 ? "Acme" : NULL, with_null, (size_t)(i % 4),
-                                     i % 10 == 0, i % 2 ? "Senior" : "Junior", job,
-                                     "linkedin_sim", i % 7 ? "Berlin, Germany" : NULL,
+                                     i % 4 ? "Acme" : NULL,
+                                     with_null,
+                                     (size_t)(i % 4),
+                                     i % 10 == 0,
+                                     i % 2 ? "Senior" : "Junior",
+                                     job,
+                                     "linkedin_sim",
+                                     i % 7 ? "Berlin, Germany" : NULL,
                                      i % 3 - 1};
         fx_add(fx, &r, NULL, NULL);
     }
@@ -416,8 +483,9 @@ static int fixtures(const char *dir)
     /* One row; all-null optional columns; empty file. */
     gtp_parquet_opts_default(&o);
     if (!rc && !(rc = fx_open(&fx, dir, "one_row", &o))) {
-        struct gtp_parquet_row r = {"only", INT64_C(1710498600123456), "One", NULL, NULL, 0,
-                                    false, NULL, "9", NULL, NULL, -1};
+        struct gtp_parquet_row r = {
+            "only", INT64_C(1710498600123456), "One", NULL, NULL, 0, false, NULL, "9", NULL, NULL,
+            -1};
         fx_add(&fx, &r, NULL, NULL);
         rc = fx_close(&fx, dir, "one_row");
     }
@@ -425,8 +493,8 @@ static int fixtures(const char *dir)
         for (int i = 0; i < 500; i++) {
             char id[32];
             snprintf(id, sizeof(id), "n-%03d", i);
-            struct gtp_parquet_row r = {id, INT64_C(1710498600000000), "T", NULL, NULL, 0,
-                                        true, NULL, "j", NULL, NULL, -1};
+            struct gtp_parquet_row r = {
+                id, INT64_C(1710498600000000), "T", NULL, NULL, 0, true, NULL, "j", NULL, NULL, -1};
             fx_add(&fx, &r, NULL, NULL);
         }
         rc = fx_close(&fx, dir, "all_null");
@@ -462,8 +530,8 @@ static int fixtures(const char *dir)
         const char *date;
         const char *region;
         int commit;
-    } parts[] = {{"2024-03-15", "UK", 1},         {"2024-03-15", "US", 1},
-                 {"2024-03-16", "UK", 1},         {"2024-03-16", NULL, 2},
+    } parts[] = {{"2024-03-15", "UK", 1},          {"2024-03-15", "US", 1},
+                 {"2024-03-16", "UK", 1},          {"2024-03-16", NULL, 2},
                  {"2024-03-16", "US/East:1=%", 2}, {"2024-03-17", "Zürich é", 2}};
     static const char *const pcols[] = {"date_posted", "region"};
     struct gtp_delta_add adds[6];

@@ -23,24 +23,24 @@ enum gtp_opt_type {
 };
 
 struct gtp_opt {
-    const char *name;     /* long flag without dashes; also the config-file key */
-    int short_name;       /* 'b', or 0 */
-    const char *env;      /* "GTP_BROKERS", or NULL */
+    const char *name; /* long flag without dashes; also the config-file key */
+    int short_name;   /* 'b', or 0 */
+    const char *env;  /* "GTP_BROKERS", or NULL */
     enum gtp_opt_type type;
-    size_t offset;        /* offsetof(struct <program>_cfg, field) */
-    const char *def;      /* default as text; NULL = unset (STR stays NULL, numbers 0) */
-    const char *metavar;  /* shown in --help: "HOST:PORT" */
-    const char *help;     /* one line, lowercase, no trailing period */
-    double min, max;      /* inclusive numeric range; min == max == 0: unchecked */
+    size_t offset;       /* offsetof(struct <program>_cfg, field) */
+    const char *def;     /* default as text; NULL = unset (STR stays NULL, numbers 0) */
+    const char *metavar; /* shown in --help: "HOST:PORT" */
+    const char *help;    /* one line, lowercase, no trailing period */
+    double min, max;     /* inclusive numeric range; min == max == 0: unchecked */
 };
 
 /* What a program is, for parsing and --help. */
 struct gtp_cli {
-    const char *program;      /* "gtp-generator" */
-    const char *summary;      /* one line for --help */
+    const char *program; /* "gtp-generator" */
+    const char *summary; /* one line for --help */
     const struct gtp_opt *opts;
     size_t nopts;
-    bool kafka_props;         /* accepts -X key=value */
+    bool kafka_props; /* accepts -X key=value */
 };
 
 /* librdkafka properties collected from -X and the config file, in order
@@ -86,27 +86,54 @@ void gtp_kvlist_add(struct gtp_kvlist *l, const char *key, const char *value);
  *   char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
  *   long long metrics_port; */
 #define GTP_OPTS_KAFKA(T)                                                                          \
-    {"brokers", 'b', "GTP_BROKERS", GTP_OPT_STR, offsetof(T, brokers), "localhost:9092",           \
-     "HOST:PORT,...", "kafka bootstrap servers", 0, 0},                                           \
-        {"topic", 't', "GTP_TOPIC", GTP_OPT_STR, offsetof(T, topic), "job.postings.v1", "NAME",     \
-         "topic of raw job-posting events", 0, 0},                                                 \
-        {"dlq-topic", 0, "GTP_DLQ_TOPIC", GTP_OPT_STR, offsetof(T, dlq_topic), "job.postings.dlq", \
-         "NAME", "dead-letter topic for rejected events", 0, 0}
+    {"brokers",                                                                                    \
+     'b',                                                                                          \
+     "GTP_BROKERS",                                                                                \
+     GTP_OPT_STR,                                                                                  \
+     offsetof(T, brokers),                                                                         \
+     "localhost:9092",                                                                             \
+     "HOST:PORT,...",                                                                              \
+     "kafka bootstrap servers",                                                                    \
+     0,                                                                                            \
+     0},                                                                                           \
+        {"topic",                                                                                  \
+         't',                                                                                      \
+         "GTP_TOPIC",                                                                              \
+         GTP_OPT_STR,                                                                              \
+         offsetof(T, topic),                                                                       \
+         "job.postings.v1",                                                                        \
+         "NAME",                                                                                   \
+         "topic of raw job-posting events",                                                        \
+         0,                                                                                        \
+         0},                                                                                       \
+    {                                                                                              \
+        "dlq-topic", 0, "GTP_DLQ_TOPIC", GTP_OPT_STR, offsetof(T, dlq_topic), "job.postings.dlq",  \
+            "NAME", "dead-letter topic for rejected events", 0, 0                                  \
+    }
 
 #define GTP_OPTS_REDIS(T)                                                                          \
-    {"redis", 0, "GTP_REDIS_URL", GTP_OPT_STR, offsetof(T, redis_url),                             \
-     "redis://127.0.0.1:6379/0", "URL", "redis url (redis://[:password@]host:port/db)", 0, 0}
+    {                                                                                              \
+        "redis", 0, "GTP_REDIS_URL", GTP_OPT_STR, offsetof(T, redis_url),                          \
+            "redis://127.0.0.1:6379/0", "URL", "redis url (redis://[:password@]host:port/db)", 0,  \
+            0                                                                                      \
+    }
 
 #define GTP_OPTS_TAXONOMY(T)                                                                       \
-    {"taxonomy", 0, "GTP_TAXONOMY", GTP_OPT_STR, offsetof(T, taxonomy), GTP_TAXONOMY_DEFAULT,      \
-     "DIR", "taxonomy directory (skills, regions, seniority)", 0, 0}
+    {                                                                                              \
+        "taxonomy", 0, "GTP_TAXONOMY", GTP_OPT_STR, offsetof(T, taxonomy), GTP_TAXONOMY_DEFAULT,   \
+            "DIR", "taxonomy directory (skills, regions, seniority)", 0, 0                         \
+    }
 
 #define GTP_OPTS_LOG(T)                                                                            \
-    {"log-level", 0, "GTP_LOG_LEVEL", GTP_OPT_STR, offsetof(T, log_level), "info",                 \
-     "LEVEL", "debug, info, warn or error", 0, 0}
+    {                                                                                              \
+        "log-level", 0, "GTP_LOG_LEVEL", GTP_OPT_STR, offsetof(T, log_level), "info", "LEVEL",     \
+            "debug, info, warn or error", 0, 0                                                     \
+    }
 
 #define GTP_OPTS_METRICS(T, port)                                                                  \
-    {"metrics-port", 0, "GTP_METRICS_PORT", GTP_OPT_INT, offsetof(T, metrics_port), port, "PORT",  \
-     "port of /metrics and /healthz (0 disables)", 0, 65535}
+    {                                                                                              \
+        "metrics-port", 0, "GTP_METRICS_PORT", GTP_OPT_INT, offsetof(T, metrics_port), port,       \
+            "PORT", "port of /metrics and /healthz (0 disables)", 0, 65535                         \
+    }
 
 #endif

@@ -22,9 +22,9 @@ typedef void (*gtp_rebalance_fn)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * queue) and then props (-X, may be NULL) applied last so they win. The
  * rebalance callback gets opaque. Returns a new handle (rd_kafka_destroy) or
  * NULL with errstr. */
-rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group,
-                             const struct gtp_kvlist *props, gtp_rebalance_fn rebalance,
-                             void *opaque, char *errstr, size_t errstr_size);
+rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
+                             gtp_rebalance_fn rebalance, void *opaque, char *errstr,
+                             size_t errstr_size);
 
 /* Move partition p of topic to offset (< 0: the beginning). Logs failures. */
 void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset);

@@ -52,16 +52,15 @@ int gtp_delta_create(const char *root, char *errstr, size_t errstr_size);
  * app_id >= txn_version: nothing written), GTP_ERR_NOSPACE, GTP_ERR_IO, GTP_ERR_PARSE
  * (unreadable log) or GTP_ERR_INVAL. */
 int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t n,
-                     const char *app_id, int64_t txn_version, int64_t *version_out,
-                     char *errstr, size_t errstr_size);
+                     const char *app_id, int64_t txn_version, int64_t *version_out, char *errstr,
+                     size_t errstr_size);
 
 /* Highest committed version, -1 when the table has none. */
-int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr,
-                             size_t errstr_size);
+int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr, size_t errstr_size);
 
 /* Latest txn.version recorded for app_id, -1 when none. */
-int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version,
-                          char *errstr, size_t errstr_size);
+int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version, char *errstr,
+                          size_t errstr_size);
 
 /* Live data files (added and not removed), as on-disk relative paths (URI-decoded),
  * sorted. *paths is new: free with gtp_delta_paths_free. */
@@ -72,8 +71,7 @@ int gtp_delta_list_files(const char *root, char ***paths, size_t *n, char *errst
  * files not in the log, and leftover temp files (`.*.tmp`) of crashed writers. Skips
  * `_delta_log`. Relative paths, sorted; free with gtp_delta_paths_free. The archiver
  * deletes these on start-up, before it writes anything. */
-int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr,
-                      size_t errstr_size);
+int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr, size_t errstr_size);
 
 void gtp_delta_paths_free(char **paths, size_t n); /* accepts NULL */
 

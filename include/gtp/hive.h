@@ -28,8 +28,8 @@ int gtp_hive_unescape(const char *path, char *out, size_t out_size);
 /* "<name>=<escaped value>" for each pair, joined by '/': the relative partition
  * directory. values[i] may be NULL (null partition value). Returns the length, or
  * GTP_ERR_INVAL when out is too small or a component exceeds GTP_HIVE_MAX_COMPONENT. */
-int gtp_hive_partition_dir(const char *const *names, const char *const *values, size_t n,
-                           char *out, size_t out_size);
+int gtp_hive_partition_dir(const char *const *names, const char *const *values, size_t n, char *out,
+                           size_t out_size);
 
 /* URI-encode a relative path that is already Hive-escaped, for Delta add.path: '%' becomes
  * %25 (so "US%2FEast" is written "US%252FEast"), as do space, " # < > ? [ \ ] ^ ` { | },

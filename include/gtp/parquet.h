@@ -16,10 +16,9 @@
  *   posted_at         INT64 TIMESTAMP(isAdjustedToUTC=true, MICROS) + TIMESTAMP_MICROS, REQUIRED
  *   title             BYTE_ARRAY STRING   REQUIRED   always present in a valid event
  *   company           BYTE_ARRAY STRING   OPTIONAL
- *   skills_array      OPTIONAL group LIST { REPEATED group list { OPTIONAL BYTE_ARRAY STRING element } }
- *   experience_level  BYTE_ARRAY STRING   OPTIONAL
- *   job_id            BYTE_ARRAY STRING   REQUIRED   always present in a valid event
- *   source            BYTE_ARRAY STRING   OPTIONAL
+ *   skills_array      OPTIONAL group LIST { REPEATED group list { OPTIONAL BYTE_ARRAY STRING
+ * element } } experience_level  BYTE_ARRAY STRING   OPTIONAL job_id            BYTE_ARRAY STRING
+ * REQUIRED   always present in a valid event source            BYTE_ARRAY STRING   OPTIONAL
  *   location          BYTE_ARRAY STRING   OPTIONAL
  *   is_remote         BOOLEAN             OPTIONAL
  * Partition columns (date_posted, region) live in the directory names, not in the file.
@@ -105,7 +104,6 @@ struct gtp_parquet_row {
     size_t lens[GTP_PARQUET_NCOLS];
 };
 
-
 /* Static name of a top-level column ("event_id", ...). */
 const char *gtp_parquet_col_name(int col);
 
@@ -159,15 +157,14 @@ void gtp_parquet_reset(struct gtp_parquet_writer *w);
  * gtp_parquet_file_stats_fini). On success the writer is reset; on error the rows stay
  * buffered so the caller can retry. Returns 0, GTP_ERR_NOSPACE (ENOSPC/EDQUOT),
  * GTP_ERR_IO or GTP_ERR_INTERNAL (compression failure). Does not fsync. */
-int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd,
-                         struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size);
+int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_file_stats *stats,
+                         char *errstr, size_t errstr_size);
 
 /* Atomic publish: write dir/.<name>.tmp, fsync it, rename() it to dir/<name> (replacing
  * an older file of that name: names are deterministic, a replay rewrites the same file),
  * fsync dir. Readers never see a partial file. Same returns as gtp_parquet_write_fd. */
 int gtp_parquet_write_file(struct gtp_parquet_writer *w, const char *dir, const char *name,
-                           struct gtp_parquet_file_stats *stats, char *errstr,
-                           size_t errstr_size);
+                           struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size);
 
 /* True when [s, s+n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool gtp_parquet_utf8_valid(const char *s, size_t n);

@@ -48,7 +48,7 @@ struct gtp_thrift {
     uint8_t *data; /* encoded bytes (owned) */
     size_t len;
     size_t cap;
-    int depth;                              /* open nested structs */
+    int depth;                             /* open nested structs */
     int16_t last_id[GTP_THRIFT_MAX_DEPTH]; /* last field id per open struct */
 };
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GTP_WINDOW_US (3600LL * 1000000LL)
+#define GTP_WINDOW_US          (3600LL * 1000000LL)
 #define GTP_WATERMARK_DELAY_US (2LL * GTP_WINDOW_US)
 /* Watermark of a partition that has seen no valid event yet. */
 #define GTP_WATERMARK_NONE INT64_MIN

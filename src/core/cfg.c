@@ -201,8 +201,8 @@ static int load_file(const struct gtp_cli *cli, void *dst, struct gtp_kvlist *kp
         value = trim(eq + 1);
         if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
             if (!cli->kafka_props || !kprops) {
-                gtp_errf(errstr, errstr_size, "%s:%d: %s takes no kafka properties", path,
-                         lineno, cli->program);
+                gtp_errf(errstr, errstr_size, "%s:%d: %s takes no kafka properties", path, lineno,
+                         cli->program);
                 err = GTP_ERR_CONFIG;
                 goto out;
             }
@@ -407,13 +407,16 @@ void gtp_cfg_usage(const struct gtp_cli *cli, FILE *out)
             fprintf(out, " [env %s]", o->env);
         fputc('\n', out);
     }
-    fprintf(out, "  %-30s %s\n", "    --config FILE", "config file of 'key = value' lines [env GTP_CONFIG]");
+    fprintf(out, "  %-30s %s\n", "    --config FILE",
+            "config file of 'key = value' lines [env GTP_CONFIG]");
     if (cli->kafka_props)
-        fprintf(out, "  %-30s %s\n", "-X KEY=VALUE", "librdkafka property, passed verbatim (repeatable)");
+        fprintf(out, "  %-30s %s\n", "-X KEY=VALUE",
+                "librdkafka property, passed verbatim (repeatable)");
     fprintf(out, "  %-30s %s\n", "-h, --help", "show this help and exit");
     fprintf(out, "  %-30s %s\n", "-V, --version", "show versions and exit");
-    fprintf(out, "\nprecedence: default < config file < environment < flags < -X\n"
-                 "exit codes: 0 ok, 64 usage, 69 service unavailable, 70 internal, 78 configuration\n");
+    fprintf(out,
+            "\nprecedence: default < config file < environment < flags < -X\n"
+            "exit codes: 0 ok, 64 usage, 69 service unavailable, 70 internal, 78 configuration\n");
 }
 
 void gtp_cfg_markdown(const struct gtp_cli *cli, FILE *out)

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group,
-                             const struct gtp_kvlist *props, gtp_rebalance_fn rebalance,
-                             void *opaque, char *errstr, size_t errstr_size)
+rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
+                             gtp_rebalance_fn rebalance, void *opaque, char *errstr,
+                             size_t errstr_size)
 {
     static const char *defaults[][2] = {
         {"partition.assignment.strategy", "cooperative-sticky"},
@@ -64,8 +64,7 @@ void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partition,
-                               int64_t offset)
+void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
@@ -102,8 +101,8 @@ int gtp_dlq_send(struct gtp_producer *dlq, const char *dlq_topic, const rd_kafka
     h[3].len = (size_t)snprintf(part, sizeof(part), "%d", (int)rkm->partition);
     h[4].len = (size_t)snprintf(off, sizeof(off), "%" PRId64, rkm->offset);
     for (;;) {
-        err = gtp_producer_send(dlq, dlq_topic, -1, rkm->key, rkm->key_len, rkm->payload,
-                                rkm->len, h, 5, errstr, errstr_size);
+        err = gtp_producer_send(dlq, dlq_topic, -1, rkm->key, rkm->key_len, rkm->payload, rkm->len,
+                                h, 5, errstr, errstr_size);
         if (!err || gtp_producer_fatal(dlq, NULL, 0) || gtp_sig_stop)
             return err;
         /* Without the dead letter the record would be lost: keep trying. */

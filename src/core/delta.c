@@ -26,7 +26,7 @@
 
 const char *const gtp_delta_partition_columns[GTP_DELTA_NPART] = {"date_posted", "region"};
 
-#define LOG_DIR "_delta_log"
+#define LOG_DIR            "_delta_log"
 #define STATS_PREFIX_CHARS 32 /* what Spark and delta-kernel keep of a string */
 #define MAX_COMMIT_RETRIES 1000
 
@@ -200,8 +200,7 @@ static int list_versions(const char *root, int64_t **out, size_t *n, char *errst
     return 0;
 }
 
-int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr,
-                             size_t errstr_size)
+int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr, size_t errstr_size)
 {
     int64_t *vs = NULL;
     size_t n = 0;
@@ -286,8 +285,8 @@ static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, cha
 }
 
 /* Replay every commit in order; *latest (may be NULL) gets the last version replayed. */
-static int replay_latest(const char *root, action_fn fn, void *ctx, int64_t *latest,
-                         char *errstr, size_t errstr_size)
+static int replay_latest(const char *root, action_fn fn, void *ctx, int64_t *latest, char *errstr,
+                         size_t errstr_size)
 {
     int64_t *vs = NULL;
     size_t n = 0;
@@ -339,8 +338,8 @@ static int txn_action(const char *name, json_t *val, int64_t version, void *ctx)
     return 0;
 }
 
-int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version,
-                          char *errstr, size_t errstr_size)
+int gtp_delta_txn_version(const char *root, const char *app_id, int64_t *version, char *errstr,
+                          size_t errstr_size)
 {
     struct txn_ctx t = {app_id, -1};
     int err = replay(root, txn_action, &t, errstr, errstr_size);
@@ -371,8 +370,7 @@ static int files_action(const char *name, json_t *val, int64_t version, void *ct
         return 0;
     const char *uri = json_string_value(json_object_get(val, "path"));
     if (!uri) {
-        gtp_errf(f->errstr, f->errstr_size, "version %" PRId64 ": %s without path", version,
-                 name);
+        gtp_errf(f->errstr, f->errstr_size, "version %" PRId64 ": %s without path", version, name);
         return GTP_ERR_PARSE;
     }
     size_t cap = strlen(uri) + 1;
@@ -475,8 +473,7 @@ static int walk_dir(const char *root, const char *rel, struct walk *wk, int dept
         if (depth == 0 && strcmp(nm, LOG_DIR) == 0)
             continue;
         char sub[4096];
-        if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", nm) >=
-            sizeof(sub))
+        if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", nm) >= sizeof(sub))
             continue;
         char full[8192];
         snprintf(full, sizeof(full), "%s/%s", root, sub);
@@ -509,8 +506,7 @@ static int walk_dir(const char *root, const char *rel, struct walk *wk, int dept
     return err;
 }
 
-int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr,
-                      size_t errstr_size)
+int gtp_delta_orphans(const char *root, char ***paths, size_t *n, char *errstr, size_t errstr_size)
 {
     struct walk wk = {0};
     int err = gtp_delta_list_files(root, &wk.live, &wk.nlive, errstr, errstr_size);
@@ -589,8 +585,8 @@ static char *schema_string(void)
         default:
             type = json_string("string");
             /* parquet.h writes these as REQUIRED columns */
-            nullable = !(i == GTP_PARQUET_EVENT_ID || i == GTP_PARQUET_TITLE ||
-                         i == GTP_PARQUET_JOB_ID);
+            nullable =
+                !(i == GTP_PARQUET_EVENT_ID || i == GTP_PARQUET_TITLE || i == GTP_PARQUET_JOB_ID);
         }
         json_array_append_new(fields, field(name, type, nullable));
     }
@@ -617,8 +613,8 @@ static json_t *commit_info(const char *operation, int64_t ts)
 {
     return json_pack("{s:{s:I, s:s, s:{s:s, s:s}, s:b, s:s}}", "commitInfo", "timestamp",
                      (json_int_t)ts, "operation", operation, "operationParameters", "mode",
-                     "Append", "partitionBy", "[\"date_posted\",\"region\"]", "isBlindAppend",
-                     1, "engineInfo", "gtp/" GTP_VERSION);
+                     "Append", "partitionBy", "[\"date_posted\",\"region\"]", "isBlindAppend", 1,
+                     "engineInfo", "gtp/" GTP_VERSION);
 }
 
 int gtp_delta_create(const char *root, char *errstr, size_t errstr_size)
@@ -661,19 +657,19 @@ int gtp_delta_create(const char *root, char *errstr, size_t errstr_size)
     int64_t ts = now_ms();
     schema = schema_string();
     actions = json_array();
-    json_array_append_new(actions, json_pack("{s:{s:i, s:i}}", "protocol", "minReaderVersion",
-                                             1, "minWriterVersion", 2));
-    json_array_append_new(
-        actions, json_pack("{s:{s:s, s:{s:s, s:{}}, s:s, s:[s, s], s:{}, s:I}}", "metaData",
-                           "id", id, "format", "provider", "parquet", "options", "schemaString",
-                           schema, "partitionColumns", "date_posted", "region", "configuration",
-                           "createdTime", (json_int_t)ts));
+    json_array_append_new(actions, json_pack("{s:{s:i, s:i}}", "protocol", "minReaderVersion", 1,
+                                             "minWriterVersion", 2));
+    json_array_append_new(actions, json_pack("{s:{s:s, s:{s:s, s:{}}, s:s, s:[s, s], s:{}, s:I}}",
+                                             "metaData", "id", id, "format", "provider", "parquet",
+                                             "options", "schemaString", schema, "partitionColumns",
+                                             "date_posted", "region", "configuration",
+                                             "createdTime", (json_int_t)ts));
     json_array_append_new(actions, commit_info("CREATE TABLE", ts));
     size_t len;
     text = ndjson(actions, &len);
     bool exists = false;
-    err = gtp_delta_publish(logdir, "00000000000000000000.json", text, len, true, &exists,
-                            errstr, errstr_size);
+    err = gtp_delta_publish(logdir, "00000000000000000000.json", text, len, true, &exists, errstr,
+                            errstr_size);
     if (err && exists)
         err = 0; /* a concurrent creator won: the table exists */
     free(schema);
@@ -775,8 +771,8 @@ static int fence_action(const char *name, json_t *val, int64_t version, void *ct
 }
 
 int gtp_delta_commit(const char *root, const struct gtp_delta_add *adds, size_t n,
-                     const char *app_id, int64_t txn_version, int64_t *version_out,
-                     char *errstr, size_t errstr_size)
+                     const char *app_id, int64_t txn_version, int64_t *version_out, char *errstr,
+                     size_t errstr_size)
 {
     return gtp_delta_commit_ex(root, adds, n, app_id, txn_version, -1, NULL, NULL, version_out,
                                errstr, errstr_size);
@@ -845,8 +841,8 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
                               json_pack("{s:{s:s, s:I, s:I}}", "txn", "appId", app_id, "version",
                                         (json_int_t)txn_version, "lastUpdated", (json_int_t)ts));
     }
-    json_array_append_new(actions, commit_info_ex(app_id ? "STREAMING UPDATE" : "WRITE", ts,
-                                                  info_key, info_value));
+    json_array_append_new(
+        actions, commit_info_ex(app_id ? "STREAMING UPDATE" : "WRITE", ts, info_key, info_value));
     size_t len;
     text = ndjson(actions, &len);
 

@@ -102,8 +102,8 @@ int gtp_hive_unescape(const char *path, char *out, size_t out_size)
     return decode(path, out, out_size);
 }
 
-int gtp_hive_partition_dir(const char *const *names, const char *const *values, size_t n,
-                           char *out, size_t out_size)
+int gtp_hive_partition_dir(const char *const *names, const char *const *values, size_t n, char *out,
+                           size_t out_size)
 {
     size_t o = 0;
     if (out_size == 0)

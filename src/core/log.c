@@ -30,8 +30,11 @@ int gtp_log_set_level(const char *name)
     static const struct {
         const char *name;
         int level;
-    } names[] = {{"debug", GTP_LOG_DEBUG}, {"info", GTP_LOG_INFO},   {"warn", GTP_LOG_WARN},
-                 {"warning", GTP_LOG_WARN}, {"error", GTP_LOG_ERROR}};
+    } names[] = {{"debug", GTP_LOG_DEBUG},
+                 {"info", GTP_LOG_INFO},
+                 {"warn", GTP_LOG_WARN},
+                 {"warning", GTP_LOG_WARN},
+                 {"error", GTP_LOG_ERROR}};
     size_t i;
     if (!name)
         return GTP_ERR_INVAL;

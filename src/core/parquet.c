@@ -32,10 +32,10 @@ enum { CT_UTF8 = 0, CT_LIST = 3, CT_TIMESTAMP_MICROS = 10 };
 enum { ENC_PLAIN = 0, ENC_RLE = 3, ENC_RLE_DICTIONARY = 8 };
 enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 
-#define NLEAVES GTP_PARQUET_NCOLS /* one leaf per top-level column in this schema */
-#define PAGE_MAX_ENTRIES 20000    /* parquet-java's page row limit: keeps pages seekable */
-#define DICT_MAX_BYTES (1u << 20) /* larger dictionaries fall back to PLAIN */
-#define SINK_BUF (1u << 20)
+#define NLEAVES          GTP_PARQUET_NCOLS /* one leaf per top-level column in this schema */
+#define PAGE_MAX_ENTRIES 20000             /* parquet-java's page row limit: keeps pages seekable */
+#define DICT_MAX_BYTES   (1u << 20)        /* larger dictionaries fall back to PLAIN */
+#define SINK_BUF         (1u << 20)
 
 struct leaf_def {
     const char *name;
@@ -449,13 +449,9 @@ static int check_str(const char *name, const char *s, bool required, const size_
 int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_row *row,
                         char *errstr, size_t errstr_size)
 {
-    static const int str_cols[] = {GTP_PARQUET_EVENT_ID,
-                                   GTP_PARQUET_TITLE,
-                                   GTP_PARQUET_COMPANY,
-                                   GTP_PARQUET_EXPERIENCE_LEVEL,
-                                   GTP_PARQUET_JOB_ID,
-                                   GTP_PARQUET_SOURCE,
-                                   GTP_PARQUET_LOCATION};
+    static const int str_cols[] = {
+        GTP_PARQUET_EVENT_ID, GTP_PARQUET_TITLE,  GTP_PARQUET_COMPANY, GTP_PARQUET_EXPERIENCE_LEVEL,
+        GTP_PARQUET_JOB_ID,   GTP_PARQUET_SOURCE, GTP_PARQUET_LOCATION};
     const char *vals[GTP_PARQUET_NCOLS] = {0};
     size_t lens[GTP_PARQUET_NCOLS] = {0};
     int err;
@@ -926,8 +922,8 @@ static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size
     cm->start = s->off;
     cm->num_values = (int64_t)(e1 - e0);
     cm->null_count = (int64_t)((e1 - e0) - (v1 - v0));
-    cm->dict = ld->type == PT_BYTE_ARRAY && ld->try_dict && !w->opts.no_dictionary &&
-               v1 > v0 && build_dict(w, l, v0, v1);
+    cm->dict = ld->type == PT_BYTE_ARRAY && ld->try_dict && !w->opts.no_dictionary && v1 > v0 &&
+               build_dict(w, l, v0, v1);
     chunk_minmax(w, i, v0, v1, cm);
 
     int dict_bw = 0;
@@ -940,8 +936,8 @@ static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size
             buf_put(&w->body, p, n);
         }
         cm->dict_off = s->off;
-        err = emit_page(w, s, cm, PAGE_DICTIONARY, (int32_t)w->ndict, ENC_PLAIN, errstr,
-                        errstr_size);
+        err =
+            emit_page(w, s, cm, PAGE_DICTIONARY, (int32_t)w->ndict, ENC_PLAIN, errstr, errstr_size);
         if (err)
             return err;
         dict_bw = bit_width((uint32_t)(w->ndict - 1));
@@ -1325,8 +1321,8 @@ out:
     return err;
 }
 
-int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd,
-                         struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size)
+int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_file_stats *stats,
+                         char *errstr, size_t errstr_size)
 {
     int err = write_fd(w, fd, stats, errstr, errstr_size);
     if (!err)
@@ -1335,8 +1331,7 @@ int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd,
 }
 
 int gtp_parquet_write_file(struct gtp_parquet_writer *w, const char *dir, const char *name,
-                           struct gtp_parquet_file_stats *stats, char *errstr,
-                           size_t errstr_size)
+                           struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size)
 {
     char *tmp = NULL, *dst = NULL;
     int fd = -1, dfd = -1, err = 0;

@@ -159,7 +159,9 @@ redisReply *gtp_redis_eval(redisContext *rc, struct gtp_redis_script *script, in
             rep = redisCommand(rc, "SCRIPT LOAD %s", script->source);
             if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
                 gtp_errf(errstr, errstr_size, "script load: %s",
-                         !rep ? rc->errstr : rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
+                         !rep                             ? rc->errstr
+                         : rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                          : "bad reply");
                 if (rep)
                     freeReplyObject(rep);
                 return NULL;

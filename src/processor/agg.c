@@ -44,8 +44,8 @@ static uint64_t delta_hash(uint16_t skill, const char *region8, int64_t hour)
     return h * 0xBF58476D1CE4E5B9ULL;
 }
 
-static struct agg_delta *slot(struct agg_delta *t, size_t cap, uint16_t skill,
-                              const char *region8, int64_t hour)
+static struct agg_delta *slot(struct agg_delta *t, size_t cap, uint16_t skill, const char *region8,
+                              int64_t hour)
 {
     size_t mask = cap - 1;
     for (size_t i = delta_hash(skill, region8, hour) & mask;; i = (i + 1) & mask) {

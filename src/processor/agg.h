@@ -22,9 +22,9 @@ enum agg_stat {
 extern const char *const agg_stat_names[AGG_NSTATS];
 
 struct agg_delta {
-    uint16_t skill;      /* taxonomy index */
-    char region[8];      /* uppercase code, NUL-padded ("UK", "REMOTE", "UNKNOWN") */
-    int64_t hour_start;  /* window start, µs */
+    uint16_t skill;     /* taxonomy index */
+    char region[8];     /* uppercase code, NUL-padded ("UK", "REMOTE", "UNKNOWN") */
+    int64_t hour_start; /* window start, µs */
     int64_t count;
 };
 

@@ -43,8 +43,8 @@ static const struct gtp_opt proc_opts[] = {
      "flush pending counts to redis at least this often", 1, 600000},
     {"flush-events", 0, "GTP_FLUSH_EVENTS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_events),
      "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
-    {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s),
-     "691200", "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
+    {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s), "691200",
+     "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct proc_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka or redis is unreachable this long at start-up", 1, 3600},
@@ -394,8 +394,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             while (!gtp_sig_stop && !(redis_wait(pr) && part_load(pr, tp->partition, pt)))
                 ;
             tp->offset = pt->next == STORE_NO_OFFSET ? RD_KAFKA_OFFSET_BEGINNING : pt->next;
-            gtp_log(GTP_LOG_INFO, "consumer", "assigned %s[%d] from offset %" PRId64,
-                    tp->topic, (int)tp->partition, pt->next);
+            gtp_log(GTP_LOG_INFO, "consumer", "assigned %s[%d] from offset %" PRId64, tp->topic,
+                    (int)tp->partition, pt->next);
         }
         e = rd_kafka_incremental_assign(rk, parts);
         if (pr->paused)
@@ -497,15 +497,16 @@ static void metrics_init(struct proc *pr)
 #undef OUTCOME
     /* names fixed by SPEC §6 */
     pr->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
-    pr->m_dup = gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);
+    pr->m_dup =
+        gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);
     for (int r = 1; r < GTP_REJECT_COUNT; r++) {
         const char *l[] = {"reason", gtp_reject_name((enum gtp_reject)r), NULL};
         pr->m_rejected_by[r] =
             gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", l);
     }
     pr->m_flushes = gtp_metrics_counter(m, "processor_flushes", "redis flushes", NULL);
-    pr->m_flush_us = gtp_metrics_counter(m, "processor_flush_microseconds",
-                                         "time spent in redis flushes", NULL);
+    pr->m_flush_us =
+        gtp_metrics_counter(m, "processor_flush_microseconds", "time spent in redis flushes", NULL);
     pr->m_flush_last_ms =
         gtp_metrics_gauge(m, "processor_flush_last_ms", "duration of the last flush", NULL);
     pr->m_fenced = gtp_metrics_counter(m, "processor_fenced", "flushes refused by the fence", NULL);
@@ -513,7 +514,8 @@ static void metrics_init(struct proc *pr)
     pr->m_redis_up = gtp_metrics_gauge(m, "processor_redis_up", "1 when redis answers", NULL);
     pr->m_lag = gtp_metrics_gauge(m, "processor_consumer_lag", "messages behind the log end", NULL);
     pr->m_dedup = gtp_metrics_gauge(m, "processor_dedup_entries", "open dedup entries", NULL);
-    pr->m_dlq_failed = gtp_metrics_counter(m, "processor_dlq_failures", "dlq delivery failures", NULL);
+    pr->m_dlq_failed =
+        gtp_metrics_counter(m, "processor_dlq_failures", "dlq delivery failures", NULL);
 }
 
 static int run(struct proc *pr)

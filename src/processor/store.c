@@ -311,9 +311,9 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
         args_opt_i64(&a, sp->expected_next, STORE_NO_OFFSET);
         args_i64(&a, sp->new_next);
         args_opt_i64(&a, sp->max_event_us, INT64_MIN);
-        args_opt_i64(&a, sp->purge_before_us == INT64_MIN ? INT64_MIN
-                                                           : sp->purge_before_us / 1000000,
-                      INT64_MIN);
+        args_opt_i64(&a,
+                     sp->purge_before_us == INT64_MIN ? INT64_MIN : sp->purge_before_us / 1000000,
+                     INT64_MIN);
     }
 
     emit_deltas(&a, g, f->skills);
@@ -377,8 +377,12 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
         goto out;
     }
     switch (rep->element[0]->integer) {
-    case 1: *result = STORE_APPLIED; break;
-    case 2: *result = STORE_ALREADY; break;
+    case 1:
+        *result = STORE_APPLIED;
+        break;
+    case 2:
+        *result = STORE_ALREADY;
+        break;
     default:
         *result = STORE_FENCED;
         *fenced_partition = rep->elements > 1 && rep->element[1]->type == REDIS_REPLY_INTEGER

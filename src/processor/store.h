@@ -17,15 +17,15 @@
 #define STORE_NO_OFFSET (-1)
 
 enum store_result {
-    STORE_APPLIED = 0,  /* written now */
-    STORE_ALREADY = 1,  /* the same flush was applied before (retry after a lost reply) */
-    STORE_FENCED = 2,   /* another owner moved a partition on: reload and seek */
+    STORE_APPLIED = 0, /* written now */
+    STORE_ALREADY = 1, /* the same flush was applied before (retry after a lost reply) */
+    STORE_FENCED = 2,  /* another owner moved a partition on: reload and seek */
 };
 
 /* What one partition contributes to a flush. */
 struct store_part {
     int32_t partition;
-    int64_t expected_next;   /* the fence: STORE_NO_OFFSET when nothing was stored */
+    int64_t expected_next; /* the fence: STORE_NO_OFFSET when nothing was stored */
     int64_t new_next;
     int64_t max_event_us;    /* INT64_MIN: none yet */
     int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
@@ -37,7 +37,7 @@ struct store_flush {
     struct store_part *parts;
     size_t nparts;
     long long ttl_s;
-    const struct agg *agg; /* deltas and counters merged over the partitions */
+    const struct agg *agg;           /* deltas and counters merged over the partitions */
     const struct gtp_skills *skills; /* borrowed, to turn indexes into ids */
     const char *const *reject_names; /* indexed like agg->rejected_by_reason */
     int nreject_names;

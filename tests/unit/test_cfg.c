@@ -30,8 +30,8 @@ static const struct gtp_opt opts[] = {
     GTP_OPTS_METRICS(struct tcfg, "9101"),
     {"count", 'n', "GTP_COUNT", GTP_OPT_INT, offsetof(struct tcfg, count), "0", "N", "events", 0,
      1000000},
-    {"chaos", 0, "GTP_CHAOS", GTP_OPT_DOUBLE, offsetof(struct tcfg, chaos), "0.05", "P", "chaos",
-     0, 1},
+    {"chaos", 0, "GTP_CHAOS", GTP_OPT_DOUBLE, offsetof(struct tcfg, chaos), "0.05", "P", "chaos", 0,
+     1},
     {"verbose", 'v', NULL, GTP_OPT_BOOL, offsetof(struct tcfg, verbose), "false", NULL, "talk", 0,
      0},
 };
@@ -119,8 +119,8 @@ static void test_precedence(void **state)
     }
     /* flags over env; -X after the file's kafka.* so it wins when applied in order */
     {
-        const char *argv[] = {"prog", "-b", "flag:3", "--count=7", "-v", "-X", "linger.ms=9",
-                        "-Xacks=all"};
+        const char *argv[] = {"prog", "-b", "flag:3",      "--count=7",
+                              "-v",   "-X", "linger.ms=9", "-Xacks=all"};
         assert_int_equal(parse(&c, &kp, 8, argv), 0);
         assert_string_equal(c.brokers, "flag:3");
         assert_int_equal(c.count, 7);

@@ -68,8 +68,8 @@ static void test_thrift_vectors(void **state)
     gtp_thrift_i32(&t, 4, 3);
     gtp_thrift_struct_end(&t);
     gtp_thrift_end(&t);
-    assert_bytes(&t, BYTES(0x15, 0x00, 0x15, 0x2E, 0x15, 0x2E, 0x2C, 0x15, 0x08, 0x15, 0x00,
-                           0x15, 0x06, 0x15, 0x06, 0x00, 0x00));
+    assert_bytes(&t, BYTES(0x15, 0x00, 0x15, 0x2E, 0x15, 0x2E, 0x2C, 0x15, 0x08, 0x15, 0x00, 0x15,
+                           0x06, 0x15, 0x06, 0x00, 0x00));
 
     /* SchemaElement posted_at with TIMESTAMP(true, MICROS) */
     gtp_thrift_reset(&t);
@@ -457,8 +457,7 @@ static struct tnode check_file(const struct file *f, int64_t want_rows, int want
                     if (MAX_DEF[c]) {
                         uint32_t l = rd_le32(body.p + off);
                         int bw = MAX_DEF[c] == 3 ? 2 : 1;
-                        assert_int_equal(hybrid_decode(body.p + off + 4, l, bw, lv, (size_t)nv),
-                                         l);
+                        assert_int_equal(hybrid_decode(body.p + off + 4, l, bw, lv, (size_t)nv), l);
                         for (int64_t k = 0; k < nv; k++)
                             assert_true(lv[k] <= (uint32_t)MAX_DEF[c]);
                         if (levels && g == 0 && (int)c == want_leaf) {
@@ -582,8 +581,8 @@ static void test_level_vectors(void **state)
 static void test_levels_roundtrip(void **state)
 {
     (void)state;
-    static const enum gtp_parquet_codec codecs[] = {
-        GTP_PARQUET_UNCOMPRESSED, GTP_PARQUET_SNAPPY, GTP_PARQUET_ZSTD};
+    static const enum gtp_parquet_codec codecs[] = {GTP_PARQUET_UNCOMPRESSED, GTP_PARQUET_SNAPPY,
+                                                    GTP_PARQUET_ZSTD};
     static const char *const el[] = {"go", NULL, "rust", "go"};
     for (size_t c = 0; c < 3; c++) {
         struct gtp_parquet_writer *w = new_writer(codecs[c], c != 0);
@@ -700,9 +699,8 @@ static void test_million_rows(void **state)
     struct tnode md = check_file(&f, 1000000, -1, NULL, NULL, NULL);
     assert_string_equal(st.cols[GTP_PARQUET_EVENT_ID].min, "00000000");
     assert_string_equal(st.cols[GTP_PARQUET_EVENT_ID].max, "00999999");
-    assert_int_equal(st.cols[GTP_PARQUET_POSTED_AT].max_i64 -
-                         st.cols[GTP_PARQUET_POSTED_AT].min_i64,
-                     999999);
+    assert_int_equal(
+        st.cols[GTP_PARQUET_POSTED_AT].max_i64 - st.cols[GTP_PARQUET_POSTED_AT].min_i64, 999999);
     assert_int_equal(st.cols[GTP_PARQUET_IS_REMOTE].min_i64, 0);
     assert_int_equal(st.cols[GTP_PARQUET_IS_REMOTE].max_i64, 1);
     gtp_parquet_file_stats_fini(&st);
@@ -909,8 +907,8 @@ static void test_delta_basic(void **state)
     /* never overwrite a commit */
     bool exists = false;
     snprintf(dir, sizeof(dir), "%s/_delta_log", root);
-    assert_int_not_equal(gtp_delta_publish(dir, "00000000000000000001.json", "x", 1, true,
-                                           &exists, err, sizeof(err)),
+    assert_int_not_equal(gtp_delta_publish(dir, "00000000000000000001.json", "x", 1, true, &exists,
+                                           err, sizeof(err)),
                          0);
     assert_true(exists);
     rm_rf(root);

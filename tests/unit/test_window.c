@@ -12,7 +12,7 @@
 
 #include "gtp/window.h"
 
-#define H GTP_WINDOW_US
+#define H  GTP_WINDOW_US
 #define T0 (1710460800LL * 1000000LL) /* 2024-03-15T00:00:00Z */
 
 static void test_window_start(void **state)
@@ -112,8 +112,7 @@ static void test_random_against_model(void **state)
                         gtp_window_start(evs[j].ts) == ws)
                         want = GTP_VERDICT_DUPLICATE;
             verdicts[i] = want;
-            assert_int_equal(gtp_window_classify(w, evs[i].id, strlen(evs[i].id), evs[i].ts),
-                             want);
+            assert_int_equal(gtp_window_classify(w, evs[i].id, strlen(evs[i].id), evs[i].ts), want);
         }
     }
     gtp_window_free(w);
@@ -124,10 +123,8 @@ static void test_random_against_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_start),
-        cmocka_unit_test(test_late_equality),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_window_start),         cmocka_unit_test(test_late_equality),
+        cmocka_unit_test(test_duplicates),           cmocka_unit_test(test_restore),
         cmocka_unit_test(test_random_against_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
