@@ -1,6 +1,9 @@
 /* Per-partition watermark, lateness and (event_id, window) dedup set. The set
  * is an open-addressing hash table; entries of final windows are purged when
- * the watermark crosses an hour boundary, so memory follows the open windows. */
+ * the watermark crosses an hour boundary, so memory follows the open windows.
+ * Event ids in canonical lowercase UUID form (nearly all of them) are kept as
+ * 16 bytes inside the slot, others as a heap copy: a slot is 40 bytes, which
+ * keeps a few million open ids within the processor's memory budget. */
 #include "gtp/window.h"
 #include "gtp/util.h"
 
@@ -11,9 +14,69 @@
 struct entry {
     uint64_t hash; /* 0 = empty slot */
     int64_t window_start;
-    char *id; /* new copy */
-    size_t len;
+    uint32_t len;    /* id length in bytes */
+    uint8_t is_uuid; /* 1: u.bin holds the id's 16 bytes; 0: u.str is a new copy */
+    union {
+        uint8_t bin[16];
+        char *str;
+    } u;
 };
+
+/* A key as looked up: the id and, when it is a canonical uuid, its bytes. */
+struct key {
+    const char *id;
+    size_t len;
+    int is_uuid;
+    uint8_t bin[16];
+};
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Canonical lowercase 8-4-4-4-12 form only, so the binary form maps back to
+ * exactly one string and equal keys always share a representation. */
+static void key_init(struct key *k, const char *id, size_t len)
+{
+    k->id = id;
+    k->len = len;
+    k->is_uuid = 0;
+    if (len != 36)
+        return;
+    for (size_t i = 0, o = 0; i < 36; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (id[i] != '-')
+                return;
+            continue;
+        }
+        hi = hexval(id[i]);
+        lo = i + 1 < 36 ? hexval(id[i + 1]) : -1;
+        if (hi < 0 || lo < 0)
+            return;
+        k->bin[o++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    k->is_uuid = 1;
+}
+
+static int entry_matches(const struct entry *e, const struct key *k)
+{
+    if (e->len != k->len || e->is_uuid != k->is_uuid)
+        return 0;
+    return k->is_uuid ? memcmp(e->u.bin, k->bin, 16) == 0 : memcmp(e->u.str, k->id, k->len) == 0;
+}
+
+static void entry_free(struct entry *e)
+{
+    if (e->hash && !e->is_uuid)
+        free(e->u.str);
+}
 
 struct gtp_window {
     int64_t max_event_us;
@@ -63,23 +126,32 @@ void gtp_window_free(struct gtp_window *w)
     if (!w)
         return;
     for (size_t i = 0; i < w->cap; i++)
-        free(w->slots[i].id);
+        entry_free(&w->slots[i]);
     free(w->slots);
     free(w);
 }
 
-static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t hash, const char *id,
-                               size_t len, int64_t window_start)
+static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t hash, const struct key *k,
+                               int64_t window_start)
 {
     size_t mask = cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct entry *e = &slots[i];
         if (e->hash == 0)
             return e;
-        if (e->hash == hash && e->window_start == window_start && e->len == len &&
-            memcmp(e->id, id, len) == 0)
+        if (e->hash == hash && e->window_start == window_start && entry_matches(e, k))
             return e;
     }
+}
+
+/* An empty slot for a rehashed entry (keys in the table are distinct). */
+static struct entry *free_slot(struct entry *slots, size_t cap, uint64_t hash)
+{
+    size_t mask = cap - 1;
+    size_t i = hash & mask;
+    while (slots[i].hash)
+        i = (i + 1) & mask;
+    return &slots[i];
 }
 
 /* Rebuild into a table of new_cap slots, keeping only entries of windows
@@ -93,10 +165,10 @@ static void rebuild(struct gtp_window *w, size_t new_cap, int64_t min_open_start
         if (!e->hash)
             continue;
         if (e->window_start < min_open_start) {
-            free(e->id);
+            entry_free(e);
             continue;
         }
-        *find_slot(slots, new_cap, e->hash, e->id, e->len, e->window_start) = *e;
+        *free_slot(slots, new_cap, e->hash) = *e;
         used++;
     }
     free(w->slots);
@@ -137,15 +209,27 @@ static bool is_late(const struct gtp_window *w, int64_t window_start)
 /* Insert; returns false when already present. */
 static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t window_start)
 {
+    struct key k;
     uint64_t h = key_hash(id, len, window_start);
-    struct entry *e = find_slot(w->slots, w->cap, h, id, len, window_start);
+    struct entry *e;
+
+    key_init(&k, id, len);
+    e = find_slot(w->slots, w->cap, h, &k, window_start);
     if (e->hash)
         return false;
     e->hash = h;
     e->window_start = window_start;
-    e->id = gtp_xstrndup(id, len);
-    e->len = len;
-    if (++w->used * 2 > w->cap)
+    e->len = (uint32_t)len;
+    e->is_uuid = (uint8_t)k.is_uuid;
+    if (k.is_uuid) {
+        memcpy(e->u.bin, k.bin, 16);
+    } else {
+        /* not NUL-terminated on purpose: ids may hold NUL bytes */
+        e->u.str = gtp_xmalloc(len ? len : 1);
+        memcpy(e->u.str, id, len);
+    }
+    /* linear probing stays short up to 3/4 full */
+    if (++w->used * 4 > w->cap * 3)
         rebuild(w, w->cap * 2, INT64_MIN);
     return true;
 }

@@ -73,6 +73,40 @@ static void test_restore(void **state)
     gtp_window_free(w);
 }
 
+static void test_uuid_and_odd_ids(void **state)
+{
+    struct gtp_window *w = gtp_window_new();
+    const char *lower = "1ec0acaf-f466-4f83-8ebe-87461db0a2c9";
+    const char *upper = "1EC0ACAF-F466-4F83-8EBE-87461DB0A2C9";
+    const char nul[] = {'a', '\0', 'b'};
+    (void)state;
+    assert_int_equal(gtp_window_classify(w, lower, 36, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, lower, 36, T0 + 1), GTP_VERDICT_DUPLICATE);
+    /* another spelling is another id (the processor compares bytes) */
+    assert_int_equal(gtp_window_classify(w, upper, 36, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, upper, 36, T0), GTP_VERDICT_DUPLICATE);
+    /* a prefix of a uuid, and ids that differ only after a NUL byte */
+    assert_int_equal(gtp_window_classify(w, lower, 35, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, nul, 3, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, nul, 1, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, nul, 3, T0), GTP_VERDICT_DUPLICATE);
+    assert_int_equal(gtp_window_classify(w, "", 0, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, "", 0, T0), GTP_VERDICT_DUPLICATE);
+    /* growth keeps every entry findable */
+    for (int i = 0; i < 50000; i++) {
+        char id[40];
+        snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", i, i * 7);
+        assert_int_equal(gtp_window_classify(w, id, 36, T0 + i), GTP_VERDICT_COUNT);
+    }
+    for (int i = 0; i < 50000; i += 997) {
+        char id[40];
+        snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", i, i * 7);
+        assert_int_equal(gtp_window_classify(w, id, 36, T0 + i), GTP_VERDICT_DUPLICATE);
+    }
+    assert_int_equal(gtp_window_dedup_size(w), 50000 + 6);
+    gtp_window_free(w);
+}
+
 /* Brute force: keep every event, recompute the rules from scratch. */
 struct ev {
     char id[16];
@@ -123,9 +157,9 @@ static void test_random_against_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_start),         cmocka_unit_test(test_late_equality),
-        cmocka_unit_test(test_duplicates),           cmocka_unit_test(test_restore),
-        cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_window_start),     cmocka_unit_test(test_late_equality),
+        cmocka_unit_test(test_duplicates),       cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_uuid_and_odd_ids), cmocka_unit_test(test_random_against_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
