@@ -46,6 +46,9 @@ def load(path):
         raise SystemExit("go not found: the compose file is validated with compose-go (go run)")
     env = dict(os.environ)
     env.setdefault("GOFLAGS", "-mod=mod")
+    if not env.get("HOME"):  # go needs a cache directory; keep it in the ignored .cache/
+        env.setdefault("GOPATH", os.path.join(ROOT, ".cache", "go"))
+        env.setdefault("GOCACHE", os.path.join(ROOT, ".cache", "go", "build"))
     res = subprocess.run([go, "run", ".", path], cwd=CHECKER, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=900)
     if res.returncode != 0:
