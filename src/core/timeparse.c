@@ -69,7 +69,8 @@ static int expect(const char *s, size_t len, size_t *pos, char c)
 int gtp_time_parse(const char *s, size_t len, int64_t *out_us, char *errstr, size_t errstr_size)
 {
     size_t pos = 0;
-    int y, mo, d, h, mi, sec, usec = 0, off_min = 0;
+    /* all set by the parse below; zeroed for compilers that cannot see it */
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, usec = 0, off_min = 0;
 
     if (!s)
         goto syntax;
