@@ -19,7 +19,8 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "true"},
         {"auto.offset.reset", "earliest"},
-        {"queued.max.messages.kbytes", "16384"},
+        /* per partition: bounds the consumer's memory (6 x 8 MiB) */
+        {"queued.max.messages.kbytes", "8192"},
         {"fetch.wait.max.ms", "50"},
         {"session.timeout.ms", "10000"},
     };
