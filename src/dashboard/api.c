@@ -620,6 +620,17 @@ static bool field_is(const redisReply *f, const char *name)
     return f->type == REDIS_REPLY_STRING && f->len == n && !memcmp(f->str, name, n);
 }
 
+/* Reject reasons are written by the processor as slugs ("invalid_json");
+ * anything else in the hash is not ours to show. */
+static bool reason_name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+            return false;
+    return true;
+}
 static bool int_of(const redisReply *v, int64_t *out)
 {
     long long x;
@@ -665,7 +676,7 @@ int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char
     for (size_t i = 0; i < rep->elements; i += 2) {
         const redisReply *f = rep->element[i], *val = rep->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || f->len <= 9 || memcmp(f->str, "rejected:", 9) ||
-            !int_of(val, &v))
+            !reason_name_ok(f->str + 9, f->len - 9) || !int_of(val, &v))
             continue;
         if (!first)
             jout_lit(out, ",");
