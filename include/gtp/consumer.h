@@ -19,9 +19,9 @@ typedef void (*gtp_rebalance_fn)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* New high-level consumer in group `group` with our defaults
  * (partition.assignment.strategy=cooperative-sticky, enable.auto.offset.store=
  * false, enable.auto.commit=true, auto.offset.reset=earliest, an 8 MiB
- * fetch queue per partition) and then props (-X, may be NULL) applied last so they win. The
- * rebalance callback gets opaque. Returns a new handle (rd_kafka_destroy) or
- * NULL with errstr. */
+ * fetch queue and 8 MiB fetches per partition) and then props (-X, may be NULL) applied last so
+ * they win. The rebalance callback gets opaque. Returns a new handle (rd_kafka_destroy) or NULL
+ * with errstr. */
 rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
                              gtp_rebalance_fn rebalance, void *opaque, char *errstr,
                              size_t errstr_size);

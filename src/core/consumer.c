@@ -19,8 +19,11 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "true"},
         {"auto.offset.reset", "earliest"},
-        /* per partition: bounds the consumer's memory (6 x 8 MiB) */
+        /* Per partition: a bounded queue keeps the memory in budget (6 x 8
+         * MiB); big fetches refill it in one round trip (librdkafka 2.0 idles
+         * up to a second once a full queue stops the fetcher). */
         {"queued.max.messages.kbytes", "8192"},
+        {"max.partition.fetch.bytes", "8388608"},
         {"fetch.wait.max.ms", "50"},
         {"session.timeout.ms", "10000"},
     };

@@ -1,9 +1,10 @@
 /* Per-partition watermark, lateness and (event_id, window) dedup set. The set
  * is an open-addressing hash table; entries of final windows are purged when
  * the watermark crosses an hour boundary, so memory follows the open windows.
- * Event ids in canonical lowercase UUID form (nearly all of them) are kept as
- * 16 bytes inside the slot, others as a heap copy: a slot is 40 bytes, which
- * keeps a few million open ids within the processor's memory budget. */
+ * One table per open window: a final window is dropped whole, and growing one
+ * table never copies the others (rehash peaks stay small). Event ids in
+ * canonical lowercase UUID form (nearly all of them) are kept as 16 bytes
+ * inside the 32-byte slot, others as a heap copy. */
 #include "gtp/window.h"
 #include "gtp/util.h"
 
@@ -78,13 +79,20 @@ static void entry_free(struct entry *e)
         free(e->u.str);
 }
 
+/* The dedup set of one window. */
+struct table {
+    int64_t start;
+    struct entry *slots;
+    size_t cap; /* power of two */
+    size_t used;
+};
+
 struct gtp_window {
     int64_t max_event_us;
     int64_t watermark_us;
     int64_t purged_below; /* windows starting before this are already purged */
-    struct entry *slots;
-    size_t cap; /* power of two */
-    size_t used;
+    struct table *tables; /* open windows, unordered: a handful */
+    size_t ntables, tables_cap;
 };
 
 int64_t gtp_window_start(int64_t ts_us)
@@ -95,11 +103,11 @@ int64_t gtp_window_start(int64_t ts_us)
     return ts_us - m;
 }
 
-/* FNV-1a over the id, mixed with the window: cheap and good enough for
+/* FNV-1a over the id, finished with a mixer: cheap and good enough for
  * uuid-shaped keys; 0 is reserved for empty slots. */
-static uint64_t key_hash(const char *id, size_t len, int64_t window_start)
+static uint32_t key_hash(const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)window_start;
+    uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)id[i];
         h *= 1099511628211ULL;
@@ -107,7 +115,7 @@ static uint64_t key_hash(const char *id, size_t len, int64_t window_start)
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    return h ? h : 1;
+    return (uint32_t)h ? (uint32_t)h : 1;
 }
 
 struct gtp_window *gtp_window_new(void)
@@ -116,71 +124,78 @@ struct gtp_window *gtp_window_new(void)
     w->max_event_us = INT64_MIN;
     w->watermark_us = GTP_WATERMARK_NONE;
     w->purged_below = INT64_MIN;
-    w->cap = 1024;
-    w->slots = gtp_xcalloc(w->cap, sizeof(*w->slots));
     return w;
+}
+
+static void table_free(struct table *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        entry_free(&t->slots[i]);
+    free(t->slots);
 }
 
 void gtp_window_free(struct gtp_window *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->cap; i++)
-        entry_free(&w->slots[i]);
-    free(w->slots);
+    for (size_t i = 0; i < w->ntables; i++)
+        table_free(&w->tables[i]);
+    free(w->tables);
     free(w);
 }
 
-static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t hash, const struct key *k,
-                               int64_t window_start)
+static struct entry *find_slot(struct entry *slots, size_t cap, uint32_t hash, const struct key *k)
 {
     size_t mask = cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct entry *e = &slots[i];
         if (e->hash == 0)
             return e;
-        if (e->hash == hash && e->window_start == window_start && entry_matches(e, k))
+        if (e->hash == hash && entry_matches(e, k))
             return e;
     }
 }
 
-/* An empty slot for a rehashed entry (keys in the table are distinct). */
-static struct entry *free_slot(struct entry *slots, size_t cap, uint64_t hash)
+static void table_grow(struct table *t)
 {
-    size_t mask = cap - 1;
-    size_t i = hash & mask;
-    while (slots[i].hash)
-        i = (i + 1) & mask;
-    return &slots[i];
-}
-
-/* Rebuild into a table of new_cap slots, keeping only entries of windows
- * starting at or after min_open_start. */
-static void rebuild(struct gtp_window *w, size_t new_cap, int64_t min_open_start)
-{
-    struct entry *slots = gtp_xcalloc(new_cap, sizeof(*slots));
-    size_t used = 0;
-    for (size_t i = 0; i < w->cap; i++) {
-        struct entry *e = &w->slots[i];
-        if (!e->hash)
+    size_t ncap = t->cap * 2, mask = ncap - 1;
+    struct entry *slots = gtp_xcalloc(ncap, sizeof(*slots));
+    for (size_t i = 0; i < t->cap; i++) {
+        size_t j;
+        if (!t->slots[i].hash)
             continue;
-        if (e->window_start < min_open_start) {
-            entry_free(e);
-            continue;
-        }
-        *free_slot(slots, new_cap, e->hash) = *e;
-        used++;
+        for (j = t->slots[i].hash & mask; slots[j].hash; j = (j + 1) & mask)
+            ;
+        slots[j] = t->slots[i];
     }
-    free(w->slots);
-    w->slots = slots;
-    w->cap = new_cap;
-    w->used = used;
+    free(t->slots);
+    t->slots = slots;
+    t->cap = ncap;
 }
 
-/* Windows with start + 1h <= W are final: their dedup entries can go. */
+static struct table *table_for(struct gtp_window *w, int64_t start)
+{
+    struct table *t;
+    for (size_t i = 0; i < w->ntables; i++)
+        if (w->tables[i].start == start)
+            return &w->tables[i];
+    if (w->ntables == w->tables_cap) {
+        w->tables_cap = w->tables_cap ? w->tables_cap * 2 : 8;
+        w->tables = gtp_xrealloc(w->tables, w->tables_cap * sizeof(*w->tables));
+    }
+    t = &w->tables[w->ntables++];
+    t->start = start;
+    t->cap = 256;
+    t->used = 0;
+    t->slots = gtp_xcalloc(t->cap, sizeof(*t->slots));
+    return t;
+}
+
+/* Windows with start + 1h <= W are final: their dedup tables can go. */
 static void purge(struct gtp_window *w)
 {
     int64_t min_open_start;
+    size_t keep = 0;
     if (w->watermark_us == GTP_WATERMARK_NONE)
         return;
     /* open <=> start + 1h > W <=> start > W - 1h <=> start >= floor_hour(W)
@@ -189,7 +204,13 @@ static void purge(struct gtp_window *w)
     if (min_open_start <= w->purged_below)
         return;
     w->purged_below = min_open_start;
-    rebuild(w, w->cap, min_open_start);
+    for (size_t i = 0; i < w->ntables; i++) {
+        if (w->tables[i].start < min_open_start)
+            table_free(&w->tables[i]);
+        else
+            w->tables[keep++] = w->tables[i];
+    }
+    w->ntables = keep;
 }
 
 static void set_max(struct gtp_window *w, int64_t ts_us)
@@ -210,15 +231,15 @@ static bool is_late(const struct gtp_window *w, int64_t window_start)
 static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t window_start)
 {
     struct key k;
-    uint64_t h = key_hash(id, len, window_start);
+    uint32_t h = key_hash(id, len);
+    struct table *t = table_for(w, window_start);
     struct entry *e;
 
     key_init(&k, id, len);
-    e = find_slot(w->slots, w->cap, h, &k, window_start);
+    e = find_slot(t->slots, t->cap, h, &k);
     if (e->hash)
         return false;
     e->hash = h;
-    e->window_start = window_start;
     e->len = (uint32_t)len;
     e->is_uuid = (uint8_t)k.is_uuid;
     if (k.is_uuid) {
@@ -229,8 +250,8 @@ static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t win
         memcpy(e->u.str, id, len);
     }
     /* linear probing stays short up to 3/4 full */
-    if (++w->used * 4 > w->cap * 3)
-        rebuild(w, w->cap * 2, INT64_MIN);
+    if (++t->used * 4 > t->cap * 3)
+        table_grow(t);
     return true;
 }
 
@@ -276,5 +297,8 @@ void gtp_window_restore_id(struct gtp_window *w, int64_t window_start_us, const 
 
 size_t gtp_window_dedup_size(const struct gtp_window *w)
 {
-    return w->used;
+    size_t n = 0;
+    for (size_t i = 0; i < w->ntables; i++)
+        n += w->tables[i].used;
+    return n;
 }

@@ -88,6 +88,12 @@ struct proc {
     struct store_part *flush_parts;
     int64_t last_flush_ms;
     int64_t flush_interval_ms; /* --flush-ms, stretched while flushes are slow */
+    /* One flush may be in flight (pipelined: consuming goes on meanwhile);
+     * flush_parts[0..inflight_n) describe it until its reply. */
+    bool inflight;
+    size_t inflight_n;
+    int64_t inflight_t0;
+    bool need_reload; /* a flush's outcome is unknown or fenced: reload from redis */
     size_t pending_events;
     const char *reject_names[GTP_REJECT_COUNT];
 
@@ -126,6 +132,11 @@ static void redis_lost(struct proc *pr, const char *why)
         redisFree(pr->rc);
         pr->rc = NULL;
     }
+    /* a flush cut off in flight may or may not have been applied */
+    if (pr->inflight) {
+        pr->inflight = false;
+        pr->need_reload = true;
+    }
     /* log once per interval while the outage lasts */
     if (now - pr->redis_last_log_ms >= 10000) {
         gtp_log(GTP_LOG_WARN, "redis", "unavailable, consumption paused: %s", why);
@@ -149,7 +160,7 @@ static bool redis_ensure(struct proc *pr)
     if (gtp_mono_ms() < pr->redis_retry_at_ms)
         return false;
     pr->rc = gtp_redis_connect(&pr->url, 2000, err, sizeof(err));
-    if (!pr->rc) {
+    if (!pr->rc || store_prepare(pr->rc, err, sizeof(err))) {
         redis_lost(pr, err);
         return false;
     }
@@ -198,11 +209,16 @@ static bool part_load(struct proc *pr, int32_t p, struct part *pt)
 
 /* ---- flush ------------------------------------------------------------------------ */
 
+static bool flush_wait(struct proc *pr);
+
 /* Throw away everything pending and restart every assigned partition from
- * the state stored in redis (after a fence, a lost partition or failed dead
- * letters): pending deltas are merged over partitions, so they go together. */
+ * the state stored in redis (after a fence, a lost partition, failed dead
+ * letters or a flush whose outcome is unknown): pending deltas are merged
+ * over partitions, so they go together. */
 static void discard_pending(struct proc *pr)
 {
+    flush_wait(pr); /* whatever it did is in redis, which we read next */
+    pr->need_reload = false;
     agg_reset(&pr->agg);
     pr->pending_events = 0;
     for (int p = 0; p < MAX_PARTS; p++) {
@@ -219,18 +235,87 @@ static void discard_pending(struct proc *pr)
     }
 }
 
-/* Flush every partition with progress in one atomic call. Returns false
- * when redis failed (pending state kept for the retry). */
-static bool flush_all(struct proc *pr)
+/* Take the reply of the flush in flight, waiting up to timeout_ms.
+ * Returns 1 done (or none in flight), 0 still pending, -1 failed/fenced
+ * (need_reload is set). */
+static int flush_collect(struct proc *pr, int timeout_ms)
+{
+    char err[256];
+    enum store_result res;
+    int32_t fenced = -1;
+    int64_t dt;
+    int r;
+
+    if (!pr->inflight)
+        return 1;
+    r = store_flush_poll(pr->rc, timeout_ms, &res, &fenced, err, sizeof(err));
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        redis_lost(pr, err); /* sets need_reload */
+        return -1;
+    }
+    pr->inflight = false;
+    dt = gtp_mono_us() - pr->inflight_t0;
+    gtp_metric_inc(pr->m_flushes);
+    gtp_metric_add(pr->m_flush_us, (uint64_t)dt);
+    gtp_metric_set(pr->m_flush_last_ms, (double)dt / 1000.0);
+    /* A flush costs per distinct key, not per event: when redis is slow
+     * (a backlog, a busy machine), flush less often so redis spends at most
+     * about a quarter of the time on us; at normal rates this stays at
+     * --flush-ms. */
+    pr->flush_interval_ms = dt / 1000 * 3;
+    if (pr->flush_interval_ms < pr->cfg.flush_ms)
+        pr->flush_interval_ms = pr->cfg.flush_ms;
+    if (pr->flush_interval_ms > 5000)
+        pr->flush_interval_ms = 5000;
+    if (res == STORE_FENCED) {
+        /* Someone else advanced a partition (a rebalance we have not seen
+         * yet, or a zombie): nothing was written; start over from redis. */
+        gtp_log(GTP_LOG_WARN, "store", "flush fenced on partition %d; reloading", (int)fenced);
+        gtp_metric_inc(pr->m_fenced);
+        pr->need_reload = true;
+        return -1;
+    }
+    for (size_t k = 0; k < pr->inflight_n; k++) {
+        const struct store_part *sp = &pr->flush_parts[k];
+        struct part *pt = pr->parts[sp->partition];
+        if (!pt || !pt->assigned)
+            continue;
+        pt->stored_next = sp->new_next;
+        gtp_metric_set(pr->m_dedup, (double)gtp_window_dedup_size(pt->win));
+        /* Kafka's committed offsets follow redis (for lag tools); recovery
+         * reads redis, not these. */
+        gtp_consumer_store_offset(pr->rk, pr->cfg.topic, sp->partition, sp->new_next);
+    }
+    return 1;
+}
+
+/* Wait for the flush in flight; false when it failed or did not answer
+ * within 10 s (then the connection is dropped and need_reload set). */
+static bool flush_wait(struct proc *pr)
+{
+    int r;
+    if (!pr->inflight)
+        return !pr->need_reload;
+    r = flush_collect(pr, 10000);
+    if (r == 0)
+        redis_lost(pr, "no reply to a flush within 10 s");
+    return r == 1;
+}
+
+/* Send every partition with progress as one atomic flush, without waiting
+ * for the reply. Returns false when redis failed (pending state kept for
+ * the retry: nothing was executed). */
+static bool flush_start(struct proc *pr)
 {
     char err[256];
     struct store_flush f;
-    enum store_result res;
-    int32_t fenced = -1;
     size_t n = 0;
-    int64_t t0;
 
     pr->last_flush_ms = gtp_mono_ms();
+    if (pr->inflight || pr->need_reload)
+        return false;
     for (int p = 0; p < MAX_PARTS; p++) {
         struct part *pt = pr->parts[p];
         int64_t wm;
@@ -268,45 +353,31 @@ static bool flush_all(struct proc *pr)
     f.skills = pr->tx->skills;
     f.reject_names = pr->reject_names;
     f.nreject_names = GTP_REJECT_COUNT;
-
-    t0 = gtp_mono_us();
-    if (store_flush(pr->rc, &f, &res, &fenced, err, sizeof(err))) {
+    pr->inflight_t0 = gtp_mono_us();
+    if (store_flush_send(pr->rc, &f, err, sizeof(err))) {
         redis_lost(pr, err);
         return false;
     }
-    t0 = gtp_mono_us() - t0;
-    gtp_metric_inc(pr->m_flushes);
-    gtp_metric_add(pr->m_flush_us, (uint64_t)t0);
-    gtp_metric_set(pr->m_flush_last_ms, (double)t0 / 1000.0);
-    /* A flush costs per distinct key, not per event: when redis is slow
-     * (a backlog, a busy machine), flush less often so it never takes more
-     * than about a quarter of the time; at normal rates this stays at
-     * --flush-ms. */
-    pr->flush_interval_ms = t0 / 1000 * 3;
-    if (pr->flush_interval_ms < pr->cfg.flush_ms)
-        pr->flush_interval_ms = pr->cfg.flush_ms;
-    if (pr->flush_interval_ms > 5000)
-        pr->flush_interval_ms = 5000;
-    if (res == STORE_FENCED) {
-        /* Someone else advanced a partition (a rebalance we have not seen
-         * yet, or a zombie): nothing was written; start over from redis. */
-        gtp_log(GTP_LOG_WARN, "store", "flush fenced on partition %d; reloading", (int)fenced);
-        gtp_metric_inc(pr->m_fenced);
-        discard_pending(pr);
-        return pr->rc != NULL;
-    }
+    /* the command is in redis's hands: what follows is the next batch */
+    pr->inflight = true;
+    pr->inflight_n = n;
     for (size_t k = 0; k < n; k++) {
-        struct part *pt = pr->parts[pr->flush_parts[k].partition];
-        pt->stored_next = pt->next;
-        agg_ids_reset(&pt->ids);
-        gtp_metric_set(pr->m_dedup, (double)gtp_window_dedup_size(pt->win));
-        /* Kafka's committed offsets follow redis (for lag tools); recovery
-         * reads redis, not these. */
-        gtp_consumer_store_offset(pr->rk, pr->cfg.topic, pr->flush_parts[k].partition, pt->next);
+        pr->flush_parts[k].ids = NULL;
+        agg_ids_reset(&pr->parts[pr->flush_parts[k].partition]->ids);
     }
     agg_reset(&pr->agg);
     pr->pending_events = 0;
     return true;
+}
+
+/* Flush everything pending and wait for it (rebalances, reloads, stop). */
+static bool flush_sync(struct proc *pr)
+{
+    if (!flush_wait(pr))
+        return false;
+    if (!flush_start(pr))
+        return false;
+    return flush_wait(pr);
 }
 
 /* ---- consuming -------------------------------------------------------------------- */
@@ -384,6 +455,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_error_t *e = NULL;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* the connection must be idle before plain commands reuse it; a
+         * failure here leaves need_reload for the main loop */
+        flush_wait(pr);
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             struct part *pt = part_get(pr, tp->partition);
@@ -405,7 +479,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Pending deltas mix all partitions: flush everything before giving
          * some away; when that is impossible (lost, redis down) discard it all
          * and let the remaining partitions restart from redis. */
-        bool flushed = !lost && redis_ensure(pr) && flush_all(pr);
+        bool flushed = !lost && redis_ensure(pr) && flush_sync(pr);
         for (int i = 0; i < parts->cnt; i++) {
             struct part *pt = part_get(pr, parts->elems[i].partition);
             if (pt)
@@ -462,8 +536,11 @@ static void reload_taxonomy(struct proc *pr)
     }
     /* Pending deltas hold skill indexes of the old taxonomy: flush them under
      * it before switching. */
-    while (!flush_all(pr) && !gtp_sig_stop)
+    while (!flush_sync(pr) && !gtp_sig_stop) {
+        if (pr->need_reload && redis_ensure(pr))
+            discard_pending(pr);
         usleep(100 * 1000);
+    }
     gtp_taxonomy_free(pr->tx);
     pr->tx = tx;
     gtp_log(GTP_LOG_INFO, "taxonomy", "reloaded %s (%zu skills)", pr->cfg.taxonomy,
@@ -529,9 +606,13 @@ static int run(struct proc *pr)
             reload_taxonomy(pr);
         /* Redis down: stop intake (pause) but keep polling so the group
          * membership and rebalances stay alive. */
+        if (pr->inflight)
+            flush_collect(pr, 0);
+        if (pr->need_reload && redis_ensure(pr))
+            discard_pending(pr);
         if (!pr->rc && !redis_ensure(pr))
             set_paused(pr, true);
-        if (pr->paused && pr->rc && flush_all(pr))
+        if (pr->paused && pr->rc && flush_sync(pr))
             set_paused(pr, false);
 
         rkm = rd_kafka_consumer_poll(pr->rk, 50);
@@ -555,9 +636,9 @@ static int run(struct proc *pr)
             gtp_log(GTP_LOG_ERROR, "dlq", "fatal producer error: %s", err);
             return GTP_EXIT_SOFTWARE;
         }
-        if (pr->pending_events >= (size_t)pr->cfg.flush_events ||
-            gtp_mono_ms() - pr->last_flush_ms >= pr->flush_interval_ms) {
-            if (!flush_all(pr))
+        if (!pr->inflight && (pr->pending_events >= (size_t)pr->cfg.flush_events ||
+                              gtp_mono_ms() - pr->last_flush_ms >= pr->flush_interval_ms)) {
+            if (!flush_start(pr) && !pr->rc)
                 set_paused(pr, true);
         }
         if (gtp_mono_ms() - last_lag_ms >= 1000) {
@@ -668,8 +749,11 @@ int main(int argc, char **argv)
      * for redis), then leave the group (the revoke callback flushes again). */
     if (rc == GTP_EXIT_OK) {
         int64_t until = gtp_mono_ms() + 10000;
-        while (!flush_all(&pr) && gtp_mono_ms() < until)
+        while (!flush_sync(&pr) && gtp_mono_ms() < until) {
+            if (pr.need_reload && redis_ensure(&pr))
+                discard_pending(&pr);
             usleep(100 * 1000);
+        }
     }
 out:
     if (sub)

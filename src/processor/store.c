@@ -3,6 +3,8 @@
 #include "store.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,39 +294,36 @@ static void args_opt_i64(struct args *a, int64_t x, int64_t none)
         args_i64(a, x);
 }
 
-int store_flush(redisContext *rc, const struct store_flush *f, enum store_result *result,
-                int32_t *fenced_partition, char *errstr, size_t errstr_size)
+/* The script's argument list for one flush. */
+static void build_args(const struct store_flush *f, struct args *a)
 {
-    struct args a = {0};
     const struct agg *g = f->agg;
     size_t nstats = 0, count_at, ngroups = 0;
-    int err = 0;
-    redisReply *rep = NULL;
 
-    args_str(&a, f->topic);
-    args_i64(&a, f->ttl_s);
-    args_i64(&a, gtp_wall_us() / 1000);
-    args_i64(&a, (int64_t)f->nparts);
+    args_str(a, f->topic);
+    args_i64(a, f->ttl_s);
+    args_i64(a, gtp_wall_us() / 1000);
+    args_i64(a, (int64_t)f->nparts);
     for (size_t k = 0; k < f->nparts; k++) {
         const struct store_part *sp = &f->parts[k];
-        args_i64(&a, sp->partition);
-        args_opt_i64(&a, sp->expected_next, STORE_NO_OFFSET);
-        args_i64(&a, sp->new_next);
-        args_opt_i64(&a, sp->max_event_us, INT64_MIN);
-        args_opt_i64(&a,
+        args_i64(a, sp->partition);
+        args_opt_i64(a, sp->expected_next, STORE_NO_OFFSET);
+        args_i64(a, sp->new_next);
+        args_opt_i64(a, sp->max_event_us, INT64_MIN);
+        args_opt_i64(a,
                      sp->purge_before_us == INT64_MIN ? INT64_MIN : sp->purge_before_us / 1000000,
                      INT64_MIN);
     }
 
-    emit_deltas(&a, g, f->skills);
+    emit_deltas(a, g, f->skills);
 
-    count_at = a.n;
-    args_i64(&a, 0); /* patched below */
+    count_at = a->n;
+    args_i64(a, 0); /* patched below */
     for (int s = 0; s < AGG_NSTATS; s++) {
         if (!g->stats[s])
             continue;
-        args_str(&a, agg_stat_names[s]);
-        args_i64(&a, g->stats[s]);
+        args_str(a, agg_stat_names[s]);
+        args_i64(a, g->stats[s]);
         nstats++;
     }
     for (int r = 0; r < f->nreject_names && r < 16; r++) {
@@ -332,15 +331,15 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
         if (!g->rejected_by_reason[r] || !f->reject_names[r])
             continue;
         snprintf(field, sizeof(field), "rejected:%s", f->reject_names[r]);
-        args_copy(&a, field);
-        args_i64(&a, g->rejected_by_reason[r]);
+        args_copy(a, field);
+        args_i64(a, g->rejected_by_reason[r]);
         nstats++;
     }
-    a.len[count_at] = (size_t)snprintf(a.num[count_at], sizeof(a.num[0]), "%zu", nstats);
+    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", nstats);
 
     /* dedup ids grouped by (partition, window) so each group is one SADD */
-    count_at = a.n;
-    args_i64(&a, 0); /* patched below */
+    count_at = a->n;
+    args_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
         struct agg_ids *ids = f->parts[k].ids;
         size_t i = 0;
@@ -349,32 +348,82 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
             size_t j = i;
             while (j < ids->n && ids->ids[j].window_start == ids->ids[i].window_start)
                 j++;
-            args_i64(&a, f->parts[k].partition);
-            args_i64(&a, ids->ids[i].window_start / 1000000);
-            args_i64(&a, (int64_t)(j - i));
+            args_i64(a, f->parts[k].partition);
+            args_i64(a, ids->ids[i].window_start / 1000000);
+            args_i64(a, (int64_t)(j - i));
             for (; i < j; i++)
-                args_str(&a, ids->ids[i].id);
+                args_str(a, ids->ids[i].id);
             ngroups++;
         }
     }
-    a.len[count_at] = (size_t)snprintf(a.num[count_at], sizeof(a.num[0]), "%zu", ngroups);
-    args_resolve(&a);
+    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", ngroups);
+    args_resolve(a);
+}
 
-    rep = gtp_redis_eval(rc, &flush_script, 0, (int)a.n, a.v, a.len, errstr, errstr_size);
-    if (!rep) {
+int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
+{
+    redisReply *rep = redisCommand(rc, "SCRIPT LOAD %s", flush_script.source);
+    int err = 0;
+    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+        gtp_errf(errstr, errstr_size, "script load: %s",
+                 !rep                             ? rc->errstr
+                 : rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                  : "bad reply");
+        err = GTP_ERR_REDIS;
+    } else {
+        memcpy(flush_script.sha, rep->str, 40);
+        flush_script.sha[40] = '\0';
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return err;
+}
+
+int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr,
+                     size_t errstr_size)
+{
+    struct args a = {0};
+    int err = 0, done = 0;
+
+    if (!flush_script.sha[0] && (err = store_prepare(rc, errstr, errstr_size)))
+        return err;
+    args_str(&a, "EVALSHA");
+    args_str(&a, flush_script.sha);
+    args_str(&a, "0");
+    build_args(f, &a);
+    /* hiredis copies the command into its output buffer: the caller may
+     * reset the pending state as soon as this returns 0. */
+    if (redisAppendCommandArgv(rc, (int)a.n, a.v, a.len) != REDIS_OK) {
+        gtp_errf(errstr, errstr_size, "append: %s", rc->errstr);
         err = GTP_ERR_REDIS;
         goto out;
     }
+    while (!done) {
+        if (redisBufferWrite(rc, &done) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
+            err = GTP_ERR_REDIS;
+            goto out;
+        }
+    }
+out:
+    args_free(&a);
+    return err;
+}
+
+static int parse_reply(redisReply *rep, enum store_result *result, int32_t *fenced_partition,
+                       char *errstr, size_t errstr_size)
+{
     if (rep->type == REDIS_REPLY_ERROR) {
+        /* a restarted redis forgot the script: load it before the next send */
+        if (strncmp(rep->str, "NOSCRIPT", 8) == 0)
+            flush_script.sha[0] = '\0';
         gtp_errf(errstr, errstr_size, "flush script: %.300s", rep->str);
-        err = GTP_ERR_REDIS;
-        goto out;
+        return GTP_ERR_REDIS;
     }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
         rep->element[0]->type != REDIS_REPLY_INTEGER) {
         gtp_errf(errstr, errstr_size, "flush script: unexpected reply");
-        err = GTP_ERR_REDIS;
-        goto out;
+        return GTP_ERR_REDIS;
     }
     switch (rep->element[0]->integer) {
     case 1:
@@ -390,11 +439,41 @@ int store_flush(redisContext *rc, const struct store_flush *f, enum store_result
                                 : -1;
         break;
     }
-out:
-    if (rep)
-        freeReplyObject(rep);
-    args_free(&a);
-    return err;
+    return 0;
+}
+
+int store_flush_poll(redisContext *rc, int timeout_ms, enum store_result *result,
+                     int32_t *fenced_partition, char *errstr, size_t errstr_size)
+{
+    void *rep = NULL;
+    int err;
+
+    for (;;) {
+        struct pollfd pfd = {.fd = rc->fd, .events = POLLIN};
+        int n;
+        if (redisGetReplyFromReader(rc, &rep) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "reply: %s", rc->errstr);
+            return GTP_ERR_REDIS;
+        }
+        if (rep)
+            break;
+        n = poll(&pfd, 1, timeout_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            gtp_errf(errstr, errstr_size, "poll: %s", strerror(errno));
+            return GTP_ERR_REDIS;
+        }
+        if (n == 0)
+            return 0; /* not yet */
+        if (redisBufferRead(rc) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "read: %s", rc->errstr);
+            return GTP_ERR_REDIS;
+        }
+    }
+    err = parse_reply(rep, result, fenced_partition, errstr, errstr_size);
+    freeReplyObject(rep);
+    return err ? err : 1;
 }
 
 int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,

@@ -43,13 +43,26 @@ struct store_flush {
     int nreject_names;
 };
 
-/* Apply one flush of several partitions atomically: all of it or none (a
- * fence failing on any partition applies nothing and names it in
- * *fenced_partition). Returns 0 with *result set, or GTP_ERR_REDIS
- * (connection dead or script error) with errstr: the outcome is unknown, so
- * the caller retries after reconnecting (the fence makes that safe). */
-int store_flush(redisContext *rc, const struct store_flush *f, enum store_result *result,
-                int32_t *fenced_partition, char *errstr, size_t errstr_size);
+/* Load the flush script (after every connect: a restarted redis forgot it).
+ * Returns 0 or GTP_ERR_REDIS with errstr. */
+int store_prepare(redisContext *rc, char *errstr, size_t errstr_size);
+
+/* Send one flush of several partitions without waiting for the reply; the
+ * script applies all of it or none (a fence failing on any partition applies
+ * nothing). f and everything it points to may be reset once this returns 0:
+ * the command is copied. At most one flush may be in flight per connection.
+ * Returns 0, or GTP_ERR_REDIS with errstr (nothing was executed: retry the
+ * same flush after reconnecting). */
+int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr,
+                     size_t errstr_size);
+
+/* Wait up to timeout_ms (-1: forever, 0: just look) for the reply of the
+ * flush in flight. Returns 1 with *result (and *fenced_partition when
+ * fenced) set, 0 when no reply yet, or GTP_ERR_REDIS with errstr: the
+ * connection must be dropped and the outcome is unknown, so the caller
+ * reloads the partitions' state from redis. */
+int store_flush_poll(redisContext *rc, int timeout_ms, enum store_result *result,
+                     int32_t *fenced_partition, char *errstr, size_t errstr_size);
 
 /* Read partition state: next offset (STORE_NO_OFFSET when none), max event
  * time, and every open dedup id restored into w (w must be fresh). */
