@@ -299,8 +299,9 @@ create_topic() {
             die "could not create topic $name"
         }
     }
-    # The topic is usable once its metadata (all partitions) is visible.
-    deadline=$((SECONDS + 30))
+    # The topic is usable once its metadata (all partitions) is visible; a
+    # freshly started broker on a busy machine can take a while.
+    deadline=$((SECONDS + ${GTP_KAFKA_WAIT:-90}))
     until [[ "$(topic_partitions "$name")" == "$parts" ]]; do
         ((SECONDS < deadline)) || die "topic $name did not appear in the metadata"
         sleep 0.2
