@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gtp/timeparse.h"
 #include "gtp/util.h"
 #include "jbuf.h"
 
@@ -71,21 +72,6 @@ void gen_free(struct gen *g)
 
 /* ---- time formatting ---------------------------------------------------------- */
 
-/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic
- * Gregorian, valid far beyond the years the generator writes). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static char *put2(char *o, int v)
 {
     o[0] = (char)('0' + v / 10 % 10);
@@ -96,12 +82,11 @@ static char *put2(char *o, int v)
 size_t gen_fmt_time(char *out, int64_t us, int frac_digits, int offset_min, bool zulu)
 {
     int64_t local = us + (int64_t)offset_min * 60000000LL;
-    int64_t secs = local >= 0 ? local / 1000000 : (local - 999999) / 1000000;
-    int64_t frac = local - secs * 1000000;
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t sod = secs - days * 86400;
-    int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    struct gtp_tm tm;
+    gtp_time_split(local, &tm); /* the core's civil calendar, negative times included */
+    int y = tm.year, mo = tm.month, d = tm.day;
+    int64_t frac = tm.usec;
+    int64_t sod = (int64_t)tm.hour * 3600 + tm.minute * 60 + tm.second;
     char *o = out;
     if (y < 0 || y > 9999)
         y = 0; /* never written by the generator; keeps the format fixed-width */
