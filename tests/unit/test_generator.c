@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "spec_skill_ids.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,79 +366,6 @@ static void test_chaos_kinds_mask(void **state)
     gen_free(g);
 }
 
-static const char *const fixed_ids[] = {
-    "python",
-    "java",
-    "javascript",
-    "typescript",
-    "go",
-    "rust",
-    "c",
-    "cpp",
-    "csharp",
-    "scala",
-    "kotlin",
-    "swift",
-    "ruby",
-    "php",
-    "r",
-    "sql",
-    "bash",
-    "spark",
-    "kafka",
-    "flink",
-    "hadoop",
-    "hive",
-    "airflow",
-    "dbt",
-    "snowflake",
-    "databricks",
-    "bigquery",
-    "redshift",
-    "pandas",
-    "numpy",
-    "postgresql",
-    "mysql",
-    "mongodb",
-    "redis",
-    "elasticsearch",
-    "cassandra",
-    "dynamodb",
-    "aws",
-    "azure",
-    "gcp",
-    "docker",
-    "kubernetes",
-    "terraform",
-    "ansible",
-    "jenkins",
-    "git",
-    "linux",
-    "react",
-    "react-native",
-    "angular",
-    "vue",
-    "nodejs",
-    "django",
-    "flask",
-    "fastapi",
-    "spring",
-    "rails",
-    "dotnet",
-    "graphql",
-    "pytorch",
-    "tensorflow",
-    "scikit-learn",
-    "machine-learning",
-    "tableau",
-    "power-bi",
-    "excel",
-    "looker",
-    "android",
-    "ios",
-    "flutter",
-};
-
 static void test_coverage_countries_and_skills(void **state)
 {
     (void)state;
@@ -444,11 +373,11 @@ static void test_coverage_countries_and_skills(void **state)
     struct gen_event ev;
     const char *countries[128];
     size_t ncountries = 0;
-    bool mentioned[GTP_ARRAY_LEN(fixed_ids)] = {0};
+    bool mentioned[GTP_ARRAY_LEN(spec_skill_ids)] = {0};
     char err[256];
     struct gtp_skills *sk = gtp_skills_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
     struct gtp_regions *rg = gtp_regions_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
-    bool matched[GTP_ARRAY_LEN(fixed_ids)] = {0};
+    bool matched[GTP_ARRAY_LEN(spec_skill_ids)] = {0};
     size_t region_ok = 0, region_n = 0, false_pos = 0;
     for (int i = 0; i < 20000; i++) {
         gen_next(g, &ev);
@@ -462,15 +391,15 @@ static void test_coverage_countries_and_skills(void **state)
         for (size_t s = 0; s < p->nskills; s++) {
             assert_non_null(strstr(p->desc.p, p->forms[s]));
             const char *id = model_skill_id(p->skills[s]);
-            for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++)
-                if (strcmp(id, fixed_ids[f]) == 0)
+            for (size_t f = 0; f < GTP_ARRAY_LEN(spec_skill_ids); f++)
+                if (strcmp(id, spec_skill_ids[f]) == 0)
                     mentioned[f] = true;
         }
         if (sk) { /* the pipeline's own matcher agrees the ids are there */
             struct gtp_skill_set set = {0};
             gtp_skills_match(sk, p->desc.p, p->desc.len, &set);
-            for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++) {
-                int idx = gtp_skills_find(sk, fixed_ids[f]);
+            for (size_t f = 0; f < GTP_ARRAY_LEN(spec_skill_ids); f++) {
+                int idx = gtp_skills_find(sk, spec_skill_ids[f]);
                 if (idx >= 0 && gtp_skill_set_has(&set, (size_t)idx))
                     matched[f] = true;
             }
@@ -503,7 +432,7 @@ static void test_coverage_countries_and_skills(void **state)
     }
     assert_true(ncountries >= 25);
     size_t nm = 0, nmatched = 0;
-    for (size_t f = 0; f < GTP_ARRAY_LEN(fixed_ids); f++) {
+    for (size_t f = 0; f < GTP_ARRAY_LEN(spec_skill_ids); f++) {
         nm += mentioned[f];
         nmatched += matched[f];
     }

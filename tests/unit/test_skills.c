@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "spec_skill_ids.h"
+
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -236,81 +238,12 @@ static void test_heldout(void **state)
 
 static void test_taxonomy(void **state)
 {
-    static const char *fixed[] = {"python",
-                                  "java",
-                                  "javascript",
-                                  "typescript",
-                                  "go",
-                                  "rust",
-                                  "c",
-                                  "cpp",
-                                  "csharp",
-                                  "scala",
-                                  "kotlin",
-                                  "swift",
-                                  "ruby",
-                                  "php",
-                                  "r",
-                                  "sql",
-                                  "bash",
-                                  "spark",
-                                  "kafka",
-                                  "flink",
-                                  "hadoop",
-                                  "hive",
-                                  "airflow",
-                                  "dbt",
-                                  "snowflake",
-                                  "databricks",
-                                  "bigquery",
-                                  "redshift",
-                                  "pandas",
-                                  "numpy",
-                                  "postgresql",
-                                  "mysql",
-                                  "mongodb",
-                                  "redis",
-                                  "elasticsearch",
-                                  "cassandra",
-                                  "dynamodb",
-                                  "aws",
-                                  "azure",
-                                  "gcp",
-                                  "docker",
-                                  "kubernetes",
-                                  "terraform",
-                                  "ansible",
-                                  "jenkins",
-                                  "git",
-                                  "linux",
-                                  "react",
-                                  "react-native",
-                                  "angular",
-                                  "vue",
-                                  "nodejs",
-                                  "django",
-                                  "flask",
-                                  "fastapi",
-                                  "spring",
-                                  "rails",
-                                  "dotnet",
-                                  "graphql",
-                                  "pytorch",
-                                  "tensorflow",
-                                  "scikit-learn",
-                                  "machine-learning",
-                                  "tableau",
-                                  "power-bi",
-                                  "excel",
-                                  "looker",
-                                  "android",
-                                  "ios",
-                                  "flutter"};
+    const char *const *fixed = spec_skill_ids;
     (void)state;
     size_t n = gtp_skills_count(sk);
     assert_true(n >= 250);
     assert_true(n <= GTP_SKILLS_MAX);
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+    for (size_t i = 0; i < sizeof(spec_skill_ids) / sizeof(spec_skill_ids[0]); i++) {
         if (gtp_skills_find(sk, fixed[i]) < 0)
             fail_msg("fixed id missing: %s", fixed[i]);
     }
