@@ -52,7 +52,7 @@ export GTP_BROKERS=127.0.0.1:${GTP_KAFKA_PORT:-9092}
 export GTP_REDIS_URL=${GTP_REDIS_URL:-redis://127.0.0.1:${GTP_REDIS_PORT:-6379}/0}
 
 if [[ -z "${GTP_DEMO_NO_BUILD:-}" ]]; then
-    scripts/setup.sh
+    scripts/setup.sh --run
     say "building $build"
     cmake -S "$root" -B "$build" >/dev/null
     cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"

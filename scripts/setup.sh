@@ -3,15 +3,21 @@
 # Ubuntu: compilers, the C libraries, Redis, kcat, Java 17 + Maven (for the
 # local Kafka broker), Python venv support. Idempotent: apt runs only when
 # something is missing. Uses sudo when not root.
+#
+#   scripts/setup.sh          everything (what scripts/test.sh needs)
+#   scripts/setup.sh --run    only what building and running the pipeline needs
+#                             (scripts/run.sh: no browser, fuzzer or load tools)
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
     librdkafka-dev libhiredis-dev libjansson-dev libpcre2-dev uuid-dev libmicrohttpd-dev
     libcmocka-dev libzstd-dev libsnappy-dev
-    redis-server kcat clang clang-format
-    python3-venv wrk curl iproute2 procps util-linux chromium fonts-dejavu-core
+    redis-server kcat curl iproute2 procps util-linux python3-venv
 )
+if [[ "${1:-}" != --run ]]; then
+    packages+=(clang clang-format wrk chromium fonts-dejavu-core)
+fi
 
 say() { echo "setup: $*" >&2; }
 
