@@ -620,14 +620,14 @@ static bool field_is(const redisReply *f, const char *name)
     return f->type == REDIS_REPLY_STRING && f->len == n && !memcmp(f->str, name, n);
 }
 
-/* Reject reasons are written by the processor as slugs ("invalid_json");
+/* Reject reasons are written by the processor as slugs ("invalid_utf8");
  * anything else in the hash is not ours to show. */
 static bool reason_name_ok(const char *s, size_t len)
 {
     if (len == 0 || len > 64)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
             return false;
     return true;
 }

@@ -243,16 +243,17 @@ static void test_stats_json(void **state)
     redisReply *rep;
     (void)state;
     jout_init(&j);
-    rep = rarr(14, rstr("events_total"), rstr("100"), rstr("rejected_total"), rstr("7"),
+    rep = rarr(16, rstr("events_total"), rstr("100"), rstr("rejected_total"), rstr("7"),
                rstr("rejected:invalid_json"), rstr("5"), rstr("rejected:<b>x</b>"), rstr("2"),
-               rstr("late_total"), rstr("garbage"), rstr("last_event_us"), rstr("1710498600000000"),
-               rstr("last_flush_ms"), rstr("1710498610000"));
+               rstr("rejected:invalid_utf8"), rstr("3"), rstr("late_total"), rstr("garbage"),
+               rstr("last_event_us"), rstr("1710498600000000"), rstr("last_flush_ms"),
+               rstr("1710498610000"));
     assert_int_equal(api_stats_json(rep, 1710498612500, &j, err, sizeof(err)), 0);
     assert_string_equal(
         j.p, "{\"events_total\":100,\"valid_total\":0,\"rejected_total\":7,\"counted_total\":0,"
              "\"late_total\":0,\"duplicates_total\":0,\"mentions_total\":0,"
              /* a field that is not a reason slug is not shown at all */
-             "\"rejected_by_reason\":{\"invalid_json\":5},"
+             "\"rejected_by_reason\":{\"invalid_json\":5,\"invalid_utf8\":3},"
              "\"last_event_time\":\"2024-03-15T10:30:00Z\",\"event_lag_seconds\":12.5,"
              "\"last_flush_time\":\"2024-03-15T10:30:10Z\",\"freshness_seconds\":2.5}");
     rfree(rep);
