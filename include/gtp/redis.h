@@ -1,5 +1,5 @@
 /* Redis connection helpers shared by the processor and the dashboard:
- * URL parsing, connect with timeout + AUTH + SELECT, scripts by EVALSHA.
+ * URL parsing, connect with timeout + AUTH + SELECT, loading Lua scripts.
  * hiredis 0.14: after any error the context is dead; callers free it and
  * reconnect with backoff. */
 #ifndef GTP_REDIS_H
@@ -35,12 +35,10 @@ struct gtp_redis_script {
     char sha[41];
 };
 
-/* EVALSHA the script (loading it with SCRIPT LOAD on NOSCRIPT) with nkeys of
- * the argc arguments being keys. Returns the new reply (freeReplyObject) or
- * NULL with errstr: NULL means the connection is dead, a reply of type
- * REDIS_REPLY_ERROR is a script error (connection still usable). */
-redisReply *gtp_redis_eval(redisContext *rc, struct gtp_redis_script *script, int nkeys, int argc,
-                           const char **argv, const size_t *argvlen, char *errstr,
-                           size_t errstr_size);
+/* SCRIPT LOAD the script and remember its SHA1 (after every connect: a
+ * restarted redis forgets scripts). Callers send EVALSHA themselves, blocking
+ * or pipelined. Returns 0 or GTP_ERR_REDIS with errstr. */
+int gtp_redis_script_load(redisContext *rc, struct gtp_redis_script *script, char *errstr,
+                          size_t errstr_size);
 
 #endif

@@ -1,4 +1,4 @@
-/* Redis URL parsing, connection set-up and Lua script calls. */
+/* Redis URL parsing, connection set-up and Lua script loading. */
 #include "gtp/redis.h"
 #include "gtp/err.h"
 #include "gtp/util.h"
@@ -117,72 +117,22 @@ fail:
     return NULL;
 }
 
-static redisReply *evalsha(redisContext *rc, const char *sha, int nkeys, int argc,
-                           const char **argv, const size_t *argvlen)
+int gtp_redis_script_load(redisContext *rc, struct gtp_redis_script *script, char *errstr,
+                          size_t errstr_size)
 {
-    enum { STACK = 64 };
-    const char *sv[STACK];
-    size_t sl[STACK];
-    const char **v = sv;
-    size_t *l = sl;
-    char nk[16];
-    redisReply *rep;
-
-    if (argc + 3 > STACK) {
-        v = gtp_xmalloc(sizeof(*v) * (size_t)(argc + 3));
-        l = gtp_xmalloc(sizeof(*l) * (size_t)(argc + 3));
+    redisReply *rep = redisCommand(rc, "SCRIPT LOAD %s", script->source);
+    int err = 0;
+    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+        gtp_errf(errstr, errstr_size, "script load: %s",
+                 !rep                             ? rc->errstr
+                 : rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                  : "bad reply");
+        err = GTP_ERR_REDIS;
+    } else {
+        memcpy(script->sha, rep->str, 40);
+        script->sha[40] = '\0';
     }
-    snprintf(nk, sizeof(nk), "%d", nkeys);
-    v[0] = "EVALSHA", l[0] = 7;
-    v[1] = sha, l[1] = 40;
-    v[2] = nk, l[2] = strlen(nk);
-    for (int i = 0; i < argc; i++) {
-        v[i + 3] = argv[i];
-        l[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-    }
-    rep = redisCommandArgv(rc, argc + 3, v, l);
-    if (v != sv) {
-        free(v);
-        free(l);
-    }
-    return rep;
-}
-
-redisReply *gtp_redis_eval(redisContext *rc, struct gtp_redis_script *script, int nkeys, int argc,
-                           const char **argv, const size_t *argvlen, char *errstr,
-                           size_t errstr_size)
-{
-    redisReply *rep = NULL;
-
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (!script->sha[0] || attempt == 1) {
-            rep = redisCommand(rc, "SCRIPT LOAD %s", script->source);
-            if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
-                gtp_errf(errstr, errstr_size, "script load: %s",
-                         !rep                             ? rc->errstr
-                         : rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                          : "bad reply");
-                if (rep)
-                    freeReplyObject(rep);
-                return NULL;
-            }
-            memcpy(script->sha, rep->str, 40);
-            script->sha[40] = '\0';
-            freeReplyObject(rep);
-        }
-        rep = evalsha(rc, script->sha, nkeys, argc, argv, argvlen);
-        if (!rep) {
-            gtp_errf(errstr, errstr_size, "evalsha: %s", rc->errstr);
-            return NULL;
-        }
-        /* A restarted Redis forgets scripts: load it again once. */
-        if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
-            attempt == 0) {
-            freeReplyObject(rep);
-            rep = NULL;
-            continue;
-        }
-        break;
-    }
-    return rep;
+    if (rep)
+        freeReplyObject(rep);
+    return err;
 }

@@ -362,21 +362,7 @@ static void build_args(const struct store_flush *f, struct args *a)
 
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
 {
-    redisReply *rep = redisCommand(rc, "SCRIPT LOAD %s", flush_script.source);
-    int err = 0;
-    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
-        gtp_errf(errstr, errstr_size, "script load: %s",
-                 !rep                             ? rc->errstr
-                 : rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                  : "bad reply");
-        err = GTP_ERR_REDIS;
-    } else {
-        memcpy(flush_script.sha, rep->str, 40);
-        flush_script.sha[40] = '\0';
-    }
-    if (rep)
-        freeReplyObject(rep);
-    return err;
+    return gtp_redis_script_load(rc, &flush_script, errstr, errstr_size);
 }
 
 int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr,
