@@ -9,7 +9,7 @@
 #   - archive size (Parquet files; the Delta log apart) vs the raw JSON size.
 # Targets: >= 50,000 rows/s, size <= 0.25 of the raw JSON.
 #
-#   bench/archiver.sh [COUNT] [CODEC] [ROLL_SECONDS]     default 300000 zstd 2
+#   bench/archiver.sh [COUNT] [CODEC] [ROLL_SECONDS]     default 1000000 zstd 2
 #
 # The last rows of each partition wait for the time-based roll (--roll-seconds, at most
 # ROLL_SECONDS after their arrival: a pre-filled topic ends in partial rolls), so that bound
@@ -20,7 +20,7 @@
 # under the build directory (same disk as the build), removed at exit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-count=${1:-300000}
+count=${1:-1000000}
 codec=${2:-zstd}
 roll_s=${3:-2}
 build=${GTP_BUILD_DIR:-$root/build}

@@ -118,6 +118,7 @@ struct arch {
     struct gtp_kvlist kprops;
     struct gtp_parquet_opts popts;
     rd_kafka_t *rk;
+    struct gtp_refill *refill; /* keeps the fetch queue filled while catching up */
     struct gtp_producer *dlq;
     uint64_t dlq_failed_seen;
     struct gtp_taxonomy *tx;
@@ -742,6 +743,7 @@ static int run(struct arch *ar)
         }
 
         rkm = rd_kafka_consumer_poll(ar->rk, 50);
+        gtp_refill_check(ar->refill, rkm != NULL);
         if (rkm) {
             if (rkm->err) {
                 if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -846,6 +848,12 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
+    ar.refill = gtp_refill_start(ar.rk, GTP_REFILL_LOW, GTP_REFILL_INTERVAL_MS, err, sizeof(err));
+    if (!ar.refill) {
+        gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
     if (gtp_kafka_wait_ready(ar.rk, NULL, NULL, (int)ar.cfg.startup_timeout_s * 1000, err,
                              sizeof(err))) {
         gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
@@ -883,6 +891,7 @@ int main(int argc, char **argv)
 out:
     if (sub)
         rd_kafka_topic_partition_list_destroy(sub);
+    gtp_refill_stop(ar.refill);
     if (ar.rk) {
         rd_kafka_consumer_close(ar.rk);
         rd_kafka_destroy(ar.rk);

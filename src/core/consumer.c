@@ -7,6 +7,9 @@
 #include "gtp/util.h"
 
 #include <inttypes.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +22,13 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "true"},
         {"auto.offset.reset", "earliest"},
-        /* Per partition: a bounded queue keeps the memory in budget (6 x 8
-         * MiB); big fetches refill it in one round trip (librdkafka 2.0 idles
-         * up to a second once a full queue stops the fetcher). */
-        {"queued.max.messages.kbytes", "8192"},
-        {"max.partition.fetch.bytes", "8388608"},
+        /* The fetch queue (shared by all partitions once forwarded to the
+         * consumer queue) bounds the memory; the refill thread
+         * (gtp_refill_start) restarts the fetcher as soon as it runs low, so
+         * a few MiB are enough at 100k events/s. Each fetch brings at most
+         * 2 MiB per partition on top of it. */
+        {"queued.max.messages.kbytes", "4096"},
+        {"max.partition.fetch.bytes", "2097152"},
         {"fetch.wait.max.ms", "50"},
         {"session.timeout.ms", "10000"},
     };
@@ -31,6 +36,12 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_t *rk = NULL;
 
+    /* Fetch responses and decompressed batches are megabytes each and
+     * short-lived. glibc raises its mmap threshold after the first such buffer
+     * is freed and then serves them from the heap, where freed memory stays
+     * resident: a fixed threshold returns them to the system (measured: peak
+     * RSS 129 -> 108 MB on the processor benchmark). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     gtp_kvlist_add(&all, "group.id", group);
     for (size_t i = 0; i < GTP_ARRAY_LEN(defaults); i++)
         gtp_kvlist_add(&all, defaults[i][0], defaults[i][1]);
@@ -74,6 +85,112 @@ void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partit
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
     rd_kafka_offsets_store(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+struct gtp_refill {
+    rd_kafka_t *rk;      /* borrowed */
+    rd_kafka_queue_t *q; /* the consumer queue (owned reference) */
+    size_t low;
+    int64_t interval_ms;
+    int64_t last_ms;   /* main thread: the last wake-up asked for */
+    uint64_t received; /* main thread: messages since then */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool want, busy, stop; /* under mu */
+};
+
+static void *refill_main(void *arg)
+{
+    struct gtp_refill *r = arg;
+    int rr = 0;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        rd_kafka_topic_partition_list_t *l = NULL;
+        int64_t lo, hi;
+
+        while (!r->want && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->stop)
+            break;
+        r->want = false;
+        r->busy = true;
+        pthread_mutex_unlock(&r->mu);
+        if (!rd_kafka_assignment(r->rk, &l) && l && l->cnt > 0) {
+            /* Round robin: with several brokers, each leader gets its turn. */
+            rr = (rr + 1) % l->cnt;
+            (void)rd_kafka_query_watermark_offsets(r->rk, l->elems[rr].topic,
+                                                   l->elems[rr].partition, &lo, &hi, 1000);
+        }
+        if (l)
+            rd_kafka_topic_partition_list_destroy(l);
+        pthread_mutex_lock(&r->mu);
+        r->busy = false;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval_ms, char *errstr,
+                                    size_t errstr_size)
+{
+    struct gtp_refill *r = gtp_xcalloc(1, sizeof(*r));
+    int e;
+
+    r->rk = rk;
+    r->q = rd_kafka_queue_get_consumer(rk);
+    r->low = low;
+    r->interval_ms = interval_ms;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    e = pthread_create(&r->thread, NULL, refill_main, r);
+    if (e) {
+        gtp_errf(errstr, errstr_size, "refill thread: %s", strerror(e));
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        if (r->q)
+            rd_kafka_queue_destroy(r->q);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void gtp_refill_check(struct gtp_refill *r, bool got)
+{
+    int64_t now;
+
+    r->received += got;
+    if (!r->received || !r->q)
+        return;
+    now = gtp_mono_ms();
+    if (now - r->last_ms < r->interval_ms || rd_kafka_queue_length(r->q) >= r->low)
+        return;
+    r->last_ms = now;
+    r->received = 0;
+    pthread_mutex_lock(&r->mu);
+    if (!r->busy) {
+        r->want = true;
+        pthread_cond_signal(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void gtp_refill_stop(struct gtp_refill *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    if (r->q)
+        rd_kafka_queue_destroy(r->q);
+    free(r);
 }
 
 void gtp_consumer_pause_all(rd_kafka_t *rk, bool pause)

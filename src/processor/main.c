@@ -75,6 +75,7 @@ struct proc {
     struct proc_cfg cfg;
     struct gtp_kvlist kprops;
     rd_kafka_t *rk;
+    struct gtp_refill *refill; /* keeps the fetch queue filled while catching up */
     struct gtp_producer *dlq;
     struct gtp_redis_url url;
     redisContext *rc;
@@ -616,6 +617,7 @@ static int run(struct proc *pr)
             set_paused(pr, false);
 
         rkm = rd_kafka_consumer_poll(pr->rk, 50);
+        gtp_refill_check(pr->refill, rkm != NULL);
         if (rkm) {
             if (rkm->err) {
                 if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -704,6 +706,12 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
+    pr.refill = gtp_refill_start(pr.rk, GTP_REFILL_LOW, GTP_REFILL_INTERVAL_MS, err, sizeof(err));
+    if (!pr.refill) {
+        gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
 
     /* Start-up: both services must answer within the timeout (exit 69). */
     gtp_log_redact_url(pr.cfg.redis_url, redacted, sizeof(redacted));
@@ -758,6 +766,7 @@ int main(int argc, char **argv)
 out:
     if (sub)
         rd_kafka_topic_partition_list_destroy(sub);
+    gtp_refill_stop(pr.refill);
     if (pr.rk) {
         rd_kafka_consumer_close(pr.rk);
         rd_kafka_destroy(pr.rk);
