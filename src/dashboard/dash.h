@@ -78,7 +78,8 @@ struct dash {
 
     struct gtp_metrics *metrics;
     _Atomic(struct gtp_metric *) m_req[ROUTE_COUNT][CODE_COUNT];
-    struct gtp_metric *m_req_us, *m_cache_hit, *m_cache_miss, *m_redis_err, *m_redis_up;
+    struct gtp_metric *m_req_us, *m_cache_hit, *m_cache_miss, *m_cache_stale, *m_redis_err;
+    struct gtp_metric *m_redis_up;
     struct gtp_metric *m_reloads;
 
     void *mhd; /* struct MHD_Daemon * */

@@ -192,6 +192,32 @@ static void cache_release(struct dash *d, const char *key)
     pthread_rwlock_unlock(&d->cache_mu);
 }
 
+/* How long an expired answer may stand in for one Redis could not give. */
+#define STALE_IF_ERROR_MS 10000
+
+/* Redis failed for key: queue the previous answer instead of an error when it
+ * expired less than STALE_IF_ERROR_MS ago; true when one was queued. A Redis
+ * hiccup (a command timing out on a busy machine, then the pool's back-off)
+ * would otherwise turn every request of the back-off into a 503; the page
+ * shows the data's age in its footer, and a real outage still answers 503
+ * once the answer is that old. */
+static bool cache_serve_stale(struct dash *d, struct MHD_Connection *conn, const char *key,
+                              unsigned *status)
+{
+    struct dash_cached *c = &d->cache[cache_slot(key)];
+    bool ok = false;
+    if (d->cfg.cache_ms <= 0)
+        return false;
+    pthread_rwlock_rdlock(&d->cache_mu);
+    if (c->resp && !strcmp(c->key, key) && c->status == 200 &&
+        c->expires_ms + STALE_IF_ERROR_MS > gtp_mono_ms()) {
+        ok = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
+        *status = c->status;
+    }
+    pthread_rwlock_unlock(&d->cache_mu);
+    return ok;
+}
+
 /* Keep resp for key (takes one reference of its own). */
 static void cache_store(struct dash *d, const char *key, struct MHD_Response *resp, unsigned status)
 {
@@ -365,6 +391,11 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     if (!rc) {
         cache_release(d, key);
         gtp_metric_set(d->m_redis_up, 0);
+        if (cache_serve_stale(d, conn, key, status)) {
+            gtp_metric_inc(d->m_cache_stale);
+            r = MHD_YES;
+            goto out;
+        }
         *status = 503;
         r = send_error(conn, 503, "redis unavailable");
         goto out;
@@ -383,6 +414,11 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         gtp_log(GTP_LOG_WARN, "api", "%s", err);
         if (e == GTP_ERR_REDIS)
             gtp_metric_set(d->m_redis_up, 0);
+        if (e == GTP_ERR_REDIS && cache_serve_stale(d, conn, key, status)) {
+            gtp_metric_inc(d->m_cache_stale);
+            r = MHD_YES;
+            goto out;
+        }
         *status = e == GTP_ERR_REDIS ? 503 : 502;
         r = send_error(conn, *status,
                        e == GTP_ERR_REDIS ? "redis unavailable" : "unexpected data in redis");

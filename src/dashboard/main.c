@@ -57,6 +57,8 @@ static void metrics_init(struct dash *d)
     d->m_cache_hit = gtp_metrics_counter(m, "dashboard_cache_hits", "api answers reused", NULL);
     d->m_cache_miss =
         gtp_metrics_counter(m, "dashboard_cache_misses", "api answers computed", NULL);
+    d->m_cache_stale = gtp_metrics_counter(m, "dashboard_cache_stale",
+                                           "expired answers served because redis failed", NULL);
     d->m_redis_err = gtp_metrics_counter(m, "dashboard_redis_errors", "failed api queries", NULL);
     d->m_redis_up = gtp_metrics_gauge(m, "dashboard_redis_up", "1 when redis answered", NULL);
     d->m_reloads = gtp_metrics_counter(m, "dashboard_taxonomy_reloads", "sighup reloads", NULL);

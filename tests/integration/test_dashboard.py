@@ -9,6 +9,7 @@ import html.parser
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -255,7 +256,7 @@ def check_redis_outage():
     rcmd = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", tmp]
     red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
-    pr = None
+    pr = pr2 = None
     try:
         for _ in range(100):
             try:
@@ -265,15 +266,34 @@ def check_redis_outage():
                 time.sleep(0.05)
         pr, port = start_dashboard("redis://127.0.0.1:%d/0" % rport, "dash-outage.log",
                                    ("--per-ip-limit", "4", "--cache-ms", "0"))
+        # a second dashboard with the answer cache (as deployed): stale-if-error
+        pr2, port2 = start_dashboard("redis://127.0.0.1:%d/0" % rport, "dash-outage-cached.log",
+                                     ("--cache-ms", "1000"))
         assert get_json(port, "/api/pulse") == {"hours": [], "series": []}
         assert get_json(port, "/api/stats")["events_total"] == 0
+        st, _, cached = request(port2, "/api/pulse")
+        assert st == 200
         red.kill()
         red.wait()
+        t_down = time.time()
         for path in ("/api/pulse", "/api/heatmap", "/api/stats", "/healthz"):
             for _ in range(3):
                 st, h, body = request(port, path)
                 assert st == 503, (path, st)
                 assert json.loads(body), path
+        # the cached dashboard keeps answering with its last answer for 10 s past its
+        # expiry, then says 503 like the uncached one
+        time.sleep(1.2)
+        st, _, body = request(port2, "/api/pulse")
+        assert st == 200 and body == cached, (st, body)
+        st, _, met = request(port2, "/metrics")
+        m = re.search(rb"^gtp_dashboard_cache_stale_total (\d+)", met, re.M)
+        assert m and int(m.group(1)) >= 1, met
+        time.sleep(max(0.0, t_down + 11.5 - time.time()))
+        st, _, body = request(port2, "/api/pulse")
+        assert st == 503 and json.loads(body), (st, body)
+        stop(pr2)
+        pr2 = None
         st, _, _ = request(port, "/")
         assert st == 200 and pr.poll() is None
         red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
@@ -304,12 +324,14 @@ def check_redis_outage():
         time.sleep(0.3)
         assert request(port, "/healthz")[0] == 200
     finally:
-        if pr:
-            stop(pr)
+        for p in (pr, pr2):
+            if p:
+                stop(p)
         red.kill()
         red.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    T.log("redis outage: 503 meanwhile, recovered; per-ip limit enforced")
+    T.log("redis outage: 503 meanwhile (cached: the last answer for 10 s first), recovered; "
+          "per-ip limit enforced")
 
 
 def check_cli():
