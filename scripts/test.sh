@@ -4,7 +4,8 @@
 #   2. build/ with -DGTP_WERROR=ON
 #   3. scripts/services.sh start (local Kafka + Redis + topics)
 #   4. ctest in build/: unit and integration tests
-#   5. build-asan/ with -DGTP_SANITIZE=ON -DGTP_WERROR=ON, unit tests under ASan+UBSan
+#   5. build-asan/ with -DGTP_SANITIZE=ON -DGTP_WERROR=ON: unit tests and the daemons'
+#      integration tests (hostile input, chaos, kills, Redis outage) under ASan+UBSan
 #   6. every libFuzzer target for GTP_FUZZ_SECONDS (default 60) each (scripts/fuzz.sh)
 #   7. clang-format check of src include tests bench fuzz
 # Prints a summary and exits non-zero when any step fails. Services this script
@@ -145,13 +146,25 @@ else
     skip "ctest build/" "build failed"
 fi
 
+asan_tests='^unit/|^integration/test_(hostile|enrich_|generator_|parquet_readers|dashboard|processor_exact)'
 if [[ -n "$asan" ]]; then
     export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     if step "build (build-asan/, ASan+UBSan, -Werror)" configure_build "$root/build-asan" \
         -DGTP_SANITIZE=ON; then
-        step "ctest build-asan/ -L unit" run_ctest "$logdir/ctest-asan.log" --test-dir build-asan \
-            --output-on-failure -j "$jobs" -L unit "${ctest_extra[@]}" || true
+        if [[ -n "$services_ok" ]]; then
+            # Unit tests and the integration tests that drive every daemon through chaotic,
+            # hostile and killed runs, with the sanitized binaries (GTP_BUILD_DIR=build-asan).
+            # Left out for CI time: the archiver's exactness test (the hostile-input test
+            # runs the archiver), the fault suite, the demo and the tool checks.
+            step "ctest build-asan/ (unit + daemons' integration tests)" run_ctest \
+                "$logdir/ctest-asan.log" --test-dir build-asan --output-on-failure -j "$jobs" \
+                -R "$asan_tests" "${ctest_extra[@]}" || true
+        else
+            step "ctest build-asan/ -L unit" run_ctest "$logdir/ctest-asan.log" \
+                --test-dir build-asan --output-on-failure -j "$jobs" -L unit "${ctest_extra[@]}" ||
+                true
+        fi
     else
         skip "ctest build-asan/" "build failed"
     fi

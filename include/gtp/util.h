@@ -12,6 +12,8 @@ void *gtp_xcalloc(size_t nmemb, size_t size);
 void *gtp_xrealloc(void *p, size_t n);
 char *gtp_xstrdup(const char *s);            /* s may be NULL -> NULL */
 char *gtp_xstrndup(const char *s, size_t n); /* copies at most n bytes, NUL-terminates */
+/* Exactly n bytes (NULs included) plus a terminating NUL: for data values. */
+char *gtp_xmemdup(const void *p, size_t n);
 
 /* Monotonic clock in milliseconds / microseconds (for intervals and timeouts). */
 int64_t gtp_mono_ms(void);

@@ -1255,9 +1255,9 @@ static void fill_stats(struct gtp_parquet_writer *w, size_t nrg, int64_t size,
         cs->has_minmax = true;
         if (LEAVES[i].type == PT_BYTE_ARRAY) {
             const uint8_t *p = val_ptr(l, best_mn->min_v, &cs->min_len);
-            cs->min = gtp_xstrndup((const char *)p, cs->min_len);
+            cs->min = gtp_xmemdup(p, cs->min_len); /* values may hold NULs */
             p = val_ptr(l, best_mx->max_v, &cs->max_len);
-            cs->max = gtp_xstrndup((const char *)p, cs->max_len);
+            cs->max = gtp_xmemdup(p, cs->max_len);
         } else {
             cs->min_i64 = best_mn->min_i;
             cs->max_i64 = best_mx->max_i;

@@ -49,6 +49,15 @@ char *gtp_xstrdup(const char *s)
     return gtp_xstrndup(s, strlen(s));
 }
 
+char *gtp_xmemdup(const void *p, size_t n)
+{
+    char *d = gtp_xmalloc(n + 1);
+    if (n)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
 char *gtp_xstrndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

@@ -94,7 +94,8 @@ void agg_ids_add(struct agg_ids *l, int64_t window_start, const char *id, size_t
         l->ids = gtp_xrealloc(l->ids, l->cap * sizeof(*l->ids));
     }
     l->ids[l->n].window_start = window_start;
-    l->ids[l->n].id = gtp_xstrndup(id, len);
+    l->ids[l->n].id = gtp_xmemdup(id, len);
+    l->ids[l->n].len = len;
     l->n++;
 }
 

@@ -30,7 +30,8 @@ struct agg_delta {
 
 struct agg_dedup {
     int64_t window_start; /* µs */
-    char *id;             /* new */
+    char *id;             /* new; may hold NULs (any JSON string is an event_id) */
+    size_t len;
 };
 
 struct agg {

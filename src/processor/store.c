@@ -135,12 +135,17 @@ static void args_grow(struct args *a)
     a->num = gtp_xrealloc(a->num, a->cap * sizeof(*a->num));
 }
 
-static void args_str(struct args *a, const char *s)
+static void args_strn(struct args *a, const char *s, size_t len)
 {
     args_grow(a);
     a->v[a->n] = s;
-    a->len[a->n] = strlen(s);
+    a->len[a->n] = len;
     a->n++;
+}
+
+static void args_str(struct args *a, const char *s)
+{
+    args_strn(a, s, strlen(s));
 }
 
 static void args_i64(struct args *a, int64_t x)
@@ -352,7 +357,7 @@ static void build_args(const struct store_flush *f, struct args *a)
             args_i64(a, ids->ids[i].window_start / 1000000);
             args_i64(a, (int64_t)(j - i));
             for (; i < j; i++)
-                args_str(a, ids->ids[i].id);
+                args_strn(a, ids->ids[i].id, ids->ids[i].len);
             ngroups++;
         }
     }

@@ -975,6 +975,38 @@ static void test_delta_race(void **state)
     free(root);
 }
 
+/* A value with NUL bytes (JSON "\u0000") is the whole statistic, NULs included:
+ * the min/max copies once stopped at the first NUL while keeping the full
+ * length, and the Delta stats read past the copy (found by ASan). */
+static void test_stats_with_nul(void **state)
+{
+    (void)state;
+    static const char co[] = "ab\0cdef";
+    struct gtp_parquet_writer *w = new_writer(GTP_PARQUET_ZSTD, true);
+    struct gtp_parquet_row r = base_row("e1");
+    struct gtp_parquet_file_stats st = {0};
+    struct file f;
+    r.company = co;
+    r.lens_set = true;
+    r.lens[GTP_PARQUET_EVENT_ID] = 2;
+    r.lens[GTP_PARQUET_TITLE] = strlen(r.title);
+    r.lens[GTP_PARQUET_JOB_ID] = 1;
+    r.lens[GTP_PARQUET_COMPANY] = sizeof(co) - 1;
+    add(w, &r);
+    write_mem(w, &f, &st);
+    gtp_parquet_writer_free(w);
+    const struct gtp_parquet_col_stats *cs = &st.cols[GTP_PARQUET_COMPANY];
+    assert_true(cs->has_minmax);
+    assert_int_equal(cs->min_len, sizeof(co) - 1);
+    assert_memory_equal(cs->min, co, sizeof(co) - 1);
+    assert_memory_equal(cs->max, co, sizeof(co) - 1);
+    char *stats = gtp_delta_stats_json(&st);
+    assert_non_null(strstr(stats, "\"company\":\"ab\\u0000cdef\""));
+    free(stats);
+    free(f.data);
+    gtp_parquet_file_stats_fini(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,7 +1014,7 @@ int main(void)
         cmocka_unit_test(test_levels_roundtrip), cmocka_unit_test(test_edge_files),
         cmocka_unit_test(test_million_rows),     cmocka_unit_test(test_bad_rows_rejected),
         cmocka_unit_test(test_hive_escape),      cmocka_unit_test(test_delta_basic),
-        cmocka_unit_test(test_delta_race),
+        cmocka_unit_test(test_delta_race),       cmocka_unit_test(test_stats_with_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

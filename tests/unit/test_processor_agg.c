@@ -90,6 +90,10 @@ static void test_ids(void **state)
     assert_int_equal(l.n, 0);
     agg_ids_add(&l, 7, "x", 1);
     assert_string_equal(l.ids[0].id, "x");
+    /* any JSON string is an event_id, NULs included: kept whole */
+    agg_ids_add(&l, 7, "a\0b", 3);
+    assert_int_equal(l.ids[1].len, 3);
+    assert_memory_equal(l.ids[1].id, "a\0b", 3);
     agg_ids_fini(&l);
 }
 
