@@ -12,7 +12,8 @@
 # (ctest's unit/test_fuzz_regressions replays that directory in the normal build).
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-# Env:   CC (default clang), FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (build -j)
+# Env:   CC (default clang), FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (build -j),
+#        FUZZ_PARALLEL (targets run at once, default: the number of cores)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -136,18 +137,34 @@ done
 echo "== run: ${secs}s per target"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
-for t in "${targets[@]}"; do
-    reg=$root/tests/data/fuzz-regressions/$t
-    dirs=("$bd/corpus/$t" "$seeds/$t")
+# Targets run side by side, one per core (FUZZ_PARALLEL): each still gets SECONDS of
+# its own; on CI's 2 cores that halves the step.
+par=${FUZZ_PARALLEL:-$(nproc 2>/dev/null || echo 2)}
+run_target() { # target: runs it, writes its exit code to $bd/fuzz_$t.rc
+    local t=$1 rc=0 reg=$root/tests/data/fuzz-regressions/$1
+    local dirs=("$bd/corpus/$t" "$seeds/$t") dict=()
     [[ -d $reg ]] && dirs+=("$reg")
-    dict=()
     [[ -f $root/fuzz/$t.dict ]] && dict=(-dict="$root/fuzz/$t.dict")
-    echo "-- $t (max_len ${maxlen[$t]})"
-    rc=0
     "$bd/fuzz_$t" -max_total_time="$secs" -max_len="${maxlen[$t]}" -timeout=20 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$bd/crashes/$t-" \
         "${dict[@]}" "${dirs[@]}" >"$bd/fuzz_$t.log" 2>&1 || rc=$?
+    echo "$rc" >"$bd/fuzz_$t.rc"
+}
+pids=()
+for t in "${targets[@]}"; do
+    echo "-- $t (max_len ${maxlen[$t]})"
+    run_target "$t" &
+    pids+=($!)
+    if ((${#pids[@]} >= par)); then
+        wait "${pids[0]}"
+        pids=("${pids[@]:1}")
+    fi
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+    rc=$(cat "$bd/fuzz_$t.rc" 2>/dev/null || echo 1)
+    echo -n "$t: "
     grep -E '^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)' \
         "$bd/fuzz_$t.log" | tr '\n' ' '
     echo
