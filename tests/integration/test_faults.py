@@ -41,6 +41,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,30 @@ SPEED = 600           # simulated seconds per wall second: a round spans a few s
 SIM_START = 1710482400  # 2024-03-15T06:00:00Z
 TMPFS_SIZE = "256m"
 LOGS = os.path.join(T.BUILD, "test-logs")
+KAFKA_PORT = int(T.BROKERS.split(",")[0].rsplit(":", 1)[1])
+
+
+def check_ports():
+    """The tests' services must be the ones scripts/services.sh stops and starts."""
+    svc_kafka = int(os.environ.get("GTP_KAFKA_PORT", "9092"))
+    svc_redis = int(os.environ.get("GTP_REDIS_PORT", "6379"))
+    if KAFKA_PORT != svc_kafka or T.REDIS_PORT != svc_redis:
+        raise SystemExit("test_faults: the tests use kafka %s and redis port %d, but "
+                         "scripts/services.sh manages ports %d and %d: set GTP_KAFKA_PORT / "
+                         "GTP_REDIS_PORT to match GTP_TEST_BROKERS / GTP_TEST_REDIS_PORT" % (
+                             T.BROKERS, T.REDIS_PORT, svc_kafka, svc_redis))
+
+
+def port_open(port):
+    s = socket.socket()
+    s.settimeout(1)
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
 
 
 def iso(t):
@@ -228,6 +253,8 @@ def fault_kafka(pl, rnd, gen):
     time.sleep(rnd.uniform(2, 6))
     T.log("kafka: stopping the broker")
     T.services("stop-kafka")
+    assert not port_open(KAFKA_PORT), \
+        "the broker still answers on %d: not this tree's (scripts/services.sh)" % KAFKA_PORT
     outage = rnd.uniform(8, 12)
     time.sleep(outage)
     pl.alive("while kafka was down")
@@ -240,6 +267,8 @@ def fault_redis(pl, rnd, gen):
     T.log("redis: stopping redis")
     t0 = time.time()
     T.services("stop-redis")
+    assert not port_open(T.REDIS_PORT), \
+        "redis still answers on %d: not this tree's (scripts/services.sh)" % T.REDIS_PORT
     port = pl.ports["processor"]
     wait_for("processor /healthz 503 while redis is down",
              lambda: http_get(port, "/healthz")[0] == 503, 10)
@@ -261,6 +290,18 @@ def fault_kill(which):
             time.sleep(rnd.uniform(0.0, 1.0))
             pl.start(which)
     return run
+
+
+def fault_burst(pl, rnd, gen):
+    """The burst itself is in the round's phases; record how far the daemons fell behind."""
+    lag = {"processor": 0, "archiver": 0}
+    while gen.is_alive():
+        for which, name in (("processor", "gtp_processor_consumer_lag"),
+                            ("archiver", "gtp_archiver_consumer_lag")):
+            lag[which] = max(lag[which], metric(pl.ports[which], name) or 0)
+        time.sleep(0.5)
+    T.log("burst: peak consumer lag: processor %d, archiver %d messages" % (
+        lag["processor"], lag["archiver"]))
 
 
 def fault_disk_full(pl, rnd, gen):
@@ -285,9 +326,17 @@ def fault_disk_full(pl, rnd, gen):
     full_for = rnd.uniform(4, 8)
     time.sleep(full_for)
     pl.alive("while the archive disk was full")
+    # A reader never sees a partial file: every visible Parquet file is complete now.
+    import pyarrow.parquet as pq
+    visible = 0
+    for dirpath, dirnames, files in os.walk(pl.root):
+        for f in files:
+            if f.endswith(".parquet") and not f.startswith("."):
+                pq.read_metadata(os.path.join(dirpath, f))
+                visible += 1
     errors = metric(port, "gtp_archiver_disk_errors_total") - before
-    T.log("disk-full: %d failed writes/commits in %.1f s; removing the ballast" % (
-        errors, full_for))
+    T.log("disk-full: %d failed writes/commits in %.1f s, the %d visible files complete; "
+          "removing the ballast" % (errors, full_for, visible))
     os.unlink(pl.ballast)
     wait_for("archiver /healthz 200 once space is back",
              lambda: http_get(port, "/healthz")[0] == 200, 30)
@@ -295,7 +344,7 @@ def fault_disk_full(pl, rnd, gen):
 
 FAULT_FNS = {"none": fault_none, "kafka": fault_kafka, "redis": fault_redis,
              "kill-processor": fault_kill("processor"), "kill-archiver": fault_kill("archiver"),
-             "disk-full": fault_disk_full, "burst": fault_none}
+             "disk-full": fault_disk_full, "burst": fault_burst}
 
 
 def run_round(pl, rnd, n, fault, events, readers):
@@ -368,6 +417,7 @@ def main():
     for f in args.faults:
         if f not in FAULT_FNS:
             ap.error("unknown fault %s (known: %s)" % (f, " ".join(FAULT_FNS)))
+    check_ports()
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1000000007
     rnd = random.Random(seed)
     os.makedirs(LOGS, exist_ok=True)
