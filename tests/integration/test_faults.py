@@ -58,6 +58,7 @@ import test_archiver_exact as A  # noqa: E402
 import test_processor_exact as P  # noqa: E402
 
 FAULTS = ["kafka", "redis", "kill-processor", "kill-archiver", "disk-full", "burst"]
+SOAK_ONLY = ["disk-full-kill", "none"]
 DB = 3
 READERS = ("pyarrow", "duckdb", "deltalake")
 SPEED = 600           # simulated seconds per wall second: a round spans a few simulated hours
@@ -304,7 +305,7 @@ def fault_burst(pl, rnd, gen):
         lag["processor"], lag["archiver"]))
 
 
-def fault_disk_full(pl, rnd, gen):
+def fault_disk_full(pl, rnd, gen, kill=False):
     if not pl.mounted:
         T.log("disk-full: SKIPPED (no tmpfs could be mounted; run as root to test it)")
         return
@@ -335,8 +336,24 @@ def fault_disk_full(pl, rnd, gen):
                 pq.read_metadata(os.path.join(dirpath, f))
                 visible += 1
     errors = metric(port, "gtp_archiver_disk_errors_total") - before
-    T.log("disk-full: %d failed writes/commits in %.1f s, the %d visible files complete; "
-          "removing the ballast" % (errors, full_for, visible))
+    T.log("disk-full: %d failed writes/commits in %.1f s, the %d visible files complete" % (
+        errors, full_for, visible))
+    if kill:
+        # killed while the disk is full, restarted while it still is: the start-up (log
+        # replay, fencing commit, clean-up) must wait for space, not fail
+        T.log("disk-full: SIGKILL of the archiver, restarted on the full disk")
+        pl.kill("archiver")
+        pl.start("archiver")
+        port = pl.ports["archiver"]
+        # past the group's session timeout (10 s): the new instance gets its partitions,
+        # reads the log and must commit its fencing commit on the full disk
+        time.sleep(rnd.uniform(14, 18))
+        pl.alive("restarted on the full disk")
+        wait_for("restarted archiver reporting the full disk (/healthz 503)",
+                 lambda: http_get(port, "/healthz")[0] == 503, 10)
+        T.log("disk-full: the restarted archiver waits, /healthz 503, %d disk errors" % (
+            metric(port, "gtp_archiver_disk_errors_total") or 0))
+    T.log("disk-full: removing the ballast")
     os.unlink(pl.ballast)
     wait_for("archiver /healthz 200 once space is back",
              lambda: http_get(port, "/healthz")[0] == 200, 30)
@@ -344,7 +361,8 @@ def fault_disk_full(pl, rnd, gen):
 
 FAULT_FNS = {"none": fault_none, "kafka": fault_kafka, "redis": fault_redis,
              "kill-processor": fault_kill("processor"), "kill-archiver": fault_kill("archiver"),
-             "disk-full": fault_disk_full, "burst": fault_burst}
+             "disk-full": fault_disk_full, "burst": fault_burst,
+             "disk-full-kill": lambda pl, rnd, gen: fault_disk_full(pl, rnd, gen, kill=True)}
 
 
 def run_round(pl, rnd, n, fault, events, readers):
@@ -399,8 +417,10 @@ def cleanup(pl):
     shutil.rmtree(pl.mnt, ignore_errors=True)
     try:
         from confluent_kafka.admin import AdminClient
-        AdminClient({"bootstrap.servers": T.BROKERS}).delete_topics(
+        futures = AdminClient({"bootstrap.servers": T.BROKERS}).delete_topics(
             [pl.topic, *pl.dlq.values()], operation_timeout=30)
+        for f in futures.values():
+            f.result(timeout=60)
     except Exception as e:  # noqa: BLE001 - best effort: topics are private and unique
         T.log("cleanup: could not delete the topics: %s" % e)
 
@@ -443,9 +463,9 @@ def main():
             else:
                 if time.time() - t_start >= args.minutes * 60:
                     break
-                fault = rnd.choice(FAULTS + ["none"])
+                fault = rnd.choice(FAULTS + SOAK_ONLY)
                 events = int(args.events * rnd.uniform(0.5, 1.5))
-            if fault == "disk-full" and not pl.mounted:
+            if fault.startswith("disk-full") and not pl.mounted:
                 T.log("round %d: disk-full SKIPPED: no tmpfs (needs root); running it without "
                       "the fault" % (n + 1))
             n += 1
