@@ -12,6 +12,14 @@ mid-stream:
                  when the ballast is removed
   burst          the generator at 10x the normal rate for half of the round
 
+and, in soak mode only, combined faults:
+
+  kafka-kill     both daemons SIGKILLed and restarted while the broker is down
+  redis-kill     the processor SIGKILLed and restarted while Redis is down
+  disk-full-kill the archiver SIGKILLed and restarted on the full disk: its start-up must
+                 wait for space and report it (/healthz 503)
+  none           no fault
+
 Each fault is one round of a continuing stream; after every round both daemons must
 reach the end of the topic and then equal an independent model of the whole topic so
 far (gtptest.Model, fed only the new messages): every trend:* key and the stats in
@@ -24,8 +32,9 @@ computed from what the topic holds, so an event the generator lost is simply not
 expected; the round's log says so.
 
 Short mode (no --minutes, what CTest runs): each fault once, in the order above.
-Soak mode: --minutes N runs rounds with a random fault (or none) at a random moment
-and a random stream size until N minutes have passed, then prints a per-fault summary.
+Soak mode: --minutes N runs rounds with a random fault (any of the above) at a random
+moment and a random stream size until N minutes have passed (the round under way then
+finishes), then prints a per-fault summary.
 
   scripts/py tests/integration/test_faults.py [--seed S] [--minutes N] [--events N]
                                               [--rate R] [fault ...]
@@ -58,7 +67,7 @@ import test_archiver_exact as A  # noqa: E402
 import test_processor_exact as P  # noqa: E402
 
 FAULTS = ["kafka", "redis", "kill-processor", "kill-archiver", "disk-full", "burst"]
-SOAK_ONLY = ["disk-full-kill", "none"]
+SOAK_ONLY = ["disk-full-kill", "kafka-kill", "redis-kill", "none"]
 DB = 3
 READERS = ("pyarrow", "duckdb", "deltalake")
 SPEED = 600           # simulated seconds per wall second: a round spans a few simulated hours
@@ -250,20 +259,30 @@ def fault_none(pl, rnd, gen):
     pass
 
 
-def fault_kafka(pl, rnd, gen):
+def fault_kafka(pl, rnd, gen, kill=False):
     time.sleep(rnd.uniform(2, 6))
     T.log("kafka: stopping the broker")
     T.services("stop-kafka")
     assert not port_open(KAFKA_PORT), \
         "the broker still answers on %d: not this tree's (scripts/services.sh)" % KAFKA_PORT
     outage = rnd.uniform(8, 12)
-    time.sleep(outage)
+    if kill:
+        # both daemons killed and restarted while the broker is away: their start-up waits
+        # for it (--startup-timeout, 30 s, is longer than the outage)
+        time.sleep(outage / 2)
+        T.log("kafka: SIGKILL of both daemons, restarted while the broker is down")
+        for which in ("processor", "archiver"):
+            pl.kill(which)
+            pl.start(which)
+        time.sleep(outage / 2)
+    else:
+        time.sleep(outage)
     pl.alive("while kafka was down")
     T.log("kafka: starting the broker again after %.1f s" % outage)
     T.services("start-kafka")
 
 
-def fault_redis(pl, rnd, gen):
+def fault_redis(pl, rnd, gen, kill=False):
     time.sleep(rnd.uniform(2, 6))
     T.log("redis: stopping redis")
     t0 = time.time()
@@ -274,6 +293,13 @@ def fault_redis(pl, rnd, gen):
     wait_for("processor /healthz 503 while redis is down",
              lambda: http_get(port, "/healthz")[0] == 503, 10)
     assert metric(port, "gtp_processor_redis_up") == 0
+    if kill:
+        # killed and restarted while redis is away: its start-up waits for redis
+        time.sleep(rnd.uniform(1, 3))
+        T.log("redis: SIGKILL of the processor, restarted while redis is down")
+        pl.kill("processor")
+        pl.start("processor")
+        port = pl.ports["processor"]
     time.sleep(max(0.0, rnd.uniform(8, 12) - (time.time() - t0)))
     pl.alive("while redis was down")
     T.log("redis: starting redis again after %.1f s" % (time.time() - t0))
@@ -362,7 +388,9 @@ def fault_disk_full(pl, rnd, gen, kill=False):
 FAULT_FNS = {"none": fault_none, "kafka": fault_kafka, "redis": fault_redis,
              "kill-processor": fault_kill("processor"), "kill-archiver": fault_kill("archiver"),
              "disk-full": fault_disk_full, "burst": fault_burst,
-             "disk-full-kill": lambda pl, rnd, gen: fault_disk_full(pl, rnd, gen, kill=True)}
+             "disk-full-kill": lambda pl, rnd, gen: fault_disk_full(pl, rnd, gen, kill=True),
+             "kafka-kill": lambda pl, rnd, gen: fault_kafka(pl, rnd, gen, kill=True),
+             "redis-kill": lambda pl, rnd, gen: fault_redis(pl, rnd, gen, kill=True)}
 
 
 def run_round(pl, rnd, n, fault, events, readers):
@@ -380,7 +408,7 @@ def run_round(pl, rnd, n, fault, events, readers):
     assert not th.is_alive(), "generator still running after 600 s"
     for count, r, seed, rc in results:
         if rc != 0:
-            if fault != "kafka":
+            if not fault.startswith("kafka"):
                 raise AssertionError("generator (seed %d) exited %d" % (seed, rc))
             T.log("round %d: generator (seed %d, %d events) exited %d during the outage; "
                   "the model takes what reached the topic" % (n, seed, count, rc))
@@ -417,8 +445,8 @@ def cleanup(pl):
     shutil.rmtree(pl.mnt, ignore_errors=True)
     try:
         from confluent_kafka.admin import AdminClient
-        futures = AdminClient({"bootstrap.servers": T.BROKERS}).delete_topics(
-            [pl.topic, *pl.dlq.values()], operation_timeout=30)
+        admin = AdminClient({"bootstrap.servers": T.BROKERS})  # alive until the results
+        futures = admin.delete_topics([pl.topic, *pl.dlq.values()], operation_timeout=30)
         for f in futures.values():
             f.result(timeout=60)
     except Exception as e:  # noqa: BLE001 - best effort: topics are private and unique
