@@ -573,14 +573,25 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Resume from the position in the Delta log, not Kafka's committed offset. The
          * log must be readable: without it we cannot know where to start. */
         int64_t backoff = 100, last_log = 0;
-        while (!gtp_sig_stop && parts_load(ar, ps, n, errbuf, sizeof(errbuf))) {
+        bool disk_failed = false;
+        int lerr;
+        while (!gtp_sig_stop && (lerr = parts_load(ar, ps, n, errbuf, sizeof(errbuf)))) {
             if (gtp_mono_ms() - last_log >= 10000) {
                 gtp_log(GTP_LOG_ERROR, "archive", "cannot read the log, retrying: %s", errbuf);
                 last_log = gtp_mono_ms();
             }
+            /* Loading writes a fencing commit: on a full or failing disk we wait here, and
+             * /healthz and the disk errors counter must say so as a failed roll does. */
+            if (lerr == GTP_ERR_NOSPACE || lerr == GTP_ERR_IO) {
+                gtp_metric_inc(ar->m_disk_errors);
+                ar->healthy_disk = 0;
+                disk_failed = true;
+            }
             usleep((useconds_t)backoff * 1000);
             backoff = backoff < 5000 ? backoff * 2 : 5000;
         }
+        if (disk_failed && !gtp_sig_stop)
+            ar->healthy_disk = 1; /* the fencing commits are on disk: writing again */
         free(ps);
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];

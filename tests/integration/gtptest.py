@@ -16,6 +16,8 @@ ROOT = os.environ.get("GTP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("GTP_BUILD_DIR") or os.path.join(ROOT, "build")
 BROKERS = os.environ.get("GTP_TEST_BROKERS", "127.0.0.1:9092")
+# Redis of the tests (scripts/services.sh's GTP_REDIS_PORT when it runs elsewhere).
+REDIS_PORT = int(os.environ.get("GTP_TEST_REDIS_PORT", "6379"))
 HOUR_US = 3600 * 1000000
 WATERMARK_US = 2 * HOUR_US
 FUTURE_US = HOUR_US
@@ -50,8 +52,9 @@ def generate(topic, count, seed, chaos, extra=()):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
-def read_topic(topic, with_headers=False):
-    """Every message of the topic: {partition: [(offset, ts_ms, key, value, headers)]}."""
+def read_topic(topic, with_headers=False, starts=None):
+    """Every message of the topic: {partition: [(offset, ts_ms, key, value, headers)]};
+    with starts ({partition: offset}), only the messages from those offsets on."""
     c = Consumer({"bootstrap.servers": BROKERS, "group.id": "gtptest-" + uuid.uuid4().hex,
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
                   "fetch.message.max.bytes": 8 << 20})
@@ -61,9 +64,10 @@ def read_topic(topic, with_headers=False):
     for p in parts:
         lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
         ends[p] = hi
-    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    starts = starts or {}
+    c.assign([TopicPartition(topic, p, starts.get(p, 0)) for p in parts])
     out = {p: [] for p in parts}
-    remaining = {p for p in parts if ends[p] > 0}
+    remaining = {p for p in parts if ends[p] > starts.get(p, 0)}
     deadline = time.time() + 300
     while remaining and time.time() < deadline:
         m = c.poll(1.0)
@@ -129,43 +133,61 @@ class Expected:
         self.events = 0
 
 
+class Model:
+    """expected_from_topic, fed in pieces: each partition's messages must come in offset
+    order, continuing where the previous feed stopped (a long run checks as it goes)."""
+
+    def __init__(self):
+        self.exp = Expected()
+        self.max_ts = {}  # partition -> max event time of its valid events
+        self.seen = {}    # partition -> {(event_id, window_start)} counted
+
+    def feed(self, msgs):
+        exp = self.exp
+        for p, rows in sorted(msgs.items()):
+            verdicts = enrich_all([r[3] or b"" for r in rows]) if rows else []
+            max_ts = self.max_ts.get(p)
+            seen = self.seen.setdefault(p, set())
+            for (off, ts_ms, key, value, _), v in zip(rows, verdicts):
+                exp.events += 1
+                if "rejected" in v:
+                    exp.rejected[(p, off)] = v["rejected"]
+                    continue
+                posted = parse_ts_us(v["posted_at"])
+                if posted > ts_ms * 1000 + FUTURE_US:
+                    exp.rejected[(p, off)] = "future_timestamp"
+                    continue
+                exp.valid += 1
+                ws = posted - posted % HOUR_US
+                wm = None if max_ts is None else max_ts - WATERMARK_US
+                if wm is not None and ws + HOUR_US <= wm:
+                    exp.late += 1
+                    exp.archived.append(v)
+                elif (v["event_id"], ws) in seen:
+                    exp.duplicates += 1
+                else:
+                    seen.add((v["event_id"], ws))
+                    exp.counted += 1
+                    exp.archived.append(v)
+                    for s in v["skills_array"]:
+                        k = "trend:%s:%s:%s" % (s, v["region"].lower(), hour_label(ws))
+                        exp.counts[k] = exp.counts.get(k, 0) + 1
+                if max_ts is None or posted > max_ts:
+                    max_ts = posted
+            self.max_ts[p] = max_ts
+        return exp
+
+
 def expected_from_topic(msgs):
-    exp = Expected()
-    for p, rows in sorted(msgs.items()):
-        verdicts = enrich_all([r[3] or b"" for r in rows]) if rows else []
-        max_ts = None
-        seen = set()  # (event_id, window_start) counted in this partition
-        for (off, ts_ms, key, value, _), v in zip(rows, verdicts):
-            exp.events += 1
-            if "rejected" in v:
-                exp.rejected[(p, off)] = v["rejected"]
-                continue
-            posted = parse_ts_us(v["posted_at"])
-            if posted > ts_ms * 1000 + FUTURE_US:
-                exp.rejected[(p, off)] = "future_timestamp"
-                continue
-            exp.valid += 1
-            ws = posted - posted % HOUR_US
-            wm = None if max_ts is None else max_ts - WATERMARK_US
-            if wm is not None and ws + HOUR_US <= wm:
-                exp.late += 1
-                exp.archived.append(v)
-            elif (v["event_id"], ws) in seen:
-                exp.duplicates += 1
-            else:
-                seen.add((v["event_id"], ws))
-                exp.counted += 1
-                exp.archived.append(v)
-                for s in v["skills_array"]:
-                    k = "trend:%s:%s:%s" % (s, v["region"].lower(), hour_label(ws))
-                    exp.counts[k] = exp.counts.get(k, 0) + 1
-            if max_ts is None or posted > max_ts:
-                max_ts = posted
-    return exp
+    return Model().feed(msgs)
 
 
 def redis_db(db):
-    return redis.Redis(host="127.0.0.1", port=6379, db=db)
+    return redis.Redis(host="127.0.0.1", port=REDIS_PORT, db=db)
+
+
+def redis_url(db):
+    return "redis://127.0.0.1:%d/%d" % (REDIS_PORT, db)
 
 
 def trend_counts(r):

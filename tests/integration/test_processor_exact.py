@@ -20,7 +20,7 @@ COUNT = int(os.environ.get("GTP_TEST_EVENTS", "40000"))
 def start_processor(topic, dlq, db, group, log_name):
     logf = open(os.path.join(T.BUILD, "test-logs", log_name), "ab")
     cmd = [T.binary("gtp-processor"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
-           "--redis", "redis://127.0.0.1:6379/%d" % db, "-g", group, "--metrics-port", "0",
+           "--redis", T.redis_url(db), "-g", group, "--metrics-port", "0",
            "--flush-ms", "100", "--flush-events", "5000"]
     return subprocess.Popen(cmd, stdout=logf, stderr=logf)
 
