@@ -59,9 +59,9 @@ struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval
                                     size_t errstr_size);
 
 /* Main loop, after every poll: `got` says whether the poll returned a
- * message. Cheap; idle consumers (nothing received since the last wake-up)
- * send nothing, their fetches are long polls already. */
-void gtp_refill_check(struct gtp_refill *r, bool got);
+ * message, now_ms is gtp_mono_ms(). Cheap; idle consumers (nothing received
+ * since the last wake-up) send nothing, their fetches are long polls already. */
+void gtp_refill_check(struct gtp_refill *r, bool got, int64_t now_ms);
 
 /* Join the thread and free r (NULL is fine). Call before closing rk. */
 void gtp_refill_stop(struct gtp_refill *r);

@@ -754,7 +754,7 @@ static int run(struct arch *ar)
         }
 
         rkm = rd_kafka_consumer_poll(ar->rk, 50);
-        gtp_refill_check(ar->refill, rkm != NULL);
+        gtp_refill_check(ar->refill, rkm != NULL, gtp_mono_ms());
         if (rkm) {
             if (rkm->err) {
                 if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {

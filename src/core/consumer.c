@@ -157,14 +157,11 @@ struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval
     return r;
 }
 
-void gtp_refill_check(struct gtp_refill *r, bool got)
+void gtp_refill_check(struct gtp_refill *r, bool got, int64_t now)
 {
-    int64_t now;
-
     r->received += got;
     if (!r->received || !r->q)
         return;
-    now = gtp_mono_ms();
     if (now - r->last_ms < r->interval_ms || rd_kafka_queue_length(r->q) >= r->low)
         return;
     r->last_ms = now;

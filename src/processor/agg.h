@@ -30,8 +30,7 @@ struct agg_delta {
 
 struct agg_dedup {
     int64_t window_start; /* µs */
-    char *id;             /* new; may hold NULs (any JSON string is an event_id) */
-    size_t len;
+    size_t off, len;      /* the id in the arena; may hold NULs (any JSON string is an event_id) */
 };
 
 struct agg {
@@ -45,7 +44,15 @@ struct agg {
 struct agg_ids {
     struct agg_dedup *ids;
     size_t n, cap;
+    char *arena; /* the ids' bytes back to back: no allocation per event */
+    size_t arena_len, arena_cap;
 };
+
+/* The bytes of id i (valid until the next agg_ids_add or reset). */
+static inline const char *agg_id(const struct agg_ids *l, size_t i)
+{
+    return l->arena + l->ids[i].off;
+}
 
 void agg_init(struct agg *a);
 void agg_fini(struct agg *a);

@@ -357,7 +357,7 @@ static void build_args(const struct store_flush *f, struct args *a)
             args_i64(a, ids->ids[i].window_start / 1000000);
             args_i64(a, (int64_t)(j - i));
             for (; i < j; i++)
-                args_strn(a, ids->ids[i].id, ids->ids[i].len);
+                args_strn(a, agg_id(ids, i), ids->ids[i].len);
             ngroups++;
         }
     }
