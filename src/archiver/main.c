@@ -108,7 +108,7 @@ struct part {
     bool need_seek;       /* messages were refused while blocked: seek back to next */
     struct gtp_window *win;
     struct arch_buckets bk;
-    struct arch_ids ids;
+    struct gtp_idlist ids;
 };
 
 #define MAX_PARTS 4096
@@ -155,7 +155,7 @@ static void part_drop(struct part *pt)
     gtp_window_free(pt->win);
     pt->win = NULL;
     arch_buckets_reset(&pt->bk);
-    arch_ids_reset(&pt->ids);
+    gtp_idlist_reset(&pt->ids);
     pt->first = pt->last = -1;
     pt->blocked = pt->need_seek = false;
     pt->assigned = false;
@@ -374,7 +374,7 @@ static int roll_part(struct arch *ar, int32_t p, struct part *pt)
     pt->committed = pt->last;
     pt->first = pt->last = -1;
     arch_buckets_reset(&pt->bk);
-    arch_ids_reset(&pt->ids);
+    gtp_idlist_reset(&pt->ids);
     gtp_consumer_store_offset(ar->rk, ar->cfg.topic, p, pt->committed + 1);
 done:
     if (pt->blocked) {
@@ -535,8 +535,8 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
             gtp_metric_inc(ar->m_dup);
             break;
         case GTP_VERDICT_COUNT:
-            arch_ids_add(&pt->ids, gtp_window_start(ev->posted_us), ev->event_id.s,
-                         ev->event_id.len);
+            gtp_idlist_add(&pt->ids, gtp_window_start(ev->posted_us), ev->event_id.s,
+                           ev->event_id.len);
             archive_row(ar, pt, ev);
             break;
         }
@@ -918,7 +918,7 @@ out:
         if (ar.parts[p]) {
             part_drop(ar.parts[p]);
             arch_buckets_fini(&ar.parts[p]->bk);
-            arch_ids_fini(&ar.parts[p]->ids);
+            gtp_idlist_fini(&ar.parts[p]->ids);
             free(ar.parts[p]);
         }
     }

@@ -19,52 +19,18 @@ void arch_app_id(const char *topic, int32_t partition, char *out, size_t out_siz
     snprintf(out, out_size, "gtp-archiver-%s-%d", topic, (int)partition);
 }
 
-/* ---- ids ------------------------------------------------------------------------------ */
-
-void arch_ids_add(struct arch_ids *ids, int64_t window_start_us, const char *id, size_t len)
-{
-    if (ids->arena_len + len > ids->arena_cap) {
-        size_t cap = ids->arena_cap ? ids->arena_cap : 4096;
-        while (cap < ids->arena_len + len)
-            cap *= 2;
-        ids->arena = gtp_xrealloc(ids->arena, cap);
-        ids->arena_cap = cap;
-    }
-    if (len)
-        memcpy(ids->arena + ids->arena_len, id, len);
-    if (ids->n == ids->cap) {
-        ids->cap = ids->cap ? ids->cap * 2 : 256;
-        ids->v = gtp_xrealloc(ids->v, ids->cap * sizeof(*ids->v));
-    }
-    ids->v[ids->n++] = (struct arch_id){window_start_us, ids->arena_len, len};
-    ids->arena_len += len;
-}
-
-void arch_ids_reset(struct arch_ids *ids)
-{
-    ids->arena_len = 0;
-    ids->n = 0;
-}
-
-void arch_ids_fini(struct arch_ids *ids)
-{
-    free(ids->arena);
-    free(ids->v);
-    memset(ids, 0, sizeof(*ids));
-}
-
 json_t *arch_state_info(const char *topic, int32_t partition, int64_t first, int64_t last,
-                        int64_t max_event_us, int64_t watermark, const struct arch_ids *ids)
+                        int64_t max_event_us, int64_t watermark, const struct gtp_idlist *ids)
 {
     json_t *dedup = json_array();
     for (size_t i = 0; i < ids->n; i++) {
-        const struct arch_id *d = &ids->v[i];
+        const struct gtp_idlist_entry *d = &ids->v[i];
         /* final windows (end <= W) never dedup again: do not carry them */
         if (watermark != GTP_WATERMARK_NONE && d->window_start_us + GTP_WINDOW_US <= watermark)
             continue;
         json_array_append_new(dedup,
                               json_pack("[I, s%]", (json_int_t)(d->window_start_us / US_PER_S),
-                                        ids->arena + d->off, d->len));
+                                        gtp_idlist_id(ids, i), d->len));
     }
     json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:o}", "topic", topic, "partition", (int)partition,
                           "first", (json_int_t)first, "last", (json_int_t)last, "dedup", dedup);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "gtp/idlist.h"
 #include "gtp/window.h"
 
 #define ARCH_INFO_KEY "gtp"
@@ -24,25 +25,10 @@
 /* "gtp-archiver-<topic>-<p>" into out. */
 void arch_app_id(const char *topic, int32_t partition, char *out, size_t out_size);
 
-/* Dedup ids counted since the last commit of a partition (one flat arena, no per-id malloc). */
-struct arch_ids {
-    char *arena;
-    size_t arena_len, arena_cap;
-    struct arch_id {
-        int64_t window_start_us;
-        size_t off, len;
-    } * v;
-    size_t n, cap;
-};
-
-void arch_ids_add(struct arch_ids *ids, int64_t window_start_us, const char *id, size_t len);
-void arch_ids_reset(struct arch_ids *ids);
-void arch_ids_fini(struct arch_ids *ids);
-
 /* The commitInfo.gtp object of one roll (new reference). Ids whose window is final under
  * watermark are left out: they can never matter again. */
 json_t *arch_state_info(const char *topic, int32_t partition, int64_t first, int64_t last,
-                        int64_t max_event_us, int64_t watermark, const struct arch_ids *ids);
+                        int64_t max_event_us, int64_t watermark, const struct gtp_idlist *ids);
 
 /* What the log says about one partition. */
 struct arch_resume {

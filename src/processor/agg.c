@@ -86,36 +86,3 @@ void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_sta
     if (a->used * 2 > a->cap)
         grow(a);
 }
-
-void agg_ids_add(struct agg_ids *l, int64_t window_start, const char *id, size_t len)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->ids = gtp_xrealloc(l->ids, l->cap * sizeof(*l->ids));
-    }
-    if (l->arena_len + len > l->arena_cap) {
-        size_t cap = l->arena_cap ? l->arena_cap : 8192;
-        while (cap < l->arena_len + len)
-            cap *= 2;
-        l->arena = gtp_xrealloc(l->arena, cap);
-        l->arena_cap = cap;
-    }
-    if (len)
-        memcpy(l->arena + l->arena_len, id, len);
-    l->ids[l->n] = (struct agg_dedup){window_start, l->arena_len, len};
-    l->arena_len += len;
-    l->n++;
-}
-
-void agg_ids_reset(struct agg_ids *l)
-{
-    l->n = 0;
-    l->arena_len = 0;
-}
-
-void agg_ids_fini(struct agg_ids *l)
-{
-    free(l->ids);
-    free(l->arena);
-    memset(l, 0, sizeof(*l));
-}

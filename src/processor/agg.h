@@ -1,7 +1,7 @@
 /* In-memory aggregation of the work pending between two flushes: count deltas
  * per (skill, region, hour) and pipeline counters, merged over all assigned
- * partitions so a flush costs per distinct key, plus (per partition) the dedup
- * ids counted since the last flush. Owned by the processor's main thread. */
+ * partitions so a flush costs per distinct key (each partition's dedup ids
+ * are a gtp_idlist beside it). Owned by the processor's main thread. */
 #ifndef GTP_PROCESSOR_AGG_H
 #define GTP_PROCESSOR_AGG_H
 
@@ -28,11 +28,6 @@ struct agg_delta {
     int64_t count;
 };
 
-struct agg_dedup {
-    int64_t window_start; /* µs */
-    size_t off, len;      /* the id in the arena; may hold NULs (any JSON string is an event_id) */
-};
-
 struct agg {
     struct agg_delta *deltas; /* open-addressing table, count == 0 means empty */
     size_t cap, used;
@@ -40,28 +35,10 @@ struct agg {
     int64_t rejected_by_reason[16]; /* indexed by the reject enum */
 };
 
-/* Dedup ids of one partition counted since its last flush, in arrival order. */
-struct agg_ids {
-    struct agg_dedup *ids;
-    size_t n, cap;
-    char *arena; /* the ids' bytes back to back: no allocation per event */
-    size_t arena_len, arena_cap;
-};
-
-/* The bytes of id i (valid until the next agg_ids_add or reset). */
-static inline const char *agg_id(const struct agg_ids *l, size_t i)
-{
-    return l->arena + l->ids[i].off;
-}
-
 void agg_init(struct agg *a);
 void agg_fini(struct agg *a);
 /* Forget everything pending (after a flush, or when the state is reloaded). */
 void agg_reset(struct agg *a);
 void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n);
-
-void agg_ids_add(struct agg_ids *l, int64_t window_start, const char *id, size_t len);
-void agg_ids_reset(struct agg_ids *l);
-void agg_ids_fini(struct agg_ids *l);
 
 #endif

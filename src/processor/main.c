@@ -66,7 +66,7 @@ struct part {
     int64_t stored_next; /* next offset as stored in redis: the flush fence */
     int64_t next;        /* next offset to process */
     struct gtp_window *win;
-    struct agg_ids ids; /* dedup ids counted since the last flush */
+    struct gtp_idlist ids; /* dedup ids counted since the last flush */
 };
 
 #define MAX_PARTS 4096
@@ -120,7 +120,7 @@ static void part_drop(struct part *pt)
 {
     gtp_window_free(pt->win);
     pt->win = NULL;
-    agg_ids_reset(&pt->ids);
+    gtp_idlist_reset(&pt->ids);
     pt->assigned = false;
 }
 
@@ -201,7 +201,7 @@ static bool part_load(struct proc *pr, int32_t p, struct part *pt)
     }
     gtp_window_free(pt->win);
     pt->win = w;
-    agg_ids_reset(&pt->ids);
+    gtp_idlist_reset(&pt->ids);
     pt->stored_next = next;
     pt->next = next;
     pt->assigned = true;
@@ -364,7 +364,7 @@ static bool flush_start(struct proc *pr)
     pr->inflight_n = n;
     for (size_t k = 0; k < n; k++) {
         pr->flush_parts[k].ids = NULL;
-        agg_ids_reset(&pr->parts[pr->flush_parts[k].partition]->ids);
+        gtp_idlist_reset(&pr->parts[pr->flush_parts[k].partition]->ids);
     }
     agg_reset(&pr->agg);
     pr->pending_events = 0;
@@ -431,7 +431,7 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
             size_t n = gtp_skills_count(pr->tx->skills);
             a->stats[AGG_COUNTED]++;
             gtp_metric_inc(pr->m_counted);
-            agg_ids_add(&pt->ids, ws, ev->event_id.s, ev->event_id.len);
+            gtp_idlist_add(&pt->ids, ws, ev->event_id.s, ev->event_id.len);
             for (size_t w = 0; w < (n + 63) / 64; w++) {
                 uint64_t bits = ev->skills.bits[w];
                 while (bits) {
@@ -782,7 +782,7 @@ out:
     for (int p = 0; p < MAX_PARTS; p++) {
         if (pr.parts[p]) {
             part_drop(pr.parts[p]);
-            agg_ids_fini(&pr.parts[p]->ids);
+            gtp_idlist_fini(&pr.parts[p]->ids);
             free(pr.parts[p]);
         }
     }

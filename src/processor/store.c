@@ -287,8 +287,8 @@ static void emit_deltas(struct args *a, const struct agg *g, const struct gtp_sk
 
 static int by_window(const void *a, const void *b)
 {
-    const struct agg_dedup *x = a, *y = b;
-    return (x->window_start > y->window_start) - (x->window_start < y->window_start);
+    const struct gtp_idlist_entry *x = a, *y = b;
+    return (x->window_start_us > y->window_start_us) - (x->window_start_us < y->window_start_us);
 }
 
 static void args_opt_i64(struct args *a, int64_t x, int64_t none)
@@ -346,18 +346,18 @@ static void build_args(const struct store_flush *f, struct args *a)
     count_at = a->n;
     args_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
-        struct agg_ids *ids = f->parts[k].ids;
+        struct gtp_idlist *ids = f->parts[k].ids;
         size_t i = 0;
-        qsort(ids->ids, ids->n, sizeof(*ids->ids), by_window);
+        qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
         while (i < ids->n) {
             size_t j = i;
-            while (j < ids->n && ids->ids[j].window_start == ids->ids[i].window_start)
+            while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)
                 j++;
             args_i64(a, f->parts[k].partition);
-            args_i64(a, ids->ids[i].window_start / 1000000);
+            args_i64(a, ids->v[i].window_start_us / 1000000);
             args_i64(a, (int64_t)(j - i));
             for (; i < j; i++)
-                args_strn(a, agg_id(ids, i), ids->ids[i].len);
+                args_strn(a, gtp_idlist_id(ids, i), ids->v[i].len);
             ngroups++;
         }
     }

@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "agg.h"
+#include "gtp/idlist.h"
 #include "gtp/skills.h"
 #include "gtp/window.h"
 
@@ -29,7 +30,7 @@ struct store_part {
     int64_t new_next;
     int64_t max_event_us;    /* INT64_MIN: none yet */
     int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
-    struct agg_ids *ids;     /* counted since the last flush (sorted by window in place) */
+    struct gtp_idlist *ids;  /* counted since the last flush (sorted by window in place) */
 };
 
 struct store_flush {

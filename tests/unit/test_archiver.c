@@ -113,14 +113,14 @@ static void test_restore_equals_live(void **state)
     for (unsigned seed = 1; seed <= 8; seed++) {
         char *root = tmp_root();
         struct gtp_window *live = gtp_window_new();
-        struct arch_ids ids = {0};
+        struct gtp_idlist ids = {0};
         size_t stop_at = 200 + (size_t)(seed * 331) % 2500, first = 0;
         make_stream(evs, N, seed);
         /* consume up to stop_at, committing at random boundaries (also empty rolls) */
         for (size_t i = 0; i < stop_at; i++) {
             if (gtp_window_classify(live, evs[i].id, strlen(evs[i].id), evs[i].ts) ==
                 GTP_VERDICT_COUNT)
-                arch_ids_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
+                gtp_idlist_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
             if (rand() % 97 == 0 || i + 1 == stop_at) {
                 json_t *info =
                     arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live),
@@ -130,14 +130,14 @@ static void test_restore_equals_live(void **state)
                                                      sizeof(err)),
                                  0);
                 json_decref(info);
-                arch_ids_reset(&ids);
+                gtp_idlist_reset(&ids);
                 first = i + 1;
             }
         }
         /* noise: another partition and another topic must not leak in */
-        struct arch_ids other = {0};
-        arch_ids_add(&other, gtp_window_start(T0 + 50 * H), evs[stop_at].id,
-                     strlen(evs[stop_at].id));
+        struct gtp_idlist other = {0};
+        gtp_idlist_add(&other, gtp_window_start(T0 + 50 * H), evs[stop_at].id,
+                       strlen(evs[stop_at].id));
         json_t *info = arch_state_info("t", 3, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
         assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-3", 5, -1,
                                              ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
@@ -148,7 +148,7 @@ static void test_restore_equals_live(void **state)
                                              ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
                          0);
         json_decref(info);
-        arch_ids_fini(&other);
+        gtp_idlist_fini(&other);
 
         struct arch_resume rs = {.partition = 2};
         int64_t latest = -1;
@@ -167,7 +167,7 @@ static void test_restore_equals_live(void **state)
         }
         gtp_window_free(rs.win);
         gtp_window_free(live);
-        arch_ids_fini(&ids);
+        gtp_idlist_fini(&ids);
         rm_rf(root);
         free(root);
     }
@@ -175,10 +175,10 @@ static void test_restore_equals_live(void **state)
 
 static void test_final_ids_not_carried(void **state)
 {
-    struct arch_ids ids = {0};
+    struct gtp_idlist ids = {0};
     (void)state;
-    arch_ids_add(&ids, T0, "old", 3);
-    arch_ids_add(&ids, T0 + 5 * H, "new", 3);
+    gtp_idlist_add(&ids, T0, "old", 3);
+    gtp_idlist_add(&ids, T0 + 5 * H, "new", 3);
     /* W = T0 + 1h: window [T0, T0+1h) is final (end == W) */
     json_t *info = arch_state_info("t", 0, 1, 2, T0 + 3 * H, T0 + H, &ids);
     json_t *d = json_object_get(info, "dedup");
@@ -188,11 +188,11 @@ static void test_final_ids_not_carried(void **state)
                 (T0 + 5 * H) / 1000000);
     json_decref(info);
     /* no valid event yet: no max_event_us */
-    arch_ids_reset(&ids);
+    gtp_idlist_reset(&ids);
     info = arch_state_info("t", 0, 1, 2, INT64_MIN, GTP_WATERMARK_NONE, &ids);
     assert_null(json_object_get(info, "max_event_us"));
     json_decref(info);
-    arch_ids_fini(&ids);
+    gtp_idlist_fini(&ids);
 }
 
 static void test_fencing(void **state)

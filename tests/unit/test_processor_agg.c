@@ -1,5 +1,5 @@
 /* The processor's pending-delta map: merging, growth past many rehashes,
- * reset, and the dedup id lists. */
+ * and reset. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -74,37 +74,11 @@ static void test_region_names_are_distinct(void **state)
     agg_fini(&a);
 }
 
-static void test_ids(void **state)
-{
-    struct agg_ids l = {0};
-    char id[32];
-    (void)state;
-    for (int i = 0; i < 1000; i++) {
-        snprintf(id, sizeof(id), "id-%d", i);
-        agg_ids_add(&l, i % 3, id, strlen(id));
-    }
-    assert_int_equal(l.n, 1000);
-    assert_int_equal(l.ids[999].len, 6);
-    assert_memory_equal(agg_id(&l, 999), "id-999", 6);
-    assert_true(l.ids[999].window_start == 0);
-    agg_ids_reset(&l);
-    assert_int_equal(l.n, 0);
-    agg_ids_add(&l, 7, "x", 1);
-    assert_int_equal(l.ids[0].len, 1);
-    assert_memory_equal(agg_id(&l, 0), "x", 1);
-    /* any JSON string is an event_id, NULs included: kept whole */
-    agg_ids_add(&l, 7, "a\0b", 3);
-    assert_int_equal(l.ids[1].len, 3);
-    assert_memory_equal(agg_id(&l, 1), "a\0b", 3);
-    agg_ids_fini(&l);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_and_grow),
         cmocka_unit_test(test_region_names_are_distinct),
-        cmocka_unit_test(test_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
