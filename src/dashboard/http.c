@@ -215,6 +215,8 @@ static bool cache_serve_stale(struct dash *d, struct MHD_Connection *conn, const
         *status = c->status;
     }
     pthread_rwlock_unlock(&d->cache_mu);
+    if (ok)
+        gtp_metric_inc(d->m_cache_stale);
     return ok;
 }
 
@@ -392,7 +394,6 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         cache_release(d, key);
         gtp_metric_set(d->m_redis_up, 0);
         if (cache_serve_stale(d, conn, key, status)) {
-            gtp_metric_inc(d->m_cache_stale);
             r = MHD_YES;
             goto out;
         }
@@ -415,7 +416,6 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         if (e == GTP_ERR_REDIS)
             gtp_metric_set(d->m_redis_up, 0);
         if (e == GTP_ERR_REDIS && cache_serve_stale(d, conn, key, status)) {
-            gtp_metric_inc(d->m_cache_stale);
             r = MHD_YES;
             goto out;
         }
