@@ -261,7 +261,9 @@ static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, cha
         size_t ll = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
         if (ll > 0 && !(ll == 1 && line[0] == '\r')) {
             json_error_t je;
-            json_t *obj = json_loadb(line, ll, 0, &je);
+            /* JSON_ALLOW_NUL: the commitInfo's dedup ids are event ids, and
+             * an event id may hold "\u0000" (state.c reads them by length) */
+            json_t *obj = json_loadb(line, ll, JSON_ALLOW_NUL, &je);
             if (!obj || !json_is_object(obj)) {
                 gtp_errf(errstr, errstr_size, "%s: bad JSON line: %s", path,
                          obj ? "not an object" : je.text);

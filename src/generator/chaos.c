@@ -250,7 +250,7 @@ void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, in
             int year =
                 rng_chance(r, 0.5) ? 1850 + (int)rng_below(r, 100) : 2101 + (int)rng_below(r, 800);
             gen_fmt_time(c->ts, sim_us, 0, 0, true);
-            char y[8];
+            char y[12]; /* an int in full, so no build sees a truncation */
             snprintf(y, sizeof(y), "%04d", year);
             memcpy(c->ts, y, 4);
             set_str(&fl->f[FLD_TIMESTAMP], F_STR, c->ts, strlen(c->ts));

@@ -348,7 +348,8 @@ static void build_args(const struct store_flush *f, struct args *a)
     for (size_t k = 0; k < f->nparts; k++) {
         struct gtp_idlist *ids = f->parts[k].ids;
         size_t i = 0;
-        qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
+        if (ids->n > 1) /* an empty list has no array, and qsort's base must not be NULL */
+            qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
         while (i < ids->n) {
             size_t j = i;
             while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)

@@ -4,6 +4,7 @@ of SPEC §6 (watermark, lateness, dedup, window counts) computed from the
 topic's contents per partition in offset order."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +33,41 @@ def binary(name):
     if not os.access(path, os.X_OK):
         raise SystemExit("missing binary %s (build first)" % path)
     return path
+
+
+def spawn(cmd, log_name, env=None):
+    """Start a daemon with its stdout and stderr appended to
+    BUILD/test-logs/log_name; died() reports its exit with the log's tail."""
+    path = os.path.join(BUILD, "test-logs", log_name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "ab") as logf:
+        pr = subprocess.Popen(cmd, stdout=logf, stderr=logf, env=env)
+    pr.gtp_log = path
+    return pr
+
+
+def log_tail(pr, lines=30):
+    path = getattr(pr, "gtp_log", None)
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "\n--- last lines of %s ---\n%s" % (path, "\n".join(tail))
+
+
+def died(pr, what):
+    """The message for a daemon that exited when it should not have."""
+    return "%s exited early with %s%s" % (what, pr.returncode, log_tail(pr))
+
+
+def stop_daemon(pr, what, timeout=60):
+    """SIGTERM, then insist on a clean exit 0."""
+    pr.send_signal(signal.SIGTERM)
+    rc = pr.wait(timeout=timeout)
+    assert rc == 0, "%s exited %s on SIGTERM%s" % (what, rc, log_tail(pr))
 
 
 def services(*args):
@@ -217,7 +253,7 @@ def wait_caught_up(r, topic, ends, timeout=300, procs=()):
     while time.time() < deadline:
         for pr in procs:
             if pr.poll() is not None:
-                raise AssertionError("processor exited early with %s" % pr.returncode)
+                raise AssertionError(died(pr, "processor"))
         done = True
         for p, end in ends.items():
             v = r.hget("gtp:part:%s:%d" % (topic, p), "next")

@@ -47,20 +47,17 @@ def free_port():
 
 def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=4000,
                    roll_seconds=1):
-    logf = open(os.path.join(T.BUILD, "test-logs", log_name), "ab")
     cmd = [T.binary("gtp-archiver"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
            "-g", group, "--archive-dir", root, "--metrics-port", str(port),
            "--roll-seconds", str(roll_seconds), "--roll-rows", str(roll_rows)]
     env = dict(os.environ)
     env.pop("GTP_ARCHIVER_FAILPOINT", None)
     env.update(env_extra or {})
-    return subprocess.Popen(cmd, stdout=logf, stderr=logf, env=env)
+    return T.spawn(cmd, log_name, env=env)
 
 
 def stop(pr):
-    pr.send_signal(signal.SIGTERM)
-    rc = pr.wait(timeout=60)
-    assert rc == 0, "archiver exited %s on SIGTERM" % rc
+    T.stop_daemon(pr, "archiver")
 
 
 def log_state(root):
@@ -91,7 +88,7 @@ def wait_archived(root, topic, ends, timeout=300, procs=()):
     while time.time() < deadline:
         for pr in procs:
             if pr.poll() is not None:
-                raise AssertionError("archiver exited early with %s" % pr.returncode)
+                raise AssertionError(T.died(pr, "archiver"))
         try:
             txn, _ = log_state(root)
         except (OSError, ValueError):

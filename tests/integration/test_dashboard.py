@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -45,12 +44,11 @@ def free_port():
 
 def start_dashboard(redis_url, log_name, extra=()):
     port = free_port()
-    logf = open(os.path.join(T.BUILD, "test-logs", log_name), "ab")
-    pr = subprocess.Popen([T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port,
-                           "--redis", redis_url, *extra], stdout=logf, stderr=logf)
+    pr = T.spawn([T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port,
+                  "--redis", redis_url, *extra], log_name)
     deadline = time.time() + 20
     while time.time() < deadline:
-        assert pr.poll() is None, "dashboard exited with %s" % pr.returncode
+        assert pr.poll() is None, T.died(pr, "dashboard")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return pr, port
@@ -60,9 +58,7 @@ def start_dashboard(redis_url, log_name, extra=()):
 
 
 def stop(pr):
-    pr.send_signal(signal.SIGTERM)
-    rc = pr.wait(timeout=30)
-    assert rc == 0, "dashboard exited %s on SIGTERM" % rc
+    T.stop_daemon(pr, "dashboard", timeout=30)
 
 
 def request(port, path, method="GET"):
@@ -112,11 +108,10 @@ def seed():
         p.produce(topic, v)
     assert p.flush(30) == 0
     _, ends = T.read_topic(topic)
-    logf = open(os.path.join(T.BUILD, "test-logs", "dash-processor.log"), "ab")
-    pr = subprocess.Popen([T.binary("gtp-processor"), "-b", T.BROKERS, "-t", topic,
-                           "--dlq-topic", dlq, "--redis", "redis://127.0.0.1:6379/%d" % DB,
-                           "-g", "gtp-dash-test-" + uuid.uuid4().hex[:8], "--metrics-port", "0",
-                           "--flush-ms", "100"], stdout=logf, stderr=logf)
+    pr = T.spawn([T.binary("gtp-processor"), "-b", T.BROKERS, "-t", topic,
+                  "--dlq-topic", dlq, "--redis", T.redis_url(DB),
+                  "-g", "gtp-dash-test-" + uuid.uuid4().hex[:8], "--metrics-port", "0",
+                  "--flush-ms", "100"], "dash-processor.log")
     T.wait_caught_up(r, topic, ends, procs=[pr])
     pr.send_signal(signal.SIGTERM)
     assert pr.wait(timeout=60) == 0
@@ -477,7 +472,7 @@ def main():
     check_redis_outage()
     r = seed()
     cells = model(r)
-    pr, port = start_dashboard("redis://127.0.0.1:6379/%d" % DB, "dashboard.log")
+    pr, port = start_dashboard(T.redis_url(DB), "dashboard.log")
     try:
         pulse = check_pulse(port, cells, 24, 5)
         for hours, top in ((1, 5), (24, 20), (168, 1), (7, 3)):

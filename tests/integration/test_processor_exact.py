@@ -5,7 +5,6 @@ instances sharing the partitions, and across a 10 s Redis outage. Every
 rejected event is in the DLQ with its reason and source headers."""
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -18,17 +17,14 @@ COUNT = int(os.environ.get("GTP_TEST_EVENTS", "40000"))
 
 
 def start_processor(topic, dlq, db, group, log_name):
-    logf = open(os.path.join(T.BUILD, "test-logs", log_name), "ab")
     cmd = [T.binary("gtp-processor"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
            "--redis", T.redis_url(db), "-g", group, "--metrics-port", "0",
            "--flush-ms", "100", "--flush-events", "5000"]
-    return subprocess.Popen(cmd, stdout=logf, stderr=logf)
+    return T.spawn(cmd, log_name)
 
 
 def stop(pr):
-    pr.send_signal(signal.SIGTERM)
-    rc = pr.wait(timeout=60)
-    assert rc == 0, "processor exited %s on SIGTERM" % rc
+    T.stop_daemon(pr, "processor")
 
 
 def check(name, topic, dlq, db, exp, ends):
