@@ -30,6 +30,11 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
 /* Move partition p of topic to offset (< 0: the beginning). Logs failures. */
 void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset);
 
+/* A polled message that carries an error instead of data: logs it (the end
+ * of a partition is not one) and returns true when it is fatal (the consumer
+ * is unusable; the daemon exits). rkm stays the caller's. */
+bool gtp_consumer_failed(rd_kafka_t *rk, const rd_kafka_message_t *rkm);
+
 /* Store offset (the next to read) for Kafka's own commit, after our output
  * is durable: it keeps consumer-lag tools right; recovery reads our store. */
 void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partition,

@@ -757,14 +757,10 @@ static int run(struct arch *ar)
         gtp_refill_check(ar->refill, rkm != NULL, gtp_mono_ms());
         if (rkm) {
             if (rkm->err) {
-                if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
-                    rd_kafka_fatal_error(ar->rk, err, sizeof(err));
-                    gtp_log(GTP_LOG_ERROR, "kafka", "fatal: %s", err);
+                if (gtp_consumer_failed(ar->rk, rkm)) {
                     rd_kafka_message_destroy(rkm);
                     return GTP_EXIT_SOFTWARE;
                 }
-                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    gtp_log(GTP_LOG_WARN, "kafka", "%s", rd_kafka_message_errstr(rkm));
             } else {
                 handle_message(ar, rkm);
                 struct part *pt = part_get(ar, rkm->partition);

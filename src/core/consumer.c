@@ -79,6 +79,19 @@ void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+bool gtp_consumer_failed(rd_kafka_t *rk, const rd_kafka_message_t *rkm)
+{
+    char err[512];
+    if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, err, sizeof(err));
+        gtp_log(GTP_LOG_ERROR, "kafka", "fatal: %s", err);
+        return true;
+    }
+    if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        gtp_log(GTP_LOG_WARN, "kafka", "%s", rd_kafka_message_errstr(rkm));
+    return false;
+}
+
 void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);

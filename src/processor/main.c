@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agg.h"
+#include "batch.h"
 #include "store.h"
 #include "gtp/cfg.h"
 #include "gtp/consumer.h"
@@ -30,7 +31,7 @@ struct proc_cfg {
     char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
     long long metrics_port;
     char *group;
-    long long flush_ms, flush_events, retention_s, startup_timeout_s;
+    long long flush_ms, flush_events, retention_s, startup_timeout_s, enrich_threads;
 };
 
 static const struct gtp_opt proc_opts[] = {
@@ -45,6 +46,10 @@ static const struct gtp_opt proc_opts[] = {
      "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
     {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s), "691200",
      "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
+    {"enrich-threads", 0, "GTP_ENRICH_THREADS", GTP_OPT_INT,
+     offsetof(struct proc_cfg, enrich_threads), "1", "N",
+     "threads that validate and enrich polled messages beside the consuming one (0: none)", 0,
+     BATCH_MAX_THREADS},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct proc_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka or redis is unreachable this long at start-up", 1, 3600},
@@ -65,6 +70,10 @@ struct part {
     bool assigned;
     int64_t stored_next; /* next offset as stored in redis: the flush fence */
     int64_t next;        /* next offset to process */
+    /* Bumped whenever next is reset or the partition goes: a message polled
+     * under an older epoch is not applied (the consumer re-delivers it from
+     * the new position, or it belongs to the next owner). */
+    uint64_t epoch;
     struct gtp_window *win;
     struct gtp_idlist ids; /* dedup ids counted since the last flush */
 };
@@ -84,8 +93,9 @@ struct proc {
     uint64_t dlq_failed_seen;
     struct gtp_taxonomy *tx;
     struct part *parts[MAX_PARTS];
-    struct gtp_event ev;
-    struct agg agg; /* deltas and counters pending over all partitions */
+    struct batch_pool *pool;
+    struct batch batches[2]; /* one polled and applied, one being enriched */
+    struct agg agg;          /* deltas and counters pending over all partitions */
     struct store_part *flush_parts;
     int64_t last_flush_ms;
     int64_t flush_interval_ms; /* --flush-ms, stretched while flushes are slow */
@@ -122,6 +132,7 @@ static void part_drop(struct part *pt)
     pt->win = NULL;
     gtp_idlist_reset(&pt->ids);
     pt->assigned = false;
+    pt->epoch++;
 }
 
 /* ---- redis connection -------------------------------------------------------- */
@@ -205,6 +216,7 @@ static bool part_load(struct proc *pr, int32_t p, struct part *pt)
     pt->stored_next = next;
     pt->next = next;
     pt->assigned = true;
+    pt->epoch++;
     return true;
 }
 
@@ -383,16 +395,18 @@ static bool flush_sync(struct proc *pr)
 
 /* ---- consuming -------------------------------------------------------------------- */
 
-static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
+/* Apply item i of an enriched batch: dead letter, or window verdict and
+ * counts. Items come in poll order, so each partition's in offset order. */
+static void apply_item(struct proc *pr, const struct batch *b, size_t i)
 {
+    const struct batch_item *it = &b->items[i];
+    const rd_kafka_message_t *rkm = it->rkm;
     struct part *pt = part_get(pr, rkm->partition);
-    struct gtp_event *ev = &pr->ev;
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ref_ms, ws;
-    enum gtp_reject r;
+    int64_t ws;
+    enum gtp_reject r = it->reject;
     struct agg *a;
 
-    if (!pt || !pt->assigned || !pt->win)
+    if (!pt || !pt->assigned || !pt->win || it->epoch != pt->epoch)
         return;
     /* After a fenced reload we seek back; anything fetched before the seek
      * may still arrive and must not count twice. */
@@ -401,24 +415,20 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
     a = &pr->agg;
     a->stats[AGG_EVENTS]++;
     gtp_metric_inc(pr->m_events);
-    ref_ms = rd_kafka_message_timestamp(rkm, &tstype);
-    if (ref_ms < 0)
-        ref_ms = gtp_wall_us() / 1000;
-    r = gtp_event_process(ev, pr->tx, rkm->payload, rkm->len, ref_ms * 1000);
     if (r != GTP_REJECT_NONE) {
         a->stats[AGG_REJECTED]++;
         a->rejected_by_reason[r]++;
         gtp_metric_inc(pr->m_rejected);
         gtp_metric_inc(pr->m_rejected_by[r]);
         char err[256];
-        if (gtp_dlq_send(pr->dlq, pr->cfg.dlq_topic, rkm, gtp_reject_name(r), ev->detail, err,
+        if (gtp_dlq_send(pr->dlq, pr->cfg.dlq_topic, rkm, gtp_reject_name(r), batch_text(b, i), err,
                          sizeof(err)))
             return; /* stopping or broken: leave the offset for the next owner */
     } else {
         a->stats[AGG_VALID]++;
         gtp_metric_inc(pr->m_valid);
-        ws = gtp_window_start(ev->posted_us);
-        switch (gtp_window_classify(pt->win, ev->event_id.s, ev->event_id.len, ev->posted_us)) {
+        ws = gtp_window_start(it->posted_us);
+        switch (gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us)) {
         case GTP_VERDICT_LATE:
             a->stats[AGG_LATE]++;
             gtp_metric_inc(pr->m_late);
@@ -431,13 +441,13 @@ static void handle_message(struct proc *pr, const rd_kafka_message_t *rkm)
             size_t n = gtp_skills_count(pr->tx->skills);
             a->stats[AGG_COUNTED]++;
             gtp_metric_inc(pr->m_counted);
-            gtp_idlist_add(&pt->ids, ws, ev->event_id.s, ev->event_id.len);
+            gtp_idlist_add(&pt->ids, ws, batch_text(b, i), it->text_len);
             for (size_t w = 0; w < (n + 63) / 64; w++) {
-                uint64_t bits = ev->skills.bits[w];
+                uint64_t bits = it->skills.bits[w];
                 while (bits) {
-                    int b = __builtin_ctzll(bits);
+                    int bit = __builtin_ctzll(bits);
                     bits &= bits - 1;
-                    agg_add(a, (uint16_t)(w * 64 + (size_t)b), ev->region, ws, 1);
+                    agg_add(a, (uint16_t)(w * 64 + (size_t)bit), it->region, ws, 1);
                     a->stats[AGG_MENTIONS]++;
                 }
             }
@@ -596,15 +606,64 @@ static void metrics_init(struct proc *pr)
         gtp_metrics_counter(m, "processor_dlq_failures", "dlq delivery failures", NULL);
 }
 
+/* Poll up to BATCH_MAX messages into b: the first poll waits up to
+ * timeout_ms, the rest take only what is already queued. Errors are handled
+ * here; returns an exit code for a fatal one, else 0. */
+static int collect(struct proc *pr, struct batch *b, int timeout_ms, int64_t *now)
+{
+    int got = 0;
+    while (b->n < BATCH_MAX) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(pr->rk, got ? 0 : timeout_ms);
+        if (!rkm)
+            break;
+        got = 1;
+        if (rkm->err) {
+            bool fatal = gtp_consumer_failed(pr->rk, rkm);
+            rd_kafka_message_destroy(rkm);
+            if (fatal)
+                return GTP_EXIT_SOFTWARE;
+            continue;
+        }
+        /* the epoch after the poll: a rebalance callback inside it has run */
+        struct part *pt = part_get(pr, rkm->partition);
+        batch_add(b, rkm, pt ? pt->epoch : 0);
+    }
+    *now = gtp_mono_ms(); /* one clock read per batch: it showed in the profile */
+    gtp_refill_check(pr->refill, got, *now);
+    return 0;
+}
+
+static void apply_batch(struct proc *pr, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        apply_item(pr, b, i);
+    batch_clear(b);
+}
+
+/* Finish the batch being enriched and apply it (before a taxonomy switch and
+ * at the end). */
+static void drain(struct proc *pr, struct batch **work)
+{
+    if (!*work)
+        return;
+    batch_pool_wait(pr->pool);
+    apply_batch(pr, *work);
+    *work = NULL;
+}
+
 static int run(struct proc *pr)
 {
-    rd_kafka_message_t *rkm;
+    /* work: the batch being enriched (NULL when none); fill: the other one */
+    struct batch *fill = &pr->batches[0], *work = NULL;
     int64_t last_lag_ms = 0, now;
     char err[512];
+    int rc;
 
     while (!gtp_sig_stop) {
-        if (gtp_sig_reload)
+        if (gtp_sig_reload) {
+            drain(pr, &work);
             reload_taxonomy(pr);
+        }
         /* Redis down: stop intake (pause) but keep polling so the group
          * membership and rebalances stay alive. */
         if (pr->inflight)
@@ -616,23 +675,23 @@ static int run(struct proc *pr)
         if (pr->paused && pr->rc && flush_sync(pr))
             set_paused(pr, false);
 
-        rkm = rd_kafka_consumer_poll(pr->rk, 50);
-        now = gtp_mono_ms(); /* one clock read per message: it showed in the profile */
-        gtp_refill_check(pr->refill, rkm != NULL, now);
-        if (rkm) {
-            if (rkm->err) {
-                if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
-                    rd_kafka_fatal_error(pr->rk, err, sizeof(err));
-                    gtp_log(GTP_LOG_ERROR, "kafka", "fatal: %s", err);
-                    rd_kafka_message_destroy(rkm);
-                    return GTP_EXIT_SOFTWARE;
-                }
-                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    gtp_log(GTP_LOG_WARN, "kafka", "%s", rd_kafka_message_errstr(rkm));
-            } else {
-                handle_message(pr, rkm);
-            }
-            rd_kafka_message_destroy(rkm);
+        /* poll batch k+1 while the helpers enrich batch k, then apply k
+         * while they enrich k+1 */
+        rc = collect(pr, fill, work ? 0 : 50, &now);
+        if (rc)
+            return rc; /* main() frees both batches */
+        if (work)
+            batch_pool_wait(pr->pool);
+        if (fill->n) {
+            struct batch *done = work;
+            batch_pool_start(pr->pool, fill, pr->tx);
+            work = fill;
+            fill = done ? done : &pr->batches[work == &pr->batches[0] ? 1 : 0];
+            if (done)
+                apply_batch(pr, done);
+        } else if (work) {
+            apply_batch(pr, work);
+            work = NULL;
         }
         gtp_producer_poll(pr->dlq, 0);
         if (gtp_producer_fatal(pr->dlq, err, sizeof(err))) {
@@ -649,6 +708,8 @@ static int run(struct proc *pr)
             last_lag_ms = now;
         }
     }
+    /* a clean stop applies what was polled; the flush after run() stores it */
+    drain(pr, &work);
     return GTP_EXIT_OK;
 }
 
@@ -683,7 +744,6 @@ int main(int argc, char **argv)
     gtp_sig_install();
     for (int r = 0; r < GTP_REJECT_COUNT; r++)
         pr.reject_names[r] = gtp_reject_name((enum gtp_reject)r);
-    gtp_event_init(&pr.ev);
     agg_init(&pr.agg);
     pr.flush_parts = gtp_xcalloc(MAX_PARTS, sizeof(*pr.flush_parts));
     metrics_init(&pr);
@@ -692,6 +752,12 @@ int main(int argc, char **argv)
     if (!pr.tx) {
         gtp_log(GTP_LOG_ERROR, "taxonomy", "%s", err);
         rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    pr.pool = batch_pool_new((int)pr.cfg.enrich_threads, err, sizeof(err));
+    if (!pr.pool) {
+        gtp_log(GTP_LOG_ERROR, "main", "%s", err);
+        rc = GTP_EXIT_SOFTWARE;
         goto out;
     }
     pr.dlq = gtp_producer_new(pr.cfg.brokers, &pr.kprops, err, sizeof(err));
@@ -767,6 +833,12 @@ int main(int argc, char **argv)
 out:
     if (sub)
         rd_kafka_topic_partition_list_destroy(sub);
+    /* messages must go back to librdkafka before the consumer is closed */
+    batch_pool_free(pr.pool);
+    for (int k = 0; k < 2; k++) {
+        batch_clear(&pr.batches[k]);
+        batch_fini(&pr.batches[k]);
+    }
     gtp_refill_stop(pr.refill);
     if (pr.rk) {
         rd_kafka_consumer_close(pr.rk);
@@ -788,7 +860,6 @@ out:
     }
     if (pr.rc)
         redisFree(pr.rc);
-    gtp_event_fini(&pr.ev);
     agg_fini(&pr.agg);
     free(pr.flush_parts);
     gtp_taxonomy_free(pr.tx);

@@ -16,10 +16,10 @@ import gtptest as T  # noqa: E402
 COUNT = int(os.environ.get("GTP_TEST_EVENTS", "40000"))
 
 
-def start_processor(topic, dlq, db, group, log_name):
+def start_processor(topic, dlq, db, group, log_name, threads=1):
     cmd = [T.binary("gtp-processor"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
            "--redis", T.redis_url(db), "-g", group, "--metrics-port", "0",
-           "--flush-ms", "100", "--flush-events", "5000"]
+           "--flush-ms", "100", "--flush-events", "5000", "--enrich-threads", str(threads)]
     return T.spawn(cmd, log_name)
 
 
@@ -120,9 +120,9 @@ def kill_run(topic, dlq, db, group, ends):
 
 
 def two_instances(topic, dlq, db, group, ends):
-    a = start_processor(topic, dlq, db, group, "proc-two-a.log")
+    a = start_processor(topic, dlq, db, group, "proc-two-a.log", threads=0)
     time.sleep(0.5)
-    b = start_processor(topic, dlq, db, group, "proc-two-b.log")
+    b = start_processor(topic, dlq, db, group, "proc-two-b.log", threads=3)
     T.wait_caught_up(T.redis_db(db), topic, ends(), procs=[a, b])
     stop(a)
     stop(b)

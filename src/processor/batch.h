@@ -1,0 +1,87 @@
+/* A batch of polled Kafka messages and the enrichment of each, computed on
+ * helper threads while the consuming thread applies the batch before it.
+ *
+ * Why: validation, parsing and skill matching are most of the processor's
+ * CPU time and depend on nothing but the message and the taxonomy, while
+ * windows, dedup and counts must see each partition's events in offset
+ * order. So the consuming thread polls batch k+1 and applies batch k (in
+ * order) while the helpers enrich batch k+1: a two-stage pipeline whose
+ * results are exactly those of doing everything on one thread.
+ *
+ * Ownership: a batch owns its messages (destroyed by batch_clear) and the
+ * bytes its items point to. One batch is enriched at a time. */
+#ifndef GTP_PROCESSOR_BATCH_H
+#define GTP_PROCESSOR_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "gtp/event.h"
+#include "gtp/taxonomy.h"
+
+/* Largest batch: at full speed about 5 ms of enrichment per batch, so the
+ * extra latency is small next to the 250 ms flush interval. */
+#define BATCH_MAX 512
+/* Most helper threads (--enrich-threads). */
+#define BATCH_MAX_THREADS 16
+
+struct batch_item {
+    rd_kafka_message_t *rkm; /* owned */
+    uint64_t epoch;          /* the partition's state epoch when polled (main.c) */
+    /* Enrichment: the fields of struct gtp_event the processor uses. */
+    enum gtp_reject reject;
+    int64_t posted_us;
+    char region[GTP_REGION_CODE_MAX];
+    struct gtp_skill_set skills;
+    /* event_id when accepted, the DLQ detail when rejected: bytes in
+     * text_arena[arena] (not NUL-terminated; ids may hold NUL) */
+    unsigned arena;
+    size_t text_off, text_len;
+};
+
+struct batch_arena {
+    char *buf;
+    size_t len, cap;
+};
+
+struct batch {
+    struct batch_item items[BATCH_MAX];
+    size_t n;
+    /* one per enriching thread, so they never share a write */
+    struct batch_arena text_arena[BATCH_MAX_THREADS];
+};
+
+/* Add a polled message (ownership passes to b). n must be < BATCH_MAX. */
+void batch_add(struct batch *b, rd_kafka_message_t *rkm, uint64_t epoch);
+
+/* Destroy the messages and forget the items; keeps the arenas' memory. */
+void batch_clear(struct batch *b);
+
+/* Free the arenas (after batch_clear). */
+void batch_fini(struct batch *b);
+
+/* The bytes of item i's event_id or detail. */
+static inline const char *batch_text(const struct batch *b, size_t i)
+{
+    return b->text_arena[b->items[i].arena].buf + b->items[i].text_off;
+}
+
+struct batch_pool;
+
+/* threads helper threads (1..BATCH_MAX_THREADS), or 0 to enrich on the
+ * calling thread inside batch_pool_start. NULL with errstr on failure. */
+struct batch_pool *batch_pool_new(int threads, char *errstr, size_t errstr_size);
+
+/* Waits for the batch in progress, joins the threads. NULL-safe. */
+void batch_pool_free(struct batch_pool *p);
+
+/* Start enriching every item of b against tx (both borrowed until
+ * batch_pool_wait returns). At most one batch at a time. */
+void batch_pool_start(struct batch_pool *p, struct batch *b, const struct gtp_taxonomy *tx);
+
+/* Block until the started batch (if any) is enriched. */
+void batch_pool_wait(struct batch_pool *p);
+
+#endif
