@@ -74,16 +74,10 @@ static struct gtp_redis_script flush_script = {
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
-        "  local p, ws, m = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2])\n"
+        "  local p, ws = ARGV[i], ARGV[i+1]\n"
+        "  local dk = 'gtp:seen:' .. topic .. ':' .. p .. ':' .. ws\n"
+        "  redis.call('APPEND', dk, ARGV[i+2])\n"
         "  i = i + 3\n"
-        "  local dk = 'gtp:dedup:' .. topic .. ':' .. p .. ':' .. ws\n"
-        "  local j, last = i, i + m - 1\n"
-        "  while j <= last do\n"
-        "    local e = math.min(j + 4999, last)\n"
-        "    redis.call('SADD', dk, unpack(ARGV, j, e))\n"
-        "    j = e + 1\n"
-        "  end\n"
-        "  i = i + m\n"
         "  redis.call('EXPIRE', dk, ttl)\n"
         "  redis.call('ZADD', 'gtp:dedupidx:' .. topic .. ':' .. p, ws, ws)\n"
         "end\n"
@@ -94,7 +88,7 @@ static struct gtp_redis_script flush_script = {
         "  local part = 'gtp:part:' .. topic .. ':' .. p\n"
         "  if ARGV[b + 4] ~= '' then\n"
         "    local didx = 'gtp:dedupidx:' .. topic .. ':' .. p\n"
-        "    local dprefix = 'gtp:dedup:' .. topic .. ':' .. p .. ':'\n"
+        "    local dprefix = 'gtp:seen:' .. topic .. ':' .. p .. ':'\n"
         "    local old = redis.call('ZRANGEBYSCORE', didx, '-inf', '(' .. ARGV[b + 4])\n"
         "    for _, w in ipairs(old) do redis.call('DEL', dprefix .. w) end\n"
         "    redis.call('ZREMRANGEBYSCORE', didx, '-inf', '(' .. ARGV[b + 4])\n"
@@ -116,13 +110,19 @@ static struct gtp_redis_script flush_script = {
         "return {1}\n",
 };
 
-/* Arguments are built into one arena of fixed-size number slots plus borrowed
- * strings; argv points into it. */
+/* Arguments are built into one arena of fixed-size number slots, borrowed
+ * strings and packed dedup ids (blob); argv points into them once resolved. */
+enum arg_kind { ARG_BORROWED, ARG_NUM, ARG_BLOB };
+
 struct args {
     const char **v;
     size_t *len;
     char (*num)[64];
+    unsigned char *kind;
+    size_t *blob_off;
     size_t n, cap;
+    char *blob;
+    size_t blob_len, blob_cap;
 };
 
 static void args_grow(struct args *a)
@@ -133,6 +133,8 @@ static void args_grow(struct args *a)
     a->v = gtp_xrealloc(a->v, a->cap * sizeof(*a->v));
     a->len = gtp_xrealloc(a->len, a->cap * sizeof(*a->len));
     a->num = gtp_xrealloc(a->num, a->cap * sizeof(*a->num));
+    a->kind = gtp_xrealloc(a->kind, a->cap * sizeof(*a->kind));
+    a->blob_off = gtp_xrealloc(a->blob_off, a->cap * sizeof(*a->blob_off));
 }
 
 static void args_strn(struct args *a, const char *s, size_t len)
@@ -140,6 +142,7 @@ static void args_strn(struct args *a, const char *s, size_t len)
     args_grow(a);
     a->v[a->n] = s;
     a->len[a->n] = len;
+    a->kind[a->n] = ARG_BORROWED;
     a->n++;
 }
 
@@ -152,7 +155,7 @@ static void args_i64(struct args *a, int64_t x)
 {
     args_grow(a);
     a->len[a->n] = (size_t)snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, x);
-    a->v[a->n] = NULL; /* resolved after the last grow */
+    a->kind[a->n] = ARG_NUM; /* resolved after the last grow */
     a->n++;
 }
 
@@ -162,15 +165,48 @@ static void args_copy(struct args *a, const char *s)
     args_grow(a);
     snprintf(a->num[a->n], sizeof(a->num[0]), "%s", s);
     a->len[a->n] = strlen(a->num[a->n]);
-    a->v[a->n] = NULL;
+    a->kind[a->n] = ARG_NUM;
+    a->n++;
+}
+
+static void blob_put(struct args *a, const void *p, size_t n)
+{
+    if (a->blob_cap - a->blob_len < n) {
+        size_t cap = a->blob_cap ? a->blob_cap : 65536;
+        while (cap - a->blob_len < n)
+            cap *= 2;
+        a->blob = gtp_xrealloc(a->blob, cap);
+        a->blob_cap = cap;
+    }
+    memcpy(a->blob + a->blob_len, p, n);
+    a->blob_len += n;
+}
+
+/* One argument holding ids[from..to) packed as gtp:seen values are (store.h). */
+static void args_ids(struct args *a, const struct gtp_idlist *ids, size_t from, size_t to)
+{
+    size_t start = a->blob_len;
+    args_grow(a);
+    for (size_t i = from; i < to; i++) {
+        char num[24];
+        int nl = snprintf(num, sizeof(num), "%zu:", ids->v[i].len);
+        blob_put(a, num, (size_t)nl);
+        blob_put(a, gtp_idlist_id(ids, i), ids->v[i].len);
+    }
+    a->kind[a->n] = ARG_BLOB;
+    a->blob_off[a->n] = start;
+    a->len[a->n] = a->blob_len - start;
     a->n++;
 }
 
 static void args_resolve(struct args *a)
 {
-    for (size_t i = 0; i < a->n; i++)
-        if (!a->v[i])
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->kind[i] == ARG_NUM)
             a->v[i] = a->num[i];
+        else if (a->kind[i] == ARG_BLOB)
+            a->v[i] = a->blob + a->blob_off[i];
+    }
 }
 
 static void args_free(struct args *a)
@@ -178,6 +214,9 @@ static void args_free(struct args *a)
     free(a->v);
     free(a->len);
     free(a->num);
+    free(a->kind);
+    free(a->blob_off);
+    free(a->blob);
 }
 
 /* A delta flattened for sorting: per (skill, region, hour). */
@@ -356,9 +395,8 @@ static void build_args(const struct store_flush *f, struct args *a)
                 j++;
             args_i64(a, f->parts[k].partition);
             args_i64(a, ids->v[i].window_start_us / 1000000);
-            args_i64(a, (int64_t)(j - i));
-            for (; i < j; i++)
-                args_strn(a, gtp_idlist_id(ids, i), ids->v[i].len);
+            args_ids(a, ids, i, j);
+            i = j;
             ngroups++;
         }
     }
@@ -468,6 +506,36 @@ int store_flush_poll(redisContext *rc, int timeout_ms, enum store_result *result
     return err ? err : 1;
 }
 
+int store_seen_each(const char *buf, size_t len, void (*fn)(const char *id, size_t n, void *ctx),
+                    void *ctx)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n = 0, digits = 0;
+        while (i < len && buf[i] >= '0' && buf[i] <= '9' && digits < 8) {
+            n = n * 10 + (size_t)(buf[i++] - '0');
+            digits++;
+        }
+        if (!digits || i >= len || buf[i] != ':' || len - i - 1 < n)
+            return GTP_ERR_PARSE;
+        i++;
+        fn(buf + i, n, ctx);
+        i += n;
+    }
+    return 0;
+}
+
+struct restore {
+    struct gtp_window *w;
+    int64_t window_start_us;
+};
+
+static void restore_id(const char *id, size_t n, void *ctx)
+{
+    struct restore *r = ctx;
+    gtp_window_restore_id(r->w, r->window_start_us, id, n);
+}
+
 int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,
                struct gtp_window *w, char *errstr, size_t errstr_size)
 {
@@ -501,16 +569,20 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
         const redisReply *e = rep->element[i];
         if (e->type != REDIS_REPLY_STRING || gtp_parse_ll(e->str, &v))
             continue;
-        ids = redisCommand(rc, "SMEMBERS gtp:dedup:%s:%d:%lld", topic, (int)partition, v);
-        if (!ids || ids->type != REDIS_REPLY_ARRAY) {
-            gtp_errf(errstr, errstr_size, "load dedup: %s", ids ? "bad reply" : rc->errstr);
+        ids = redisCommand(rc, "GET gtp:seen:%s:%d:%lld", topic, (int)partition, v);
+        if (!ids || (ids->type != REDIS_REPLY_STRING && ids->type != REDIS_REPLY_NIL)) {
+            gtp_errf(errstr, errstr_size, "load dedup ids: %s",
+                     ids ? (ids->type == REDIS_REPLY_ERROR ? ids->str : "bad reply") : rc->errstr);
             err = GTP_ERR_REDIS;
             goto out;
         }
-        for (size_t k = 0; k < ids->elements; k++)
-            if (ids->element[k]->type == REDIS_REPLY_STRING)
-                gtp_window_restore_id(w, (int64_t)v * 1000000, ids->element[k]->str,
-                                      ids->element[k]->len);
+        if (ids->type == REDIS_REPLY_STRING &&
+            store_seen_each(ids->str, ids->len, restore_id, &(struct restore){w, v * 1000000})) {
+            gtp_errf(errstr, errstr_size, "gtp:seen:%s:%d:%lld: not a list of length:id", topic,
+                     (int)partition, v);
+            err = GTP_ERR_PARSE;
+            goto out;
+        }
         freeReplyObject(ids);
         ids = NULL;
     }

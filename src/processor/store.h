@@ -44,6 +44,18 @@ struct store_flush {
     int nreject_names;
 };
 
+/* The dedup ids of one (partition, window) are one Redis string,
+ * gtp:seen:{topic}:{partition}:{window start s}, each flush APPENDing its new
+ * ids as "<decimal length>:<bytes>" one after another (ids may hold any byte,
+ * NUL included). A string, not a set: Redis appends a flush's ids in one
+ * memcpy instead of inserting each (the set cost Redis more CPU than all the
+ * counts), and the processor alone reads them, on assignment. */
+
+/* Calls fn for each id of a gtp:seen value; GTP_ERR_PARSE (after the ids
+ * before the damage) when buf is not such a list. Lengths up to 8 digits. */
+int store_seen_each(const char *buf, size_t len, void (*fn)(const char *id, size_t n, void *ctx),
+                    void *ctx);
+
 /* Load the flush script (after every connect: a restarted redis forgot it).
  * Returns 0 or GTP_ERR_REDIS with errstr. */
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size);

@@ -12,6 +12,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import gtptest as T  # noqa: E402
+from confluent_kafka import Producer  # noqa: E402
 
 COUNT = int(os.environ.get("GTP_TEST_EVENTS", "40000"))
 
@@ -128,6 +129,30 @@ def two_instances(topic, dlq, db, group, ends):
     stop(b)
 
 
+def resend_after_restart(topic, dlq, db, group, ends):
+    """The last 300 records of every partition sent again after the processor
+    stopped (a producer retrying what it had sent): the restarted processor
+    must know their ids from the dedup state stored in Redis."""
+    r = T.redis_db(db)
+    msgs, first = T.read_topic(topic)
+    pr = start_processor(topic, dlq, db, group, "proc-resend.log")
+    T.wait_caught_up(r, topic, first, procs=[pr])
+    pr.kill()
+    pr.wait()
+    p = Producer({"bootstrap.servers": T.BROKERS, "enable.idempotence": True,
+                  "message.max.bytes": 8 << 20})
+    resent = 0
+    for part, rows in msgs.items():
+        for _, _, key, value, _ in rows[-300:]:
+            p.produce(topic, value=value, key=key, partition=part)
+            resent += 1
+    assert p.flush(60) == 0, "could not re-send"
+    T.log("re-sent %d records after a SIGKILL" % resent)
+    pr = start_processor(topic, dlq, db, group, "proc-resend.log")
+    T.wait_caught_up(r, topic, ends(), procs=[pr])
+    stop(pr)
+
+
 def redis_outage(topic, dlq, db, group, ends):
     pr = start_processor(topic, dlq, db, group, "proc-outage.log")
     time.sleep(3)
@@ -141,9 +166,10 @@ def redis_outage(topic, dlq, db, group, ends):
 
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
-    only = sys.argv[1:] or ["clean", "kill", "two", "outage"]
+    only = sys.argv[1:] or ["clean", "kill", "two", "outage", "resend"]
     table = {"clean": (clean_run, 31, 11, False), "kill": (kill_run, 32, 12, True),
-             "two": (two_instances, 33, 13, True), "outage": (redis_outage, 34, 14, True)}
+             "two": (two_instances, 33, 13, True), "outage": (redis_outage, 34, 14, True),
+             "resend": (resend_after_restart, 35, 15, False)}
     for name in only:
         fn, seed, db, live = table[name]
         T.log("scenario", name)
