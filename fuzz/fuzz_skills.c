@@ -40,6 +40,21 @@ int gtp_fuzz_skills(const uint8_t *data, size_t size)
         if (gtp_skill_set_has(&a, i))
             FUZZ_CHECK(gtp_skills_find(sk, gtp_skills_id(sk, i)) == (int)i, "id lookup");
 
+    /* the prefilter only skips work: without it, the same skills */
+    static struct gtp_skills *ref;
+    if (!ref) {
+        char err[256];
+        ref = gtp_skills_load(gtp_fuzz_taxonomy()->dir, err, sizeof(err));
+        FUZZ_CHECK(ref != NULL, "reference matcher: %s", err);
+        gtp_skills_disable_prefilter(ref);
+    }
+    memset(&b, 0, sizeof(b));
+    gtp_skills_match(ref, text, size, &b);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        FUZZ_CHECK(gtp_skill_set_has(&a, i) == gtp_skill_set_has(&b, i),
+                   "the prefilter changed skill %s (%d with it, %d without)", gtp_skills_id(sk, i),
+                   gtp_skill_set_has(&a, i), gtp_skill_set_has(&b, i));
+
     /* a prefix of the text never runs past its own end either */
     if (size > 1) {
         size_t half = size / 2;

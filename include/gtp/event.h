@@ -85,6 +85,7 @@ struct gtp_event {
     char *arena;
     size_t arena_cap;
     int parsed_fast; /* 1 when the last parse took the fast path (tests, benchmarks) */
+    struct gtp_regions_memo region_memo; /* kept across parses, freed by fini */
 
     /* Validated fields, NUL-terminated (a string may also contain NUL: use
      * len), owned by the event: valid until the next parse/fini. */

@@ -5,6 +5,7 @@
 #define GTP_REGION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest region code plus NUL ("UNKNOWN"). */
 #define GTP_REGION_CODE_MAX 8
@@ -34,6 +35,29 @@ void gtp_regions_free(struct gtp_regions *rg);
  * Returns a borrowed string, valid as long as rg: the code ("DE", "UK",
  * GTP_REGION_REMOTE, GTP_REGION_UNKNOWN). Never NULL. */
 const char *gtp_regions_lookup(const struct gtp_regions *rg, const char *loc, size_t len);
+
+/* A memo of one thread's recent lookups: the same locations recur, and a
+ * lookup normalizes the text and tries several keys. Zero-initialise; owned
+ * by one thread; entries of a freed or reloaded gtp_regions never match
+ * (each load has its own serial). */
+#define GTP_REGIONS_MEMO_SLOTS 1024
+#define GTP_REGIONS_MEMO_KEY   46 /* longer locations are looked up every time */
+struct gtp_regions_memo_slot {
+    uint64_t serial; /* 0: empty */
+    const char *code;
+    uint8_t len;
+    char key[GTP_REGIONS_MEMO_KEY];
+};
+struct gtp_regions_memo {
+    struct gtp_regions_memo_slot *slots; /* allocated on first use */
+};
+
+/* gtp_regions_lookup through the memo m: the same result. */
+const char *gtp_regions_lookup_memo(const struct gtp_regions *rg, struct gtp_regions_memo *m,
+                                    const char *loc, size_t len);
+
+/* Free the memo's memory (m is empty and reusable afterwards). */
+void gtp_regions_memo_fini(struct gtp_regions_memo *m);
 
 /* Display name of a code ("UK" -> "United Kingdom", "REMOTE" -> "Remote"),
  * borrowed; NULL when the code is not in countries.tsv. */

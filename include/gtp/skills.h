@@ -37,6 +37,11 @@ const char *gtp_skills_category(const struct gtp_skills *sk, size_t idx);
 /* Index of a skill id, or -1. */
 int gtp_skills_find(const struct gtp_skills *sk, const char *id);
 
+/* Tests and fuzzing: turn the prefilter off, so every word start goes to
+ * PCRE2. The result is the reference the prefilter must agree with. Call
+ * before sk is shared between threads. */
+void gtp_skills_disable_prefilter(struct gtp_skills *sk);
+
 /* Add to *out every skill mentioned in text[0..len) (bytes, need not be
  * NUL-terminated; invalid UTF-8 is tolerated, never matched into).
  * Returns 0, or GTP_ERR_INTERNAL when PCRE2 hit a match limit (the skills

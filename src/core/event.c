@@ -261,16 +261,19 @@ static void reset(struct gtp_event *ev)
     json_t *root = (json_t *)ev->root;
     char *arena = ev->arena;
     size_t arena_cap = ev->arena_cap;
+    struct gtp_regions_memo memo = ev->region_memo;
     json_decref(root);
     gtp_event_init(ev);
     ev->arena = arena;
     ev->arena_cap = arena_cap;
+    ev->region_memo = memo;
 }
 
 void gtp_event_fini(struct gtp_event *ev)
 {
     reset(ev);
     free(ev->arena);
+    gtp_regions_memo_fini(&ev->region_memo);
     gtp_event_init(ev);
 }
 
@@ -882,7 +885,8 @@ void gtp_event_enrich(struct gtp_event *ev, const struct gtp_taxonomy *tx)
 
     if (ev->reject != GTP_REJECT_NONE || !tx)
         return;
-    region = gtp_regions_lookup(tx->regions, ev->location.s, ev->location.len);
+    region =
+        gtp_regions_lookup_memo(tx->regions, &ev->region_memo, ev->location.s, ev->location.len);
     set_region(ev, region);
     ev->level = gtp_seniority_of(tx->seniority, ev->title.s, ev->title.len);
     memset(&ev->skills, 0, sizeof(ev->skills));

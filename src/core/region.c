@@ -40,7 +40,10 @@ struct gtp_regions {
     struct country *countries;
     size_t ncountries;
     struct gtp_strmap *codes; /* code -> (void *)(country index + 1) */
+    uint64_t serial;          /* this load's number, for memos (never 0) */
 };
+
+static uint64_t load_serial;
 
 /* ---- loading ------------------------------------------------------------------- */
 
@@ -217,6 +220,7 @@ void gtp_regions_free(struct gtp_regions *rg)
 struct gtp_regions *gtp_regions_load(const char *taxonomy_dir, char *errstr, size_t errstr_size)
 {
     struct gtp_regions *rg = gtp_xcalloc(1, sizeof(*rg));
+    rg->serial = __atomic_add_fetch(&load_serial, 1, __ATOMIC_RELAXED);
     rg->map = gtp_strmap_new();
     rg->codes = gtp_strmap_new();
     if (load_file(rg, taxonomy_dir, "countries.tsv", FILE_COUNTRIES, errstr, errstr_size) ||
@@ -433,6 +437,36 @@ const char *gtp_regions_lookup(const struct gtp_regions *rg, const char *loc, si
         if ((r = each_ngram(rg, c.parts[i], city_ngram_fn, NULL)))
             return r;
     return remote ? GTP_REGION_REMOTE : GTP_REGION_UNKNOWN;
+}
+
+const char *gtp_regions_lookup_memo(const struct gtp_regions *rg, struct gtp_regions_memo *m,
+                                    const char *loc, size_t len)
+{
+    struct gtp_regions_memo_slot *s;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    const char *code;
+
+    if (!rg || !loc || len > GTP_REGIONS_MEMO_KEY)
+        return gtp_regions_lookup(rg, loc, len);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)loc[i]) * 16777619u;
+    if (!m->slots)
+        m->slots = gtp_xcalloc(GTP_REGIONS_MEMO_SLOTS, sizeof(*m->slots));
+    s = &m->slots[h % GTP_REGIONS_MEMO_SLOTS];
+    if (s->serial == rg->serial && s->len == len && memcmp(s->key, loc, len) == 0)
+        return s->code;
+    code = gtp_regions_lookup(rg, loc, len);
+    s->serial = rg->serial;
+    s->code = code;
+    s->len = (uint8_t)len;
+    memcpy(s->key, loc, len);
+    return code;
+}
+
+void gtp_regions_memo_fini(struct gtp_regions_memo *m)
+{
+    free(m->slots);
+    m->slots = NULL;
 }
 
 const char *gtp_regions_name(const struct gtp_regions *rg, const char *code)

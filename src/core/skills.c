@@ -70,6 +70,11 @@ struct gtp_skills {
      * whose token is in this set are handed to PCRE2. */
     uint8_t pre[(1u << PRE_BITS) / 8];
     int pre_all; /* an alias without a token: every word start is a candidate */
+    /* Cheaper first stage: the first two folded bytes of every alias token
+     * (pre2) or its only byte (pre1). Most words fail it at the cost of two
+     * lookups and are then skipped without being hashed. */
+    uint8_t pre1[256];
+    uint8_t pre2[65536 / 8];
 };
 
 /* ---- trie used only to emit the pattern -------------------------------- */
@@ -395,21 +400,49 @@ static inline uint32_t tok_mix(uint32_t h)
     (BIT_HAS((sk)->pre, tok_mix(h) >> (32 - PRE_BITS)) &&                                          \
      BIT_HAS((sk)->pre, tok_mix(h) & ((1u << PRE_BITS) - 1)))
 
-/* Hashes the token at p[0..len): returns the position after it, the hash in *out. */
-static inline size_t tok_hash(const uint8_t *p, size_t len, uint32_t *out)
+/* A match may also end inside a token, before a digit that follows a
+ * letter ("Scala2x" holds scala, right_ok): the hashes of those prefixes
+ * are candidates too, up to this many per token. */
+#define MAX_CUTS 3
+
+/* Hashes the token at p[0..len): returns the position after it, the hash in
+ * *out, and in cut[0..*ncut) the hash of every prefix that ends with a letter
+ * followed by a digit (*ncut = MAX_CUTS + 1 when there were more). */
+static inline size_t tok_hash(const uint8_t *p, size_t len, uint32_t *out, uint32_t *cut, int *ncut)
 {
     size_t i = 0;
     uint32_t h = 0x2545F491u, hl = 0;
+    *ncut = 0;
     if (p[0] == '.') {
         h = TOK_STEP(h, '.');
         i++;
     }
     for (; i < len && word_tab[p[i]]; i++) {
+        if (hl == h && !alpha_tab[p[i]]) { /* a digit right after a letter */
+            if (*ncut < MAX_CUTS)
+                cut[*ncut] = h;
+            if (*ncut <= MAX_CUTS)
+                (*ncut)++;
+        }
         h = TOK_STEP(h, fold_tab[p[i]]);
         hl = alpha_tab[p[i]] ? h : hl;
     }
     *out = hl ? hl : h;
     return i;
+}
+
+/* Whether an alias token can start at word start i (the first stage of the
+ * prefilter): an alias token matches only a text token with the same first
+ * two folded bytes, or with the same first byte when the alias token has
+ * one byte. */
+static inline int start_may_match(const struct gtp_skills *sk, const uint8_t *t, size_t len,
+                                  size_t i)
+{
+    uint8_t b0 = fold_tab[t[i]];
+    if (sk->pre1[b0])
+        return 1;
+    return i + 1 < len && word_tab[t[i + 1]] &&
+           BIT_HAS(sk->pre2, (unsigned)b0 << 8 | fold_tab[t[i + 1]]);
 }
 
 /* Mixes the two bytes after a token into its hash. Whitespace runs count
@@ -423,13 +456,18 @@ static inline uint8_t ws_fold(uint8_t c)
 
 static void prefilter_add(struct gtp_skills *sk, const char *alias)
 {
-    uint32_t h;
+    uint32_t h, cut[MAX_CUTS];
+    int ncut;
     size_t len = strlen(alias);
-    size_t n = tok_hash((const uint8_t *)alias, len, &h);
+    size_t n = tok_hash((const uint8_t *)alias, len, &h, cut, &ncut);
     if (n == 0 || (n == 1 && alias[0] == '.')) {
         sk->pre_all = 1;
         return;
     }
+    if (n >= 2)
+        BIT_SET(sk->pre2, (unsigned)fold_tab[(uint8_t)alias[0]] << 8 | fold_tab[(uint8_t)alias[1]]);
+    else
+        sk->pre1[fold_tab[(uint8_t)alias[0]]] = 1;
     /* Key: the token, plus up to two bytes after it when the alias goes on
      * ("c++", "ci/cd", "design patterns"); the scanner tries all three. */
     if (n < len)
@@ -937,6 +975,11 @@ struct pending {
     const struct alias *a;
 };
 
+void gtp_skills_disable_prefilter(struct gtp_skills *sk)
+{
+    sk->pre_all = 1;
+}
+
 int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
                      struct gtp_skill_set *out)
 {
@@ -963,9 +1006,26 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
                 i++;
                 continue;
             }
-            uint32_t h;
-            size_t end = i + tok_hash(t + i, len - i, &h);
-            if (sk->pre_all || PRE_HAS(sk, h))
+            if (sk->pre_all)
+                break;
+            /* A token ".word" that is no alias may still hold one from the
+             * 'w' on (" .saltstack"): then only the '.' is skipped. */
+            if (!start_may_match(sk, t, len, i)) {
+                if (c == '.')
+                    i++;
+                else
+                    while (i < len && word_tab[t[i]])
+                        i++;
+                continue;
+            }
+            uint32_t h, cut[MAX_CUTS];
+            int ncut, hit = 0;
+            size_t end = i + tok_hash(t + i, len - i, &h, cut, &ncut);
+            if (PRE_HAS(sk, h))
+                break;
+            for (int k = 0; k < ncut && !hit; k++)
+                hit = k == MAX_CUTS || PRE_HAS(sk, cut[k]);
+            if (hit)
                 break;
             if (end < len) {
                 size_t j = end;
@@ -977,7 +1037,7 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
                 if (PRE_HAS(sk, h1) || (j < len && PRE_HAS(sk, MIX1(h1, fold_tab[t[j]]))))
                     break;
             }
-            i = end;
+            i = c == '.' ? i + 1 : end;
         }
         int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
         if (rc == PCRE2_ERROR_JIT_BADOPTION)

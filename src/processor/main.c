@@ -47,7 +47,7 @@ static const struct gtp_opt proc_opts[] = {
     {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s), "691200",
      "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
     {"enrich-threads", 0, "GTP_ENRICH_THREADS", GTP_OPT_INT,
-     offsetof(struct proc_cfg, enrich_threads), "1", "N",
+     offsetof(struct proc_cfg, enrich_threads), "2", "N",
      "threads that validate and enrich polled messages beside the consuming one (0: none)", 0,
      BATCH_MAX_THREADS},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,

@@ -88,6 +88,48 @@ static void test_hostile_input(void **state)
     free(s);
 }
 
+/* The memo answers what a lookup answers, for short and long keys, keys
+ * sharing a slot, NUL bytes, and after the regions were loaded again. */
+static void test_memo(void **state)
+{
+    static const char *locs[] = {"London, UK",
+                                 "Berlin",
+                                 "Remote",
+                                 "Remote - Germany",
+                                 "Paris",
+                                 "San Francisco, CA",
+                                 "nowhere",
+                                 "",
+                                 "Greater London Area, England, United Kingdom of Great Britain"};
+    struct gtp_regions_memo m = {0};
+    char err[512], key[64];
+    (void)state;
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof(locs) / sizeof(locs[0]); i++)
+            assert_string_equal(gtp_regions_lookup_memo(rg, &m, locs[i], strlen(locs[i])),
+                                gtp_regions_lookup(rg, locs[i], strlen(locs[i])));
+    /* more distinct keys than slots: collisions overwrite, never confuse */
+    for (int i = 0; i < 3 * GTP_REGIONS_MEMO_SLOTS; i++) {
+        int n = snprintf(key, sizeof(key), i % 2 ? "City%d, DE" : "%d Remote", i);
+        assert_string_equal(gtp_regions_lookup_memo(rg, &m, key, (size_t)n),
+                            gtp_regions_lookup(rg, key, (size_t)n));
+    }
+    /* a NUL inside: the bytes after it count */
+    assert_string_equal(gtp_regions_lookup_memo(rg, &m, "Berlin\0UK", 9),
+                        gtp_regions_lookup(rg, "Berlin\0UK", 9));
+    assert_string_equal(gtp_regions_lookup_memo(rg, &m, "Berlin\0FR", 9),
+                        gtp_regions_lookup(rg, "Berlin\0FR", 9));
+    /* another load: the code strings come from it, not from the first */
+    struct gtp_regions *rg2 = gtp_regions_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
+    assert_non_null(rg2);
+    const char *c2 = gtp_regions_lookup_memo(rg2, &m, "London, UK", 10);
+    assert_ptr_equal(c2, gtp_regions_lookup(rg2, "London, UK", 10));
+    assert_ptr_not_equal(c2, gtp_regions_lookup(rg, "London, UK", 10));
+    gtp_regions_free(rg2);
+    gtp_regions_memo_fini(&m);
+    assert_null(m.slots);
+}
+
 static void test_names_and_codes(void **state)
 {
     (void)state;
@@ -129,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_locations_table),
         cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_memo),
         cmocka_unit_test(test_names_and_codes),
         cmocka_unit_test(test_textnorm),
     };

@@ -236,6 +236,65 @@ static void test_heldout(void **state)
     score_file(GTP_TEST_DATA "/skills_heldout.jsonl", 0.95, 0.95);
 }
 
+/* The prefilter only skips work: with it off, every text gets the same
+ * skills. Texts mix the taxonomy's names and ids with case changes, digit
+ * suffixes, punctuation, UTF-8 and filler words. */
+static void test_prefilter_agrees(void **state)
+{
+    static const char *glue[] = {" ",  ", ", "/",   ".",   " and ",     "-",  "(",
+                                 ") ", "\n", "++ ", "# ",  " \xc3\xa9", "3 ", "_",
+                                 ":",  " .", "\t",  "2x ", "0"};
+    static const char *filler[] = {"experience", "with", "the", "senior", "cloud", "data",
+                                   "co",         "de",   "re",  "in",     "c",     "r",
+                                   "go",         "x",    "net", "node"};
+    char err[512];
+    char text[600];
+    struct gtp_skills *ref = gtp_skills_load(TAXONOMY, err, sizeof(err));
+    size_t n = gtp_skills_count(sk);
+    unsigned seed = 12345;
+    (void)state;
+    assert_non_null(ref);
+    gtp_skills_disable_prefilter(ref);
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t len = 0;
+        int words = 1 + (int)(rand_r(&seed) % 12);
+        for (int w = 0; w < words && len < sizeof(text) - 200; w++) {
+            const char *src;
+            unsigned r = (unsigned)rand_r(&seed);
+            if (r % 3 == 0)
+                src = filler[r / 3 % (sizeof(filler) / sizeof(filler[0]))];
+            else if (r % 3 == 1)
+                src = gtp_skills_name(sk, r / 3 % n);
+            else
+                src = gtp_skills_id(sk, r / 3 % n);
+            size_t sl = strlen(src);
+            if (sl > 100)
+                sl = 100;
+            for (size_t i = 0; i < sl; i++) {
+                char ch = src[i];
+                unsigned m = (unsigned)rand_r(&seed) % 8;
+                if (m == 0 && ch >= 'a' && ch <= 'z')
+                    ch = (char)(ch - 32);
+                else if (m == 1 && ch >= 'A' && ch <= 'Z')
+                    ch = (char)(ch + 32);
+                text[len++] = ch;
+            }
+            const char *g = glue[(unsigned)rand_r(&seed) % (sizeof(glue) / sizeof(glue[0]))];
+            memcpy(text + len, g, strlen(g));
+            len += strlen(g);
+        }
+        struct gtp_skill_set a = {{0}}, b = {{0}};
+        assert_int_equal(gtp_skills_match(sk, text, len, &a), 0);
+        assert_int_equal(gtp_skills_match(ref, text, len, &b), 0);
+        for (size_t i = 0; i < n; i++)
+            if (gtp_skill_set_has(&a, i) != gtp_skill_set_has(&b, i))
+                fail_msg("%s: %s with the prefilter, %s without, in \"%.*s\"", gtp_skills_id(sk, i),
+                         gtp_skill_set_has(&a, i) ? "found" : "missed",
+                         gtp_skill_set_has(&b, i) ? "found" : "missed", (int)len, text);
+    }
+    gtp_skills_free(ref);
+}
+
 static void test_taxonomy(void **state)
 {
     const char *const *fixed = spec_skill_ids;
@@ -380,9 +439,13 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_taxonomy),    cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_corpus),      cmocka_unit_test(test_heldout),
-        cmocka_unit_test(test_load_errors), cmocka_unit_test(test_robustness),
+        cmocka_unit_test(test_prefilter_agrees),
+        cmocka_unit_test(test_taxonomy),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_heldout),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_robustness),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
