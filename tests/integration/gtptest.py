@@ -2,9 +2,11 @@
 back byte-for-byte, gtp-enrich's view of each event, and an independent model
 of SPEC §6 (watermark, lateness, dedup, window counts) computed from the
 topic's contents per partition in offset order."""
+import glob
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +35,27 @@ def binary(name):
     if not os.access(path, os.X_OK):
         raise SystemExit("missing binary %s (build first)" % path)
     return path
+
+
+def delta_actions(root):
+    """Every action of the Delta log under root in commit order, checking
+    that the versions run 0, 1, 2, ... without a gap."""
+    files = sorted(glob.glob(os.path.join(root, "_delta_log", "*.json")))
+    for i, f in enumerate(files):
+        assert os.path.basename(f) == "%020d.json" % i, "delta log version gap at %s" % f
+        with open(f, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def spawn(cmd, log_name, env=None):

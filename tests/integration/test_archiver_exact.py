@@ -63,22 +63,15 @@ def stop(pr):
 def log_state(root):
     """Independent reading of the Delta log: {appId: txn version}, live add paths."""
     txn, live = {}, set()
-    files = sorted(glob.glob(os.path.join(root, "_delta_log", "*.json")))
-    for i, f in enumerate(files):
-        assert os.path.basename(f) == "%020d.json" % i, "log version gap at %s" % f
-        with open(f, "rb") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                a = json.loads(line)
-                if "txn" in a:
-                    txn[a["txn"]["appId"]] = a["txn"]["version"]
-                if "add" in a:
-                    path = urllib.request.url2pathname(a["add"]["path"])
-                    assert path not in live, "path added twice to the log: %s" % path
-                    live.add(path)
-                if "remove" in a:
-                    live.discard(urllib.request.url2pathname(a["remove"]["path"]))
+    for a in T.delta_actions(root):
+        if "txn" in a:
+            txn[a["txn"]["appId"]] = a["txn"]["version"]
+        if "add" in a:
+            path = urllib.request.url2pathname(a["add"]["path"])
+            assert path not in live, "path added twice to the log: %s" % path
+            live.add(path)
+        if "remove" in a:
+            live.discard(urllib.request.url2pathname(a["remove"]["path"]))
     return txn, live
 
 

@@ -34,16 +34,8 @@ HOSTILE = [
 ]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start_dashboard(redis_url, log_name, extra=()):
-    port = free_port()
+    port = T.free_port()
     pr = T.spawn([T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port,
                   "--redis", redis_url, *extra], log_name)
     deadline = time.time() + 20
@@ -246,7 +238,7 @@ def check_redis_outage():
     """A private redis-server that dies and comes back: 503 JSON meanwhile,
     no crash, answers again after the restart (reconnect with back-off).
     Also the per-IP connection limit."""
-    rport = free_port()
+    rport = T.free_port()
     tmp = tempfile.mkdtemp(prefix="gtp-dash-redis-")
     rcmd = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", tmp]

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,6 @@ DB = int(os.environ.get("GTP_TEST_E2E_DB", "4"))
 RUN_SECONDS = int(os.environ.get("GTP_TEST_E2E_SECONDS", "60"))
 DATA_DEADLINE = 90  # seconds from start until the dashboard must show data
 DAEMONS = ("gtp-processor", "gtp-archiver", "gtp-dashboard", "gtp-generator")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get_json(url):
@@ -81,21 +72,14 @@ def end_offsets(topic):
 def delta_log(root):
     """{appId: txn version}, live add paths, rows the adds declare (stats.numRecords)."""
     txn, live = {}, {}
-    files = sorted(glob.glob(os.path.join(root, "_delta_log", "*.json")))
-    for i, f in enumerate(files):
-        assert os.path.basename(f) == "%020d.json" % i, "delta log version gap at %s" % f
-        with open(f, "rb") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                a = json.loads(line)
-                if "txn" in a:
-                    txn[a["txn"]["appId"]] = a["txn"]["version"]
-                if "add" in a:
-                    stats = json.loads(a["add"].get("stats") or "{}")
-                    live[a["add"]["path"]] = stats.get("numRecords")
-                if "remove" in a:
-                    live.pop(a["remove"]["path"], None)
+    for a in T.delta_actions(root):
+        if "txn" in a:
+            txn[a["txn"]["appId"]] = a["txn"]["version"]
+        if "add" in a:
+            stats = json.loads(a["add"].get("stats") or "{}")
+            live[a["add"]["path"]] = stats.get("numRecords")
+        if "remove" in a:
+            live.pop(a["remove"]["path"], None)
     return txn, live
 
 
@@ -104,9 +88,9 @@ def main():
     dlq = topic + ".dlq"
     tmp = tempfile.mkdtemp(prefix="gtp-e2e-")
     archive = os.path.join(tmp, "archive")
-    listen = "127.0.0.1:%d" % free_port()
+    listen = "127.0.0.1:%d" % T.free_port()
     base = "http://%s/" % listen
-    ports = [free_port() for _ in range(3)]
+    ports = [T.free_port() for _ in range(3)]
     redis_url = "redis://127.0.0.1:6379/%d" % DB
     r = T.redis_db(DB)
     r.flushdb()

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 import urllib.parse
@@ -321,11 +322,7 @@ def main():
 
     # ---- dashboard --------------------------------------------------------------
     if os.access(os.path.join(T.BUILD, "gtp-dashboard"), os.X_OK):
-        import socket
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port = T.free_port()
         da = start([T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port,
                     "--redis", T.redis_url(DB), "--cache-ms", "0"],
                    "hostile-dashboard.log")
