@@ -17,7 +17,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,14 +34,6 @@ from deltalake import DeltaTable  # noqa: E402
 COUNT = int(os.environ.get("GTP_TEST_EVENTS", "30000"))
 COLUMNS = ["event_id", "posted_at", "title", "company", "skills_array", "experience_level",
            "job_id", "source", "location", "is_remote", "date_posted", "region"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=4000,
@@ -248,7 +239,7 @@ def metrics(port):
 
 
 def clean_run(topic, dlq, group, root, ends, state):
-    port = free_port()
+    port = T.free_port()
     pr = start_archiver(topic, dlq, group, root, "arch-clean.log", port=port)
     wait_archived(root, topic, ends(), procs=[pr])
     exp = state["exp"]
