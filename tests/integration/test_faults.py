@@ -176,7 +176,7 @@ class Pipeline:
     # ---- daemons ------------------------------------------------------------------------
 
     def start(self, which):
-        port = A.free_port()
+        port = T.free_port()
         logf = open(os.path.join(LOGS, "faults-%s.log" % which), "ab")
         common = ["-b", T.BROKERS, "-t", self.topic, "--dlq-topic", self.dlq[which],
                   "-g", self.group[which], "--metrics-port", str(port)]
