@@ -53,6 +53,7 @@ export GTP_REDIS_URL=${GTP_REDIS_URL:-redis://127.0.0.1:${GTP_REDIS_PORT:-6379}/
 
 if [[ -z "${GTP_DEMO_NO_BUILD:-}" ]]; then
     scripts/setup.sh --run
+    scripts/preflight.sh run
     say "building $build"
     cmake -S "$root" -B "$build" >/dev/null
     cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"

@@ -4,6 +4,13 @@
 # local Kafka broker), Python venv support. Idempotent: apt runs only when
 # something is missing. Uses sudo when not root.
 #
+# Every package a step needs is named here: apt runs with --no-install-recommends
+# (and many images install no recommended packages at all), so a piece that apt
+# only recommends, like clang's libFuzzer and sanitizer runtimes in
+# libclang-rt-14-dev, must be listed or it is missing on a fresh machine.
+# scripts/preflight.sh checks that each of them works and names the package of
+# any piece that does not; tests/tools/test_preflight.sh keeps the two in step.
+#
 #   scripts/setup.sh          everything (what scripts/test.sh needs)
 #   scripts/setup.sh --run    only what building and running the pipeline needs
 #                             (scripts/run.sh: no browser, fuzzer or load tools)
@@ -13,10 +20,11 @@ packages=(
     build-essential cmake pkg-config
     librdkafka-dev libhiredis-dev libjansson-dev libpcre2-dev uuid-dev libmicrohttpd-dev
     libcmocka-dev libzstd-dev libsnappy-dev
-    redis-server kcat curl iproute2 procps util-linux python3-venv
+    redis-server redis-tools kcat curl iproute2 procps util-linux python3-venv
 )
 if [[ "${1:-}" != --run ]]; then
-    packages+=(clang clang-format wrk chromium fonts-dejavu-core)
+    packages+=(clang libclang-rt-14-dev libasan8 libubsan1 clang-format wrk chromium
+        fonts-dejavu-core mount)
 fi
 
 say() { echo "setup: $*" >&2; }

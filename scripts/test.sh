@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this):
-#   1. scripts/setup.sh (installs what is missing)
+#   1. scripts/setup.sh (installs what is missing), then scripts/preflight.sh: every
+#      tool and library present and working, or stop within seconds naming the
+#      package that is missing
 #   2. build/ with -DGTP_WERROR=ON
 #   3. scripts/services.sh start (local Kafka + Redis + topics)
 #   4. ctest in build/: unit and integration tests
@@ -8,20 +10,24 @@
 #      integration tests (hostile input, chaos, kills, Redis outage) under ASan+UBSan
 #   6. every libFuzzer target for GTP_FUZZ_SECONDS (default 60) each (scripts/fuzz.sh)
 #   7. clang-format check of src include tests bench fuzz
-# Prints a summary and exits non-zero when any step fails. Services this script
-# started are stopped at the end; services already running are left running.
+# Prints a summary and exits non-zero when any step fails; the summary ends with
+# the last lines of each failed step's log (all logs in .cache/test-logs/).
+# Services this script started are stopped at the end; services already running
+# are left running. --no-setup skips the install step (the preflight still runs).
 #
-# Usage: scripts/test.sh [--no-asan] [--no-fuzz] [--no-format] [--keep-services] [-- extra ctest args]
+# Usage: scripts/test.sh [--no-setup] [--no-asan] [--no-fuzz] [--no-format] [--keep-services]
+#                        [-- extra ctest args]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=$(nproc 2>/dev/null || echo 2)
-asan=1 fuzz=1 format=1 keep=
+asan=1 fuzz=1 format=1 keep= setup=1
 fuzz_seconds=${GTP_FUZZ_SECONDS:-60}
 ctest_extra=()
 while (($#)); do
     case "$1" in
+    --no-setup) setup= ;;
     --no-asan) asan= ;;
     --no-format) format= ;;
     --no-fuzz) fuzz= ;;
@@ -41,20 +47,31 @@ done
 
 logdir="$root/.cache/test-logs"
 mkdir -p "$logdir"
-names=() results=() times=()
+names=() results=() times=() logs=()
 failed=0 tests_passed=0 tests_failed=0
 t_all=$SECONDS
 
 banner() { printf '\n==== %s ====\n' "$*"; }
 
-# step NAME COMMAND...: run, record ok/FAIL and the duration.
+# step NAME COMMAND...: run with its output on screen and in its own log, record
+# ok/FAIL, the duration and the log. The command runs in this shell (the tee sits
+# in a process substitution opened with exec, whose pid bash gives even inside
+# `if !`), so steps can update the counters.
 step() {
-    local name=$1 t0=$SECONDS rc=0
+    local name=$1 t0=$SECONDS rc=0 log
     shift
+    local slug=${name%% *}
+    log="$logdir/step-$((${#names[@]} + 1))-${slug//[^a-zA-Z0-9-]/-}.log"
     banner "$name"
-    "$@" || rc=$?
+    local out tee_pid
+    exec {out}> >(tee "$log")
+    tee_pid=$!
+    "$@" >&"$out" 2>&1 || rc=$?
+    exec {out}>&-
+    wait "$tee_pid" 2>/dev/null || true # the log is complete before anyone reads it
     names+=("$name")
     times+=($((SECONDS - t0)))
+    logs+=("$log")
     if ((rc == 0)); then
         results+=(ok)
     else
@@ -67,7 +84,30 @@ step() {
 skip() {
     names+=("$1")
     times+=(0)
+    logs+=("")
     results+=("skipped: $2")
+}
+
+summary() {
+    banner "summary ($((SECONDS - t_all)) s)"
+    local i
+    for i in "${!names[@]}"; do
+        printf '  %-45s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+    done
+    # The cause of a failure on screen: the end of each failed step's log.
+    for i in "${!names[@]}"; do
+        [[ ${results[$i]} == FAIL* && -s ${logs[$i]} ]] || continue
+        printf '\n---- %s: last lines of %s ----\n' "${names[$i]}" "${logs[$i]#"$root"/}"
+        grep -v '^[[:space:]]*$' "${logs[$i]}" | tail -n "${GTP_TEST_TAIL:-25}"
+    done
+    echo
+    echo "logs: $logdir"
+    if ((failed)); then
+        echo "RESULT: FAILED"
+    else
+        echo "RESULT: all steps passed"
+    fi
+    echo "tests: $tests_passed passed, $tests_failed failed"
 }
 
 # ctest, keeping its output for the totals: "N% tests passed, F tests failed out of T".
@@ -123,7 +163,16 @@ stop_services() {
 }
 trap stop_services EXIT
 
-step "setup" scripts/setup.sh || true
+if [[ -n "$setup" ]]; then
+    step "setup" scripts/setup.sh || true
+else
+    skip "setup" "--no-setup"
+fi
+# Nothing else can pass without these: stop here, in seconds, naming what is missing.
+if ! step "preflight" scripts/preflight.sh test; then
+    summary
+    exit 1
+fi
 built=
 step "build (build/, -Werror)" configure_build "$root/build" && built=1
 if scripts/services.sh status >/dev/null 2>&1; then
@@ -184,15 +233,5 @@ else
     skip "clang-format" "--no-format"
 fi
 
-banner "summary ($((SECONDS - t_all)) s)"
-for i in "${!names[@]}"; do
-    printf '  %-45s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
-done
-echo "logs: $logdir"
-if ((failed)); then
-    echo "RESULT: FAILED"
-else
-    echo "RESULT: all steps passed"
-fi
-echo "tests: $tests_passed passed, $tests_failed failed"
+summary
 exit $failed
