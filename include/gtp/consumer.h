@@ -27,6 +27,28 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
                              gtp_rebalance_fn rebalance, void *opaque, char *errstr,
                              size_t errstr_size);
 
+/* Take or give back partitions in a rebalance callback with the call that
+ * matches the group's protocol: incremental for cooperative-sticky (the
+ * default), the full assignment for an eager assignor a user chose with
+ * -X partition.assignment.strategy=range|roundrobin. Returns NULL or a new
+ * error (rd_kafka_error_destroy). */
+rd_kafka_error_t *gtp_consumer_assign(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts);
+rd_kafka_error_t *gtp_consumer_unassign(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts);
+
+/* Leave the group (the revoke callback runs inside, as for any rebalance) and
+ * free rk (taken; NULL is fine). Every message must have been given back.
+ *
+ * librdkafka 2.0.2 (Debian 12) aborts in rd_kafka_destroy when a
+ * cooperative-sticky consumer has joined its group but never completed a
+ * SyncGroup: its assignor state is still NULL and the destroy asserts it is
+ * not (librdkafka issue 4312, fixed in 2.3.0). That is the state of a daemon
+ * stopped while the group waits for crashed members' sessions to expire. A
+ * consumer whose rebalance callback never received an assignment is therefore
+ * closed but not destroyed: it has left the group, and the process, which is
+ * exiting, reclaims the rest. Any other consumer is destroyed as usual. Returns
+ * true when rk was destroyed. See docs/kafka.md. */
+bool gtp_consumer_close(rd_kafka_t *rk);
+
 /* Move partition p of topic to offset (< 0: the beginning). Logs failures. */
 void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset);
 

@@ -11,15 +11,27 @@
 
 #include "gtp/cfg.h"
 
-/* A new librdkafka configuration with bootstrap.servers = brokers (NULL: not
- * set), librdkafka's log lines routed to gtp_log (component "kafka"), then the
- * props (-X pairs, config-file kafka.* lines; may be NULL) applied last, in
- * order, so they win over anything set here. Returns a new conf (hand it to
+/* A new librdkafka configuration for a client of `type` with
+ * bootstrap.servers = brokers (NULL: not set), librdkafka's log lines routed to
+ * gtp_log (component "kafka"), then the props (-X pairs, config-file kafka.*
+ * lines; may be NULL) applied last, in order, so they win over anything set
+ * here. A daemon has one -X list for its consumer and its dead-letter producer,
+ * so a property that belongs only to the other kind of client (group.id on a
+ * producer, acks on a consumer; see gtp_kafka_prop_scope) is left out instead
+ * of making librdkafka warn at start-up. Returns a new conf (hand it to
  * rd_kafka_new, which takes it on success, or rd_kafka_conf_destroy it), or
  * NULL with errstr naming the offending property. Property values are never
  * echoed (they may be secrets). */
-rd_kafka_conf_t *gtp_kafka_conf_new(const char *brokers, const struct gtp_kvlist *props,
-                                    char *errstr, size_t errstr_size);
+rd_kafka_conf_t *gtp_kafka_conf_new(rd_kafka_type_t type, const char *brokers,
+                                    const struct gtp_kvlist *props, char *errstr,
+                                    size_t errstr_size);
+
+/* Which clients the linked librdkafka applies property `key` to: 'C'
+ * (consumers only), 'P' (producers only), '*' (both), or 0 when it does not
+ * know the name (rd_kafka_conf_set will refuse it). Read once from librdkafka's
+ * own property table (rd_kafka_conf_properties_show), so it follows the
+ * library's version. Thread-safe. */
+char gtp_kafka_prop_scope(const char *key);
 
 /* Wait up to timeout_ms for the cluster to answer a metadata request (retrying
  * with backoff); when topic is not NULL also report whether it exists.

@@ -603,7 +603,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                     "assigned %s[%d] from offset %" PRId64 " (%zu open dedup entries)", tp->topic,
                     (int)tp->partition, pt->next, gtp_window_dedup_size(pt->win));
         }
-        e = rd_kafka_incremental_assign(rk, parts);
+        e = gtp_consumer_assign(rk, parts);
         if (ar->paused)
             rd_kafka_pause_partitions(rk, parts);
         else
@@ -636,7 +636,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             gtp_log(GTP_LOG_INFO, "consumer", "%s %s[%d]", lost ? "lost" : "revoked",
                     parts->elems[i].topic, (int)parts->elems[i].partition);
         }
-        e = rd_kafka_incremental_unassign(rk, parts);
+        e = gtp_consumer_unassign(rk, parts);
     } else {
         gtp_log(GTP_LOG_ERROR, "consumer", "rebalance error: %s", rd_kafka_err2str(err));
         return;
@@ -899,10 +899,8 @@ out:
     if (sub)
         rd_kafka_topic_partition_list_destroy(sub);
     gtp_refill_stop(ar.refill);
-    if (ar.rk) {
-        rd_kafka_consumer_close(ar.rk);
-        rd_kafka_destroy(ar.rk);
-    }
+    gtp_consumer_close(ar.rk);
+    ar.rk = NULL;
     if (ar.dlq) {
         if (gtp_producer_flush(ar.dlq, 10000, err, sizeof(err)))
             gtp_log(GTP_LOG_ERROR, "dlq", "%s", err);

@@ -9,9 +9,35 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The rk opaque of our consumers: the daemon's callback and opaque, and
+ * whether an assignment ever arrived (see gtp_consumer_close). */
+struct hooks {
+    gtp_rebalance_fn rebalance;
+    void *opaque;
+    atomic_bool synced;
+};
+
+static void rebalance_tramp(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct hooks *h = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        atomic_store(&h->synced, true);
+    if (h->rebalance) {
+        h->rebalance(rk, err, parts, h->opaque);
+    } else {
+        rd_kafka_error_t *e = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                                  ? gtp_consumer_assign(rk, parts)
+                                  : gtp_consumer_unassign(rk, parts);
+        if (e)
+            rd_kafka_error_destroy(e);
+    }
+}
 
 rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
                              gtp_rebalance_fn rebalance, void *opaque, char *errstr,
@@ -35,6 +61,7 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
     struct gtp_kvlist all = {0};
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_t *rk = NULL;
+    struct hooks *h = NULL;
 
     /* Fetch responses and decompressed batches are megabytes each and
      * short-lived. glibc raises its mmap threshold after the first such buffer
@@ -47,21 +74,80 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         gtp_kvlist_add(&all, defaults[i][0], defaults[i][1]);
     for (size_t i = 0; props && i < props->n; i++)
         gtp_kvlist_add(&all, props->items[i].key, props->items[i].value);
-    conf = gtp_kafka_conf_new(brokers, &all, errstr, errstr_size);
+    conf = gtp_kafka_conf_new(RD_KAFKA_CONSUMER, brokers, &all, errstr, errstr_size);
     if (!conf)
         goto out;
-    if (rebalance)
-        rd_kafka_conf_set_rebalance_cb(conf, rebalance);
-    rd_kafka_conf_set_opaque(conf, opaque);
+    h = gtp_xcalloc(1, sizeof(*h));
+    h->rebalance = rebalance;
+    h->opaque = opaque;
+    atomic_init(&h->synced, false);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_tramp);
+    rd_kafka_conf_set_opaque(conf, h);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
+        free(h);
         goto out;
     }
+    h = NULL; /* freed by gtp_consumer_close */
     rd_kafka_poll_set_consumer(rk);
 out:
     gtp_cfg_free(NULL, NULL, &all);
     return rk;
+}
+
+static bool cooperative(rd_kafka_t *rk)
+{
+    return strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+}
+
+rd_kafka_error_t *gtp_consumer_assign(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_resp_err_t err;
+    if (cooperative(rk))
+        return rd_kafka_incremental_assign(rk, parts);
+    err = rd_kafka_assign(rk, parts);
+    return err ? rd_kafka_error_new(err, "assign: %s", rd_kafka_err2str(err)) : NULL;
+}
+
+rd_kafka_error_t *gtp_consumer_unassign(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_resp_err_t err;
+    if (cooperative(rk))
+        return rd_kafka_incremental_unassign(rk, parts);
+    /* eager: a revoke always takes the whole assignment */
+    err = rd_kafka_assign(rk, NULL);
+    return err ? rd_kafka_error_new(err, "unassign: %s", rd_kafka_err2str(err)) : NULL;
+}
+
+/* A consumer gtp_consumer_close did not destroy: reachable from here, so leak
+ * checkers do not report what is kept on purpose. */
+static rd_kafka_t *left_to_exit;
+
+bool gtp_consumer_close(rd_kafka_t *rk)
+{
+    struct hooks *h;
+    rd_kafka_resp_err_t err;
+    bool synced;
+
+    if (!rk || rk == left_to_exit)
+        return false;
+    h = rd_kafka_opaque(rk);
+    err = rd_kafka_consumer_close(rk);
+    if (err)
+        gtp_log(GTP_LOG_WARN, "kafka", "leaving the group: %s", rd_kafka_err2str(err));
+    synced = atomic_load(&h->synced);
+    if (!synced) {
+        left_to_exit = rk;
+        /* joined (maybe) but never assigned: rd_kafka_destroy would abort
+         * (see consumer.h); the handle and h stay with the exiting process */
+        gtp_log(GTP_LOG_INFO, "kafka",
+                "left the group before any assignment; the consumer handle is left to exit");
+        return false;
+    }
+    rd_kafka_destroy(rk);
+    free(h);
+    return true;
 }
 
 void gtp_consumer_seek(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t offset)

@@ -3,6 +3,7 @@
 #include "gtp/kafka.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,18 +39,77 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
     return 0;
 }
 
-rd_kafka_conf_t *gtp_kafka_conf_new(const char *brokers, const struct gtp_kvlist *props,
-                                    char *errstr, size_t errstr_size)
+/* librdkafka's property table, "name | C/P | range | default | ..." per row,
+ * reduced to (name, scope) pairs sorted by name. */
+struct prop_scope {
+    char *name;
+    char scope;
+};
+static struct prop_scope *scopes;
+static size_t nscopes;
+static pthread_once_t scopes_once = PTHREAD_ONCE_INIT;
+
+static int scope_cmp(const void *a, const void *b)
 {
+    return strcmp(((const struct prop_scope *)a)->name, ((const struct prop_scope *)b)->name);
+}
+
+static void scopes_load(void)
+{
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (!f)
+        return;
+    rd_kafka_conf_properties_show(f);
+    fclose(f);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[128], scope;
+        /* rows look like "group.id        |  C  |  ..."; headers and rules do not */
+        if (sscanf(line, "%127s | %c |", name, &scope) != 2 ||
+            (scope != 'C' && scope != 'P' && scope != '*'))
+            continue;
+        if (nscopes == cap) {
+            cap = cap ? cap * 2 : 256;
+            scopes = gtp_xrealloc(scopes, cap * sizeof(*scopes));
+        }
+        scopes[nscopes].name = gtp_xstrdup(name);
+        scopes[nscopes++].scope = scope;
+    }
+    free(text);
+    qsort(scopes, nscopes, sizeof(*scopes), scope_cmp);
+}
+
+char gtp_kafka_prop_scope(const char *key)
+{
+    struct prop_scope k = {(char *)key, 0}, *hit;
+    pthread_once(&scopes_once, scopes_load);
+    hit = nscopes ? bsearch(&k, scopes, nscopes, sizeof(*scopes), scope_cmp) : NULL;
+    return hit ? hit->scope : 0;
+}
+
+rd_kafka_conf_t *gtp_kafka_conf_new(rd_kafka_type_t type, const char *brokers,
+                                    const struct gtp_kvlist *props, char *errstr,
+                                    size_t errstr_size)
+{
+    char other = type == RD_KAFKA_CONSUMER ? 'P' : 'C';
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, log_cb);
     if (brokers &&
         conf_set(conf, "bootstrap.servers", brokers, "--brokers ", errstr, errstr_size) != 0)
         goto fail;
-    for (size_t i = 0; props && i < props->n; i++)
+    for (size_t i = 0; props && i < props->n; i++) {
+        if (gtp_kafka_prop_scope(props->items[i].key) == other) {
+            gtp_log(GTP_LOG_DEBUG, "kafka", "-X %s: a %s property, not applied to the %s",
+                    props->items[i].key, other == 'C' ? "consumer" : "producer",
+                    other == 'C' ? "producer" : "consumer");
+            continue;
+        }
         if (conf_set(conf, props->items[i].key, props->items[i].value, "-X ", errstr,
                      errstr_size) != 0)
             goto fail;
+    }
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);
@@ -173,7 +233,7 @@ struct gtp_producer *gtp_producer_new(const char *brokers, const struct gtp_kvli
         gtp_kvlist_add(&all, producer_defaults[i][0], producer_defaults[i][1]);
     for (size_t i = 0; props && i < props->n; i++)
         gtp_kvlist_add(&all, props->items[i].key, props->items[i].value);
-    conf = gtp_kafka_conf_new(brokers, &all, errstr, errstr_size);
+    conf = gtp_kafka_conf_new(RD_KAFKA_PRODUCER, brokers, &all, errstr, errstr_size);
     if (!conf)
         goto out;
 

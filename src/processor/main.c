@@ -482,7 +482,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             gtp_log(GTP_LOG_INFO, "consumer", "assigned %s[%d] from offset %" PRId64, tp->topic,
                     (int)tp->partition, pt->next);
         }
-        e = rd_kafka_incremental_assign(rk, parts);
+        e = gtp_consumer_assign(rk, parts);
         if (pr->paused)
             rd_kafka_pause_partitions(rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -500,7 +500,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         if (!flushed)
             discard_pending(pr);
-        e = rd_kafka_incremental_unassign(rk, parts);
+        e = gtp_consumer_unassign(rk, parts);
     } else {
         gtp_log(GTP_LOG_ERROR, "consumer", "rebalance error: %s", rd_kafka_err2str(err));
         return;
@@ -840,10 +840,8 @@ out:
         batch_fini(&pr.batches[k]);
     }
     gtp_refill_stop(pr.refill);
-    if (pr.rk) {
-        rd_kafka_consumer_close(pr.rk);
-        rd_kafka_destroy(pr.rk);
-    }
+    gtp_consumer_close(pr.rk);
+    pr.rk = NULL;
     if (pr.dlq) {
         if (gtp_producer_flush(pr.dlq, 10000, err, sizeof(err)))
             gtp_log(GTP_LOG_ERROR, "dlq", "%s", err);

@@ -38,7 +38,8 @@ static void test_conf(void **state)
     struct gtp_kvlist kv = {0};
     gtp_kvlist_add(&kv, "client.id", "first");
     gtp_kvlist_add(&kv, "client.id", "second"); /* later -X wins */
-    rd_kafka_conf_t *conf = gtp_kafka_conf_new("127.0.0.1:1", &kv, err, sizeof(err));
+    rd_kafka_conf_t *conf =
+        gtp_kafka_conf_new(RD_KAFKA_PRODUCER, "127.0.0.1:1", &kv, err, sizeof(err));
     assert_non_null(conf);
     assert_int_equal(rd_kafka_conf_get(conf, "client.id", buf, &sz), RD_KAFKA_CONF_OK);
     assert_string_equal(buf, "second");
@@ -49,7 +50,7 @@ static void test_conf(void **state)
     free_kv(&kv);
 
     gtp_kvlist_add(&kv, "no.such.property", "secret-value");
-    assert_null(gtp_kafka_conf_new(NULL, &kv, err, sizeof(err)));
+    assert_null(gtp_kafka_conf_new(RD_KAFKA_PRODUCER, NULL, &kv, err, sizeof(err)));
     assert_non_null(strstr(err, "no.such.property"));
     assert_null(strstr(err, "secret-value"));
     free_kv(&kv);
@@ -72,6 +73,55 @@ static void test_conf(void **state)
     gtp_kvlist_add(&kv, "acks", "1");
     assert_null(gtp_producer_new("127.0.0.1:1", &kv, err, sizeof(err)));
     assert_non_null(strstr(err, "acks"));
+    free_kv(&kv);
+}
+
+/* One -X list feeds a daemon's consumer and its dead-letter producer: each
+ * client takes only the properties that are its own (librdkafka warns with
+ * CONFWARN about the others at every start). */
+static void test_conf_routing(void **state)
+{
+    (void)state;
+    char err[512], buf[64];
+    size_t sz;
+    struct gtp_kvlist kv = {0};
+
+    assert_int_equal(gtp_kafka_prop_scope("group.id"), 'C');
+    assert_int_equal(gtp_kafka_prop_scope("auto.offset.reset"), 'C'); /* a topic property */
+    assert_int_equal(gtp_kafka_prop_scope("linger.ms"), 'P');
+    assert_int_equal(gtp_kafka_prop_scope("acks"), 'P');
+    assert_int_equal(gtp_kafka_prop_scope("bootstrap.servers"), '*');
+    assert_int_equal(gtp_kafka_prop_scope("sasl.password"), '*');
+    assert_int_equal(gtp_kafka_prop_scope("no.such.property"), 0);
+
+    gtp_kvlist_add(&kv, "group.id", "g1");
+    gtp_kvlist_add(&kv, "linger.ms", "77");
+    gtp_kvlist_add(&kv, "client.id", "both");
+    rd_kafka_conf_t *pc = gtp_kafka_conf_new(RD_KAFKA_PRODUCER, NULL, &kv, err, sizeof(err));
+    rd_kafka_conf_t *cc = gtp_kafka_conf_new(RD_KAFKA_CONSUMER, NULL, &kv, err, sizeof(err));
+    assert_non_null(pc);
+    assert_non_null(cc);
+    sz = sizeof(buf);
+    buf[0] = 'x';
+    rd_kafka_conf_get(pc, "group.id", buf, &sz);
+    assert_string_not_equal(buf, "g1");
+    sz = sizeof(buf);
+    rd_kafka_conf_get(cc, "group.id", buf, &sz);
+    assert_string_equal(buf, "g1");
+    sz = sizeof(buf);
+    rd_kafka_conf_get(pc, "linger.ms", buf, &sz);
+    assert_string_equal(buf, "77");
+    sz = sizeof(buf);
+    rd_kafka_conf_get(cc, "linger.ms", buf, &sz);
+    assert_string_not_equal(buf, "77");
+    sz = sizeof(buf);
+    rd_kafka_conf_get(pc, "client.id", buf, &sz);
+    assert_string_equal(buf, "both");
+    sz = sizeof(buf);
+    rd_kafka_conf_get(cc, "client.id", buf, &sz);
+    assert_string_equal(buf, "both");
+    rd_kafka_conf_destroy(pc);
+    rd_kafka_conf_destroy(cc);
     free_kv(&kv);
 }
 
@@ -210,6 +260,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_conf_routing),
         cmocka_unit_test_setup_teardown(test_produce_and_read_back, mock_setup, mock_teardown),
         cmocka_unit_test(test_unreachable),
     };
