@@ -66,7 +66,9 @@ step() {
     local out tee_pid
     exec {out}> >(tee "$log")
     tee_pid=$!
-    "$@" >&"$out" 2>&1 || rc=$?
+    # {out}>&-: the command's children must not inherit the tee's pipe beyond their
+    # stdout, or a daemon they start (Kafka, Redis) would keep the tee open forever.
+    "$@" >&"$out" 2>&1 {out}>&- || rc=$?
     exec {out}>&-
     wait "$tee_pid" 2>/dev/null || true # the log is complete before anyone reads it
     names+=("$name")
