@@ -1,22 +1,20 @@
 /* Parquet writer for the archive schema (see include/gtp/parquet.h). Rows are kept
  * column-wise in growable arenas; a write slices them into row groups and pages,
  * dictionary-encodes the chunks where it pays, compresses page bodies and writes the
- * Thrift footer. Reference: shared/reference/parquet-delta.md §1-§6. */
+ * Thrift footer. The encoding mechanisms (hybrid levels, pages, sink, atomic publish) live
+ * in pqenc.c, shared with the nested writer. Reference: shared/reference/parquet-delta.md
+ * §1-§6. */
 #include "gtp/parquet.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "gtp/err.h"
+#include "gtp/pqenc.h"
 #include "gtp/thrift.h"
 #include "gtp/util.h"
 
@@ -29,13 +27,10 @@
 enum { PT_BOOLEAN = 0, PT_INT64 = 2, PT_BYTE_ARRAY = 6 };
 enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
 enum { CT_UTF8 = 0, CT_LIST = 3, CT_TIMESTAMP_MICROS = 10 };
-enum { ENC_PLAIN = 0, ENC_RLE = 3, ENC_RLE_DICTIONARY = 8 };
-enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 
 #define NLEAVES          GTP_PARQUET_NCOLS /* one leaf per top-level column in this schema */
 #define PAGE_MAX_ENTRIES 20000             /* parquet-java's page row limit: keeps pages seekable */
 #define DICT_MAX_BYTES   (1u << 20)        /* larger dictionaries fall back to PLAIN */
-#define SINK_BUF         (1u << 20)
 
 struct leaf_def {
     const char *name;
@@ -64,71 +59,6 @@ const char *gtp_parquet_col_name(int col)
     if (col < 0 || col >= GTP_PARQUET_NCOLS)
         return "?";
     return LEAVES[col].name;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Growable byte buffer */
-struct buf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra)
-        cap *= 2;
-    b->p = gtp_xrealloc(b->p, cap);
-    b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return;
-    buf_reserve(b, n);
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-static void buf_byte(struct buf *b, uint8_t v)
-{
-    buf_reserve(b, 1);
-    b->p[b->len++] = v;
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void buf_u32(struct buf *b, uint32_t v)
-{
-    buf_reserve(b, 4);
-    le32(b->p + b->len, v);
-    b->len += 4;
-}
-
-static void buf_varint(struct buf *b, uint64_t v)
-{
-    buf_reserve(b, 10);
-    while (v >= 0x80) {
-        b->p[b->len++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b->p[b->len++] = (uint8_t)v;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -186,11 +116,11 @@ bool gtp_parquet_utf8_valid(const char *str, size_t n)
 /* ------------------------------------------------------------------------------------------
  * Writer state */
 struct leaf {
-    struct buf def; /* one byte per level entry, when max_def > 0 */
-    struct buf rep; /* one byte per level entry, when max_rep > 0 */
+    struct gtp_pqenc_buf def; /* one byte per level entry, when max_def > 0 */
+    struct gtp_pqenc_buf rep; /* one byte per level entry, when max_rep > 0 */
     size_t nentries;
-    struct buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
-    uint64_t *off;   /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
+    struct gtp_pqenc_buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
+    uint64_t *off;             /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
     size_t off_cap;
     size_t nvals;
 };
@@ -211,13 +141,6 @@ struct chunk_meta {
     int64_t min_i, max_i;
 };
 
-struct sink {
-    int fd;
-    struct buf b;
-    int64_t off; /* bytes produced so far (written + buffered) */
-    int err;     /* errno of the first failure */
-};
-
 struct gtp_parquet_writer {
     struct gtp_parquet_opts opts;
     char created_by[160];
@@ -228,9 +151,9 @@ struct gtp_parquet_writer {
     int64_t col_nulls[GTP_PARQUET_NCOLS]; /* rows where the top-level column is null */
 
     /* scratch, reused across writes */
-    struct buf body, cbody;
-    struct gtp_thrift th;
-    uint32_t *tmp32; /* levels widened for the hybrid encoder, dictionary indexes */
+    struct gtp_pqenc_buf body;
+    struct gtp_pqenc_pager pg; /* codec, compressed scratch, Thrift scratch (also the footer) */
+    uint32_t *tmp32;           /* levels widened for the hybrid encoder, dictionary indexes */
     size_t tmp32_cap;
     uint32_t *dict_idx; /* per chunk value: dictionary index */
     size_t dict_idx_cap;
@@ -242,7 +165,6 @@ struct gtp_parquet_writer {
     size_t ht_cap;
     struct chunk_meta *chunks;
     size_t chunks_cap;
-    ZSTD_CCtx *zc;
 };
 
 void gtp_parquet_opts_default(struct gtp_parquet_opts *opts)
@@ -329,15 +251,13 @@ struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts 
         w->leaves[i].off_cap = 1024;
         w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));
         /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
-        buf_reserve(&w->leaves[i].data, 64);
-        buf_reserve(&w->leaves[i].def, 64);
-        buf_reserve(&w->leaves[i].rep, 64);
+        gtp_pqenc_buf_reserve(&w->leaves[i].data, 64);
+        gtp_pqenc_buf_reserve(&w->leaves[i].def, 64);
+        gtp_pqenc_buf_reserve(&w->leaves[i].rep, 64);
     }
     w->skills_row_cap = 1024;
     w->skills_row = gtp_xmalloc(w->skills_row_cap * sizeof(uint32_t));
-    gtp_thrift_init(&w->th);
-    w->zc = ZSTD_createCCtx();
-    if (!w->zc) {
+    if (gtp_pqenc_pager_init(&w->pg, o.codec, o.zstd_level) != 0) {
         gtp_parquet_writer_free(w);
         return NULL;
     }
@@ -357,14 +277,12 @@ void gtp_parquet_writer_free(struct gtp_parquet_writer *w)
     }
     free(w->skills_row);
     free(w->body.p);
-    free(w->cbody.p);
-    gtp_thrift_fini(&w->th);
+    gtp_pqenc_pager_fini(&w->pg);
     free(w->tmp32);
     free(w->dict_idx);
     free(w->dict_val);
     free(w->ht);
     free(w->chunks);
-    ZSTD_freeCCtx(w->zc);
     free(w);
 }
 
@@ -386,20 +304,9 @@ size_t gtp_parquet_buffered_bytes(const struct gtp_parquet_writer *w)
 /* ------------------------------------------------------------------------------------------
  * Adding rows */
 
-static void grow_u32(uint32_t **p, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    *p = gtp_xrealloc(*p, c * sizeof(uint32_t));
-    *cap = c;
-}
-
 static void put_str(struct leaf *l, const char *s, size_t n)
 {
-    buf_put(&l->data, s, n);
+    gtp_pqenc_buf_put(&l->data, s, n);
     if (l->nvals + 2 > l->off_cap) {
         l->off_cap *= 2;
         l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
@@ -415,7 +322,7 @@ static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, si
         put_str(l, s, n);
         return;
     }
-    buf_byte(&l->def, s ? 1 : 0);
+    gtp_pqenc_buf_byte(&l->def, s ? 1 : 0);
     if (s)
         put_str(l, s, n);
     else
@@ -505,17 +412,17 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     }
 
     struct leaf *ts = &w->leaves[GTP_PARQUET_POSTED_AT];
-    buf_reserve(&ts->data, 8);
-    le64(ts->data.p + ts->data.len, (uint64_t)row->posted_at_us);
+    gtp_pqenc_buf_reserve(&ts->data, 8);
+    gtp_pqenc_le64(ts->data.p + ts->data.len, (uint64_t)row->posted_at_us);
     ts->data.len += 8;
     ts->nvals++;
     ts->nentries++;
 
     struct leaf *rb = &w->leaves[GTP_PARQUET_IS_REMOTE];
     rb->nentries++;
-    buf_byte(&rb->def, row->is_remote >= 0 ? 1 : 0);
+    gtp_pqenc_buf_byte(&rb->def, row->is_remote >= 0 ? 1 : 0);
     if (row->is_remote >= 0) {
-        buf_byte(&rb->data, (uint8_t)row->is_remote);
+        gtp_pqenc_buf_byte(&rb->data, (uint8_t)row->is_remote);
         rb->nvals++;
     } else {
         w->col_nulls[GTP_PARQUET_IS_REMOTE]++;
@@ -524,146 +431,25 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     /* skills_array levels (shared/reference §3.2): null list (0,0), empty (0,1),
      * null element def 2, element def 3; rep 1 for every element after the first. */
     if (row->skills_null || row->n_skills == 0) {
-        buf_byte(&sk->rep, 0);
-        buf_byte(&sk->def, row->skills_null ? 0 : 1);
+        gtp_pqenc_buf_byte(&sk->rep, 0);
+        gtp_pqenc_buf_byte(&sk->def, row->skills_null ? 0 : 1);
         sk->nentries++;
         if (row->skills_null)
             w->col_nulls[GTP_PARQUET_SKILLS_ARRAY]++;
     } else {
         for (size_t i = 0; i < row->n_skills; i++) {
             const char *s = row->skills[i];
-            buf_byte(&sk->rep, i ? 1 : 0);
-            buf_byte(&sk->def, s ? 3 : 2);
+            gtp_pqenc_buf_byte(&sk->rep, i ? 1 : 0);
+            gtp_pqenc_buf_byte(&sk->def, s ? 3 : 2);
             if (s)
                 put_str(sk, s, strlen(s));
             sk->nentries++;
         }
     }
     w->nrows++;
-    grow_u32(&w->skills_row, &w->skills_row_cap, w->nrows + 1);
+    gtp_pqenc_grow_u32(&w->skills_row, &w->skills_row_cap, w->nrows + 1);
     w->skills_row[w->nrows] = (uint32_t)sk->nentries;
     return 0;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Output sink: buffered write(2) that remembers the first error */
-
-static void sink_flush(struct sink *s)
-{
-    size_t done = 0;
-    while (!s->err && done < s->b.len) {
-        ssize_t n = write(s->fd, s->b.p + done, s->b.len - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            s->err = errno;
-            break;
-        }
-        done += (size_t)n;
-    }
-    s->b.len = 0;
-}
-
-static void sink_put(struct sink *s, const void *p, size_t n)
-{
-    if (s->err)
-        return;
-    if (s->b.len + n > SINK_BUF)
-        sink_flush(s);
-    s->off += (int64_t)n;
-    if (n >= SINK_BUF) {
-        /* Large page bodies go straight through. */
-        const uint8_t *q = p;
-        while (!s->err && n > 0) {
-            ssize_t k = write(s->fd, q, n);
-            if (k < 0) {
-                if (errno == EINTR)
-                    continue;
-                s->err = errno;
-                break;
-            }
-            q += k;
-            n -= (size_t)k;
-        }
-        return;
-    }
-    buf_put(&s->b, p, n);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Encoders */
-
-static int bit_width(uint32_t max)
-{
-    return max ? 32 - __builtin_clz(max) : 0;
-}
-
-/* Bit-pack n values (zero padded to ngroups*8) LSB first, bw bits each. */
-static void bitpack(struct buf *out, const uint32_t *v, size_t n, size_t ngroups, int bw)
-{
-    buf_reserve(out, ngroups * (size_t)bw);
-    uint8_t *p = out->p + out->len;
-    uint64_t acc = 0;
-    int nb = 0;
-    for (size_t i = 0; i < ngroups * 8; i++) {
-        acc |= (uint64_t)(i < n ? v[i] : 0) << nb;
-        nb += bw;
-        while (nb >= 8) {
-            *p++ = (uint8_t)acc;
-            acc >>= 8;
-            nb -= 8;
-        }
-    }
-    out->len += ngroups * (size_t)bw;
-}
-
-/* RLE / bit-packed hybrid (§3.4): RLE runs for >= 8 repeats, bit-packed groups otherwise.
- * Bit-packed runs only pad their last group at the very end of the data. */
-static void hybrid(struct buf *out, const uint32_t *v, size_t n, int bw)
-{
-    int vbytes = (bw + 7) / 8;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i + 1;
-        while (j < n && v[j] == v[i])
-            j++;
-        if (j - i >= 8) {
-            buf_varint(out, (uint64_t)(j - i) << 1);
-            for (int k = 0; k < vbytes; k++)
-                buf_byte(out, (uint8_t)(v[i] >> (8 * k)));
-            i = j;
-            continue;
-        }
-        size_t start = i, groups = 0;
-        for (;;) {
-            i += 8;
-            groups++;
-            if (i >= n)
-                break;
-            size_t k = i + 1;
-            while (k < n && k - i < 8 && v[k] == v[i])
-                k++;
-            if (k - i >= 8)
-                break;
-        }
-        buf_varint(out, ((uint64_t)groups << 1) | 1);
-        bitpack(out, v + start, (i > n ? n : i) - start, groups, bw);
-        if (i > n)
-            i = n;
-    }
-}
-
-/* Levels section of a v1 page: u32 LE byte length, then the hybrid data. */
-static void put_levels(struct gtp_parquet_writer *w, struct buf *out, const uint8_t *lv, size_t n,
-                       int max)
-{
-    grow_u32(&w->tmp32, &w->tmp32_cap, n);
-    for (size_t i = 0; i < n; i++)
-        w->tmp32[i] = lv[i];
-    size_t at = out->len;
-    buf_u32(out, 0);
-    hybrid(out, w->tmp32, n, bit_width((uint32_t)max));
-    le32(out->p + at, (uint32_t)(out->len - at - 4));
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -711,7 +497,7 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
     }
     size_t mask = want - 1;
     memset(w->ht, 0xFF, want * sizeof(uint32_t));
-    grow_u32(&w->dict_idx, &w->dict_idx_cap, nv);
+    gtp_pqenc_grow_u32(&w->dict_idx, &w->dict_idx_cap, nv);
     w->ndict = 0;
     w->dict_bytes = 0;
     uint64_t plain = 0;
@@ -723,7 +509,7 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
         for (;;) {
             uint32_t d = w->ht[slot];
             if (d == UINT32_MAX) {
-                grow_u32(&w->dict_val, &w->dict_val_cap, w->ndict + 1);
+                gtp_pqenc_grow_u32(&w->dict_val, &w->dict_val_cap, w->ndict + 1);
                 d = (uint32_t)w->ndict++;
                 w->dict_val[d] = (uint32_t)v;
                 w->ht[slot] = d;
@@ -742,7 +528,7 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
             slot = (slot + 1) & mask;
         }
     }
-    int bw = bit_width((uint32_t)(w->ndict - 1));
+    int bw = gtp_pqenc_bit_width((uint32_t)(w->ndict - 1));
     uint64_t with_dict = w->dict_bytes + (nv * (uint64_t)(bw ? bw : 1) + 7) / 8 + 16;
     return with_dict * 4 < plain * 3;
 }
@@ -750,89 +536,18 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
 /* ------------------------------------------------------------------------------------------
  * Pages */
 
-static int compress_body(struct gtp_parquet_writer *w, const uint8_t **out, size_t *out_len,
-                         char *errstr, size_t errstr_size)
-{
-    const struct buf *b = &w->body;
-    switch (w->opts.codec) {
-    case GTP_PARQUET_UNCOMPRESSED:
-        *out = b->p;
-        *out_len = b->len;
-        return 0;
-    case GTP_PARQUET_ZSTD: {
-        size_t bound = ZSTD_compressBound(b->len);
-        w->cbody.len = 0;
-        buf_reserve(&w->cbody, bound);
-        size_t r = ZSTD_compressCCtx(w->zc, w->cbody.p, bound, b->p, b->len, w->opts.zstd_level);
-        if (ZSTD_isError(r)) {
-            gtp_errf(errstr, errstr_size, "zstd: %s", ZSTD_getErrorName(r));
-            return GTP_ERR_INTERNAL;
-        }
-        *out = w->cbody.p;
-        *out_len = r;
-        return 0;
-    }
-    case GTP_PARQUET_SNAPPY: {
-        size_t bound = snappy_max_compressed_length(b->len);
-        w->cbody.len = 0;
-        buf_reserve(&w->cbody, bound);
-        size_t r = bound;
-        if (snappy_compress((const char *)b->p, b->len, (char *)w->cbody.p, &r) != SNAPPY_OK) {
-            gtp_errf(errstr, errstr_size, "snappy compression failed");
-            return GTP_ERR_INTERNAL;
-        }
-        *out = w->cbody.p;
-        *out_len = r;
-        return 0;
-    }
-    }
-    return GTP_ERR_INTERNAL;
-}
-
-/* Compress w->body and write header + body. num_values < 0 marks a dictionary page. */
-static int emit_page(struct gtp_parquet_writer *w, struct sink *s, struct chunk_meta *cm,
+/* Compress w->body and write header + body (see gtp_pqenc_page). */
+static int emit_page(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, struct chunk_meta *cm,
                      int page_type, int32_t num_values, int encoding, char *errstr,
                      size_t errstr_size)
 {
-    const uint8_t *stored;
-    size_t stored_len;
-    if (w->body.len > INT32_MAX) {
-        gtp_errf(errstr, errstr_size, "page of %zu bytes is too large", w->body.len);
-        return GTP_ERR_INTERNAL;
-    }
-    int err = compress_body(w, &stored, &stored_len, errstr, errstr_size);
-    if (err)
-        return err;
-    if (stored_len > INT32_MAX) {
-        gtp_errf(errstr, errstr_size, "compressed page of %zu bytes is too large", stored_len);
-        return GTP_ERR_INTERNAL;
-    }
-    struct gtp_thrift *t = &w->th;
-    gtp_thrift_reset(t);
-    gtp_thrift_i32(t, 1, page_type);
-    gtp_thrift_i32(t, 2, (int32_t)w->body.len);
-    gtp_thrift_i32(t, 3, (int32_t)stored_len);
-    if (page_type == PAGE_DATA) {
-        gtp_thrift_struct_begin(t, 5);
-        gtp_thrift_i32(t, 1, num_values);
-        gtp_thrift_i32(t, 2, encoding);
-        gtp_thrift_i32(t, 3, ENC_RLE);
-        gtp_thrift_i32(t, 4, ENC_RLE);
-        gtp_thrift_struct_end(t);
-    } else {
-        gtp_thrift_struct_begin(t, 7);
-        gtp_thrift_i32(t, 1, num_values);
-        gtp_thrift_i32(t, 2, ENC_PLAIN);
-        gtp_thrift_struct_end(t);
-    }
-    gtp_thrift_end(t);
-    if (page_type == PAGE_DATA && cm->n_data_pages++ == 0)
-        cm->data_off = s->off;
-    sink_put(s, t->data, t->len);
-    sink_put(s, stored, stored_len);
-    cm->total_uncomp += (int64_t)(t->len + w->body.len);
-    cm->total_comp += (int64_t)(t->len + stored_len);
-    return 0;
+    /* The data page offset is where the first data page's header will start. */
+    int64_t at = s->off;
+    int err = gtp_pqenc_page(&w->pg, s, page_type, &w->body, num_values, encoding,
+                             &cm->total_uncomp, &cm->total_comp, errstr, errstr_size);
+    if (!err && page_type == GTP_PQENC_PAGE_DATA && cm->n_data_pages++ == 0)
+        cm->data_off = at;
+    return err;
 }
 
 /* Entry index where row r starts in leaf i. */
@@ -902,8 +617,9 @@ static void chunk_minmax(struct gtp_parquet_writer *w, int i, size_t v0, size_t 
 }
 
 /* Write one column chunk: leaf i, rows [r0, r1), values starting at *vcur. */
-static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size_t r0, size_t r1,
-                       size_t *vcur, struct chunk_meta *cm, char *errstr, size_t errstr_size)
+static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, int i, size_t r0,
+                       size_t r1, size_t *vcur, struct chunk_meta *cm, char *errstr,
+                       size_t errstr_size)
 {
     const struct leaf_def *ld = &LEAVES[i];
     const struct leaf *l = &w->leaves[i];
@@ -932,15 +648,15 @@ static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size
         for (size_t d = 0; d < w->ndict; d++) {
             size_t n;
             const uint8_t *p = val_ptr(l, w->dict_val[d], &n);
-            buf_u32(&w->body, (uint32_t)n);
-            buf_put(&w->body, p, n);
+            gtp_pqenc_buf_u32(&w->body, (uint32_t)n);
+            gtp_pqenc_buf_put(&w->body, p, n);
         }
         cm->dict_off = s->off;
-        err =
-            emit_page(w, s, cm, PAGE_DICTIONARY, (int32_t)w->ndict, ENC_PLAIN, errstr, errstr_size);
+        err = emit_page(w, s, cm, GTP_PQENC_PAGE_DICTIONARY, (int32_t)w->ndict, GTP_PQENC_PLAIN,
+                        errstr, errstr_size);
         if (err)
             return err;
-        dict_bw = bit_width((uint32_t)(w->ndict - 1));
+        dict_bw = gtp_pqenc_bit_width((uint32_t)(w->ndict - 1));
         if (dict_bw == 0)
             dict_bw = 1;
     }
@@ -964,39 +680,39 @@ static int write_chunk(struct gtp_parquet_writer *w, struct sink *s, int i, size
             r++;
         } while (r < r1 && est < w->opts.page_bytes && pe - pe0 < PAGE_MAX_ENTRIES);
 
-        struct buf *b = &w->body;
+        struct gtp_pqenc_buf *b = &w->body;
         b->len = 0;
         size_t ne = pe - pe0, nv = pv - pv0;
         if (ld->max_rep)
-            put_levels(w, b, l->rep.p + pe0, ne, ld->max_rep);
+            gtp_pqenc_levels(b, l->rep.p + pe0, ne, ld->max_rep, &w->tmp32, &w->tmp32_cap);
         if (ld->max_def)
-            put_levels(w, b, l->def.p + pe0, ne, ld->max_def);
-        int enc = ENC_PLAIN;
+            gtp_pqenc_levels(b, l->def.p + pe0, ne, ld->max_def, &w->tmp32, &w->tmp32_cap);
+        int enc = GTP_PQENC_PLAIN;
         if (cm->dict) {
-            enc = ENC_RLE_DICTIONARY;
-            buf_byte(b, (uint8_t)dict_bw);
-            hybrid(b, w->dict_idx + (pv0 - v0), nv, dict_bw);
+            enc = GTP_PQENC_RLE_DICTIONARY;
+            gtp_pqenc_buf_byte(b, (uint8_t)dict_bw);
+            gtp_pqenc_hybrid(b, w->dict_idx + (pv0 - v0), nv, dict_bw);
         } else if (ld->type == PT_BYTE_ARRAY) {
-            buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
+            gtp_pqenc_buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
             for (size_t v = pv0; v < pv; v++) {
                 size_t n;
                 const uint8_t *p = val_ptr(l, v, &n);
-                le32(b->p + b->len, (uint32_t)n);
+                gtp_pqenc_le32(b->p + b->len, (uint32_t)n);
                 memcpy(b->p + b->len + 4, p, n);
                 b->len += 4 + n;
             }
         } else if (ld->type == PT_INT64) {
-            buf_put(b, l->data.p + pv0 * 8, nv * 8);
+            gtp_pqenc_buf_put(b, l->data.p + pv0 * 8, nv * 8);
         } else { /* BOOLEAN: bit-packed LSB first, no length */
             size_t nbytes = (nv + 7) / 8;
-            buf_reserve(b, nbytes);
+            gtp_pqenc_buf_reserve(b, nbytes);
             memset(b->p + b->len, 0, nbytes);
             for (size_t k = 0; k < nv; k++)
                 if (l->data.p[pv0 + k])
                     b->p[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
             b->len += nbytes;
         }
-        err = emit_page(w, s, cm, PAGE_DATA, (int32_t)ne, enc, errstr, errstr_size);
+        err = emit_page(w, s, cm, GTP_PQENC_PAGE_DATA, (int32_t)ne, enc, errstr, errstr_size);
         if (err)
             return err;
         pe0 = pe;
@@ -1085,8 +801,8 @@ static void write_stats(struct gtp_parquet_writer *w, struct gtp_thrift *t, int 
     gtp_thrift_struct_begin(t, 12);
     if (cm->has_minmax && ld->type == PT_INT64) {
         /* Signed order: the legacy fields mean the same for INT64. */
-        le64(mx, (uint64_t)cm->max_i);
-        le64(mn, (uint64_t)cm->min_i);
+        gtp_pqenc_le64(mx, (uint64_t)cm->max_i);
+        gtp_pqenc_le64(mn, (uint64_t)cm->min_i);
         gtp_thrift_binary(t, 1, mx, 8);
         gtp_thrift_binary(t, 2, mn, 8);
     }
@@ -1125,10 +841,10 @@ static void write_column_chunk(struct gtp_parquet_writer *w, struct gtp_thrift *
     gtp_thrift_struct_begin(t, 3); /* ColumnMetaData */
     gtp_thrift_i32(t, 1, ld->type);
     gtp_thrift_list_begin(t, 2, GTP_THRIFT_I32, cm->dict ? 3 : 2);
-    gtp_thrift_elem_i32(t, ENC_PLAIN);
-    gtp_thrift_elem_i32(t, ENC_RLE);
+    gtp_thrift_elem_i32(t, GTP_PQENC_PLAIN);
+    gtp_thrift_elem_i32(t, GTP_PQENC_RLE);
     if (cm->dict)
-        gtp_thrift_elem_i32(t, ENC_RLE_DICTIONARY);
+        gtp_thrift_elem_i32(t, GTP_PQENC_RLE_DICTIONARY);
     if (i == GTP_PARQUET_SKILLS_ARRAY) {
         gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, 3);
         gtp_thrift_elem_binary(t, "skills_array", 12);
@@ -1150,23 +866,23 @@ static void write_column_chunk(struct gtp_parquet_writer *w, struct gtp_thrift *
     gtp_thrift_list_begin(t, 13, GTP_THRIFT_STRUCT, cm->dict ? 2 : 1);
     if (cm->dict) {
         gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_i32(t, 1, PAGE_DICTIONARY);
-        gtp_thrift_i32(t, 2, ENC_PLAIN);
+        gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DICTIONARY);
+        gtp_thrift_i32(t, 2, GTP_PQENC_PLAIN);
         gtp_thrift_i32(t, 3, 1);
         gtp_thrift_struct_end(t);
     }
     gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i32(t, 1, PAGE_DATA);
-    gtp_thrift_i32(t, 2, cm->dict ? ENC_RLE_DICTIONARY : ENC_PLAIN);
+    gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DATA);
+    gtp_thrift_i32(t, 2, cm->dict ? GTP_PQENC_RLE_DICTIONARY : GTP_PQENC_PLAIN);
     gtp_thrift_i32(t, 3, cm->n_data_pages);
     gtp_thrift_struct_end(t);
     gtp_thrift_struct_end(t); /* ColumnMetaData */
     gtp_thrift_struct_end(t); /* ColumnChunk */
 }
 
-static void write_footer(struct gtp_parquet_writer *w, struct sink *s, size_t nrg)
+static void write_footer(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, size_t nrg)
 {
-    struct gtp_thrift *t = &w->th;
+    struct gtp_thrift *t = &w->pg.th;
     size_t rgrows = w->opts.row_group_rows;
     gtp_thrift_reset(t);
     gtp_thrift_i32(t, 1, 1);
@@ -1201,10 +917,10 @@ static void write_footer(struct gtp_parquet_writer *w, struct sink *s, size_t nr
     gtp_thrift_end(t);
 
     uint8_t tail[8];
-    le32(tail, (uint32_t)t->len);
+    gtp_pqenc_le32(tail, (uint32_t)t->len);
     memcpy(tail + 4, "PAR1", 4);
-    sink_put(s, t->data, t->len);
-    sink_put(s, tail, 8);
+    gtp_pqenc_sink_put(s, t->data, t->len);
+    gtp_pqenc_sink_put(s, tail, 8);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1279,17 +995,11 @@ void gtp_parquet_file_stats_fini(struct gtp_parquet_file_stats *stats)
 /* ------------------------------------------------------------------------------------------
  * Writing files */
 
-static int io_error(int e, const char *what, char *errstr, size_t errstr_size)
-{
-    gtp_errf(errstr, errstr_size, "%s: %s", what, strerror(e));
-    return (e == ENOSPC || e == EDQUOT) ? GTP_ERR_NOSPACE : GTP_ERR_IO;
-}
-
 /* Everything of gtp_parquet_write_fd except the reset. */
 static int write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_file_stats *stats,
                     char *errstr, size_t errstr_size)
 {
-    struct sink s = {.fd = fd};
+    struct gtp_pqenc_sink s = {.fd = fd};
     size_t rgrows = w->opts.row_group_rows;
     size_t nrg = (w->nrows + rgrows - 1) / rgrows;
     size_t vcur[NLEAVES] = {0};
@@ -1299,7 +1009,7 @@ static int write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_fil
         w->chunks_cap = nrg * NLEAVES;
         w->chunks = gtp_xrealloc(w->chunks, w->chunks_cap * sizeof(*w->chunks));
     }
-    sink_put(&s, "PAR1", 4);
+    gtp_pqenc_sink_put(&s, "PAR1", 4);
     for (size_t g = 0; g < nrg && !err && !s.err; g++) {
         size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
         for (int i = 0; i < NLEAVES && !err; i++)
@@ -1309,9 +1019,9 @@ static int write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_fil
     if (err)
         goto out;
     write_footer(w, &s, nrg);
-    sink_flush(&s);
+    gtp_pqenc_sink_flush(&s);
     if (s.err) {
-        err = io_error(s.err, "write", errstr, errstr_size);
+        err = gtp_pqenc_io_error(s.err, "write", errstr, errstr_size);
         goto out;
     }
     if (stats)
@@ -1330,66 +1040,30 @@ int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parque
     return err;
 }
 
+struct publish_ctx {
+    struct gtp_parquet_writer *w;
+    struct gtp_parquet_file_stats st;
+};
+
+static int publish_write(void *ctx, int fd, char *errstr, size_t errstr_size)
+{
+    struct publish_ctx *pc = ctx;
+    return write_fd(pc->w, fd, &pc->st, errstr, errstr_size);
+}
+
 int gtp_parquet_write_file(struct gtp_parquet_writer *w, const char *dir, const char *name,
                            struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size)
 {
-    char *tmp = NULL, *dst = NULL;
-    int fd = -1, dfd = -1, err = 0;
-    struct gtp_parquet_file_stats st = {0};
-
-    if (!name[0] || strchr(name, '/') || name[0] == '.') {
-        gtp_errf(errstr, errstr_size, "bad file name '%s'", name);
-        return GTP_ERR_INVAL;
-    }
-    size_t n = strlen(dir) + strlen(name) + 16;
-    tmp = gtp_xmalloc(n);
-    dst = gtp_xmalloc(n);
-    /* Leading '.' hides the temp file from Spark/Hive/pyarrow/Delta; no .parquet suffix
-     * keeps it out of '*.parquet' globs. */
-    snprintf(tmp, n, "%s/.%s.tmp", dir, name);
-    snprintf(dst, n, "%s/%s", dir, name);
-
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err = io_error(errno, tmp, errstr, errstr_size);
-        goto out;
-    }
-    err = write_fd(w, fd, &st, errstr, errstr_size);
+    struct publish_ctx pc = {.w = w};
+    int err = gtp_pqenc_publish(dir, name, publish_write, &pc, errstr, errstr_size);
     if (err)
         goto out;
-    if (fsync(fd) != 0) {
-        err = io_error(errno, "fsync", errstr, errstr_size);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        err = io_error(errno, "close", errstr, errstr_size);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, dst) != 0) {
-        err = io_error(errno, dst, errstr, errstr_size);
-        goto out;
-    }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0) {
-        err = io_error(errno, dir, errstr, errstr_size);
-        goto out;
-    }
     gtp_parquet_reset(w);
     if (stats) {
-        *stats = st;
-        memset(&st, 0, sizeof(st));
+        *stats = pc.st;
+        memset(&pc.st, 0, sizeof(pc.st));
     }
 out:
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    if (err)
-        unlink(tmp);
-    gtp_parquet_file_stats_fini(&st);
-    free(tmp);
-    free(dst);
+    gtp_parquet_file_stats_fini(&pc.st);
     return err;
 }

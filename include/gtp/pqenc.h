@@ -1,0 +1,127 @@
+/* Encoding mechanisms shared by the two Parquet writers (the archive writer in parquet.c and
+ * the schema-driven nested writer in pqnested.c): a growable byte buffer, the RLE /
+ * bit-packed hybrid for levels and dictionary indexes, page compression plus page header,
+ * a buffered file sink that remembers its first error, and the atomic publish of a file.
+ * Reference: shared/reference/parquet-delta.md §1-§5.
+ *
+ * Internal to the core: the layout of the structs is visible so writers can embed them.
+ * Allocation aborts on OOM. Not thread safe: one of each per writer. */
+#ifndef GTP_PQENC_H
+#define GTP_PQENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zstd.h>
+
+#include "gtp/parquet.h"
+#include "gtp/thrift.h"
+
+/* Parquet enum values (parquet.thrift) the writers share. */
+enum { GTP_PQENC_PAGE_DATA = 0, GTP_PQENC_PAGE_DICTIONARY = 2 };
+enum { GTP_PQENC_PLAIN = 0, GTP_PQENC_RLE = 3, GTP_PQENC_RLE_DICTIONARY = 8 };
+
+/* ------------------------------------------------------------------------------------------
+ * Growable byte buffer. Zero-initialised = empty; release with gtp_pqenc_buf_fini. */
+struct gtp_pqenc_buf {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+};
+
+void gtp_pqenc_buf_reserve(struct gtp_pqenc_buf *b, size_t extra);
+void gtp_pqenc_buf_put(struct gtp_pqenc_buf *b, const void *p, size_t n);
+void gtp_pqenc_buf_byte(struct gtp_pqenc_buf *b, uint8_t v);
+void gtp_pqenc_buf_u32(struct gtp_pqenc_buf *b, uint32_t v); /* little-endian */
+void gtp_pqenc_buf_varint(struct gtp_pqenc_buf *b, uint64_t v);
+void gtp_pqenc_buf_fini(struct gtp_pqenc_buf *b); /* accepts NULL */
+
+static inline void gtp_pqenc_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void gtp_pqenc_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Grow *p (an array of uint32_t with *cap entries) to hold at least need entries. */
+void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need);
+
+/* ------------------------------------------------------------------------------------------
+ * RLE / bit-packed hybrid (reference §3.4) */
+
+/* Bits needed for values 0..max (0 for max 0). */
+int gtp_pqenc_bit_width(uint32_t max);
+
+/* Append n values of bw bits: RLE runs for >= 8 repeats, bit-packed groups otherwise
+ * (only the very last group is zero padded). No length prefix. */
+void gtp_pqenc_hybrid(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, int bw);
+
+/* The levels section of a v1 data page: u32 LE byte length, then the hybrid encoding of
+ * the n levels lv[] with the bit width of max. *tmp / *tmp_cap is the caller's scratch
+ * array (grown here; the caller frees *tmp). */
+void gtp_pqenc_levels(struct gtp_pqenc_buf *out, const uint8_t *lv, size_t n, int max,
+                      uint32_t **tmp, size_t *tmp_cap);
+
+/* ------------------------------------------------------------------------------------------
+ * Output sink: buffered write(2) that remembers the first error, so a writer checks once
+ * at the end. off counts every byte handed over: the absolute file offset of the next put. */
+struct gtp_pqenc_sink {
+    int fd;
+    struct gtp_pqenc_buf b;
+    int64_t off; /* bytes produced so far (written + buffered) */
+    int err;     /* errno of the first failure, 0 if none */
+};
+
+/* Initialise with {.fd = fd}; release b with gtp_pqenc_buf_fini after the last flush. */
+void gtp_pqenc_sink_put(struct gtp_pqenc_sink *s, const void *p, size_t n);
+void gtp_pqenc_sink_flush(struct gtp_pqenc_sink *s);
+
+/* ------------------------------------------------------------------------------------------
+ * Pages: compress a body and write PageHeader + stored body to a sink. */
+struct gtp_pqenc_pager {
+    enum gtp_parquet_codec codec;
+    int zstd_level;
+    ZSTD_CCtx *zc;              /* owned */
+    struct gtp_pqenc_buf cbody; /* compressed body scratch */
+    struct gtp_thrift th;       /* page header scratch; writers may reuse it for the footer */
+};
+
+/* Returns 0, or GTP_ERR_INTERNAL when zstd cannot allocate its context. On error the pager
+ * still needs gtp_pqenc_pager_fini. */
+int gtp_pqenc_pager_init(struct gtp_pqenc_pager *pg, enum gtp_parquet_codec codec, int zstd_level);
+void gtp_pqenc_pager_fini(struct gtp_pqenc_pager *pg); /* accepts NULL */
+
+/* Write one page of type GTP_PQENC_PAGE_DATA (data page v1: num_values level entries, value
+ * encoding `encoding`, RLE levels) or GTP_PQENC_PAGE_DICTIONARY (num_values dictionary
+ * entries, PLAIN). body is borrowed. *uncomp and *comp grow by header + raw body and
+ * header + stored body bytes. Returns 0, or GTP_ERR_INTERNAL (page over 2 GiB, compression
+ * failure) with the reason in errstr. Write errors are left in s->err. */
+int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int page_type,
+                   const struct gtp_pqenc_buf *body, int32_t num_values, int encoding,
+                   int64_t *uncomp, int64_t *comp, char *errstr, size_t errstr_size);
+
+/* ------------------------------------------------------------------------------------------
+ * Files */
+
+/* errno e as a core error: GTP_ERR_NOSPACE for ENOSPC/EDQUOT, else GTP_ERR_IO; the reason
+ * "what: strerror" goes to errstr. */
+int gtp_pqenc_io_error(int e, const char *what, char *errstr, size_t errstr_size);
+
+/* Produce a whole file on fd (positioned at the start of an empty file). Returns 0 or a
+ * negative enum gtp_err with errstr filled. */
+typedef int (*gtp_pqenc_write_fn)(void *ctx, int fd, char *errstr, size_t errstr_size);
+
+/* Atomic publish: write dir/.<name>.tmp through write_fn(ctx, fd, ...), fsync it, rename() it
+ * to dir/<name> (replacing an older file of that name), fsync dir. On any error the temp
+ * file is removed. name must be non-empty, without '/', not starting with '.'
+ * (GTP_ERR_INVAL). Returns 0, write_fn's error, GTP_ERR_NOSPACE or GTP_ERR_IO. */
+int gtp_pqenc_publish(const char *dir, const char *name, gtp_pqenc_write_fn write_fn, void *ctx,
+                      char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,1202 @@
+/* Schema-driven Parquet writer for nested data (see include/gtp/pqnested.h). A Spark JSON
+ * schema becomes a tree of nodes that know their Dremel levels; each row is shredded into
+ * per-leaf level and value arrays (rolled back if the row turns out to be invalid); a write
+ * cuts those into row groups and pages with the encoders shared with the archive writer
+ * (pqenc.c). Reference: shared/reference/parquet-delta.md §1-§6, §8.5. */
+#include "gtp/pqnested.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gtp/err.h"
+#include "gtp/pqenc.h"
+#include "gtp/thrift.h"
+#include "gtp/util.h"
+
+#ifndef GTP_VERSION
+#define GTP_VERSION "0.0.0"
+#endif
+
+/* Parquet enum values (parquet.thrift) */
+enum { PT_BOOLEAN = 0, PT_INT32 = 1, PT_INT64 = 2, PT_BYTE_ARRAY = 6 };
+enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
+enum { CT_UTF8 = 0, CT_MAP = 1, CT_LIST = 3, CT_DATE = 6, CT_TIMESTAMP_MICROS = 10 };
+/* LogicalType union members */
+enum { LT_STRING = 1, LT_MAP = 2, LT_LIST = 3, LT_DATE = 6, LT_TIMESTAMP = 8 };
+
+#define PAGE_MAX_ENTRIES 20000 /* as the archive writer: parquet-java's page row limit */
+
+/* ------------------------------------------------------------------------------------------
+ * Schema */
+
+enum kind { K_STRING, K_LONG, K_INTEGER, K_BOOLEAN, K_TIMESTAMP, K_DATE, K_STRUCT, K_ARRAY, K_MAP };
+
+static const struct {
+    const char *name;
+    enum kind kind;
+    int type; /* physical */
+} PRIMITIVES[] = {
+    {"string", K_STRING, PT_BYTE_ARRAY},  {"long", K_LONG, PT_INT64},
+    {"integer", K_INTEGER, PT_INT32},     {"boolean", K_BOOLEAN, PT_BOOLEAN},
+    {"timestamp", K_TIMESTAMP, PT_INT64}, {"date", K_DATE, PT_INT32},
+};
+
+struct node {
+    char *name;
+    char *path; /* dotted field path ("add.partitionValues.value"), for messages */
+    enum kind kind;
+    bool optional;
+    int def;           /* definition level of a present (non-null) value of this node */
+    int rep;           /* array/map: repetition level of entries after the first */
+    struct node *kids; /* struct fields; array: element; map: key, value */
+    size_t nkids;
+    size_t leaf0, nleaves; /* the leaves under this node are contiguous */
+};
+
+struct leaf_info {
+    const struct node *node;
+    int type;
+    int max_def;
+    int max_rep;
+    char **parts; /* path_in_schema */
+    size_t nparts;
+    char *path; /* the parts joined with '.' */
+};
+
+struct gtp_pqnested_schema {
+    struct node root;
+    struct leaf_info *leaves;
+    size_t nleaves;
+    size_t nelems; /* SchemaElements in the footer, root included */
+};
+
+static void node_fini(struct node *n)
+{
+    for (size_t i = 0; i < n->nkids; i++)
+        node_fini(&n->kids[i]);
+    free(n->kids);
+    free(n->name);
+    free(n->path);
+}
+
+void gtp_pqnested_schema_free(struct gtp_pqnested_schema *schema)
+{
+    if (!schema)
+        return;
+    node_fini(&schema->root);
+    for (size_t i = 0; i < schema->nleaves; i++) {
+        for (size_t k = 0; k < schema->leaves[i].nparts; k++)
+            free(schema->leaves[i].parts[k]);
+        free(schema->leaves[i].parts);
+        free(schema->leaves[i].path);
+    }
+    free(schema->leaves);
+    free(schema);
+}
+
+static char *path_join(const char *parent, const char *name)
+{
+    if (!parent || !*parent)
+        return gtp_xstrdup(name);
+    size_t n = strlen(parent) + strlen(name) + 2;
+    char *p = gtp_xmalloc(n);
+    snprintf(p, n, "%s.%s", parent, name);
+    return p;
+}
+
+static void node_set(struct node *n, const char *parent_path, const char *name, bool optional)
+{
+    n->name = gtp_xstrdup(name);
+    n->path = path_join(parent_path, name);
+    n->optional = optional;
+}
+
+static int parse_type(const json_t *t, struct node *n, int depth, char *errstr, size_t errstr_size);
+
+static int need_bool(const json_t *o, const char *key, const char *path, bool *out, char *errstr,
+                     size_t errstr_size)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_boolean(v)) {
+        gtp_errf(errstr, errstr_size, "schema %s: \"%s\" must be true or false", path, key);
+        return GTP_ERR_PARSE;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int parse_struct(const json_t *t, struct node *n, int depth, char *errstr,
+                        size_t errstr_size)
+{
+    const json_t *fields = json_object_get(t, "fields");
+    const char *where = *n->path ? n->path : "(root)";
+    if (!json_is_array(fields) || json_array_size(fields) == 0) {
+        gtp_errf(errstr, errstr_size, "schema %s: a struct needs a non-empty \"fields\" array",
+                 where);
+        return GTP_ERR_PARSE;
+    }
+    n->kind = K_STRUCT;
+    n->nkids = json_array_size(fields);
+    n->kids = gtp_xcalloc(n->nkids, sizeof(*n->kids));
+    for (size_t i = 0; i < n->nkids; i++) {
+        const json_t *f = json_array_get(fields, i);
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const json_t *md = json_object_get(f, "metadata");
+        bool nullable;
+        if (!json_is_object(f) || !name || !*name) {
+            gtp_errf(errstr, errstr_size, "schema %s: field %zu needs a non-empty \"name\"", where,
+                     i);
+            return GTP_ERR_PARSE;
+        }
+        /* Spark and Delta treat field names case-insensitively. */
+        for (size_t k = 0; k < i; k++) {
+            if (strcasecmp(n->kids[k].name, name) == 0) {
+                gtp_errf(errstr, errstr_size, "schema %s: duplicate field \"%s\"", where, name);
+                return GTP_ERR_PARSE;
+            }
+        }
+        char *path = path_join(n->path, name);
+        int err = need_bool(f, "nullable", path, &nullable, errstr, errstr_size);
+        if (!err && md && !json_is_object(md)) {
+            gtp_errf(errstr, errstr_size, "schema %s: \"metadata\" must be an object", path);
+            err = GTP_ERR_PARSE;
+        }
+        free(path);
+        if (err)
+            return err;
+        node_set(&n->kids[i], n->path, name, nullable);
+        err = parse_type(json_object_get(f, "type"), &n->kids[i], depth + 1, errstr, errstr_size);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int parse_type(const json_t *t, struct node *n, int depth, char *errstr, size_t errstr_size)
+{
+    if (depth > GTP_PQNESTED_MAX_DEPTH) {
+        gtp_errf(errstr, errstr_size, "schema %s: nested deeper than %d levels", n->path,
+                 GTP_PQNESTED_MAX_DEPTH);
+        return GTP_ERR_PARSE;
+    }
+    if (json_is_string(t)) {
+        const char *s = json_string_value(t);
+        for (size_t i = 0; i < GTP_ARRAY_LEN(PRIMITIVES); i++) {
+            if (strcmp(s, PRIMITIVES[i].name) == 0) {
+                n->kind = PRIMITIVES[i].kind;
+                return 0;
+            }
+        }
+        gtp_errf(errstr, errstr_size, "schema %s: unsupported type \"%s\"", n->path, s);
+        return GTP_ERR_PARSE;
+    }
+    const char *tt = json_string_value(json_object_get(t, "type"));
+    if (!tt) {
+        gtp_errf(errstr, errstr_size,
+                 "schema %s: \"type\" must be a name or an object with "
+                 "a \"type\"",
+                 n->path);
+        return GTP_ERR_PARSE;
+    }
+    if (strcmp(tt, "struct") == 0)
+        return parse_struct(t, n, depth, errstr, errstr_size);
+    if (strcmp(tt, "array") == 0) {
+        bool nullable;
+        int err = need_bool(t, "containsNull", n->path, &nullable, errstr, errstr_size);
+        if (err)
+            return err;
+        n->kind = K_ARRAY;
+        n->nkids = 1;
+        n->kids = gtp_xcalloc(1, sizeof(*n->kids));
+        node_set(&n->kids[0], n->path, "element", nullable);
+        return parse_type(json_object_get(t, "elementType"), &n->kids[0], depth + 1, errstr,
+                          errstr_size);
+    }
+    if (strcmp(tt, "map") == 0) {
+        bool nullable;
+        const char *kt = json_string_value(json_object_get(t, "keyType"));
+        if (!kt || strcmp(kt, "string") != 0) {
+            gtp_errf(errstr, errstr_size, "schema %s: map keys must be \"string\"", n->path);
+            return GTP_ERR_PARSE;
+        }
+        int err = need_bool(t, "valueContainsNull", n->path, &nullable, errstr, errstr_size);
+        if (err)
+            return err;
+        n->kind = K_MAP;
+        n->nkids = 2;
+        n->kids = gtp_xcalloc(2, sizeof(*n->kids));
+        node_set(&n->kids[0], n->path, "key", false);
+        n->kids[0].kind = K_STRING;
+        node_set(&n->kids[1], n->path, "value", nullable);
+        return parse_type(json_object_get(t, "valueType"), &n->kids[1], depth + 1, errstr,
+                          errstr_size);
+    }
+    gtp_errf(errstr, errstr_size, "schema %s: unsupported type \"%s\"", n->path, tt);
+    return GTP_ERR_PARSE;
+}
+
+/* Levels (reference §3.1): an OPTIONAL node adds one definition level, a repeated group
+ * (LIST's "list", MAP's "key_value") one definition and one repetition level. Leaves are
+ * numbered depth first, which is the Parquet column order. parts is the path so far. */
+static void assign(struct gtp_pqnested_schema *s, struct node *n, int parent_def, int parent_rep,
+                   const char **parts, size_t nparts)
+{
+    n->def = parent_def + (n->optional ? 1 : 0);
+    n->rep = parent_rep;
+    n->leaf0 = s->nleaves;
+    if (nparts > 0)
+        s->nelems++;
+    switch (n->kind) {
+    case K_STRUCT:
+        for (size_t i = 0; i < n->nkids; i++) {
+            parts[nparts] = n->kids[i].name;
+            assign(s, &n->kids[i], n->def, parent_rep, parts, nparts + 1);
+        }
+        break;
+    case K_ARRAY:
+    case K_MAP:
+        s->nelems++; /* the repeated group */
+        n->rep = parent_rep + 1;
+        parts[nparts] = n->kind == K_ARRAY ? "list" : "key_value";
+        for (size_t i = 0; i < n->nkids; i++) {
+            parts[nparts + 1] = n->kids[i].name;
+            assign(s, &n->kids[i], n->def + 1, n->rep, parts, nparts + 2);
+        }
+        break;
+    default: {
+        s->leaves = gtp_xrealloc(s->leaves, (s->nleaves + 1) * sizeof(*s->leaves));
+        struct leaf_info *li = &s->leaves[s->nleaves++];
+        memset(li, 0, sizeof(*li));
+        li->node = n;
+        li->max_def = n->def;
+        li->max_rep = parent_rep;
+        for (size_t i = 0; i < GTP_ARRAY_LEN(PRIMITIVES); i++)
+            if (PRIMITIVES[i].kind == n->kind)
+                li->type = PRIMITIVES[i].type;
+        li->nparts = nparts;
+        li->parts = gtp_xmalloc(nparts * sizeof(char *));
+        for (size_t i = 0; i < nparts; i++) {
+            li->parts[i] = gtp_xstrdup(parts[i]);
+            char *p = path_join(li->path, parts[i]);
+            free(li->path);
+            li->path = p;
+        }
+        break;
+    }
+    }
+    n->nleaves = s->nleaves - n->leaf0;
+}
+
+struct gtp_pqnested_schema *gtp_pqnested_schema_parse(const char *json, char *errstr,
+                                                      size_t errstr_size)
+{
+    struct gtp_pqnested_schema *s = NULL;
+    json_t *root = NULL;
+    json_error_t jerr;
+    /* Deep enough for the deepest schema: each level adds at most two path parts. */
+    const char *parts[2 * GTP_PQNESTED_MAX_DEPTH + 4];
+
+    if (!json) {
+        gtp_errf(errstr, errstr_size, "schema: NULL");
+        goto fail;
+    }
+    root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        gtp_errf(errstr, errstr_size, "schema: %s (line %d column %d)", jerr.text, jerr.line,
+                 jerr.column);
+        goto fail;
+    }
+    const char *tt = json_string_value(json_object_get(root, "type"));
+    if (!tt || strcmp(tt, "struct") != 0) {
+        gtp_errf(errstr, errstr_size, "schema: the top level must be {\"type\":\"struct\",...}");
+        goto fail;
+    }
+    s = gtp_xcalloc(1, sizeof(*s));
+    node_set(&s->root, NULL, "", false);
+    if (parse_struct(root, &s->root, 0, errstr, errstr_size) != 0)
+        goto fail;
+    s->nelems = 1; /* root */
+    assign(s, &s->root, 0, 0, parts, 0);
+    json_decref(root);
+    return s;
+fail:
+    gtp_pqnested_schema_free(s);
+    json_decref(root);
+    return NULL;
+}
+
+size_t gtp_pqnested_schema_leaves(const struct gtp_pqnested_schema *schema)
+{
+    return schema->nleaves;
+}
+
+const char *gtp_pqnested_schema_leaf_path(const struct gtp_pqnested_schema *schema, size_t i)
+{
+    return i < schema->nleaves ? schema->leaves[i].path : NULL;
+}
+
+int gtp_pqnested_schema_leaf_max_def(const struct gtp_pqnested_schema *schema, size_t i)
+{
+    return i < schema->nleaves ? schema->leaves[i].max_def : -1;
+}
+
+int gtp_pqnested_schema_leaf_max_rep(const struct gtp_pqnested_schema *schema, size_t i)
+{
+    return i < schema->nleaves ? schema->leaves[i].max_rep : -1;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Writer state */
+
+struct leaf {
+    struct gtp_pqenc_buf def; /* one byte per entry, when max_def > 0 */
+    struct gtp_pqenc_buf rep; /* one byte per entry, when max_rep > 0 */
+    size_t nentries;
+    struct gtp_pqenc_buf data; /* string bytes, LE int32/int64, or one byte per boolean */
+    uint64_t *off;             /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
+    size_t off_cap;
+    size_t nvals;
+    size_t nulls; /* entries with def < max_def */
+};
+
+/* A leaf's lengths before a row, to undo a rejected row. */
+struct mark {
+    size_t def, rep, data, nentries, nvals, nulls;
+};
+
+struct chunk_meta {
+    int64_t start;
+    int64_t data_off;
+    int64_t total_uncomp;
+    int64_t total_comp;
+    int64_t num_values; /* level entries */
+    int64_t null_count;
+    int n_data_pages;
+    bool has_minmax;
+    size_t min_v, max_v; /* BYTE_ARRAY: value indexes */
+    int64_t min_i, max_i;
+};
+
+struct gtp_pqnested_writer {
+    const struct gtp_pqnested_schema *s; /* borrowed */
+    struct gtp_parquet_opts opts;
+    char created_by[160];
+    struct leaf *leaves;
+    struct mark *marks;
+    size_t nrows;
+
+    /* scratch, reused across writes */
+    struct gtp_pqenc_buf body;
+    struct gtp_pqenc_pager pg;
+    uint32_t *tmp32;
+    size_t tmp32_cap;
+    struct chunk_meta *chunks;
+    size_t chunks_cap;
+    size_t *ecur, *vcur; /* per leaf: next entry / value to write */
+};
+
+void gtp_pqnested_reset(struct gtp_pqnested_writer *w)
+{
+    for (size_t i = 0; i < w->s->nleaves; i++) {
+        struct leaf *l = &w->leaves[i];
+        l->def.len = l->rep.len = l->data.len = 0;
+        l->nentries = l->nvals = l->nulls = 0;
+        l->off[0] = 0;
+    }
+    w->nrows = 0;
+}
+
+struct gtp_pqnested_writer *gtp_pqnested_writer_new(const struct gtp_pqnested_schema *schema,
+                                                    const struct gtp_parquet_opts *opts)
+{
+    struct gtp_parquet_opts o;
+    if (!schema)
+        return NULL;
+    if (opts)
+        o = *opts;
+    else
+        gtp_parquet_opts_default(&o);
+    if (o.codec != GTP_PARQUET_ZSTD && o.codec != GTP_PARQUET_SNAPPY &&
+        o.codec != GTP_PARQUET_UNCOMPRESSED)
+        return NULL;
+    if (o.row_group_rows == 0 || o.row_group_rows > INT32_MAX)
+        return NULL;
+    if (o.page_bytes == 0 || o.page_bytes > (256u << 20))
+        return NULL;
+    if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel())
+        return NULL;
+
+    struct gtp_pqnested_writer *w = gtp_xcalloc(1, sizeof(*w));
+    w->s = schema;
+    w->opts = o;
+    /* parquet-java trusts BYTE_ARRAY stats only when created_by parses as
+     * "<app> version <semver> (build <id>)". */
+    snprintf(w->created_by, sizeof(w->created_by), "gtp version %s (build %s)", GTP_VERSION,
+             o.build && *o.build ? o.build : "dev");
+    w->opts.build = NULL; /* borrowed: do not keep */
+    size_t nl = schema->nleaves;
+    w->leaves = gtp_xcalloc(nl, sizeof(*w->leaves));
+    w->marks = gtp_xcalloc(nl, sizeof(*w->marks));
+    w->ecur = gtp_xcalloc(nl, sizeof(size_t));
+    w->vcur = gtp_xcalloc(nl, sizeof(size_t));
+    for (size_t i = 0; i < nl; i++) {
+        struct leaf *l = &w->leaves[i];
+        l->off_cap = 64;
+        l->off = gtp_xmalloc(l->off_cap * sizeof(uint64_t));
+        /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
+        gtp_pqenc_buf_reserve(&l->data, 64);
+    }
+    if (gtp_pqenc_pager_init(&w->pg, o.codec, o.zstd_level) != 0) {
+        gtp_pqnested_writer_free(w);
+        return NULL;
+    }
+    gtp_pqnested_reset(w);
+    return w;
+}
+
+void gtp_pqnested_writer_free(struct gtp_pqnested_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->s->nleaves; i++) {
+        gtp_pqenc_buf_fini(&w->leaves[i].def);
+        gtp_pqenc_buf_fini(&w->leaves[i].rep);
+        gtp_pqenc_buf_fini(&w->leaves[i].data);
+        free(w->leaves[i].off);
+    }
+    free(w->leaves);
+    free(w->marks);
+    free(w->ecur);
+    free(w->vcur);
+    gtp_pqenc_buf_fini(&w->body);
+    gtp_pqenc_pager_fini(&w->pg);
+    free(w->tmp32);
+    free(w->chunks);
+    free(w);
+}
+
+size_t gtp_pqnested_rows(const struct gtp_pqnested_writer *w)
+{
+    return w->nrows;
+}
+
+int gtp_pqnested_leaf_levels(const struct gtp_pqnested_writer *w, size_t i, const uint8_t **def,
+                             const uint8_t **rep, size_t *n, size_t *nvals, size_t *nulls)
+{
+    if (i >= w->s->nleaves)
+        return GTP_ERR_INVAL;
+    const struct leaf *l = &w->leaves[i];
+    const struct leaf_info *li = &w->s->leaves[i];
+    if (def)
+        *def = li->max_def ? l->def.p : NULL;
+    if (rep)
+        *rep = li->max_rep ? l->rep.p : NULL;
+    if (n)
+        *n = l->nentries;
+    if (nvals)
+        *nvals = l->nvals;
+    if (nulls)
+        *nulls = l->nulls;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Shredding rows (reference §3.2): every leaf gets one (rep, def) entry per value, or per
+ * null / empty list or map at the depth where the value stops. */
+
+static void put_entry(struct gtp_pqnested_writer *w, size_t i, int r, int d)
+{
+    const struct leaf_info *li = &w->s->leaves[i];
+    struct leaf *l = &w->leaves[i];
+    if (li->max_rep)
+        gtp_pqenc_buf_byte(&l->rep, (uint8_t)r);
+    if (li->max_def)
+        gtp_pqenc_buf_byte(&l->def, (uint8_t)d);
+    l->nentries++;
+    if (d < li->max_def)
+        l->nulls++;
+}
+
+/* Node n stops at definition level d: one entry for each of its leaves. */
+static void put_absent(struct gtp_pqnested_writer *w, const struct node *n, int r, int d)
+{
+    for (size_t i = n->leaf0; i < n->leaf0 + n->nleaves; i++)
+        put_entry(w, i, r, d);
+}
+
+static void put_value(struct leaf *l, const void *p, size_t n, bool byte_array)
+{
+    gtp_pqenc_buf_put(&l->data, p, n);
+    if (byte_array) {
+        if (l->nvals + 2 > l->off_cap) {
+            l->off_cap *= 2;
+            l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
+        }
+        l->off[l->nvals + 1] = l->data.len;
+    }
+    l->nvals++;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "real";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "?";
+}
+
+static int wrong_type(const struct node *n, const json_t *v, const char *want, char *errstr,
+                      size_t errstr_size)
+{
+    gtp_errf(errstr, errstr_size, "%s: expected %s, got %s", *n->path ? n->path : "row", want,
+             json_type_name(v));
+    return GTP_ERR_INVAL;
+}
+
+static int put_string(struct gtp_pqnested_writer *w, const struct node *n, const char *s,
+                      size_t len, int r, char *errstr, size_t errstr_size)
+{
+    if (len > GTP_PARQUET_MAX_VALUE) {
+        gtp_errf(errstr, errstr_size, "%s: value of %zu bytes exceeds the %u-byte limit", n->path,
+                 len, GTP_PARQUET_MAX_VALUE);
+        return GTP_ERR_INVAL;
+    }
+    if (!gtp_parquet_utf8_valid(s, len)) {
+        gtp_errf(errstr, errstr_size, "%s: malformed UTF-8", n->path);
+        return GTP_ERR_INVAL;
+    }
+    put_entry(w, n->leaf0, r, n->def);
+    put_value(&w->leaves[n->leaf0], s, len, true);
+    return 0;
+}
+
+static int shred_leaf(struct gtp_pqnested_writer *w, const struct node *n, const json_t *v, int r,
+                      char *errstr, size_t errstr_size)
+{
+    struct leaf *l = &w->leaves[n->leaf0];
+    uint8_t b[8];
+    switch (n->kind) {
+    case K_STRING:
+        if (!json_is_string(v))
+            return wrong_type(n, v, "string", errstr, errstr_size);
+        return put_string(w, n, json_string_value(v), json_string_length(v), r, errstr,
+                          errstr_size);
+    case K_LONG:
+    case K_TIMESTAMP:
+        if (!json_is_integer(v))
+            return wrong_type(n, v, "integer", errstr, errstr_size);
+        gtp_pqenc_le64(b, (uint64_t)(int64_t)json_integer_value(v));
+        put_entry(w, n->leaf0, r, n->def);
+        put_value(l, b, 8, false);
+        return 0;
+    case K_INTEGER:
+    case K_DATE: {
+        if (!json_is_integer(v))
+            return wrong_type(n, v, "integer", errstr, errstr_size);
+        json_int_t x = json_integer_value(v);
+        if (x < INT32_MIN || x > INT32_MAX) {
+            gtp_errf(errstr, errstr_size, "%s: %lld is out of the 32-bit range", n->path,
+                     (long long)x);
+            return GTP_ERR_INVAL;
+        }
+        gtp_pqenc_le32(b, (uint32_t)(int32_t)x);
+        put_entry(w, n->leaf0, r, n->def);
+        put_value(l, b, 4, false);
+        return 0;
+    }
+    case K_BOOLEAN:
+        if (!json_is_boolean(v))
+            return wrong_type(n, v, "boolean", errstr, errstr_size);
+        b[0] = json_is_true(v) ? 1 : 0;
+        put_entry(w, n->leaf0, r, n->def);
+        put_value(l, b, 1, false);
+        return 0;
+    default:
+        break;
+    }
+    gtp_errf(errstr, errstr_size, "%s: not a leaf", n->path);
+    return GTP_ERR_INTERNAL;
+}
+
+/* Shred value v (NULL = absent) of node n; r is the repetition level of its first entry. */
+static int shred(struct gtp_pqnested_writer *w, const struct node *n, const json_t *v, int r,
+                 char *errstr, size_t errstr_size)
+{
+    int err;
+    if (!v || json_is_null(v)) {
+        if (!n->optional) {
+            gtp_errf(errstr, errstr_size, "%s: required value is null", *n->path ? n->path : "row");
+            return GTP_ERR_INVAL;
+        }
+        put_absent(w, n, r, n->def - 1);
+        return 0;
+    }
+    switch (n->kind) {
+    case K_STRUCT: {
+        if (!json_is_object(v))
+            return wrong_type(n, v, "object", errstr, errstr_size);
+        size_t found = 0;
+        for (size_t i = 0; i < n->nkids; i++) {
+            const json_t *c = json_object_get(v, n->kids[i].name);
+            found += c != NULL;
+            err = shred(w, &n->kids[i], c, r, errstr, errstr_size);
+            if (err)
+                return err;
+        }
+        if (found != json_object_size(v)) {
+            /* Name the first key the schema does not know. jansson's iterator API takes a
+             * non-const object; iterating does not modify it. */
+            const char *key;
+            json_t *c;
+            json_object_foreach((json_t *)v, key, c)
+            {
+                bool known = false;
+                for (size_t i = 0; i < n->nkids && !known; i++)
+                    known = strcmp(n->kids[i].name, key) == 0;
+                if (!known)
+                    break;
+            }
+            gtp_errf(errstr, errstr_size, "%s: unknown field \"%s\"", *n->path ? n->path : "row",
+                     key ? key : "?");
+            return GTP_ERR_INVAL;
+        }
+        return 0;
+    }
+    case K_ARRAY: {
+        if (!json_is_array(v))
+            return wrong_type(n, v, "array", errstr, errstr_size);
+        size_t len = json_array_size(v);
+        if (len == 0) {
+            put_absent(w, n, r, n->def);
+            return 0;
+        }
+        for (size_t i = 0; i < len; i++) {
+            err = shred(w, &n->kids[0], json_array_get(v, i), i ? n->rep : r, errstr, errstr_size);
+            if (err)
+                return err;
+        }
+        return 0;
+    }
+    case K_MAP: {
+        if (!json_is_object(v))
+            return wrong_type(n, v, "object", errstr, errstr_size);
+        if (json_object_size(v) == 0) {
+            put_absent(w, n, r, n->def);
+            return 0;
+        }
+        /* Entries in the object's (insertion) order; see the const note above. */
+        int rr = r;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            err = put_string(w, &n->kids[0], json_object_iter_key(it), json_object_iter_key_len(it),
+                             rr, errstr, errstr_size);
+            if (!err)
+                err = shred(w, &n->kids[1], json_object_iter_value(it), rr, errstr, errstr_size);
+            if (err)
+                return err;
+            rr = n->rep;
+        }
+        return 0;
+    }
+    default:
+        return shred_leaf(w, n, v, r, errstr, errstr_size);
+    }
+}
+
+int gtp_pqnested_add_row(struct gtp_pqnested_writer *w, const json_t *row, char *errstr,
+                         size_t errstr_size)
+{
+    size_t nl = w->s->nleaves;
+    int err;
+
+    if (w->nrows >= (size_t)INT32_MAX) {
+        gtp_errf(errstr, errstr_size, "too many buffered rows");
+        return GTP_ERR_INVAL;
+    }
+    if (!json_is_object(row)) {
+        gtp_errf(errstr, errstr_size, "row: expected object, got %s",
+                 row ? json_type_name(row) : "NULL");
+        return GTP_ERR_INVAL;
+    }
+    /* Shred straight into the buffers and undo on error: the buffers only grow, so their
+     * lengths before the row are all it takes to forget it. */
+    for (size_t i = 0; i < nl; i++) {
+        const struct leaf *l = &w->leaves[i];
+        w->marks[i] =
+            (struct mark){l->def.len, l->rep.len, l->data.len, l->nentries, l->nvals, l->nulls};
+    }
+    err = shred(w, &w->s->root, row, 0, errstr, errstr_size);
+    if (err) {
+        for (size_t i = 0; i < nl; i++) {
+            struct leaf *l = &w->leaves[i];
+            const struct mark *m = &w->marks[i];
+            l->def.len = m->def;
+            l->rep.len = m->rep;
+            l->data.len = m->data;
+            l->nentries = m->nentries;
+            l->nvals = m->nvals;
+            l->nulls = m->nulls;
+        }
+        return err;
+    }
+    w->nrows++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Column chunks and pages */
+
+static size_t value_size(const struct leaf *l, const struct leaf_info *li, size_t v)
+{
+    switch (li->type) {
+    case PT_BYTE_ARRAY:
+        return 4 + (size_t)(l->off[v + 1] - l->off[v]);
+    case PT_INT64:
+        return 8;
+    case PT_INT32:
+        return 4;
+    default:
+        return 1; /* boolean: an eighth, but a byte keeps the estimate simple */
+    }
+}
+
+/* First entry after the row that starts at entry e (rows start where rep == 0). */
+static size_t row_end(const struct leaf *l, const struct leaf_info *li, size_t e)
+{
+    e++;
+    if (li->max_rep)
+        while (e < l->nentries && l->rep.p[e] != 0)
+            e++;
+    return e;
+}
+
+static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return an < bn ? -1 : an > bn;
+}
+
+static int64_t int_at(const struct leaf *l, const struct leaf_info *li, size_t v)
+{
+    const uint8_t *p = l->data.p;
+    if (li->type == PT_INT64) {
+        uint64_t u = 0;
+        for (int k = 0; k < 8; k++)
+            u |= (uint64_t)p[v * 8 + (size_t)k] << (8 * k);
+        return (int64_t)u;
+    }
+    if (li->type == PT_INT32) {
+        uint32_t u = 0;
+        for (int k = 0; k < 4; k++)
+            u |= (uint32_t)p[v * 4 + (size_t)k] << (8 * k);
+        return (int32_t)u;
+    }
+    return p[v];
+}
+
+static void chunk_minmax(const struct leaf *l, const struct leaf_info *li, size_t v0, size_t v1,
+                         struct chunk_meta *cm)
+{
+    cm->has_minmax = v1 > v0;
+    if (!cm->has_minmax)
+        return;
+    if (li->type == PT_BYTE_ARRAY) {
+        size_t mn = v0, mx = v0;
+        for (size_t v = v0 + 1; v < v1; v++) {
+            const uint8_t *p = l->data.p + l->off[v];
+            size_t n = (size_t)(l->off[v + 1] - l->off[v]);
+            if (str_cmp(p, n, l->data.p + l->off[mn], (size_t)(l->off[mn + 1] - l->off[mn])) < 0)
+                mn = v;
+            if (str_cmp(p, n, l->data.p + l->off[mx], (size_t)(l->off[mx + 1] - l->off[mx])) > 0)
+                mx = v;
+        }
+        cm->min_v = mn;
+        cm->max_v = mx;
+        return;
+    }
+    cm->min_i = INT64_MAX;
+    cm->max_i = INT64_MIN;
+    for (size_t v = v0; v < v1; v++) {
+        int64_t x = int_at(l, li, v);
+        if (x < cm->min_i)
+            cm->min_i = x;
+        if (x > cm->max_i)
+            cm->max_i = x;
+    }
+}
+
+/* PLAIN values [v0, v1) of a leaf. */
+static void put_plain(struct gtp_pqenc_buf *b, const struct leaf *l, const struct leaf_info *li,
+                      size_t v0, size_t v1)
+{
+    size_t nv = v1 - v0;
+    switch (li->type) {
+    case PT_BYTE_ARRAY:
+        gtp_pqenc_buf_reserve(b, (size_t)(l->off[v1] - l->off[v0]) + 4 * nv);
+        for (size_t v = v0; v < v1; v++) {
+            size_t n = (size_t)(l->off[v + 1] - l->off[v]);
+            gtp_pqenc_le32(b->p + b->len, (uint32_t)n);
+            memcpy(b->p + b->len + 4, l->data.p + l->off[v], n);
+            b->len += 4 + n;
+        }
+        break;
+    case PT_INT64:
+        gtp_pqenc_buf_put(b, l->data.p + v0 * 8, nv * 8);
+        break;
+    case PT_INT32:
+        gtp_pqenc_buf_put(b, l->data.p + v0 * 4, nv * 4);
+        break;
+    default: { /* BOOLEAN: bit-packed LSB first, no length */
+        size_t nbytes = (nv + 7) / 8;
+        gtp_pqenc_buf_reserve(b, nbytes);
+        memset(b->p + b->len, 0, nbytes);
+        for (size_t k = 0; k < nv; k++)
+            if (l->data.p[v0 + k])
+                b->p[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
+        b->len += nbytes;
+        break;
+    }
+    }
+}
+
+/* Write leaf i's chunk of the next nrows rows, from the leaf's cursors on. */
+static int write_chunk(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, size_t i,
+                       size_t nrows, struct chunk_meta *cm, char *errstr, size_t errstr_size)
+{
+    const struct leaf_info *li = &w->s->leaves[i];
+    const struct leaf *l = &w->leaves[i];
+    size_t e0 = w->ecur[i], v0 = w->vcur[i], e = e0, v = v0;
+    int err;
+
+    memset(cm, 0, sizeof(*cm));
+    cm->start = s->off;
+    /* Data pages, each starting on a row boundary (a page must begin with rep 0). */
+    while (nrows > 0) {
+        size_t pe0 = e, pv0 = v, est = 0;
+        do {
+            size_t end = row_end(l, li, e);
+            for (; e < end; e++) {
+                est++;
+                if (li->max_def && l->def.p[e] != li->max_def)
+                    continue;
+                est += value_size(l, li, v);
+                v++;
+            }
+            nrows--;
+        } while (nrows > 0 && est < w->opts.page_bytes && e - pe0 < PAGE_MAX_ENTRIES);
+        if (e - pe0 > INT32_MAX) {
+            gtp_errf(errstr, errstr_size, "%s: one row has too many entries for a page",
+                     li->node->path);
+            return GTP_ERR_INTERNAL;
+        }
+
+        struct gtp_pqenc_buf *b = &w->body;
+        b->len = 0;
+        if (li->max_rep)
+            gtp_pqenc_levels(b, l->rep.p + pe0, e - pe0, li->max_rep, &w->tmp32, &w->tmp32_cap);
+        if (li->max_def)
+            gtp_pqenc_levels(b, l->def.p + pe0, e - pe0, li->max_def, &w->tmp32, &w->tmp32_cap);
+        put_plain(b, l, li, pv0, v);
+        int64_t at = s->off;
+        err = gtp_pqenc_page(&w->pg, s, GTP_PQENC_PAGE_DATA, b, (int32_t)(e - pe0), GTP_PQENC_PLAIN,
+                             &cm->total_uncomp, &cm->total_comp, errstr, errstr_size);
+        if (err)
+            return err;
+        if (cm->n_data_pages++ == 0)
+            cm->data_off = at;
+    }
+    cm->num_values = (int64_t)(e - e0);
+    cm->null_count = (int64_t)((e - e0) - (v - v0));
+    chunk_minmax(l, li, v0, v, cm);
+    w->ecur[i] = e;
+    w->vcur[i] = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Footer */
+
+static void schema_elems(struct gtp_thrift *t, const struct node *n)
+{
+    int rep = n->optional ? REP_OPTIONAL : REP_REQUIRED;
+    gtp_thrift_elem_struct_begin(t);
+    switch (n->kind) {
+    case K_STRUCT:
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        gtp_thrift_i32(t, 5, (int32_t)n->nkids);
+        gtp_thrift_struct_end(t);
+        for (size_t i = 0; i < n->nkids; i++)
+            schema_elems(t, &n->kids[i]);
+        return;
+    case K_ARRAY:
+    case K_MAP: {
+        bool list = n->kind == K_ARRAY;
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        gtp_thrift_i32(t, 5, 1);
+        gtp_thrift_i32(t, 6, list ? CT_LIST : CT_MAP);
+        gtp_thrift_struct_begin(t, 10);
+        gtp_thrift_empty_struct(t, list ? LT_LIST : LT_MAP);
+        gtp_thrift_struct_end(t);
+        gtp_thrift_struct_end(t);
+        /* The repeated group: names and shape of LogicalTypes.md's 3-level forms. */
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_i32(t, 3, REP_REPEATED);
+        gtp_thrift_string(t, 4, list ? "list" : "key_value");
+        gtp_thrift_i32(t, 5, (int32_t)n->nkids);
+        gtp_thrift_struct_end(t);
+        for (size_t i = 0; i < n->nkids; i++)
+            schema_elems(t, &n->kids[i]);
+        return;
+    }
+    case K_STRING:
+        gtp_thrift_i32(t, 1, PT_BYTE_ARRAY);
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        gtp_thrift_i32(t, 6, CT_UTF8);
+        gtp_thrift_struct_begin(t, 10);
+        gtp_thrift_empty_struct(t, LT_STRING);
+        gtp_thrift_struct_end(t);
+        break;
+    case K_TIMESTAMP:
+        gtp_thrift_i32(t, 1, PT_INT64);
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        gtp_thrift_i32(t, 6, CT_TIMESTAMP_MICROS);
+        gtp_thrift_struct_begin(t, 10);
+        gtp_thrift_struct_begin(t, LT_TIMESTAMP);
+        gtp_thrift_bool(t, 1, true);   /* isAdjustedToUTC */
+        gtp_thrift_struct_begin(t, 2); /* unit */
+        gtp_thrift_empty_struct(t, 2); /* MICROS */
+        gtp_thrift_struct_end(t);
+        gtp_thrift_struct_end(t);
+        gtp_thrift_struct_end(t);
+        break;
+    case K_DATE:
+        gtp_thrift_i32(t, 1, PT_INT32);
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        gtp_thrift_i32(t, 6, CT_DATE);
+        gtp_thrift_struct_begin(t, 10);
+        gtp_thrift_empty_struct(t, LT_DATE);
+        gtp_thrift_struct_end(t);
+        break;
+    case K_LONG:
+    case K_INTEGER:
+    case K_BOOLEAN:
+        /* Plain physical types, as Spark writes long / integer / boolean. */
+        gtp_thrift_i32(t, 1,
+                       n->kind == K_LONG      ? PT_INT64
+                       : n->kind == K_INTEGER ? PT_INT32
+                                              : PT_BOOLEAN);
+        gtp_thrift_i32(t, 3, rep);
+        gtp_thrift_string(t, 4, n->name);
+        break;
+    }
+    gtp_thrift_struct_end(t);
+}
+
+static void write_stats(struct gtp_pqnested_writer *w, struct gtp_thrift *t, size_t i,
+                        const struct chunk_meta *cm)
+{
+    const struct leaf_info *li = &w->s->leaves[i];
+    const struct leaf *l = &w->leaves[i];
+    uint8_t mn[8], mx[8];
+    const uint8_t *mnp = mn, *mxp = mx;
+    size_t mnl = 0, mxl = 0;
+
+    if (cm->has_minmax) {
+        if (li->type == PT_BYTE_ARRAY) {
+            mnp = l->data.p + l->off[cm->min_v];
+            mnl = (size_t)(l->off[cm->min_v + 1] - l->off[cm->min_v]);
+            mxp = l->data.p + l->off[cm->max_v];
+            mxl = (size_t)(l->off[cm->max_v + 1] - l->off[cm->max_v]);
+        } else if (li->type == PT_INT64) {
+            gtp_pqenc_le64(mn, (uint64_t)cm->min_i);
+            gtp_pqenc_le64(mx, (uint64_t)cm->max_i);
+            mnl = mxl = 8;
+        } else if (li->type == PT_INT32) {
+            gtp_pqenc_le32(mn, (uint32_t)(int32_t)cm->min_i);
+            gtp_pqenc_le32(mx, (uint32_t)(int32_t)cm->max_i);
+            mnl = mxl = 4;
+        } else {
+            mn[0] = (uint8_t)cm->min_i;
+            mx[0] = (uint8_t)cm->max_i;
+            mnl = mxl = 1;
+        }
+    }
+    gtp_thrift_struct_begin(t, 12);
+    /* The legacy signed-order fields mean the same only for the integer types. */
+    if (cm->has_minmax && (li->type == PT_INT64 || li->type == PT_INT32)) {
+        gtp_thrift_binary(t, 1, mxp, mxl);
+        gtp_thrift_binary(t, 2, mnp, mnl);
+    }
+    gtp_thrift_i64(t, 3, cm->null_count);
+    if (cm->has_minmax) {
+        gtp_thrift_binary(t, 5, mxp, mxl);
+        gtp_thrift_binary(t, 6, mnp, mnl);
+        gtp_thrift_bool(t, 7, true);
+        gtp_thrift_bool(t, 8, true);
+    }
+    gtp_thrift_struct_end(t);
+}
+
+static void write_column_chunk(struct gtp_pqnested_writer *w, struct gtp_thrift *t, size_t i,
+                               const struct chunk_meta *cm)
+{
+    const struct leaf_info *li = &w->s->leaves[i];
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_i64(t, 2, cm->start);
+    gtp_thrift_struct_begin(t, 3); /* ColumnMetaData */
+    gtp_thrift_i32(t, 1, li->type);
+    gtp_thrift_list_begin(t, 2, GTP_THRIFT_I32, 2);
+    gtp_thrift_elem_i32(t, GTP_PQENC_PLAIN);
+    gtp_thrift_elem_i32(t, GTP_PQENC_RLE);
+    gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, li->nparts);
+    for (size_t k = 0; k < li->nparts; k++)
+        gtp_thrift_elem_binary(t, li->parts[k], strlen(li->parts[k]));
+    gtp_thrift_i32(t, 4, (int32_t)w->opts.codec);
+    gtp_thrift_i64(t, 5, cm->num_values);
+    gtp_thrift_i64(t, 6, cm->total_uncomp);
+    gtp_thrift_i64(t, 7, cm->total_comp);
+    gtp_thrift_i64(t, 9, cm->data_off);
+    write_stats(w, t, i, cm);
+    gtp_thrift_list_begin(t, 13, GTP_THRIFT_STRUCT, 1); /* encoding_stats */
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DATA);
+    gtp_thrift_i32(t, 2, GTP_PQENC_PLAIN);
+    gtp_thrift_i32(t, 3, cm->n_data_pages);
+    gtp_thrift_struct_end(t);
+    gtp_thrift_struct_end(t); /* ColumnMetaData */
+    gtp_thrift_struct_end(t); /* ColumnChunk */
+}
+
+static void write_footer(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, size_t nrg)
+{
+    struct gtp_thrift *t = &w->pg.th;
+    size_t nl = w->s->nleaves, rgrows = w->opts.row_group_rows;
+    const struct node *root = &w->s->root;
+
+    gtp_thrift_reset(t);
+    gtp_thrift_i32(t, 1, 1);
+    gtp_thrift_list_begin(t, 2, GTP_THRIFT_STRUCT, w->s->nelems);
+    /* root: no type, no repetition_type (DuckDB rejects one) */
+    gtp_thrift_elem_struct_begin(t);
+    gtp_thrift_string(t, 4, "schema");
+    gtp_thrift_i32(t, 5, (int32_t)root->nkids);
+    gtp_thrift_struct_end(t);
+    for (size_t i = 0; i < root->nkids; i++)
+        schema_elems(t, &root->kids[i]);
+    gtp_thrift_i64(t, 3, (int64_t)w->nrows);
+    gtp_thrift_list_begin(t, 4, GTP_THRIFT_STRUCT, nrg);
+    for (size_t g = 0; g < nrg; g++) {
+        const struct chunk_meta *cms = &w->chunks[g * nl];
+        size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
+        int64_t uncomp = 0, comp = 0;
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_list_begin(t, 1, GTP_THRIFT_STRUCT, nl);
+        for (size_t i = 0; i < nl; i++) {
+            write_column_chunk(w, t, i, &cms[i]);
+            uncomp += cms[i].total_uncomp;
+            comp += cms[i].total_comp;
+        }
+        gtp_thrift_i64(t, 2, uncomp);
+        gtp_thrift_i64(t, 3, (int64_t)(r1 - r0));
+        gtp_thrift_i64(t, 5, cms[0].start);
+        gtp_thrift_i64(t, 6, comp);
+        gtp_thrift_i16(t, 7, (int16_t)g);
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_string(t, 6, w->created_by);
+    gtp_thrift_list_begin(t, 7, GTP_THRIFT_STRUCT, nl);
+    for (size_t i = 0; i < nl; i++) {
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_empty_struct(t, 1); /* TYPE_ORDER */
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_end(t);
+
+    uint8_t tail[8];
+    gtp_pqenc_le32(tail, (uint32_t)t->len);
+    memcpy(tail + 4, "PAR1", 4);
+    gtp_pqenc_sink_put(s, t->data, t->len);
+    gtp_pqenc_sink_put(s, tail, 8);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Writing files */
+
+/* Everything of gtp_pqnested_write_fd except the reset. */
+static int write_fd(struct gtp_pqnested_writer *w, int fd, char *errstr, size_t errstr_size)
+{
+    struct gtp_pqenc_sink s = {.fd = fd};
+    size_t nl = w->s->nleaves, rgrows = w->opts.row_group_rows;
+    size_t nrg = (w->nrows + rgrows - 1) / rgrows;
+    int err = 0;
+
+    if (nrg * nl > w->chunks_cap) {
+        w->chunks_cap = nrg * nl;
+        w->chunks = gtp_xrealloc(w->chunks, w->chunks_cap * sizeof(*w->chunks));
+    }
+    memset(w->ecur, 0, nl * sizeof(size_t));
+    memset(w->vcur, 0, nl * sizeof(size_t));
+    gtp_pqenc_sink_put(&s, "PAR1", 4);
+    for (size_t g = 0; g < nrg && !err && !s.err; g++) {
+        size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
+        for (size_t i = 0; i < nl && !err; i++)
+            err = write_chunk(w, &s, i, r1 - r0, &w->chunks[g * nl + i], errstr, errstr_size);
+    }
+    if (err)
+        goto out;
+    write_footer(w, &s, nrg);
+    gtp_pqenc_sink_flush(&s);
+    if (s.err)
+        err = gtp_pqenc_io_error(s.err, "write", errstr, errstr_size);
+out:
+    gtp_pqenc_buf_fini(&s.b);
+    return err;
+}
+
+int gtp_pqnested_write_fd(struct gtp_pqnested_writer *w, int fd, char *errstr, size_t errstr_size)
+{
+    int err = write_fd(w, fd, errstr, errstr_size);
+    if (!err)
+        gtp_pqnested_reset(w);
+    return err;
+}
+
+static int publish_write(void *ctx, int fd, char *errstr, size_t errstr_size)
+{
+    return write_fd(ctx, fd, errstr, errstr_size);
+}
+
+int gtp_pqnested_write_file(struct gtp_pqnested_writer *w, const char *dir, const char *name,
+                            char *errstr, size_t errstr_size)
+{
+    int err = gtp_pqenc_publish(dir, name, publish_write, w, errstr, errstr_size);
+    if (!err)
+        gtp_pqnested_reset(w);
+    return err;
+}
