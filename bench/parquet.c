@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gtp/delta.h"
+#include "gtp/delta_checkpoint.h"
 #include "gtp/err.h"
 #include "gtp/hive.h"
 #include "gtp/parquet.h"
@@ -594,7 +595,12 @@ static int fixtures(const char *dir)
     }
     for (size_t p = 0; p < GTP_ARRAY_LEN(parts); p++)
         gtp_parquet_file_stats_fini(&stats[p]);
-    printf("fixtures written to %s (delta version %" PRId64 ")\n", dir, v);
+    /* and its checkpoint, which readers must be able to start from alone */
+    if (gtp_delta_checkpoint(root, v, NULL, 0, 0, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "delta checkpoint: %s\n", err);
+        return 1;
+    }
+    printf("fixtures written to %s (delta version %" PRId64 ", checkpointed)\n", dir, v);
     return 0;
 }
 

@@ -178,7 +178,7 @@ else
 fi
 say "archive (parquet files + delta log): $archive"
 say "  e.g. scripts/py -c \"import duckdb; duckdb.sql(\\\"select region, count(*) from" \
-    "read_parquet('$archive/**/*.parquet', hive_partitioning=true) group by 1\\\").show()\""
+    "read_parquet('$archive/date_posted=*/region=*/*.parquet', hive_partitioning=true) group by 1\\\").show()\""
 say "metrics: generator :$port_gen, processor :$port_proc, archiver :$port_arch (/metrics);" \
     "Ctrl-C stops everything"
 

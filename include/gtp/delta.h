@@ -14,9 +14,14 @@
  * the commit is retried at the next one, unless that writer already recorded a txn of the
  * same appId at or past ours (then GTP_ERR_FENCED).
  *
- * Readers replay the JSON commits from version 0 (this project writes no checkpoints; a
- * log whose early versions were cleaned up after a checkpoint is reported as an error).
- * All functions are thread safe (no shared state); ENOSPC/EDQUOT map to GTP_ERR_NOSPACE. */
+ * Checkpoints (delta_checkpoint.h) write, beside the Parquet checkpoint that other readers
+ * use, a snapshot of the same table state as newline-delimited JSON actions in
+ * GTP_DELTA_SNAPSHOT_DIR/<20-digit version>.json (plus the folded commitInfo state of the
+ * writer, see gtp_delta_fold). Every reader here replays from the newest snapshot whose later
+ * commits are all present, else from version 0; commits older than a snapshot may have been
+ * cleaned up. Delta readers list _delta_log non-recursively, so the subdirectory is invisible
+ * to them. All functions are thread safe (no shared state); ENOSPC/EDQUOT map to
+ * GTP_ERR_NOSPACE. */
 #ifndef GTP_DELTA_H
 #define GTP_DELTA_H
 
@@ -25,6 +30,9 @@
 #include <stdint.h>
 
 #include "gtp/parquet.h"
+
+/* Where the JSON snapshots of checkpoints live, relative to the table root. */
+#define GTP_DELTA_SNAPSHOT_DIR "_delta_log/_gtp"
 
 /* Partition columns, in directory order. */
 #define GTP_DELTA_NPART 2
@@ -103,6 +111,14 @@ typedef int (*gtp_delta_action_fn)(const char *name, struct json_t *value, int64
 int gtp_delta_replay(const char *root, gtp_delta_action_fn fn, void *ctx, int64_t *latest,
                      char *errstr, size_t errstr_size);
 
+/* gtp_delta_replay of the versions <= until only, starting at the newest snapshot <= until
+ * whose later commits are all present (*from_snapshot, may be NULL, gets its version, -1
+ * when the replay started at version 0). The snapshot's actions are passed with the
+ * snapshot's version. */
+int gtp_delta_replay_until(const char *root, int64_t until, gtp_delta_action_fn fn, void *ctx,
+                           int64_t *latest, int64_t *from_snapshot, char *errstr,
+                           size_t errstr_size);
+
 /* gtp_delta_commit for a writer that owns app_id (one Kafka partition), with:
  *  - seen_version >= 0: the caller has read the log up to that version. Any txn of app_id
  *    in a later commit, or in the commit that wins a race for our version, means another
@@ -110,10 +126,29 @@ int gtp_delta_replay(const char *root, gtp_delta_action_fn fn, void *ctx, int64_
  *    only gtp_delta_commit's check (the race winner holds a txn >= txn_version).
  *  - info_key and info_value (both NULL, or both set): an extra field of commitInfo,
  *    e.g. the writer's state; info_value is borrowed (not stolen).
- * Same returns as gtp_delta_commit. */
+ * Same returns as gtp_delta_commit, and GTP_ERR_STALE when a commit after seen_version was
+ * cleaned up (the caller must reload its state from the log).
+ */
 int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size_t n,
                         const char *app_id, int64_t txn_version, int64_t seen_version,
                         const char *info_key, struct json_t *info_value, int64_t *version_out,
                         char *errstr, size_t errstr_size);
+
+/* One txn action of a commit: a writer's position for one app_id (Kafka partition). */
+struct gtp_delta_txn {
+    const char *app_id;   /* borrowed */
+    int64_t version;      /* txn.version: the last offset archived */
+    int64_t seen_version; /* as gtp_delta_commit_ex's seen_version */
+};
+
+/* gtp_delta_commit_ex for a writer that owns several app_ids: ONE commit with n adds, ntxn
+ * txn actions and commitInfo[info_key] = info_value (borrowed; NULL for none). On
+ * GTP_ERR_FENCED nothing is written and *fenced_index (may be NULL) names one fenced txn:
+ * the caller gives that partition up and commits the others again. Same returns as
+ * gtp_delta_commit_ex. */
+int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, size_t n,
+                           const struct gtp_delta_txn *txns, size_t ntxn, const char *info_key,
+                           struct json_t *info_value, int64_t *version_out, size_t *fenced_index,
+                           char *errstr, size_t errstr_size);
 
 #endif

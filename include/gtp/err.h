@@ -18,6 +18,7 @@ enum gtp_err {
     GTP_ERR_FENCED = -10,     /* another owner holds the partition */
     GTP_ERR_INTERNAL = -11,   /* invariant broken (exit 70) */
     GTP_ERR_NOSPACE = -12,    /* disk full: pause and retry */
+    GTP_ERR_STALE = -13,      /* what the caller read is gone (cleaned up): reload */
 };
 
 /* Process exit codes (sysexits.h values). */

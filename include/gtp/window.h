@@ -56,4 +56,11 @@ void gtp_window_restore_id(struct gtp_window *w, int64_t window_start_us, const 
 /* Number of dedup entries held (for metrics and tests). */
 size_t gtp_window_dedup_size(const struct gtp_window *w);
 
+/* Call fn for every dedup entry held (windows still open), in no particular order:
+ * the window start and the id (len bytes, valid for the call only; not
+ * NUL-terminated). What gtp_window_restore_id needs to rebuild the set. */
+typedef void (*gtp_window_id_fn)(int64_t window_start_us, const char *event_id, size_t len,
+                                 void *ctx);
+void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void *ctx);
+
 #endif

@@ -3,20 +3,24 @@
  * Parquet files that also form a Delta Lake table. Rejected events go to the dead-letter
  * topic (SPEC §3).
  *
- * Exactly-once design (shared/reference/exactly-once.md, archiver section):
- *  - Per Kafka partition p, rows are buffered per (date_posted, region). A roll of p writes
- *    each buffer as date_posted=D/region=R/part-<p>-<first>-<last>.<codec>.parquet, where
- *    [first, last] is every offset of p consumed since p's previous roll (rejected and
- *    duplicate messages included), each file published atomically (temp, fsync, rename,
- *    fsync dir). Then ONE Delta commit holds all the roll's adds, txn {appId
- *    "gtp-archiver-<topic>-<p>", version <last>} and commitInfo.gtp = p's event-time state
- *    delta (max event time and the dedup ids counted since the previous commit, see
- *    state.h). A roll without rows still commits, so the position moves past rejects.
+ * Exactly-once design (docs/archive.md):
+ *  - Per Kafka partition p, rows are buffered per (date_posted, region). A roll writes, for
+ *    every assigned partition p with data, each buffer as
+ *    date_posted=D/region=R/part-<p>-<first>-<last>.<codec>.parquet, where [first, last] is
+ *    every offset of p consumed since p's previous roll (rejected and duplicate messages
+ *    included), each file published atomically (temp, fsync, rename, fsync dir). Then ONE
+ *    Delta commit holds all the roll's adds, one txn {appId "gtp-archiver-<topic>-<p>",
+ *    version <last>} per partition and commitInfo.gtp = an array of the partitions'
+ *    event-time state deltas (max event time and the dedup ids counted since the previous
+ *    commit, see state.h). A roll without rows still commits, so the position moves past
+ *    rejects. Rolls come every --roll-seconds (300: cold data may lag minutes behind the hot
+ *    path, and files and commits stay few), or sooner at --roll-rows / --roll-bytes.
  *  - The Delta log is the only store of the position: on assignment p resumes at txn + 1
  *    (the beginning when none), and its gtp_window is rebuilt by replaying p's commitInfo.gtp
- *    entries in version order, so late/duplicate verdicts continue exactly as if the
- *    archiver had never stopped. Kafka's committed offsets are stored after each commit for
- *    lag tools only.
+ *    entries in version order from the last checkpoint's snapshot (maintain.h), so
+ *    late/duplicate verdicts continue exactly as if the archiver had never stopped, at a cost
+ *    bounded by the open state and the commits since that checkpoint. Kafka's committed
+ *    offsets are stored after each commit for lag tools only.
  *  - A crash between rename and commit leaves files the log does not reference: on
  *    assignment p's unreferenced files whose first offset >= the resume offset, and p's temp
  *    files, are deleted before consuming (only p's owner touches p's files); the replay then
@@ -42,6 +46,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "bucket.h"
+#include "maintain.h"
 #include "state.h"
 #include "gtp/cfg.h"
 #include "gtp/consumer.h"
@@ -62,7 +67,9 @@ struct arch_cfg {
     char *brokers, *topic, *dlq_topic, *taxonomy, *log_level;
     long long metrics_port;
     char *group, *archive_dir, *codec;
-    long long roll_rows, roll_seconds, roll_bytes, startup_timeout_s;
+    long long roll_rows, roll_seconds, roll_bytes, startup_timeout_s, checkpoint_interval;
+    char *log_retention;
+    bool maintain;
 };
 
 static const struct gtp_opt arch_opts[] = {
@@ -75,12 +82,22 @@ static const struct gtp_opt arch_opts[] = {
     {"roll-rows", 0, "GTP_ROLL_ROWS", GTP_OPT_INT, offsetof(struct arch_cfg, roll_rows), "250000",
      "N", "roll a partition's files after this many buffered rows", 1, 100000000},
     {"roll-seconds", 0, "GTP_ROLL_SECONDS", GTP_OPT_INT, offsetof(struct arch_cfg, roll_seconds),
-     "30", "SECONDS", "roll a partition's files at least this often while it has data", 1, 86400},
+     "300", "SECONDS", "roll the files at least this often while a partition has data", 1, 86400},
     {"roll-bytes", 0, "GTP_ROLL_BYTES", GTP_OPT_INT, offsetof(struct arch_cfg, roll_bytes),
      "67108864", "BYTES", "roll a partition's files when its buffers hold this many bytes", 65536,
      4294967296.0},
     {"codec", 0, "GTP_CODEC", GTP_OPT_STR, offsetof(struct arch_cfg, codec), "zstd", "zstd|snappy",
      "parquet page compression", 0, 0},
+    {"checkpoint-interval", 0, "GTP_CHECKPOINT_INTERVAL", GTP_OPT_INT,
+     offsetof(struct arch_cfg, checkpoint_interval), "10", "N",
+     "write a delta checkpoint every N log versions (0: never)", 0, 1000000},
+    {"log-retention", 0, "GTP_LOG_RETENTION", GTP_OPT_STR, offsetof(struct arch_cfg, log_retention),
+     "", "DURATION",
+     "keep log commits this long behind a checkpoint, e.g. '30 days' (default: the table's "
+     "delta.logRetentionDuration, else 30 days)",
+     0, 0},
+    {"maintain", 0, "GTP_MAINTAIN", GTP_OPT_BOOL, offsetof(struct arch_cfg, maintain), "false",
+     NULL, "checkpoint the table and clean up its log, then exit (for cron)", 0, 0},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct arch_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka is unreachable this long at start-up", 1, 3600},
@@ -106,6 +123,7 @@ struct part {
     int64_t seen_version; /* the log was read up to here with no foreign txn for us */
     bool blocked;         /* a roll failed: consume nothing until it is retried */
     bool need_seek;       /* messages were refused while blocked: seek back to next */
+    bool revoking;        /* being revoked: rolled on its own before it goes */
     struct gtp_window *win;
     struct arch_buckets bk;
     struct gtp_idlist ids;
@@ -134,6 +152,7 @@ struct arch {
     struct gtp_metric *m_commits, *m_roll_us, *m_roll_last_ms, *m_disk_errors, *m_fenced;
     struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT], *m_buffered, *m_lag, *m_write_errors;
     struct gtp_metric *m_dlq_failed;
+    struct arch_maint maint;
     volatile int healthy_disk;
 };
 
@@ -310,81 +329,151 @@ static void failpoint(const char *where)
     }
 }
 
-/* Roll partition p: write its files and commit them with its position. The caller made the
- * dead letters durable. Returns 0 (also when fenced: p was reloaded) or an error (p is
- * blocked, its rows kept for a retry). */
-static int roll_part(struct arch *ar, int32_t p, struct part *pt)
-{
-    char err[512], app[512];
-    struct gtp_delta_add *adds = NULL;
-    size_t nfiles = 0, nadds;
-    int64_t t0 = gtp_mono_us(), version = -1;
-    json_t *info = NULL;
-    int e;
+static bool want_revoking(struct arch *ar, struct part *pt);
 
-    if (!pt->assigned)
-        return 0;
-    if (pt->first < 0)
-        goto done; /* nothing consumed: only unblock */
-    e = arch_buckets_write(&pt->bk, ar->cfg.archive_dir, p, pt->first, pt->last, &nfiles, err,
-                           sizeof(err));
-    gtp_metric_add(ar->m_files, nfiles);
-    if (e) {
-        disk_error(ar, "writing files", e, err);
-        pt->blocked = true;
-        return e;
-    }
-    failpoint("files");
-    int64_t t_files = gtp_mono_us();
-    nadds = arch_buckets_adds(&pt->bk, &adds);
-    info = arch_state_info(ar->cfg.topic, p, pt->first, pt->last, gtp_window_max_event(pt->win),
-                           gtp_window_watermark(pt->win), &pt->ids);
-    arch_app_id(ar->cfg.topic, p, app, sizeof(app));
-    e = gtp_delta_commit_ex(ar->cfg.archive_dir, adds, nadds, app, pt->last, pt->seen_version,
-                            ARCH_INFO_KEY, info, &version, err, sizeof(err));
-    json_decref(info);
-    free(adds);
-    if (e == GTP_ERR_FENCED) {
-        fenced(ar, p, pt);
-        return 0;
-    }
-    if (e) {
-        disk_error(ar, "delta commit", e, err);
-        pt->blocked = true;
-        return e;
-    }
-    /* Our commit holds no txn of the other partitions: whoever had read the log up to the
-     * version before it has, in effect, read it up to ours. */
-    for (int q = 0; q < MAX_PARTS; q++) {
-        struct part *o = ar->parts[q];
-        if (o && o->assigned && o->seen_version == version - 1)
-            o->seen_version = version;
-    }
-    failpoint("commit");
+/* After a commit of version that covered pt: its position moved, its roll is done. */
+static void rolled(struct arch *ar, int32_t p, struct part *pt, int64_t version)
+{
     pt->seen_version = version;
     gtp_metric_add(ar->m_rows, pt->bk.rows);
-    gtp_metric_inc(ar->m_commits);
-    gtp_metric_add(ar->m_roll_us, (uint64_t)(gtp_mono_us() - t0));
-    gtp_metric_set(ar->m_roll_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
-    gtp_log(GTP_LOG_DEBUG, "archive",
-            "partition %d: committed offsets %" PRId64 "-%" PRId64 ", %zu rows, %zu files as "
-            "version %" PRId64 " (files %.1f ms, commit %.1f ms)",
-            (int)p, pt->first, pt->last, pt->bk.rows, nadds, version,
-            (double)(t_files - t0) / 1000.0, (double)(gtp_mono_us() - t_files) / 1000.0);
     pt->committed = pt->last;
     pt->first = pt->last = -1;
     arch_buckets_reset(&pt->bk);
     gtp_idlist_reset(&pt->ids);
     gtp_consumer_store_offset(ar->rk, ar->cfg.topic, p, pt->committed + 1);
-done:
-    if (pt->blocked) {
-        pt->blocked = false;
-        if (pt->need_seek) {
-            gtp_consumer_seek(ar->rk, ar->cfg.topic, p, pt->next);
-            pt->need_seek = false;
+}
+
+static void unblock(struct arch *ar, int32_t p, struct part *pt)
+{
+    if (!pt->blocked)
+        return;
+    pt->blocked = false;
+    if (pt->need_seek) {
+        gtp_consumer_seek(ar->rk, ar->cfg.topic, p, pt->next);
+        pt->need_seek = false;
+    }
+}
+
+/* Roll the n partitions ps (assigned, each with rows or blocked): write each one's files,
+ * then ONE Delta commit with all their adds, one txn per partition and their event-time
+ * state in commitInfo.gtp (an array, one entry per partition). A fenced partition is
+ * dropped and the others committed again. The caller made the dead letters durable.
+ * Returns 0, or an error after which every partition that did not commit is blocked with
+ * its rows kept for a retry (files already written are kept too). */
+static int roll_parts(struct arch *ar, int32_t *ps, size_t n)
+{
+    char err[512];
+    struct gtp_delta_add *adds = NULL;
+    struct gtp_delta_txn *txns = gtp_xcalloc(n + 1, sizeof(*txns));
+    char(*apps)[512] = gtp_xcalloc(n + 1, sizeof(*apps));
+    int64_t t0 = gtp_mono_us(), version = -1;
+    size_t nfiles = 0;
+    int e = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct part *pt = ar->parts[ps[i]];
+        size_t k = 0;
+        if (pt->first < 0)
+            continue;
+        e = arch_buckets_write(&pt->bk, ar->cfg.archive_dir, ps[i], pt->first, pt->last, &k, err,
+                               sizeof(err));
+        nfiles += k;
+        if (e) {
+            disk_error(ar, "writing files", e, err);
+            goto out;
         }
     }
-    return 0;
+    gtp_metric_add(ar->m_files, nfiles);
+    failpoint("files");
+    int64_t t_files = gtp_mono_us();
+    for (;;) {
+        size_t nadds = 0, ntxn = 0, fenced_at = 0;
+        int32_t *who = gtp_xcalloc(n + 1, sizeof(int32_t));
+        json_t *info = json_array();
+        free(adds);
+        adds = NULL;
+        for (size_t i = 0; i < n; i++) {
+            struct part *pt = ar->parts[ps[i]];
+            struct gtp_delta_add *pa = NULL;
+            if (!pt->assigned || pt->first < 0)
+                continue;
+            size_t k = arch_buckets_adds(&pt->bk, &pa);
+            adds = gtp_xrealloc(adds, (nadds + k + 1) * sizeof(*adds));
+            memcpy(adds + nadds, pa, k * sizeof(*adds));
+            nadds += k;
+            free(pa);
+            arch_app_id(ar->cfg.topic, ps[i], apps[ntxn], sizeof(apps[ntxn]));
+            txns[ntxn] = (struct gtp_delta_txn){apps[ntxn], pt->last, pt->seen_version};
+            who[ntxn++] = ps[i];
+            json_array_append_new(info, arch_state_info(ar->cfg.topic, ps[i], pt->first, pt->last,
+                                                        gtp_window_max_event(pt->win),
+                                                        gtp_window_watermark(pt->win), &pt->ids));
+        }
+        e = ntxn ? gtp_delta_commit_multi(ar->cfg.archive_dir, adds, nadds, txns, ntxn,
+                                          ARCH_INFO_KEY, info, &version, &fenced_at, err,
+                                          sizeof(err))
+                 : 0;
+        json_decref(info);
+        if (e == GTP_ERR_FENCED) {
+            fenced(ar, who[fenced_at], ar->parts[who[fenced_at]]);
+            free(who);
+            continue; /* the others again, without it */
+        }
+        if (e == GTP_ERR_STALE) {
+            /* the log moved past what we read and was cleaned up: start over from it */
+            gtp_log(GTP_LOG_WARN, "archive", "%s; reloading the rolled partitions", err);
+            for (size_t i = 0; i < ntxn; i++)
+                part_reload(ar, who[i]);
+            free(who);
+            e = 0;
+            break;
+        }
+        if (e) {
+            free(who);
+            disk_error(ar, "delta commit", e, err);
+            goto out;
+        }
+        if (!ntxn) {
+            free(who);
+            break;
+        }
+        /* Our commit holds no txn of our other partitions: whoever had read the log up to
+         * the version before it has, in effect, read it up to ours. */
+        for (int q = 0; q < MAX_PARTS; q++) {
+            struct part *o = ar->parts[q];
+            if (o && o->assigned && o->seen_version == version - 1)
+                o->seen_version = version;
+        }
+        failpoint("commit");
+        for (size_t i = 0; i < ntxn; i++)
+            rolled(ar, who[i], ar->parts[who[i]], version);
+        gtp_metric_inc(ar->m_commits);
+        gtp_metric_add(ar->m_roll_us, (uint64_t)(gtp_mono_us() - t0));
+        gtp_metric_set(ar->m_roll_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
+        gtp_log(GTP_LOG_DEBUG, "archive",
+                "committed %zu partition(s), %zu files as version %" PRId64
+                " (files %.1f ms, commit %.1f ms)",
+                ntxn, nadds, version, (double)(t_files - t0) / 1000.0,
+                (double)(gtp_mono_us() - t_files) / 1000.0);
+        free(who);
+        arch_maint_committed(&ar->maint, version);
+        break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct part *pt = ar->parts[ps[i]];
+        if (pt->assigned && pt->first < 0)
+            unblock(ar, ps[i], pt);
+    }
+out:
+    if (e) {
+        for (size_t i = 0; i < n; i++)
+            if (ar->parts[ps[i]]->assigned && ar->parts[ps[i]]->first >= 0)
+                ar->parts[ps[i]]->blocked = true;
+    }
+    free(adds);
+    free(txns);
+    free(apps);
+    return e;
 }
 
 /* Dead letters first (they must be durable before a commit skips them). When they failed,
@@ -404,9 +493,14 @@ static bool dlq_durable(struct arch *ar)
     return false;
 }
 
-/* Roll every partition for which want() says so; false when some roll failed. */
+/* A roll, when want() holds for some partition: every assigned partition with rows (or
+ * blocked) rolls with it, in one commit, so commits and files follow the roll policy rather
+ * than the number of partitions. With only, just the partitions whose `revoking` is set.
+ * False when the roll failed. */
 static bool roll_where(struct arch *ar, bool (*want)(struct arch *, struct part *))
 {
+    int32_t *ps = NULL;
+    size_t n = 0;
     bool any = false, ok = true;
     for (int p = 0; p < MAX_PARTS && !any; p++) {
         struct part *pt = ar->parts[p];
@@ -416,11 +510,15 @@ static bool roll_where(struct arch *ar, bool (*want)(struct arch *, struct part 
         return true;
     if (!dlq_durable(ar))
         return false;
-    for (int p = 0; p < MAX_PARTS && ok; p++) {
+    ps = gtp_xcalloc(MAX_PARTS, sizeof(int32_t));
+    for (int p = 0; p < MAX_PARTS; p++) {
         struct part *pt = ar->parts[p];
-        if (pt && pt->assigned && (pt->first >= 0 || pt->blocked) && want(ar, pt))
-            ok = roll_part(ar, p, pt) == 0;
+        if (pt && pt->assigned && (pt->first >= 0 || pt->blocked) &&
+            (want != want_revoking || pt->revoking))
+            ps[n++] = p;
     }
+    ok = roll_parts(ar, ps, n) == 0;
+    free(ps);
     if (ok && !ar->healthy_disk) {
         gtp_log(GTP_LOG_INFO, "archive", "writing again");
         ar->healthy_disk = 1;
@@ -428,6 +526,12 @@ static bool roll_where(struct arch *ar, bool (*want)(struct arch *, struct part 
         ar->last_err_log_ms = 0;
     }
     return ok;
+}
+
+static bool want_revoking(struct arch *ar, struct part *pt)
+{
+    (void)ar;
+    return pt->revoking;
 }
 
 static bool want_all(struct arch *ar, struct part *pt)
@@ -618,12 +722,17 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
             /* Hand over a clean position: roll what we hold (one attempt; on failure the
              * next owner simply consumes it again). */
-            if (any && dlq_durable(ar)) {
+            if (any) {
                 for (int i = 0; i < parts->cnt; i++) {
-                    int32_t p = parts->elems[i].partition;
-                    struct part *pt = part_get(ar, p);
-                    if (pt && pt->assigned)
-                        roll_part(ar, p, pt);
+                    struct part *pt = part_get(ar, parts->elems[i].partition);
+                    if (pt)
+                        pt->revoking = true;
+                }
+                roll_where(ar, want_revoking);
+                for (int i = 0; i < parts->cnt; i++) {
+                    struct part *pt = part_get(ar, parts->elems[i].partition);
+                    if (pt)
+                        pt->revoking = false;
                 }
             }
         }
@@ -840,6 +949,23 @@ int main(int argc, char **argv)
     if (e) {
         gtp_log(GTP_LOG_ERROR, "archive", "--archive-dir %s: %s", ar.cfg.archive_dir, err);
         rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    int64_t retention_ms = -1; /* the table's */
+    if (ar.cfg.log_retention[0] && gtp_delta_interval_ms(ar.cfg.log_retention, &retention_ms)) {
+        fprintf(stderr, "gtp-archiver: --log-retention: '%s' is not a duration like '30 days'\n",
+                ar.cfg.log_retention);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    arch_maint_init(&ar.maint, ar.cfg.archive_dir, ar.cfg.checkpoint_interval, retention_ms,
+                    ar.metrics);
+    if (ar.cfg.maintain) {
+        e = arch_maint_once(&ar.maint, err, sizeof(err));
+        if (e) {
+            gtp_log(GTP_LOG_ERROR, "archive", "maintenance of %s: %s", ar.cfg.archive_dir, err);
+            rc = gtp_err_exit_code(e);
+        }
         goto out;
     }
     ar.dlq = gtp_producer_new(ar.cfg.brokers, &ar.kprops, err, sizeof(err));

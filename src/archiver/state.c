@@ -75,6 +75,20 @@ static int load_action(const char *name, json_t *val, int64_t version, void *ctx
     if (strcmp(name, "commitInfo") != 0)
         return 0;
     json_t *g = json_object_get(val, ARCH_INFO_KEY);
+    if (json_is_array(g)) {
+        /* one commit for several partitions: one entry each */
+        size_t k;
+        json_t *one;
+        json_array_foreach(g, k, one)
+        {
+            json_t *wrap = json_pack("{s:O}", ARCH_INFO_KEY, one);
+            int err = load_action(name, wrap, version, ctx);
+            json_decref(wrap);
+            if (err)
+                return err;
+        }
+        return 0;
+    }
     if (!json_is_object(g))
         return 0;
     const char *topic = json_string_value(json_object_get(g, "topic"));
@@ -128,6 +142,116 @@ int arch_state_load(const char *root, const char *topic, struct arch_resume *par
     free(c.app_ids);
     return err;
 }
+
+/* ---- folding into checkpoint snapshots ------------------------------------------------- */
+
+struct fold_part {
+    char *topic;
+    int32_t partition;
+    struct gtp_window *win;
+};
+
+struct fold {
+    struct fold_part *v;
+    size_t n, cap;
+};
+
+static void *fold_begin(void *opaque)
+{
+    (void)opaque;
+    return gtp_xcalloc(1, sizeof(struct fold));
+}
+
+static int fold_add(void *fp, json_t *g, int64_t version, char *errstr, size_t errstr_size)
+{
+    struct fold *f = fp;
+    if (json_is_array(g)) {
+        size_t k;
+        json_t *one;
+        json_array_foreach(g, k, one)
+        {
+            int err = fold_add(fp, one, version, errstr, errstr_size);
+            if (err)
+                return err;
+        }
+        return 0;
+    }
+    const char *topic = json_string_value(json_object_get(g, "topic"));
+    json_t *jp = json_object_get(g, "partition");
+    struct fold_part *fpt = NULL;
+    size_t i;
+    json_t *e;
+
+    if (!topic || !json_is_integer(jp))
+        return 0; /* not ours */
+    for (i = 0; i < f->n && !fpt; i++)
+        if (f->v[i].partition == json_integer_value(jp) && strcmp(f->v[i].topic, topic) == 0)
+            fpt = &f->v[i];
+    if (!fpt) {
+        if (f->n == f->cap) {
+            f->cap = f->cap ? f->cap * 2 : 16;
+            f->v = gtp_xrealloc(f->v, f->cap * sizeof(*f->v));
+        }
+        fpt = &f->v[f->n++];
+        fpt->topic = gtp_xstrdup(topic);
+        fpt->partition = (int32_t)json_integer_value(jp);
+        fpt->win = gtp_window_new();
+    }
+    /* the same order as load_action: the max first, then the ids it leaves open */
+    json_t *m = json_object_get(g, "max_event_us");
+    if (json_is_integer(m))
+        gtp_window_restore_max(fpt->win, json_integer_value(m));
+    json_array_foreach(json_object_get(g, "dedup"), i, e)
+    {
+        json_t *ws = json_array_get(e, 0), *id = json_array_get(e, 1);
+        if (!json_is_integer(ws) || !json_is_string(id)) {
+            gtp_errf(errstr, errstr_size, "version %" PRId64 ": malformed dedup entry", version);
+            return GTP_ERR_PARSE;
+        }
+        gtp_window_restore_id(fpt->win, (int64_t)json_integer_value(ws) * US_PER_S,
+                              json_string_value(id), json_string_length(id));
+    }
+    return 0;
+}
+
+static void fold_id(int64_t window_start_us, const char *id, size_t len, void *ctx)
+{
+    json_array_append_new(ctx,
+                          json_pack("[I, s%]", (json_int_t)(window_start_us / US_PER_S), id, len));
+}
+
+static void fold_discard(void *fp)
+{
+    struct fold *f = fp;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].topic);
+        gtp_window_free(f->v[i].win);
+    }
+    free(f->v);
+    free(f);
+}
+
+static json_t *fold_end(void *fp)
+{
+    struct fold *f = fp;
+    json_t *out = json_array();
+    for (size_t i = 0; i < f->n; i++) {
+        struct fold_part *fpt = &f->v[i];
+        json_t *dedup = json_array();
+        gtp_window_foreach_id(fpt->win, fold_id, dedup);
+        json_t *o = json_pack("{s:s, s:i, s:o}", "topic", fpt->topic, "partition",
+                              (int)fpt->partition, "dedup", dedup);
+        if (gtp_window_max_event(fpt->win) != INT64_MIN)
+            json_object_set_new(o, "max_event_us", json_integer(gtp_window_max_event(fpt->win)));
+        json_array_append_new(out, o);
+    }
+    fold_discard(f);
+    return out;
+}
+
+const struct gtp_delta_fold arch_state_fold = {
+    ARCH_INFO_KEY, fold_begin, fold_add, fold_end, fold_discard, NULL,
+};
 
 /* ---- file names and clean-up ----------------------------------------------------------- */
 

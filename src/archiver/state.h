@@ -6,8 +6,10 @@
  *           "dedup": [[window_start_s, "event-id"], ...]}
  *
  * where dedup lists the ids counted since p's previous commit whose window was still open
- * at commit time. Replaying p's entries in version order rebuilds exactly the gtp_window the
- * archiver had (entries of windows that became final are dropped by the window itself). */
+ * at commit time. A commit that rolls several partitions holds an array of such objects,
+ * one per partition; a checkpoint's snapshot holds one per partition with every id still
+ * open (arch_state_fold). Replaying p's entries in version order rebuilds exactly the gtp_window
+ * the archiver had (entries of windows that became final are dropped by the window itself). */
 #ifndef GTP_ARCHIVER_STATE_H
 #define GTP_ARCHIVER_STATE_H
 
@@ -17,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "gtp/delta_checkpoint.h"
 #include "gtp/idlist.h"
 #include "gtp/window.h"
 
@@ -42,6 +45,12 @@ struct arch_resume {
  * topic). *latest gets the highest log version read. Returns 0 or a gtp_err (errstr). */
 int arch_state_load(const char *root, const char *topic, struct arch_resume *parts, size_t n,
                     int64_t *latest, char *errstr, size_t errstr_size);
+
+/* The fold of commitInfo.gtp entries into a checkpoint's snapshot (delta_checkpoint.h):
+ * every (topic, partition) of the log ends as ONE entry holding its max event time and the
+ * dedup ids of its windows still open, so a replay from the snapshot restores exactly the
+ * windows a replay of every commit gives, at a cost bounded by the open state. */
+extern const struct gtp_delta_fold arch_state_fold;
 
 /* Parse a data file base name "part-<p>-<first>-<last>.<codec>.parquet", or the temp form
  * ".part-....parquet.tmp" (*tmp set). False for anything else. */

@@ -168,12 +168,11 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted list of committed versions (new array). */
-static int list_versions(const char *root, int64_t **out, size_t *n, char *errstr,
+/* Sorted versions of the "<20 digits>.json" files in dir (new array; none when dir does
+ * not exist). */
+static int list_numbered(const char *dir, int64_t **out, size_t *n, char *errstr,
                          size_t errstr_size)
 {
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/" LOG_DIR, root);
     *out = NULL;
     *n = 0;
     DIR *d = opendir(dir);
@@ -198,6 +197,15 @@ static int list_versions(const char *root, int64_t **out, size_t *n, char *errst
     if (*n)
         qsort(*out, *n, sizeof(int64_t), cmp_i64);
     return 0;
+}
+
+/* Sorted list of committed versions (new array). */
+static int list_versions(const char *root, int64_t **out, size_t *n, char *errstr,
+                         size_t errstr_size)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/" LOG_DIR, root);
+    return list_numbered(dir, out, n, errstr, errstr_size);
 }
 
 int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr, size_t errstr_size)
@@ -245,13 +253,13 @@ static char *read_file(const char *path, size_t *len, int *err_no)
  * to go on or an error to stop. */
 typedef int (*action_fn)(const char *name, json_t *value, int64_t version, void *ctx);
 
-static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, char *errstr,
-                       size_t errstr_size)
+/* Calls fn for every action of the newline-delimited JSON file at path, as actions of
+ * version v. */
+static int read_actions(const char *path, int64_t v, action_fn fn, void *ctx, char *errstr,
+                        size_t errstr_size)
 {
-    char path[4096];
     size_t len = 0;
     int e = 0, err = 0;
-    snprintf(path, sizeof(path), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
     char *text = read_file(path, &len, &e);
     if (!text)
         return io_error(e, path, errstr, errstr_size);
@@ -286,29 +294,88 @@ static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, cha
     return err;
 }
 
-/* Replay every commit in order; *latest (may be NULL) gets the last version replayed. */
+static int read_commit(const char *root, int64_t v, action_fn fn, void *ctx, char *errstr,
+                       size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
+    return read_actions(path, v, fn, ctx, errstr, errstr_size);
+}
+
+/* Versions of the snapshots in _delta_log/_gtp (sorted, new array). */
+static int list_snapshots(const char *root, int64_t **out, size_t *n, char *errstr,
+                          size_t errstr_size)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/" GTP_DELTA_SNAPSHOT_DIR, root);
+    return list_numbered(dir, out, n, errstr, errstr_size);
+}
+
+int gtp_delta_replay_until(const char *root, int64_t until, gtp_delta_action_fn fn, void *ctx,
+                           int64_t *latest, int64_t *from_snapshot, char *errstr,
+                           size_t errstr_size)
+{
+    int64_t *vs = NULL, *ss = NULL, start = 0, snap = -1, last = -1;
+    size_t n = 0, ns = 0, i0 = 0;
+    int err = list_versions(root, &vs, &n, errstr, errstr_size);
+    if (!err)
+        err = list_snapshots(root, &ss, &ns, errstr, errstr_size);
+    if (err)
+        goto out;
+    while (n && vs[n - 1] > until)
+        n--; /* versions past `until` are not replayed */
+    last = n ? vs[n - 1] : -1;
+    /* Start at the newest snapshot from which every later commit is still there; without
+     * one, at version 0. Commits before a snapshot may have been cleaned up. */
+    for (size_t k = ns; k-- > 0 && snap < 0;) {
+        if (ss[k] > last)
+            continue;
+        size_t i = 0;
+        while (i < n && vs[i] <= ss[k])
+            i++;
+        bool contiguous = true;
+        for (size_t j = i; j < n && contiguous; j++)
+            contiguous = vs[j] == ss[k] + 1 + (int64_t)(j - i);
+        if (contiguous) {
+            snap = ss[k];
+            i0 = i;
+        }
+    }
+    if (snap < 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (vs[i] != (int64_t)i) {
+                gtp_errf(errstr, errstr_size,
+                         "%s/" LOG_DIR ": version %zu missing and no snapshot covers it", root, i);
+                err = GTP_ERR_PARSE;
+                goto out;
+            }
+        }
+    } else {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/" GTP_DELTA_SNAPSHOT_DIR "/%020" PRId64 ".json", root,
+                 snap);
+        err = read_actions(path, snap, fn, ctx, errstr, errstr_size);
+        start = snap + 1;
+    }
+    (void)start;
+    for (size_t i = i0; i < n && !err; i++)
+        err = read_commit(root, vs[i], fn, ctx, errstr, errstr_size);
+out:
+    if (latest)
+        *latest = err ? -1 : last;
+    if (from_snapshot)
+        *from_snapshot = snap;
+    free(vs);
+    free(ss);
+    return err;
+}
+
+/* Replay every commit in order (from the newest usable snapshot); *latest (may be NULL)
+ * gets the last version replayed. */
 static int replay_latest(const char *root, action_fn fn, void *ctx, int64_t *latest, char *errstr,
                          size_t errstr_size)
 {
-    int64_t *vs = NULL;
-    size_t n = 0;
-    int err = list_versions(root, &vs, &n, errstr, errstr_size);
-    if (latest)
-        *latest = (!err && n) ? vs[n - 1] : -1;
-    if (err)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (vs[i] != (int64_t)i) {
-            gtp_errf(errstr, errstr_size, "%s/" LOG_DIR ": version %zu missing", root, i);
-            err = GTP_ERR_PARSE;
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n && !err; i++)
-        err = read_commit(root, vs[i], fn, ctx, errstr, errstr_size);
-out:
-    free(vs);
-    return err;
+    return gtp_delta_replay_until(root, INT64_MAX, fn, ctx, latest, NULL, errstr, errstr_size);
 }
 
 static int replay(const char *root, action_fn fn, void *ctx, char *errstr, size_t errstr_size)
@@ -785,17 +852,47 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
                         const char *info_key, struct json_t *info_value, int64_t *version_out,
                         char *errstr, size_t errstr_size)
 {
-    /* Strict fencing: any txn of app_id written after what the caller has seen. */
-    int64_t fence_from = app_id && seen_version >= 0 ? INT64_MIN : txn_version;
+    struct gtp_delta_txn t = {app_id, txn_version, seen_version};
+    return gtp_delta_commit_multi(root, adds, n, &t, app_id ? 1 : 0, info_key, info_value,
+                                  version_out, NULL, errstr, errstr_size);
+}
+
+/* Does commit v hold a txn of txns[i] (at or past `from`, or any when INT64_MIN)? The
+ * index of the first such txn, -1 when none, or a negative gtp_err in *err. */
+static int fenced_in(const char *root, int64_t v, const struct gtp_delta_txn *txns, size_t ntxn,
+                     const int64_t *from, int *err, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < ntxn; i++) {
+        struct fence_ctx f = {txns[i].app_id, from[i], false};
+        *err = read_commit(root, v, fence_action, &f, errstr, errstr_size);
+        if (*err)
+            return -1;
+        if (f.fenced)
+            return (int)i;
+    }
+    return -1;
+}
+
+int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, size_t n,
+                           const struct gtp_delta_txn *txns, size_t ntxn, const char *info_key,
+                           struct json_t *info_value, int64_t *version_out, size_t *fenced_index,
+                           char *errstr, size_t errstr_size)
+{
     char logdir[4096];
     json_t *actions = NULL;
     char *text = NULL;
-    int err = 0;
+    int64_t *fence_from = NULL;
+    int err = 0, hit;
 
     if ((size_t)snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root) >= sizeof(logdir)) {
         gtp_errf(errstr, errstr_size, "path too long: %s", root);
         return GTP_ERR_INVAL;
     }
+    /* Strict fencing for a txn whose writer has read the log: any txn of its app_id after
+     * what it has seen; otherwise one at or past its own version. */
+    fence_from = gtp_xcalloc(ntxn + 1, sizeof(int64_t));
+    for (size_t i = 0; i < ntxn; i++)
+        fence_from[i] = txns[i].seen_version >= 0 ? INT64_MIN : txns[i].version;
     int64_t ts = now_ms();
     actions = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -827,24 +924,24 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
                                 (json_int_t)a->modification_time_ms, "dataChange", 1);
         free(uri);
         if (a->stats) {
-            char *s = gtp_delta_stats_json(a->stats);
-            json_object_set_new(add, "stats", json_string(s));
-            free(s);
+            char *st = gtp_delta_stats_json(a->stats);
+            json_object_set_new(add, "stats", json_string(st));
+            free(st);
         }
         json_array_append_new(actions, json_pack("{s:o}", "add", add));
     }
-    if (app_id) {
-        if (!gtp_parquet_utf8_valid(app_id, strlen(app_id))) {
+    for (size_t i = 0; i < ntxn; i++) {
+        if (!gtp_parquet_utf8_valid(txns[i].app_id, strlen(txns[i].app_id))) {
             gtp_errf(errstr, errstr_size, "appId is not UTF-8");
             err = GTP_ERR_INVAL;
             goto out;
         }
-        json_array_append_new(actions,
-                              json_pack("{s:{s:s, s:I, s:I}}", "txn", "appId", app_id, "version",
-                                        (json_int_t)txn_version, "lastUpdated", (json_int_t)ts));
+        json_array_append_new(
+            actions, json_pack("{s:{s:s, s:I, s:I}}", "txn", "appId", txns[i].app_id, "version",
+                               (json_int_t)txns[i].version, "lastUpdated", (json_int_t)ts));
     }
     json_array_append_new(
-        actions, commit_info_ex(app_id ? "STREAMING UPDATE" : "WRITE", ts, info_key, info_value));
+        actions, commit_info_ex(ntxn ? "STREAMING UPDATE" : "WRITE", ts, info_key, info_value));
     size_t len;
     text = ndjson(actions, &len);
 
@@ -857,17 +954,36 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
         err = GTP_ERR_INVAL;
         goto out;
     }
-    if (app_id && seen_version >= 0) {
-        for (int64_t v = seen_version + 1; v <= version && !err; v++) {
-            struct fence_ctx f = {app_id, INT64_MIN, false};
-            err = read_commit(root, v, fence_action, &f, errstr, errstr_size);
-            if (!err && f.fenced) {
-                gtp_errf(errstr, errstr_size, "version %" PRId64 " holds a txn of %s", v, app_id);
+    /* Everything committed since each writer's read: any txn of its app_id fences it. */
+    int64_t seen_min = INT64_MAX;
+    for (size_t i = 0; i < ntxn; i++)
+        if (txns[i].seen_version >= 0 && txns[i].seen_version < seen_min)
+            seen_min = txns[i].seen_version;
+    for (int64_t v = seen_min == INT64_MAX ? version + 1 : seen_min + 1; v <= version; v++) {
+        char cpath[4096];
+        snprintf(cpath, sizeof(cpath), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
+        if (access(cpath, F_OK) != 0 && errno == ENOENT) {
+            /* cleaned up after a checkpoint: who wrote it cannot be told any more */
+            gtp_errf(errstr, errstr_size, "version %" PRId64 " was cleaned up", v);
+            err = GTP_ERR_STALE;
+            goto out;
+        }
+        for (size_t i = 0; i < ntxn; i++) {
+            if (txns[i].seen_version < 0 || v <= txns[i].seen_version)
+                continue;
+            int64_t any = INT64_MIN;
+            hit = fenced_in(root, v, &txns[i], 1, &any, &err, errstr, errstr_size);
+            if (err)
+                goto out;
+            if (hit >= 0) {
+                gtp_errf(errstr, errstr_size, "version %" PRId64 " holds a txn of %s", v,
+                         txns[i].app_id);
+                if (fenced_index)
+                    *fenced_index = i;
                 err = GTP_ERR_FENCED;
+                goto out;
             }
         }
-        if (err)
-            goto out;
     }
     for (int attempt = 0;; attempt++) {
         char name[32];
@@ -878,18 +994,17 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
         if (!err || !exists)
             break;
         /* Lost the race for this version: a blind append may go to the next one, unless
-         * the winner already recorded our position (two owners of one partition). */
-        if (app_id) {
-            struct fence_ctx f = {app_id, fence_from, false};
-            err = read_commit(root, version, fence_action, &f, errstr, errstr_size);
-            if (err)
-                break;
-            if (f.fenced) {
-                gtp_errf(errstr, errstr_size, "version %" PRId64 " already holds a txn of %s",
-                         version, app_id);
-                err = GTP_ERR_FENCED;
-                break;
-            }
+         * the winner already recorded one of our positions (two owners of a partition). */
+        hit = fenced_in(root, version, txns, ntxn, fence_from, &err, errstr, errstr_size);
+        if (err)
+            break;
+        if (hit >= 0) {
+            gtp_errf(errstr, errstr_size, "version %" PRId64 " already holds a txn of %s", version,
+                     txns[hit].app_id);
+            if (fenced_index)
+                *fenced_index = (size_t)hit;
+            err = GTP_ERR_FENCED;
+            break;
         }
         if (attempt >= MAX_COMMIT_RETRIES) {
             gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
@@ -900,6 +1015,7 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
     if (!err && version_out)
         *version_out = version;
 out:
+    free(fence_from);
     free(text);
     json_decref(actions);
     return err;

@@ -30,6 +30,8 @@ const char *gtp_err_str(int err)
         return "internal error";
     case GTP_ERR_NOSPACE:
         return "no space left on device";
+    case GTP_ERR_STALE:
+        return "stale read position";
     default:
         return "unknown error";
     }

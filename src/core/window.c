@@ -302,3 +302,29 @@ size_t gtp_window_dedup_size(const struct gtp_window *w)
         n += w->tables[i].used;
     return n;
 }
+
+void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void *ctx)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < w->ntables; i++) {
+        const struct table *t = &w->tables[i];
+        for (size_t j = 0; j < t->cap; j++) {
+            const struct entry *e = &t->slots[j];
+            if (!e->hash)
+                continue;
+            if (!e->is_uuid) {
+                fn(t->start, e->u.str, e->len, ctx);
+                continue;
+            }
+            /* back to the canonical 8-4-4-4-12 text key_init accepted */
+            char id[36];
+            for (size_t b = 0, o = 0; b < 16; b++) {
+                if (o == 8 || o == 13 || o == 18 || o == 23)
+                    id[o++] = '-';
+                id[o++] = hex[e->u.bin[b] >> 4];
+                id[o++] = hex[e->u.bin[b] & 15];
+            }
+            fn(t->start, id, sizeof(id), ctx);
+        }
+    }
+}

@@ -240,6 +240,79 @@ def floor_ms(ts):
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 
+def check_checkpoint(root, exp, allcols):
+    """The fixture table is checkpointed at its last version: the checkpoint (our nested
+    Parquet writer) must hold exactly the log's live actions, read by pyarrow and DuckDB,
+    and deltalake must read the same table from the checkpoint alone."""
+    log = os.path.join(root, "_delta_log")
+    with open(os.path.join(log, "_last_checkpoint")) as f:
+        last = json.load(f)
+    check(last["version"] == 3, f"checkpoint: _last_checkpoint {last}")
+    ck = os.path.join(log, "%020d.checkpoint.parquet" % last["version"])
+    # what the JSON log says: the live adds, the newest txn per app, protocol, metaData
+    adds, txns, meta, proto = {}, {}, None, None
+    for v in range(last["version"] + 1):
+        with open(os.path.join(log, "%020d.json" % v)) as f:
+            for line in f:
+                a = json.loads(line)
+                if "add" in a:
+                    adds[a["add"]["path"]] = a["add"]
+                elif "txn" in a:
+                    txns[a["txn"]["appId"]] = a["txn"]["version"]
+                elif "metaData" in a:
+                    meta = a["metaData"]
+                elif "protocol" in a:
+                    proto = a["protocol"]
+    t = pq.read_table(ck)
+    check(t.column_names == ["txn", "add", "remove", "metaData", "protocol"],
+          f"checkpoint: columns {t.column_names}")
+    check(str(t.schema.field("add").type.field("partitionValues").type)
+          == "map<string, string ('partitionValues')>"
+          or pa.types.is_map(t.schema.field("add").type.field("partitionValues").type),
+          "checkpoint: add.partitionValues is not a MAP")
+    rows = t.to_pylist()
+    check(t.num_rows == 2 + len(txns) + len(adds), f"checkpoint: {t.num_rows} rows")
+    got_adds = {r["add"]["path"]: r["add"] for r in rows if r["add"] is not None}
+    check(set(got_adds) == set(adds), "checkpoint: add paths differ from the log's")
+    for path, a in adds.items():
+        g = got_adds.get(path)
+        if not g:
+            continue
+        check(dict(g["partitionValues"]) == a["partitionValues"],
+              f"checkpoint: partitionValues of {path}: {g['partitionValues']}")
+        for k in ("size", "modificationTime", "dataChange", "stats"):
+            check(g[k] == a[k], f"checkpoint: add.{k} of {path}")
+    got_txns = {r["txn"]["appId"]: r["txn"]["version"] for r in rows if r["txn"] is not None}
+    check(got_txns == txns, f"checkpoint: txns {got_txns} vs {txns}")
+    m = [r["metaData"] for r in rows if r["metaData"] is not None]
+    check(len(m) == 1 and m[0]["id"] == meta["id"] and m[0]["schemaString"] == meta["schemaString"]
+          and m[0]["partitionColumns"] == meta["partitionColumns"]
+          and m[0]["format"]["provider"] == "parquet", "checkpoint: metaData")
+    p = [r["protocol"] for r in rows if r["protocol"] is not None]
+    check(p == [proto], f"checkpoint: protocol {p}")
+    duck = duckdb.sql("SELECT count(add), count(txn), count(metaData), count(protocol), "
+                      "count(*) FILTER (WHERE add.partitionValues['region'] IS NULL "
+                      "AND add IS NOT NULL) FROM read_parquet('%s')" % ck).fetchall()[0]
+    nulls = sum(1 for a in adds.values() if a["partitionValues"]["region"] is None)
+    check(duck == (len(adds), len(txns), 1, 1, nulls), f"checkpoint: duckdb counts {duck}")
+    # deltalake from the checkpoint alone: the JSON commits it covers removed in a copy
+    tmp = tempfile.mkdtemp(prefix="gtp-ckpt-")
+    try:
+        copy = os.path.join(tmp, "table")
+        shutil.copytree(root, copy)
+        for v in range(last["version"] + 1):
+            os.unlink(os.path.join(copy, "_delta_log", "%020d.json" % v))
+        dt = DeltaTable(copy)
+        check(dt.version() == last["version"], f"checkpoint: deltalake version {dt.version()}")
+        same_columns(sort_rows(dt.to_pyarrow_table()), exp, "deltalake from the checkpoint",
+                     allcols)
+        check(dt.transaction_version("gtp-archiver-p0") == 99, "checkpoint: deltalake txn p0")
+        check(dt.transaction_version("gtp-archiver-p1") == 7, "checkpoint: deltalake txn p1")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"ok   delta checkpoint: {t.num_rows} actions, read alone by deltalake", flush=True)
+
+
 def check_table(con, fx):
     root = os.path.join(fx, "table")
     exp = sort_rows(load_expected(os.path.join(fx, "table.jsonl"), partitioned=True))
@@ -287,6 +360,7 @@ def check_table(con, fx):
         check(a["null_count.skills_array"] == sum(r["skills_array"] is None for r in rows),
               f"delta stats {key}: null_count.skills_array")
     print(f"ok   delta table: {exp.num_rows} rows, {adds.num_rows} files", flush=True)
+    check_checkpoint(root, exp, allcols)
 
     # Plain Parquet readers over the Hive layout (they skip _delta_log).
     part = ds.partitioning(pa.schema([("date_posted", pa.date32()), ("region", pa.string())]),
@@ -295,7 +369,7 @@ def check_table(con, fx):
     same_columns(got, exp, "pyarrow.dataset hive", allcols)
 
     got = duck_arrow(con, "SELECT * FROM read_parquet(?, hive_partitioning = true)",
-                     [os.path.join(root, "**", "*.parquet")])
+                     [os.path.join(root, "date_posted=*", "region=*", "*.parquet")])
     got = got.set_column(1, "posted_at", pc.cast(got.column("posted_at"), TS))
     got = sort_rows(got)
     # DuckDB autocasts date_posted to DATE; region keeps the decoded text. Whether it maps

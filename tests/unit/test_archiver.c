@@ -18,6 +18,7 @@
 #include "bucket.h"
 #include "state.h"
 #include "gtp/delta.h"
+#include "gtp/delta_checkpoint.h"
 #include "gtp/err.h"
 #include "gtp/parquet.h"
 #include "gtp/window.h"
@@ -104,73 +105,115 @@ static void make_stream(struct ev *evs, size_t n, unsigned seed)
     }
 }
 
-static void test_restore_equals_live(void **state)
+/* Consume a stream up to a random point committing at random boundaries (also empty
+ * rolls), with noise from another partition and topic; restore partition 2 from the log and
+ * check that it gives the same verdicts as the window that never stopped. With
+ * checkpoints: rolls commit two partitions at once (commitInfo.gtp arrays), a checkpoint is
+ * written at random versions, and the commits it covers are deleted before the restore,
+ * so the restore must come from the snapshot. */
+static void restore_case(unsigned seed, bool checkpoints)
 {
     enum { N = 3000 };
     static struct ev evs[N];
     char err[512];
-    (void)state;
-    for (unsigned seed = 1; seed <= 8; seed++) {
-        char *root = tmp_root();
-        struct gtp_window *live = gtp_window_new();
-        struct gtp_idlist ids = {0};
-        size_t stop_at = 200 + (size_t)(seed * 331) % 2500, first = 0;
-        make_stream(evs, N, seed);
-        /* consume up to stop_at, committing at random boundaries (also empty rolls) */
-        for (size_t i = 0; i < stop_at; i++) {
-            if (gtp_window_classify(live, evs[i].id, strlen(evs[i].id), evs[i].ts) ==
-                GTP_VERDICT_COUNT)
-                gtp_idlist_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
-            if (rand() % 97 == 0 || i + 1 == stop_at) {
-                json_t *info =
-                    arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live),
-                                    gtp_window_watermark(live), &ids);
-                assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-2", (int64_t)i,
-                                                     -1, ARCH_INFO_KEY, info, NULL, err,
-                                                     sizeof(err)),
-                                 0);
-                json_decref(info);
-                gtp_idlist_reset(&ids);
-                first = i + 1;
+    char *root = tmp_root();
+    struct gtp_window *live = gtp_window_new();
+    struct gtp_idlist ids = {0}, none = {0};
+    size_t stop_at = 200 + (size_t)(seed * 331) % 2500, first = 0;
+    int64_t v = -1, last_ckpt = -1;
+    make_stream(evs, N, seed);
+    for (size_t i = 0; i < stop_at; i++) {
+        if (gtp_window_classify(live, evs[i].id, strlen(evs[i].id), evs[i].ts) == GTP_VERDICT_COUNT)
+            gtp_idlist_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
+        if (rand() % 97 != 0 && i + 1 != stop_at)
+            continue;
+        json_t *info =
+            arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live),
+                            gtp_window_watermark(live), &ids);
+        if (!checkpoints) {
+            assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-2", (int64_t)i, -1,
+                                                 ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
+                             0);
+        } else {
+            /* one roll for partitions 2 and 4 (4 holds nothing of interest) */
+            json_t *arr = json_array();
+            json_array_append_new(arr, info);
+            json_array_append_new(arr, arch_state_info("t", 4, 0, 0, T0, T0 - 2 * H, &none));
+            struct gtp_delta_txn t[2] = {{"gtp-archiver-t-2", (int64_t)i, -1},
+                                         {"gtp-archiver-t-4", 0, -1}};
+            assert_int_equal(gtp_delta_commit_multi(root, NULL, 0, t, 2, ARCH_INFO_KEY, arr, &v,
+                                                    NULL, err, sizeof(err)),
+                             0);
+            info = arr;
+            if (rand() % 3 == 0) {
+                assert_int_equal(
+                    gtp_delta_checkpoint(root, v, &arch_state_fold, 0, 0, NULL, err, sizeof(err)),
+                    0);
+                last_ckpt = v;
             }
         }
-        /* noise: another partition and another topic must not leak in */
-        struct gtp_idlist other = {0};
-        gtp_idlist_add(&other, gtp_window_start(T0 + 50 * H), evs[stop_at].id,
-                       strlen(evs[stop_at].id));
-        json_t *info = arch_state_info("t", 3, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
-        assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-3", 5, -1,
-                                             ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
-                         0);
         json_decref(info);
-        info = arch_state_info("u", 2, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
-        assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-u-2", 5, -1,
-                                             ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
-                         0);
-        json_decref(info);
-        gtp_idlist_fini(&other);
-
-        struct arch_resume rs = {.partition = 2};
-        int64_t latest = -1;
-        assert_int_equal(arch_state_load(root, "t", &rs, 1, &latest, err, sizeof(err)), 0);
-        assert_true(rs.txn == (int64_t)stop_at - 1);
-        assert_true(latest >= 3);
-        assert_true(gtp_window_max_event(rs.win) == gtp_window_max_event(live));
-        assert_true(gtp_window_watermark(rs.win) == gtp_window_watermark(live));
-        /* the rest of the stream gets the same verdicts from both */
-        for (size_t i = stop_at; i < N; i++) {
-            size_t len = strlen(evs[i].id);
-            enum gtp_verdict a = gtp_window_classify(live, evs[i].id, len, evs[i].ts);
-            enum gtp_verdict b = gtp_window_classify(rs.win, evs[i].id, len, evs[i].ts);
-            if (a != b)
-                fail_msg("seed %u event %zu (%s): live %d, restored %d", seed, i, evs[i].id, a, b);
-        }
-        gtp_window_free(rs.win);
-        gtp_window_free(live);
-        gtp_idlist_fini(&ids);
-        rm_rf(root);
-        free(root);
+        gtp_idlist_reset(&ids);
+        first = i + 1;
     }
+    /* noise: another partition and another topic must not leak in */
+    struct gtp_idlist other = {0};
+    gtp_idlist_add(&other, gtp_window_start(T0 + 50 * H), evs[stop_at].id, strlen(evs[stop_at].id));
+    json_t *info = arch_state_info("t", 3, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
+    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-3", 5, -1, ARCH_INFO_KEY,
+                                         info, NULL, err, sizeof(err)),
+                     0);
+    json_decref(info);
+    info = arch_state_info("u", 2, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
+    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-u-2", 5, -1, ARCH_INFO_KEY,
+                                         info, NULL, err, sizeof(err)),
+                     0);
+    json_decref(info);
+    gtp_idlist_fini(&other);
+    if (checkpoints && last_ckpt >= 0) {
+        /* what cleanup would delete: every commit the snapshot covers */
+        for (int64_t k = 0; k <= last_ckpt; k++) {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/_delta_log/%020lld.json", root, (long long)k);
+            assert_int_equal(unlink(path), 0);
+        }
+    }
+
+    struct arch_resume rs = {.partition = 2};
+    int64_t latest = -1;
+    assert_int_equal(arch_state_load(root, "t", &rs, 1, &latest, err, sizeof(err)), 0);
+    assert_true(rs.txn == (int64_t)stop_at - 1);
+    assert_true(latest >= 3);
+    assert_true(gtp_window_max_event(rs.win) == gtp_window_max_event(live));
+    assert_true(gtp_window_watermark(rs.win) == gtp_window_watermark(live));
+    /* the rest of the stream gets the same verdicts from both */
+    for (size_t i = stop_at; i < N; i++) {
+        size_t len = strlen(evs[i].id);
+        enum gtp_verdict a = gtp_window_classify(live, evs[i].id, len, evs[i].ts);
+        enum gtp_verdict b = gtp_window_classify(rs.win, evs[i].id, len, evs[i].ts);
+        if (a != b)
+            fail_msg("seed %u event %zu (%s): live %d, restored %d (checkpoints %d)", seed, i,
+                     evs[i].id, a, b, checkpoints);
+    }
+    gtp_window_free(rs.win);
+    gtp_window_free(live);
+    gtp_idlist_fini(&ids);
+    rm_rf(root);
+    free(root);
+}
+
+static void test_restore_equals_live(void **state)
+{
+    (void)state;
+    for (unsigned seed = 1; seed <= 8; seed++)
+        restore_case(seed, false);
+}
+
+static void test_restore_through_checkpoints(void **state)
+{
+    (void)state;
+    for (unsigned seed = 11; seed <= 18; seed++)
+        restore_case(seed, true);
 }
 
 static void test_final_ids_not_carried(void **state)
@@ -388,6 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_names),
         cmocka_unit_test(test_restore_equals_live),
+        cmocka_unit_test(test_restore_through_checkpoints),
         cmocka_unit_test(test_final_ids_not_carried),
         cmocka_unit_test(test_nul_id_restored),
         cmocka_unit_test(test_fencing),
