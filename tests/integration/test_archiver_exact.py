@@ -14,6 +14,7 @@ import collections
 import glob
 import json
 import os
+import re
 import random
 import shutil
 import signal
@@ -254,7 +255,44 @@ def clean_run(topic, dlq, group, root, ends, state):
     assert rej == len(exp.rejected), (rej, len(exp.rejected))
     h = urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=5)
     assert h.status == 200
+    assert m.get("gtp_delta_checkpoints_total", 0) >= 1, "no checkpoint was written"
     stop(pr)
+    maintain_check(root, exp)
+
+
+def maintain_check(root, exp):
+    """gtp-archiver --maintain on a copy of the finished archive, with no log retention:
+    it checkpoints the latest version, deletes every commit before it, and every reader
+    still sees exactly the archived rows (deltalake now from the checkpoint alone)."""
+    import pyarrow as pa
+    copy = root + "-maintained"
+    shutil.copytree(root, copy)
+    try:
+        logdir = os.path.join(copy, "_delta_log")
+        latest = max(int(f[:20]) for f in os.listdir(logdir) if re.fullmatch(r"\d{20}\.json", f))
+        for _ in range(2):  # the second run finds nothing to do
+            res = subprocess.run([T.binary("gtp-archiver"), "--maintain", "--archive-dir", copy,
+                                  "--log-retention", "0 seconds", "--metrics-port", "0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            assert res.returncode == 0, "--maintain exited %d: %s" % (
+                res.returncode, res.stdout.decode(errors="replace")[-2000:])
+        with open(os.path.join(logdir, "_last_checkpoint")) as f:
+            assert json.load(f)["version"] == latest
+        left = sorted(f for f in os.listdir(logdir) if f.endswith(".json"))
+        assert left == ["%020d.json" % latest], "commits left after cleanup: %s" % left[:5]
+        want = sorted(r["event_id"] for r in exp.archived)
+        got = sorted(DeltaTable(copy).to_pyarrow_table(columns=["event_id"])
+                     .column("event_id").to_pylist())
+        assert got == want, "deltalake from the checkpoint: %d rows, model %d" % (
+            len(got), len(want))
+        part = ds.partitioning(pa.schema([("date_posted", pa.date32()), ("region", pa.string())]),
+                               flavor="hive")
+        n = ds.dataset(copy, format="parquet", partitioning=part).count_rows()
+        assert n == len(want), "pyarrow after maintenance: %d rows, model %d" % (n, len(want))
+        T.log("maintain: checkpoint at version %d, %d older commits deleted, readers agree"
+              % (latest, latest))
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def kill_run(topic, dlq, group, root, ends, state):
