@@ -16,7 +16,7 @@
 #include "gtp/util.h"
 #include "gtp/err.h"
 #include "gtp/parquet.h"
-#include "thrift_read.h"
+#include "gtp/thrift_read.h"
 
 #define MAX_ROWS   48
 #define MAX_SKILLS 6
@@ -81,7 +81,7 @@ static bool grow_valid(const struct grow *g)
     return true;
 }
 
-static int64_t i64_of(const struct tr_node *n, const char *what)
+static int64_t i64_of(const struct gtp_thrift_node *n, const char *what)
 {
     FUZZ_CHECK(n && (n->type == 5 || n->type == 6), "%s missing", what);
     return n->i;
@@ -93,23 +93,25 @@ static int64_t walk_pages(const uint8_t *f, int64_t start, int64_t size)
     int64_t pos = start, values = 0;
     int dict_pages = 0;
     while (pos < start + size) {
-        struct tr_node ph;
-        long hl = tr_struct(f + pos, (size_t)(start + size - pos), &ph);
+        struct gtp_thrift_node ph;
+        long hl = gtp_thrift_read_struct(f + pos, (size_t)(start + size - pos), &ph);
         int64_t type, csize;
         FUZZ_CHECK(hl > 0, "page header at %lld does not parse", (long long)pos);
-        type = i64_of(tr_get(&ph, 1), "page type");
-        FUZZ_CHECK(i64_of(tr_get(&ph, 2), "uncompressed_page_size") >= 0, "negative size");
-        csize = i64_of(tr_get(&ph, 3), "compressed_page_size");
+        type = i64_of(gtp_thrift_read_get(&ph, 1), "page type");
+        FUZZ_CHECK(i64_of(gtp_thrift_read_get(&ph, 2), "uncompressed_page_size") >= 0,
+                   "negative size");
+        csize = i64_of(gtp_thrift_read_get(&ph, 3), "compressed_page_size");
         FUZZ_CHECK(csize >= 0 && pos + hl + csize <= start + size, "page runs past its chunk");
         if (type == 0) { /* DATA_PAGE */
-            int64_t nv = i64_of(tr_get(tr_get(&ph, 5), 1), "data page num_values");
+            int64_t nv =
+                i64_of(gtp_thrift_read_get(gtp_thrift_read_get(&ph, 5), 1), "data page num_values");
             FUZZ_CHECK(nv >= 0, "negative num_values");
             values += nv;
         } else {
             FUZZ_CHECK(type == 2 && values == 0 && ++dict_pages == 1,
                        "page type %lld (only one dictionary page, first)", (long long)type);
         }
-        tr_free(&ph);
+        gtp_thrift_read_fini(&ph);
         pos += hl + csize;
     }
     FUZZ_CHECK(pos == start + size, "pages do not fill their chunk");
@@ -119,8 +121,8 @@ static int64_t walk_pages(const uint8_t *f, int64_t start, int64_t size)
 static void check_file(const uint8_t *f, size_t size, int64_t want_rows, const struct grow *rows,
                        size_t nrows)
 {
-    struct tr_node md;
-    const struct tr_node *schema, *rgs, *cb;
+    struct gtp_thrift_node md;
+    const struct gtp_thrift_node *schema, *rgs, *cb;
     uint32_t flen;
     size_t data_end, nranges = 0, leaves = 0;
     int64_t total = 0;
@@ -133,37 +135,39 @@ static void check_file(const uint8_t *f, size_t size, int64_t want_rows, const s
            (uint32_t)f[size - 5] << 24;
     FUZZ_CHECK((size_t)flen + 12 <= size, "footer length %u in a %zu-byte file", flen, size);
     data_end = size - 8 - flen;
-    used = tr_struct(f + data_end, flen, &md);
+    used = gtp_thrift_read_struct(f + data_end, flen, &md);
     FUZZ_CHECK(used == (long)flen, "footer does not parse exactly (%ld of %u bytes)", used, flen);
 
-    FUZZ_CHECK(i64_of(tr_get(&md, 1), "version") >= 1, "version");
-    schema = tr_get(&md, 2);
+    FUZZ_CHECK(i64_of(gtp_thrift_read_get(&md, 1), "version") >= 1, "version");
+    schema = gtp_thrift_read_get(&md, 2);
     FUZZ_CHECK(schema && schema->type == 9 && schema->len > 1, "schema");
-    FUZZ_CHECK(i64_of(tr_get(&schema->elem[0], 5), "root num_children") == 10, "root children");
+    FUZZ_CHECK(i64_of(gtp_thrift_read_get(&schema->elem[0], 5), "root num_children") == 10,
+               "root children");
     for (size_t i = 1; i < schema->len; i++)
-        leaves += tr_get(&schema->elem[i], 5) == NULL;
+        leaves += gtp_thrift_read_get(&schema->elem[i], 5) == NULL;
     FUZZ_CHECK(leaves == NLEAVES, "%zu leaves in the schema", leaves);
-    FUZZ_CHECK(i64_of(tr_get(&md, 3), "num_rows") == want_rows, "num_rows %lld, wrote %lld",
-               (long long)tr_get(&md, 3)->i, (long long)want_rows);
-    cb = tr_get(&md, 6);
+    FUZZ_CHECK(i64_of(gtp_thrift_read_get(&md, 3), "num_rows") == want_rows,
+               "num_rows %lld, wrote %lld", (long long)gtp_thrift_read_get(&md, 3)->i,
+               (long long)want_rows);
+    cb = gtp_thrift_read_get(&md, 6);
     FUZZ_CHECK(cb && cb->type == 8 && cb->len > 12 && memcmp(cb->bin, "gtp version ", 12) == 0,
                "created_by");
 
-    rgs = tr_get(&md, 4);
+    rgs = gtp_thrift_read_get(&md, 4);
     FUZZ_CHECK(rgs && rgs->type == 9, "row_groups");
     ranges = gtp_xcalloc(rgs->len * NLEAVES + 1, sizeof(*ranges));
     for (size_t g = 0; g < rgs->len; g++) {
-        const struct tr_node *rg = &rgs->elem[g], *cols = tr_get(rg, 1);
-        int64_t rg_rows = i64_of(tr_get(rg, 3), "row group num_rows");
+        const struct gtp_thrift_node *rg = &rgs->elem[g], *cols = gtp_thrift_read_get(rg, 1);
+        int64_t rg_rows = i64_of(gtp_thrift_read_get(rg, 3), "row group num_rows");
         FUZZ_CHECK(rg_rows > 0, "empty row group");
         total += rg_rows;
         FUZZ_CHECK(cols && cols->type == 9 && cols->len == NLEAVES, "columns of a row group");
         for (size_t c = 0; c < cols->len; c++) {
-            const struct tr_node *meta = tr_get(&cols->elem[c], 3), *dict;
-            int64_t nv = i64_of(tr_get(meta, 5), "num_values");
-            int64_t csize = i64_of(tr_get(meta, 7), "total_compressed_size");
-            int64_t start = i64_of(tr_get(meta, 9), "data_page_offset");
-            dict = tr_get(meta, 11);
+            const struct gtp_thrift_node *meta = gtp_thrift_read_get(&cols->elem[c], 3), *dict;
+            int64_t nv = i64_of(gtp_thrift_read_get(meta, 5), "num_values");
+            int64_t csize = i64_of(gtp_thrift_read_get(meta, 7), "total_compressed_size");
+            int64_t start = i64_of(gtp_thrift_read_get(meta, 9), "data_page_offset");
+            dict = gtp_thrift_read_get(meta, 11);
             if (dict) {
                 FUZZ_CHECK(dict->i < start, "dictionary after the data pages");
                 start = dict->i;
@@ -186,7 +190,7 @@ static void check_file(const uint8_t *f, size_t size, int64_t want_rows, const s
     for (size_t i = 1; i < nranges; i++)
         FUZZ_CHECK(ranges[i - 1].hi <= ranges[i].lo, "column chunks overlap");
     free(ranges);
-    tr_free(&md);
+    gtp_thrift_read_fini(&md);
     (void)rows;
     (void)nrows;
 }

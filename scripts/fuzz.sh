@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets of fuzz/ in build-fuzz/ (clang, ASan+UBSan, every
 # UB fatal) and run each of them for SECONDS (default 60).
-#   targets: event time skills hive dashboard parquet (or name some after SECONDS)
+#   targets: event time skills hive dashboard parquet pqread (or name some after SECONDS)
 #   corpus:  build-fuzz/corpus/<target>/ (kept between runs), seeded from
 #            tests/data/ (events, skills corpus), gtp-generator output (chaos
-#            included) and tests/data/fuzz-regressions/<target>/
+#            included), Parquet files of our writer (bench_pqread_cli write)
+#            and tests/data/fuzz-regressions/<target>/
 #   crashes: build-fuzz/crashes/<target>-crash-*, -leak-*, -timeout-*, -oom-*
 # Exits non-zero when any target found a crash, a leak, a timeout or an OOM, or
 # did not build. To turn a crasher into a regression test:
@@ -24,26 +25,28 @@ secs=${1:-60}
 }
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(event time skills hive dashboard parquet)
+((${#targets[@]})) || targets=(event time skills hive dashboard parquet pqread)
 bd=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384)
+declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384
+    [pqread]=16384)
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-g -O1 $san"
 
 echo "== build ($bd)"
 mkdir -p "$bd"
-# The core library (and the generator, for seeds) with coverage instrumentation.
+# The core library (and the generator and the Parquet CLI, for seeds) with coverage
+# instrumentation.
 cmake -S "$root" -B "$bd" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_FLAGS="$cflags -fsanitize=fuzzer-no-link" \
     -DCMAKE_EXE_LINKER_FLAGS="$san" >"$bd/cmake.log" 2>&1 || {
     cat "$bd/cmake.log"
     exit 1
 }
-cmake --build "$bd" -j"$jobs" --target gtp gtp-generator >"$bd/build.log" 2>&1 || {
+cmake --build "$bd" -j"$jobs" --target gtp gtp-generator bench_pqread_cli >"$bd/build.log" 2>&1 || {
     tail -50 "$bd/build.log"
     exit 1
 }
@@ -62,7 +65,7 @@ for t in "${targets[@]}"; do
     # shellcheck disable=SC2086
     "$cc" $cflags -fsanitize=fuzzer -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror "${defs[@]}" -DGTP_FUZZ_ENTRY="gtp_fuzz_$t" \
         -I"$root/include" -I"$root/fuzz" \
-        "$root/fuzz/entry.c" "$root/fuzz/common.c" "$root/fuzz/thrift_read.c" \
+        "$root/fuzz/entry.c" "$root/fuzz/common.c" \
         "$root/fuzz/fuzz_$t.c" "${extra[@]}" "$bd/libgtp.a" $libs -lpthread -lm \
         -o "$bd/fuzz_$t" || {
         echo "fuzz_$t did not build" >&2
@@ -130,6 +133,16 @@ PY
         ;;
     parquet)
         head -c 4096 /dev/urandom >"$seeds/parquet/r0"
+        ;;
+    pqread)
+        # whole files of the writer: every codec, dictionary on and off, many pages and row
+        # groups (pyarrow's files are among the regression files)
+        for c in none snappy zstd; do
+            for d in "" --no-dict; do
+                "$bd/bench_pqread_cli" write --out "$seeds/pqread/w-$c$d" --rows $((RANDOM % 24)) \
+                    --seed $RANDOM --codec "$c" $d --page-bytes 96 --row-group-rows 9 || exit 1
+            done
+        done
         ;;
     esac
 done

@@ -116,6 +116,12 @@ static void test_parquet(void **state)
     replay("parquet", gtp_fuzz_parquet);
 }
 
+static void test_pqread(void **state)
+{
+    (void)state;
+    replay("pqread", gtp_fuzz_pqread);
+}
+
 /* The checks themselves must be able to fail: a row with invalid UTF-8 is
  * what the parquet target expects to be refused, and the reference
  * validators reject what they should. */
@@ -139,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_hive),
         cmocka_unit_test(test_dashboard),
         cmocka_unit_test(test_parquet),
+        cmocka_unit_test(test_pqread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
