@@ -45,7 +45,7 @@ IFS=, read -r port_gen port_proc port_arch <<<"${GTP_DEMO_METRICS_PORTS:-9101,91
 
 say() { echo "run: $*" >&2; }
 
-# Every daemon reads its settings from GTP_* variables too (SPEC §2); the
+# Every daemon reads its settings from GTP_* variables too (docs/programs.md); the
 # broker listens on IPv4 loopback only, so name it exactly. Settings that
 # differ per daemon (ports, groups) are passed as flags, which win over env.
 export GTP_BROKERS=127.0.0.1:${GTP_KAFKA_PORT:-9092}

@@ -25,12 +25,12 @@ cache="$root/.cache"
 kdir="$cache/kafka"
 rdir="$cache/redis"
 
-# The ports are part of the contract (SPEC §10); the overrides exist to try a
+# The ports are part of the contract (docs/programs.md); the overrides exist to try a
 # second instance beside a running one (the tests assume the defaults).
 readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=${GTP_KAFKA_PORT:-9092}
 readonly CONTROLLER_PORT=${GTP_KAFKA_CONTROLLER_PORT:-9093} REDIS_PORT=${GTP_REDIS_PORT:-6379}
 readonly BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
-# The project's topics and their partition counts (SPEC §3).
+# The project's topics and their partition counts (docs/kafka.md).
 readonly TOPICS=("job.postings.v1:6" "job.postings.dlq:3")
 kafka_wait=${GTP_KAFKA_WAIT:-90}
 redis_wait=${GTP_REDIS_WAIT:-30}

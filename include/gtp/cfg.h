@@ -1,4 +1,4 @@
-/* Table-driven configuration (SPEC §2). One option table per program drives
+/* Table-driven configuration (docs/programs.md). One option table per program drives
  * parsing, environment lookup, validation, --help and the README's flag docs.
  *
  * Precedence, lowest to highest: default < config file (--config FILE or
@@ -81,7 +81,7 @@ void gtp_cfg_version(const struct gtp_cli *cli, FILE *out);
 /* Append key=value to a list (both copied). */
 void gtp_kvlist_add(struct gtp_kvlist *l, const char *key, const char *value);
 
-/* ---- the shared options of SPEC §2 -------------------------------------------
+/* ---- the shared options (docs/programs.md) -------------------------------------
  * A program's config struct names its fields as below to use these:
  *   char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
  *   long long metrics_port; */

@@ -1,7 +1,7 @@
 /* Kafka consumer pieces shared by the processor and the archiver: a group
  * consumer with the settings exactly-once needs (cooperative-sticky
  * assignment, offsets stored only by us, positions restored from our own
- * store), seeking, pausing, and dead letters with SPEC §3's headers. */
+ * store), seeking, pausing, and dead letters with the headers of docs/kafka.md. */
 #ifndef GTP_CONSUMER_H
 #define GTP_CONSUMER_H
 

@@ -1,4 +1,4 @@
-/* Delta Lake transaction log for the archive (SPEC §8; shared/reference/parquet-delta.md §8).
+/* Delta Lake transaction log for the archive (docs/archive.md).
  *
  * The table root holds Hive-partitioned Parquet files and `_delta_log/<20-digit>.json`
  * commits. Version 0 (gtp_delta_create) carries protocol (reader 1 / writer 2) and
@@ -150,5 +150,16 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
                            const struct gtp_delta_txn *txns, size_t ntxn, const char *info_key,
                            struct json_t *info_value, int64_t *version_out, size_t *fenced_index,
                            char *errstr, size_t errstr_size);
+
+/* A rewrite (compaction) commit: `removes` (a JSON array of the live add actions being
+ * replaced, borrowed; each becomes a remove with deletionTimestamp now and dataChange false)
+ * and n adds with dataChange false, operation OPTIMIZE. Optimistic concurrency: the caller
+ * planned from the log at read_version; appends since then are fine, but a commit that
+ * removed one of the same files (another compaction) makes this one GTP_ERR_FENCED with
+ * nothing written (plan again). GTP_ERR_STALE when commits after read_version were cleaned
+ * up. Otherwise as gtp_delta_commit. */
+int gtp_delta_commit_rewrite(const char *root, struct json_t *removes,
+                             const struct gtp_delta_add *adds, size_t n, int64_t read_version,
+                             int64_t *version_out, char *errstr, size_t errstr_size);
 
 #endif

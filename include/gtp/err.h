@@ -1,4 +1,4 @@
-/* Error codes shared by the core and the exit codes every program uses (SPEC §2). */
+/* Error codes shared by the core and the exit codes every program uses (docs/programs.md). */
 #ifndef GTP_ERR_H
 #define GTP_ERR_H
 

@@ -1,4 +1,4 @@
-/* One raw job-posting event (SPEC §4) validated and enriched (SPEC §5): the
+/* One raw job-posting event validated and enriched (docs/events.md): the
  * code path shared by gtp-processor, gtp-archiver and gtp-enrich.
  *
  * Validation order (the first failure decides the reject reason):
@@ -59,7 +59,7 @@ enum gtp_reject {
 };
 #define GTP_REJECT_COUNT 8
 
-/* "invalid_json", ... as in SPEC §5 (the DLQ header value); "none" for
+/* "invalid_json", ... as in docs/events.md (the DLQ header value); "none" for
  * GTP_REJECT_NONE; "unknown" out of range. Static strings. */
 const char *gtp_reject_name(enum gtp_reject r);
 

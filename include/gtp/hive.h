@@ -1,5 +1,5 @@
 /* Hive-style partition paths (`date_posted=2024-03-15/region=UK`) and their URI form
- * for Delta add.path (shared/reference/parquet-delta.md §7, §8.3, pitfall §9.11).
+ * for Delta add.path (docs/archive.md, "Columns and partitions").
  *
  * Escaping follows Spark's ExternalCatalogUtils.escapePathName (copied from Hive):
  * bytes 0x01-0x1F, 0x7F and  " # % ' * / : = ? \ { [ ] ^  become %XX (uppercase hex);

@@ -1,5 +1,5 @@
-/* librdkafka glue shared by every program: configuration from -b/-X (SPEC §2,
- * §3), librdkafka logs routed to gtp_log, a broker readiness probe, and the
+/* librdkafka glue shared by every program: configuration from -b/-X (docs/programs.md,
+ * docs/kafka.md), librdkafka logs routed to gtp_log, a broker readiness probe, and the
  * idempotent producer wrapper (generator events, processor/archiver DLQ). */
 #ifndef GTP_KAFKA_H
 #define GTP_KAFKA_H
@@ -53,7 +53,7 @@ struct gtp_kafka_header {
  * message.max.bytes=4 MiB so 1 MiB+ events and their DLQ copies fit, a 500,000
  * message / 512 MiB queue); every default can be overridden with -X. The
  * message timestamp is left to librdkafka (CreateTime = producer wall clock,
- * SPEC §3). Delivery reports are counted. Not thread safe: one thread sends,
+ * docs/kafka.md). Delivery reports are counted. Not thread safe: one thread sends,
  * polls and flushes; gtp_producer_stats/gtp_producer_fatal may be called from
  * any thread (atomics). */
 struct gtp_producer;

@@ -1,4 +1,4 @@
-/* One-line-per-event logging to stderr in the format of SPEC §2:
+/* One-line-per-event logging to stderr in the format of docs/programs.md:
  *   2024-03-15T10:30:00.123Z gtp-processor[1234] WARN redis: connection lost
  * Thread safe (librdkafka logs from its own threads): each line is one write(2). */
 #ifndef GTP_LOG_H

@@ -1,4 +1,4 @@
-/* Prometheus metrics for the daemons (SPEC §2): a registry of counters and
+/* Prometheus metrics for the daemons (docs/programs.md): a registry of counters and
  * gauges updated lock-free from the main loop, rendered in the Prometheus text
  * exposition format, and a small libmicrohttpd server for GET /metrics and
  * GET /healthz.

@@ -1,4 +1,4 @@
-/* Parquet writer for the archive schema of SPEC §8 (reference: shared/reference/parquet-delta.md).
+/* Parquet writer for the archive schema (docs/archive.md; format choices: docs/parquet.md).
  *
  * A writer buffers rows in memory (strings are copied into per-column arenas, no
  * per-value malloc) and writes them as ONE Parquet file, then forgets them:
@@ -43,7 +43,7 @@ enum gtp_parquet_codec {
     GTP_PARQUET_ZSTD = 6,
 };
 
-/* The largest string value accepted (the raw message limit is 1 MiB, SPEC §5). */
+/* The largest string value accepted (the raw message limit is 1 MiB, docs/events.md). */
 #define GTP_PARQUET_MAX_VALUE (16u << 20)
 
 struct gtp_parquet_opts {

@@ -2,7 +2,7 @@
  * the schema-driven nested writer in pqnested.c): a growable byte buffer, the RLE /
  * bit-packed hybrid for levels and dictionary indexes, page compression plus page header,
  * a buffered file sink that remembers its first error, and the atomic publish of a file.
- * Reference: shared/reference/parquet-delta.md §1-§5.
+ * Why each format choice: docs/parquet.md.
  *
  * Internal to the core: the layout of the structs is visible so writers can embed them.
  * Allocation aborts on OOM. Not thread safe: one of each per writer. */
@@ -53,7 +53,7 @@ static inline void gtp_pqenc_le64(uint8_t *p, uint64_t v)
 void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need);
 
 /* ------------------------------------------------------------------------------------------
- * RLE / bit-packed hybrid (reference §3.4) */
+ * RLE / bit-packed hybrid (docs/parquet.md) */
 
 /* Bits needed for values 0..max (0 for max 0). */
 int gtp_pqenc_bit_width(uint32_t max);
@@ -111,6 +111,12 @@ int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int pag
 
 /* errno e as a core error: GTP_ERR_NOSPACE for ENOSPC/EDQUOT, else GTP_ERR_IO; the reason
  * "what: strerror" goes to errstr. */
+/* The end of a FileMetaData after its row groups: created_by (borrowed), column_orders
+ * (TypeDefinedOrder for each of nleaves leaves) and the stop byte into t; then t's bytes,
+ * their length and "PAR1" to s. */
+void gtp_pqenc_footer_finish(struct gtp_thrift *t, struct gtp_pqenc_sink *s, const char *created_by,
+                             size_t nleaves);
+
 int gtp_pqenc_io_error(int e, const char *what, char *errstr, size_t errstr_size);
 
 /* Produce a whole file on fd (positioned at the start of an empty file). Returns 0 or a

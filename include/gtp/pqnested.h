@@ -1,6 +1,6 @@
 /* Schema-driven Parquet writer for nested data (structs, maps, lists), written for Delta
- * Lake classic checkpoints (`NNN.checkpoint.parquet`, shared/reference/parquet-delta.md
- * §8.5) and usable for any small nested table. The archive's flat files keep their own,
+ * Lake classic checkpoints (`NNN.checkpoint.parquet`, docs/archive.md; format choices in
+ * docs/parquet.md) and usable for any small nested table. The archive's flat files keep their own,
  * faster writer (gtp/parquet.h); both share the encoders of gtp/pqenc.h.
  *
  *     s = gtp_pqnested_schema_parse(schema_json, errstr, sizeof errstr);

@@ -1,4 +1,4 @@
-/* Region of a job's location string (SPEC §5): an uppercase ISO 3166-1
+/* Region of a job's location string (docs/events.md): an uppercase ISO 3166-1
  * alpha-2 code (UK for the United Kingdom), REMOTE or UNKNOWN, from the data in
  * taxonomy/{countries,us_states,cities}.tsv. */
 #ifndef GTP_REGION_H

@@ -1,4 +1,4 @@
-/* experience_level of a job title (SPEC §5), from the cue words in
+/* experience_level of a job title (docs/events.md), from the cue words in
  * taxonomy/seniority.tsv. */
 #ifndef GTP_SENIORITY_H
 #define GTP_SENIORITY_H

@@ -1,4 +1,4 @@
-/* Process signals for daemons: handlers only set flags (SPEC §2). */
+/* Process signals for daemons: handlers only set flags (docs/programs.md). */
 #ifndef GTP_SIG_H
 #define GTP_SIG_H
 

@@ -1,5 +1,5 @@
 /* The skill matcher: skill ids found in free text, compiled once from
- * taxonomy/skills.tsv into PCRE2 JIT code (SPEC §5). */
+ * taxonomy/skills.tsv into PCRE2 JIT code (docs/events.md). */
 #ifndef GTP_SKILLS_H
 #define GTP_SKILLS_H
 

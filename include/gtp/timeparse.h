@@ -1,5 +1,5 @@
 /* RFC 3339 timestamps <-> microseconds since the Unix epoch (UTC), for event
- * times (SPEC §5) and the labels derived from them (date_posted, Redis hours). */
+ * times (docs/events.md) and the labels derived from them (date_posted, Redis hours). */
 #ifndef GTP_TIMEPARSE_H
 #define GTP_TIMEPARSE_H
 

@@ -1,4 +1,4 @@
-/* Event-time state of one Kafka partition (SPEC §6): the watermark, lateness
+/* Event-time state of one Kafka partition (docs/windows.md): the watermark, lateness
  * and the dedup set, shared by the processor and the archiver so both decide
  * "late" and "duplicate" identically.
  *

@@ -1,7 +1,7 @@
 /* gtp-archiver: consumes raw events, validates and enriches them like the processor, and
- * archives every valid, non-duplicate event (late ones included, SPEC §8) as Hive-partitioned
- * Parquet files that also form a Delta Lake table. Rejected events go to the dead-letter
- * topic (SPEC §3).
+ * archives every valid, non-duplicate event (late ones included, docs/archive.md) as
+ * Hive-partitioned Parquet files that also form a Delta Lake table. Rejected events go to the
+ * dead-letter topic (docs/kafka.md).
  *
  * Exactly-once design (docs/archive.md):
  *  - Per Kafka partition p, rows are buffered per (date_posted, region). A roll writes, for
@@ -68,7 +68,8 @@ struct arch_cfg {
     long long metrics_port;
     char *group, *archive_dir, *codec;
     long long roll_rows, roll_seconds, roll_bytes, startup_timeout_s, checkpoint_interval;
-    char *log_retention;
+    long long compact_interval_s, target_file_size;
+    char *log_retention, *vacuum_retention;
     bool maintain;
 };
 
@@ -96,8 +97,19 @@ static const struct gtp_opt arch_opts[] = {
      "keep log commits this long behind a checkpoint, e.g. '30 days' (default: the table's "
      "delta.logRetentionDuration, else 30 days)",
      0, 0},
+    {"compact-interval", 0, "GTP_COMPACT_INTERVAL", GTP_OPT_INT,
+     offsetof(struct arch_cfg, compact_interval_s), "600", "SECONDS",
+     "compact small files and vacuum this often (0: never)", 0, 864000},
+    {"target-file-size", 0, "GTP_TARGET_FILE_SIZE", GTP_OPT_INT,
+     offsetof(struct arch_cfg, target_file_size), "134217728", "BYTES",
+     "size compaction aims at; smaller files are compacted", 4096, 17179869184.0},
+    {"vacuum-retention", 0, "GTP_VACUUM_RETENTION", GTP_OPT_STR,
+     offsetof(struct arch_cfg, vacuum_retention), "", "DURATION",
+     "delete files compaction removed this long ago, e.g. '7 days' (default: the table's "
+     "delta.deletedFileRetentionDuration, else 7 days)",
+     0, 0},
     {"maintain", 0, "GTP_MAINTAIN", GTP_OPT_BOOL, offsetof(struct arch_cfg, maintain), "false",
-     NULL, "checkpoint the table and clean up its log, then exit (for cron)", 0, 0},
+     NULL, "checkpoint, compact, vacuum and clean up the table, then exit (for cron)", 0, 0},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct arch_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka is unreachable this long at start-up", 1, 3600},
@@ -197,20 +209,31 @@ static int parts_load(struct arch *ar, const int32_t *ps, size_t n, char *err, s
      * its next commit, so the files removed below can never be referenced by it. If such
      * an owner committed after our read, we are fenced ourselves: read again (the caller
      * retries). */
-    for (size_t i = 0; !e && i < n; i++) {
-        char app[512];
-        arch_app_id(ar->cfg.topic, ps[i], app, sizeof(app));
-        rs[i].fence_version = -1;
-        e = gtp_delta_commit_ex(ar->cfg.archive_dir, NULL, 0, app, rs[i].txn, latest, NULL, NULL,
-                                &rs[i].fence_version, err, errsz);
+    /* one fencing commit for all of them */
+    char(*apps)[512] = gtp_xcalloc(n + 1, sizeof(*apps));
+    struct gtp_delta_txn *txns = gtp_xcalloc(n + 1, sizeof(*txns));
+    int64_t *resume = gtp_xcalloc(n + 1, sizeof(int64_t)), fence_version = -1;
+    size_t *removed = gtp_xcalloc(n + 1, sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        arch_app_id(ar->cfg.topic, ps[i], apps[i], sizeof(apps[i]));
+        txns[i] = (struct gtp_delta_txn){apps[i], rs[i].txn, latest};
+        resume[i] = rs[i].txn + 1;
     }
-    for (size_t i = 0; !e && i < n; i++) {
-        size_t removed = 0;
-        e = arch_state_clean(ar->cfg.archive_dir, ps[i], rs[i].txn + 1, &removed, err, errsz);
-        if (removed)
+    if (!e && n)
+        e = gtp_delta_commit_multi(ar->cfg.archive_dir, NULL, 0, txns, n, NULL, NULL,
+                                   &fence_version, NULL, err, errsz);
+    for (size_t i = 0; i < n; i++)
+        rs[i].fence_version = fence_version;
+    if (!e)
+        e = arch_state_clean(ar->cfg.archive_dir, ps, resume, n, removed, err, errsz);
+    for (size_t i = 0; !e && i < n; i++)
+        if (removed[i])
             gtp_log(GTP_LOG_INFO, "archive", "partition %d: removed %zu uncommitted file(s)",
-                    (int)ps[i], removed);
-    }
+                    (int)ps[i], removed[i]);
+    free(apps);
+    free(txns);
+    free(resume);
+    free(removed);
     for (size_t i = 0; i < n; i++) {
         struct part *pt = part_get(ar, ps[i]);
         if (e) {
@@ -813,7 +836,7 @@ static void metrics_init(struct arch *ar)
     ar->m_valid = gtp_metrics_counter(m, "archiver_events", "kafka messages by outcome", o);
     o[1] = "rejected";
     ar->m_rejected = gtp_metrics_counter(m, "archiver_events", "kafka messages by outcome", o);
-    /* names fixed by SPEC §6 */
+    /* names fixed by docs/windows.md */
     ar->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
     ar->m_dup =
         gtp_metrics_counter(m, "duplicate_events", "re-sent events not archived again", NULL);
@@ -951,15 +974,29 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
-    int64_t retention_ms = -1; /* the table's */
-    if (ar.cfg.log_retention[0] && gtp_delta_interval_ms(ar.cfg.log_retention, &retention_ms)) {
+    struct arch_maint_cfg mc = {ar.cfg.archive_dir,
+                                ar.cfg.topic,
+                                ar.cfg.checkpoint_interval,
+                                -1,
+                                ar.cfg.compact_interval_s,
+                                ar.cfg.target_file_size,
+                                -1,
+                                &ar.popts};
+    if (ar.cfg.log_retention[0] &&
+        gtp_delta_interval_ms(ar.cfg.log_retention, &mc.log_retention_ms)) {
         fprintf(stderr, "gtp-archiver: --log-retention: '%s' is not a duration like '30 days'\n",
                 ar.cfg.log_retention);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
-    arch_maint_init(&ar.maint, ar.cfg.archive_dir, ar.cfg.checkpoint_interval, retention_ms,
-                    ar.metrics);
+    if (ar.cfg.vacuum_retention[0] &&
+        gtp_delta_interval_ms(ar.cfg.vacuum_retention, &mc.vacuum_retention_ms)) {
+        fprintf(stderr, "gtp-archiver: --vacuum-retention: '%s' is not a duration like '7 days'\n",
+                ar.cfg.vacuum_retention);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    arch_maint_init(&ar.maint, &mc, ar.metrics);
     if (ar.cfg.maintain) {
         e = arch_maint_once(&ar.maint, err, sizeof(err));
         if (e) {

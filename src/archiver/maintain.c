@@ -1,4 +1,4 @@
-/* Checkpoints and log cleanup on the archiver's schedule (see maintain.h). */
+/* Checkpoints, log cleanup, compaction and vacuum on the archiver's schedule (maintain.h). */
 #include "maintain.h"
 
 #include <inttypes.h>
@@ -6,35 +6,41 @@
 #include "state.h"
 #include "gtp/delta.h"
 #include "gtp/delta_checkpoint.h"
+#include "gtp/delta_optimize.h"
 #include "gtp/err.h"
 #include "gtp/log.h"
 #include "gtp/util.h"
 
-void arch_maint_init(struct arch_maint *m, const char *root, long long interval,
-                     int64_t log_retention_ms, struct gtp_metrics *metrics)
+void arch_maint_init(struct arch_maint *m, const struct arch_maint_cfg *cfg,
+                     struct gtp_metrics *metrics)
 {
-    m->root = root;
-    m->interval = interval;
-    m->log_retention_ms = log_retention_ms;
-    m->last_checkpoint = gtp_delta_last_checkpoint(root);
-    m->m_version = gtp_metrics_gauge(metrics, "delta_table_version",
-                                     "newest delta log version "
-                                     "committed by this process",
-                                     NULL);
-    m->m_checkpoints =
-        gtp_metrics_counter(metrics, "delta_checkpoints", "delta checkpoints written", NULL);
-    m->m_checkpoint_ms = gtp_metrics_gauge(metrics, "delta_checkpoint_last_ms",
-                                           "duration of the last checkpoint", NULL);
-    m->m_since = gtp_metrics_gauge(metrics, "delta_commits_since_checkpoint",
+    struct gtp_metrics *x = metrics;
+    m->cfg = *cfg;
+    m->last_checkpoint = gtp_delta_last_checkpoint(cfg->root);
+    m->last_compact_ms = gtp_mono_ms();
+    m->m_version = gtp_metrics_gauge(x, "delta_table_version", "newest log version we wrote", NULL);
+    m->m_checkpoints = gtp_metrics_counter(x, "delta_checkpoints", "checkpoints written", NULL);
+    m->m_checkpoint_ms =
+        gtp_metrics_gauge(x, "delta_checkpoint_last_ms", "duration of the last checkpoint", NULL);
+    m->m_since = gtp_metrics_gauge(x, "delta_commits_since_checkpoint",
                                    "log versions after the last checkpoint", NULL);
-    m->m_files = gtp_metrics_gauge(metrics, "delta_table_files",
-                                   "data files in the table at the last checkpoint", NULL);
-    m->m_bytes = gtp_metrics_gauge(metrics, "delta_table_bytes",
-                                   "bytes of data files at the last checkpoint", NULL);
-    m->m_cleaned = gtp_metrics_counter(metrics, "delta_log_files_cleaned",
+    m->m_files =
+        gtp_metrics_gauge(x, "delta_table_files", "data files at the last checkpoint", NULL);
+    m->m_bytes = gtp_metrics_gauge(x, "delta_table_bytes", "bytes at the last checkpoint", NULL);
+    m->m_cleaned = gtp_metrics_counter(x, "delta_log_files_cleaned",
                                        "log files deleted behind checkpoints", NULL);
-    m->m_errors = gtp_metrics_counter(metrics, "delta_maintenance_errors",
-                                      "failed checkpoints or cleanups", NULL);
+    m->m_errors =
+        gtp_metrics_counter(x, "delta_maintenance_errors", "failed maintenance steps", NULL);
+    m->m_compactions = gtp_metrics_counter(x, "delta_compactions", "compaction rounds", NULL);
+    m->m_compact_ms =
+        gtp_metrics_gauge(x, "delta_compaction_last_ms", "duration of the last compaction", NULL);
+    m->m_compact_in =
+        gtp_metrics_counter(x, "delta_compacted_files", "small files compacted away", NULL);
+    m->m_compact_out =
+        gtp_metrics_counter(x, "delta_compaction_files_written", "files compaction wrote", NULL);
+    m->m_vacuumed = gtp_metrics_counter(x, "delta_vacuumed_files", "files vacuum deleted", NULL);
+    m->m_vacuum_bytes =
+        gtp_metrics_counter(x, "delta_vacuumed_bytes", "bytes vacuum deleted", NULL);
 }
 
 static int checkpoint(struct arch_maint *m, int64_t version, char *err, size_t errsz)
@@ -42,7 +48,7 @@ static int checkpoint(struct arch_maint *m, int64_t version, char *err, size_t e
     struct gtp_delta_checkpoint_info ci;
     size_t cleaned = 0;
     int64_t t0 = gtp_mono_us();
-    int e = gtp_delta_checkpoint(m->root, version, &arch_state_fold, 0, 0, &ci, err, errsz);
+    int e = gtp_delta_checkpoint(m->cfg.root, version, &arch_state_fold, 0, 0, &ci, err, errsz);
     if (e)
         return e;
     int64_t took = gtp_mono_us() - t0;
@@ -55,10 +61,45 @@ static int checkpoint(struct arch_maint *m, int64_t version, char *err, size_t e
     gtp_log(GTP_LOG_INFO, "archive",
             "checkpoint at version %" PRId64 ": %zu actions, %zu files, %" PRId64 " bytes, %.1f ms",
             version, ci.rows, ci.files, ci.bytes, (double)took / 1000.0);
-    e = gtp_delta_cleanup(m->root, m->log_retention_ms, 0, &cleaned, err, errsz);
+    e = gtp_delta_cleanup(m->cfg.root, m->cfg.log_retention_ms, 0, &cleaned, err, errsz);
     gtp_metric_add(m->m_cleaned, cleaned);
     if (cleaned)
         gtp_log(GTP_LOG_INFO, "archive", "log cleanup: %zu file(s) deleted", cleaned);
+    return e;
+}
+
+/* Compact (closed partitions fully, open ones with open_files small files), then vacuum. */
+static int compact(struct arch_maint *m, size_t open_files, char *err, size_t errsz)
+{
+    char closed[16] = "";
+    struct gtp_delta_optimize_stats st;
+    size_t vac = 0;
+    int64_t vac_bytes = 0, t0 = gtp_mono_us();
+    int e = arch_state_closed_before(m->cfg.root, m->cfg.topic, closed, sizeof(closed), err, errsz);
+    if (e)
+        return e;
+    struct gtp_delta_optimize_opts o = {m->cfg.target_file_size, closed[0] ? closed : NULL,
+                                        open_files, m->cfg.popts};
+    e = gtp_delta_optimize(m->cfg.root, &o, &st, err, errsz);
+    gtp_metric_inc(m->m_compactions);
+    gtp_metric_set(m->m_compact_ms, (double)(gtp_mono_us() - t0) / 1000.0);
+    gtp_metric_add(m->m_compact_in, st.files_in);
+    gtp_metric_add(m->m_compact_out, st.files_out);
+    if (st.files_in)
+        gtp_log(GTP_LOG_INFO, "archive",
+                "compaction: %zu files (%" PRId64 " bytes) of %zu partition(s) into %zu (%" PRId64
+                " bytes), %" PRId64 " rows, %.1f ms%s",
+                st.files_in, st.bytes_in, st.partitions, st.files_out, st.bytes_out, st.rows,
+                (double)(gtp_mono_us() - t0) / 1000.0,
+                st.gave_up ? "; some left to another compactor" : "");
+    if (e)
+        return e;
+    e = gtp_delta_vacuum(m->cfg.root, m->cfg.vacuum_retention_ms, 0, &vac, &vac_bytes, err, errsz);
+    gtp_metric_add(m->m_vacuumed, vac);
+    gtp_metric_add(m->m_vacuum_bytes, (uint64_t)vac_bytes);
+    if (vac)
+        gtp_log(GTP_LOG_INFO, "archive", "vacuum: %zu file(s), %" PRId64 " bytes deleted", vac,
+                vac_bytes);
     return e;
 }
 
@@ -68,11 +109,20 @@ void arch_maint_committed(struct arch_maint *m, int64_t version)
     gtp_metric_set(m->m_version, (double)version);
     gtp_metric_set(m->m_since,
                    (double)(version - (m->last_checkpoint < 0 ? 0 : m->last_checkpoint)));
-    if (m->interval <= 0 || version - m->last_checkpoint < m->interval)
+    if (m->cfg.compact_interval_s > 0 &&
+        gtp_mono_ms() - m->last_compact_ms >= m->cfg.compact_interval_s * 1000) {
+        m->last_compact_ms = gtp_mono_ms();
+        if (compact(m, ARCH_COMPACT_OPEN_FILES, err, sizeof(err))) {
+            gtp_metric_inc(m->m_errors);
+            gtp_log(GTP_LOG_WARN, "archive", "compaction failed: %s", err);
+        }
+    }
+    if (m->cfg.checkpoint_interval <= 0 ||
+        version - m->last_checkpoint < m->cfg.checkpoint_interval)
         return;
     /* another writer may have checkpointed meanwhile */
-    m->last_checkpoint = gtp_delta_last_checkpoint(m->root);
-    if (version - m->last_checkpoint < m->interval)
+    m->last_checkpoint = gtp_delta_last_checkpoint(m->cfg.root);
+    if (version - m->last_checkpoint < m->cfg.checkpoint_interval)
         return;
     if (checkpoint(m, version, err, sizeof(err))) {
         gtp_metric_inc(m->m_errors);
@@ -84,13 +134,21 @@ void arch_maint_committed(struct arch_maint *m, int64_t version)
 int arch_maint_once(struct arch_maint *m, char *errstr, size_t errstr_size)
 {
     int64_t latest;
-    size_t cleaned = 0;
-    int e = gtp_delta_latest_version(m->root, &latest, errstr, errstr_size);
-    if (e)
-        return e;
-    if (latest > m->last_checkpoint)
-        return checkpoint(m, latest, errstr, errstr_size);
-    e = gtp_delta_cleanup(m->root, m->log_retention_ms, 0, &cleaned, errstr, errstr_size);
-    gtp_metric_add(m->m_cleaned, cleaned);
+    int e = gtp_delta_latest_version(m->cfg.root, &latest, errstr, errstr_size);
+    if (!e && latest > m->last_checkpoint)
+        e = checkpoint(m, latest, errstr, errstr_size);
+    /* from cron: open partitions with a few small files are worth it too */
+    if (!e)
+        e = compact(m, 2, errstr, errstr_size);
+    if (!e)
+        e = gtp_delta_latest_version(m->cfg.root, &latest, errstr, errstr_size);
+    if (!e && latest > m->last_checkpoint)
+        e = checkpoint(m, latest, errstr, errstr_size);
+    else if (!e) {
+        size_t cleaned = 0;
+        e = gtp_delta_cleanup(m->cfg.root, m->cfg.log_retention_ms, 0, &cleaned, errstr,
+                              errstr_size);
+        gtp_metric_add(m->m_cleaned, cleaned);
+    }
     return e;
 }

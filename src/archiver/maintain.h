@@ -1,7 +1,14 @@
-/* Table maintenance run by the archiver: a Delta checkpoint every --checkpoint-interval
- * commits and the log cleanup after it (include/gtp/delta_checkpoint.h), in the daemon after
- * its own commits and once for `gtp-archiver --maintain`. A checkpoint never changes what a
- * reader sees, so a failed one is logged and counted, not fatal: the next commit tries again. */
+/* Table maintenance run by the archiver (docs/archive.md), in the daemon after its own
+ * commits and once for `gtp-archiver --maintain`:
+ *  - a Delta checkpoint every --checkpoint-interval log versions, and the log cleanup after
+ *    it (include/gtp/delta_checkpoint.h);
+ *  - every --compact-interval seconds, compaction of small files (delta_optimize.h): every
+ *    small file of a closed partition (its date is behind the watermark of every Kafka
+ *    partition, so no row can join it but a late one), and those of an open partition once
+ *    it holds ARCH_COMPACT_OPEN_FILES of them; then vacuum of the files compaction removed
+ *    longer ago than --vacuum-retention.
+ * None of it changes what a reader sees, so a failure is logged and counted, not fatal: the
+ * next round tries again. */
 #ifndef GTP_ARCHIVER_MAINTAIN_H
 #define GTP_ARCHIVER_MAINTAIN_H
 
@@ -9,24 +16,41 @@
 #include <stdint.h>
 
 #include "gtp/metrics.h"
+#include "gtp/parquet.h"
 
-struct arch_maint {
-    const char *root;   /* borrowed: the table root */
-    long long interval; /* checkpoint when this many versions passed since the last; 0 never */
-    int64_t log_retention_ms; /* < 0: the table's delta.logRetentionDuration, else 30 days */
-    int64_t last_checkpoint;  /* newest checkpoint version known, -1 none */
-    struct gtp_metric *m_version, *m_checkpoints, *m_checkpoint_ms, *m_since, *m_files, *m_bytes,
-        *m_cleaned, *m_errors;
+/* Small files an open partition gathers before it is compacted anyway. */
+#define ARCH_COMPACT_OPEN_FILES 16
+
+struct arch_maint_cfg {
+    const char *root;              /* borrowed: the table root */
+    const char *topic;             /* borrowed: whose watermarks close partitions */
+    long long checkpoint_interval; /* versions between checkpoints; 0 never */
+    int64_t log_retention_ms;      /* < 0: the table's delta.logRetentionDuration, else 30 d */
+    long long compact_interval_s;  /* seconds between compactions in the daemon; 0 never */
+    int64_t target_file_size;      /* bytes */
+    int64_t vacuum_retention_ms;   /* < 0: delta.deletedFileRetentionDuration, else 7 days */
+    const struct gtp_parquet_opts *popts; /* borrowed: options of compacted files */
 };
 
-/* Register the metrics in metrics (borrowed) and read the table's last checkpoint. */
-void arch_maint_init(struct arch_maint *m, const char *root, long long interval,
-                     int64_t log_retention_ms, struct gtp_metrics *metrics);
+struct arch_maint {
+    struct arch_maint_cfg cfg;
+    int64_t last_checkpoint; /* newest checkpoint version known, -1 none */
+    int64_t last_compact_ms; /* monotonic */
+    struct gtp_metric *m_version, *m_checkpoints, *m_checkpoint_ms, *m_since, *m_files, *m_bytes,
+        *m_cleaned, *m_errors, *m_compactions, *m_compact_ms, *m_compact_in, *m_compact_out,
+        *m_vacuumed, *m_vacuum_bytes;
+};
 
-/* After a commit of `version` (by us): checkpoint and clean up when due. */
+/* Copy cfg (its pointers stay borrowed), register the metrics in metrics (borrowed) and read
+ * the table's last checkpoint. */
+void arch_maint_init(struct arch_maint *m, const struct arch_maint_cfg *cfg,
+                     struct gtp_metrics *metrics);
+
+/* After a commit of `version` (by us): checkpoint, compact and vacuum when due. */
 void arch_maint_committed(struct arch_maint *m, int64_t version);
 
-/* Checkpoint the latest version (unless it has one) and clean up. Returns 0 or a gtp_err. */
+/* Everything once: checkpoint the latest version, compact, vacuum, checkpoint again if the
+ * compaction committed, clean up the log. Returns 0 or a gtp_err. */
 int arch_maint_once(struct arch_maint *m, char *errstr, size_t errstr_size);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "gtp/delta.h"
 #include "gtp/err.h"
+#include "gtp/timeparse.h"
 #include "gtp/util.h"
 
 #define US_PER_S INT64_C(1000000)
@@ -249,6 +250,47 @@ static json_t *fold_end(void *fp)
     return out;
 }
 
+struct closed_ctx {
+    void *fold;
+    char *errstr;
+    size_t errstr_size;
+};
+
+static int closed_action(const char *name, json_t *val, int64_t version, void *ctx)
+{
+    struct closed_ctx *c = ctx;
+    json_t *g;
+    if (strcmp(name, "commitInfo") != 0 || !(g = json_object_get(val, ARCH_INFO_KEY)))
+        return 0;
+    return fold_add(c->fold, g, version, c->errstr, c->errstr_size);
+}
+
+int arch_state_closed_before(const char *root, const char *topic, char *out, size_t out_size,
+                             char *errstr, size_t errstr_size)
+{
+    struct closed_ctx c = {fold_begin(NULL), errstr, errstr_size};
+    struct fold *f = c.fold;
+    int64_t wmin = INT64_MAX;
+    int err = gtp_delta_replay(root, closed_action, &c, NULL, errstr, errstr_size);
+    out[0] = 0;
+    for (size_t i = 0; !err && i < f->n; i++) {
+        if (strcmp(f->v[i].topic, topic) != 0)
+            continue;
+        int64_t w = gtp_window_watermark(f->v[i].win);
+        if (w == GTP_WATERMARK_NONE) {
+            wmin = INT64_MIN; /* a partition without a watermark closes nothing */
+            break;
+        }
+        if (w < wmin)
+            wmin = w;
+    }
+    /* the days before the watermark's own day end at or before it */
+    if (!err && wmin != INT64_MAX && wmin != INT64_MIN)
+        gtp_time_format_date(wmin, out, out_size);
+    fold_discard(f);
+    return err;
+}
+
 const struct gtp_delta_fold arch_state_fold = {
     ARCH_INFO_KEY, fold_begin, fold_add, fold_end, fold_discard, NULL,
 };
@@ -296,37 +338,43 @@ bool arch_file_name_parse(const char *base, int32_t *partition, int64_t *first, 
     return true;
 }
 
-int arch_state_clean(const char *root, int32_t partition, int64_t resume, size_t *removed,
-                     char *errstr, size_t errstr_size)
+int arch_state_clean(const char *root, const int32_t *partitions, const int64_t *resume,
+                     size_t nparts, size_t *removed, char *errstr, size_t errstr_size)
 {
     char **paths = NULL;
-    size_t n = 0, k = 0;
+    size_t n = 0;
+    /* one listing (a replay of the log and a walk of the tree) for every partition */
     int err = gtp_delta_orphans(root, &paths, &n, errstr, errstr_size);
     if (err)
         return err;
+    for (size_t j = 0; removed && j < nparts; j++)
+        removed[j] = 0;
     for (size_t i = 0; i < n && !err; i++) {
         const char *slash = strrchr(paths[i], '/');
         const char *base = slash ? slash + 1 : paths[i];
         int32_t p;
         int64_t first, last;
         bool tmp;
-        if (!arch_file_name_parse(base, &p, &first, &last, &tmp) || p != partition)
+        size_t j = 0;
+        if (!arch_file_name_parse(base, &p, &first, &last, &tmp))
+            continue;
+        while (j < nparts && partitions[j] != p)
+            j++;
+        if (j == nparts)
             continue;
         /* An unreferenced file below the resume point is not ours to judge (a reader may
          * be looking at history); one at or past it is a crashed roll we will redo. */
-        if (!tmp && first < resume)
+        if (!tmp && first < resume[j])
             continue;
         char full[8192];
         snprintf(full, sizeof(full), "%s/%s", root, paths[i]);
         if (unlink(full) != 0 && errno != ENOENT) {
             gtp_errf(errstr, errstr_size, "%s: %s", full, strerror(errno));
             err = errno == ENOSPC ? GTP_ERR_NOSPACE : GTP_ERR_IO;
-        } else {
-            k++;
+        } else if (removed) {
+            removed[j]++;
         }
     }
     gtp_delta_paths_free(paths, n);
-    if (removed)
-        *removed = k;
     return err;
 }

@@ -52,15 +52,23 @@ int arch_state_load(const char *root, const char *topic, struct arch_resume *par
  * windows a replay of every commit gives, at a cost bounded by the open state. */
 extern const struct gtp_delta_fold arch_state_fold;
 
+/* The first day ("YYYY-MM-DD" into out) that is not closed for topic: every earlier day
+ * ends at or before the watermark of every Kafka partition the log knows of, so only late
+ * rows can still join it. out is "" when no day is closed (no partition has a watermark
+ * yet). Returns 0 or a gtp_err. */
+int arch_state_closed_before(const char *root, const char *topic, char *out, size_t out_size,
+                             char *errstr, size_t errstr_size);
+
 /* Parse a data file base name "part-<p>-<first>-<last>.<codec>.parquet", or the temp form
  * ".part-....parquet.tmp" (*tmp set). False for anything else. */
 bool arch_file_name_parse(const char *base, int32_t *partition, int64_t *first, int64_t *last,
                           bool *tmp);
 
-/* Remove partition p's files the log does not reference whose first offset is >= resume
- * (files of a roll that crashed before its commit) and p's temp files. *removed (may be
- * NULL) gets the count. Other partitions' files are never touched. */
-int arch_state_clean(const char *root, int32_t partition, int64_t resume, size_t *removed,
-                     char *errstr, size_t errstr_size);
+/* For each of the nparts partitions[j]: remove its files the log does not reference whose
+ * first offset is >= resume[j] (files of a roll that crashed before its commit) and its
+ * temp files; removed[j] (removed may be NULL) gets the count. Other partitions' files are
+ * never touched. One listing of the orphans serves every partition. */
+int arch_state_clean(const char *root, const int32_t *partitions, const int64_t *resume,
+                     size_t nparts, size_t *removed, char *errstr, size_t errstr_size);
 
 #endif

@@ -1,5 +1,5 @@
 /* Table-driven configuration: defaults, config file, environment, command line
- * and -X librdkafka properties, in that order of precedence (SPEC §2). */
+ * and -X librdkafka properties, in that order of precedence (docs/programs.md). */
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/util.h"

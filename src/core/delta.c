@@ -857,6 +857,42 @@ int gtp_delta_commit_ex(const char *root, const struct gtp_delta_add *adds, size
                                   version_out, NULL, errstr, errstr_size);
 }
 
+/* {"add": {...}} for a, or NULL with errstr (a bad path or partition value). */
+static json_t *add_action(const struct gtp_delta_add *a, bool data_change, char *errstr,
+                          size_t errstr_size)
+{
+    size_t cap = strlen(a->path) * 3 + 1;
+    char *uri = gtp_xmalloc(cap);
+    json_t *pv = NULL, *add = NULL;
+    if (!a->path[0] || a->path[0] == '/' || gtp_hive_uri_encode(a->path, uri, cap) < 0 ||
+        !gtp_parquet_utf8_valid(a->path, strlen(a->path))) {
+        gtp_errf(errstr, errstr_size, "bad add path '%s'", a->path);
+        goto out;
+    }
+    pv = json_object();
+    for (int k = 0; k < GTP_DELTA_NPART; k++) {
+        const char *v = a->partition_values[k];
+        if (v && !gtp_parquet_utf8_valid(v, strlen(v))) {
+            gtp_errf(errstr, errstr_size, "partition value is not UTF-8");
+            goto out;
+        }
+        json_object_set_new(pv, gtp_delta_partition_columns[k], v ? json_string(v) : json_null());
+    }
+    add = json_pack("{s:s, s:O, s:I, s:I, s:b}", "path", uri, "partitionValues", pv, "size",
+                    (json_int_t)a->size, "modificationTime", (json_int_t)a->modification_time_ms,
+                    "dataChange", data_change);
+    if (a->stats) {
+        char *st = gtp_delta_stats_json(a->stats);
+        json_object_set_new(add, "stats", json_string(st));
+        free(st);
+    }
+    add = json_pack("{s:o}", "add", add);
+out:
+    json_decref(pv);
+    free(uri);
+    return add;
+}
+
 /* Does commit v hold a txn of txns[i] (at or past `from`, or any when INT64_MIN)? The
  * index of the first such txn, -1 when none, or a negative gtp_err in *err. */
 static int fenced_in(const char *root, int64_t v, const struct gtp_delta_txn *txns, size_t ntxn,
@@ -896,39 +932,12 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
     int64_t ts = now_ms();
     actions = json_array();
     for (size_t i = 0; i < n; i++) {
-        const struct gtp_delta_add *a = &adds[i];
-        size_t cap = strlen(a->path) * 3 + 1;
-        char *uri = gtp_xmalloc(cap);
-        if (!a->path[0] || a->path[0] == '/' || gtp_hive_uri_encode(a->path, uri, cap) < 0 ||
-            !gtp_parquet_utf8_valid(a->path, strlen(a->path))) {
-            gtp_errf(errstr, errstr_size, "bad add path '%s'", a->path);
-            free(uri);
+        json_t *add = add_action(&adds[i], true, errstr, errstr_size);
+        if (!add) {
             err = GTP_ERR_INVAL;
             goto out;
         }
-        json_t *pv = json_object();
-        for (int k = 0; k < GTP_DELTA_NPART; k++) {
-            const char *v = a->partition_values[k];
-            if (v && !gtp_parquet_utf8_valid(v, strlen(v))) {
-                gtp_errf(errstr, errstr_size, "partition value is not UTF-8");
-                json_decref(pv);
-                free(uri);
-                err = GTP_ERR_INVAL;
-                goto out;
-            }
-            json_object_set_new(pv, gtp_delta_partition_columns[k],
-                                v ? json_string(v) : json_null());
-        }
-        json_t *add = json_pack("{s:s, s:o, s:I, s:I, s:b}", "path", uri, "partitionValues", pv,
-                                "size", (json_int_t)a->size, "modificationTime",
-                                (json_int_t)a->modification_time_ms, "dataChange", 1);
-        free(uri);
-        if (a->stats) {
-            char *st = gtp_delta_stats_json(a->stats);
-            json_object_set_new(add, "stats", json_string(st));
-            free(st);
-        }
-        json_array_append_new(actions, json_pack("{s:o}", "add", add));
+        json_array_append_new(actions, add);
     }
     for (size_t i = 0; i < ntxn; i++) {
         if (!gtp_parquet_utf8_valid(txns[i].app_id, strlen(txns[i].app_id))) {
@@ -1017,6 +1026,120 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
 out:
     free(fence_from);
     free(text);
+    json_decref(actions);
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Rewrites (compaction) */
+
+struct removed_ctx {
+    json_t *ours; /* set of our removed paths: path -> true */
+    const char *hit;
+};
+
+static int removed_action(const char *name, json_t *val, int64_t version, void *ctx)
+{
+    struct removed_ctx *r = ctx;
+    (void)version;
+    if (strcmp(name, "remove") != 0)
+        return 0;
+    const char *path = json_string_value(json_object_get(val, "path"));
+    if (path && json_object_get(r->ours, path))
+        r->hit = json_string_value(json_object_get(val, "path"));
+    return r->hit ? 1 : 0;
+}
+
+/* 1 when commit v removes one of ours, 0 when not, or a negative gtp_err. */
+static int removes_ours(const char *root, int64_t v, json_t *ours, char *errstr, size_t errstr_size)
+{
+    struct removed_ctx r = {ours, NULL};
+    int err = read_commit(root, v, removed_action, &r, errstr, errstr_size);
+    if (err < 0)
+        return err;
+    if (r.hit)
+        gtp_errf(errstr, errstr_size, "version %" PRId64 " removed %s first", v, r.hit);
+    return r.hit ? 1 : 0;
+}
+
+int gtp_delta_commit_rewrite(const char *root, json_t *removes, const struct gtp_delta_add *adds,
+                             size_t n, int64_t read_version, int64_t *version_out, char *errstr,
+                             size_t errstr_size)
+{
+    char logdir[4096], *text = NULL;
+    json_t *actions = json_array(), *ours = json_object();
+    int64_t version = -1, ts = now_ms();
+    size_t i, len;
+    json_t *rm;
+    int err = 0;
+
+    snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root);
+    json_array_foreach(removes, i, rm)
+    {
+        json_t *copy = json_deep_copy(rm);
+        json_object_set_new(copy, "deletionTimestamp", json_integer(ts));
+        json_object_set_new(copy, "dataChange", json_false());
+        json_object_set_new(copy, "extendedFileMetadata", json_true());
+        json_object_set_new(ours, json_string_value(json_object_get(rm, "path")), json_true());
+        json_array_append_new(actions, json_pack("{s:o}", "remove", copy));
+    }
+    for (i = 0; i < n; i++) {
+        json_t *add = add_action(&adds[i], false, errstr, errstr_size);
+        if (!add) {
+            err = GTP_ERR_INVAL;
+            goto out;
+        }
+        json_array_append_new(actions, add);
+    }
+    json_t *ci = commit_info("OPTIMIZE", ts);
+    json_object_set_new(json_object_get(ci, "commitInfo"), "isBlindAppend", json_false());
+    json_object_set_new(json_object_get(json_object_get(ci, "commitInfo"), "operationParameters"),
+                        "mode", json_string("Rewrite"));
+    json_array_append_new(actions, ci);
+    text = ndjson(actions, &len);
+
+    err = gtp_delta_latest_version(root, &version, errstr, errstr_size);
+    if (err)
+        goto out;
+    /* Optimistic concurrency: appends do not conflict with a rewrite; a commit that
+     * removed one of our inputs (another compaction) does. */
+    for (int64_t v = read_version + 1; v <= version && !err; v++) {
+        char cpath[4096];
+        snprintf(cpath, sizeof(cpath), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
+        if (access(cpath, F_OK) != 0 && errno == ENOENT) {
+            gtp_errf(errstr, errstr_size, "version %" PRId64 " was cleaned up", v);
+            err = GTP_ERR_STALE;
+            goto out;
+        }
+        int r = removes_ours(root, v, ours, errstr, errstr_size);
+        err = r < 0 ? r : r ? GTP_ERR_FENCED : 0;
+    }
+    if (err)
+        goto out;
+    for (int attempt = 0;; attempt++) {
+        char name[32];
+        bool exists = false;
+        version++;
+        snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
+        err = gtp_delta_publish(logdir, name, text, len, true, &exists, errstr, errstr_size);
+        if (!err || !exists)
+            break;
+        int r = removes_ours(root, version, ours, errstr, errstr_size);
+        if (r) {
+            err = r < 0 ? r : GTP_ERR_FENCED;
+            break;
+        }
+        if (attempt >= MAX_COMMIT_RETRIES) {
+            gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
+            err = GTP_ERR_IO;
+            break;
+        }
+    }
+    if (!err && version_out)
+        *version_out = version;
+out:
+    free(text);
+    json_decref(ours);
     json_decref(actions);
     return err;
 }

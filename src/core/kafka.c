@@ -1,5 +1,5 @@
 /* librdkafka configuration, log routing, readiness probe and the idempotent
- * producer wrapper (SPEC §3). */
+ * producer wrapper (docs/kafka.md). */
 #include "gtp/kafka.h"
 
 #include <inttypes.h>

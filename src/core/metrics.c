@@ -1,5 +1,5 @@
 /* Metrics registry, Prometheus text rendering and the /metrics + /healthz HTTP
- * server every daemon runs (SPEC §2). */
+ * server every daemon runs (docs/programs.md). */
 #include "gtp/metrics.h"
 
 #include <inttypes.h>

@@ -2,8 +2,7 @@
  * column-wise in growable arenas; a write slices them into row groups and pages,
  * dictionary-encodes the chunks where it pays, compresses page bodies and writes the
  * Thrift footer. The encoding mechanisms (hybrid levels, pages, sink, atomic publish) live
- * in pqenc.c, shared with the nested writer. Reference: shared/reference/parquet-delta.md
- * §1-§6. */
+ * in pqenc.c, shared with the nested writer. Why each format choice: docs/parquet.md. */
 #include "gtp/parquet.h"
 
 #include <limits.h>
@@ -428,7 +427,7 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
         w->col_nulls[GTP_PARQUET_IS_REMOTE]++;
     }
 
-    /* skills_array levels (shared/reference §3.2): null list (0,0), empty (0,1),
+    /* skills_array levels (docs/parquet.md): null list (0,0), empty (0,1),
      * null element def 2, element def 3; rep 1 for every element after the first. */
     if (row->skills_null || row->n_skills == 0) {
         gtp_pqenc_buf_byte(&sk->rep, 0);
@@ -907,20 +906,7 @@ static void write_footer(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s,
         gtp_thrift_i16(t, 7, (int16_t)g);
         gtp_thrift_struct_end(t);
     }
-    gtp_thrift_string(t, 6, w->created_by);
-    gtp_thrift_list_begin(t, 7, GTP_THRIFT_STRUCT, NLEAVES);
-    for (int i = 0; i < NLEAVES; i++) {
-        gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_empty_struct(t, 1); /* TYPE_ORDER */
-        gtp_thrift_struct_end(t);
-    }
-    gtp_thrift_end(t);
-
-    uint8_t tail[8];
-    gtp_pqenc_le32(tail, (uint32_t)t->len);
-    memcpy(tail + 4, "PAR1", 4);
-    gtp_pqenc_sink_put(s, t->data, t->len);
-    gtp_pqenc_sink_put(s, tail, 8);
+    gtp_pqenc_footer_finish(t, s, w->created_by, (size_t)NLEAVES);
 }
 
 /* ------------------------------------------------------------------------------------------

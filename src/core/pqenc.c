@@ -372,3 +372,21 @@ out:
     free(dst);
     return err;
 }
+
+void gtp_pqenc_footer_finish(struct gtp_thrift *t, struct gtp_pqenc_sink *s, const char *created_by,
+                             size_t nleaves)
+{
+    uint8_t tail[8];
+    gtp_thrift_string(t, 6, created_by);
+    gtp_thrift_list_begin(t, 7, GTP_THRIFT_STRUCT, nleaves);
+    for (size_t i = 0; i < nleaves; i++) {
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_empty_struct(t, 1); /* TYPE_ORDER */
+        gtp_thrift_struct_end(t);
+    }
+    gtp_thrift_end(t);
+    gtp_pqenc_le32(tail, (uint32_t)t->len);
+    memcpy(tail + 4, "PAR1", 4);
+    gtp_pqenc_sink_put(s, t->data, t->len);
+    gtp_pqenc_sink_put(s, tail, 8);
+}

@@ -2,7 +2,7 @@
  * schema becomes a tree of nodes that know their Dremel levels; each row is shredded into
  * per-leaf level and value arrays (rolled back if the row turns out to be invalid); a write
  * cuts those into row groups and pages with the encoders shared with the archive writer
- * (pqenc.c). Reference: shared/reference/parquet-delta.md §1-§6, §8.5. */
+ * (pqenc.c). Format choices: docs/parquet.md; the checkpoint schema: docs/archive.md. */
 #include "gtp/pqnested.h"
 
 #include <limits.h>
@@ -239,7 +239,7 @@ static int parse_type(const json_t *t, struct node *n, int depth, char *errstr, 
     return GTP_ERR_PARSE;
 }
 
-/* Levels (reference §3.1): an OPTIONAL node adds one definition level, a repeated group
+/* Levels (Dremel, docs/parquet.md): an OPTIONAL node adds one definition level, a repeated group
  * (LIST's "list", MAP's "key_value") one definition and one repetition level. Leaves are
  * numbered depth first, which is the Parquet column order. parts is the path so far. */
 static void assign(struct gtp_pqnested_schema *s, struct node *n, int parent_def, int parent_rep,
@@ -505,7 +505,7 @@ int gtp_pqnested_leaf_levels(const struct gtp_pqnested_writer *w, size_t i, cons
 }
 
 /* ------------------------------------------------------------------------------------------
- * Shredding rows (reference §3.2): every leaf gets one (rep, def) entry per value, or per
+ * Shredding rows (docs/parquet.md): every leaf gets one (rep, def) entry per value, or per
  * null / empty list or map at the depth where the value stops. */
 
 static void put_entry(struct gtp_pqnested_writer *w, size_t i, int r, int d)
@@ -1129,20 +1129,7 @@ static void write_footer(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s
         gtp_thrift_i16(t, 7, (int16_t)g);
         gtp_thrift_struct_end(t);
     }
-    gtp_thrift_string(t, 6, w->created_by);
-    gtp_thrift_list_begin(t, 7, GTP_THRIFT_STRUCT, nl);
-    for (size_t i = 0; i < nl; i++) {
-        gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_empty_struct(t, 1); /* TYPE_ORDER */
-        gtp_thrift_struct_end(t);
-    }
-    gtp_thrift_end(t);
-
-    uint8_t tail[8];
-    gtp_pqenc_le32(tail, (uint32_t)t->len);
-    memcpy(tail + 4, "PAR1", 4);
-    gtp_pqenc_sink_put(s, t->data, t->len);
-    gtp_pqenc_sink_put(s, tail, 8);
+    gtp_pqenc_footer_finish(t, s, w->created_by, nl);
 }
 
 /* ------------------------------------------------------------------------------------------

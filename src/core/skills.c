@@ -1,4 +1,4 @@
-/* The skill matcher (SPEC §5): taxonomy/skills.tsv compiled into one
+/* The skill matcher (docs/events.md): taxonomy/skills.tsv compiled into one
  * trie-shaped PCRE2 JIT pattern, plus the context rules that keep ordinary
  * words ("go above and beyond", "excel at", "R&D") from counting as skills. */
 #define PCRE2_CODE_UNIT_WIDTH 8

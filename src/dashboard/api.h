@@ -1,4 +1,4 @@
-/* The dashboard's JSON APIs (SPEC §9) over the processor's Redis index
+/* The dashboard's JSON APIs (docs/dashboard.md) over the processor's Redis index
  * (src/processor/store.c): parameter validation, a bounded number of
  * pipelined commands per call (never KEYS or SCAN), and the JSON answers.
  *

@@ -1,4 +1,4 @@
-/* gtp-dashboard: serves The Pulse and The Heatmap (SPEC §9) on port 8501 from
+/* gtp-dashboard: serves The Pulse and The Heatmap (docs/dashboard.md) on port 8501 from
  * the counts gtp-processor keeps in Redis, plus /metrics and /healthz on the
  * same port. Redis may come and go: the APIs answer 503 meanwhile. */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */

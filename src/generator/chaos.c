@@ -1,4 +1,4 @@
-/* Chaos for gtp-generator (SPEC §4): which events go wrong, and how. Each kind
+/* Chaos for gtp-generator (docs/events.md): which events go wrong, and how. Each kind
  * mutates the fields of one event before it is rendered (or, for malformed
  * payloads, the rendered bytes), drawing only from the chaos PRNG stream. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The event stream of gtp-generator: postings from the model, rendered in the
- * seed's JSON shape (SPEC §4), timestamped by a simulated clock, with a
+ * seed's JSON shape (docs/events.md), timestamped by a simulated clock, with a
  * fraction of chaotic events. Everything is a pure function of the options, so
  * `--seed S` reproduces the stream byte for byte; output (Kafka or a file) and
  * pacing against the wall clock live in main.c. */
@@ -12,7 +12,7 @@
 
 #include "model.h"
 
-/* Chaos kinds of SPEC §4, each switchable with --chaos-kinds and counted in
+/* Chaos kinds (docs/events.md), each switchable with --chaos-kinds and counted in
  * gtp_generator_chaos_events_total{kind=...}. */
 enum gen_chaos {
     GEN_CHAOS_NONE = -1,

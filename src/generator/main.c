@@ -1,4 +1,4 @@
-/* gtp-generator: synthesizes realistic, chaotic job-posting events (SPEC §4)
+/* gtp-generator: synthesizes realistic, chaotic job-posting events (docs/events.md)
  * into Kafka or a JSON-lines file, paced by a simulated clock that never runs
  * ahead of the wall clock. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The synthetic job market behind gtp-generator: weighted tables of roles,
  * seniority words, companies, locations (≥ 25 countries, in the formats of
- * SPEC §4) and skills, and description templates. Skills follow each role's
+ * docs/events.md) and skills, and description templates. Skills follow each role's
  * stack, pull in companions (Spark with Scala/Python/Kafka, React with
  * TypeScript, ...) and drift over simulated time. All text in the tables is
  * JSON-safe (no quotes, backslashes or control bytes), so it is copied into
@@ -22,7 +22,7 @@ struct skill {
     double trend;         /* change of log-popularity per 30 simulated days */
 };
 
-/* The first 70 are the fixed ids of SPEC §5; the rest add realistic noise. */
+/* The first 70 are the fixed ids of docs/events.md; the rest add realistic noise. */
 static const struct skill skills[] = {
     {"python", {"Python", "Python 3", "python"}, 0.02},
     {"java", {"Java", "Java 17", "Java/JVM"}, -0.01},
@@ -273,7 +273,7 @@ static const struct role roles[] = {
 };
 #define NROLES GTP_ARRAY_LEN(roles)
 
-/* Seniority words (SPEC §5 levels: Intern, Junior, Mid, Senior, Lead,
+/* Seniority words (the levels of docs/events.md: Intern, Junior, Mid, Senior, Lead,
  * Principal, Director). area: "Head of Data" style titles. */
 static const struct {
     const char *pre, *post;
@@ -512,7 +512,7 @@ static const char *const benefits[] = {
     "Apply now and tell us what you would build first.",
     "",
 };
-/* Ordinary words that look like skills (SPEC §5): the matcher must not count them. */
+/* Ordinary words that look like skills (docs/events.md): the matcher must not count them. */
 static const char *const traps[] = {
     "You go above and beyond for our customers.",
     "You excel at communicating with stakeholders.",

@@ -52,7 +52,7 @@ double model_intensity(int64_t sim_us);
 /* Popularity multiplier of skill idx at sim_us (trend: some rise, some fall). */
 double model_trend(int idx, int64_t sim_us);
 
-/* The skill table: id (the taxonomy id of SPEC §5 for the fixed skills). */
+/* The skill table: id (the taxonomy id of docs/events.md for the fixed skills). */
 size_t model_skill_count(void);
 const char *model_skill_id(int idx);
 int model_skill_find(const char *id);

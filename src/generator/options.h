@@ -1,4 +1,4 @@
-/* gtp-generator's option table (SPEC §2: one table drives parsing, env,
+/* gtp-generator's option table (docs/programs.md: one table drives parsing, env,
  * validation and --help), apart from main() so tests can parse with it. */
 #ifndef GEN_OPTIONS_H
 #define GEN_OPTIONS_H

@@ -1,7 +1,7 @@
 /* gtp-processor: consumes raw events, validates and enriches them, keeps
- * 1-hour event-time windows per Kafka partition (SPEC §6) and flushes count
- * deltas, offsets, watermarks and dedup state to Redis atomically (SPEC §7).
- * Rejected events go to the dead-letter topic (SPEC §3). */
+ * 1-hour event-time windows per Kafka partition (docs/windows.md) and flushes count
+ * deltas, offsets, watermarks and dedup state to Redis atomically (docs/redis.md).
+ * Rejected events go to the dead-letter topic (docs/kafka.md). */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -583,7 +583,7 @@ static void metrics_init(struct proc *pr)
     OUTCOME(pr->m_counted, "counted");
     OUTCOME(pr->m_rejected, "rejected");
 #undef OUTCOME
-    /* names fixed by SPEC §6 */
+    /* names fixed by docs/windows.md */
     pr->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
     pr->m_dup =
         gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);

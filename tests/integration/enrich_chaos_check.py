@@ -2,7 +2,7 @@
 
 usage: enrich_chaos_check.py INPUT.jsonl OUTPUT.jsonl NOW
 
-An independent re-implementation of the SPEC §5 validation rules (in the
+An independent re-implementation of the validation rules of docs/events.md (in the
 documented precedence of include/gtp/event.h) decides, from each input line
 alone, whether it must be rejected and why; the output line must agree. For
 accepted events the normalized fields (posted_at, date_posted, ids, text

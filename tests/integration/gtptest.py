@@ -1,6 +1,6 @@
 """Shared helpers of the integration tests: private topics, reading a topic
 back byte-for-byte, gtp-enrich's view of each event, and an independent model
-of SPEC §6 (watermark, lateness, dedup, window counts) computed from the
+of docs/windows.md (watermark, lateness, dedup, window counts) computed from the
 topic's contents per partition in offset order."""
 import glob
 import json
@@ -179,7 +179,7 @@ def hour_label(us):
 
 
 class Expected:
-    """SPEC §6 from scratch: per partition, in offset order."""
+    """docs/windows.md from scratch: per partition, in offset order."""
 
     def __init__(self):
         self.counts = {}        # trend key -> count

@@ -7,7 +7,7 @@ project is checked against the real binaries and the native scripts:
   --help lists (the option tables), likewise the Dockerfile's ENV and CMD;
 - images are pinned: the Kafka image's version is the one scripts/kafka/pom.xml
   runs natively, Redis a 7.x tag, the daemons' image built from the Dockerfile;
-- ports are SPEC §2's (8501, 9101, 9102, 9103), in env, healthchecks and --help
+- ports are those of docs/programs.md (8501, 9101, 9102, 9103), in env, healthchecks and --help
   defaults; topics and partitions equal scripts/services.sh's; message.max.bytes
   equals scripts/kafka/server.properties.in's; the demo clock equals run.sh's;
 - depends_on conditions, healthchecks, the archive's named volume, and a

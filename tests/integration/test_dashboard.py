@@ -322,7 +322,7 @@ def check_redis_outage():
 
 
 def check_cli():
-    """Exit codes of SPEC §2 and no password in the logs."""
+    """Exit codes of docs/programs.md and no password in the logs."""
     exe = T.binary("gtp-dashboard")
     for args, want in ((["--help"], 0), (["--version"], 0), (["--bogus"], 64),
                        (["--listen", "nonsense"], 78), (["--threads", "0"], 78),

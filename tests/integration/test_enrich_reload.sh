@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gtp-enrich reloads the taxonomy on SIGHUP between lines (SPEC §2), keeps the
+# gtp-enrich reloads the taxonomy on SIGHUP between lines (docs/programs.md), keeps the
 # old one when the new one is broken, and stops cleanly (exit 0) on SIGTERM.
 set -euo pipefail
 

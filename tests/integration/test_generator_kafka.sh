@@ -2,7 +2,7 @@
 # gtp-generator into the real local Kafka (issue 2, acceptance 4): 100 000 clean
 # events into a private 6-partition topic, read back with kcat: exactly 100 000
 # messages, key == payload.job_id on every one, every partition used, event_ids
-# unique, Kafka timestamps = the producer's wall clock (CreateTime, SPEC §3).
+# unique, Kafka timestamps = the producer's wall clock (CreateTime, docs/kafka.md).
 # Needs scripts/services.sh start (it is idempotent, so the test calls it).
 set -euo pipefail
 

@@ -220,7 +220,7 @@ def check_archive(parent, root, exp):
     got = sorted((r["event_id"], r["title"]) for r in rows)
     want = sorted((v["event_id"], v["title"]) for v in exp.archived)
     assert len(got) == len(want), "archive holds %d rows, the model %d" % (len(got), len(want))
-    # Strings may hold NUL (\u0000, SPEC section 5). Rows that differ only by
+    # Strings may hold NUL (\u0000, docs/events.md). Rows that differ only by
     # being cut at a NUL are reported apart, after the other checks ran.
     cut = sorted((e.split("\0")[0], t.split("\0")[0]) for e, t in want)
     assert got in (want, cut), "archive rows differ from the model (first differences %s)" % (

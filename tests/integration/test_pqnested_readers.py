@@ -119,7 +119,7 @@ DUCK = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "boolean": 
 
 
 # ------------------------------------------------------------------------------------------
-# The model: Dremel levels written from the spec (reference §3), independent of the C code
+# The model: Dremel levels written from the Parquet format's rules (docs/parquet.md), independent of the C code
 
 class Node:
     def __init__(self, typ, nullable, path, d_parent, r_parent, leaves):

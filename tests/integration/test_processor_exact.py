@@ -1,5 +1,5 @@
 """gtp-processor against the real broker and Redis (issue 4, acceptance 1-4):
-a seeded chaotic stream is counted exactly as an independent model of SPEC §6
+a seeded chaotic stream is counted exactly as an independent model of docs/windows.md
 says — after a clean run, after SIGKILLs at random moments, with two
 instances sharing the partitions, and across a 10 s Redis outage. Every
 rejected event is in the DLQ with its reason and source headers."""

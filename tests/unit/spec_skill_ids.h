@@ -1,4 +1,4 @@
-/* The skill ids SPEC §5 fixes, shared by the tests that check the taxonomy
+/* The skill ids docs/events.md fixes, shared by the tests that check the taxonomy
  * and the generator cover them. */
 #ifndef GTP_TEST_SPEC_SKILL_IDS_H
 #define GTP_TEST_SPEC_SKILL_IDS_H

@@ -398,7 +398,9 @@ static void test_buckets_and_clean(void **state)
     touch(root, "date_posted=2024-03-15/region=UK/.part-3-0-4.zstd.parquet.tmp");
     touch(root, "date_posted=2024-03-15/region=UK/.part-4-0-4.zstd.parquet.tmp");
     size_t removed = 0;
-    assert_int_equal(arch_state_clean(root, 3, 10, &removed, err, sizeof(err)), 0);
+    int32_t p3 = 3;
+    int64_t from = 10;
+    assert_int_equal(arch_state_clean(root, &p3, &from, 1, &removed, err, sizeof(err)), 0);
     assert_int_equal(removed, 3);
     assert_false(exists(root, "date_posted=2024-03-15/region=UK/part-3-10-20.zstd.parquet"));
     assert_false(exists(root, "date_posted=2024-03-15/region=UK/.part-3-0-4.zstd.parquet.tmp"));
@@ -416,8 +418,18 @@ static void test_buckets_and_clean(void **state)
     assert_int_equal(
         gtp_delta_commit(root, adds, n, "gtp-archiver-t-3", 30, NULL, err, sizeof(err)), 0);
     free(adds);
-    assert_int_equal(arch_state_clean(root, 3, 21, &removed, err, sizeof(err)), 0);
+    from = 21;
+    assert_int_equal(arch_state_clean(root, &p3, &from, 1, &removed, err, sizeof(err)), 0);
     assert_int_equal(removed, 0);
+    assert_true(exists(root, "date_posted=2024-03-15/region=UK/part-3-21-30.zstd.parquet"));
+    /* several partitions in one call, each against its own resume point */
+    int32_t ps[2] = {3, 4};
+    int64_t froms[2] = {21, 0};
+    size_t rem[2] = {9, 9};
+    assert_int_equal(arch_state_clean(root, ps, froms, 2, rem, err, sizeof(err)), 0);
+    assert_true(rem[0] == 0 && rem[1] == 2);
+    assert_false(exists(root, "date_posted=2024-03-15/region=UK/part-4-10-20.zstd.parquet"));
+    assert_false(exists(root, "date_posted=2024-03-15/region=UK/.part-4-0-4.zstd.parquet.tmp"));
     assert_true(exists(root, "date_posted=2024-03-15/region=UK/part-3-21-30.zstd.parquet"));
     arch_buckets_reset(&bs);
     assert_int_equal(bs.rows, 0);

@@ -42,7 +42,7 @@ static void assert_bytes(const struct gtp_thrift *t, const uint8_t *want, size_t
 }
 
 /* ------------------------------------------------------------------------------------------
- * Thrift compact protocol vectors (shared/reference/parquet-delta.md §2, hand-checked) */
+ * Thrift compact protocol vectors (hand-checked against Thrift's compact protocol) */
 
 static void test_thrift_vectors(void **state)
 {
@@ -518,7 +518,7 @@ static void add(struct gtp_parquet_writer *w, const struct gtp_parquet_row *r)
     assert_int_equal(rc, 0);
 }
 
-/* Reference §3.5 page bodies: skills ["a","b"], [], null and company [x,x,null,x,x]. */
+/* Data page v1 bodies (docs/parquet.md): skills ["a","b"], [], null and company [x,x,null,x,x]. */
 static void test_level_vectors(void **state)
 {
     (void)state;

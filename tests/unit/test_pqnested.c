@@ -1,5 +1,5 @@
 /* Unit tests for the nested Parquet writer (gtp/pqnested.h): schema parsing, Dremel levels
- * of tricky shapes checked against hand-derived tables (reference §3.1-§3.2), rejected rows
+ * of tricky shapes checked against hand-derived tables (docs/parquet.md), rejected rows
  * that must leave the writer byte-for-byte unchanged, and the structure of written files.
  * The readers' view of the same files is tests/integration/test_pqnested_readers.py. */
 #define _GNU_SOURCE /* memmem */
@@ -36,7 +36,7 @@
 #define BOOL   "\"boolean\""
 #define MAP_SS MAP(STR, "true")
 
-/* The Delta classic checkpoint schema (reference §8.5, PROTOCOL.md). Laid out by hand: the
+/* The Delta classic checkpoint schema (Delta's PROTOCOL.md, docs/archive.md). Laid out by hand: the
  * formatter cannot fold string-pasting macros readably. */
 /* clang-format off */
 #define TXN_T STRUCT(F("appId", STR, "true") "," F("version", LONG, "true") ","           \

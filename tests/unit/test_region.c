@@ -1,5 +1,5 @@
 /* Region lookup: the table of location strings in tests/data/locations.tsv
- * (SPEC §4 formats and real-world variants) must map to the expected codes. */
+ * (the formats of docs/events.md and real-world variants) must map to the expected codes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -75,7 +75,7 @@ static int check(const char *text, const char *expected)
 static const struct {
     const char *text, *skills;
 } cases[] = {
-    /* SPEC §5 traps and aliases */
+    /* the traps and aliases of docs/events.md */
     {"We need Spark, Kafka, and Python expert", "spark kafka python"},
     {"Strong C++ and C# skills; .NET and Node.js", "cpp csharp dotnet nodejs"},
     {"JavaScript and TypeScript only", "javascript typescript"},

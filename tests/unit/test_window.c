@@ -1,5 +1,5 @@
 /* Window assignment, watermark, lateness (equality is late) and dedup, checked
- * against a brute-force model of SPEC §6 on random streams. */
+ * against a brute-force model of docs/windows.md on random streams. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
