@@ -3,10 +3,10 @@
 # archives a generated topic with tiny rolls (--roll-rows ROWS), stopping at about ROLLS1 and
 # then ROLLS2 log versions; after each stop a fresh instance of the same group is started
 # and timed from process start until every partition is assigned (its position and dedup
-# state replayed from the log), with its peak RSS, then stopped. Done twice on the same
-# topic: --checkpoint-interval 10 (the default) beside --checkpoint-interval 0 (no
-# checkpoints: every replay reads every commit), so the ratio of the two is measured in
-# one run.
+# state replayed from the log), with its peak RSS, then stopped. Done three times on the
+# same topic: --checkpoint-interval 10 (the default); the same with `gtp-archiver --maintain`
+# (checkpoint, compaction, vacuum) before each restart; and --checkpoint-interval 0 (no
+# checkpoints: every replay reads every commit), so the three are compared in one run.
 #
 #   bench/archive_restart.sh [ROLLS1] [ROLLS2] [ROWS]      default 100 2000 4
 #
@@ -84,17 +84,23 @@ restart() {
 }
 
 results=()
-for interval in 10 0; do
-    dir=$tmp/archive-$interval
-    group=bench-restart-$interval-$$
+for mode in 10 10+maintain 0; do
+    interval=${mode%%+*}
+    dir=$tmp/archive-${mode/+/-}
+    group=bench-restart-${mode/+/-}-$$
     for want in "$rolls1" "$rolls2"; do
-        echo "bench: checkpoint-interval $interval: archiving up to $want log versions" >&2
+        echo "bench: $mode: archiving up to $want log versions" >&2
         archive_until "$dir" "$interval" "$group" "$want"
+        if [[ $mode == *maintain ]]; then
+            "$build/gtp-archiver" --maintain -t "$topic" --archive-dir "$dir" \
+                --vacuum-retention "0 seconds" --metrics-port 0 2>>"$tmp/maintain.log"
+        fi
         restart "$dir" "$interval" "$group" >"$tmp/restart.out"
         read -r secs kib <"$tmp/restart.out"
         v=$(latest "$dir")
         ck=$(ls "$dir/_delta_log" | grep -c checkpoint.parquet || true)
-        line="interval=$interval versions=$v checkpoints=$ck restart_s=$secs peak_rss_kib=$kib"
+        files=$(find "$dir" -name '*.parquet' -not -path '*/_delta_log/*' | wc -l)
+        line="mode=$mode versions=$v checkpoints=$ck files=$files restart_s=$secs peak_rss_kib=$kib"
         echo "bench: $line" >&2
         results+=("$line")
     done

@@ -53,6 +53,7 @@
 #include "gtp/delta.h"
 #include "gtp/err.h"
 #include "gtp/event.h"
+#include "gtp/failpoint.h"
 #include "gtp/kafka.h"
 #include "gtp/log.h"
 #include "gtp/metrics.h"
@@ -335,23 +336,6 @@ static void fenced(struct arch *ar, int32_t p, struct part *pt)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Test seam: GTP_ARCHIVER_FAILPOINT=files:N (or commit:N) makes the N-th roll SIGKILL the
- * process right after its files are published (or right after its commit), so tests can
- * prove recovery from exactly those moments. */
-static void failpoint(const char *where)
-{
-    static long rolls[2];
-    const char *fp = getenv("GTP_ARCHIVER_FAILPOINT");
-    size_t n = strlen(where);
-    int k = strcmp(where, "files") == 0 ? 0 : 1;
-    if (!fp || strncmp(fp, where, n) != 0 || fp[n] != ':')
-        return;
-    if (++rolls[k] == atol(fp + n + 1)) {
-        gtp_log(GTP_LOG_WARN, "archive", "failpoint %s: killing myself", fp);
-        raise(SIGKILL);
-    }
-}
-
 static bool want_revoking(struct arch *ar, struct part *pt);
 
 /* After a commit of version that covered pt: its position moved, its roll is done. */
@@ -407,7 +391,7 @@ static int roll_parts(struct arch *ar, int32_t *ps, size_t n)
         }
     }
     gtp_metric_add(ar->m_files, nfiles);
-    failpoint("files");
+    gtp_failpoint("files");
     int64_t t_files = gtp_mono_us();
     for (;;) {
         size_t nadds = 0, ntxn = 0, fenced_at = 0;
@@ -467,7 +451,7 @@ static int roll_parts(struct arch *ar, int32_t *ps, size_t n)
             if (o && o->assigned && o->seen_version == version - 1)
                 o->seen_version = version;
         }
-        failpoint("commit");
+        gtp_failpoint("commit");
         for (size_t i = 0; i < ntxn; i++)
             rolled(ar, who[i], ar->parts[who[i]], version);
         gtp_metric_inc(ar->m_commits);

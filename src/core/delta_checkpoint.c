@@ -18,6 +18,7 @@
 
 #include "gtp/delta.h"
 #include "gtp/err.h"
+#include "gtp/failpoint.h"
 #include "gtp/parquet.h"
 #include "gtp/pqnested.h"
 #include "gtp/util.h"
@@ -330,6 +331,7 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
     err = gtp_pqnested_write_file(w, logdir, name, errstr, errstr_size);
     if (err)
         goto out;
+    gtp_failpoint("checkpoint");
     {
         char full[8192];
         struct stat sb;

@@ -16,6 +16,7 @@
 #include "gtp/delta.h"
 #include "gtp/delta_checkpoint.h"
 #include "gtp/err.h"
+#include "gtp/failpoint.h"
 #include "gtp/hive.h"
 #include "gtp/pqread.h"
 #include "gtp/util.h"
@@ -144,6 +145,7 @@ static int rewrite_bin(const char *root, json_t **files, size_t n, int64_t read_
     if (err)
         goto out;
     written = true;
+    gtp_failpoint("compact");
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (stat(path, &sb) != 0) {
         gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));

@@ -5,6 +5,9 @@ compacts and, in a second run, vacuums. After each step every reader sees exactl
 the independent model expects from the topic's contents:
 
   - before: pyarrow (hive dataset), DuckDB (Hive glob) and deltalake;
+  - after a SIGKILL in the middle of a compaction, and one in the middle of a checkpoint
+    write: deltalake still reads exactly those rows (the killed compaction leaves one
+    unreferenced file, which the final vacuum deletes);
   - after compaction, vacuum retention 1 day: deltalake reads the compacted table; every
     closed (date_posted, region) partition holds at most 2 files under the target size; the
     removed files are still on disk, and deltalake reading the version before the compaction
@@ -58,12 +61,21 @@ def closed_before(exp_by_partition):
     return datetime.datetime.fromtimestamp(w // 1000000, datetime.timezone.utc).date()
 
 
-def maintain(root, topic, vacuum):
+def maintain(root, topic, vacuum, failpoint=None):
+    env = dict(os.environ)
+    env.pop("GTP_ARCHIVER_FAILPOINT", None)
+    if failpoint:
+        env["GTP_ARCHIVER_FAILPOINT"] = failpoint
     res = subprocess.run([T.binary("gtp-archiver"), "--maintain", "-t", topic, "--archive-dir",
                           root, "--target-file-size", str(TARGET), "--vacuum-retention", vacuum,
                           "--metrics-port", "0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600, env=env)
     out = res.stdout.decode(errors="replace")
+    if failpoint:
+        assert res.returncode == -9, "--maintain with failpoint %s exited %d:\n%s" % (
+            failpoint, res.returncode, out[-3000:])
+        T.log("maintain killed at %s" % failpoint)
+        return
     assert res.returncode == 0, "--maintain exited %d:\n%s" % (res.returncode, out[-3000:])
     T.log("maintain (vacuum %s):" % vacuum, " | ".join(
         line.split(" archive: ", 1)[-1] for line in out.splitlines() if " archive: " in line))
@@ -99,6 +111,21 @@ def main():
             len(want), sum(files.values()), len(files), before))
         for reader, rows in read_all(root, ("pyarrow", "duckdb", "deltalake")).items():
             X.compare("before, " + reader, rows, want)
+
+        # SIGKILL in the middle of a compaction (its third new file published, not
+        # committed) and of a checkpoint (the Parquet file published, not its snapshot nor
+        # _last_checkpoint): the table reads the same, and the next run finishes the work
+        maintain(root, topic, "1 day", failpoint="compact:3")
+        X.compare("killed mid-compaction, deltalake", X.rows_of(DeltaTable(root).to_pyarrow_table()),
+                  want)
+        _, live = X.log_state(root)
+        stray = [n for d, _, ns in os.walk(root) for n in ns
+                 if n.startswith("part-compact-") and
+                 os.path.relpath(os.path.join(d, n), root) not in live]
+        assert len(stray) == 1, "the killed compaction should leave one unreferenced file: %s" % stray
+        maintain(root, topic, "1 day", failpoint="checkpoint:1")
+        X.compare("killed mid-checkpoint, deltalake",
+                  X.rows_of(DeltaTable(root).to_pyarrow_table()), want)
 
         # compaction; removed files stay for a day (time travel)
         day = closed_before(maxev)
