@@ -909,6 +909,96 @@ static int fenced_in(const char *root, int64_t v, const struct gtp_delta_txn *tx
     return -1;
 }
 
+/* A commit's conflict rule, asked about commit v written by someone else: since the
+ * caller's read (raced false) or as the winner of the version the caller wanted (raced
+ * true). Returns 0 (no conflict), GTP_ERR_FENCED (errstr says why) or another gtp_err. */
+typedef int (*conflict_fn)(const char *root, int64_t v, bool raced, void *ctx, char *errstr,
+                           size_t errstr_size);
+
+/* Publish text as the next log version: every commit in (read_version, latest] is first
+ * checked with conflict (GTP_ERR_STALE when one was cleaned up), then the version after the
+ * latest is taken without ever replacing one; a lost race checks the winner and moves on.
+ * *version_out (may be NULL) gets the version written. */
+static int publish_next(const char *root, const char *text, size_t len, int64_t read_version,
+                        conflict_fn conflict, void *ctx, int64_t *version_out, char *errstr,
+                        size_t errstr_size)
+{
+    char logdir[4096];
+    int64_t version;
+    int err = gtp_delta_latest_version(root, &version, errstr, errstr_size);
+    if (err)
+        return err;
+    if (version < 0) {
+        gtp_errf(errstr, errstr_size, "%s: no Delta table (run gtp_delta_create first)", root);
+        return GTP_ERR_INVAL;
+    }
+    for (int64_t v = read_version + 1; v <= version; v++) {
+        char cpath[4096];
+        snprintf(cpath, sizeof(cpath), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
+        if (access(cpath, F_OK) != 0 && errno == ENOENT) {
+            /* cleaned up after a checkpoint: who wrote it cannot be told any more */
+            gtp_errf(errstr, errstr_size, "version %" PRId64 " was cleaned up", v);
+            return GTP_ERR_STALE;
+        }
+        err = conflict(root, v, false, ctx, errstr, errstr_size);
+        if (err)
+            return err;
+    }
+    snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root);
+    for (int attempt = 0;; attempt++) {
+        char name[32];
+        bool exists = false;
+        version++;
+        snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
+        err = gtp_delta_publish(logdir, name, text, len, true, &exists, errstr, errstr_size);
+        if (!err || !exists)
+            break;
+        err = conflict(root, version, true, ctx, errstr, errstr_size);
+        if (err)
+            break;
+        if (attempt >= MAX_COMMIT_RETRIES) {
+            gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
+            err = GTP_ERR_IO;
+            break;
+        }
+    }
+    if (!err && version_out)
+        *version_out = version;
+    return err;
+}
+
+struct txn_conflict {
+    const struct gtp_delta_txn *txns;
+    size_t ntxn;
+    const int64_t *fence_from; /* per txn: a race winner's txn at or past this fences it */
+    size_t *fenced_index;      /* may be NULL */
+};
+
+/* Since its writer's read, any txn of a partition's app_id fences it; in the winner of a
+ * race, one at or past fence_from. */
+static int txn_conflict(const char *root, int64_t v, bool raced, void *ctx, char *errstr,
+                        size_t errstr_size)
+{
+    struct txn_conflict *c = ctx;
+    int err = 0;
+    for (size_t i = 0; i < c->ntxn; i++) {
+        int64_t from = raced ? c->fence_from[i] : INT64_MIN;
+        if (!raced && (c->txns[i].seen_version < 0 || v <= c->txns[i].seen_version))
+            continue;
+        int hit = fenced_in(root, v, &c->txns[i], 1, &from, &err, errstr, errstr_size);
+        if (err)
+            return err;
+        if (hit >= 0) {
+            gtp_errf(errstr, errstr_size, "version %" PRId64 " %s a txn of %s", v,
+                     raced ? "already holds" : "holds", c->txns[i].app_id);
+            if (c->fenced_index)
+                *c->fenced_index = i;
+            return GTP_ERR_FENCED;
+        }
+    }
+    return 0;
+}
+
 int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, size_t n,
                            const struct gtp_delta_txn *txns, size_t ntxn, const char *info_key,
                            struct json_t *info_value, int64_t *version_out, size_t *fenced_index,
@@ -918,7 +1008,7 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
     json_t *actions = NULL;
     char *text = NULL;
     int64_t *fence_from = NULL;
-    int err = 0, hit;
+    int err = 0;
 
     if ((size_t)snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root) >= sizeof(logdir)) {
         gtp_errf(errstr, errstr_size, "path too long: %s", root);
@@ -954,75 +1044,19 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
     size_t len;
     text = ndjson(actions, &len);
 
-    int64_t version;
-    err = gtp_delta_latest_version(root, &version, errstr, errstr_size);
-    if (err)
-        goto out;
-    if (version < 0) {
-        gtp_errf(errstr, errstr_size, "%s: no Delta table (run gtp_delta_create first)", root);
-        err = GTP_ERR_INVAL;
-        goto out;
-    }
-    /* Everything committed since each writer's read: any txn of its app_id fences it. */
-    int64_t seen_min = INT64_MAX;
+    /* Everything committed since the earliest read is checked (each txn from its own). */
+    int64_t from = INT64_MAX;
     for (size_t i = 0; i < ntxn; i++)
-        if (txns[i].seen_version >= 0 && txns[i].seen_version < seen_min)
-            seen_min = txns[i].seen_version;
-    for (int64_t v = seen_min == INT64_MAX ? version + 1 : seen_min + 1; v <= version; v++) {
-        char cpath[4096];
-        snprintf(cpath, sizeof(cpath), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
-        if (access(cpath, F_OK) != 0 && errno == ENOENT) {
-            /* cleaned up after a checkpoint: who wrote it cannot be told any more */
-            gtp_errf(errstr, errstr_size, "version %" PRId64 " was cleaned up", v);
-            err = GTP_ERR_STALE;
-            goto out;
-        }
-        for (size_t i = 0; i < ntxn; i++) {
-            if (txns[i].seen_version < 0 || v <= txns[i].seen_version)
-                continue;
-            int64_t any = INT64_MIN;
-            hit = fenced_in(root, v, &txns[i], 1, &any, &err, errstr, errstr_size);
-            if (err)
-                goto out;
-            if (hit >= 0) {
-                gtp_errf(errstr, errstr_size, "version %" PRId64 " holds a txn of %s", v,
-                         txns[i].app_id);
-                if (fenced_index)
-                    *fenced_index = i;
-                err = GTP_ERR_FENCED;
-                goto out;
-            }
-        }
-    }
-    for (int attempt = 0;; attempt++) {
-        char name[32];
-        bool exists = false;
-        version++;
-        snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
-        err = gtp_delta_publish(logdir, name, text, len, true, &exists, errstr, errstr_size);
-        if (!err || !exists)
-            break;
-        /* Lost the race for this version: a blind append may go to the next one, unless
-         * the winner already recorded one of our positions (two owners of a partition). */
-        hit = fenced_in(root, version, txns, ntxn, fence_from, &err, errstr, errstr_size);
+        if (txns[i].seen_version >= 0 && txns[i].seen_version < from)
+            from = txns[i].seen_version;
+    if (from == INT64_MAX) {
+        /* no writer has read the log: only a race is checked */
+        err = gtp_delta_latest_version(root, &from, errstr, errstr_size);
         if (err)
-            break;
-        if (hit >= 0) {
-            gtp_errf(errstr, errstr_size, "version %" PRId64 " already holds a txn of %s", version,
-                     txns[hit].app_id);
-            if (fenced_index)
-                *fenced_index = (size_t)hit;
-            err = GTP_ERR_FENCED;
-            break;
-        }
-        if (attempt >= MAX_COMMIT_RETRIES) {
-            gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
-            err = GTP_ERR_IO;
-            break;
-        }
+            goto out;
     }
-    if (!err && version_out)
-        *version_out = version;
+    struct txn_conflict tc = {txns, ntxn, fence_from, fenced_index};
+    err = publish_next(root, text, len, from, txn_conflict, &tc, version_out, errstr, errstr_size);
 out:
     free(fence_from);
     free(text);
@@ -1050,30 +1084,31 @@ static int removed_action(const char *name, json_t *val, int64_t version, void *
     return r->hit ? 1 : 0;
 }
 
-/* 1 when commit v removes one of ours, 0 when not, or a negative gtp_err. */
-static int removes_ours(const char *root, int64_t v, json_t *ours, char *errstr, size_t errstr_size)
+/* A rewrite conflicts with a commit that removed one of its inputs (ours: path -> true). */
+static int removal_conflict(const char *root, int64_t v, bool raced, void *ours, char *errstr,
+                            size_t errstr_size)
 {
     struct removed_ctx r = {ours, NULL};
     int err = read_commit(root, v, removed_action, &r, errstr, errstr_size);
+    (void)raced;
     if (err < 0)
         return err;
     if (r.hit)
         gtp_errf(errstr, errstr_size, "version %" PRId64 " removed %s first", v, r.hit);
-    return r.hit ? 1 : 0;
+    return r.hit ? GTP_ERR_FENCED : 0;
 }
 
 int gtp_delta_commit_rewrite(const char *root, json_t *removes, const struct gtp_delta_add *adds,
                              size_t n, int64_t read_version, int64_t *version_out, char *errstr,
                              size_t errstr_size)
 {
-    char logdir[4096], *text = NULL;
+    char *text = NULL;
     json_t *actions = json_array(), *ours = json_object();
-    int64_t version = -1, ts = now_ms();
+    int64_t ts = now_ms();
     size_t i, len;
     json_t *rm;
     int err = 0;
 
-    snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root);
     json_array_foreach(removes, i, rm)
     {
         json_t *copy = json_deep_copy(rm);
@@ -1098,45 +1133,10 @@ int gtp_delta_commit_rewrite(const char *root, json_t *removes, const struct gtp
     json_array_append_new(actions, ci);
     text = ndjson(actions, &len);
 
-    err = gtp_delta_latest_version(root, &version, errstr, errstr_size);
-    if (err)
-        goto out;
     /* Optimistic concurrency: appends do not conflict with a rewrite; a commit that
      * removed one of our inputs (another compaction) does. */
-    for (int64_t v = read_version + 1; v <= version && !err; v++) {
-        char cpath[4096];
-        snprintf(cpath, sizeof(cpath), "%s/" LOG_DIR "/%020" PRId64 ".json", root, v);
-        if (access(cpath, F_OK) != 0 && errno == ENOENT) {
-            gtp_errf(errstr, errstr_size, "version %" PRId64 " was cleaned up", v);
-            err = GTP_ERR_STALE;
-            goto out;
-        }
-        int r = removes_ours(root, v, ours, errstr, errstr_size);
-        err = r < 0 ? r : r ? GTP_ERR_FENCED : 0;
-    }
-    if (err)
-        goto out;
-    for (int attempt = 0;; attempt++) {
-        char name[32];
-        bool exists = false;
-        version++;
-        snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
-        err = gtp_delta_publish(logdir, name, text, len, true, &exists, errstr, errstr_size);
-        if (!err || !exists)
-            break;
-        int r = removes_ours(root, version, ours, errstr, errstr_size);
-        if (r) {
-            err = r < 0 ? r : GTP_ERR_FENCED;
-            break;
-        }
-        if (attempt >= MAX_COMMIT_RETRIES) {
-            gtp_errf(errstr, errstr_size, "gave up after %d commit races", attempt);
-            err = GTP_ERR_IO;
-            break;
-        }
-    }
-    if (!err && version_out)
-        *version_out = version;
+    err = publish_next(root, text, len, read_version, removal_conflict, ours, version_out, errstr,
+                       errstr_size);
 out:
     free(text);
     json_decref(ours);
