@@ -47,7 +47,7 @@
 /* Largest uncompressed page or dictionary accepted: the writer's largest page_bytes option
  * (256 MiB) plus the row that closes the page. */
 #define GTP_PQREAD_MAX_PAGE ((size_t)(256u << 20) + 2 * (size_t)GTP_PARQUET_MAX_VALUE)
-/* Largest row (all its strings together) and list: a raw message is at most 1 MiB (SPEC §5),
+/* Largest row (all its strings together) and list: a raw message is at most 1 MiB (docs/events.md),
  * so a real row is far below; the writer's own list limit. */
 #define GTP_PQREAD_MAX_ROW_BYTES (8 * (size_t)GTP_PARQUET_MAX_VALUE)
 #define GTP_PQREAD_MAX_SKILLS    1000000

@@ -1,7 +1,7 @@
 /* Parquet reader for the archive schema (see include/gtp/pqread.h). The footer is decoded
  * whole and checked once at open; rows are then assembled by ten column cursors that walk
  * their column chunks page by page, decoding levels, dictionary indexes and values as they
- * are consumed. Reference: shared/reference/parquet-delta.md §1-§6 (the format as the
+ * are consumed. Reference: docs/parquet.md (the format as the
  * writers in parquet.c and pqenc.c produce it); pyarrow's files use the same subset. */
 #include "gtp/pqread.h"
 
@@ -58,7 +58,7 @@ static const struct leaf_spec LEAVES[NCOLS] = {
     [GTP_PARQUET_IS_REMOTE] = {PT_BOOLEAN, REP_OPTIONAL, 1, 0},
 };
 
-/* skills_array definition levels (shared/reference §3.2). */
+/* skills_array definition levels (docs/parquet.md). */
 enum { SK_NULL = 0, SK_EMPTY = 1, SK_NULL_ELEM = 2, SK_ELEM = 3 };
 
 static const char *type_name(int64_t t)
