@@ -6,8 +6,10 @@
 #     offset, i.e. every row is in a committed Parquet file;
 #   - beside a baseline timed in the same run on the same topic: consuming it to JSON lines
 #     with kcat (kcat -C -e -o beginning -f '%s\n' > raw.jsonl);
-#   - archive size (Parquet files; the Delta log apart) vs the raw JSON size.
-# Targets: >= 50,000 rows/s, size <= 0.25 of the raw JSON.
+#   - the same again with compaction and vacuum running every 2 s (--compact-interval 2),
+#     reported beside the run without it (docs/archive.md);
+#   - archive size (Parquet files; the Delta log apart) vs the raw JSON size, as written and
+#     after `gtp-archiver --maintain` (checkpoint, compaction, vacuum).
 #
 #   bench/archiver.sh [COUNT] [CODEC] [ROLL_SECONDS]     default 1000000 zstd 2
 #
@@ -59,24 +61,29 @@ kcat -C -b "$brokers" -t "$topic" -e -q -o beginning -f '%s\n' >"$tmp/raw.jsonl"
 t1=$(date +%s.%N)
 echo "$t0 $t1" >"$tmp/kcat.time"
 
-echo "bench: gtp-archiver ($codec, --roll-seconds $roll_s)" >&2
-sync
-t0=$(date +%s.%N)
-"$build/gtp-archiver" -b "$brokers" -t "$topic" --dlq-topic "$topic.dlq" -g "bench-arch-$$" \
-    --archive-dir "$tmp/archive" --codec "$codec" --roll-seconds "$roll_s" --metrics-port 0 \
-    2>"$tmp/arch.log" &
-arch_pid=$!
-echo "$t0" >"$tmp/arch.start"
-
-"$root/scripts/py" - "$tmp" "$topic" "$brokers" "$arch_pid" <<'PY'
+# run_case NAME COMPACT_INTERVAL: archive the topic into $tmp/NAME with its own group; the
+# measurement goes to $tmp/NAME.json
+run_case() {
+    local name=$1 compact=$2
+    echo "bench: gtp-archiver $name ($codec, --roll-seconds $roll_s, --compact-interval $compact)" >&2
+    sync
+    local t0
+    t0=$(date +%s.%N)
+    "$build/gtp-archiver" -b "$brokers" -t "$topic" --dlq-topic "$topic.dlq" \
+        -g "bench-arch-$name-$$" --archive-dir "$tmp/$name" --codec "$codec" \
+        --roll-seconds "$roll_s" --compact-interval "$compact" --metrics-port 0 \
+        2>"$tmp/$name.log" &
+    arch_pid=$!
+    "$root/scripts/py" - "$tmp" "$name" "$topic" "$brokers" "$arch_pid" "$t0" <<'PY'
 import datetime, glob, json, os, sys, time
 from confluent_kafka import Consumer, TopicPartition
-tmp, topic, brokers, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+tmp, name, topic, brokers, pid, t_start = sys.argv[1:7]
+pid, t_start = int(pid), float(t_start)
 c = Consumer({"bootstrap.servers": brokers, "group.id": "bench-ends"})
 parts = sorted(c.list_topics(topic, timeout=30).topics[topic].partitions)
 ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in parts}
 c.close()
-logdir = os.path.join(tmp, "archive", "_delta_log")
+logdir = os.path.join(tmp, name, "_delta_log")
 seen, txn, rows, commits = set(), {}, 0, 0
 deadline = time.time() + 1800
 while True:
@@ -89,7 +96,8 @@ while True:
             if "txn" in a:
                 txn[a["txn"]["appId"]] = a["txn"]["version"]
                 commits += 1
-            if "add" in a:
+            # compaction's adds (dataChange false) rewrite rows already counted
+            if "add" in a and a["add"].get("dataChange", True):
                 rows += json.loads(a["add"]["stats"])["numRecords"]
     if all(e == 0 or txn.get("gtp-archiver-%s-%d" % (topic, p), -1) >= e - 1
            for p, e in ends.items()):
@@ -102,46 +110,82 @@ while True:
         sys.exit("bench: gtp-archiver did not finish")
     time.sleep(0.02)
 t_end = time.time()
-t_start = float(open(os.path.join(tmp, "arch.start")).read())
 # first assignment, from the archiver's own log line time
 t_assign = None
-for line in open(os.path.join(tmp, "arch.log")):
+for line in open(os.path.join(tmp, name + ".log")):
     if " assigned " in line:
         t_assign = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=datetime.timezone.utc).timestamp()
         break
-k0, k1 = map(float, open(os.path.join(tmp, "kcat.time")).read().split())
-events = sum(ends.values())
-raw = os.path.getsize(os.path.join(tmp, "raw.jsonl")) - events  # values only, no newlines
-pq = sum(os.path.getsize(f) for f in glob.glob(os.path.join(tmp, "archive", "**", "*.parquet"),
-                                               recursive=True))
-nfiles = len(glob.glob(os.path.join(tmp, "archive", "**", "*.parquet"), recursive=True))
-lg = sum(os.path.getsize(f) for f in glob.glob(os.path.join(logdir, "*.json")))
-el, ea, ek = t_end - t_start, t_end - (t_assign or t_start), k1 - k0
 cpu = None
 try:
     st = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     cpu = (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
 except OSError:
     pass
+json.dump({"rows": rows, "commits": commits, "events": sum(ends.values()),
+           "seconds": t_end - t_start, "from_assign": t_end - (t_assign or t_start), "cpu": cpu},
+          open(os.path.join(tmp, name + ".json"), "w"))
+PY
+    kill -TERM "$arch_pid"
+    wait "$arch_pid" || { echo "bench: gtp-archiver exit $?" >&2; exit 1; }
+    arch_pid=
+}
+
+# parquet_stats DIR: bytes and count of the data files on disk
+sizes() {
+    find "$1" -name '*.parquet' -not -path '*/_delta_log/*' -printf '%s\n' |
+        awk '{ b += $1; n++ } END { printf "%d %d\n", b, n }'
+}
+
+# Without compaction (the default --compact-interval, 600 s, does not fire in a run this
+# short), then the same topic again with compaction (and vacuum) every 2 s beside it.
+run_case plain 0
+read -r pq_bytes pq_files < <(sizes "$tmp/plain")
+lg_bytes=$(cat "$tmp"/plain/_delta_log/*.json | wc -c)
+run_case compacting 2
+# the size after compaction: the plain archive through the cron path (checkpoint, compact
+# closed partitions and open ones with a few small files, vacuum at once)
+"$build/gtp-archiver" --maintain -t "$topic" --archive-dir "$tmp/plain" \
+    --vacuum-retention "0 seconds" --metrics-port 0 2>"$tmp/maintain.log" ||
+    { echo "bench: --maintain failed" >&2; tail "$tmp/maintain.log" >&2; exit 1; }
+read -r cq_bytes cq_files < <(sizes "$tmp/plain")
+
+"$root/scripts/py" - "$tmp" "$pq_bytes" "$pq_files" "$lg_bytes" "$cq_bytes" "$cq_files" <<'PY'
+import json, os, sys
+tmp = sys.argv[1]
+pq, nfiles, lg, cq, cfiles = map(int, sys.argv[2:7])
+a = json.load(open(os.path.join(tmp, "plain.json")))
+b = json.load(open(os.path.join(tmp, "compacting.json")))
+k0, k1 = map(float, open(os.path.join(tmp, "kcat.time")).read().split())
+events = a["events"]
+raw = os.path.getsize(os.path.join(tmp, "raw.jsonl")) - events  # values only, no newlines
+rows = a["rows"]
+el, ea, ek = a["seconds"], a["from_assign"], k1 - k0
+cpu = a["cpu"]
 print(f"| {'case':52} | {'value':>18} |")
 print(f"|{'-' * 54}|{'-' * 20}|")
-for a, b in [
+for x, y in [
     (f"gtp-archiver start -> last commit ({events} events)", f"{rows / el:,.0f} rows/s"),
     ("gtp-archiver first assignment -> last commit", f"{rows / ea:,.0f} rows/s"),
     ("  same, messages consumed per second", f"{events / ea:,.0f} msg/s"),
     ("baseline: kcat -C -e to JSON lines", f"{events / ek:,.0f} msg/s"),
     ("gtp-archiver cpu seconds (user+sys) / rows per cpu-s",
      f"{cpu:.1f} s / {rows / cpu:,.0f}" if cpu else "n/a"),
-    ("rows archived / files / commits", f"{rows} / {nfiles} / {commits}"),
+    ("rows archived / files / commits", f"{rows} / {nfiles} / {a['commits']}"),
+    ("with compaction every 2 s: start -> last commit", f"{b['rows'] / b['seconds']:,.0f} rows/s"),
+    ("  with / without compaction", f"{(b['rows'] / b['seconds']) / (rows / el):.2f}"),
+    ("  rows archived (must equal the above)", f"{b['rows']}"),
     ("raw JSON (message values)", f"{raw / 1e6:,.1f} MB"),
     ("parquet files", f"{pq / 1e6:,.1f} MB"),
     ("parquet / raw JSON", f"{pq / raw:.3f}"),
-    ("delta log (incl. dedup state)", f"{lg / 1e6:,.1f} MB"),
+    ("after --maintain: parquet files", f"{cq / 1e6:,.1f} MB"),
+    ("after --maintain: parquet / raw JSON", f"{cq / raw:.3f}"),
+    ("files before / after --maintain", f"{nfiles} / {cfiles}"),
+    ("delta log (json commits)", f"{lg / 1e6:,.1f} MB"),
     ("(parquet + log) / raw JSON", f"{(pq + lg) / raw:.3f}"),
 ]:
-    print(f"| {a:52} | {b:>18} |")
+    print(f"| {x:52} | {y:>18} |")
+if b["rows"] != rows:
+    sys.exit("bench: the compacting run archived %d rows, the plain one %d" % (b["rows"], rows))
 PY
-kill -TERM "$arch_pid"
-wait "$arch_pid" || { echo "bench: gtp-archiver exit $?" >&2; exit 1; }
-arch_pid=

@@ -596,7 +596,7 @@ static int fixtures(const char *dir)
     for (size_t p = 0; p < GTP_ARRAY_LEN(parts); p++)
         gtp_parquet_file_stats_fini(&stats[p]);
     /* and its checkpoint, which readers must be able to start from alone */
-    if (gtp_delta_checkpoint(root, v, NULL, 0, 0, NULL, err, sizeof(err)) != 0) {
+    if (gtp_delta_checkpoint(root, v, NULL, -1, 0, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "delta checkpoint: %s\n", err);
         return 1;
     }

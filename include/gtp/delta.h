@@ -33,6 +33,11 @@
 
 /* Where the JSON snapshots of checkpoints live, relative to the table root. */
 #define GTP_DELTA_SNAPSHOT_DIR "_delta_log/_gtp"
+/* The pseudo-action a replay passes first when it starts at a snapshot, value
+ * {"version": v}: every later action with version v is the snapshot's (the table state
+ * up to v), every action with a higher version is a commit's. Callbacks that only look
+ * for Delta's action names never match it. */
+#define GTP_DELTA_SNAPSHOT_ACTION "gtp.snapshot"
 
 /* Partition columns, in directory order. */
 #define GTP_DELTA_NPART 2
@@ -114,7 +119,7 @@ int gtp_delta_replay(const char *root, gtp_delta_action_fn fn, void *ctx, int64_
 /* gtp_delta_replay of the versions <= until only, starting at the newest snapshot <= until
  * whose later commits are all present (*from_snapshot, may be NULL, gets its version, -1
  * when the replay started at version 0). The snapshot's actions are passed with the
- * snapshot's version. */
+ * snapshot's version, after a GTP_DELTA_SNAPSHOT_ACTION. */
 int gtp_delta_replay_until(const char *root, int64_t until, gtp_delta_action_fn fn, void *ctx,
                            int64_t *latest, int64_t *from_snapshot, char *errstr,
                            size_t errstr_size);

@@ -35,11 +35,16 @@
  * replay from the snapshot ends in the same state as a replay of every commit:
  * begin() makes an empty fold, add() takes one commitInfo[info_key] value (borrowed) in
  * version order (also the values a previous snapshot stored), end() returns the new array
- * of values to store and frees the fold, discard() frees it on error. */
+ * of values to store and frees the fold, discard() frees it on error. data_file (may be
+ * NULL) takes every `add` action (borrowed) of the commits after the snapshot the fold
+ * started from (not the snapshot's own adds), for a writer whose state lives in its data
+ * files; root is the table's root, to open them. */
 struct gtp_delta_fold {
     const char *info_key;
     void *(*begin)(void *opaque);
     int (*add)(void *fold, json_t *value, int64_t version, char *errstr, size_t errstr_size);
+    int (*data_file)(void *fold, const char *root, json_t *add, int64_t version, char *errstr,
+                     size_t errstr_size);
     json_t *(*end)(void *fold);
     void (*discard)(void *fold);
     void *opaque;
@@ -55,7 +60,10 @@ struct gtp_delta_checkpoint_info {
 };
 
 /* Write the checkpoint of version (which must be committed) under root. fold may be NULL
- * (no writer state kept). info (may be NULL) is filled on success. now_ms: the clock for
+ * (no writer state kept). info (may be NULL) is filled on success. Tombstones (`remove`)
+ * younger than deleted_file_retention_ms are kept (< 0: the table's
+ * delta.deletedFileRetentionDuration, else 7 days; pass the retention vacuum runs with: a
+ * tombstone of a file vacuum deleted only weighs the checkpoint down). now_ms: the clock for
  * tombstone expiry (0 = the real clock). Returns 0, GTP_ERR_NOSPACE, GTP_ERR_IO,
  * GTP_ERR_PARSE (unreadable log) or the fold's error. */
 int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_delta_fold *fold,
@@ -78,5 +86,9 @@ int gtp_delta_interval_ms(const char *text, int64_t *ms);
 
 /* The table property `key` from the newest metaData (new string, NULL when unset). */
 char *gtp_delta_table_property(const char *root, const char *key, char *errstr, size_t errstr_size);
+
+/* A retention table property (key, e.g. "delta.logRetentionDuration") in ms, or fallback
+ * when the table does not set it or its value is not an interval. */
+int64_t gtp_delta_retention_ms(const char *root, const char *key, int64_t fallback);
 
 #endif

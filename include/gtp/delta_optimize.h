@@ -33,6 +33,10 @@ struct gtp_delta_optimize_opts {
     /* Open partitions too, when they hold at least min_open_files small files (0: never). */
     size_t min_open_files;
     const struct gtp_parquet_opts *popts; /* borrowed; the new files' options (NULL: defaults) */
+    /* Only files a checkpoint covers: those added at or before the snapshot replays start
+     * from (none without one). For a writer that restores its state from the data files
+     * its commits added since that snapshot (the archiver's dedup ids): those must stay. */
+    bool checkpointed_only;
 };
 
 struct gtp_delta_optimize_stats {

@@ -11,15 +11,16 @@
  *    included), each file published atomically (temp, fsync, rename, fsync dir). Then ONE
  *    Delta commit holds all the roll's adds, one txn {appId "gtp-archiver-<topic>-<p>",
  *    version <last>} per partition and commitInfo.gtp = an array of the partitions'
- *    event-time state deltas (max event time and the dedup ids counted since the previous
- *    commit, see state.h). A roll without rows still commits, so the position moves past
+ *    offsets and max event times (state.h); the dedup ids counted are the ids of the rows
+ *    in the roll's files. A roll without rows still commits, so the position moves past
  *    rejects. Rolls come every --roll-seconds (300: cold data may lag minutes behind the hot
  *    path, and files and commits stay few), or sooner at --roll-rows / --roll-bytes.
  *  - The Delta log is the only store of the position: on assignment p resumes at txn + 1
- *    (the beginning when none), and its gtp_window is rebuilt by replaying p's commitInfo.gtp
- *    entries in version order from the last checkpoint's snapshot (maintain.h), so
- *    late/duplicate verdicts continue exactly as if the archiver had never stopped, at a cost
- *    bounded by the open state and the commits since that checkpoint. Kafka's committed
+ *    (the beginning when none), and its gtp_window is rebuilt from the last checkpoint's
+ *    snapshot (maintain.h), p's commitInfo.gtp entries after it and the ids in the data
+ *    files those commits added, so late/duplicate verdicts continue exactly as if the
+ *    archiver had never stopped, at a cost bounded by the open state and the commits since
+ *    that checkpoint. Kafka's committed
  *    offsets are stored after each commit for lag tools only.
  *  - A crash between rename and commit leaves files the log does not reference: on
  *    assignment p's unreferenced files whose first offset >= the resume offset, and p's temp
@@ -139,7 +140,6 @@ struct part {
     bool revoking;        /* being revoked: rolled on its own before it goes */
     struct gtp_window *win;
     struct arch_buckets bk;
-    struct gtp_idlist ids;
 };
 
 #define MAX_PARTS 4096
@@ -187,7 +187,6 @@ static void part_drop(struct part *pt)
     gtp_window_free(pt->win);
     pt->win = NULL;
     arch_buckets_reset(&pt->bk);
-    gtp_idlist_reset(&pt->ids);
     pt->first = pt->last = -1;
     pt->blocked = pt->need_seek = false;
     pt->assigned = false;
@@ -346,7 +345,6 @@ static void rolled(struct arch *ar, int32_t p, struct part *pt, int64_t version)
     pt->committed = pt->last;
     pt->first = pt->last = -1;
     arch_buckets_reset(&pt->bk);
-    gtp_idlist_reset(&pt->ids);
     gtp_consumer_store_offset(ar->rk, ar->cfg.topic, p, pt->committed + 1);
 }
 
@@ -413,8 +411,7 @@ static int roll_parts(struct arch *ar, int32_t *ps, size_t n)
             txns[ntxn] = (struct gtp_delta_txn){apps[ntxn], pt->last, pt->seen_version};
             who[ntxn++] = ps[i];
             json_array_append_new(info, arch_state_info(ar->cfg.topic, ps[i], pt->first, pt->last,
-                                                        gtp_window_max_event(pt->win),
-                                                        gtp_window_watermark(pt->win), &pt->ids));
+                                                        gtp_window_max_event(pt->win)));
         }
         e = ntxn ? gtp_delta_commit_multi(ar->cfg.archive_dir, adds, nadds, txns, ntxn,
                                           ARCH_INFO_KEY, info, &version, &fenced_at, err,
@@ -646,8 +643,6 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
             gtp_metric_inc(ar->m_dup);
             break;
         case GTP_VERDICT_COUNT:
-            gtp_idlist_add(&pt->ids, gtp_window_start(ev->posted_us), ev->event_id.s,
-                           ev->event_id.len);
             archive_row(ar, pt, ev);
             break;
         }
@@ -1059,7 +1054,6 @@ out:
         if (ar.parts[p]) {
             part_drop(ar.parts[p]);
             arch_buckets_fini(&ar.parts[p]->bk);
-            gtp_idlist_fini(&ar.parts[p]->ids);
             free(ar.parts[p]);
         }
     }

@@ -48,7 +48,9 @@ static int checkpoint(struct arch_maint *m, int64_t version, char *err, size_t e
     struct gtp_delta_checkpoint_info ci;
     size_t cleaned = 0;
     int64_t t0 = gtp_mono_us();
-    int e = gtp_delta_checkpoint(m->cfg.root, version, &arch_state_fold, 0, 0, &ci, err, errsz);
+    /* tombstones as long as vacuum keeps their files: older ones only weigh it down */
+    int e = gtp_delta_checkpoint(m->cfg.root, version, &arch_state_fold, m->cfg.vacuum_retention_ms,
+                                 0, &ci, err, errsz);
     if (e)
         return e;
     int64_t took = gtp_mono_us() - t0;
@@ -78,8 +80,9 @@ static int compact(struct arch_maint *m, size_t open_files, char *err, size_t er
     int e = arch_state_closed_before(m->cfg.root, m->cfg.topic, closed, sizeof(closed), err, errsz);
     if (e)
         return e;
+    /* files not yet under a checkpoint hold dedup ids a restore reads (state.h) */
     struct gtp_delta_optimize_opts o = {m->cfg.target_file_size, closed[0] ? closed : NULL,
-                                        open_files, m->cfg.popts};
+                                        open_files, m->cfg.popts, true};
     e = gtp_delta_optimize(m->cfg.root, &o, &st, err, errsz);
     gtp_metric_inc(m->m_compactions);
     gtp_metric_set(m->m_compact_ms, (double)(gtp_mono_us() - t0) / 1000.0);

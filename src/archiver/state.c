@@ -10,6 +10,9 @@
 
 #include "gtp/delta.h"
 #include "gtp/err.h"
+#include "gtp/hive.h"
+#include "gtp/parquet.h"
+#include "gtp/pqread.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
@@ -21,24 +24,57 @@ void arch_app_id(const char *topic, int32_t partition, char *out, size_t out_siz
 }
 
 json_t *arch_state_info(const char *topic, int32_t partition, int64_t first, int64_t last,
-                        int64_t max_event_us, int64_t watermark, const struct gtp_idlist *ids)
+                        int64_t max_event_us)
 {
-    json_t *dedup = json_array();
-    for (size_t i = 0; i < ids->n; i++) {
-        const struct gtp_idlist_entry *d = &ids->v[i];
-        /* final windows (end <= W) never dedup again: do not carry them */
-        if (watermark != GTP_WATERMARK_NONE && d->window_start_us + GTP_WINDOW_US <= watermark)
-            continue;
-        json_array_append_new(dedup,
-                              json_pack("[I, s%]", (json_int_t)(d->window_start_us / US_PER_S),
-                                        gtp_idlist_id(ids, i), d->len));
-    }
-    json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:o}", "topic", topic, "partition", (int)partition,
-                          "first", (json_int_t)first, "last", (json_int_t)last, "dedup", dedup);
+    json_t *o = json_pack("{s:s, s:i, s:I, s:I}", "topic", topic, "partition", (int)partition,
+                          "first", (json_int_t)first, "last", (json_int_t)last);
     /* no valid event yet: leave max_event_us out rather than write INT64_MIN */
     if (max_event_us != INT64_MIN)
         json_object_set_new(o, "max_event_us", json_integer(max_event_us));
     return o;
+}
+
+/* ---- dedup ids from the data files ------------------------------------------------------ */
+
+/* The Kafka partition of an add action's data file, if it is one of ours (a roll's file
+ * with its data: compaction's files, dataChange false, hold rows that were restored
+ * already). -1 otherwise. */
+static int32_t add_partition(json_t *add)
+{
+    const char *uri = json_string_value(json_object_get(add, "path"));
+    const char *slash = uri ? strrchr(uri, '/') : NULL;
+    int32_t p;
+    int64_t first, last;
+    bool tmp;
+    if (!uri || json_is_false(json_object_get(add, "dataChange")))
+        return -1;
+    if (!arch_file_name_parse(slash ? slash + 1 : uri, &p, &first, &last, &tmp) || tmp)
+        return -1;
+    return p;
+}
+
+/* Every row of the data file at uri (relative to root, as in the log) counted or late:
+ * restore its id into win (the window drops those of final windows). */
+static int restore_file(const char *root, const char *uri, struct gtp_window *win, char *errstr,
+                        size_t errstr_size)
+{
+    char rel[4096], full[8192];
+    struct gtp_parquet_row row;
+    struct gtp_pqread *r;
+    int got;
+    if (gtp_hive_uri_decode(uri, rel, sizeof(rel)) < 0) {
+        gtp_errf(errstr, errstr_size, "bad path in the log: %s", uri);
+        return GTP_ERR_PARSE;
+    }
+    snprintf(full, sizeof(full), "%s/%s", root, rel);
+    r = gtp_pqread_open(full, errstr, errstr_size);
+    if (!r)
+        return GTP_ERR_IO;
+    while ((got = gtp_pqread_next(r, &row, errstr, errstr_size)) == 1)
+        gtp_window_restore_id(win, gtp_window_start(row.posted_at_us), row.event_id,
+                              row.lens_set ? row.lens[GTP_PARQUET_EVENT_ID] : strlen(row.event_id));
+    gtp_pqread_close(r);
+    return got < 0 ? got : 0;
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -48,6 +84,8 @@ struct load_ctx {
     struct arch_resume *parts;
     size_t n;
     char **app_ids;
+    json_t *files;    /* per part: array of the data files its commits after the snapshot added */
+    int64_t snapshot; /* the snapshot the replay started at, -1: none */
     char *errstr;
     size_t errstr_size;
 };
@@ -63,6 +101,17 @@ static struct arch_resume *find_part(struct load_ctx *c, json_int_t p)
 static int load_action(const char *name, json_t *val, int64_t version, void *ctx)
 {
     struct load_ctx *c = ctx;
+    if (strcmp(name, GTP_DELTA_SNAPSHOT_ACTION) == 0) {
+        c->snapshot = version;
+        return 0;
+    }
+    if (strcmp(name, "add") == 0) {
+        int32_t p = version > c->snapshot ? add_partition(val) : -1;
+        for (size_t i = 0; p >= 0 && i < c->n; i++)
+            if (c->parts[i].partition == p)
+                json_array_append(json_array_get(c->files, i), json_object_get(val, "path"));
+        return 0;
+    }
     if (strcmp(name, "txn") == 0) {
         const char *app = json_string_value(json_object_get(val, "appId"));
         json_t *v = json_object_get(val, "version");
@@ -123,7 +172,8 @@ static int load_action(const char *name, json_t *val, int64_t version, void *ctx
 int arch_state_load(const char *root, const char *topic, struct arch_resume *parts, size_t n,
                     int64_t *latest, char *errstr, size_t errstr_size)
 {
-    struct load_ctx c = {topic, parts, n, gtp_xcalloc(n + 1, sizeof(char *)), errstr, errstr_size};
+    struct load_ctx c = {topic,        parts, n,      gtp_xcalloc(n + 1, sizeof(char *)),
+                         json_array(), -1,    errstr, errstr_size};
     int err;
     for (size_t i = 0; i < n; i++) {
         char app[512];
@@ -131,8 +181,23 @@ int arch_state_load(const char *root, const char *topic, struct arch_resume *par
         c.app_ids[i] = gtp_xstrdup(app);
         parts[i].txn = -1;
         parts[i].win = gtp_window_new();
+        json_array_append_new(c.files, json_array());
     }
     err = gtp_delta_replay(root, load_action, &c, latest, errstr, errstr_size);
+    /* The ids counted since the snapshot are in the data files those commits added. Read
+     * after the whole replay, so each window already has its final watermark: the order
+     * of restoring does not matter, the window keeps exactly the ids of open windows. */
+    for (size_t i = 0; i < n && !err; i++) {
+        size_t k;
+        json_t *uri;
+        json_array_foreach(json_array_get(c.files, i), k, uri)
+        {
+            err = restore_file(root, json_string_value(uri), parts[i].win, errstr, errstr_size);
+            if (err)
+                break;
+        }
+    }
+    json_decref(c.files);
     for (size_t i = 0; i < n; i++) {
         free(c.app_ids[i]);
         if (err) {
@@ -156,6 +221,44 @@ struct fold {
     struct fold_part *v;
     size_t n, cap;
 };
+
+/* The entry of (topic, partition); topic NULL: of a data file, whose name carries the
+ * partition only (a table holds one topic). An entry made for a data file takes the topic
+ * of the first commitInfo entry of its partition. */
+static struct fold_part *fold_part_of(struct fold *f, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        struct fold_part *fpt = &f->v[i];
+        if (fpt->partition != partition)
+            continue;
+        if (!topic)
+            return fpt;
+        if (!fpt->topic)
+            fpt->topic = gtp_xstrdup(topic);
+        if (strcmp(fpt->topic, topic) == 0)
+            return fpt;
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 16;
+        f->v = gtp_xrealloc(f->v, f->cap * sizeof(*f->v));
+    }
+    struct fold_part *fpt = &f->v[f->n++];
+    fpt->topic = topic ? gtp_xstrdup(topic) : NULL;
+    fpt->partition = partition;
+    fpt->win = gtp_window_new();
+    return fpt;
+}
+
+static int fold_data_file(void *fp, const char *root, json_t *add, int64_t version, char *errstr,
+                          size_t errstr_size)
+{
+    int32_t p = add_partition(add);
+    (void)version;
+    if (p < 0)
+        return 0;
+    return restore_file(root, json_string_value(json_object_get(add, "path")),
+                        fold_part_of(fp, NULL, p)->win, errstr, errstr_size);
+}
 
 static void *fold_begin(void *opaque)
 {
@@ -185,19 +288,7 @@ static int fold_add(void *fp, json_t *g, int64_t version, char *errstr, size_t e
 
     if (!topic || !json_is_integer(jp))
         return 0; /* not ours */
-    for (i = 0; i < f->n && !fpt; i++)
-        if (f->v[i].partition == json_integer_value(jp) && strcmp(f->v[i].topic, topic) == 0)
-            fpt = &f->v[i];
-    if (!fpt) {
-        if (f->n == f->cap) {
-            f->cap = f->cap ? f->cap * 2 : 16;
-            f->v = gtp_xrealloc(f->v, f->cap * sizeof(*f->v));
-        }
-        fpt = &f->v[f->n++];
-        fpt->topic = gtp_xstrdup(topic);
-        fpt->partition = (int32_t)json_integer_value(jp);
-        fpt->win = gtp_window_new();
-    }
+    fpt = fold_part_of(f, topic, (int32_t)json_integer_value(jp));
     /* the same order as load_action: the max first, then the ids it leaves open */
     json_t *m = json_object_get(g, "max_event_us");
     if (json_is_integer(m))
@@ -238,6 +329,8 @@ static json_t *fold_end(void *fp)
     json_t *out = json_array();
     for (size_t i = 0; i < f->n; i++) {
         struct fold_part *fpt = &f->v[i];
+        if (!fpt->topic)
+            continue; /* data files without a commitInfo entry: not a roll of ours */
         json_t *dedup = json_array();
         gtp_window_foreach_id(fpt->win, fold_id, dedup);
         json_t *o = json_pack("{s:s, s:i, s:o}", "topic", fpt->topic, "partition",
@@ -274,7 +367,7 @@ int arch_state_closed_before(const char *root, const char *topic, char *out, siz
     int err = gtp_delta_replay(root, closed_action, &c, NULL, errstr, errstr_size);
     out[0] = 0;
     for (size_t i = 0; !err && i < f->n; i++) {
-        if (strcmp(f->v[i].topic, topic) != 0)
+        if (!f->v[i].topic || strcmp(f->v[i].topic, topic) != 0)
             continue;
         int64_t w = gtp_window_watermark(f->v[i].win);
         if (w == GTP_WATERMARK_NONE) {
@@ -292,7 +385,7 @@ int arch_state_closed_before(const char *root, const char *topic, char *out, siz
 }
 
 const struct gtp_delta_fold arch_state_fold = {
-    ARCH_INFO_KEY, fold_begin, fold_add, fold_end, fold_discard, NULL,
+    ARCH_INFO_KEY, fold_begin, fold_add, fold_data_file, fold_end, fold_discard, NULL,
 };
 
 /* ---- file names and clean-up ----------------------------------------------------------- */

@@ -1,15 +1,21 @@
-/* The archiver's per-partition state as it lives in the Delta log: the position (txn
+/* The archiver's per-partition state as it lives in the Delta table: the position (txn
  * version = last Kafka offset committed) and the event-time state (watermark and dedup
- * ids), kept in each commit's commitInfo as
+ * ids). Each commit's commitInfo holds, per partition it rolls,
  *
- *   "gtp": {"topic": T, "partition": p, "first": F, "last": L, "max_event_us": M,
- *           "dedup": [[window_start_s, "event-id"], ...]}
+ *   "gtp": {"topic": T, "partition": p, "first": F, "last": L, "max_event_us": M}
  *
- * where dedup lists the ids counted since p's previous commit whose window was still open
- * at commit time. A commit that rolls several partitions holds an array of such objects,
- * one per partition; a checkpoint's snapshot holds one per partition with every id still
- * open (arch_state_fold). Replaying p's entries in version order rebuilds exactly the gtp_window
- * the archiver had (entries of windows that became final are dropped by the window itself). */
+ * (an array of such objects when a roll covers several partitions), and the dedup ids
+ * counted are the ids of the rows in the roll's data files: every counted row is archived
+ * (late rows too, whose windows are final and never dedup again). A checkpoint's snapshot
+ * holds one entry per partition with "dedup": [[window_start_s, "event-id"], ...], every
+ * id still open at that version (arch_state_fold, which reads the data files the commits
+ * since the previous snapshot added). A restore starts from the newest snapshot and reads
+ * the data files of the (at most --checkpoint-interval) commits after it, so its cost and
+ * the log's size are bounded by the open state, not by history. Compaction leaves those
+ * files alone (gtp_delta_optimize_opts.checkpointed_only) until a checkpoint covers them.
+ * Commits written before the ids moved to the data files carry "dedup" arrays of their own;
+ * a restore still reads them. A table holds one topic: data file names carry the
+ * partition only. */
 #ifndef GTP_ARCHIVER_STATE_H
 #define GTP_ARCHIVER_STATE_H
 
@@ -20,7 +26,6 @@
 #include <jansson.h>
 
 #include "gtp/delta_checkpoint.h"
-#include "gtp/idlist.h"
 #include "gtp/window.h"
 
 #define ARCH_INFO_KEY "gtp"
@@ -28,10 +33,10 @@
 /* "gtp-archiver-<topic>-<p>" into out. */
 void arch_app_id(const char *topic, int32_t partition, char *out, size_t out_size);
 
-/* The commitInfo.gtp object of one roll (new reference). Ids whose window is final under
- * watermark are left out: they can never matter again. */
+/* The commitInfo.gtp object of one roll (new reference). max_event_us INT64_MIN (no
+ * valid event yet) is left out. */
 json_t *arch_state_info(const char *topic, int32_t partition, int64_t first, int64_t last,
-                        int64_t max_event_us, int64_t watermark, const struct gtp_idlist *ids);
+                        int64_t max_event_us);
 
 /* What the log says about one partition. */
 struct arch_resume {

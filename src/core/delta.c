@@ -354,7 +354,11 @@ int gtp_delta_replay_until(const char *root, int64_t until, gtp_delta_action_fn 
         char path[4096];
         snprintf(path, sizeof(path), "%s/" GTP_DELTA_SNAPSHOT_DIR "/%020" PRId64 ".json", root,
                  snap);
-        err = read_actions(path, snap, fn, ctx, errstr, errstr_size);
+        json_t *mark = json_pack("{s:I}", "version", (json_int_t)snap);
+        err = fn(GTP_DELTA_SNAPSHOT_ACTION, mark, snap, ctx);
+        json_decref(mark);
+        if (!err)
+            err = read_actions(path, snap, fn, ctx, errstr, errstr_size);
         start = snap + 1;
     }
     (void)start;

@@ -116,6 +116,8 @@ struct state {
     json_t *files;               /* path -> {"add": …} or {"remove": …} */
     const struct gtp_delta_fold *fold;
     void *fold_state;
+    const char *root;
+    int64_t snapshot; /* version of the snapshot the replay started at, -1: none */
     char *errstr;
     size_t errstr_size;
 };
@@ -130,7 +132,9 @@ static void set_ref(json_t **slot, json_t *v)
 static int state_action(const char *name, json_t *val, int64_t version, void *ctx)
 {
     struct state *st = ctx;
-    if (strcmp(name, "protocol") == 0) {
+    if (strcmp(name, GTP_DELTA_SNAPSHOT_ACTION) == 0) {
+        st->snapshot = version;
+    } else if (strcmp(name, "protocol") == 0) {
         set_ref(&st->protocol, val);
     } else if (strcmp(name, "metaData") == 0) {
         set_ref(&st->metadata, val);
@@ -146,6 +150,9 @@ static int state_action(const char *name, json_t *val, int64_t version, void *ct
             return GTP_ERR_PARSE;
         }
         json_object_set_new(st->files, path, json_pack("{s:O}", name, val));
+        if (name[0] == 'a' && st->fold && st->fold->data_file && version > st->snapshot)
+            return st->fold->data_file(st->fold_state, st->root, val, version, st->errstr,
+                                       st->errstr_size);
     } else if (strcmp(name, "commitInfo") == 0 && st->fold) {
         json_t *v = json_object_get(val, st->fold->info_key);
         if (v)
@@ -233,6 +240,8 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
     struct state st = {.txns = json_object(),
                        .files = json_object(),
                        .fold = fold,
+                       .root = root,
+                       .snapshot = -1,
                        .errstr = errstr,
                        .errstr_size = errstr_size};
     struct gtp_pqnested_schema *schema = NULL;
@@ -248,8 +257,9 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
 
     if (!now_ms)
         now_ms = wall_ms();
-    if (deleted_file_retention_ms <= 0)
-        deleted_file_retention_ms = GTP_DELTA_DELETED_FILE_RETENTION_MS;
+    if (deleted_file_retention_ms < 0)
+        deleted_file_retention_ms = gtp_delta_retention_ms(
+            root, "delta.deletedFileRetentionDuration", GTP_DELTA_DELETED_FILE_RETENTION_MS);
     snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root);
     snprintf(snapdir, sizeof(snapdir), "%s/" GTP_DELTA_SNAPSHOT_DIR, root);
     if (fold)
@@ -451,6 +461,17 @@ char *gtp_delta_table_property(const char *root, const char *key, char *errstr, 
     return out;
 }
 
+int64_t gtp_delta_retention_ms(const char *root, const char *key, int64_t fallback)
+{
+    char err[256];
+    int64_t ms;
+    char *prop = gtp_delta_table_property(root, key, err, sizeof(err));
+    if (!prop || gtp_delta_interval_ms(prop, &ms) != 0)
+        ms = fallback;
+    free(prop);
+    return ms;
+}
+
 /* ------------------------------------------------------------------------------------------
  * Cleanup */
 
@@ -517,13 +538,9 @@ int gtp_delta_cleanup(const char *root, int64_t log_retention_ms, int64_t now_ms
 
     if (!now_ms)
         now_ms = wall_ms();
-    if (log_retention_ms < 0) {
-        char *prop =
-            gtp_delta_table_property(root, "delta.logRetentionDuration", errstr, errstr_size);
-        if (!prop || gtp_delta_interval_ms(prop, &log_retention_ms) != 0)
-            log_retention_ms = GTP_DELTA_LOG_RETENTION_MS;
-        free(prop);
-    }
+    if (log_retention_ms < 0)
+        log_retention_ms =
+            gtp_delta_retention_ms(root, "delta.logRetentionDuration", GTP_DELTA_LOG_RETENTION_MS);
     int64_t cutoff = now_ms - log_retention_ms;
     snprintf(logdir, sizeof(logdir), "%s/" LOG_DIR, root);
     snprintf(snapdir, sizeof(snapdir), "%s/" GTP_DELTA_SNAPSHOT_DIR, root);

@@ -32,20 +32,28 @@ static int64_t wall_ms(void)
  * The live files, grouped by partition */
 
 struct live {
-    json_t *adds; /* path -> add action (live ones) */
+    json_t *adds;     /* path -> add action (live ones) */
+    json_t *after;    /* path -> true: added by a commit after the snapshot */
+    int64_t snapshot; /* the snapshot the replay started at, -1: none */
 };
 
 static int live_action(const char *name, json_t *val, int64_t version, void *ctx)
 {
     struct live *l = ctx;
+    if (strcmp(name, GTP_DELTA_SNAPSHOT_ACTION) == 0) {
+        l->snapshot = version;
+        return 0;
+    }
     const char *path = json_string_value(json_object_get(val, "path"));
-    (void)version;
     if (!path)
         return 0;
-    if (strcmp(name, "add") == 0)
+    if (strcmp(name, "add") == 0) {
         json_object_set(l->adds, path, val);
-    else if (strcmp(name, "remove") == 0)
+        if (version > l->snapshot)
+            json_object_set_new(l->after, path, json_true());
+    } else if (strcmp(name, "remove") == 0) {
         json_object_del(l->adds, path);
+    }
     return 0;
 }
 
@@ -200,7 +208,7 @@ out:
 int gtp_delta_optimize(const char *root, const struct gtp_delta_optimize_opts *opts,
                        struct gtp_delta_optimize_stats *stats, char *errstr, size_t errstr_size)
 {
-    struct live l = {json_object()};
+    struct live l = {json_object(), json_object(), -1};
     struct gtp_delta_optimize_stats st = {.last_version = -1};
     int64_t target =
         opts->target_file_size > 0 ? opts->target_file_size : GTP_DELTA_TARGET_FILE_SIZE;
@@ -219,6 +227,8 @@ int gtp_delta_optimize(const char *root, const struct gtp_delta_optimize_opts *o
     {
         char k[512];
         if (json_integer_value(json_object_get(add, "size")) >= target)
+            continue;
+        if (opts->checkpointed_only && json_object_get(l.after, path))
             continue;
         part_key(add, k, sizeof(k));
         json_t *g = json_object_get(groups, k);
@@ -264,6 +274,7 @@ out:
         *stats = st;
     json_decref(groups);
     json_decref(l.adds);
+    json_decref(l.after);
     return err;
 }
 
@@ -280,13 +291,9 @@ int gtp_delta_vacuum(const char *root, int64_t retention_ms, int64_t now_ms, siz
 
     if (!now_ms)
         now_ms = wall_ms();
-    if (retention_ms < 0) {
-        char *prop = gtp_delta_table_property(root, "delta.deletedFileRetentionDuration", errstr,
-                                              errstr_size);
-        if (!prop || gtp_delta_interval_ms(prop, &retention_ms) != 0)
-            retention_ms = GTP_DELTA_DELETED_FILE_RETENTION_MS;
-        free(prop);
-    }
+    if (retention_ms < 0)
+        retention_ms = gtp_delta_retention_ms(root, "delta.deletedFileRetentionDuration",
+                                              GTP_DELTA_DELETED_FILE_RETENTION_MS);
     /* unreferenced data files and temp files, as the orphan scan sees them */
     err = gtp_delta_orphans(root, &paths, &n, errstr, errstr_size);
     if (err)

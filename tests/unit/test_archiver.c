@@ -19,6 +19,7 @@
 #include "state.h"
 #include "gtp/delta.h"
 #include "gtp/delta_checkpoint.h"
+#include "gtp/delta_optimize.h"
 #include "gtp/err.h"
 #include "gtp/parquet.h"
 #include "gtp/window.h"
@@ -105,12 +106,40 @@ static void make_stream(struct ev *evs, size_t n, unsigned seed)
     }
 }
 
+/* A data row of event id (len bytes) at ts. */
+static struct gtp_parquet_row ev_row(const char *id, size_t len, int64_t ts)
+{
+    struct gtp_parquet_row r = {.event_id = id,
+                                .posted_at_us = ts,
+                                .title = "t",
+                                .job_id = "j",
+                                .skills_null = true,
+                                .is_remote = -1,
+                                .lens_set = true};
+    r.lens[GTP_PARQUET_EVENT_ID] = len;
+    r.lens[GTP_PARQUET_TITLE] = 1;
+    r.lens[GTP_PARQUET_JOB_ID] = 1;
+    return r;
+}
+
+/* Write partition p's buffered rows as the roll [first, last]: *adds new (free()). */
+static size_t roll_files(struct arch_buckets *bs, const char *root, int32_t p, int64_t first,
+                         int64_t last, struct gtp_delta_add **adds)
+{
+    char err[512];
+    if (arch_buckets_write(bs, root, p, first, last, NULL, err, sizeof(err)) != 0)
+        fail_msg("roll: %s", err);
+    return arch_buckets_adds(bs, adds);
+}
+
 /* Consume a stream up to a random point committing at random boundaries (also empty
- * rolls), with noise from another partition and topic; restore partition 2 from the log and
- * check that it gives the same verdicts as the window that never stopped. With
- * checkpoints: rolls commit two partitions at once (commitInfo.gtp arrays), a checkpoint is
- * written at random versions, and the commits it covers are deleted before the restore,
- * so the restore must come from the snapshot. */
+ * rolls) with the rows counted or late in the roll's data files, as the archiver does,
+ * with noise from another partition and topic; restore partition 2 from the log and check
+ * that it gives the same verdicts as the window that never stopped. With checkpoints:
+ * rolls commit two partitions at once (commitInfo.gtp arrays), a checkpoint is written at
+ * random versions, sometimes followed by a compaction of every small file it covers and a
+ * vacuum at once, and the commits it covers are deleted before the restore, so the restore
+ * must come from the snapshot and the data files after it. */
 static void restore_case(unsigned seed, bool checkpoints)
 {
     enum { N = 3000 };
@@ -118,58 +147,78 @@ static void restore_case(unsigned seed, bool checkpoints)
     char err[512];
     char *root = tmp_root();
     struct gtp_window *live = gtp_window_new();
-    struct gtp_idlist ids = {0}, none = {0};
-    size_t stop_at = 200 + (size_t)(seed * 331) % 2500, first = 0;
+    struct arch_buckets bs;
+    size_t stop_at = 200 + (size_t)(seed * 331) % 2500, first = 0, compactions = 0;
     int64_t v = -1, last_ckpt = -1;
+    arch_buckets_init(&bs, NULL);
     make_stream(evs, N, seed);
     for (size_t i = 0; i < stop_at; i++) {
-        if (gtp_window_classify(live, evs[i].id, strlen(evs[i].id), evs[i].ts) == GTP_VERDICT_COUNT)
-            gtp_idlist_add(&ids, gtp_window_start(evs[i].ts), evs[i].id, strlen(evs[i].id));
+        size_t len = strlen(evs[i].id);
+        if (gtp_window_classify(live, evs[i].id, len, evs[i].ts) != GTP_VERDICT_DUPLICATE) {
+            struct gtp_parquet_row r = ev_row(evs[i].id, len, evs[i].ts);
+            assert_int_equal(arch_buckets_add(&bs, "2024-03-15", "UK", &r, err, sizeof(err)), 0);
+        }
         if (rand() % 97 != 0 && i + 1 != stop_at)
             continue;
+        struct gtp_delta_add *adds = NULL;
+        size_t nadds = roll_files(&bs, root, 2, (int64_t)first, (int64_t)i, &adds);
         json_t *info =
-            arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live),
-                            gtp_window_watermark(live), &ids);
+            arch_state_info("t", 2, (int64_t)first, (int64_t)i, gtp_window_max_event(live));
         if (!checkpoints) {
-            assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-2", (int64_t)i, -1,
-                                                 ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
+            assert_int_equal(gtp_delta_commit_ex(root, adds, nadds, "gtp-archiver-t-2", (int64_t)i,
+                                                 -1, ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
                              0);
         } else {
             /* one roll for partitions 2 and 4 (4 holds nothing of interest) */
             json_t *arr = json_array();
             json_array_append_new(arr, info);
-            json_array_append_new(arr, arch_state_info("t", 4, 0, 0, T0, T0 - 2 * H, &none));
+            json_array_append_new(arr, arch_state_info("t", 4, 0, 0, T0));
             struct gtp_delta_txn t[2] = {{"gtp-archiver-t-2", (int64_t)i, -1},
                                          {"gtp-archiver-t-4", 0, -1}};
-            assert_int_equal(gtp_delta_commit_multi(root, NULL, 0, t, 2, ARCH_INFO_KEY, arr, &v,
+            assert_int_equal(gtp_delta_commit_multi(root, adds, nadds, t, 2, ARCH_INFO_KEY, arr, &v,
                                                     NULL, err, sizeof(err)),
                              0);
             info = arr;
             if (rand() % 3 == 0) {
                 assert_int_equal(
-                    gtp_delta_checkpoint(root, v, &arch_state_fold, 0, 0, NULL, err, sizeof(err)),
+                    gtp_delta_checkpoint(root, v, &arch_state_fold, -1, 0, NULL, err, sizeof(err)),
                     0);
                 last_ckpt = v;
             }
+            if (rand() % 4 == 0) {
+                /* what the archiver's maintenance does: the files after the snapshot stay */
+                struct gtp_delta_optimize_opts o = {4096, "9999-12-31", 0, NULL, true};
+                struct gtp_delta_optimize_stats st;
+                if (gtp_delta_optimize(root, &o, &st, err, sizeof(err)) != 0)
+                    fail_msg("compaction: %s", err);
+                assert_int_equal(gtp_delta_vacuum(root, 0, 0, NULL, NULL, err, sizeof(err)), 0);
+                compactions += st.files_in > 0;
+            }
         }
         json_decref(info);
-        gtp_idlist_reset(&ids);
+        free(adds);
+        arch_buckets_reset(&bs);
         first = i + 1;
     }
-    /* noise: another partition and another topic must not leak in */
-    struct gtp_idlist other = {0};
-    gtp_idlist_add(&other, gtp_window_start(T0 + 50 * H), evs[stop_at].id, strlen(evs[stop_at].id));
-    json_t *info = arch_state_info("t", 3, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
-    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-3", 5, -1, ARCH_INFO_KEY,
-                                         info, NULL, err, sizeof(err)),
+    if (checkpoints && seed == 11)
+        assert_true(compactions > 0); /* the case compacts at all */
+    /* noise: another partition's files and another topic's max must not leak in */
+    struct gtp_delta_add *adds = NULL;
+    struct gtp_parquet_row r = ev_row(evs[stop_at].id, strlen(evs[stop_at].id), T0 + 50 * H);
+    assert_int_equal(arch_buckets_add(&bs, "2024-03-15", "UK", &r, err, sizeof(err)), 0);
+    size_t nadds = roll_files(&bs, root, 3, 0, 5, &adds);
+    json_t *info = arch_state_info("t", 3, 0, 5, T0 + 99 * H);
+    assert_int_equal(gtp_delta_commit_ex(root, adds, nadds, "gtp-archiver-t-3", 5, -1,
+                                         ARCH_INFO_KEY, info, NULL, err, sizeof(err)),
                      0);
     json_decref(info);
-    info = arch_state_info("u", 2, 0, 5, T0 + 99 * H, T0 + 97 * H, &other);
+    free(adds);
+    arch_buckets_reset(&bs);
+    info = arch_state_info("u", 2, 0, 5, T0 + 99 * H);
     assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-u-2", 5, -1, ARCH_INFO_KEY,
                                          info, NULL, err, sizeof(err)),
                      0);
     json_decref(info);
-    gtp_idlist_fini(&other);
     if (checkpoints && last_ckpt >= 0) {
         /* what cleanup would delete: every commit the snapshot covers */
         for (int64_t k = 0; k <= last_ckpt; k++) {
@@ -181,7 +230,8 @@ static void restore_case(unsigned seed, bool checkpoints)
 
     struct arch_resume rs = {.partition = 2};
     int64_t latest = -1;
-    assert_int_equal(arch_state_load(root, "t", &rs, 1, &latest, err, sizeof(err)), 0);
+    if (arch_state_load(root, "t", &rs, 1, &latest, err, sizeof(err)) != 0)
+        fail_msg("seed %u: restore: %s", seed, err);
     assert_true(rs.txn == (int64_t)stop_at - 1);
     assert_true(latest >= 3);
     assert_true(gtp_window_max_event(rs.win) == gtp_window_max_event(live));
@@ -197,7 +247,7 @@ static void restore_case(unsigned seed, bool checkpoints)
     }
     gtp_window_free(rs.win);
     gtp_window_free(live);
-    gtp_idlist_fini(&ids);
+    arch_buckets_fini(&bs);
     rm_rf(root);
     free(root);
 }
@@ -216,51 +266,48 @@ static void test_restore_through_checkpoints(void **state)
         restore_case(seed, true);
 }
 
-static void test_final_ids_not_carried(void **state)
+static void test_info_has_no_ids(void **state)
 {
-    struct gtp_idlist ids = {0};
     (void)state;
-    gtp_idlist_add(&ids, T0, "old", 3);
-    gtp_idlist_add(&ids, T0 + 5 * H, "new", 3);
-    /* W = T0 + 1h: window [T0, T0+1h) is final (end == W) */
-    json_t *info = arch_state_info("t", 0, 1, 2, T0 + 3 * H, T0 + H, &ids);
-    json_t *d = json_object_get(info, "dedup");
-    assert_int_equal(json_array_size(d), 1);
-    assert_string_equal(json_string_value(json_array_get(json_array_get(d, 0), 1)), "new");
-    assert_true(json_integer_value(json_array_get(json_array_get(d, 0), 0)) ==
-                (T0 + 5 * H) / 1000000);
+    json_t *info = arch_state_info("t", 0, 1, 2, T0 + 3 * H);
+    assert_null(json_object_get(info, "dedup")); /* the ids live in the data files */
+    assert_true(json_integer_value(json_object_get(info, "max_event_us")) == T0 + 3 * H);
     json_decref(info);
     /* no valid event yet: no max_event_us */
-    gtp_idlist_reset(&ids);
-    info = arch_state_info("t", 0, 1, 2, INT64_MIN, GTP_WATERMARK_NONE, &ids);
+    info = arch_state_info("t", 0, 1, 2, INT64_MIN);
     assert_null(json_object_get(info, "max_event_us"));
     json_decref(info);
-    gtp_idlist_fini(&ids);
 }
 
-/* An event id may hold NUL bytes (JSON "\u0000"): the log written with it must
- * stay readable, and a restart must treat that id (not its prefix) as seen. */
-static void test_nul_id_restored(void **state)
+/* An event id may hold NUL bytes (JSON "\u0000"): a restart must treat that id (not its
+ * prefix) as seen, from the data file; and a commit written before the ids moved to the
+ * data files (its own "dedup" array in commitInfo) still restores its ids. */
+static void test_nul_id_and_old_commits_restored(void **state)
 {
     static const char nul_id[] = {'n', 'u', 'l', '\0', 'i', 'd'};
     char err[512];
     char *root = tmp_root();
-    struct gtp_idlist ids = {0};
     struct gtp_window *live = gtp_window_new();
+    struct arch_buckets bs;
+    struct gtp_delta_add *adds = NULL;
     (void)state;
+    arch_buckets_init(&bs, NULL);
     assert_int_equal(gtp_window_classify(live, nul_id, sizeof(nul_id), T0), GTP_VERDICT_COUNT);
-    gtp_idlist_add(&ids, gtp_window_start(T0), nul_id, sizeof(nul_id));
-    json_t *info =
-        arch_state_info("t", 0, 0, 0, gtp_window_max_event(live), gtp_window_watermark(live), &ids);
+    struct gtp_parquet_row r = ev_row(nul_id, sizeof(nul_id), T0);
+    assert_int_equal(arch_buckets_add(&bs, "2024-03-15", "UK", &r, err, sizeof(err)), 0);
+    size_t nadds = roll_files(&bs, root, 0, 0, 0, &adds);
+    json_t *info = arch_state_info("t", 0, 0, 0, gtp_window_max_event(live));
     int64_t v = -1;
-    assert_int_equal(gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-0", 0, -1, ARCH_INFO_KEY,
-                                         info, &v, err, sizeof(err)),
+    assert_int_equal(gtp_delta_commit_ex(root, adds, nadds, "gtp-archiver-t-0", 0, -1,
+                                         ARCH_INFO_KEY, info, &v, err, sizeof(err)),
                      0);
     json_decref(info);
-    /* a second commit replays the first to check the log's versions and txn */
-    gtp_idlist_reset(&ids);
-    info =
-        arch_state_info("t", 0, 1, 1, gtp_window_max_event(live), gtp_window_watermark(live), &ids);
+    free(adds);
+    /* an old-style commit: the id "legacy" in commitInfo, no data file */
+    info = arch_state_info("t", 0, 1, 1, gtp_window_max_event(live));
+    json_object_set_new(
+        info, "dedup",
+        json_pack("[[I, s]]", (json_int_t)(gtp_window_start(T0) / 1000000), "legacy"));
     if (gtp_delta_commit_ex(root, NULL, 0, "gtp-archiver-t-0", 1, v, ARCH_INFO_KEY, info, NULL, err,
                             sizeof(err)) != 0)
         fail_msg("second commit: %s", err);
@@ -272,10 +319,20 @@ static void test_nul_id_restored(void **state)
         fail_msg("restore: %s", err);
     assert_int_equal(gtp_window_classify(rs.win, nul_id, sizeof(nul_id), T0),
                      GTP_VERDICT_DUPLICATE);
+    assert_int_equal(gtp_window_classify(rs.win, "legacy", 6, T0), GTP_VERDICT_DUPLICATE);
     assert_int_equal(gtp_window_classify(rs.win, "nul", 3, T0), GTP_VERDICT_COUNT);
     gtp_window_free(rs.win);
+
+    /* a data file the restore needs is gone: a clear error, not a silent empty state */
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/date_posted=2024-03-15/region=UK/part-0-0-0.zstd.parquet",
+             root);
+    assert_int_equal(unlink(path), 0);
+    rs = (struct arch_resume){.partition = 0};
+    assert_int_equal(arch_state_load(root, "t", &rs, 1, &latest, err, sizeof(err)), GTP_ERR_IO);
+    assert_non_null(strstr(err, "part-0-0-0"));
     gtp_window_free(live);
-    gtp_idlist_fini(&ids);
+    arch_buckets_fini(&bs);
     rm_rf(root);
     free(root);
 }
@@ -444,8 +501,8 @@ int main(void)
         cmocka_unit_test(test_file_names),
         cmocka_unit_test(test_restore_equals_live),
         cmocka_unit_test(test_restore_through_checkpoints),
-        cmocka_unit_test(test_final_ids_not_carried),
-        cmocka_unit_test(test_nul_id_restored),
+        cmocka_unit_test(test_info_has_no_ids),
+        cmocka_unit_test(test_nul_id_and_old_commits_restored),
         cmocka_unit_test(test_fencing),
         cmocka_unit_test(test_buckets_and_clean),
     };

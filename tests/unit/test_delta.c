@@ -214,7 +214,7 @@ static void test_cleanup(void **state)
         assert_int_equal(
             gtp_delta_commit_ex(root, NULL, 0, "p0", i, -1, NULL, NULL, &v, err, sizeof(err)), 0);
         if (i == 5 || i == 10)
-            assert_int_equal(gtp_delta_checkpoint(root, v, NULL, 0, 0, NULL, err, sizeof(err)), 0);
+            assert_int_equal(gtp_delta_checkpoint(root, v, NULL, -1, 0, NULL, err, sizeof(err)), 0);
     }
     assert_int_equal(gtp_delta_last_checkpoint(root), 10);
     /* everything is younger than a day: nothing goes */
