@@ -133,7 +133,7 @@ void gtp_kvlist_add(struct gtp_kvlist *l, const char *key, const char *value);
 #define GTP_OPTS_METRICS(T, port)                                                                  \
     {                                                                                              \
         "metrics-port", 0, "GTP_METRICS_PORT", GTP_OPT_INT, offsetof(T, metrics_port), port,       \
-            "PORT", "port of /metrics and /healthz (0 disables)", 0, 65535                         \
+            "PORT", "port of /metrics, /livez and /readyz (0 disables)", 0, 65535                  \
     }
 
 #endif
