@@ -84,8 +84,8 @@ void gtp_metrics_beat(struct gtp_metrics *m);
  * registry starts with GTP_METRICS_STALL_MS_DEFAULT and a beat at creation. */
 void gtp_metrics_set_stall_limit(struct gtp_metrics *m, int64_t ms);
 
-/* true when the main loop beat within the stall limit; else false with the
- * age of the last beat in detail. Thread safe. */
+/* true when the main loop beat within the stall limit (or m is NULL); else
+ * false with the age of the last beat in detail. Thread safe. */
 bool gtp_metrics_live(struct gtp_metrics *m, char *detail, size_t detail_size);
 
 /* Counter: add n. Gauge: add n as well (it is a double underneath). NULL-safe

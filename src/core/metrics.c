@@ -486,6 +486,8 @@ void gtp_metrics_set_stall_limit(struct gtp_metrics *m, int64_t ms)
 
 bool gtp_metrics_live(struct gtp_metrics *m, char *detail, size_t detail_size)
 {
+    if (!m)
+        return true;
     int64_t age = gtp_mono_ms() - atomic_load_explicit(&m->beat_ms, memory_order_relaxed);
     if (age <= atomic_load(&m->stall_ms))
         return true;

@@ -114,7 +114,7 @@ struct proc {
     struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT];
     struct gtp_metric *m_flushes, *m_flush_seconds, *m_flush_last, *m_fenced, *m_redis_errors;
     struct gtp_metric *m_event_lag;
-    int64_t batch_wall_us; /* wall clock when the batch being applied was applied */
+    int64_t batch_wall_us; /* wall clock, read once per applied batch (event lag) */
     struct gtp_metric *m_redis_up, *m_lag, *m_dedup, *m_dlq_failed;
     volatile int healthy_redis;
 };
@@ -405,7 +405,7 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     const struct batch_item *it = &b->items[i];
     const rd_kafka_message_t *rkm = it->rkm;
     struct part *pt = part_get(pr, rkm->partition);
-    int64_t ws;
+    int64_t ws, lag_us;
     enum gtp_reject r = it->reject;
     struct agg *a;
 
@@ -430,10 +430,8 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     } else {
         a->stats[AGG_VALID]++;
         gtp_metric_inc(pr->m_valid);
-        gtp_metric_observe(pr->m_event_lag, (double)(pr->batch_wall_us - it->posted_us > 0
-                                                         ? pr->batch_wall_us - it->posted_us
-                                                         : 0) /
-                                                1e6);
+        lag_us = pr->batch_wall_us - it->posted_us; /* event time to processed */
+        gtp_metric_observe(pr->m_event_lag, lag_us > 0 ? (double)lag_us / 1e6 : 0);
         ws = gtp_window_start(it->posted_us);
         switch (gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us)) {
         case GTP_VERDICT_LATE:
