@@ -1,5 +1,6 @@
 """Redis URL forms and secrets from the environment against real servers
-(docs/programs.md#redis-urls, #secrets-and-librdkafka-properties):
+(docs/programs.md: "Redis URLs", "Secrets and librdkafka properties from
+the environment"):
 - a throwaway redis-server with the default user off and an ACL user `gtp`,
   listening on a unix socket and on a TCP port;
 - gtp-processor writes its counts through unix://gtp@/path?db=N with the
