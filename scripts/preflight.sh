@@ -143,6 +143,7 @@ if [[ $profile == test ]]; then
     tool clang-format clang-format
     tool wrk wrk
     tool chromium chromium
+    tool promtool prometheus
     [[ -d /usr/share/fonts/truetype/dejavu ]] || need "dejavu fonts (page screenshots)" fonts-dejavu-core
     tool mount mount
 

@@ -23,8 +23,10 @@ packages=(
     redis-server redis-tools kcat curl iproute2 procps util-linux python3-venv
 )
 if [[ "${1:-}" != --run ]]; then
+    # prometheus: for promtool, which checks /metrics output and the monitoring
+    # profile's config and alert rules (docs/metrics.md)
     packages+=(clang libclang-rt-14-dev libasan8 libubsan1 clang-format wrk chromium
-        fonts-dejavu-core mount)
+        fonts-dejavu-core mount prometheus)
 fi
 
 say() { echo "setup: $*" >&2; }
@@ -70,19 +72,28 @@ fi
 
 redis_new=
 installed redis-server || redis_new=1
+prometheus_new=
+installed prometheus || prometheus_new=1
 
 say "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-# Debian starts a system redis-server on 6379 when the package is installed;
-# the project runs its own (scripts/services.sh), so stop the one we just added.
-if [[ -n "$redis_new" ]]; then
-    if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
-        $sudo systemctl disable --now redis-server || true
+# Debian starts a system redis-server on 6379 (and a prometheus server on 9090)
+# when the package is installed; the project runs its own Redis
+# (scripts/services.sh) and needs only promtool, so stop the ones we just added.
+stop_system_service() {
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$1" 2>/dev/null; then
+        $sudo systemctl disable --now "$1" || true
     elif command -v service >/dev/null; then
-        $sudo service redis-server stop >/dev/null 2>&1 || true
+        $sudo service "$1" stop >/dev/null 2>&1 || true
     fi
+}
+if [[ -n "$redis_new" ]]; then
+    stop_system_service redis-server
+fi
+if [[ -n "$prometheus_new" ]] && installed prometheus; then
+    stop_system_service prometheus
 fi
 say "done"

@@ -114,8 +114,8 @@ void gtp_kvlist_add(struct gtp_kvlist *l, const char *key, const char *value);
 #define GTP_OPTS_REDIS(T)                                                                          \
     {                                                                                              \
         "redis", 0, "GTP_REDIS_URL", GTP_OPT_STR, offsetof(T, redis_url),                          \
-            "redis://127.0.0.1:6379/0", "URL", "redis url (redis://[:password@]host:port/db)", 0,  \
-            0                                                                                      \
+            "redis://127.0.0.1:6379/0", "URL",                                                     \
+            "redis url: redis://[[user]:password@]host:port/db or unix:///path.sock?db=N", 0, 0    \
     }
 
 #define GTP_OPTS_TAXONOMY(T)                                                                       \
@@ -133,7 +133,7 @@ void gtp_kvlist_add(struct gtp_kvlist *l, const char *key, const char *value);
 #define GTP_OPTS_METRICS(T, port)                                                                  \
     {                                                                                              \
         "metrics-port", 0, "GTP_METRICS_PORT", GTP_OPT_INT, offsetof(T, metrics_port), port,       \
-            "PORT", "port of /metrics and /healthz (0 disables)", 0, 65535                         \
+            "PORT", "port of /metrics, /livez and /readyz (0 disables)", 0, 65535                  \
     }
 
 #endif

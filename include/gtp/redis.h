@@ -1,5 +1,6 @@
 /* Redis connection helpers shared by the processor and the dashboard:
- * URL parsing, connect with timeout + AUTH + SELECT, loading Lua scripts.
+ * URL parsing (TCP or unix socket, ACL user), connect with timeout + AUTH +
+ * SELECT, loading Lua scripts.
  * hiredis 0.14: after any error the context is dead; callers free it and
  * reconnect with backoff. */
 #ifndef GTP_REDIS_H
@@ -10,18 +11,30 @@
 #include <hiredis/hiredis.h>
 
 struct gtp_redis_url {
-    char host[256];
-    int port;       /* default 6379 */
-    int db;         /* default 0 */
-    char *password; /* new, may be NULL; never log it */
+    char host[256];   /* TCP host; for a unix socket its path (for logs) */
+    int port;         /* default 6379; 0 for a unix socket */
+    int db;           /* default 0 */
+    char *user;       /* new, may be NULL: an ACL user (AUTH user password) */
+    char *password;   /* new, may be NULL; never log it */
+    char socket[108]; /* unix socket path (sizeof sun_path), "" for TCP */
 };
 
-/* Parse redis://[[user]:password@]host[:port][/db]. Returns 0 or
+/* Parse a Redis URL (docs/programs.md#redis-urls):
+ *   redis://[[user]:password@]host[:port][/db]
+ *   unix://[[user]:password@]/path/to/redis.sock[?db=N]
+ * user and password may be percent-encoded (%40 for '@', %3A for ':', %2F for
+ * '/'); a user needs a password (Redis ACL: AUTH user password). Returns 0 or
  * GTP_ERR_CONFIG with errstr (which never contains the password).
  * Free the result with gtp_redis_url_fini. */
 int gtp_redis_url_parse(const char *url, struct gtp_redis_url *out, char *errstr,
                         size_t errstr_size);
 void gtp_redis_url_fini(struct gtp_redis_url *u);
+
+/* url with password added (percent-encoded): for a password kept in a file
+ * (GTP_REDIS_PASSWORD_FILE). *out is new (free with free()). Returns 0, or
+ * GTP_ERR_CONFIG when url does not parse or already has a password. */
+int gtp_redis_url_with_password(const char *url, const char *password, char **out, char *errstr,
+                                size_t errstr_size);
 
 /* Connect, authenticate and select the database. timeout_ms applies to the
  * connect and to every later command. Returns a new context (redisFree) or

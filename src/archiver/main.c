@@ -162,7 +162,7 @@ struct arch {
     struct gtp_metrics *metrics;
     struct gtp_metrics_server *msrv;
     struct gtp_metric *m_msgs, *m_valid, *m_rejected, *m_late, *m_dup, *m_rows, *m_files;
-    struct gtp_metric *m_commits, *m_roll_us, *m_roll_last_ms, *m_disk_errors, *m_fenced;
+    struct gtp_metric *m_commits, *m_roll_seconds, *m_roll_last, *m_disk_errors, *m_fenced;
     struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT], *m_buffered, *m_lag, *m_write_errors;
     struct gtp_metric *m_dlq_failed;
     struct arch_maint maint;
@@ -452,8 +452,8 @@ static int roll_parts(struct arch *ar, int32_t *ps, size_t n)
         for (size_t i = 0; i < ntxn; i++)
             rolled(ar, who[i], ar->parts[who[i]], version);
         gtp_metric_inc(ar->m_commits);
-        gtp_metric_add(ar->m_roll_us, (uint64_t)(gtp_mono_us() - t0));
-        gtp_metric_set(ar->m_roll_last_ms, (double)(gtp_mono_us() - t0) / 1000.0);
+        gtp_metric_observe(ar->m_roll_seconds, (double)(gtp_mono_us() - t0) / 1e6);
+        gtp_metric_set(ar->m_roll_last, (double)(gtp_mono_us() - t0) / 1e6);
         gtp_log(GTP_LOG_DEBUG, "archive",
                 "committed %zu partition(s), %zu files as version %" PRId64
                 " (files %.1f ms, commit %.1f ms)",
@@ -827,10 +827,12 @@ static void metrics_init(struct arch *ar)
     ar->m_rows = gtp_metrics_counter(m, "archiver_rows_written", "rows in committed files", NULL);
     ar->m_files = gtp_metrics_counter(m, "archiver_files_written", "parquet files written", NULL);
     ar->m_commits = gtp_metrics_counter(m, "archiver_commits", "delta log commits", NULL);
-    ar->m_roll_us = gtp_metrics_counter(m, "archiver_roll_microseconds",
-                                        "time spent writing files and committing", NULL);
-    ar->m_roll_last_ms =
-        gtp_metrics_gauge(m, "archiver_roll_last_ms", "duration of the last roll", NULL);
+    static const double dur[] = {GTP_METRICS_DURATION_BUCKETS};
+    ar->m_roll_seconds = gtp_metrics_histogram(m, "archiver_roll_duration_seconds",
+                                               "roll latency: writing files and committing", dur,
+                                               GTP_ARRAY_LEN(dur), NULL);
+    ar->m_roll_last =
+        gtp_metrics_gauge(m, "archiver_roll_last_seconds", "duration of the last roll", NULL);
     ar->m_disk_errors =
         gtp_metrics_counter(m, "archiver_disk_errors", "failed file writes or commits", NULL);
     ar->m_fenced =
@@ -850,6 +852,7 @@ static int run(struct arch *ar)
     char err[512];
 
     while (!gtp_sig_stop) {
+        gtp_metrics_beat(ar->metrics);
         if (gtp_sig_reload)
             reload_taxonomy(ar);
         /* a failed roll: retry on backoff, consume nothing meanwhile */

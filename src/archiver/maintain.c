@@ -20,8 +20,8 @@ void arch_maint_init(struct arch_maint *m, const struct arch_maint_cfg *cfg,
     m->last_compact_ms = gtp_mono_ms();
     m->m_version = gtp_metrics_gauge(x, "delta_table_version", "newest log version we wrote", NULL);
     m->m_checkpoints = gtp_metrics_counter(x, "delta_checkpoints", "checkpoints written", NULL);
-    m->m_checkpoint_ms =
-        gtp_metrics_gauge(x, "delta_checkpoint_last_ms", "duration of the last checkpoint", NULL);
+    m->m_checkpoint_s = gtp_metrics_gauge(x, "delta_checkpoint_last_seconds",
+                                          "duration of the last checkpoint", NULL);
     m->m_since = gtp_metrics_gauge(x, "delta_commits_since_checkpoint",
                                    "log versions after the last checkpoint", NULL);
     m->m_files =
@@ -32,8 +32,8 @@ void arch_maint_init(struct arch_maint *m, const struct arch_maint_cfg *cfg,
     m->m_errors =
         gtp_metrics_counter(x, "delta_maintenance_errors", "failed maintenance steps", NULL);
     m->m_compactions = gtp_metrics_counter(x, "delta_compactions", "compaction rounds", NULL);
-    m->m_compact_ms =
-        gtp_metrics_gauge(x, "delta_compaction_last_ms", "duration of the last compaction", NULL);
+    m->m_compact_s = gtp_metrics_gauge(x, "delta_compaction_last_seconds",
+                                       "duration of the last compaction", NULL);
     m->m_compact_in =
         gtp_metrics_counter(x, "delta_compacted_files", "small files compacted away", NULL);
     m->m_compact_out =
@@ -56,7 +56,7 @@ static int checkpoint(struct arch_maint *m, int64_t version, char *err, size_t e
     int64_t took = gtp_mono_us() - t0;
     m->last_checkpoint = version;
     gtp_metric_inc(m->m_checkpoints);
-    gtp_metric_set(m->m_checkpoint_ms, (double)took / 1000.0);
+    gtp_metric_set(m->m_checkpoint_s, (double)took / 1e6);
     gtp_metric_set(m->m_since, 0);
     gtp_metric_set(m->m_files, (double)ci.files);
     gtp_metric_set(m->m_bytes, (double)ci.bytes);
@@ -85,7 +85,7 @@ static int compact(struct arch_maint *m, size_t open_files, char *err, size_t er
                                         open_files, m->cfg.popts, true};
     e = gtp_delta_optimize(m->cfg.root, &o, &st, err, errsz);
     gtp_metric_inc(m->m_compactions);
-    gtp_metric_set(m->m_compact_ms, (double)(gtp_mono_us() - t0) / 1000.0);
+    gtp_metric_set(m->m_compact_s, (double)(gtp_mono_us() - t0) / 1e6);
     gtp_metric_add(m->m_compact_in, st.files_in);
     gtp_metric_add(m->m_compact_out, st.files_out);
     if (st.files_in)

@@ -36,8 +36,8 @@ struct arch_maint {
     struct arch_maint_cfg cfg;
     int64_t last_checkpoint; /* newest checkpoint version known, -1 none */
     int64_t last_compact_ms; /* monotonic */
-    struct gtp_metric *m_version, *m_checkpoints, *m_checkpoint_ms, *m_since, *m_files, *m_bytes,
-        *m_cleaned, *m_errors, *m_compactions, *m_compact_ms, *m_compact_in, *m_compact_out,
+    struct gtp_metric *m_version, *m_checkpoints, *m_checkpoint_s, *m_since, *m_files, *m_bytes,
+        *m_cleaned, *m_errors, *m_compactions, *m_compact_s, *m_compact_in, *m_compact_out,
         *m_vacuumed, *m_vacuum_bytes;
 };
 

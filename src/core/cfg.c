@@ -1,7 +1,10 @@
 /* Table-driven configuration: defaults, config file, environment, command line
- * and -X librdkafka properties, in that order of precedence (docs/programs.md). */
+ * and -X librdkafka properties, in that order of precedence (docs/programs.md).
+ * The environment also carries secrets from files (GTP_*_FILE) and librdkafka
+ * properties (GTP_KAFKA_<PROPERTY>). */
 #include "gtp/cfg.h"
 #include "gtp/err.h"
+#include "gtp/redis.h"
 #include "gtp/util.h"
 
 #include <errno.h>
@@ -226,6 +229,225 @@ out:
     return err;
 }
 
+/* ---- environment: GTP_*_FILE secrets and GTP_KAFKA_<PROPERTY> ------------------- */
+
+extern char **environ; /* POSIX: the process environment */
+
+/* Secrets read from files (Docker and Kubernetes mount them so) are small:
+ * a password, a URL. A bigger file is a mistake, not a secret. */
+#define SECRET_MAX (64 * 1024)
+
+/* Read the secret file named by the variable var into *out (new); one trailing
+ * newline (\n or \r\n) is dropped, as editors and `echo` add it. */
+static int read_secret(const char *var, const char *path, char **out, char *errstr,
+                       size_t errstr_size)
+{
+    FILE *f = NULL;
+    char *buf = gtp_xmalloc(SECRET_MAX + 1);
+    size_t n;
+    int err = 0;
+
+    *out = NULL;
+    if (!*path || !(f = fopen(path, "r"))) {
+        gtp_errf(errstr, errstr_size, "%s: cannot read '%s': %s", var, path,
+                 *path ? strerror(errno) : "empty path");
+        err = GTP_ERR_CONFIG;
+        goto out;
+    }
+    n = fread(buf, 1, SECRET_MAX + 1, f);
+    if (ferror(f) || n > SECRET_MAX || memchr(buf, '\0', n)) {
+        gtp_errf(errstr, errstr_size, "%s: '%s' is %s", var, path,
+                 ferror(f)        ? "unreadable"
+                 : n > SECRET_MAX ? "larger than 64 KiB"
+                                  : "binary (holds a NUL byte)");
+        err = GTP_ERR_CONFIG;
+        goto out;
+    }
+    if (n && buf[n - 1] == '\n')
+        n--;
+    if (n && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    *out = buf;
+    buf = NULL;
+out:
+    if (f)
+        fclose(f);
+    if (buf) {
+        memset(buf, 0, SECRET_MAX + 1);
+        free(buf);
+    }
+    return err;
+}
+
+/* The value of variable var, or of var_FILE's file: *out is new or NULL
+ * (neither set). Both set is an error: which one wins would be a guess. */
+static int env_value(const char *var, char **out, char *errstr, size_t errstr_size)
+{
+    char file_var[160];
+    const char *v = getenv(var), *path;
+
+    *out = NULL;
+    snprintf(file_var, sizeof(file_var), "%s_FILE", var);
+    path = getenv(file_var);
+    if (v && path) {
+        gtp_errf(errstr, errstr_size, "%s and %s are both set; use one", var, file_var);
+        return GTP_ERR_CONFIG;
+    }
+    if (path)
+        return read_secret(file_var, path, out, errstr, errstr_size);
+    *out = v ? gtp_xstrdup(v) : NULL;
+    return 0;
+}
+
+static void free_secret(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+/* GTP_KAFKA_* variables that belong to scripts/services.sh (the local broker's
+ * ports and start-up wait), not to librdkafka. */
+static const char *const kafka_env_reserved[] = {"PORT", "CONTROLLER_PORT", "WAIT"};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* GTP_KAFKA_<PROPERTY>[_FILE] -> kprops: SECURITY_PROTOCOL is
+ * security.protocol (lowercase, '_' -> '.'). Each is checked against
+ * librdkafka here, so a typo fails naming the variable. Sorted by name for a
+ * stable order; they land after the config file's kafka.* lines and before
+ * -X, which therefore wins. Programs without -X ignore them. */
+/* Whether GTP_KAFKA_<rest> (rest[0..n)) is not a property: the scripts' own
+ * variables and the program's own options. */
+static bool kafka_env_skipped(const struct gtp_cli *cli, const char *name, size_t n)
+{
+    for (size_t i = 0; i < GTP_ARRAY_LEN(kafka_env_reserved); i++)
+        if (strlen(kafka_env_reserved[i]) == n - 10 &&
+            !strncmp(name + 10, kafka_env_reserved[i], n - 10))
+            return true;
+    for (size_t i = 0; i < cli->nopts; i++)
+        if (cli->opts[i].env && strlen(cli->opts[i].env) == n &&
+            !strncmp(name, cli->opts[i].env, n))
+            return true;
+    return false;
+}
+
+/* One GTP_KAFKA_<PROPERTY>[_FILE] variable (name) into kprops, checked on
+ * probe (a scratch librdkafka conf). */
+static int kafka_env_one(rd_kafka_conf_t *probe, const char *name, struct gtp_kvlist *kprops,
+                         char *errstr, size_t errstr_size)
+{
+    size_t len = strlen(name);
+    bool is_file = len > 10 + 5 && !strcmp(name + len - 5, "_FILE");
+    char base[160], prop[160], rkerr[512];
+    char *value = NULL;
+    int err;
+
+    if (len - (is_file ? 5 : 0) >= sizeof(base)) {
+        gtp_errf(errstr, errstr_size, "%.100s...: name too long", name);
+        return GTP_ERR_CONFIG;
+    }
+    snprintf(base, sizeof(base), "%.*s", (int)(len - (is_file ? 5 : 0)), name);
+    if (is_file && getenv(base))
+        return 0; /* GTP_KAFKA_X and GTP_KAFKA_X_FILE: env_value refuses both, on X */
+    for (size_t k = 10; base[k]; k++)
+        prop[k - 10] = base[k] == '_' ? '.' : (char)tolower((unsigned char)base[k]);
+    prop[strlen(base) - 10] = '\0';
+    err = env_value(base, &value, errstr, errstr_size);
+    if (err || !value)
+        return err;
+    switch (rd_kafka_conf_set(probe, prop, value, rkerr, sizeof(rkerr))) {
+    case RD_KAFKA_CONF_OK:
+        gtp_kvlist_add(kprops, prop, value);
+        break;
+    case RD_KAFKA_CONF_UNKNOWN:
+        gtp_errf(errstr, errstr_size,
+                 "%s: '%s' is not a librdkafka property (names with '_' need -X)", base, prop);
+        err = GTP_ERR_CONFIG;
+        break;
+    default: /* librdkafka's reason, unless it quotes the value: it may be a password */
+        gtp_errf(errstr, errstr_size, "%s: invalid value for %s%s%s", base, prop,
+                 *value && strstr(rkerr, value) ? "" : ": ",
+                 *value && strstr(rkerr, value) ? "" : rkerr);
+        err = GTP_ERR_CONFIG;
+    }
+    free_secret(value);
+    return err;
+}
+
+static int load_kafka_env(const struct gtp_cli *cli, struct gtp_kvlist *kprops, char *errstr,
+                          size_t errstr_size)
+{
+    char **names = NULL;
+    size_t n = 0;
+    rd_kafka_conf_t *probe = NULL;
+    int err = 0;
+
+    /* programs without Kafka ignore them: one environment may serve all */
+    if (!cli->kafka_props || !kprops)
+        return 0;
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strncmp(*e, "GTP_KAFKA_", 10) != 0 || eq == *e + 10 ||
+            kafka_env_skipped(cli, *e, (size_t)(eq - *e)))
+            continue;
+        names = gtp_xrealloc(names, (n + 1) * sizeof(*names));
+        names[n++] = gtp_xstrndup(*e, (size_t)(eq - *e));
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
+    probe = rd_kafka_conf_new();
+    for (size_t i = 0; i < n && !err; i++)
+        err = kafka_env_one(probe, names[i], kprops, errstr, errstr_size);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    rd_kafka_conf_destroy(probe);
+    return err;
+}
+
+/* GTP_REDIS_PASSWORD_FILE: the password of the --redis URL, kept out of the
+ * URL (and so out of `ps`, config files and compose files). */
+static int apply_redis_password(const struct gtp_cli *cli, void *dst, char *errstr,
+                                size_t errstr_size)
+{
+    const struct gtp_opt *o = NULL;
+    char *pw = NULL, *url = NULL, **slot;
+    const char *path = getenv("GTP_REDIS_PASSWORD_FILE");
+    int err = 0;
+
+    if (!path)
+        return 0;
+    for (size_t i = 0; i < cli->nopts; i++)
+        if (!strcmp(cli->opts[i].name, "redis") && cli->opts[i].type == GTP_OPT_STR)
+            o = &cli->opts[i];
+    if (!o) {
+        gtp_errf(errstr, errstr_size, "GTP_REDIS_PASSWORD_FILE: %s uses no redis", cli->program);
+        return GTP_ERR_CONFIG;
+    }
+    slot = (char **)(void *)((char *)dst + o->offset);
+    err = read_secret("GTP_REDIS_PASSWORD_FILE", path, &pw, errstr, errstr_size);
+    if (err)
+        goto out;
+    err = gtp_redis_url_with_password(*slot, pw, &url, errstr, errstr_size);
+    if (err) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s", errstr);
+        gtp_errf(errstr, errstr_size, "GTP_REDIS_PASSWORD_FILE with --redis: %s", msg);
+        goto out;
+    }
+    free_secret(*slot);
+    *slot = url;
+out:
+    free_secret(pw);
+    return err;
+}
+
 /* The config file is read before env and flags, so find it first. */
 static const char *find_config_path(int argc, char **argv)
 {
@@ -266,17 +488,23 @@ int gtp_cfg_parse(const struct gtp_cli *cli, void *dst, struct gtp_kvlist *kprop
             return err;
     }
 
-    /* 3. environment */
+    /* 3. environment: GTP_X, or GTP_X_FILE's contents; then GTP_KAFKA_* */
     for (size_t i = 0; i < cli->nopts; i++) {
         const struct gtp_opt *o = &cli->opts[i];
-        const char *v = o->env ? getenv(o->env) : NULL;
         struct origin from = {"env", o->env, 0};
-        if (!v)
+        char *v = NULL;
+        if (!o->env)
             continue;
-        err = opt_set(o, dst, v, &from, errstr, errstr_size);
+        err = env_value(o->env, &v, errstr, errstr_size);
+        if (!err && v)
+            err = opt_set(o, dst, v, &from, errstr, errstr_size);
+        free_secret(v);
         if (err)
             return err;
     }
+    err = load_kafka_env(cli, kprops, errstr, errstr_size);
+    if (err)
+        return err;
 
     /* 4. command line (-X pairs land in kprops after the file's) */
     for (int i = 1; i < argc; i++) {
@@ -356,7 +584,8 @@ int gtp_cfg_parse(const struct gtp_cli *cli, void *dst, struct gtp_kvlist *kprop
                 return err;
         }
     }
-    return 0;
+    /* last: the password joins whichever URL won */
+    return apply_redis_password(cli, dst, errstr, errstr_size);
 }
 
 void gtp_cfg_free(const struct gtp_cli *cli, void *dst, struct gtp_kvlist *kprops)
@@ -414,8 +643,12 @@ void gtp_cfg_usage(const struct gtp_cli *cli, FILE *out)
                 "librdkafka property, passed verbatim (repeatable)");
     fprintf(out, "  %-30s %s\n", "-h, --help", "show this help and exit");
     fprintf(out, "  %-30s %s\n", "-V, --version", "show versions and exit");
+    fprintf(out, "\nenvironment: GTP_X_FILE=PATH reads GTP_X from a file (secrets)%s\n",
+            cli->kafka_props ? "; GTP_KAFKA_<PROPERTY> sets a librdkafka property "
+                               "(GTP_KAFKA_SECURITY_PROTOCOL=ssl)"
+                             : "");
     fprintf(out,
-            "\nprecedence: default < config file < environment < flags < -X\n"
+            "precedence: default < config file < environment < flags < -X\n"
             "exit codes: 0 ok, 64 usage, 69 service unavailable, 70 internal, 78 configuration\n");
 }
 

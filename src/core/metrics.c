@@ -1,5 +1,6 @@
-/* Metrics registry, Prometheus text rendering and the /metrics + /healthz HTTP
- * server every daemon runs (docs/programs.md). */
+/* Metrics registry, Prometheus text rendering, the liveness heartbeat and the
+ * /metrics, /livez, /readyz (+ /healthz) HTTP server every daemon runs
+ * (docs/programs.md, docs/metrics.md). */
 #include "gtp/metrics.h"
 
 #include <inttypes.h>
@@ -7,20 +8,28 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gtp/procstat.h"
 #include "gtp/util.h"
 
-enum mtype { MT_COUNTER, MT_GAUGE };
+enum mtype { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM };
 
 struct gtp_metric {
     enum mtype type;
     char *labels; /* rendered "{k=\"v\",...}" or "" */
     /* Counters count whole events; gauges hold the bits of a double so that
-     * both are one lock-free atomic word. */
+     * both are one lock-free atomic word. Histograms: the bits of the sum. */
     _Atomic uint64_t value;
+    /* Histograms: nb finite upper bounds and nb + 1 per-bucket (not
+     * cumulative) counts, the last for +Inf. The count is their total, so a
+     * render never shows a count that disagrees with its buckets. */
+    double *bounds;
+    size_t nb;
+    _Atomic uint64_t *buckets;
     struct gtp_metric *next;
 };
 
@@ -35,6 +44,9 @@ struct gtp_metrics {
     pthread_mutex_t lock;
     struct family **fam;
     size_t nfam, cap;
+    _Atomic int64_t beat_ms;  /* monotonic time of the last main-loop turn */
+    _Atomic int64_t stall_ms; /* /livez fails when the beat is older */
+    atomic_bool standard;     /* render the process_* family */
 };
 
 /* ---- growable text buffer for rendering ------------------------------------ */
@@ -97,6 +109,9 @@ struct gtp_metrics *gtp_metrics_new(void)
 {
     struct gtp_metrics *m = gtp_xcalloc(1, sizeof(*m));
     pthread_mutex_init(&m->lock, NULL);
+    atomic_init(&m->beat_ms, gtp_mono_ms());
+    atomic_init(&m->stall_ms, GTP_METRICS_STALL_MS_DEFAULT);
+    atomic_init(&m->standard, false);
     return m;
 }
 
@@ -110,6 +125,8 @@ void gtp_metrics_free(struct gtp_metrics *m)
         while (mt) {
             struct gtp_metric *next = mt->next;
             free(mt->labels);
+            free(mt->bounds);
+            free((void *)mt->buckets);
             free(mt);
             mt = next;
         }
@@ -123,13 +140,21 @@ void gtp_metrics_free(struct gtp_metrics *m)
 }
 
 static struct gtp_metric *reg(struct gtp_metrics *m, enum mtype type, const char *name,
-                              const char *help, const char *const *labels)
+                              const char *help, const char *const *labels, const double *bounds,
+                              size_t nb)
 {
     struct gtp_metric *mt = NULL;
     struct sbuf full = {0}, lab = {0};
 
     if (!m || !valid_name(name, true))
         return NULL;
+    if (type == MT_HISTOGRAM) {
+        if (!bounds || nb == 0)
+            return NULL;
+        for (size_t i = 0; i < nb; i++)
+            if (!isfinite(bounds[i]) || (i && bounds[i] <= bounds[i - 1]))
+                return NULL;
+    }
     sb_str(&full, "gtp_");
     sb_str(&full, name);
     if (type == MT_COUNTER)
@@ -139,7 +164,8 @@ static struct gtp_metric *reg(struct gtp_metrics *m, enum mtype type, const char
     if (labels && labels[0]) {
         sb_str(&lab, "{");
         for (size_t i = 0; labels[i]; i += 2) {
-            if (!valid_name(labels[i], false) || !labels[i + 1])
+            if (!valid_name(labels[i], false) || !labels[i + 1] ||
+                (type == MT_HISTOGRAM && strcmp(labels[i], "le") == 0))
                 goto out;
             if (i)
                 sb_str(&lab, ",");
@@ -185,11 +211,19 @@ static struct gtp_metric *reg(struct gtp_metrics *m, enum mtype type, const char
         mt->type = type;
         mt->labels = gtp_xstrdup(lab.p);
         atomic_init(&mt->value, 0);
-        if (type == MT_GAUGE) {
+        if (type != MT_COUNTER) {
             double z = 0.0;
             uint64_t bits;
             memcpy(&bits, &z, sizeof(bits));
             atomic_store(&mt->value, bits);
+        }
+        if (type == MT_HISTOGRAM) {
+            mt->nb = nb;
+            mt->bounds = gtp_xmalloc(nb * sizeof(*mt->bounds));
+            memcpy(mt->bounds, bounds, nb * sizeof(*mt->bounds));
+            mt->buckets = gtp_xcalloc(nb + 1, sizeof(*mt->buckets));
+            for (size_t i = 0; i <= nb; i++)
+                atomic_init(&mt->buckets[i], 0);
         }
         if (f->tail)
             f->tail->next = mt;
@@ -207,13 +241,20 @@ out:
 struct gtp_metric *gtp_metrics_counter(struct gtp_metrics *m, const char *name, const char *help,
                                        const char *const *labels)
 {
-    return reg(m, MT_COUNTER, name, help, labels);
+    return reg(m, MT_COUNTER, name, help, labels, NULL, 0);
 }
 
 struct gtp_metric *gtp_metrics_gauge(struct gtp_metrics *m, const char *name, const char *help,
                                      const char *const *labels)
 {
-    return reg(m, MT_GAUGE, name, help, labels);
+    return reg(m, MT_GAUGE, name, help, labels, NULL, 0);
+}
+
+struct gtp_metric *gtp_metrics_histogram(struct gtp_metrics *m, const char *name, const char *help,
+                                         const double *bounds, size_t nbounds,
+                                         const char *const *labels)
+{
+    return reg(m, MT_HISTOGRAM, name, help, labels, bounds, nbounds);
 }
 
 static double bits_to_double(uint64_t bits)
@@ -230,19 +271,35 @@ static uint64_t double_to_bits(double d)
     return bits;
 }
 
+/* Add d to a double kept as bits in an atomic word. */
+static void atomic_add_double(_Atomic uint64_t *w, double d)
+{
+    uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(w, &old, double_to_bits(bits_to_double(old) + d),
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
+void gtp_metric_observe(struct gtp_metric *mt, double v)
+{
+    size_t i = 0;
+    if (!mt || mt->type != MT_HISTOGRAM || isnan(v))
+        return;
+    while (i < mt->nb && v > mt->bounds[i]) /* a dozen bounds: a scan beats a search */
+        i++;
+    atomic_fetch_add_explicit(&mt->buckets[i], 1, memory_order_relaxed);
+    atomic_add_double(&mt->value, v);
+}
+
 void gtp_metric_add(struct gtp_metric *mt, uint64_t n)
 {
-    if (!mt)
+    if (!mt || mt->type == MT_HISTOGRAM)
         return;
     if (mt->type == MT_COUNTER) {
         atomic_fetch_add_explicit(&mt->value, n, memory_order_relaxed);
         return;
     }
-    uint64_t old = atomic_load_explicit(&mt->value, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&mt->value, &old,
-                                                  double_to_bits(bits_to_double(old) + (double)n),
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
+    atomic_add_double(&mt->value, (double)n);
 }
 
 void gtp_metric_set(struct gtp_metric *mt, double v)
@@ -258,25 +315,121 @@ double gtp_metric_value(const struct gtp_metric *mt)
         return 0;
     /* atomic_load on a const object is not allowed by every C11 library. */
     uint64_t v = atomic_load_explicit((_Atomic uint64_t *)&mt->value, memory_order_relaxed);
+    if (mt->type == MT_HISTOGRAM) { /* the count of observations */
+        uint64_t n = 0;
+        for (size_t i = 0; i <= mt->nb; i++)
+            n += atomic_load_explicit(&mt->buckets[i], memory_order_relaxed);
+        return (double)n;
+    }
     return mt->type == MT_COUNTER ? (double)v : bits_to_double(v);
 }
 
-static void fmt_value(struct sbuf *b, const struct gtp_metric *mt)
+/* A sample value as the text format writes it. */
+static void num_double(char *num, size_t size, double d)
 {
-    char num[64];
+    if (isnan(d))
+        snprintf(num, size, "NaN");
+    else if (isinf(d))
+        snprintf(num, size, d > 0 ? "+Inf" : "-Inf");
+    else
+        snprintf(num, size, "%.17g", d);
+}
+
+static void num_value(char *num, size_t size, const struct gtp_metric *mt)
+{
     uint64_t v = atomic_load_explicit((_Atomic uint64_t *)&mt->value, memory_order_relaxed);
-    if (mt->type == MT_COUNTER) {
-        snprintf(num, sizeof(num), "%" PRIu64, v);
-    } else {
-        double d = bits_to_double(v);
-        if (isnan(d))
-            snprintf(num, sizeof(num), "NaN");
-        else if (isinf(d))
-            snprintf(num, sizeof(num), d > 0 ? "+Inf" : "-Inf");
+    if (mt->type == MT_COUNTER)
+        snprintf(num, size, "%" PRIu64, v);
+    else
+        num_double(num, size, bits_to_double(v));
+}
+
+/* One sample line: name suffix labels value. */
+static void sample(struct sbuf *b, const char *name, const char *suffix, const char *labels,
+                   const char *value)
+{
+    sb_str(b, name);
+    sb_str(b, suffix);
+    sb_str(b, labels);
+    sb_str(b, " ");
+    sb_str(b, value);
+    sb_str(b, "\n");
+}
+
+/* name_bucket{labels,le="x"} per bound (cumulative), then _sum and _count. */
+static void render_histogram(struct sbuf *b, const struct family *f, const struct gtp_metric *mt)
+{
+    uint64_t cum = 0;
+    size_t lablen = strlen(mt->labels);
+    struct sbuf lab = {0};
+    char num[64];
+    for (size_t i = 0; i <= mt->nb; i++) {
+        char le[40];
+        cum += atomic_load_explicit(&mt->buckets[i], memory_order_relaxed);
+        if (i < mt->nb)
+            snprintf(le, sizeof(le), "le=\"%.15g\"}", mt->bounds[i]);
         else
-            snprintf(num, sizeof(num), "%.17g", d);
+            snprintf(le, sizeof(le), "le=\"+Inf\"}");
+        lab.len = 0; /* "{k=\"v\"}" -> "{k=\"v\",le=...}" */
+        sb_put(&lab, mt->labels, lablen ? lablen - 1 : 0);
+        sb_str(&lab, lablen ? "," : "{");
+        sb_str(&lab, le);
+        snprintf(num, sizeof(num), "%" PRIu64, cum);
+        sample(b, f->name, "_bucket", lab.p, num);
     }
-    sb_str(b, num);
+    free(lab.p);
+    num_value(num, sizeof(num), mt);
+    sample(b, f->name, "_sum", mt->labels, num);
+    snprintf(num, sizeof(num), "%" PRIu64, cum);
+    sample(b, f->name, "_count", mt->labels, num);
+}
+
+static void family_head(struct sbuf *b, const char *name, const char *help, const char *type)
+{
+    sb_str(b, "# HELP ");
+    sb_str(b, name);
+    sb_str(b, " ");
+    sb_escaped(b, help, false);
+    sb_str(b, "\n# TYPE ");
+    sb_str(b, name);
+    sb_str(b, " ");
+    sb_str(b, type);
+    sb_str(b, "\n");
+}
+
+/* The process_* family, named and described as the Prometheus client
+ * libraries do so that stock dashboards and alerts work on it. */
+static void render_process(struct sbuf *b)
+{
+    static const struct {
+        const char *name, *help, *type;
+        size_t off;
+    } rows[] = {
+        {"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",
+         offsetof(struct gtp_procstat, cpu_seconds)},
+        {"process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+         offsetof(struct gtp_procstat, resident_bytes)},
+        {"process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+         offsetof(struct gtp_procstat, virtual_bytes)},
+        {"process_open_fds", "Number of open file descriptors.", "gauge",
+         offsetof(struct gtp_procstat, open_fds)},
+        {"process_max_fds", "Maximum number of open file descriptors.", "gauge",
+         offsetof(struct gtp_procstat, max_fds)},
+        {"process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+         "gauge", offsetof(struct gtp_procstat, start_time_seconds)},
+    };
+    struct gtp_procstat st;
+    char err[128];
+    /* a partial read still has the fields it got (the rest are 0) */
+    (void)gtp_procstat_read(&st, err, sizeof(err));
+    for (size_t i = 0; i < GTP_ARRAY_LEN(rows); i++) {
+        double v;
+        memcpy(&v, (const char *)&st + rows[i].off, sizeof(v));
+        char num[64];
+        family_head(b, rows[i].name, rows[i].help, rows[i].type);
+        num_double(num, sizeof(num), v);
+        sample(b, rows[i].name, "", "", num);
+    }
 }
 
 char *gtp_metrics_render(struct gtp_metrics *m, size_t *len)
@@ -286,25 +439,60 @@ char *gtp_metrics_render(struct gtp_metrics *m, size_t *len)
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->nfam; i++) {
         const struct family *f = m->fam[i];
-        sb_str(&b, "# HELP ");
-        sb_str(&b, f->name);
-        sb_str(&b, " ");
-        sb_escaped(&b, f->help, false);
-        sb_str(&b, "\n# TYPE ");
-        sb_str(&b, f->name);
-        sb_str(&b, f->type == MT_COUNTER ? " counter\n" : " gauge\n");
+        family_head(&b, f->name, f->help,
+                    f->type == MT_COUNTER     ? "counter"
+                    : f->type == MT_HISTOGRAM ? "histogram"
+                                              : "gauge");
         for (const struct gtp_metric *mt = f->head; mt; mt = mt->next) {
-            sb_str(&b, f->name);
-            sb_str(&b, mt->labels);
-            sb_str(&b, " ");
-            fmt_value(&b, mt);
-            sb_str(&b, "\n");
+            if (f->type == MT_HISTOGRAM) {
+                render_histogram(&b, f, mt);
+                continue;
+            }
+            char num[64];
+            num_value(num, sizeof(num), mt);
+            sample(&b, f->name, "", mt->labels, num);
         }
     }
     pthread_mutex_unlock(&m->lock);
+    if (atomic_load(&m->standard))
+        render_process(&b);
     if (len)
         *len = b.len;
     return b.p;
+}
+
+void gtp_metrics_standard(struct gtp_metrics *m)
+{
+    const char *l[] = {"version", GTP_VERSION, NULL};
+    if (!m)
+        return;
+    gtp_metric_set(gtp_metrics_gauge(m, "build_info", "build version (always 1)", l), 1);
+    atomic_store(&m->standard, true);
+}
+
+/* ---- liveness --------------------------------------------------------------- */
+
+void gtp_metrics_beat(struct gtp_metrics *m)
+{
+    if (m)
+        atomic_store_explicit(&m->beat_ms, gtp_mono_ms(), memory_order_relaxed);
+}
+
+void gtp_metrics_set_stall_limit(struct gtp_metrics *m, int64_t ms)
+{
+    if (m && ms > 0)
+        atomic_store(&m->stall_ms, ms);
+}
+
+bool gtp_metrics_live(struct gtp_metrics *m, char *detail, size_t detail_size)
+{
+    if (!m)
+        return true;
+    int64_t age = gtp_mono_ms() - atomic_load_explicit(&m->beat_ms, memory_order_relaxed);
+    if (age <= atomic_load(&m->stall_ms))
+        return true;
+    gtp_errf(detail, detail_size, "main loop stalled: last turn %.1f s ago", (double)age / 1000.0);
+    return false;
 }
 
 /* ---- HTTP server ------------------------------------------------------------ */
@@ -367,13 +555,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return send_text(conn, MHD_HTTP_OK, body, len, true,
                          "text/plain; version=0.0.4; charset=utf-8");
     }
-    if (strcmp(url, "/healthz") == 0) {
+    /* /livez: is the main loop turning (restart me if not); /readyz: are my
+     * dependencies up (send me work); /healthz is the readiness check of
+     * older deployments (docs/programs.md). */
+    bool live = strcmp(url, "/livez") == 0;
+    if (live || strcmp(url, "/readyz") == 0 || strcmp(url, "/healthz") == 0) {
         char detail[256] = "";
-        bool ok = s->health ? s->health(s->opaque, detail, sizeof(detail)) : true;
+        bool ok = live        ? gtp_metrics_live(s->m, detail, sizeof(detail))
+                  : s->health ? s->health(s->opaque, detail, sizeof(detail))
+                              : true;
         if (ok)
             return send_text(conn, MHD_HTTP_OK, (char *)"ok\n", 3, false, text);
         char body[300];
-        int n = snprintf(body, sizeof(body), "unhealthy%s%s\n", detail[0] ? ": " : "", detail);
+        int n = snprintf(body, sizeof(body), "%s%s%s\n", live ? "not live" : "unhealthy",
+                         detail[0] ? ": " : "", detail);
         if (n < 0)
             n = 0;
         if ((size_t)n >= sizeof(body))
@@ -401,6 +596,7 @@ struct gtp_metrics_server *gtp_metrics_server_start(struct gtp_metrics *m, int p
         return NULL;
     }
     struct gtp_metrics_server *s = gtp_xcalloc(1, sizeof(*s));
+    gtp_metrics_standard(m);
     s->m = m;
     s->health = health;
     s->opaque = opaque;

@@ -1,22 +1,127 @@
 /* Redis URL parsing, connection set-up and Lua script loading. */
+#define _GNU_SOURCE /* memrchr */
 #include "gtp/redis.h"
 #include "gtp/err.h"
 #include "gtp/util.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+
+static void scrub_free(char *s)
+{
+    if (s) { /* scrub: the struct may outlive its use in a core dump */
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
 
 void gtp_redis_url_fini(struct gtp_redis_url *u)
 {
     if (!u)
         return;
-    if (u->password) {
-        /* scrub: the struct may outlive its use in a core dump */
-        memset(u->password, 0, strlen(u->password));
-        free(u->password);
+    scrub_free(u->password);
+    scrub_free(u->user);
+    u->password = u->user = NULL;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decode s[0..n) into a new string; NULL on a bad escape or %00. */
+static char *pct_decode(const char *s, size_t n)
+{
+    char *out = gtp_xmalloc(n + 1), *w = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                scrub_free(out);
+                return NULL;
+            }
+            *w++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *w++ = s[i];
+        }
     }
-    u->password = NULL;
+    *w = '\0';
+    return out;
+}
+
+/* userinfo "[user]:password" (s[0..n)) into out->user / out->password. */
+static int parse_userinfo(const char *s, size_t n, struct gtp_redis_url *out, char *errstr,
+                          size_t errstr_size)
+{
+    const char *colon = memchr(s, ':', n);
+    if (!colon) {
+        gtp_errf(errstr, errstr_size, "redis url: a user needs a password (user:password@)");
+        return GTP_ERR_CONFIG;
+    }
+    out->password = pct_decode(colon + 1, n - (size_t)(colon + 1 - s));
+    if (colon > s)
+        out->user = pct_decode(s, (size_t)(colon - s));
+    if (!out->password || (colon > s && !out->user)) {
+        gtp_errf(errstr, errstr_size, "redis url: bad %%-escape in the user or password");
+        return GTP_ERR_CONFIG;
+    }
+    return 0;
+}
+
+static int parse_db(const char *s, struct gtp_redis_url *out, char *errstr, size_t errstr_size)
+{
+    long long v;
+    if (gtp_parse_ll(s, &v) || v < 0 || v > 1000000) {
+        gtp_errf(errstr, errstr_size, "redis url has a bad database number");
+        return GTP_ERR_CONFIG;
+    }
+    out->db = (int)v;
+    return 0;
+}
+
+/* unix://[userinfo@]/abs/path[?db=N]: p points after "unix://". */
+static int parse_unix(const char *p, struct gtp_redis_url *out, char *errstr, size_t errstr_size)
+{
+    const char *path = strchr(p, '/'), *q;
+    size_t n;
+    if (!path) {
+        gtp_errf(errstr, errstr_size, "unix redis url needs an absolute socket path");
+        return GTP_ERR_CONFIG;
+    }
+    if (path > p) { /* "user:pw@" before the path */
+        if (path[-1] != '@') {
+            gtp_errf(errstr, errstr_size, "unix redis url: unix:///path or unix://user:pw@/path");
+            return GTP_ERR_CONFIG;
+        }
+        if (parse_userinfo(p, (size_t)(path - 1 - p), out, errstr, errstr_size))
+            return GTP_ERR_CONFIG;
+    }
+    q = strchr(path, '?');
+    n = q ? (size_t)(q - path) : strlen(path);
+    if (n < 2 || n >= sizeof(out->socket)) {
+        gtp_errf(errstr, errstr_size, "unix redis url: socket path empty or longer than %zu",
+                 sizeof(out->socket) - 1);
+        return GTP_ERR_CONFIG;
+    }
+    memcpy(out->socket, path, n);
+    out->socket[n] = '\0';
+    snprintf(out->host, sizeof(out->host), "%s", out->socket);
+    out->port = 0;
+    if (q) {
+        if (strncmp(q + 1, "db=", 3) != 0) {
+            gtp_errf(errstr, errstr_size, "unix redis url: the only parameter is ?db=N");
+            return GTP_ERR_CONFIG;
+        }
+        return parse_db(q + 4, out, errstr, errstr_size);
+    }
+    return 0;
 }
 
 int gtp_redis_url_parse(const char *url, struct gtp_redis_url *out, char *errstr,
@@ -28,17 +133,22 @@ int gtp_redis_url_parse(const char *url, struct gtp_redis_url *out, char *errstr
 
     memset(out, 0, sizeof(*out));
     out->port = 6379;
+    if (url && strncmp(url, "unix://", 7) == 0) {
+        if (parse_unix(url + 7, out, errstr, errstr_size))
+            goto bad;
+        return 0;
+    }
     if (!url || strncmp(url, "redis://", 8) != 0) {
-        gtp_errf(errstr, errstr_size, "redis url must start with redis://");
+        gtp_errf(errstr, errstr_size, "redis url must start with redis:// or unix://");
         return GTP_ERR_CONFIG;
     }
     p = url + 8;
     slash = strchr(p, '/');
-    at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+    /* the authority ends at the first '/'; its userinfo at the last '@' in it */
+    at = memrchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
     if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon)
-            out->password = gtp_xstrndup(colon + 1, (size_t)(at - colon - 1));
+        if (parse_userinfo(p, (size_t)(at - p), out, errstr, errstr_size))
+            goto bad;
         p = at + 1;
     }
     hostend = p + strcspn(p, ":/");
@@ -60,19 +170,72 @@ int gtp_redis_url_parse(const char *url, struct gtp_redis_url *out, char *errstr
         out->port = (int)v;
         p += 1 + n;
     }
-    if (*p == '/' && p[1]) {
-        if (gtp_parse_ll(p + 1, &v) || v < 0 || v > 1000000) {
-            gtp_errf(errstr, errstr_size, "redis url has a bad database number");
-            goto bad;
-        }
-        out->db = (int)v;
-    }
+    if (*p == '/' && p[1] && parse_db(p + 1, out, errstr, errstr_size))
+        goto bad;
     return 0;
 badport:
     gtp_errf(errstr, errstr_size, "redis url has a bad port");
 bad:
     gtp_redis_url_fini(out);
     return GTP_ERR_CONFIG;
+}
+
+/* Append s percent-encoded for a URL's userinfo (unreserved characters as is). */
+static void pct_encode(char *dst, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            *dst++ = (char)c;
+        } else {
+            *dst++ = '%';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 15];
+        }
+    }
+    *dst = '\0';
+}
+
+int gtp_redis_url_with_password(const char *url, const char *password, char **out, char *errstr,
+                                size_t errstr_size)
+{
+    struct gtp_redis_url u;
+    const char *scheme_end, *rest, *at, *end;
+    char *enc = NULL;
+    size_t n;
+
+    *out = NULL;
+    if (gtp_redis_url_parse(url, &u, errstr, errstr_size) == 0 && u.password) {
+        gtp_redis_url_fini(&u);
+        gtp_errf(errstr, errstr_size, "the redis url already has a password");
+        return GTP_ERR_CONFIG;
+    }
+    if (!url || !strstr(url, "://")) /* parse failed: its message stands */
+        return GTP_ERR_CONFIG;
+    gtp_redis_url_fini(&u);
+    /* a user without a password ("redis://user@host") fails to parse on purpose:
+     * here it is what we complete */
+    scheme_end = strstr(url, "://") + 3;
+    end = strncmp(url, "unix://", 7) == 0 ? strchr(scheme_end, '/') : NULL;
+    if (!end)
+        end = scheme_end + strcspn(scheme_end, "/");
+    at = memrchr(scheme_end, '@', (size_t)(end - scheme_end));
+    rest = at ? at + 1 : scheme_end;
+    enc = gtp_xmalloc(strlen(password) * 3 + 1);
+    pct_encode(enc, password);
+    n = strlen(url) + strlen(enc) + 3;
+    *out = gtp_xmalloc(n);
+    snprintf(*out, n, "%.*s%.*s:%s@%s", (int)(scheme_end - url), url,
+             at ? (int)(at - scheme_end) : 0, scheme_end, enc, rest);
+    scrub_free(enc);
+    if (gtp_redis_url_parse(*out, &u, errstr, errstr_size)) {
+        scrub_free(*out);
+        *out = NULL;
+        return GTP_ERR_CONFIG;
+    }
+    gtp_redis_url_fini(&u);
+    return 0;
 }
 
 static int expect_ok(redisReply *rep, const char *what, char *errstr, size_t errstr_size)
@@ -94,18 +257,28 @@ redisContext *gtp_redis_connect(const struct gtp_redis_url *u, int timeout_ms, c
                                 size_t errstr_size)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    redisContext *rc = redisConnectWithTimeout(u->host, u->port, tv);
+    redisContext *rc = u->socket[0] ? redisConnectUnixWithTimeout(u->socket, tv)
+                                    : redisConnectWithTimeout(u->host, u->port, tv);
 
     if (!rc || rc->err) {
-        gtp_errf(errstr, errstr_size, "connect %s:%d: %s", u->host, u->port,
-                 rc ? rc->errstr : "out of memory");
+        if (u->socket[0])
+            gtp_errf(errstr, errstr_size, "connect unix socket %s: %s", u->socket,
+                     rc ? rc->errstr : "out of memory");
+        else
+            gtp_errf(errstr, errstr_size, "connect %s:%d: %s", u->host, u->port,
+                     rc ? rc->errstr : "out of memory");
         goto fail;
     }
     if (redisSetTimeout(rc, tv) != REDIS_OK) {
         gtp_errf(errstr, errstr_size, "set timeout: %s", rc->errstr);
         goto fail;
     }
-    if (u->password &&
+    /* ACL user (Redis 6+) or the legacy requirepass password */
+    if (u->password && u->user &&
+        expect_ok(redisCommand(rc, "AUTH %s %s", u->user, u->password), "auth", errstr,
+                  errstr_size))
+        goto fail;
+    if (u->password && !u->user &&
         expect_ok(redisCommand(rc, "AUTH %s", u->password), "auth", errstr, errstr_size))
         goto fail;
     if (u->db && expect_ok(redisCommand(rc, "SELECT %d", u->db), "select", errstr, errstr_size))

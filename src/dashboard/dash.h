@@ -25,7 +25,8 @@ enum dash_route {
     ROUTE_PULSE,
     ROUTE_HEATMAP,
     ROUTE_STATS,
-    ROUTE_HEALTHZ,
+    ROUTE_HEALTHZ, /* /readyz and its alias /healthz */
+    ROUTE_LIVEZ,
     ROUTE_METRICS,
     ROUTE_STATIC,
     ROUTE_OTHER,
@@ -78,7 +79,7 @@ struct dash {
 
     struct gtp_metrics *metrics;
     _Atomic(struct gtp_metric *) m_req[ROUTE_COUNT][CODE_COUNT];
-    struct gtp_metric *m_req_us, *m_cache_hit, *m_cache_miss, *m_cache_stale, *m_redis_err;
+    struct gtp_metric *m_req_seconds, *m_cache_hit, *m_cache_miss, *m_cache_stale, *m_redis_err;
     struct gtp_metric *m_redis_up;
     struct gtp_metric *m_reloads;
 

@@ -278,8 +278,8 @@ static enum dash_code code_of(unsigned status)
 
 static void count(struct dash *d, enum dash_route route, unsigned status)
 {
-    static const char *const routes[] = {"pulse",   "heatmap", "stats", "healthz",
-                                         "metrics", "static",  "other"};
+    static const char *const routes[] = {"pulse", "heatmap", "stats",  "healthz",
+                                         "livez", "metrics", "static", "other"};
     static const char *const codes[] = {"200", "400", "404", "405", "502", "503", "other"};
     enum dash_code c = code_of(status);
     struct gtp_metric *m = atomic_load(&d->m_req[route][c]);
@@ -465,6 +465,19 @@ static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn
     }
 }
 
+/* The main loop's heartbeat (gtp_metrics_live): the http thread answering
+ * proves little on its own. */
+static enum MHD_Result serve_livez(struct dash *d, struct MHD_Connection *conn, unsigned *status)
+{
+    char detail[200] = "", body[300];
+    bool ok = gtp_metrics_live(d->metrics, detail, sizeof(detail));
+    int n = ok ? snprintf(body, sizeof(body), "{\"status\":\"ok\"}\n")
+               : snprintf(body, sizeof(body), "{\"status\":\"stalled\",\"detail\":\"%s\"}\n",
+                          detail); /* detail: our own text, no quotes */
+    *status = ok ? 200 : 503;
+    return send_body(conn, *status, gtp_xstrdup(body), (size_t)n, "application/json", false);
+}
+
 static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn, unsigned *status)
 {
     size_t len = 0;
@@ -514,8 +527,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         route = ROUTE_HEATMAP;
     else if (!strcmp(url, "/api/stats"))
         route = ROUTE_STATS;
-    else if (!strcmp(url, "/healthz"))
+    else if (!strcmp(url, "/readyz") || !strcmp(url, "/healthz"))
         route = ROUTE_HEALTHZ;
+    else if (!strcmp(url, "/livez"))
+        route = ROUTE_LIVEZ;
     else if (!strcmp(url, "/metrics"))
         route = ROUTE_METRICS;
 
@@ -527,6 +542,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         break;
     case ROUTE_HEALTHZ:
         r = serve_healthz(d, conn, &status);
+        break;
+    case ROUTE_LIVEZ:
+        r = serve_livez(d, conn, &status);
         break;
     case ROUTE_METRICS:
         r = serve_metrics(d, conn, &status);
@@ -543,7 +561,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
     }
     count(d, route, status);
-    gtp_metric_add(d->m_req_us, (uint64_t)(gtp_mono_us() - t0));
+    gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - t0) / 1e6);
     return r;
 }
 

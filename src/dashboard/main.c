@@ -1,5 +1,5 @@
 /* gtp-dashboard: serves The Pulse and The Heatmap (docs/dashboard.md) on port 8501 from
- * the counts gtp-processor keeps in Redis, plus /metrics and /healthz on the
+ * the counts gtp-processor keeps in Redis, plus /metrics, /livez and /readyz on the
  * same port. Redis may come and go: the APIs answer 503 meanwhile. */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 static const struct gtp_opt dash_opts[] = {
     {"listen", 'l', "GTP_LISTEN", GTP_OPT_STR, offsetof(struct dash_cfg, listen), "127.0.0.1:8501",
-     "HOST:PORT", "address of the web page, the apis, /metrics and /healthz", 0, 0},
+     "HOST:PORT", "address of the web page, the apis, /metrics, /livez and /readyz", 0, 0},
     GTP_OPTS_REDIS(struct dash_cfg),
     GTP_OPTS_TAXONOMY(struct dash_cfg),
     {"assets", 0, "GTP_DASHBOARD_ASSETS", GTP_OPT_STR, offsetof(struct dash_cfg, assets),
@@ -52,8 +52,9 @@ static void metrics_init(struct dash *d)
 {
     struct gtp_metrics *m = gtp_metrics_new();
     d->metrics = m;
-    d->m_req_us = gtp_metrics_counter(m, "dashboard_http_request_microseconds",
-                                      "time spent answering http requests", NULL);
+    static const double dur[] = {GTP_METRICS_DURATION_BUCKETS};
+    d->m_req_seconds = gtp_metrics_histogram(m, "dashboard_http_request_duration_seconds",
+                                             "http request latency", dur, GTP_ARRAY_LEN(dur), NULL);
     d->m_cache_hit = gtp_metrics_counter(m, "dashboard_cache_hits", "api answers reused", NULL);
     d->m_cache_miss =
         gtp_metrics_counter(m, "dashboard_cache_misses", "api answers computed", NULL);
@@ -63,6 +64,7 @@ static void metrics_init(struct dash *d)
     d->m_redis_up = gtp_metrics_gauge(m, "dashboard_redis_up", "1 when redis answered", NULL);
     d->m_reloads = gtp_metrics_counter(m, "dashboard_taxonomy_reloads", "sighup reloads", NULL);
     gtp_metric_set(d->m_redis_up, 1);
+    gtp_metrics_standard(m);
 }
 
 static void reload_taxonomy(struct dash *d)
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
             d.cfg.listen, d.port, redacted, d.cfg.assets, d.cfg.threads);
 
     while (!gtp_sig_stop) {
+        gtp_metrics_beat(d.metrics);
         if (gtp_sig_reload)
             reload_taxonomy(&d);
         usleep(100 * 1000);

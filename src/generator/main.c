@@ -169,6 +169,7 @@ static void tick(struct app *a, int64_t *last, int64_t sim_us, bool tty, int64_t
     if (now - *last < 250000)
         return;
     *last = now;
+    gtp_metrics_beat(a->metrics); /* /livez: the loop is turning */
     sync_delivery_metrics(a);
     gtp_metric_set(a->m_sim_time, (double)sim_us / 1e6);
     if (tty)

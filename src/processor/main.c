@@ -112,7 +112,9 @@ struct proc {
     struct gtp_metrics_server *msrv;
     struct gtp_metric *m_events, *m_valid, *m_counted, *m_late, *m_dup, *m_rejected;
     struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT];
-    struct gtp_metric *m_flushes, *m_flush_us, *m_flush_last_ms, *m_fenced, *m_redis_errors;
+    struct gtp_metric *m_flushes, *m_flush_seconds, *m_flush_last, *m_fenced, *m_redis_errors;
+    struct gtp_metric *m_event_lag;
+    int64_t batch_wall_us; /* wall clock, read once per applied batch (event lag) */
     struct gtp_metric *m_redis_up, *m_lag, *m_dedup, *m_dlq_failed;
     volatile int healthy_redis;
 };
@@ -190,6 +192,7 @@ static bool redis_ensure(struct proc *pr)
 static bool redis_wait(struct proc *pr)
 {
     while (!gtp_sig_stop) {
+        gtp_metrics_beat(pr->metrics); /* waiting on redis is not a stall (/readyz says it) */
         if (redis_ensure(pr))
             return true;
         usleep(50 * 1000);
@@ -271,8 +274,8 @@ static int flush_collect(struct proc *pr, int timeout_ms)
     pr->inflight = false;
     dt = gtp_mono_us() - pr->inflight_t0;
     gtp_metric_inc(pr->m_flushes);
-    gtp_metric_add(pr->m_flush_us, (uint64_t)dt);
-    gtp_metric_set(pr->m_flush_last_ms, (double)dt / 1000.0);
+    gtp_metric_observe(pr->m_flush_seconds, (double)dt / 1e6);
+    gtp_metric_set(pr->m_flush_last, (double)dt / 1e6);
     /* A flush costs per distinct key, not per event: when redis is slow
      * (a backlog, a busy machine), flush less often so redis spends at most
      * about a quarter of the time on us; at normal rates this stays at
@@ -402,7 +405,7 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     const struct batch_item *it = &b->items[i];
     const rd_kafka_message_t *rkm = it->rkm;
     struct part *pt = part_get(pr, rkm->partition);
-    int64_t ws;
+    int64_t ws, lag_us;
     enum gtp_reject r = it->reject;
     struct agg *a;
 
@@ -427,6 +430,8 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     } else {
         a->stats[AGG_VALID]++;
         gtp_metric_inc(pr->m_valid);
+        lag_us = pr->batch_wall_us - it->posted_us; /* event time to processed */
+        gtp_metric_observe(pr->m_event_lag, lag_us > 0 ? (double)lag_us / 1e6 : 0);
         ws = gtp_window_start(it->posted_us);
         switch (gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us)) {
         case GTP_VERDICT_LATE:
@@ -593,10 +598,15 @@ static void metrics_init(struct proc *pr)
             gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", l);
     }
     pr->m_flushes = gtp_metrics_counter(m, "processor_flushes", "redis flushes", NULL);
-    pr->m_flush_us =
-        gtp_metrics_counter(m, "processor_flush_microseconds", "time spent in redis flushes", NULL);
-    pr->m_flush_last_ms =
-        gtp_metrics_gauge(m, "processor_flush_last_ms", "duration of the last flush", NULL);
+    static const double dur[] = {GTP_METRICS_DURATION_BUCKETS}, lag[] = {GTP_METRICS_LAG_BUCKETS};
+    pr->m_flush_seconds =
+        gtp_metrics_histogram(m, "processor_flush_duration_seconds", "redis flush latency", dur,
+                              GTP_ARRAY_LEN(dur), NULL);
+    pr->m_flush_last =
+        gtp_metrics_gauge(m, "processor_flush_last_seconds", "duration of the last flush", NULL);
+    pr->m_event_lag = gtp_metrics_histogram(m, "processor_event_lag_seconds",
+                                            "event time to processed, valid events", lag,
+                                            GTP_ARRAY_LEN(lag), NULL);
     pr->m_fenced = gtp_metrics_counter(m, "processor_fenced", "flushes refused by the fence", NULL);
     pr->m_redis_errors = gtp_metrics_counter(m, "processor_redis_errors", "redis failures", NULL);
     pr->m_redis_up = gtp_metrics_gauge(m, "processor_redis_up", "1 when redis answers", NULL);
@@ -635,6 +645,7 @@ static int collect(struct proc *pr, struct batch *b, int timeout_ms, int64_t *no
 
 static void apply_batch(struct proc *pr, struct batch *b)
 {
+    pr->batch_wall_us = gtp_wall_us(); /* one clock read per batch, as in collect() */
     for (size_t i = 0; i < b->n; i++)
         apply_item(pr, b, i);
     batch_clear(b);
@@ -660,6 +671,7 @@ static int run(struct proc *pr)
     int rc;
 
     while (!gtp_sig_stop) {
+        gtp_metrics_beat(pr->metrics);
         if (gtp_sig_reload) {
             drain(pr, &work);
             reload_taxonomy(pr);

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import redis
@@ -91,6 +93,19 @@ def stop_daemon(pr, what, timeout=60):
     pr.send_signal(signal.SIGTERM)
     rc = pr.wait(timeout=timeout)
     assert rc == 0, "%s exited %s on SIGTERM%s" % (what, rc, log_tail(pr))
+
+
+def http_get(port, path, timeout=3):
+    """(status, body) of a daemon's endpoint on 127.0.0.1; (None, reason) when
+    it does not answer."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (OSError, urllib.error.URLError) as e:
+        return None, str(e)
 
 
 def services(*args):

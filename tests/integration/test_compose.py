@@ -11,7 +11,11 @@ project is checked against the real binaries and the native scripts:
   defaults; topics and partitions equal scripts/services.sh's; message.max.bytes
   equals scripts/kafka/server.properties.in's; the demo clock equals run.sh's;
 - depends_on conditions, healthchecks, the archive's named volume, and a
-  processor that can be scaled (no container_name, no fixed host port).
+  processor that can be scaled (no container_name, no fixed host port);
+- the `monitoring` profile (docs/programs.md#monitoring) adds exactly Prometheus
+  and Grafana, pinned, on loopback ports, mounting files that exist in
+  deploy/monitoring/ where prometheus.yml and the Grafana provisioning expect
+  them; without the profile they are left out.
 A broken copy of the file must be rejected, so the validator is known to bite."""
 import json
 import os
@@ -38,8 +42,9 @@ def check(cond, msg):
         T.log("FAIL:", msg)
 
 
-def load(path):
-    """compose-go's normalized project, or (None, error text)."""
+def load(path, *profiles):
+    """compose-go's normalized project with the given profiles enabled, or
+    (None, error text)."""
     go = shutil.which("go") or ("/usr/local/go/bin/go"
                                 if os.access("/usr/local/go/bin/go", os.X_OK) else None)
     if not go:
@@ -49,7 +54,7 @@ def load(path):
     if not env.get("HOME"):  # go needs a cache directory; keep it in the ignored .cache/
         env.setdefault("GOPATH", os.path.join(ROOT, ".cache", "go"))
         env.setdefault("GOCACHE", os.path.join(ROOT, ".cache", "go", "build"))
-    res = subprocess.run([go, "run", ".", path], cwd=CHECKER, env=env, stdout=subprocess.PIPE,
+    res = subprocess.run([go, "run", ".", path, *profiles], cwd=CHECKER, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=900)
     if res.returncode != 0:
         return None, res.stderr.decode(errors="replace")
@@ -141,6 +146,50 @@ def check_dockerfile(opts):
               ".dockerignore excludes " + needed)
 
 
+def check_monitoring(base):
+    """The monitoring profile: Prometheus and Grafana, nothing else."""
+    project, err = load(COMPOSE, "monitoring")
+    assert project, "docker-compose.yml --profile monitoring does not validate:\n" + err
+    svcs = project["services"]
+    check(set(svcs) == set(base) | {"prometheus", "grafana"},
+          "monitoring profile services %s" % sorted(set(svcs) - set(base)))
+    mon = os.path.join(ROOT, "deploy", "monitoring")
+    for name, img in (("prometheus", r"^prom/prometheus:v2\.\d+\.\d+$"),
+                      ("grafana", r"^grafana/grafana:\d+\.\d+\.\d+$")):
+        s = svcs.get(name) or {}
+        check(s.get("profiles") == ["monitoring"], "%s profiles %s" % (name, s.get("profiles")))
+        check(re.match(img, s.get("image", "")), "%s image %r not pinned" % (name, s.get("image")))
+        for p in s.get("ports") or []:
+            check(p.get("host_ip") == "127.0.0.1", "%s publishes %s beyond loopback" % (name, p))
+        for v in s.get("volumes") or []:
+            if v.get("type") == "bind":
+                check(os.path.realpath(v["source"]).startswith(os.path.realpath(mon) + os.sep) and
+                      os.path.exists(v["source"]), "%s mounts %s" % (name, v["source"]))
+                check(v.get("read_only"), "%s mounts %s writable" % (name, v["source"]))
+            else:
+                check(v.get("source") in (project.get("volumes") or {}),
+                      "%s volume %s is not a named volume" % (name, v))
+    prom = svcs.get("prometheus") or {}
+    mounts = {v["target"]: v["source"] for v in prom.get("volumes") or [] if v["type"] == "bind"}
+    conf = [a.split("=", 1)[1] for a in prom.get("command") or []
+            if a.startswith("--config.file=")]
+    check(conf and mounts.get(conf[0]) == os.path.join(mon, "prometheus", "prometheus.yml"),
+          "prometheus --config.file %s is not deploy/monitoring/prometheus/prometheus.yml" % conf)
+    rules = re.findall(r"^rule_files:\n((?:\s+- .*\n)+)", open(os.path.join(
+        mon, "prometheus", "prometheus.yml")).read(), re.M)
+    for r in re.findall(r"- (\S+)", rules[0] if rules else ""):
+        target = os.path.join(os.path.dirname(conf[0]) if conf else "/", r)
+        check(target in mounts, "rule file %s is not mounted into prometheus" % target)
+    graf = svcs.get("grafana") or {}
+    gm = {v["target"]: v["source"] for v in graf.get("volumes") or [] if v["type"] == "bind"}
+    check(gm.get("/etc/grafana/provisioning") == os.path.join(mon, "grafana", "provisioning"),
+          "grafana provisioning mount %s" % gm)
+    check(gm.get("/var/lib/grafana/dashboards") == os.path.join(mon, "grafana", "dashboards"),
+          "grafana dashboards mount %s" % gm)
+    check((graf.get("depends_on") or {}).get("prometheus", {}).get("condition") ==
+          "service_healthy" and prom.get("healthcheck"), "grafana waits for a healthy prometheus")
+
+
 def main():
     opts = {p: help_options(p) for p in list(DAEMONS) + ["enrich"]}
     T.log("compose-go: loading", COMPOSE)
@@ -166,6 +215,7 @@ def main():
     kver = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom).group(1)
     for name, s in svcs.items():
         img = s.get("image", "")
+        check(not s.get("profiles"), "%s has profiles %s" % (name, s.get("profiles")))
         check(re.match(r"^[\w./-]+:[\w.-]+$", img) and not img.endswith(":latest"),
               "%s: image %r is not pinned to a tag" % (name, img))
     check(svcs["kafka"]["image"] == "apache/kafka:" + kver,
@@ -275,6 +325,7 @@ def main():
           "generator GTP_START %s" % genv.get("GTP_START"))
 
     check_dockerfile(opts)
+    check_monitoring(svcs)
 
     if FAILURES:
         raise SystemExit("%d compose/Dockerfile check(s) failed:\n  %s" % (

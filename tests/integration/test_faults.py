@@ -57,8 +57,6 @@ import tempfile
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -110,13 +108,7 @@ def iso(t):
 
 def http_get(port, path):
     """(status, body) of a daemon's endpoint; (None, reason) when it does not answer."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=3) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (OSError, urllib.error.URLError) as e:
-        return None, str(e)
+    return T.http_get(port, path)
 
 
 def metric(port, name):

@@ -1,5 +1,6 @@
 /* Config precedence (default < file < env < flag < -X), error classes and
- * messages, help text, URL redaction. */
+ * messages, help text, URL redaction; secrets from GTP_*_FILE, librdkafka
+ * properties from GTP_KAFKA_<PROPERTY>, GTP_REDIS_PASSWORD_FILE. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "gtp/cfg.h"
 #include "gtp/err.h"
+#include "gtp/kafka.h"
 #include "gtp/log.h"
 #include "gtp/util.h"
 
@@ -47,12 +51,25 @@ static int parse(struct tcfg *c, struct gtp_kvlist *kp, int argc, const char **a
     return gtp_cfg_parse(&cli, c, kp, argc, (char **)argv, errstr, sizeof(errstr));
 }
 
+static const char *const env_vars[] = {"GTP_BROKERS",
+                                       "GTP_COUNT",
+                                       "GTP_CHAOS",
+                                       "GTP_CONFIG",
+                                       "GTP_BROKERS_FILE",
+                                       "GTP_COUNT_FILE",
+                                       "GTP_KAFKA_SECURITY_PROTOCOL",
+                                       "GTP_KAFKA_CLIENT_ID",
+                                       "GTP_KAFKA_SASL_PASSWORD",
+                                       "GTP_KAFKA_SASL_PASSWORD_FILE",
+                                       "GTP_KAFKA_SECURITY_PROTOKOL",
+                                       "GTP_REDIS_URL",
+                                       "GTP_REDIS_PASSWORD_FILE",
+                                       "GTP_KAFKA_LINGER_MS"};
+
 static void clear_env(void)
 {
-    unsetenv("GTP_BROKERS");
-    unsetenv("GTP_COUNT");
-    unsetenv("GTP_CHAOS");
-    unsetenv("GTP_CONFIG");
+    for (size_t i = 0; i < GTP_ARRAY_LEN(env_vars); i++)
+        unsetenv(env_vars[i]);
 }
 
 static char *write_tmp(const char *text)
@@ -207,6 +224,204 @@ static void test_config_errors(void **state)
     }
 }
 
+/* Write text to a new temporary file, name it in variable var; the path
+ * goes to path (for unlink). */
+static void secret_env(const char *var, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s", write_tmp(text));
+    setenv(var, path, 1);
+}
+
+/* GTP_X_FILE: the value from a file (one trailing newline dropped). */
+static void test_env_files(void **state)
+{
+    struct tcfg c;
+    struct gtp_kvlist kp;
+    char path[64];
+    (void)state;
+    clear_env();
+    secret_env("GTP_BROKERS_FILE", "secret-broker:9\n", path, sizeof(path));
+    {
+        const char *argv[] = {"prog"};
+        assert_int_equal(parse(&c, &kp, 1, argv), 0);
+        assert_string_equal(c.brokers, "secret-broker:9");
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    { /* a flag still wins */
+        const char *argv[] = {"prog", "-b", "flag:1"};
+        assert_int_equal(parse(&c, &kp, 3, argv), 0);
+        assert_string_equal(c.brokers, "flag:1");
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    setenv("GTP_BROKERS", "env:1", 1); /* both: which one? refuse */
+    {
+        const char *argv[] = {"prog"};
+        assert_int_equal(parse(&c, &kp, 1, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, "GTP_BROKERS and GTP_BROKERS_FILE"));
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    clear_env();
+    setenv("GTP_COUNT_FILE", "/nonexistent/count", 1);
+    {
+        const char *argv[] = {"prog"};
+        assert_int_equal(parse(&c, &kp, 1, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, "GTP_COUNT_FILE"));
+        assert_non_null(strstr(errstr, "/nonexistent/count"));
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    unlink(path);
+    clear_env();
+}
+
+/* The value of the last kprops entry for key, or NULL. */
+static const char *kp_get(const struct gtp_kvlist *kp, const char *key)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < kp->n; i++)
+        if (!strcmp(kp->items[i].key, key))
+            v = kp->items[i].value;
+    return v;
+}
+
+static void test_kafka_env(void **state)
+{
+    struct tcfg c;
+    struct gtp_kvlist kp;
+    char pwpath[64], cfgpath[64], buf[64];
+    /* variable, value, what the error must say; the value must never show */
+    static const char *const bad[][3] = {
+        {"GTP_KAFKA_SECURITY_PROTOKOL", "ssl", "not a librdkafka property"}, /* a typo */
+        {"GTP_KAFKA_SECURITY_PROTOCOL", "bogus-proto", "invalid value"},
+        {"GTP_KAFKA_SASL_PASSWORD", "inline-pw", /* and its _FILE: which one? */
+         "GTP_KAFKA_SASL_PASSWORD and GTP_KAFKA_SASL_PASSWORD_FILE"},
+    };
+    (void)state;
+    clear_env();
+    secret_env("GTP_KAFKA_SASL_PASSWORD_FILE", "hunter2\n", pwpath, sizeof(pwpath));
+    snprintf(cfgpath, sizeof(cfgpath), "%s", write_tmp("kafka.client.id = from-file\n"));
+    setenv("GTP_KAFKA_SECURITY_PROTOCOL", "sasl_ssl", 1);
+    setenv("GTP_KAFKA_CLIENT_ID", "from-env", 1);
+    setenv("GTP_KAFKA_PORT", "49092", 1); /* scripts/services.sh's, not librdkafka's */
+    {
+        const char *argv[] = {"prog", "--config", cfgpath};
+        assert_int_equal(parse(&c, &kp, 3, argv), 0);
+        /* file first, then the environment sorted by variable name */
+        assert_int_equal(kp.n, 4);
+        assert_string_equal(kp.items[0].key, "client.id");
+        assert_string_equal(kp.items[0].value, "from-file");
+        assert_string_equal(kp.items[1].key, "client.id");
+        assert_string_equal(kp.items[1].value, "from-env");
+        assert_string_equal(kp.items[2].key, "sasl.password");
+        assert_string_equal(kp.items[2].value, "hunter2");
+        assert_string_equal(kp.items[3].key, "security.protocol");
+        assert_string_equal(kp.items[3].value, "sasl_ssl");
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    { /* -X wins over the environment, as applied by gtp_kafka_conf_new */
+        const char *argv[] = {"prog", "-X", "client.id=from-flag"};
+        static const char *const want[][2] = {{"client.id", "from-flag"},
+                                              {"security.protocol", "sasl_ssl"},
+                                              {"sasl.password", "hunter2"}};
+        rd_kafka_conf_t *conf;
+        assert_int_equal(parse(&c, &kp, 3, argv), 0);
+        assert_string_equal(kp_get(&kp, "client.id"), "from-flag");
+        conf = gtp_kafka_conf_new(RD_KAFKA_PRODUCER, "127.0.0.1:1", &kp, errstr, sizeof(errstr));
+        assert_non_null(conf);
+        for (size_t i = 0; i < GTP_ARRAY_LEN(want); i++) {
+            size_t sz = sizeof(buf);
+            assert_int_equal(rd_kafka_conf_get(conf, want[i][0], buf, &sz), RD_KAFKA_CONF_OK);
+            assert_string_equal(buf, want[i][1]);
+        }
+        rd_kafka_conf_destroy(conf);
+        gtp_cfg_free(&cli, &c, &kp);
+    }
+    { /* a program without -X ignores them */
+        static const struct gtp_cli nokafka = {"gtp-x", "x", opts, GTP_ARRAY_LEN(opts), false};
+        const char *argv[] = {"prog"};
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(
+            gtp_cfg_parse(&nokafka, &c, NULL, 1, (char **)argv, errstr, sizeof(errstr)), 0);
+        gtp_cfg_free(&nokafka, &c, NULL);
+    }
+    for (size_t i = 0; i < GTP_ARRAY_LEN(bad); i++) {
+        const char *argv[] = {"prog"};
+        char *old = getenv(bad[i][0]) ? gtp_xstrdup(getenv(bad[i][0])) : NULL;
+        setenv(bad[i][0], bad[i][1], 1);
+        assert_int_equal(parse(&c, &kp, 1, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, bad[i][0]));
+        assert_non_null(strstr(errstr, bad[i][2]));
+        assert_null(strstr(errstr, bad[i][1]));
+        gtp_cfg_free(&cli, &c, &kp);
+        if (old)
+            setenv(bad[i][0], old, 1);
+        else
+            unsetenv(bad[i][0]);
+        free(old);
+    }
+    unlink(pwpath);
+    unlink(cfgpath);
+    unsetenv("GTP_KAFKA_PORT");
+    clear_env();
+}
+
+struct rcfg {
+    char *redis_url;
+};
+static const struct gtp_opt ropts[] = {GTP_OPTS_REDIS(struct rcfg)};
+static const struct gtp_cli rcli = {"gtp-r", "r", ropts, GTP_ARRAY_LEN(ropts), false};
+
+static int rparse(struct rcfg *c, int argc, const char **argv)
+{
+    memset(c, 0, sizeof(*c));
+    errstr[0] = '\0';
+    return gtp_cfg_parse(&rcli, c, NULL, argc, (char **)argv, errstr, sizeof(errstr));
+}
+
+static void test_redis_password_file(void **state)
+{
+    struct rcfg c;
+    struct tcfg t;
+    struct gtp_kvlist kp;
+    char path[64];
+    (void)state;
+    clear_env();
+    secret_env("GTP_REDIS_PASSWORD_FILE", "p@ss\n", path, sizeof(path));
+    setenv("GTP_REDIS_URL", "redis://alice@h:1/2", 1);
+    {
+        const char *argv[] = {"prog"};
+        assert_int_equal(rparse(&c, 1, argv), 0);
+        assert_string_equal(c.redis_url, "redis://alice:p%40ss@h:1/2");
+        gtp_cfg_free(&rcli, &c, NULL);
+    }
+    { /* joins the URL that won: the flag's */
+        const char *argv[] = {"prog", "--redis", "unix:///tmp/r.sock?db=4"};
+        assert_int_equal(rparse(&c, 3, argv), 0);
+        assert_string_equal(c.redis_url, "unix://:p%40ss@/tmp/r.sock?db=4");
+        gtp_cfg_free(&rcli, &c, NULL);
+    }
+    { /* a password in the URL as well: refuse */
+        const char *argv[] = {"prog", "--redis", "redis://:other@h"};
+        assert_int_equal(rparse(&c, 3, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, "GTP_REDIS_PASSWORD_FILE"));
+        assert_null(strstr(errstr, "other"));
+        gtp_cfg_free(&rcli, &c, NULL);
+    }
+    { /* a program without --redis */
+        const char *argv[] = {"prog"};
+        assert_int_equal(parse(&t, &kp, 1, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, "GTP_REDIS_PASSWORD_FILE"));
+        gtp_cfg_free(&cli, &t, &kp);
+    }
+    unlink(path);
+    {
+        const char *argv[] = {"prog"};
+        assert_int_equal(rparse(&c, 1, argv), GTP_ERR_CONFIG);
+        assert_non_null(strstr(errstr, path));
+        gtp_cfg_free(&rcli, &c, NULL);
+    }
+    clear_env();
+}
+
 static void test_help_lists_every_option(void **state)
 {
     char *buf = NULL;
@@ -245,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_env_files),
+        cmocka_unit_test(test_kafka_env),
+        cmocka_unit_test(test_redis_password_file),
         cmocka_unit_test(test_help_lists_every_option),
         cmocka_unit_test(test_redact),
     };

@@ -2,9 +2,11 @@
 // (github.com/compose-spec/compose-go: YAML, interpolation, the compose-spec
 // JSON schema, merging of anchors and extends, normalization, consistency
 // checks) and prints the normalized project as JSON on stdout. Used by
-// tests/integration/test_compose.py; no Docker engine needed.
+// tests/integration/test_compose.py; no Docker engine needed. Profiles named
+// after the file are enabled, as `docker compose --profile NAME` does;
+// without any, services that have a profile are left out.
 //
-//	go run . path/to/docker-compose.yml > project.json
+//	go run . path/to/docker-compose.yml [PROFILE...] > project.json
 package main
 
 import (
@@ -17,8 +19,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: compose_check COMPOSE_FILE")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: compose_check COMPOSE_FILE [PROFILE...]")
 		os.Exit(64)
 	}
 	file, err := filepath.Abs(os.Args[1])
@@ -31,6 +33,9 @@ func main() {
 		cli.WithResolvedPaths(true),
 		cli.WithDefaultProfiles(),
 	)
+	if err == nil && len(os.Args) > 2 {
+		err = cli.WithProfiles(os.Args[2:])(opts)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "options:", err)
 		os.Exit(1)
