@@ -52,6 +52,15 @@ struct gtp_delta_optimize_stats {
 
 /* Compact the table under root. stats (may be NULL) is filled. Returns 0, GTP_ERR_PARSE (a
  * data file or the log unreadable), GTP_ERR_NOSPACE, GTP_ERR_IO or GTP_ERR_STALE. */
+/* Every row of the data file of an add action's path (URI-encoded, relative to root) through
+ * fn, which returns 0 to go on or a gtp_err to stop (returned). *rows (may be NULL) gets the
+ * rows passed. Returns 0, GTP_ERR_IO (the file is missing or unreadable), GTP_ERR_PARSE (a
+ * bad path or not an archive file, see gtp/pqread.h) or fn's error; errstr names the file. */
+int gtp_delta_read_rows(const char *root, const char *uri,
+                        int (*fn)(const struct gtp_parquet_row *row, void *ctx, char *errstr,
+                                  size_t errstr_size),
+                        void *ctx, int64_t *rows, char *errstr, size_t errstr_size);
+
 int gtp_delta_optimize(const char *root, const struct gtp_delta_optimize_opts *opts,
                        struct gtp_delta_optimize_stats *stats, char *errstr, size_t errstr_size);
 

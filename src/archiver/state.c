@@ -10,9 +10,8 @@
 
 #include "gtp/delta.h"
 #include "gtp/err.h"
-#include "gtp/hive.h"
+#include "gtp/delta_optimize.h"
 #include "gtp/parquet.h"
-#include "gtp/pqread.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
@@ -53,28 +52,22 @@ static int32_t add_partition(json_t *add)
     return p;
 }
 
-/* Every row of the data file at uri (relative to root, as in the log) counted or late:
+static int restore_row(const struct gtp_parquet_row *row, void *win, char *errstr,
+                       size_t errstr_size)
+{
+    (void)errstr;
+    (void)errstr_size;
+    gtp_window_restore_id(win, gtp_window_start(row->posted_at_us), row->event_id,
+                          row->lens_set ? row->lens[GTP_PARQUET_EVENT_ID] : strlen(row->event_id));
+    return 0;
+}
+
+/* Every row of the data file at uri (relative to root, as in the log) was counted or late:
  * restore its id into win (the window drops those of final windows). */
 static int restore_file(const char *root, const char *uri, struct gtp_window *win, char *errstr,
                         size_t errstr_size)
 {
-    char rel[4096], full[8192];
-    struct gtp_parquet_row row;
-    struct gtp_pqread *r;
-    int got;
-    if (gtp_hive_uri_decode(uri, rel, sizeof(rel)) < 0) {
-        gtp_errf(errstr, errstr_size, "bad path in the log: %s", uri);
-        return GTP_ERR_PARSE;
-    }
-    snprintf(full, sizeof(full), "%s/%s", root, rel);
-    r = gtp_pqread_open(full, errstr, errstr_size);
-    if (!r)
-        return GTP_ERR_IO;
-    while ((got = gtp_pqread_next(r, &row, errstr, errstr_size)) == 1)
-        gtp_window_restore_id(win, gtp_window_start(row.posted_at_us), row.event_id,
-                              row.lens_set ? row.lens[GTP_PARQUET_EVENT_ID] : strlen(row.event_id));
-    gtp_pqread_close(r);
-    return got < 0 ? got : 0;
+    return gtp_delta_read_rows(root, uri, restore_row, win, NULL, errstr, errstr_size);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */

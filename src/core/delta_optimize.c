@@ -76,35 +76,49 @@ static int cmp_by_path(const void *a, const void *b)
 /* ------------------------------------------------------------------------------------------
  * Rewriting one bin */
 
+int gtp_delta_read_rows(const char *root, const char *uri,
+                        int (*fn)(const struct gtp_parquet_row *row, void *ctx, char *errstr,
+                                  size_t errstr_size),
+                        void *ctx, int64_t *rows, char *errstr, size_t errstr_size)
+{
+    char rel[4096], full[8192];
+    struct gtp_parquet_row row;
+    struct gtp_pqread *r;
+    struct stat sb;
+    int got, err = 0;
+    if (!uri || gtp_hive_uri_decode(uri, rel, sizeof(rel)) < 0) {
+        gtp_errf(errstr, errstr_size, "bad path in the log: %s", uri ? uri : "(none)");
+        return GTP_ERR_PARSE;
+    }
+    snprintf(full, sizeof(full), "%s/%s", root, rel);
+    r = gtp_pqread_open(full, errstr, errstr_size);
+    if (!r)
+        return stat(full, &sb) != 0 ? GTP_ERR_IO : GTP_ERR_PARSE;
+    while (!err && (got = gtp_pqread_next(r, &row, errstr, errstr_size)) == 1) {
+        err = fn(&row, ctx, errstr, errstr_size);
+        if (!err && rows)
+            (*rows)++;
+    }
+    if (!err && got < 0)
+        err = got;
+    gtp_pqread_close(r);
+    return err;
+}
+
+static int add_to_writer(const struct gtp_parquet_row *row, void *w, char *errstr,
+                         size_t errstr_size)
+{
+    return gtp_parquet_add_row(w, row, errstr, errstr_size);
+}
+
 /* Read every row of the bin's files into w. */
 static int read_bin(const char *root, json_t **files, size_t n, struct gtp_parquet_writer *w,
                     int64_t *rows, char *errstr, size_t errstr_size)
 {
-    char rel[4096], full[8192];
     int err = 0;
-    for (size_t i = 0; i < n && !err; i++) {
-        const char *uri = json_string_value(json_object_get(files[i], "path"));
-        struct gtp_pqread *r = NULL;
-        struct gtp_parquet_row row;
-        int got;
-        if (gtp_hive_uri_decode(uri, rel, sizeof(rel)) < 0) {
-            gtp_errf(errstr, errstr_size, "bad path in the log: %s", uri);
-            return GTP_ERR_PARSE;
-        }
-        snprintf(full, sizeof(full), "%s/%s", root, rel);
-        r = gtp_pqread_open(full, errstr, errstr_size);
-        if (!r)
-            return GTP_ERR_PARSE;
-        while ((got = gtp_pqread_next(r, &row, errstr, errstr_size)) == 1) {
-            err = gtp_parquet_add_row(w, &row, errstr, errstr_size);
-            if (err)
-                break;
-            (*rows)++;
-        }
-        if (got < 0)
-            err = got;
-        gtp_pqread_close(r);
-    }
+    for (size_t i = 0; i < n && !err; i++)
+        err = gtp_delta_read_rows(root, json_string_value(json_object_get(files[i], "path")),
+                                  add_to_writer, w, rows, errstr, errstr_size);
     return err;
 }
 
