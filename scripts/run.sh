@@ -3,6 +3,8 @@
 # build/, starts Kafka + Redis (scripts/services.sh), then every daemon that is
 # built — processor, archiver, dashboard — and the generator, which backfills
 # the last 24 h of simulated postings at high speed and then continues live.
+# Run again, it continues the simulated timeline after the newest event
+# already on the topic (gtp-generator --resume), so no hour is produced twice.
 # Prints the dashboard URL, when it first shows data, and where the archive is.
 # Ctrl-C (or SIGTERM) stops the generator, lets the consumers drain what it
 # sent, then stops them (each with SIGTERM, reporting its exit status), and the
@@ -166,8 +168,8 @@ launch gtp-processor "${common[@]}" -g "$group-processor" --taxonomy "$root/taxo
 launch gtp-archiver "${common[@]}" -g "$group-archiver" --taxonomy "$root/taxonomy" \
     --archive-dir "$archive" --metrics-port "$port_arch"
 launch gtp-dashboard --listen "$listen" --taxonomy "$root/taxonomy" --assets "$root/dashboard"
-launch gtp-generator "${common[@]}" --start "now-${hours}h" --speed "$speed" --rate "$rate" \
-    --chaos "$chaos" --metrics-port "$port_gen"
+launch gtp-generator "${common[@]}" --start "now-${hours}h" --resume --speed "$speed" \
+    --rate "$rate" --chaos "$chaos" --metrics-port "$port_gen"
 
 url="http://$listen/"
 if [[ -x "$build/gtp-dashboard" ]]; then

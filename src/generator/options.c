@@ -32,6 +32,10 @@ static const struct gtp_opt opts[] = {
      "simulated seconds per wall second while the simulated clock is behind now", 0.0001, 1e9},
     {"out", 'o', "GTP_OUT", GTP_OPT_STR, offsetof(T, out), NULL, "FILE|-",
      "write JSON lines to FILE or stdout instead of Kafka", 0, 0},
+    {"resume", 0, "GTP_RESUME", GTP_OPT_BOOL, offsetof(T, resume), "false", NULL,
+     "continue the simulated clock just after the newest one already on the topic (read from "
+     "the gtp.sim_us header of each partition's last message), if that is later than --start",
+     0, 0},
     GTP_OPTS_LOG(T),
     GTP_OPTS_METRICS(T, "9101"),
 };
