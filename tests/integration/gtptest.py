@@ -5,6 +5,7 @@ topic's contents per partition in offset order."""
 import glob
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -287,3 +288,33 @@ def wait_caught_up(r, topic, ends, timeout=300, procs=()):
             return
         time.sleep(0.2)
     raise AssertionError("processor did not catch up within %ds" % timeout)
+
+
+DEMO_DAEMONS = ("gtp-processor", "gtp-archiver", "gtp-dashboard", "gtp-generator")
+
+
+def demo_check_exits(out, rc, what="run.sh"):
+    """scripts/run.sh's output after a SIGTERM: every daemon exited 0 after the
+    consumers drained the topic, and so did the script."""
+    for d in DEMO_DAEMONS:
+        m = re.search(r"%s \(pid \d+\) exited with status (\d+)" % d, out)
+        assert m and m.group(1) == "0", "%s: %s did not exit 0 on SIGTERM:\n%s" % (what, d, out)
+    assert "consumers caught up with the topic" in out, out
+    assert rc == 0, "%s exited %d:\n%s" % (what, rc, out)
+
+
+def demo_kill(run, out_path):
+    """SIGKILL a scripts/run.sh still running and the daemons it started (each
+    runs in its own session, so killing the script's group does not reach them)."""
+    if run.poll() is not None:
+        return
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    for d in DEMO_DAEMONS:
+        for m in re.finditer(r"started %s \(pid (\d+)\)" % d, out):
+            try:
+                os.kill(int(m.group(1)), signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -39,7 +39,6 @@ import duckdb  # noqa: E402
 DB = int(os.environ.get("GTP_TEST_RERUN_DB", "12"))
 HOURS = 6
 LIVE_SECONDS = 4
-DAEMONS = ("gtp-processor", "gtp-archiver", "gtp-dashboard", "gtp-generator")
 KINDS = ("bad_location,bad_date,time_format,missing_field,wrong_type,malformed,invalid_utf8,"
          "oversized,html,duplicate,future")
 
@@ -75,22 +74,9 @@ def run_demo(env, tmp, n, gen_port):
         time.sleep(LIVE_SECONDS)
         run.send_signal(signal.SIGTERM)
         rc = run.wait(timeout=180)
-        out = open(out_path).read()
-        for d in DAEMONS:
-            m = re.search(r"%s \(pid \d+\) exited with status (\d+)" % d, out)
-            assert m and m.group(1) == "0", "run %d: %s did not exit 0:\n%s" % (n, d, out)
-        assert "consumers caught up with the topic" in out, out
-        assert rc == 0, "run %d: run.sh exited %d:\n%s" % (n, rc, out)
+        T.demo_check_exits(open(out_path).read(), rc, "run %d" % n)
     finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-            for d in DAEMONS:  # daemons run in their own sessions
-                for m in re.finditer(r"started %s \(pid (\d+)\)" % d, open(out_path).read()):
-                    try:
-                        os.kill(int(m.group(1)), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+        T.demo_kill(run, out_path)
 
 
 def redis_hours(r):
