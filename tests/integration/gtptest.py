@@ -5,6 +5,7 @@ topic's contents per partition in offset order."""
 import glob
 import json
 import os
+import shutil
 import re
 import signal
 import socket
@@ -318,3 +319,29 @@ def demo_kill(run, out_path):
                 os.kill(int(m.group(1)), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def demo_env(name, topic, db, tmp, listen, ports):
+    """The environment of a private scripts/run.sh (its own topic and dead-letter
+    topic topic + '.dlq', Redis DB, archive tmp/archive, dashboard address,
+    metrics ports, consumer groups and logs tmp/logs), without the set-up and
+    build step, on the services already running."""
+    env = dict(os.environ)
+    env.update({
+        "GTP_TOPIC": topic, "GTP_DLQ_TOPIC": topic + ".dlq", "GTP_REDIS_URL": redis_url(db),
+        "GTP_DEMO_ARCHIVE": os.path.join(tmp, "archive"), "GTP_DEMO_LISTEN": listen,
+        "GTP_DEMO_METRICS_PORTS": ",".join(map(str, ports)),
+        "GTP_DEMO_GROUP_PREFIX": "gtp-%s-%s" % (name, uuid.uuid4().hex[:8]),
+        "GTP_DEMO_LOGS": os.path.join(tmp, "logs"), "GTP_DEMO_BUILD": BUILD,
+        "GTP_DEMO_NO_BUILD": "1", "GTP_KEEP_SERVICES": "1",
+    })
+    return env
+
+
+def demo_cleanup(r, topic, tmp):
+    """After a passing demo test: its Redis DB, topics and files."""
+    r.flushdb()
+    for t in (topic, topic + ".dlq"):
+        subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), "delete-topic", t],
+                       check=False)
+    shutil.rmtree(tmp, ignore_errors=True)

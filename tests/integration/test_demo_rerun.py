@@ -22,7 +22,6 @@ is a new event that may rightly land, within the watermark, in an hour run 1
 had produced, which would blur "nothing counted twice" with "nothing new"."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -112,22 +111,13 @@ def sim_headers(topic):
 
 def main():
     topic = "test.rerun.%s" % uuid.uuid4().hex[:10]
-    dlq = topic + ".dlq"
     tmp = tempfile.mkdtemp(prefix="gtp-rerun-")
     archive = os.path.join(tmp, "archive")
     ports = [T.free_port() for _ in range(3)]
     r = T.redis_db(DB)
     r.flushdb()
-    env = dict(os.environ)
-    env.update({
-        "GTP_TOPIC": topic, "GTP_DLQ_TOPIC": dlq, "GTP_REDIS_URL": T.redis_url(DB),
-        "GTP_DEMO_ARCHIVE": archive, "GTP_DEMO_LISTEN": "127.0.0.1:%d" % T.free_port(),
-        "GTP_DEMO_METRICS_PORTS": ",".join(map(str, ports)),
-        "GTP_DEMO_GROUP_PREFIX": "gtp-rerun-" + uuid.uuid4().hex[:8],
-        "GTP_DEMO_LOGS": os.path.join(tmp, "logs"), "GTP_DEMO_BUILD": T.BUILD,
-        "GTP_DEMO_NO_BUILD": "1", "GTP_KEEP_SERVICES": "1",
-        "GTP_DEMO_HOURS": str(HOURS), "GTP_DEMO_RATE": "2", "GTP_CHAOS_KINDS": KINDS,
-    })
+    env = T.demo_env("rerun", topic, DB, tmp, "127.0.0.1:%d" % T.free_port(), ports)
+    env.update({"GTP_DEMO_HOURS": str(HOURS), "GTP_DEMO_RATE": "2", "GTP_CHAOS_KINDS": KINDS})
     T.log("run.sh twice: topic %s, redis db %d, archive %s" % (topic, DB, archive))
 
     run_demo(env, tmp, 1, ports[0])
@@ -172,11 +162,7 @@ def main():
           "archive; run 2 added %d mentions and %d rows, all after %s" % (
               cut, len([h for h in redis1 if h < cut]), sum(redis2.values()) - sum(redis1.values()),
               sum(archive2.values()) - sum(archive1.values()), m.group(1)))
-    r.flushdb()
-    for t in (topic, dlq):
-        subprocess.run([os.path.join(T.ROOT, "scripts", "services.sh"), "delete-topic", t],
-                       check=False)
-    shutil.rmtree(tmp, ignore_errors=True)
+    T.demo_cleanup(r, topic, tmp)
     print("demo rerun: 1 passed, 0 failed")
 
 

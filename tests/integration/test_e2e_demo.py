@@ -14,7 +14,6 @@ add actions declare."""
 import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -83,24 +82,14 @@ def delta_log(root):
 
 def main():
     topic = "test.e2e.%s" % uuid.uuid4().hex[:10]
-    dlq = topic + ".dlq"
     tmp = tempfile.mkdtemp(prefix="gtp-e2e-")
     archive = os.path.join(tmp, "archive")
     listen = "127.0.0.1:%d" % T.free_port()
     base = "http://%s/" % listen
     ports = [T.free_port() for _ in range(3)]
-    redis_url = T.redis_url(DB)
     r = T.redis_db(DB)
     r.flushdb()
-    env = dict(os.environ)
-    env.update({
-        "GTP_TOPIC": topic, "GTP_DLQ_TOPIC": dlq, "GTP_REDIS_URL": redis_url,
-        "GTP_DEMO_ARCHIVE": archive, "GTP_DEMO_LISTEN": listen,
-        "GTP_DEMO_METRICS_PORTS": ",".join(map(str, ports)),
-        "GTP_DEMO_GROUP_PREFIX": "gtp-e2e-" + uuid.uuid4().hex[:8],
-        "GTP_DEMO_LOGS": os.path.join(tmp, "logs"), "GTP_DEMO_BUILD": T.BUILD,
-        "GTP_DEMO_NO_BUILD": "1", "GTP_KEEP_SERVICES": "1",
-    })
+    env = T.demo_env("e2e", topic, DB, tmp, listen, ports)
     out_path = os.path.join(tmp, "run.out")
     T.log("run.sh: topic %s, redis db %d, archive %s, dashboard %s, metrics %s" % (
         topic, DB, archive, base, ports))
@@ -188,11 +177,7 @@ def main():
           "%d archived rows in %d files (%d days, %d regions), every daemon exit 0, "
           "positions at the topic end" % (total, len(ends), first_data, rows, len(files), parts,
                                           regions))
-    r.flushdb()
-    for t in (topic, dlq):
-        subprocess.run([os.path.join(T.ROOT, "scripts", "services.sh"), "delete-topic", t],
-                       check=False)
-    shutil.rmtree(tmp, ignore_errors=True)
+    T.demo_cleanup(r, topic, tmp)
     print("e2e demo: 1 passed, 0 failed")
 
 
