@@ -53,7 +53,8 @@ const struct gtp_cli gen_cli = {
         "and the clock starts now. With --rate N the generator emits events as the simulated\n"
         "clock advances at --speed X simulated seconds per wall second (--rate 0: as fast as\n"
         "possible); it never runs ahead of the wall clock: once it catches up it continues in\n"
-        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50.\n"
+        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50;\n"
+        "with --resume a second run continues after the newest event already on the topic.\n"
         "The Kafka message timestamp is always the producer's wall clock.",
     .opts = opts,
     .nopts = GTP_ARRAY_LEN(opts),
