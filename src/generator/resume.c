@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gtp/err.h"
 #include "gtp/kafka.h"
@@ -56,6 +57,24 @@ static void take(const rd_kafka_message_t *rkm, bool *found, int64_t *last_us)
     *found = true;
 }
 
+/* A topic just created has partitions whose leader is not known yet ("not
+ * leader for partition", "leader not available"): ask again until deadline. */
+static rd_kafka_resp_err_t end_offsets(rd_kafka_t *rk, const char *topic, int32_t p, int64_t *lo,
+                                       int64_t *hi, int64_t deadline)
+{
+    for (;;) {
+        int wait = left_ms(deadline);
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(rk, topic, p, lo, hi, wait > 0 ? wait : 1);
+        if (!err || left_ms(deadline) == 0 || gtp_sig_stop)
+            return err;
+        gtp_log(GTP_LOG_DEBUG, "resume", "end offset of %s [%" PRId32 "]: %s: asking again", topic,
+                p, rd_kafka_err2str(err));
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int gen_resume_point(const char *brokers, const struct gtp_kvlist *props, const char *topic,
                      int timeout_ms, bool *found, int64_t *last_us, char *errstr,
                      size_t errstr_size)
@@ -94,7 +113,7 @@ int gen_resume_point(const char *brokers, const struct gtp_kvlist *props, const 
     conf = NULL; /* taken by rd_kafka_new */
 
     rkt = rd_kafka_topic_new(rk, topic, NULL);
-    err = rd_kafka_metadata(rk, 0, rkt, &md, left_ms(deadline));
+    err = rd_kafka_metadata(rk, 0, rkt, &md, left_ms(deadline) > 0 ? left_ms(deadline) : 1);
     if (err) {
         gtp_errf(errstr, errstr_size, "resume: metadata of %s: %s", topic, rd_kafka_err2str(err));
         rc = GTP_ERR_UNAVAILABLE;
@@ -119,7 +138,7 @@ int gen_resume_point(const char *brokers, const struct gtp_kvlist *props, const 
     for (int i = 0; i < mt->partition_cnt; i++) {
         int32_t p = mt->partitions[i].id;
         int64_t lo = 0, hi = 0;
-        err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, left_ms(deadline));
+        err = end_offsets(rk, topic, p, &lo, &hi, deadline);
         if (err) {
             gtp_errf(errstr, errstr_size, "resume: end offset of %s [%" PRId32 "]: %s", topic, p,
                      rd_kafka_err2str(err));

@@ -146,3 +146,16 @@ if errors:
     sys.exit(1)
 print("ok: resumed after %d: %d events from %d on, no event id repeated" % (newest, len(second), min(sims)))
 EOF
+
+# --- a last message without the header (another producer) adds nothing ----------------
+newest=$(kcat -C -b $brokers -t "$topic" -o beginning -e -q -f '%h\n' | sed -n 's/^gtp\.sim_us=//p' | sort -n | tail -1)
+echo 'not an event' | kcat -P -b $brokers -t "$topic" -p 0 || fail "kcat could not produce"
+"$gen" -b $brokers -t "$topic" --count 10 --seed 12 --chaos 0 --rate 0 --metrics-port 0 --resume \
+    --log-level debug >/dev/null 2>"$tmp/gen3.err" || fail "gtp-generator --resume exited with $?"
+grep -q "partition 0 offset [0-9]*: no gtp.sim_us header" "$tmp/gen3.err" ||
+    fail "the header-less last message was not seen: $(grep resume "$tmp/gen3.err")"
+got=$(sed -n "s/.*newest simulated time on $topic is \([^ ]*\): continuing.*/\1/p" "$tmp/gen3.err")
+[[ -n $got ]] || fail "did not resume: $(grep resume: "$tmp/gen3.err")"
+got_us=$("$root/scripts/py" -c "import sys; sys.path.insert(0, '$root/tests/integration'); import gtptest as T; print(T.parse_ts_us('$got'))")
+[[ $got_us == "$newest" ]] || fail "resumed after $got ($got_us), the newest gtp.sim_us is $newest"
+echo "ok: a last message without gtp.sim_us ignored; resumed after $got"
