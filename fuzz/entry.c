@@ -1,4 +1,4 @@
-/* libFuzzer glue: scripts/fuzz.sh compiles this once per target with
+/* libFuzzer glue: CMake (-DGTP_FUZZ=ON) compiles this once per target with
  * -DGTP_FUZZ_ENTRY=gtp_fuzz_<target>. */
 #include "fuzz.h"
 

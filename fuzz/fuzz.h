@@ -1,6 +1,6 @@
 /* Fuzz entry points (issue 9): one function per target, each taking one input
  * and aborting with a message when an invariant breaks. libFuzzer binaries call
- * them from LLVMFuzzerTestOneInput (fuzz/entry.c, built by scripts/fuzz.sh);
+ * them from LLVMFuzzerTestOneInput (fuzz/entry.c, built by CMake with -DGTP_FUZZ=ON);
  * tests/unit/test_fuzz_regressions.c replays tests/data/fuzz-regressions/ through
  * them in the normal build. Not thread safe (targets keep per-process state). */
 #ifndef GTP_FUZZ_H

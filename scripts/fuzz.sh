@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets of fuzz/ in build-fuzz/ (clang, ASan+UBSan, every
-# UB fatal) and run each of them for SECONDS (default 60).
-#   targets: event time skills hive dashboard parquet pqread (or name some after SECONDS)
+# Build the libFuzzer targets of fuzz/ in build-fuzz/ (CMake with -DGTP_FUZZ=ON:
+# clang, ASan+UBSan, every UB fatal) and run each of them for SECONDS (default 60).
+#   targets: every fuzz/fuzz_<target>.c: event time skills hive dashboard parquet
+#            pqread (or name some after SECONDS)
 #   corpus:  build-fuzz/corpus/<target>/ (kept between runs), seeded from
 #            tests/data/ (events, skills corpus), gtp-generator output (chaos
 #            included), Parquet files of our writer (bench_pqread_cli write)
@@ -25,53 +26,44 @@ secs=${1:-60}
 }
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(event time skills hive dashboard parquet pqread)
+if ((!${#targets[@]})); then # every fuzz/fuzz_<target>.c
+    for f in "$root"/fuzz/fuzz_*.c; do
+        f=${f##*/fuzz_}
+        targets+=("${f%.c}")
+    done
+fi
 bd=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
+# -max_len per target; 4096 for one not listed
 declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384
     [pqread]=16384)
 
-san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cflags="-g -O1 $san"
-
 echo "== build ($bd)"
 mkdir -p "$bd"
-# The core library (and the generator and the Parquet CLI, for seeds) with coverage
-# instrumentation.
-cmake -S "$root" -B "$bd" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_FLAGS="$cflags -fsanitize=fuzzer-no-link" \
-    -DCMAKE_EXE_LINKER_FLAGS="$san" >"$bd/cmake.log" 2>&1 || {
+# CMake's GTP_FUZZ builds every fuzz/fuzz_*.c as a libFuzzer binary, with the core
+# library (and the generator and the Parquet CLI, for seeds) instrumented for
+# coverage and ASan+UBSan, every UB fatal.
+cmake -S "$root" -B "$bd" -DGTP_FUZZ=ON -DGTP_WERROR=ON -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="-g -O1" >"$bd/cmake.log" 2>&1 || {
     cat "$bd/cmake.log"
     exit 1
 }
-cmake --build "$bd" -j"$jobs" --target gtp gtp-generator bench_pqread_cli >"$bd/build.log" 2>&1 || {
-    tail -50 "$bd/build.log"
-    exit 1
-}
-
-version=$(sed -n 's/^project(gtp VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
-defs=(-DGTP_VERSION="\"$version\"" -DGTP_TAXONOMY_DEFAULT="\"$root/taxonomy\""
-    -DGTP_DASHBOARD_DEFAULT="\"$root/dashboard\"")
-libs=$(pkg-config --libs rdkafka hiredis jansson libpcre2-8 uuid libmicrohttpd libzstd snappy)
+build_targets=(gtp-generator bench_pqread_cli)
 for t in "${targets[@]}"; do
-    [[ -n ${maxlen[$t]:-} ]] || {
-        echo "unknown target $t" >&2
+    [[ -f $root/fuzz/fuzz_$t.c ]] || {
+        echo "unknown target $t (no fuzz/fuzz_$t.c)" >&2
         exit 64
     }
-    extra=()
-    [[ $t == dashboard ]] && extra=("$root"/src/dashboard/{api,jout,http,pool}.c -I"$root/src/dashboard")
-    # shellcheck disable=SC2086
-    "$cc" $cflags -fsanitize=fuzzer -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror "${defs[@]}" -DGTP_FUZZ_ENTRY="gtp_fuzz_$t" \
-        -I"$root/include" -I"$root/fuzz" \
-        "$root/fuzz/entry.c" "$root/fuzz/common.c" \
-        "$root/fuzz/fuzz_$t.c" "${extra[@]}" "$bd/libgtp.a" $libs -lpthread -lm \
-        -o "$bd/fuzz_$t" || {
-        echo "fuzz_$t did not build" >&2
-        exit 1
-    }
+    maxlen[$t]=${maxlen[$t]:-4096}
+    build_targets+=("fuzz_$t")
 done
+cmake --build "$bd" -j"$jobs" --target "${build_targets[@]}" >"$bd/build.log" 2>&1 || {
+    tail -50 "$bd/build.log"
+    echo "the fuzz targets did not build" >&2
+    exit 1
+}
 
 echo "== seeds"
 seeds=$bd/seeds

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole pipeline locally, in one command: installs what is missing, builds
-# build/, starts Kafka + Redis (scripts/services.sh), then every daemon that is
-# built — processor, archiver, dashboard — and the generator, which backfills
+# build/, starts Kafka + Redis (scripts/services.sh), then every daemon:
+# processor, archiver, dashboard and the generator, which backfills
 # the last 24 h of simulated postings at high speed and then continues live.
+# Run again, it continues the simulated timeline after the newest event
+# already on the topic (gtp-generator --resume), so no hour is produced twice.
 # Prints the dashboard URL, when it first shows data, and where the archive is.
 # Ctrl-C (or SIGTERM) stops the generator, lets the consumers drain what it
 # sent, then stops them (each with SIGTERM, reporting its exit status), and the
@@ -58,6 +60,13 @@ if [[ -z "${GTP_DEMO_NO_BUILD:-}" ]]; then
     cmake -S "$root" -B "$build" >/dev/null
     cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
 fi
+
+for prog in gtp-processor gtp-archiver gtp-dashboard gtp-generator; do
+    if [[ ! -x "$build/$prog" ]]; then
+        say "$build/$prog is missing: build first (or run without GTP_DEMO_NO_BUILD)"
+        exit 1
+    fi
+done
 
 services_started=
 if ! scripts/services.sh status >/dev/null 2>&1; then
@@ -143,14 +152,10 @@ shutdown() {
 trap 'shutdown; exit $failed' INT TERM
 trap shutdown EXIT
 
-# launch PROGRAM ARGS...: start $build/PROGRAM in the background if it is built.
+# launch PROGRAM ARGS...: start $build/PROGRAM in the background.
 launch() {
     local prog=$1
     shift
-    if [[ ! -x "$build/$prog" ]]; then
-        say "$prog is not built yet (no src/${prog#gtp-}/): skipped"
-        return 0
-    fi
     # Own session: a Ctrl-C in the terminal reaches this script only, which
     # stops the daemons in order (setsid execs in place: $! is the daemon).
     setsid "$build/$prog" "$@" >>"$logs/$prog.log" 2>&1 </dev/null &
@@ -166,16 +171,11 @@ launch gtp-processor "${common[@]}" -g "$group-processor" --taxonomy "$root/taxo
 launch gtp-archiver "${common[@]}" -g "$group-archiver" --taxonomy "$root/taxonomy" \
     --archive-dir "$archive" --metrics-port "$port_arch"
 launch gtp-dashboard --listen "$listen" --taxonomy "$root/taxonomy" --assets "$root/dashboard"
-launch gtp-generator "${common[@]}" --start "now-${hours}h" --speed "$speed" --rate "$rate" \
-    --chaos "$chaos" --metrics-port "$port_gen"
+launch gtp-generator "${common[@]}" --start "now-${hours}h" --resume --speed "$speed" \
+    --rate "$rate" --chaos "$chaos" --metrics-port "$port_gen"
 
 url="http://$listen/"
-if [[ -x "$build/gtp-dashboard" ]]; then
-    say "dashboard: $url"
-else
-    say "no dashboard yet; watch the counts with:" \
-        "redis-cli --scan --pattern 'trend:*' | head; kcat -C -b $GTP_BROKERS -t $topic -o -5 -e"
-fi
+say "dashboard: $url"
 say "archive (parquet files + delta log): $archive"
 say "  e.g. scripts/py -c \"import duckdb; duckdb.sql(\\\"select region, count(*) from" \
     "read_parquet('$archive/date_posted=*/region=*/*.parquet', hive_partitioning=true) group by 1\\\").show()\""
@@ -186,7 +186,7 @@ say "metrics: generator :$port_gen, processor :$port_proc, archiver :$port_arch 
 # dashboard first has data.
 have_data=
 while true; do
-    if [[ -z "$have_data" && -x "$build/gtp-dashboard" ]] &&
+    if [[ -z "$have_data" ]] &&
         [[ "$(curl -fsS -m 2 "${url}api/stats" 2>/dev/null || true)" =~ \"events_total\":\ *[1-9] ]] &&
         [[ "$(curl -fsS -m 2 "${url}api/pulse" 2>/dev/null || true)" =~ \"total\":\ *[1-9] ]]; then
         have_data=1

@@ -12,6 +12,7 @@
 
 #include "gen.h"
 #include "options.h"
+#include "resume.h"
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/kafka.h"
@@ -200,6 +201,38 @@ static void summary(struct app *a, double secs)
     }
 }
 
+/* --resume: move the clock's start just past the newest simulated time already
+ * on the topic when that is later, so a restarted demo continues its timeline
+ * instead of producing the same hours again (docs/events.md, "Resuming"). The
+ * resume point is mixed into the seed: a resumed seeded run must not repeat
+ * the event ids of the run it continues, yet stays reproducible. */
+static int resume_clock(struct app *a, struct gen_opts *go, char *err, size_t errsz)
+{
+    bool found = false;
+    int64_t last_us = 0;
+    char t[GTP_TIME_RFC3339_MAX];
+    int rc = gen_resume_point(a->cfg.brokers, &a->kprops, a->cfg.topic, 30000, &found, &last_us,
+                              err, errsz);
+    if (rc != 0)
+        return rc;
+    if (!found) {
+        gtp_log(GTP_LOG_INFO, "resume", "no earlier events on %s: starting at --start",
+                a->cfg.topic);
+        return 0;
+    }
+    gtp_time_format(last_us, t, sizeof(t));
+    if (last_us < go->start_us) {
+        gtp_log(GTP_LOG_INFO, "resume", "newest simulated time on %s is %s, before --start: kept",
+                a->cfg.topic, t);
+        return 0;
+    }
+    go->start_us = last_us + 1;
+    go->seed ^= (uint64_t)go->start_us * UINT64_C(0x9e3779b97f4a7c15);
+    gtp_log(GTP_LOG_INFO, "resume", "newest simulated time on %s is %s: continuing from there",
+            a->cfg.topic, t);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct app app; /* zeroed; static keeps it off the small main stack */
@@ -263,6 +296,12 @@ int main(int argc, char **argv)
 
     /* output */
     if (a->cfg.out) {
+        if (a->cfg.resume) {
+            /* a file has no previous run to continue */
+            fprintf(stderr, "%s: --resume needs Kafka output, not --out\n", gen_cli.program);
+            rc = GTP_EXIT_CONFIG;
+            goto out;
+        }
         if (strcmp(a->cfg.out, "-") == 0) {
             a->out = stdout;
         } else {
@@ -296,6 +335,11 @@ int main(int argc, char **argv)
         if (!exists)
             gtp_log(GTP_LOG_WARN, "kafka",
                     "topic %s does not exist yet (relying on broker auto-creation)", a->cfg.topic);
+        if (a->cfg.resume && exists && resume_clock(a, &go, err, sizeof(err)) != 0) {
+            gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
+            rc = GTP_EXIT_UNAVAILABLE;
+            goto out;
+        }
     }
 
     setup_metrics(a);
@@ -363,8 +407,12 @@ int main(int argc, char **argv)
                 break;
             }
         } else {
+            /* the simulated clock travels with every event, for --resume */
+            char sim[24];
+            int sim_len = snprintf(sim, sizeof(sim), "%" PRId64, ev.sim_us);
+            struct gtp_kafka_header hdr = {GEN_SIM_HEADER, sim, (size_t)sim_len};
             int src = gtp_producer_send(a->prod, a->cfg.topic, RD_KAFKA_PARTITION_UA, ev.key,
-                                        ev.key_len, ev.value, ev.len, NULL, 0, err, sizeof(err));
+                                        ev.key_len, ev.value, ev.len, &hdr, 1, err, sizeof(err));
             if (src != 0) {
                 if (!gtp_sig_stop) {
                     gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);

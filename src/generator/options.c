@@ -32,6 +32,10 @@ static const struct gtp_opt opts[] = {
      "simulated seconds per wall second while the simulated clock is behind now", 0.0001, 1e9},
     {"out", 'o', "GTP_OUT", GTP_OPT_STR, offsetof(T, out), NULL, "FILE|-",
      "write JSON lines to FILE or stdout instead of Kafka", 0, 0},
+    {"resume", 0, "GTP_RESUME", GTP_OPT_BOOL, offsetof(T, resume), "false", NULL,
+     "continue the simulated clock just after the newest one already on the topic (read from "
+     "the gtp.sim_us header of each partition's last message), if that is later than --start",
+     0, 0},
     GTP_OPTS_LOG(T),
     GTP_OPTS_METRICS(T, "9101"),
 };
@@ -49,7 +53,8 @@ const struct gtp_cli gen_cli = {
         "and the clock starts now. With --rate N the generator emits events as the simulated\n"
         "clock advances at --speed X simulated seconds per wall second (--rate 0: as fast as\n"
         "possible); it never runs ahead of the wall clock: once it catches up it continues in\n"
-        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50.\n"
+        "real time. Backfill the last 24 h, then go live: --start now-24h --speed 3600 --rate 50;\n"
+        "with --resume a second run continues after the newest event already on the topic.\n"
         "The Kafka message timestamp is always the producer's wall clock.",
     .opts = opts,
     .nopts = GTP_ARRAY_LEN(opts),

@@ -23,6 +23,9 @@
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
+ * gtp:hours is trimmed to the ttl behind its newest hour, in event time like
+ * its scores: the dashboard only reads the newest member, and a wall-clock
+ * cut would empty it for a backfill of older data (docs/redis.md).
  * Returns {1} applied, {2} already applied, {0, partition, stored} fenced. */
 static struct gtp_redis_script flush_script = {
     .source =
@@ -67,6 +70,10 @@ static struct gtp_redis_script flush_script = {
         "  redis.call('EXPIRE', 'gtp:pulse:' .. h, ttl)\n"
         "  redis.call('EXPIRE', 'gtp:heat:' .. h, ttl)\n"
         "  i = i + 2\n"
+        "end\n"
+        "if n > 0 then\n"
+        "  local top = redis.call('ZRANGE', 'gtp:hours', -1, -1, 'WITHSCORES')\n"
+        "  redis.call('ZREMRANGEBYSCORE', 'gtp:hours', '-inf', '(' .. (tonumber(top[2]) - ttl))\n"
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"

@@ -5,6 +5,8 @@ topic's contents per partition in offset order."""
 import glob
 import json
 import os
+import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -302,3 +304,59 @@ def wait_caught_up(r, topic, ends, timeout=300, procs=()):
             return
         time.sleep(0.2)
     raise AssertionError("processor did not catch up within %ds" % timeout)
+
+
+DEMO_DAEMONS = ("gtp-processor", "gtp-archiver", "gtp-dashboard", "gtp-generator")
+
+
+def demo_check_exits(out, rc, what="run.sh"):
+    """scripts/run.sh's output after a SIGTERM: every daemon exited 0 after the
+    consumers drained the topic, and so did the script."""
+    for d in DEMO_DAEMONS:
+        m = re.search(r"%s \(pid \d+\) exited with status (\d+)" % d, out)
+        assert m and m.group(1) == "0", "%s: %s did not exit 0 on SIGTERM:\n%s" % (what, d, out)
+    assert "consumers caught up with the topic" in out, out
+    assert rc == 0, "%s exited %d:\n%s" % (what, rc, out)
+
+
+def demo_kill(run, out_path):
+    """SIGKILL a scripts/run.sh still running and the daemons it started (each
+    runs in its own session, so killing the script's group does not reach them)."""
+    if run.poll() is not None:
+        return
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    for d in DEMO_DAEMONS:
+        for m in re.finditer(r"started %s \(pid (\d+)\)" % d, out):
+            try:
+                os.kill(int(m.group(1)), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def demo_env(name, topic, db, tmp, listen, ports):
+    """The environment of a private scripts/run.sh (its own topic and dead-letter
+    topic topic + '.dlq', Redis DB, archive tmp/archive, dashboard address,
+    metrics ports, consumer groups and logs tmp/logs), without the set-up and
+    build step, on the services already running."""
+    env = dict(os.environ)
+    env.update({
+        "GTP_TOPIC": topic, "GTP_DLQ_TOPIC": topic + ".dlq", "GTP_REDIS_URL": redis_url(db),
+        "GTP_DEMO_ARCHIVE": os.path.join(tmp, "archive"), "GTP_DEMO_LISTEN": listen,
+        "GTP_DEMO_METRICS_PORTS": ",".join(map(str, ports)),
+        "GTP_DEMO_GROUP_PREFIX": "gtp-%s-%s" % (name, uuid.uuid4().hex[:8]),
+        "GTP_DEMO_LOGS": os.path.join(tmp, "logs"), "GTP_DEMO_BUILD": BUILD,
+        "GTP_DEMO_NO_BUILD": "1", "GTP_KEEP_SERVICES": "1",
+    })
+    return env
+
+
+def demo_cleanup(r, topic, tmp):
+    """After a passing demo test: its Redis DB, topics and files."""
+    r.flushdb()
+    for t in (topic, topic + ".dlq"):
+        subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), "delete-topic", t],
+                       check=False)
+    shutil.rmtree(tmp, ignore_errors=True)

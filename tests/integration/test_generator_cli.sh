@@ -83,6 +83,8 @@ set +e
 [[ $rc == 64 ]] || fail "--bogus exited $rc, want 64"
 "$gen" --chaos 2 --out - --count 1 >/dev/null 2>&1; rc=$?
 [[ $rc == 78 ]] || fail "--chaos 2 exited $rc, want 78"
+"$gen" --resume --out - --count 1 >/dev/null 2>&1; rc=$?
+[[ $rc == 78 ]] || fail "--resume with --out exited $rc, want 78"
 "$gen" --help >/dev/null; rc=$?
 [[ $rc == 0 ]] || fail "--help exited $rc"
 set -e

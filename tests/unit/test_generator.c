@@ -1,6 +1,7 @@
 /* Unit tests of gtp-generator's event stream: determinism, chaos selection and
  * the shape of each chaos kind, the seed's JSON shape for clean events,
- * coverage of countries and fixed skill ids, trends, and bad flags. */
+ * coverage of countries and fixed skill ids, trends, bad flags, and the
+ * --resume header's parser. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 #include "options.h"
+#include "resume.h"
 
 #define START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
 
@@ -530,6 +532,43 @@ static void test_bad_flags(void **state)
     assert_int_equal(parse_args(ok, 11), 0);
 }
 
+/* The gtp.sim_us header comes from the topic: anything but a plain decimal
+ * int64 is refused, never half-read. */
+static void test_resume_header(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        int rc;
+        int64_t us;
+    } cases[] = {
+        {"1710460813804389", 0, INT64_C(1710460813804389)},
+        {"0", 0, 0},
+        {"-1000000", 0, INT64_C(-1000000)},
+        {"9223372036854775807", 0, INT64_MAX},
+        {"9223372036854775808", -1, 0}, /* overflow */
+        {"", -1, 0},
+        {"12x", -1, 0},
+        {"+5", -1, 0},
+        {" 5", -1, 0},
+        {"1.5", -1, 0},
+        {"12345678901234567890123", -1, 0}, /* longer than any int64 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t us = 42;
+        int rc = gen_resume_parse(cases[i].v, strlen(cases[i].v), &us);
+        assert_int_equal(rc, cases[i].rc);
+        assert_int_equal(us, cases[i].rc == 0 ? cases[i].us : 42);
+    }
+    /* not NUL-terminated: only len bytes count */
+    int64_t us = 0;
+    assert_int_equal(gen_resume_parse("123456", 3, &us), 0);
+    assert_int_equal(us, 123);
+    assert_int_equal(gen_resume_parse(NULL, 0, &us), -1);
+    const char *with_out[] = {"gtp-generator", "--out", "-", "--resume"};
+    assert_int_equal(parse_args(with_out, 4), 0); /* main() refuses the pair: exit 78 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_trends_and_daily_cycle),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_resume_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
