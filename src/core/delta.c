@@ -18,6 +18,7 @@
 
 #include "gtp/err.h"
 #include "gtp/hive.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #ifndef GTP_VERSION
@@ -865,14 +866,14 @@ static json_t *add_action(const struct gtp_delta_add *a, bool data_change, char 
     char *uri = gtp_xmalloc(cap);
     json_t *pv = NULL, *add = NULL;
     if (!a->path[0] || a->path[0] == '/' || gtp_hive_uri_encode(a->path, uri, cap) < 0 ||
-        !gtp_parquet_utf8_valid(a->path, strlen(a->path))) {
+        !gtp_utf8_valid(a->path, strlen(a->path), NULL)) {
         gtp_errf(errstr, errstr_size, "bad add path '%s'", a->path);
         goto out;
     }
     pv = json_object();
     for (int k = 0; k < GTP_DELTA_NPART; k++) {
         const char *v = a->partition_values[k];
-        if (v && !gtp_parquet_utf8_valid(v, strlen(v))) {
+        if (v && !gtp_utf8_valid(v, strlen(v), NULL)) {
             gtp_errf(errstr, errstr_size, "partition value is not UTF-8");
             goto out;
         }
@@ -1030,7 +1031,7 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
         json_array_append_new(actions, add);
     }
     for (size_t i = 0; i < ntxn; i++) {
-        if (!gtp_parquet_utf8_valid(txns[i].app_id, strlen(txns[i].app_id))) {
+        if (!gtp_utf8_valid(txns[i].app_id, strlen(txns[i].app_id), NULL)) {
             gtp_errf(errstr, errstr_size, "appId is not UTF-8");
             err = GTP_ERR_INVAL;
             goto out;

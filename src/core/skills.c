@@ -14,6 +14,7 @@
 
 #include <pcre2.h>
 
+#include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/util.h"
 
@@ -124,39 +125,18 @@ static int trie_insert(struct trie *t, const char *key, int alias)
     return -1;
 }
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = gtp_xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-static void emit_char(struct buf *b, unsigned char c)
+static void emit_char(struct gtp_buf *b, unsigned char c)
 {
     char tmp[3];
     if (c == ' ') {
-        buf_puts(b, "\\s+"); /* any run of whitespace: "Apache\n  Spark" */
+        gtp_buf_puts(b, "\\s+"); /* any run of whitespace: "Apache\n  Spark" */
     } else if (isalnum(c)) {
         tmp[0] = (char)c;
-        buf_put(b, tmp, 1);
+        gtp_buf_put(b, tmp, 1);
     } else {
         tmp[0] = '\\';
         tmp[1] = (char)c;
-        buf_put(b, tmp, 2);
+        gtp_buf_put(b, tmp, 2);
     }
 }
 
@@ -164,7 +144,7 @@ static void emit_char(struct buf *b, unsigned char c)
  * longest alias first ("react native" before "react"). Right boundaries
  * are checked in C: a per-leaf lookahead would blow the 64 KiB compiled
  * pattern limit of a LINK_SIZE=2 build. */
-static void trie_emit(struct buf *b, const struct trie *t)
+static void trie_emit(struct gtp_buf *b, const struct trie *t)
 {
     char mark[32];
     while (t->n == 1 && t->terminal < 0) {
@@ -173,19 +153,19 @@ static void trie_emit(struct buf *b, const struct trie *t)
     }
     int alts = t->n + (t->terminal >= 0);
     if (alts > 1)
-        buf_puts(b, "(?:");
+        gtp_buf_puts(b, "(?:");
     for (int i = 0; i < t->n; i++) {
         if (i > 0)
-            buf_puts(b, "|");
+            gtp_buf_puts(b, "|");
         emit_char(b, t->ch[i]);
         trie_emit(b, t->kid[i]);
     }
     if (t->terminal >= 0) {
         snprintf(mark, sizeof(mark), "%s(*:%d)", t->n > 0 ? "|" : "", t->terminal);
-        buf_puts(b, mark);
+        gtp_buf_puts(b, mark);
     }
     if (alts > 1)
-        buf_puts(b, ")");
+        gtp_buf_puts(b, ")");
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -484,7 +464,7 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
                            size_t errstr_size)
 {
     struct trie *ci = trie_new(), *cs = trie_new();
-    struct buf b = {0};
+    struct gtp_buf b = {0};
     char key[256];
     int err = GTP_ERR_PARSE;
 
@@ -518,13 +498,13 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
 
     /* Left boundary: no word character before, and not "x." before (so
      * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
-    buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
+    gtp_buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
     trie_emit(&b, ci);
     if (cs->n > 0) {
-        buf_puts(&b, "|(?-i)");
+        gtp_buf_puts(&b, "|(?-i)");
         trie_emit(&b, cs);
     }
-    buf_puts(&b, ")");
+    gtp_buf_puts(&b, ")");
 
     {
         int ec;
@@ -554,7 +534,7 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
 out:
     trie_free(ci);
     trie_free(cs);
-    free(b.p);
+    gtp_buf_fini(&b);
     return err;
 }
 
