@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct gtp_buf {
     union {
@@ -58,6 +59,11 @@ void gtp_buf_vprintf(struct gtp_buf *b, const char *fmt, va_list ap)
 /* Append v as an unsigned LEB128 varint (Thrift compact ints, Parquet RLE
  * run headers): 7 bits a byte, low first, high bit = more follows. */
 void gtp_buf_varint(struct gtp_buf *b, uint64_t v);
+
+/* Append everything left in f (binary-safe). Returns 0; GTP_ERR_NOMEM as
+ * soon as more than max bytes were read (max 0 = no limit); GTP_ERR_IO on a
+ * read error. What was read stays in b either way; f stays open. */
+int gtp_buf_read_file(struct gtp_buf *b, FILE *f, size_t max);
 
 /* Hand the bytes over (new, free(); NUL-terminated, never NULL) with their
  * length in *len (len may be NULL). The buffer is empty afterwards. */

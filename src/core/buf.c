@@ -1,5 +1,6 @@
 /* The growable byte buffer (see buf.h). */
 #include "gtp/buf.h"
+#include "gtp/err.h"
 #include "gtp/util.h"
 
 #include <stdio.h>
@@ -94,6 +95,20 @@ void gtp_buf_varint(struct gtp_buf *b, uint64_t v)
     }
     b->u[b->len++] = (uint8_t)v;
     b->p[b->len] = '\0';
+}
+
+int gtp_buf_read_file(struct gtp_buf *b, FILE *f, size_t max)
+{
+    size_t start = b->len, got;
+    do {
+        gtp_buf_reserve(b, 65536);
+        got = fread(b->p + b->len, 1, b->cap - b->len - 1, f);
+        b->len += got;
+        b->p[b->len] = '\0';
+        if (max && b->len - start > max)
+            return GTP_ERR_NOMEM;
+    } while (got > 0);
+    return ferror(f) ? GTP_ERR_IO : 0;
 }
 
 char *gtp_buf_take(struct gtp_buf *b, size_t *len)
