@@ -4,6 +4,7 @@
  * then word n-grams, so it costs a handful of hash probes, not a scan. */
 #include "gtp/region.h"
 #include "gtp/err.h"
+#include "gtp/strmap.h"
 #include "gtp/textnorm.h"
 #include "gtp/util.h"
 
@@ -443,13 +444,12 @@ const char *gtp_regions_lookup_memo(const struct gtp_regions *rg, struct gtp_reg
                                     const char *loc, size_t len)
 {
     struct gtp_regions_memo_slot *s;
-    uint32_t h = 2166136261u; /* FNV-1a */
+    uint64_t h;
     const char *code;
 
     if (!rg || !loc || len > GTP_REGIONS_MEMO_KEY)
         return gtp_regions_lookup(rg, loc, len);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)loc[i]) * 16777619u;
+    h = gtp_strmap_hash(loc, len);
     if (!m->slots)
         m->slots = gtp_xcalloc(GTP_REGIONS_MEMO_SLOTS, sizeof(*m->slots));
     s = &m->slots[h % GTP_REGIONS_MEMO_SLOTS];

@@ -2,6 +2,7 @@
  * are short, so a few dozen probes per title beat any regex. */
 #include "gtp/seniority.h"
 #include "gtp/err.h"
+#include "gtp/strmap.h"
 #include "gtp/textnorm.h"
 #include "gtp/util.h"
 

@@ -18,6 +18,7 @@
 #include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/log.h"
+#include "gtp/strmap.h"
 #include "gtp/util.h"
 #include "jout.h"
 
@@ -125,10 +126,7 @@ long dash_asset_find(const struct dash *d, const char *url)
 
 static size_t cache_slot(const char *key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % DASH_CACHE_SLOTS;
+    return gtp_strmap_hash(key, strlen(key)) % DASH_CACHE_SLOTS;
 }
 
 /* Queue a cached answer for key; true when one was queued. A fresh answer is
