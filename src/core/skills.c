@@ -16,6 +16,7 @@
 
 #include "gtp/buf.h"
 #include "gtp/err.h"
+#include "gtp/tsv.h"
 #include "gtp/util.h"
 
 /* Alias flags (the prefixes of taxonomy/skills.tsv). */
@@ -542,63 +543,40 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
 {
     struct gtp_skills *sk = NULL;
     char path[4096];
-    FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, ok = 0;
+    struct gtp_tsv t = {0};
+    int lineno = 0, ok = 0, rc;
 
     if (taxonomy_dir == NULL) {
         gtp_errf(errstr, errstr_size, "no taxonomy directory");
         goto out;
     }
     snprintf(path, sizeof(path), "%s/skills.tsv", taxonomy_dir);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (gtp_tsv_open(&t, path, errstr, errstr_size))
         goto out;
-    }
     pthread_once(&tab_once, tab_init);
     sk = gtp_xcalloc(1, sizeof(*sk));
     sk->skills = gtp_xcalloc(GTP_SKILLS_MAX, sizeof(*sk->skills));
 
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        char *field[5] = {0};
-        int nf = 0;
-        for (char *p = line; nf < 5;) {
-            field[nf++] = p;
-            char *tab = strchr(p, '\t');
-            if (tab == NULL)
-                break;
-            *tab = '\0';
-            p = tab + 1;
-        }
-        if (nf < 4 || strchr(field[nf - 1], '\t') != NULL) {
-            gtp_errf(errstr, errstr_size, "%s:%d: expected 4 or 5 TAB-separated fields", path,
-                     lineno);
+    while ((rc = gtp_tsv_next(&t, errstr, errstr_size)) > 0) {
+        char **field = t.field;
+        size_t nf = t.nfields;
+        lineno = (int)t.line;
+        if (gtp_tsv_expect(&t, 4, 5, NULL, errstr, errstr_size))
             goto out;
-        }
         if (!is_slug(field[0])) {
-            gtp_errf(errstr, errstr_size, "%s:%d: id '%s' is not a slug [a-z0-9-]+", path, lineno,
-                     field[0]);
+            gtp_tsv_errf(&t, errstr, errstr_size, "id '%s' is not a slug [a-z0-9-]+", field[0]);
             goto out;
         }
         if (gtp_skills_find(sk, field[0]) >= 0) {
-            gtp_errf(errstr, errstr_size, "%s:%d: duplicate id '%s'", path, lineno, field[0]);
+            gtp_tsv_errf(&t, errstr, errstr_size, "duplicate id '%s'", field[0]);
             goto out;
         }
         if (field[1][0] == '\0' || field[2][0] == '\0' || field[3][0] == '\0') {
-            gtp_errf(errstr, errstr_size, "%s:%d: empty name, category or aliases", path, lineno);
+            gtp_tsv_errf(&t, errstr, errstr_size, "empty name, category or aliases");
             goto out;
         }
         if (sk->count == GTP_SKILLS_MAX) {
-            gtp_errf(errstr, errstr_size, "%s:%d: more than %d skills", path, lineno,
-                     GTP_SKILLS_MAX);
+            gtp_tsv_errf(&t, errstr, errstr_size, "more than %d skills", GTP_SKILLS_MAX);
             goto out;
         }
         size_t idx = sk->count++;
@@ -613,10 +591,8 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
         if (nf == 5 && parse_rules(s, field[4], path, lineno, errstr, errstr_size) < 0)
             goto out;
     }
-    if (ferror(f)) {
-        gtp_errf(errstr, errstr_size, "%s: read error", path);
+    if (rc < 0)
         goto out;
-    }
     if (sk->count == 0) {
         gtp_errf(errstr, errstr_size, "%s: no skills", path);
         goto out;
@@ -627,9 +603,7 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
         goto out;
     ok = 1;
 out:
-    free(line);
-    if (f != NULL)
-        fclose(f);
+    gtp_tsv_close(&t);
     if (!ok) {
         gtp_skills_free(sk);
         sk = NULL;
