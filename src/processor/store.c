@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,32 @@ static void hour_label(struct gtp_rediscmd *a, int64_t hour_us)
     args_copy(a, hour);
 }
 
+/* The sums of v's counts per (hour, skill) when by_skill, else per (hour,
+ * region), v sorted so that each group is one run: the number of groups,
+ * then key, hour, sum for each. */
+static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bool by_skill,
+                      const struct gtp_skills *sk)
+{
+    size_t count_at = a->argc, groups = 0;
+    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    for (size_t i = 0; i < n; groups++) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < n && v[j].hour == v[i].hour &&
+               (by_skill ? v[j].skill == v[i].skill : strcmp(v[j].region, v[i].region) == 0);
+             j++)
+            sum += v[j].count;
+        if (by_skill)
+            gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
+        else
+            args_copy(a, v[i].region);
+        hour_label(a, v[i].hour);
+        gtp_rediscmd_arg_i64(a, sum);
+        i = j;
+    }
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
+}
+
 /* Trend deltas as they are, then the pulse (per skill and hour) and heat (per
  * region and hour) sums, then the distinct hours. */
 static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struct gtp_skills *sk)
@@ -187,38 +214,10 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
     }
     /* pulse: Σ over regions */
     qsort(v, n, sizeof(*v), by_hour_skill);
-    count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0);
-    groups = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        int64_t sum = 0;
-        for (; j < n && v[j].hour == v[i].hour && v[j].skill == v[i].skill; j++)
-            sum += v[j].count;
-        gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
-        hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, sum);
-        groups++;
-        i = j;
-    }
-    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
+    emit_sums(a, v, n, true, sk);
     /* heat: Σ over skills */
     qsort(v, n, sizeof(*v), by_hour_region);
-    count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0);
-    groups = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        int64_t sum = 0;
-        for (; j < n && v[j].hour == v[i].hour && strcmp(v[j].region, v[i].region) == 0; j++)
-            sum += v[j].count;
-        args_copy(a, v[i].region);
-        hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, sum);
-        groups++;
-        i = j;
-    }
-    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
+    emit_sums(a, v, n, false, sk);
     /* distinct hours (v is sorted by hour) */
     count_at = a->argc;
     gtp_rediscmd_arg_i64(a, 0);
