@@ -441,9 +441,17 @@ static void restore_id(const char *id, size_t n, void *ctx)
     gtp_window_restore_id(r->w, r->window_start_us, id, n);
 }
 
+/* One blocking command: its reply (new), or NULL with rc->errstr set. */
+static redisReply *command(redisContext *rc, struct gtp_rediscmd *c)
+{
+    redisReply *rep = NULL;
+    return gtp_rediscmd_pipeline(rc, c, 1, &rep, NULL, 0) ? NULL : rep;
+}
+
 int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,
                struct gtp_window *w, char *errstr, size_t errstr_size)
 {
+    struct gtp_rediscmd c = {0};
     redisReply *rep = NULL, *ids = NULL;
     char key[512];
     int err = 0;
@@ -451,7 +459,11 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
 
     *next = STORE_NO_OFFSET;
     snprintf(key, sizeof(key), "gtp:part:%s:%d", topic, (int)partition);
-    rep = redisCommand(rc, "HMGET %s next max", key);
+    gtp_rediscmd_arg_str(&c, "HMGET");
+    gtp_rediscmd_arg_str(&c, key);
+    gtp_rediscmd_arg_str(&c, "next");
+    gtp_rediscmd_arg_str(&c, "max");
+    rep = command(rc, &c);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         gtp_errf(errstr, errstr_size, "load %s: %s", key, rep ? "bad reply" : rc->errstr);
         err = GTP_ERR_REDIS;
@@ -464,7 +476,12 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
     freeReplyObject(rep);
 
     snprintf(key, sizeof(key), "gtp:dedupidx:%s:%d", topic, (int)partition);
-    rep = redisCommand(rc, "ZRANGE %s 0 -1", key);
+    gtp_rediscmd_reset(&c);
+    gtp_rediscmd_arg_str(&c, "ZRANGE");
+    gtp_rediscmd_arg_str(&c, key);
+    gtp_rediscmd_arg_str(&c, "0");
+    gtp_rediscmd_arg_str(&c, "-1");
+    rep = command(rc, &c);
     if (!rep || rep->type != REDIS_REPLY_ARRAY) {
         gtp_errf(errstr, errstr_size, "load %s: %s", key, rep ? "bad reply" : rc->errstr);
         err = GTP_ERR_REDIS;
@@ -474,7 +491,10 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
         const redisReply *e = rep->element[i];
         if (e->type != REDIS_REPLY_STRING || gtp_parse_ll(e->str, &v))
             continue;
-        ids = redisCommand(rc, "GET gtp:seen:%s:%d:%lld", topic, (int)partition, v);
+        gtp_rediscmd_reset(&c);
+        gtp_rediscmd_arg_str(&c, "GET");
+        gtp_rediscmd_argf(&c, "gtp:seen:%s:%d:%lld", topic, (int)partition, v);
+        ids = command(rc, &c);
         if (!ids || (ids->type != REDIS_REPLY_STRING && ids->type != REDIS_REPLY_NIL)) {
             gtp_errf(errstr, errstr_size, "load dedup ids: %s",
                      ids ? (ids->type == REDIS_REPLY_ERROR ? ids->str : "bad reply") : rc->errstr);
@@ -496,5 +516,6 @@ out:
         freeReplyObject(ids);
     if (rep)
         freeReplyObject(rep);
+    gtp_rediscmd_fini(&c);
     return err;
 }
