@@ -43,6 +43,7 @@
 #include "gtp/seniority.h"
 #include "gtp/skills.h"
 #include "gtp/taxonomy.h"
+#include "gtp/utf8.h" /* gtp_utf8_valid, step 2 */
 
 #define GTP_EVENT_MAX_BYTES 1048576
 #define GTP_EVENT_FUTURE_US (INT64_C(3600) * 1000000)
@@ -134,13 +135,5 @@ size_t gtp_event_to_json(const struct gtp_event *ev, const struct gtp_skills *sk
 
 /* {"rejected": "<reason>", "detail": "<detail>"} for a rejected event. */
 size_t gtp_event_reject_json(const struct gtp_event *ev, char **buf, size_t *cap);
-
-/* Whether buf[0..len) is valid UTF-8 (as step 2 above). On failure *bad_at
- * (may be NULL) gets the offset of the first bad byte. */
-int gtp_utf8_valid(const void *buf, size_t len, size_t *bad_at);
-
-/* Append s[0..len) as a JSON string literal (quotes included) to *buf at *pos,
- * growing it; NUL and control bytes become \u00XX. s must be valid UTF-8. */
-void gtp_json_append_str(char **buf, size_t *cap, size_t *pos, const char *s, size_t len);
 
 #endif

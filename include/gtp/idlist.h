@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gtp/buf.h"
+
 struct gtp_idlist_entry {
     int64_t window_start_us;
     size_t off, len; /* the id's bytes in the arena */
@@ -17,8 +19,7 @@ struct gtp_idlist_entry {
 struct gtp_idlist {
     struct gtp_idlist_entry *v; /* in arrival order */
     size_t n, cap;
-    char *arena;
-    size_t arena_len, arena_cap;
+    struct gtp_buf arena;
 };
 
 /* Append a copy of id[0..len) counted in the window starting at window_start_us. */
@@ -33,7 +34,7 @@ void gtp_idlist_fini(struct gtp_idlist *l);
 /* The bytes of entry i (valid until the next add or reset; not NUL-terminated). */
 static inline const char *gtp_idlist_id(const struct gtp_idlist *l, size_t i)
 {
-    return l->arena + l->v[i].off;
+    return l->arena.p + l->v[i].off;
 }
 
 #endif

@@ -166,7 +166,4 @@ int gtp_parquet_write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parque
 int gtp_parquet_write_file(struct gtp_parquet_writer *w, const char *dir, const char *name,
                            struct gtp_parquet_file_stats *stats, char *errstr, size_t errstr_size);
 
-/* True when [s, s+n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-bool gtp_parquet_utf8_valid(const char *s, size_t n);
-
 #endif

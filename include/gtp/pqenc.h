@@ -1,5 +1,5 @@
 /* Encoding mechanisms shared by the two Parquet writers (the archive writer in parquet.c and
- * the schema-driven nested writer in pqnested.c): a growable byte buffer, the RLE /
+ * the schema-driven nested writer in pqnested.c), writing into gtp_buf (buf.h): the RLE /
  * bit-packed hybrid for levels and dictionary indexes, page compression plus page header,
  * a buffered file sink that remembers its first error, and the atomic publish of a file.
  * Why each format choice: docs/parquet.md.
@@ -13,27 +13,13 @@
 #include <stdint.h>
 #include <zstd.h>
 
+#include "gtp/buf.h"
 #include "gtp/parquet.h"
 #include "gtp/thrift.h"
 
 /* Parquet enum values (parquet.thrift) the writers share. */
 enum { GTP_PQENC_PAGE_DATA = 0, GTP_PQENC_PAGE_DICTIONARY = 2 };
 enum { GTP_PQENC_PLAIN = 0, GTP_PQENC_RLE = 3, GTP_PQENC_RLE_DICTIONARY = 8 };
-
-/* ------------------------------------------------------------------------------------------
- * Growable byte buffer. Zero-initialised = empty; release with gtp_pqenc_buf_fini. */
-struct gtp_pqenc_buf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
-
-void gtp_pqenc_buf_reserve(struct gtp_pqenc_buf *b, size_t extra);
-void gtp_pqenc_buf_put(struct gtp_pqenc_buf *b, const void *p, size_t n);
-void gtp_pqenc_buf_byte(struct gtp_pqenc_buf *b, uint8_t v);
-void gtp_pqenc_buf_u32(struct gtp_pqenc_buf *b, uint32_t v); /* little-endian */
-void gtp_pqenc_buf_varint(struct gtp_pqenc_buf *b, uint64_t v);
-void gtp_pqenc_buf_fini(struct gtp_pqenc_buf *b); /* accepts NULL */
 
 static inline void gtp_pqenc_le32(uint8_t *p, uint32_t v)
 {
@@ -49,6 +35,9 @@ static inline void gtp_pqenc_le64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Append v as 4 little-endian bytes (a PLAIN BYTE_ARRAY length prefix). */
+void gtp_pqenc_put_u32(struct gtp_buf *b, uint32_t v);
+
 /* Grow *p (an array of uint32_t with *cap entries) to hold at least need entries. */
 void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need);
 
@@ -60,25 +49,25 @@ int gtp_pqenc_bit_width(uint32_t max);
 
 /* Append n values of bw bits: RLE runs for >= 8 repeats, bit-packed groups otherwise
  * (only the very last group is zero padded). No length prefix. */
-void gtp_pqenc_hybrid(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, int bw);
+void gtp_pqenc_hybrid(struct gtp_buf *out, const uint32_t *v, size_t n, int bw);
 
 /* The levels section of a v1 data page: u32 LE byte length, then the hybrid encoding of
  * the n levels lv[] with the bit width of max. *tmp / *tmp_cap is the caller's scratch
  * array (grown here; the caller frees *tmp). */
-void gtp_pqenc_levels(struct gtp_pqenc_buf *out, const uint8_t *lv, size_t n, int max,
-                      uint32_t **tmp, size_t *tmp_cap);
+void gtp_pqenc_levels(struct gtp_buf *out, const uint8_t *lv, size_t n, int max, uint32_t **tmp,
+                      size_t *tmp_cap);
 
 /* ------------------------------------------------------------------------------------------
  * Output sink: buffered write(2) that remembers the first error, so a writer checks once
  * at the end. off counts every byte handed over: the absolute file offset of the next put. */
 struct gtp_pqenc_sink {
     int fd;
-    struct gtp_pqenc_buf b;
+    struct gtp_buf b;
     int64_t off; /* bytes produced so far (written + buffered) */
     int err;     /* errno of the first failure, 0 if none */
 };
 
-/* Initialise with {.fd = fd}; release b with gtp_pqenc_buf_fini after the last flush. */
+/* Initialise with {.fd = fd}; release b with gtp_buf_fini after the last flush. */
 void gtp_pqenc_sink_put(struct gtp_pqenc_sink *s, const void *p, size_t n);
 void gtp_pqenc_sink_flush(struct gtp_pqenc_sink *s);
 
@@ -87,9 +76,9 @@ void gtp_pqenc_sink_flush(struct gtp_pqenc_sink *s);
 struct gtp_pqenc_pager {
     enum gtp_parquet_codec codec;
     int zstd_level;
-    ZSTD_CCtx *zc;              /* owned */
-    struct gtp_pqenc_buf cbody; /* compressed body scratch */
-    struct gtp_thrift th;       /* page header scratch; writers may reuse it for the footer */
+    ZSTD_CCtx *zc;        /* owned */
+    struct gtp_buf cbody; /* compressed body scratch */
+    struct gtp_thrift th; /* page header scratch; writers may reuse it for the footer */
 };
 
 /* Returns 0, or GTP_ERR_INTERNAL when zstd cannot allocate its context. On error the pager
@@ -103,8 +92,8 @@ void gtp_pqenc_pager_fini(struct gtp_pqenc_pager *pg); /* accepts NULL */
  * header + stored body bytes. Returns 0, or GTP_ERR_INTERNAL (page over 2 GiB, compression
  * failure) with the reason in errstr. Write errors are left in s->err. */
 int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int page_type,
-                   const struct gtp_pqenc_buf *body, int32_t num_values, int encoding,
-                   int64_t *uncomp, int64_t *comp, char *errstr, size_t errstr_size);
+                   const struct gtp_buf *body, int32_t num_values, int encoding, int64_t *uncomp,
+                   int64_t *comp, char *errstr, size_t errstr_size);
 
 /* ------------------------------------------------------------------------------------------
  * Files */

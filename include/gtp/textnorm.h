@@ -1,5 +1,5 @@
-/* Text normalization for the word-based taxonomy lookups (regions, seniority)
- * and the small string-keyed hash map those lookups use. */
+/* Text normalization for the word-based taxonomy lookups (regions, seniority):
+ * keys and looked-up text are normalized alike, then probed in a gtp_strmap. */
 #ifndef GTP_TEXTNORM_H
 #define GTP_TEXTNORM_H
 
@@ -25,22 +25,5 @@ size_t gtp_textnorm(const char *s, size_t len, char *out, size_t out_size);
 /* Same, but parts are joined with ' ' too: the key form of taxonomy data
  * ("Cocos (Keeling) Islands" -> "cocos keeling islands"). */
 size_t gtp_textnorm_key(const char *s, size_t len, char *out, size_t out_size);
-
-/* Open-addressing hash map from byte strings to opaque pointers. Keys are
- * copied; values are borrowed (the caller keeps them alive). Not thread safe
- * for writes; concurrent gtp_strmap_get() calls on a map nobody writes are safe. */
-struct gtp_strmap;
-
-/* New empty map. Never NULL (aborts on OOM). */
-struct gtp_strmap *gtp_strmap_new(void);
-/* NULL-safe. Frees the keys, not the values. */
-void gtp_strmap_free(struct gtp_strmap *m);
-/* Insert key -> value unless present. Returns NULL when inserted, else the
- * existing value (which is left unchanged). */
-void *gtp_strmap_put(struct gtp_strmap *m, const char *key, size_t klen, void *value);
-/* Value for key or NULL. */
-void *gtp_strmap_get(const struct gtp_strmap *m, const char *key, size_t klen);
-/* Number of keys. */
-size_t gtp_strmap_count(const struct gtp_strmap *m);
 
 #endif

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gtp/buf.h"
+
 /* Compact-protocol type nibbles (field headers and list element types). */
 enum gtp_thrift_type {
     GTP_THRIFT_BOOL_TRUE = 1,
@@ -45,9 +47,15 @@ enum gtp_thrift_type {
 #define GTP_THRIFT_MAX_DEPTH 16
 
 struct gtp_thrift {
-    uint8_t *data; /* encoded bytes (owned) */
-    size_t len;
-    size_t cap;
+    /* The encoded bytes (owned): written through buf, read as data/len, the
+     * same memory (the struct view is buf's first two members). */
+    union {
+        struct gtp_buf buf;
+        struct {
+            uint8_t *data;
+            size_t len;
+        };
+    };
     int depth;                             /* open nested structs */
     int16_t last_id[GTP_THRIFT_MAX_DEPTH]; /* last field id per open struct */
 };

@@ -16,8 +16,10 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/hive.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #ifndef GTP_VERSION
@@ -220,33 +222,20 @@ int gtp_delta_latest_version(const char *root, int64_t *version, char *errstr, s
 
 static char *read_file(const char *path, size_t *len, int *err_no)
 {
+    struct gtp_buf b = {0};
     FILE *f = fopen(path, "rb");
     if (!f) {
         *err_no = errno;
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = gtp_xmalloc(cap);
-    for (;;) {
-        if (n + 4096 > cap) {
-            cap *= 2;
-            buf = gtp_xrealloc(buf, cap);
-        }
-        size_t k = fread(buf + n, 1, cap - n - 1, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (gtp_buf_read_file(&b, f, 0)) {
         *err_no = EIO;
-        free(buf);
+        gtp_buf_fini(&b);
+        fclose(f);
         return NULL;
     }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    fclose(f);
+    return gtp_buf_take(&b, len);
 }
 
 /* Calls fn(action_name, action_value, ctx) for every action of one commit. fn returns 0
@@ -606,8 +595,7 @@ out:
 /* Serialise actions (a JSON array of objects) as newline-delimited JSON. */
 static char *ndjson(json_t *actions, size_t *len)
 {
-    size_t cap = 1024, n = 0;
-    char *out = gtp_xmalloc(cap);
+    struct gtp_buf out = {0};
     size_t i;
     json_t *a;
     json_array_foreach(actions, i, a)
@@ -615,19 +603,11 @@ static char *ndjson(json_t *actions, size_t *len)
         char *line = json_dumps(a, JSON_COMPACT);
         if (!line)
             abort(); /* only allocation failures (strings are validated UTF-8) */
-        size_t ll = strlen(line);
-        while (n + ll + 2 > cap) {
-            cap *= 2;
-            out = gtp_xrealloc(out, cap);
-        }
-        memcpy(out + n, line, ll);
-        n += ll;
-        out[n++] = '\n';
+        gtp_buf_puts(&out, line);
+        gtp_buf_putc(&out, '\n');
         free(line);
     }
-    out[n] = 0;
-    *len = n;
-    return out;
+    return gtp_buf_take(&out, len);
 }
 
 static json_t *field(const char *name, json_t *type, bool nullable)
@@ -869,14 +849,14 @@ static json_t *add_action(const struct gtp_delta_add *a, bool data_change, char 
     char *uri = gtp_xmalloc(cap);
     json_t *pv = NULL, *add = NULL;
     if (!a->path[0] || a->path[0] == '/' || gtp_hive_uri_encode(a->path, uri, cap) < 0 ||
-        !gtp_parquet_utf8_valid(a->path, strlen(a->path))) {
+        !gtp_utf8_valid(a->path, strlen(a->path), NULL)) {
         gtp_errf(errstr, errstr_size, "bad add path '%s'", a->path);
         goto out;
     }
     pv = json_object();
     for (int k = 0; k < GTP_DELTA_NPART; k++) {
         const char *v = a->partition_values[k];
-        if (v && !gtp_parquet_utf8_valid(v, strlen(v))) {
+        if (v && !gtp_utf8_valid(v, strlen(v), NULL)) {
             gtp_errf(errstr, errstr_size, "partition value is not UTF-8");
             goto out;
         }
@@ -1034,7 +1014,7 @@ int gtp_delta_commit_multi(const char *root, const struct gtp_delta_add *adds, s
         json_array_append_new(actions, add);
     }
     for (size_t i = 0; i < ntxn; i++) {
-        if (!gtp_parquet_utf8_valid(txns[i].app_id, strlen(txns[i].app_id))) {
+        if (!gtp_utf8_valid(txns[i].app_id, strlen(txns[i].app_id), NULL)) {
             gtp_errf(errstr, errstr_size, "appId is not UTF-8");
             err = GTP_ERR_INVAL;
             goto out;

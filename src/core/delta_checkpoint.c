@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gtp/delta.h"
+#include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/failpoint.h"
 #include "gtp/parquet.h"
@@ -208,18 +209,12 @@ static json_t *project(json_t *action, const char *const *keep)
  * Writing */
 
 /* Append one action line to the snapshot text. */
-static void snap_line(char **buf, size_t *len, size_t *cap, const char *name, json_t *val)
+static void snap_line(struct gtp_buf *snap, const char *name, json_t *val)
 {
     json_t *o = json_pack("{s:O}", name, val);
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-    size_t ll = strlen(line);
-    while (*len + ll + 2 > *cap) {
-        *cap = *cap ? *cap * 2 : 65536;
-        *buf = gtp_xrealloc(*buf, *cap);
-    }
-    memcpy(*buf + *len, line, ll);
-    *len += ll;
-    (*buf)[(*len)++] = '\n';
+    gtp_buf_puts(snap, line);
+    gtp_buf_putc(snap, '\n');
     free(line);
     json_decref(o);
 }
@@ -250,8 +245,9 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
     struct gtp_delta_checkpoint_info ci = {.version = version};
     const char **keys = NULL;
     json_t *folded = NULL;
-    char *snap = NULL, logdir[4096], snapdir[4096], name[64];
-    size_t snap_len = 0, snap_cap = 0, nkeys = 0;
+    struct gtp_buf snap = {0};
+    char logdir[4096], snapdir[4096], name[64];
+    size_t nkeys = 0;
     int64_t latest = -1;
     int err;
 
@@ -293,15 +289,15 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
     }
 
     err = add_row(w, "protocol", st.protocol, keep_protocol, errstr, errstr_size);
-    snap_line(&snap, &snap_len, &snap_cap, "protocol", st.protocol);
+    snap_line(&snap, "protocol", st.protocol);
     if (!err)
         err = add_row(w, "metaData", st.metadata, keep_meta, errstr, errstr_size);
-    snap_line(&snap, &snap_len, &snap_cap, "metaData", st.metadata);
+    snap_line(&snap, "metaData", st.metadata);
     keys = sorted_keys(st.txns, &nkeys);
     for (size_t i = 0; i < nkeys && !err; i++) {
         json_t *t = json_object_get(st.txns, keys[i]);
         err = add_row(w, "txn", t, keep_txn, errstr, errstr_size);
-        snap_line(&snap, &snap_len, &snap_cap, "txn", t);
+        snap_line(&snap, "txn", t);
     }
     free(keys);
     keys = sorted_keys(st.files, &nkeys);
@@ -313,14 +309,14 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
             ci.files++;
             ci.bytes += sz;
             err = add_row(w, "add", add, keep_add, errstr, errstr_size);
-            snap_line(&snap, &snap_len, &snap_cap, "add", add);
+            snap_line(&snap, "add", add);
         } else if (rm) {
             /* a tombstone past the retention: vacuum may have deleted its file */
             json_int_t at = json_integer_value(json_object_get(rm, "deletionTimestamp"));
             if (at + deleted_file_retention_ms < now_ms)
                 continue;
             err = add_row(w, "remove", rm, keep_remove, errstr, errstr_size);
-            snap_line(&snap, &snap_len, &snap_cap, "remove", rm);
+            snap_line(&snap, "remove", rm);
         }
     }
     if (err)
@@ -331,7 +327,7 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
         json_array_foreach(folded, i, v)
         {
             json_t *ciobj = json_pack("{s:O}", fold->info_key, v);
-            snap_line(&snap, &snap_len, &snap_cap, "commitInfo", ciobj);
+            snap_line(&snap, "commitInfo", ciobj);
             json_decref(ciobj);
         }
     }
@@ -354,7 +350,7 @@ int gtp_delta_checkpoint(const char *root, int64_t version, const struct gtp_del
         goto out;
     }
     snprintf(name, sizeof(name), "%020" PRId64 ".json", version);
-    err = gtp_delta_publish(snapdir, name, snap ? snap : "", snap_len, false, NULL, errstr,
+    err = gtp_delta_publish(snapdir, name, snap.p ? snap.p : "", snap.len, false, NULL, errstr,
                             errstr_size);
     if (err)
         goto out;
@@ -371,7 +367,7 @@ out:
     if (!err && info)
         *info = ci;
     free(keys);
-    free(snap);
+    gtp_buf_fini(&snap);
     json_decref(folded);
     gtp_pqnested_writer_free(w);
     gtp_pqnested_schema_free(schema);

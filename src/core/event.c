@@ -5,6 +5,8 @@
 #include "gtp/event.h"
 #include "event_internal.h"
 #include "gtp/timeparse.h"
+#include "gtp/json.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #include <jansson.h>
@@ -37,163 +39,59 @@ int gtp_reject_parse(const char *name)
     return -1;
 }
 
-/* ---- UTF-8 --------------------------------------------------------------------- */
-
-int gtp_utf8_valid(const void *buf, size_t len, size_t *bad_at)
-{
-    const unsigned char *s = buf;
-    size_t i = 0;
-    while (i < len) {
-        /* ASCII runs dominate JSON: skip them 8 bytes at a time. */
-        if (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!(w & UINT64_C(0x8080808080808080))) {
-                i += 8;
-                continue;
-            }
-        }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* over U+10FFFF */
-        } else {
-            goto bad;
-        }
-        if (i + need >= len)
-            goto bad;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            goto bad;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                goto bad;
-        i += need + 1;
-    }
-    return 1;
-bad:
-    if (bad_at)
-        *bad_at = i;
-    return 0;
-}
-
 /* ---- JSON output --------------------------------------------------------------- */
 
-static void reserve(char **buf, size_t *cap, size_t need)
+/* The callers keep a plain (*buf, *cap) pair across events; borrow it as a
+ * gtp_buf for one output and hand it back. */
+static struct gtp_buf borrow(char **buf, size_t *cap)
 {
-    if (need <= *cap)
-        return;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    *buf = gtp_xrealloc(*buf, n);
-    *cap = n;
+    struct gtp_buf b = {.p = *buf, .len = 0, .cap = *buf ? *cap : 0};
+    return b;
 }
 
-static void append(char **buf, size_t *cap, size_t *pos, const char *s, size_t len)
+static size_t give_back(struct gtp_buf *b, char **buf, size_t *cap)
 {
-    reserve(buf, cap, *pos + len + 1);
-    memcpy(*buf + *pos, s, len);
-    *pos += len;
-    (*buf)[*pos] = '\0';
+    *buf = b->p;
+    *cap = b->cap;
+    return b->len;
 }
 
-#define APPEND_LIT(b, c, p, lit) append((b), (c), (p), (lit), sizeof(lit) - 1)
+#define PUT_LIT(b, lit) gtp_buf_put((b), (lit), sizeof(lit) - 1)
 
-void gtp_json_append_str(char **buf, size_t *cap, size_t *pos, const char *s, size_t len)
+static void put_str(struct gtp_buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    /* Worst case every byte becomes \u00XX (6 bytes) plus quotes and NUL. */
-    reserve(buf, cap, *pos + len * 6 + 3);
-    char *o = *buf + *pos;
-    *o++ = '"';
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"':
-            *o++ = '"';
-            break;
-        case '\\':
-            *o++ = '\\';
-            break;
-        case '\n':
-            *o++ = 'n';
-            break;
-        case '\r':
-            *o++ = 'r';
-            break;
-        case '\t':
-            *o++ = 't';
-            break;
-        case '\b':
-            *o++ = 'b';
-            break;
-        case '\f':
-            *o++ = 'f';
-            break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    *pos = (size_t)(o - *buf);
+    gtp_json_quote(b, s, len, GTP_JSON_PLAIN);
 }
 
-static void append_opt(char **buf, size_t *cap, size_t *pos, struct gtp_str v)
+static void put_opt(struct gtp_buf *b, struct gtp_str v)
 {
     if (v.s)
-        gtp_json_append_str(buf, cap, pos, v.s, v.len);
+        put_str(b, v.s, v.len);
     else
-        APPEND_LIT(buf, cap, pos, "null");
+        PUT_LIT(b, "null");
 }
 
 size_t gtp_event_to_json(const struct gtp_event *ev, const struct gtp_skills *sk, char **buf,
                          size_t *cap)
 {
     char t[GTP_TIME_RFC3339_MAX];
-    size_t pos = 0, n, first = 1;
+    size_t n, first = 1;
+    struct gtp_buf b = borrow(buf, cap);
 
-    reserve(buf, cap, 512);
-    (*buf)[0] = '\0';
-    APPEND_LIT(buf, cap, &pos, "{\"event_id\":");
-    gtp_json_append_str(buf, cap, &pos, ev->event_id.s, ev->event_id.len);
-    APPEND_LIT(buf, cap, &pos, ",\"posted_at\":");
+    gtp_buf_reserve(&b, 512);
+    PUT_LIT(&b, "{\"event_id\":");
+    put_str(&b, ev->event_id.s, ev->event_id.len);
+    PUT_LIT(&b, ",\"posted_at\":");
     n = gtp_time_format(ev->posted_us, t, sizeof(t));
-    gtp_json_append_str(buf, cap, &pos, t, n);
-    APPEND_LIT(buf, cap, &pos, ",\"date_posted\":");
+    put_str(&b, t, n);
+    PUT_LIT(&b, ",\"date_posted\":");
     n = gtp_time_format_date(ev->posted_us, t, sizeof(t));
-    gtp_json_append_str(buf, cap, &pos, t, n);
-    APPEND_LIT(buf, cap, &pos, ",\"title\":");
-    gtp_json_append_str(buf, cap, &pos, ev->title.s, ev->title.len);
-    APPEND_LIT(buf, cap, &pos, ",\"company\":");
-    append_opt(buf, cap, &pos, ev->company);
-    APPEND_LIT(buf, cap, &pos, ",\"skills_array\":[");
+    put_str(&b, t, n);
+    PUT_LIT(&b, ",\"title\":");
+    put_str(&b, ev->title.s, ev->title.len);
+    PUT_LIT(&b, ",\"company\":");
+    put_opt(&b, ev->company);
+    PUT_LIT(&b, ",\"skills_array\":[");
     /* Walk the set bits, not all ~400 skills: most postings name a handful. */
     size_t count = sk ? gtp_skills_count(sk) : 0;
     for (size_t w = 0; w < GTP_ARRAY_LEN(ev->skills.bits) && w * 64 < count; w++) {
@@ -202,49 +100,49 @@ size_t gtp_event_to_json(const struct gtp_event *ev, const struct gtp_skills *sk
             if (i >= count)
                 break;
             if (!first)
-                APPEND_LIT(buf, cap, &pos, ",");
+                PUT_LIT(&b, ",");
             first = 0;
             const char *id = gtp_skills_id(sk, i);
-            gtp_json_append_str(buf, cap, &pos, id, strlen(id));
+            put_str(&b, id, strlen(id));
         }
     }
-    APPEND_LIT(buf, cap, &pos, "],\"experience_level\":");
+    PUT_LIT(&b, "],\"experience_level\":");
     const char *lv = gtp_seniority_name(ev->level);
-    gtp_json_append_str(buf, cap, &pos, lv, strlen(lv));
-    APPEND_LIT(buf, cap, &pos, ",\"region\":");
-    gtp_json_append_str(buf, cap, &pos, ev->region, strlen(ev->region));
-    APPEND_LIT(buf, cap, &pos, ",\"job_id\":");
-    gtp_json_append_str(buf, cap, &pos, ev->job_id.s, ev->job_id.len);
-    APPEND_LIT(buf, cap, &pos, ",\"source\":");
-    append_opt(buf, cap, &pos, ev->source);
-    APPEND_LIT(buf, cap, &pos, ",\"location\":");
-    append_opt(buf, cap, &pos, ev->location);
-    APPEND_LIT(buf, cap, &pos, ",\"is_remote\":");
+    put_str(&b, lv, strlen(lv));
+    PUT_LIT(&b, ",\"region\":");
+    put_str(&b, ev->region, strlen(ev->region));
+    PUT_LIT(&b, ",\"job_id\":");
+    put_str(&b, ev->job_id.s, ev->job_id.len);
+    PUT_LIT(&b, ",\"source\":");
+    put_opt(&b, ev->source);
+    PUT_LIT(&b, ",\"location\":");
+    put_opt(&b, ev->location);
+    PUT_LIT(&b, ",\"is_remote\":");
     if (ev->is_remote < 0)
-        APPEND_LIT(buf, cap, &pos, "null}");
+        PUT_LIT(&b, "null}");
     else if (ev->is_remote)
-        APPEND_LIT(buf, cap, &pos, "true}");
+        PUT_LIT(&b, "true}");
     else
-        APPEND_LIT(buf, cap, &pos, "false}");
-    return pos;
+        PUT_LIT(&b, "false}");
+    return give_back(&b, buf, cap);
 }
 
 size_t gtp_event_reject_json(const struct gtp_event *ev, char **buf, size_t *cap)
 {
-    size_t pos = 0;
     const char *r = gtp_reject_name(ev->reject);
-    reserve(buf, cap, 64);
-    (*buf)[0] = '\0';
-    APPEND_LIT(buf, cap, &pos, "{\"rejected\":");
-    gtp_json_append_str(buf, cap, &pos, r, strlen(r));
-    APPEND_LIT(buf, cap, &pos, ",\"detail\":");
+    struct gtp_buf b = borrow(buf, cap);
+
+    gtp_buf_reserve(&b, 64);
+    PUT_LIT(&b, "{\"rejected\":");
+    put_str(&b, r, strlen(r));
+    PUT_LIT(&b, ",\"detail\":");
     /* The detail may quote input bytes; keep the output valid UTF-8 even then. */
     size_t dl = strlen(ev->detail), bad;
     while (dl && !gtp_utf8_valid(ev->detail, dl, &bad))
         dl = bad;
-    gtp_json_append_str(buf, cap, &pos, ev->detail, dl);
-    APPEND_LIT(buf, cap, &pos, "}");
-    return pos;
+    put_str(&b, ev->detail, dl);
+    PUT_LIT(&b, "}");
+    return give_back(&b, buf, cap);
 }
 
 /* ---- validation ---------------------------------------------------------------- */

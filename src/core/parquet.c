@@ -15,6 +15,7 @@
 #include "gtp/err.h"
 #include "gtp/pqenc.h"
 #include "gtp/thrift.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #ifndef GTP_VERSION
@@ -61,65 +62,13 @@ const char *gtp_parquet_col_name(int col)
 }
 
 /* ------------------------------------------------------------------------------------------
- * UTF-8 validation (Unicode Table 3-7: no overlongs, no surrogates, max U+10FFFF) */
-bool gtp_parquet_utf8_valid(const char *str, size_t n)
-{
-    const uint8_t *s = (const uint8_t *)str;
-    size_t i = 0;
-    while (i < n) {
-        /* ASCII fast path, 8 bytes at a time. */
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0x8080808080808080ull) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i - 1 < need)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += need + 1;
-    }
-    return true;
-}
-
-/* ------------------------------------------------------------------------------------------
  * Writer state */
 struct leaf {
-    struct gtp_pqenc_buf def; /* one byte per level entry, when max_def > 0 */
-    struct gtp_pqenc_buf rep; /* one byte per level entry, when max_rep > 0 */
+    struct gtp_buf def; /* one byte per level entry, when max_def > 0 */
+    struct gtp_buf rep; /* one byte per level entry, when max_rep > 0 */
     size_t nentries;
-    struct gtp_pqenc_buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
-    uint64_t *off;             /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
+    struct gtp_buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
+    uint64_t *off;       /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
     size_t off_cap;
     size_t nvals;
 };
@@ -150,7 +99,7 @@ struct gtp_parquet_writer {
     int64_t col_nulls[GTP_PARQUET_NCOLS]; /* rows where the top-level column is null */
 
     /* scratch, reused across writes */
-    struct gtp_pqenc_buf body;
+    struct gtp_buf body;
     struct gtp_pqenc_pager pg; /* codec, compressed scratch, Thrift scratch (also the footer) */
     uint32_t *tmp32;           /* levels widened for the hybrid encoder, dictionary indexes */
     size_t tmp32_cap;
@@ -250,9 +199,9 @@ struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts 
         w->leaves[i].off_cap = 1024;
         w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));
         /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
-        gtp_pqenc_buf_reserve(&w->leaves[i].data, 64);
-        gtp_pqenc_buf_reserve(&w->leaves[i].def, 64);
-        gtp_pqenc_buf_reserve(&w->leaves[i].rep, 64);
+        gtp_buf_reserve(&w->leaves[i].data, 64);
+        gtp_buf_reserve(&w->leaves[i].def, 64);
+        gtp_buf_reserve(&w->leaves[i].rep, 64);
     }
     w->skills_row_cap = 1024;
     w->skills_row = gtp_xmalloc(w->skills_row_cap * sizeof(uint32_t));
@@ -269,13 +218,13 @@ void gtp_parquet_writer_free(struct gtp_parquet_writer *w)
     if (!w)
         return;
     for (int i = 0; i < NLEAVES; i++) {
-        free(w->leaves[i].def.p);
-        free(w->leaves[i].rep.p);
-        free(w->leaves[i].data.p);
+        free(w->leaves[i].def.u);
+        free(w->leaves[i].rep.u);
+        free(w->leaves[i].data.u);
         free(w->leaves[i].off);
     }
     free(w->skills_row);
-    free(w->body.p);
+    free(w->body.u);
     gtp_pqenc_pager_fini(&w->pg);
     free(w->tmp32);
     free(w->dict_idx);
@@ -305,7 +254,7 @@ size_t gtp_parquet_buffered_bytes(const struct gtp_parquet_writer *w)
 
 static void put_str(struct leaf *l, const char *s, size_t n)
 {
-    gtp_pqenc_buf_put(&l->data, s, n);
+    gtp_buf_put(&l->data, s, n);
     if (l->nvals + 2 > l->off_cap) {
         l->off_cap *= 2;
         l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
@@ -321,7 +270,7 @@ static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, si
         put_str(l, s, n);
         return;
     }
-    gtp_pqenc_buf_byte(&l->def, s ? 1 : 0);
+    gtp_buf_putc(&l->def, s ? 1 : 0);
     if (s)
         put_str(l, s, n);
     else
@@ -345,7 +294,7 @@ static int check_str(const char *name, const char *s, bool required, const size_
                  *len, GTP_PARQUET_MAX_VALUE);
         return GTP_ERR_INVAL;
     }
-    if (!gtp_parquet_utf8_valid(s, *len)) {
+    if (!gtp_utf8_valid(s, *len, NULL)) {
         gtp_errf(errstr, errstr_size, "%s: malformed UTF-8", name);
         return GTP_ERR_INVAL;
     }
@@ -411,17 +360,17 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     }
 
     struct leaf *ts = &w->leaves[GTP_PARQUET_POSTED_AT];
-    gtp_pqenc_buf_reserve(&ts->data, 8);
-    gtp_pqenc_le64(ts->data.p + ts->data.len, (uint64_t)row->posted_at_us);
+    gtp_buf_reserve(&ts->data, 8);
+    gtp_pqenc_le64(ts->data.u + ts->data.len, (uint64_t)row->posted_at_us);
     ts->data.len += 8;
     ts->nvals++;
     ts->nentries++;
 
     struct leaf *rb = &w->leaves[GTP_PARQUET_IS_REMOTE];
     rb->nentries++;
-    gtp_pqenc_buf_byte(&rb->def, row->is_remote >= 0 ? 1 : 0);
+    gtp_buf_putc(&rb->def, row->is_remote >= 0 ? 1 : 0);
     if (row->is_remote >= 0) {
-        gtp_pqenc_buf_byte(&rb->data, (uint8_t)row->is_remote);
+        gtp_buf_putc(&rb->data, (uint8_t)row->is_remote);
         rb->nvals++;
     } else {
         w->col_nulls[GTP_PARQUET_IS_REMOTE]++;
@@ -430,16 +379,16 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     /* skills_array levels (docs/parquet.md): null list (0,0), empty (0,1),
      * null element def 2, element def 3; rep 1 for every element after the first. */
     if (row->skills_null || row->n_skills == 0) {
-        gtp_pqenc_buf_byte(&sk->rep, 0);
-        gtp_pqenc_buf_byte(&sk->def, row->skills_null ? 0 : 1);
+        gtp_buf_putc(&sk->rep, 0);
+        gtp_buf_putc(&sk->def, row->skills_null ? 0 : 1);
         sk->nentries++;
         if (row->skills_null)
             w->col_nulls[GTP_PARQUET_SKILLS_ARRAY]++;
     } else {
         for (size_t i = 0; i < row->n_skills; i++) {
             const char *s = row->skills[i];
-            gtp_pqenc_buf_byte(&sk->rep, i ? 1 : 0);
-            gtp_pqenc_buf_byte(&sk->def, s ? 3 : 2);
+            gtp_buf_putc(&sk->rep, i ? 1 : 0);
+            gtp_buf_putc(&sk->def, s ? 3 : 2);
             if (s)
                 put_str(sk, s, strlen(s));
             sk->nentries++;
@@ -478,7 +427,7 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 static inline const uint8_t *val_ptr(const struct leaf *l, size_t v, size_t *n)
 {
     *n = (size_t)(l->off[v + 1] - l->off[v]);
-    return l->data.p + l->off[v];
+    return l->data.u + l->off[v];
 }
 
 /* Build a dictionary over values [v0, v1) of a BYTE_ARRAY leaf; true when it pays
@@ -601,10 +550,10 @@ static void chunk_minmax(struct gtp_parquet_writer *w, int i, size_t v0, size_t 
         if (LEAVES[i].type == PT_INT64) {
             uint64_t u = 0;
             for (int k = 0; k < 8; k++)
-                u |= (uint64_t)l->data.p[v * 8 + (size_t)k] << (8 * k);
+                u |= (uint64_t)l->data.u[v * 8 + (size_t)k] << (8 * k);
             x = (int64_t)u;
         } else {
-            x = l->data.p[v];
+            x = l->data.u[v];
         }
         if (x < mn)
             mn = x;
@@ -630,7 +579,7 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
         v1 = v0 + (e1 - e0);
     } else {
         for (size_t e = e0; e < e1; e++)
-            v1 += l->def.p[e] == ld->max_def;
+            v1 += l->def.u[e] == ld->max_def;
     }
     memset(cm, 0, sizeof(*cm));
     cm->dict_off = -1;
@@ -647,8 +596,8 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
         for (size_t d = 0; d < w->ndict; d++) {
             size_t n;
             const uint8_t *p = val_ptr(l, w->dict_val[d], &n);
-            gtp_pqenc_buf_u32(&w->body, (uint32_t)n);
-            gtp_pqenc_buf_put(&w->body, p, n);
+            gtp_pqenc_put_u32(&w->body, (uint32_t)n);
+            gtp_buf_put(&w->body, p, n);
         }
         cm->dict_off = s->off;
         err = emit_page(w, s, cm, GTP_PQENC_PAGE_DICTIONARY, (int32_t)w->ndict, GTP_PQENC_PLAIN,
@@ -668,7 +617,7 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
             size_t ee = entry_of(w, i, r + 1);
             for (; pe < ee; pe++) {
                 est += 1;
-                if (ld->max_def && l->def.p[pe] != ld->max_def)
+                if (ld->max_def && l->def.u[pe] != ld->max_def)
                     continue;
                 if (ld->type == PT_BYTE_ARRAY)
                     est += cm->dict ? 2 : 4 + (size_t)(l->off[pv + 1] - l->off[pv]);
@@ -679,36 +628,36 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
             r++;
         } while (r < r1 && est < w->opts.page_bytes && pe - pe0 < PAGE_MAX_ENTRIES);
 
-        struct gtp_pqenc_buf *b = &w->body;
+        struct gtp_buf *b = &w->body;
         b->len = 0;
         size_t ne = pe - pe0, nv = pv - pv0;
         if (ld->max_rep)
-            gtp_pqenc_levels(b, l->rep.p + pe0, ne, ld->max_rep, &w->tmp32, &w->tmp32_cap);
+            gtp_pqenc_levels(b, l->rep.u + pe0, ne, ld->max_rep, &w->tmp32, &w->tmp32_cap);
         if (ld->max_def)
-            gtp_pqenc_levels(b, l->def.p + pe0, ne, ld->max_def, &w->tmp32, &w->tmp32_cap);
+            gtp_pqenc_levels(b, l->def.u + pe0, ne, ld->max_def, &w->tmp32, &w->tmp32_cap);
         int enc = GTP_PQENC_PLAIN;
         if (cm->dict) {
             enc = GTP_PQENC_RLE_DICTIONARY;
-            gtp_pqenc_buf_byte(b, (uint8_t)dict_bw);
+            gtp_buf_putc(b, (uint8_t)dict_bw);
             gtp_pqenc_hybrid(b, w->dict_idx + (pv0 - v0), nv, dict_bw);
         } else if (ld->type == PT_BYTE_ARRAY) {
-            gtp_pqenc_buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
+            gtp_buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
             for (size_t v = pv0; v < pv; v++) {
                 size_t n;
                 const uint8_t *p = val_ptr(l, v, &n);
-                gtp_pqenc_le32(b->p + b->len, (uint32_t)n);
-                memcpy(b->p + b->len + 4, p, n);
+                gtp_pqenc_le32(b->u + b->len, (uint32_t)n);
+                memcpy(b->u + b->len + 4, p, n);
                 b->len += 4 + n;
             }
         } else if (ld->type == PT_INT64) {
-            gtp_pqenc_buf_put(b, l->data.p + pv0 * 8, nv * 8);
+            gtp_buf_put(b, l->data.u + pv0 * 8, nv * 8);
         } else { /* BOOLEAN: bit-packed LSB first, no length */
             size_t nbytes = (nv + 7) / 8;
-            gtp_pqenc_buf_reserve(b, nbytes);
-            memset(b->p + b->len, 0, nbytes);
+            gtp_buf_reserve(b, nbytes);
+            memset(b->u + b->len, 0, nbytes);
             for (size_t k = 0; k < nv; k++)
-                if (l->data.p[pv0 + k])
-                    b->p[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
+                if (l->data.u[pv0 + k])
+                    b->u[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
             b->len += nbytes;
         }
         err = emit_page(w, s, cm, GTP_PQENC_PAGE_DATA, (int32_t)ne, enc, errstr, errstr_size);
@@ -1013,7 +962,7 @@ static int write_fd(struct gtp_parquet_writer *w, int fd, struct gtp_parquet_fil
     if (stats)
         fill_stats(w, nrg, s.off, stats);
 out:
-    free(s.b.p);
+    free(s.b.u);
     return err;
 }
 

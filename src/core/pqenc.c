@@ -19,57 +19,13 @@
 #define SINK_BUF (1u << 20)
 
 /* ------------------------------------------------------------------------------------------
- * Growable byte buffer */
+ * Plain values */
 
-void gtp_pqenc_buf_reserve(struct gtp_pqenc_buf *b, size_t extra)
+void gtp_pqenc_put_u32(struct gtp_buf *b, uint32_t v)
 {
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra)
-        cap *= 2;
-    b->p = gtp_xrealloc(b->p, cap);
-    b->cap = cap;
-}
-
-void gtp_pqenc_buf_put(struct gtp_pqenc_buf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return;
-    gtp_pqenc_buf_reserve(b, n);
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void gtp_pqenc_buf_byte(struct gtp_pqenc_buf *b, uint8_t v)
-{
-    gtp_pqenc_buf_reserve(b, 1);
-    b->p[b->len++] = v;
-}
-
-void gtp_pqenc_buf_u32(struct gtp_pqenc_buf *b, uint32_t v)
-{
-    gtp_pqenc_buf_reserve(b, 4);
-    gtp_pqenc_le32(b->p + b->len, v);
+    gtp_buf_reserve(b, 4);
+    gtp_pqenc_le32(b->u + b->len, v);
     b->len += 4;
-}
-
-void gtp_pqenc_buf_varint(struct gtp_pqenc_buf *b, uint64_t v)
-{
-    gtp_pqenc_buf_reserve(b, 10);
-    while (v >= 0x80) {
-        b->p[b->len++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b->p[b->len++] = (uint8_t)v;
-}
-
-void gtp_pqenc_buf_fini(struct gtp_pqenc_buf *b)
-{
-    if (!b)
-        return;
-    free(b->p);
-    memset(b, 0, sizeof(*b));
 }
 
 void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need)
@@ -92,10 +48,10 @@ int gtp_pqenc_bit_width(uint32_t max)
 }
 
 /* Bit-pack n values (zero padded to ngroups*8) LSB first, bw bits each. */
-static void bitpack(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, size_t ngroups, int bw)
+static void bitpack(struct gtp_buf *out, const uint32_t *v, size_t n, size_t ngroups, int bw)
 {
-    gtp_pqenc_buf_reserve(out, ngroups * (size_t)bw);
-    uint8_t *p = out->p + out->len;
+    gtp_buf_reserve(out, ngroups * (size_t)bw);
+    uint8_t *p = out->u + out->len;
     uint64_t acc = 0;
     int nb = 0;
     for (size_t i = 0; i < ngroups * 8; i++) {
@@ -112,7 +68,7 @@ static void bitpack(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, size
 
 /* A bit-packed run stops where 8 equal values start, so long runs still go RLE; it only
  * pads its last group at the very end of the data (readers stop after num_values). */
-void gtp_pqenc_hybrid(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, int bw)
+void gtp_pqenc_hybrid(struct gtp_buf *out, const uint32_t *v, size_t n, int bw)
 {
     int vbytes = (bw + 7) / 8;
     size_t i = 0;
@@ -121,9 +77,9 @@ void gtp_pqenc_hybrid(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, in
         while (j < n && v[j] == v[i])
             j++;
         if (j - i >= 8) {
-            gtp_pqenc_buf_varint(out, (uint64_t)(j - i) << 1);
+            gtp_buf_varint(out, (uint64_t)(j - i) << 1);
             for (int k = 0; k < vbytes; k++)
-                gtp_pqenc_buf_byte(out, (uint8_t)(v[i] >> (8 * k)));
+                gtp_buf_putc(out, (uint8_t)(v[i] >> (8 * k)));
             i = j;
             continue;
         }
@@ -139,23 +95,23 @@ void gtp_pqenc_hybrid(struct gtp_pqenc_buf *out, const uint32_t *v, size_t n, in
             if (k - i >= 8)
                 break;
         }
-        gtp_pqenc_buf_varint(out, ((uint64_t)groups << 1) | 1);
+        gtp_buf_varint(out, ((uint64_t)groups << 1) | 1);
         bitpack(out, v + start, (i > n ? n : i) - start, groups, bw);
         if (i > n)
             i = n;
     }
 }
 
-void gtp_pqenc_levels(struct gtp_pqenc_buf *out, const uint8_t *lv, size_t n, int max,
-                      uint32_t **tmp, size_t *tmp_cap)
+void gtp_pqenc_levels(struct gtp_buf *out, const uint8_t *lv, size_t n, int max, uint32_t **tmp,
+                      size_t *tmp_cap)
 {
     gtp_pqenc_grow_u32(tmp, tmp_cap, n);
     for (size_t i = 0; i < n; i++)
         (*tmp)[i] = lv[i];
     size_t at = out->len;
-    gtp_pqenc_buf_u32(out, 0);
+    gtp_pqenc_put_u32(out, 0);
     gtp_pqenc_hybrid(out, *tmp, n, gtp_pqenc_bit_width((uint32_t)max));
-    gtp_pqenc_le32(out->p + at, (uint32_t)(out->len - at - 4));
+    gtp_pqenc_le32(out->u + at, (uint32_t)(out->len - at - 4));
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -165,7 +121,7 @@ void gtp_pqenc_sink_flush(struct gtp_pqenc_sink *s)
 {
     size_t done = 0;
     while (!s->err && done < s->b.len) {
-        ssize_t n = write(s->fd, s->b.p + done, s->b.len - done);
+        ssize_t n = write(s->fd, s->b.u + done, s->b.len - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -200,7 +156,7 @@ void gtp_pqenc_sink_put(struct gtp_pqenc_sink *s, const void *p, size_t n)
         }
         return;
     }
-    gtp_pqenc_buf_put(&s->b, p, n);
+    gtp_buf_put(&s->b, p, n);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -221,42 +177,42 @@ void gtp_pqenc_pager_fini(struct gtp_pqenc_pager *pg)
     if (!pg)
         return;
     ZSTD_freeCCtx(pg->zc);
-    gtp_pqenc_buf_fini(&pg->cbody);
+    gtp_buf_fini(&pg->cbody);
     gtp_thrift_fini(&pg->th);
     pg->zc = NULL;
 }
 
-static int compress_body(struct gtp_pqenc_pager *pg, const struct gtp_pqenc_buf *b,
-                         const uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
+static int compress_body(struct gtp_pqenc_pager *pg, const struct gtp_buf *b, const uint8_t **out,
+                         size_t *out_len, char *errstr, size_t errstr_size)
 {
     switch (pg->codec) {
     case GTP_PARQUET_UNCOMPRESSED:
-        *out = b->p;
+        *out = b->u;
         *out_len = b->len;
         return 0;
     case GTP_PARQUET_ZSTD: {
         size_t bound = ZSTD_compressBound(b->len);
         pg->cbody.len = 0;
-        gtp_pqenc_buf_reserve(&pg->cbody, bound);
-        size_t r = ZSTD_compressCCtx(pg->zc, pg->cbody.p, bound, b->p, b->len, pg->zstd_level);
+        gtp_buf_reserve(&pg->cbody, bound);
+        size_t r = ZSTD_compressCCtx(pg->zc, pg->cbody.u, bound, b->u, b->len, pg->zstd_level);
         if (ZSTD_isError(r)) {
             gtp_errf(errstr, errstr_size, "zstd: %s", ZSTD_getErrorName(r));
             return GTP_ERR_INTERNAL;
         }
-        *out = pg->cbody.p;
+        *out = pg->cbody.u;
         *out_len = r;
         return 0;
     }
     case GTP_PARQUET_SNAPPY: {
         size_t bound = snappy_max_compressed_length(b->len);
         pg->cbody.len = 0;
-        gtp_pqenc_buf_reserve(&pg->cbody, bound);
+        gtp_buf_reserve(&pg->cbody, bound);
         size_t r = bound;
-        if (snappy_compress((const char *)b->p, b->len, (char *)pg->cbody.p, &r) != SNAPPY_OK) {
+        if (snappy_compress((const char *)b->u, b->len, (char *)pg->cbody.u, &r) != SNAPPY_OK) {
             gtp_errf(errstr, errstr_size, "snappy compression failed");
             return GTP_ERR_INTERNAL;
         }
-        *out = pg->cbody.p;
+        *out = pg->cbody.u;
         *out_len = r;
         return 0;
     }
@@ -265,8 +221,8 @@ static int compress_body(struct gtp_pqenc_pager *pg, const struct gtp_pqenc_buf 
 }
 
 int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int page_type,
-                   const struct gtp_pqenc_buf *body, int32_t num_values, int encoding,
-                   int64_t *uncomp, int64_t *comp, char *errstr, size_t errstr_size)
+                   const struct gtp_buf *body, int32_t num_values, int encoding, int64_t *uncomp,
+                   int64_t *comp, char *errstr, size_t errstr_size)
 {
     const uint8_t *stored;
     size_t stored_len;

@@ -15,6 +15,7 @@
 #include "gtp/err.h"
 #include "gtp/pqenc.h"
 #include "gtp/thrift.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #ifndef GTP_VERSION
@@ -353,11 +354,11 @@ int gtp_pqnested_schema_leaf_max_rep(const struct gtp_pqnested_schema *schema, s
  * Writer state */
 
 struct leaf {
-    struct gtp_pqenc_buf def; /* one byte per entry, when max_def > 0 */
-    struct gtp_pqenc_buf rep; /* one byte per entry, when max_rep > 0 */
+    struct gtp_buf def; /* one byte per entry, when max_def > 0 */
+    struct gtp_buf rep; /* one byte per entry, when max_rep > 0 */
     size_t nentries;
-    struct gtp_pqenc_buf data; /* string bytes, LE int32/int64, or one byte per boolean */
-    uint64_t *off;             /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
+    struct gtp_buf data; /* string bytes, LE int32/int64, or one byte per boolean */
+    uint64_t *off;       /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
     size_t off_cap;
     size_t nvals;
     size_t nulls; /* entries with def < max_def */
@@ -390,7 +391,7 @@ struct gtp_pqnested_writer {
     size_t nrows;
 
     /* scratch, reused across writes */
-    struct gtp_pqenc_buf body;
+    struct gtp_buf body;
     struct gtp_pqenc_pager pg;
     uint32_t *tmp32;
     size_t tmp32_cap;
@@ -448,7 +449,7 @@ struct gtp_pqnested_writer *gtp_pqnested_writer_new(const struct gtp_pqnested_sc
         l->off_cap = 64;
         l->off = gtp_xmalloc(l->off_cap * sizeof(uint64_t));
         /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
-        gtp_pqenc_buf_reserve(&l->data, 64);
+        gtp_buf_reserve(&l->data, 64);
     }
     if (gtp_pqenc_pager_init(&w->pg, o.codec, o.zstd_level) != 0) {
         gtp_pqnested_writer_free(w);
@@ -463,16 +464,16 @@ void gtp_pqnested_writer_free(struct gtp_pqnested_writer *w)
     if (!w)
         return;
     for (size_t i = 0; i < w->s->nleaves; i++) {
-        gtp_pqenc_buf_fini(&w->leaves[i].def);
-        gtp_pqenc_buf_fini(&w->leaves[i].rep);
-        gtp_pqenc_buf_fini(&w->leaves[i].data);
+        gtp_buf_fini(&w->leaves[i].def);
+        gtp_buf_fini(&w->leaves[i].rep);
+        gtp_buf_fini(&w->leaves[i].data);
         free(w->leaves[i].off);
     }
     free(w->leaves);
     free(w->marks);
     free(w->ecur);
     free(w->vcur);
-    gtp_pqenc_buf_fini(&w->body);
+    gtp_buf_fini(&w->body);
     gtp_pqenc_pager_fini(&w->pg);
     free(w->tmp32);
     free(w->chunks);
@@ -492,9 +493,9 @@ int gtp_pqnested_leaf_levels(const struct gtp_pqnested_writer *w, size_t i, cons
     const struct leaf *l = &w->leaves[i];
     const struct leaf_info *li = &w->s->leaves[i];
     if (def)
-        *def = li->max_def ? l->def.p : NULL;
+        *def = li->max_def ? l->def.u : NULL;
     if (rep)
-        *rep = li->max_rep ? l->rep.p : NULL;
+        *rep = li->max_rep ? l->rep.u : NULL;
     if (n)
         *n = l->nentries;
     if (nvals)
@@ -513,9 +514,9 @@ static void put_entry(struct gtp_pqnested_writer *w, size_t i, int r, int d)
     const struct leaf_info *li = &w->s->leaves[i];
     struct leaf *l = &w->leaves[i];
     if (li->max_rep)
-        gtp_pqenc_buf_byte(&l->rep, (uint8_t)r);
+        gtp_buf_putc(&l->rep, (uint8_t)r);
     if (li->max_def)
-        gtp_pqenc_buf_byte(&l->def, (uint8_t)d);
+        gtp_buf_putc(&l->def, (uint8_t)d);
     l->nentries++;
     if (d < li->max_def)
         l->nulls++;
@@ -530,7 +531,7 @@ static void put_absent(struct gtp_pqnested_writer *w, const struct node *n, int 
 
 static void put_value(struct leaf *l, const void *p, size_t n, bool byte_array)
 {
-    gtp_pqenc_buf_put(&l->data, p, n);
+    gtp_buf_put(&l->data, p, n);
     if (byte_array) {
         if (l->nvals + 2 > l->off_cap) {
             l->off_cap *= 2;
@@ -579,7 +580,7 @@ static int put_string(struct gtp_pqnested_writer *w, const struct node *n, const
                  len, GTP_PARQUET_MAX_VALUE);
         return GTP_ERR_INVAL;
     }
-    if (!gtp_parquet_utf8_valid(s, len)) {
+    if (!gtp_utf8_valid(s, len, NULL)) {
         gtp_errf(errstr, errstr_size, "%s: malformed UTF-8", n->path);
         return GTP_ERR_INVAL;
     }
@@ -783,7 +784,7 @@ static size_t row_end(const struct leaf *l, const struct leaf_info *li, size_t e
 {
     e++;
     if (li->max_rep)
-        while (e < l->nentries && l->rep.p[e] != 0)
+        while (e < l->nentries && l->rep.u[e] != 0)
             e++;
     return e;
 }
@@ -799,7 +800,7 @@ static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 
 static int64_t int_at(const struct leaf *l, const struct leaf_info *li, size_t v)
 {
-    const uint8_t *p = l->data.p;
+    const uint8_t *p = l->data.u;
     if (li->type == PT_INT64) {
         uint64_t u = 0;
         for (int k = 0; k < 8; k++)
@@ -824,11 +825,11 @@ static void chunk_minmax(const struct leaf *l, const struct leaf_info *li, size_
     if (li->type == PT_BYTE_ARRAY) {
         size_t mn = v0, mx = v0;
         for (size_t v = v0 + 1; v < v1; v++) {
-            const uint8_t *p = l->data.p + l->off[v];
+            const uint8_t *p = l->data.u + l->off[v];
             size_t n = (size_t)(l->off[v + 1] - l->off[v]);
-            if (str_cmp(p, n, l->data.p + l->off[mn], (size_t)(l->off[mn + 1] - l->off[mn])) < 0)
+            if (str_cmp(p, n, l->data.u + l->off[mn], (size_t)(l->off[mn + 1] - l->off[mn])) < 0)
                 mn = v;
-            if (str_cmp(p, n, l->data.p + l->off[mx], (size_t)(l->off[mx + 1] - l->off[mx])) > 0)
+            if (str_cmp(p, n, l->data.u + l->off[mx], (size_t)(l->off[mx + 1] - l->off[mx])) > 0)
                 mx = v;
         }
         cm->min_v = mn;
@@ -847,33 +848,33 @@ static void chunk_minmax(const struct leaf *l, const struct leaf_info *li, size_
 }
 
 /* PLAIN values [v0, v1) of a leaf. */
-static void put_plain(struct gtp_pqenc_buf *b, const struct leaf *l, const struct leaf_info *li,
+static void put_plain(struct gtp_buf *b, const struct leaf *l, const struct leaf_info *li,
                       size_t v0, size_t v1)
 {
     size_t nv = v1 - v0;
     switch (li->type) {
     case PT_BYTE_ARRAY:
-        gtp_pqenc_buf_reserve(b, (size_t)(l->off[v1] - l->off[v0]) + 4 * nv);
+        gtp_buf_reserve(b, (size_t)(l->off[v1] - l->off[v0]) + 4 * nv);
         for (size_t v = v0; v < v1; v++) {
             size_t n = (size_t)(l->off[v + 1] - l->off[v]);
-            gtp_pqenc_le32(b->p + b->len, (uint32_t)n);
-            memcpy(b->p + b->len + 4, l->data.p + l->off[v], n);
+            gtp_pqenc_le32(b->u + b->len, (uint32_t)n);
+            memcpy(b->u + b->len + 4, l->data.u + l->off[v], n);
             b->len += 4 + n;
         }
         break;
     case PT_INT64:
-        gtp_pqenc_buf_put(b, l->data.p + v0 * 8, nv * 8);
+        gtp_buf_put(b, l->data.u + v0 * 8, nv * 8);
         break;
     case PT_INT32:
-        gtp_pqenc_buf_put(b, l->data.p + v0 * 4, nv * 4);
+        gtp_buf_put(b, l->data.u + v0 * 4, nv * 4);
         break;
     default: { /* BOOLEAN: bit-packed LSB first, no length */
         size_t nbytes = (nv + 7) / 8;
-        gtp_pqenc_buf_reserve(b, nbytes);
-        memset(b->p + b->len, 0, nbytes);
+        gtp_buf_reserve(b, nbytes);
+        memset(b->u + b->len, 0, nbytes);
         for (size_t k = 0; k < nv; k++)
-            if (l->data.p[v0 + k])
-                b->p[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
+            if (l->data.u[v0 + k])
+                b->u[b->len + k / 8] |= (uint8_t)(1u << (k % 8));
         b->len += nbytes;
         break;
     }
@@ -898,7 +899,7 @@ static int write_chunk(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, 
             size_t end = row_end(l, li, e);
             for (; e < end; e++) {
                 est++;
-                if (li->max_def && l->def.p[e] != li->max_def)
+                if (li->max_def && l->def.u[e] != li->max_def)
                     continue;
                 est += value_size(l, li, v);
                 v++;
@@ -911,12 +912,12 @@ static int write_chunk(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, 
             return GTP_ERR_INTERNAL;
         }
 
-        struct gtp_pqenc_buf *b = &w->body;
+        struct gtp_buf *b = &w->body;
         b->len = 0;
         if (li->max_rep)
-            gtp_pqenc_levels(b, l->rep.p + pe0, e - pe0, li->max_rep, &w->tmp32, &w->tmp32_cap);
+            gtp_pqenc_levels(b, l->rep.u + pe0, e - pe0, li->max_rep, &w->tmp32, &w->tmp32_cap);
         if (li->max_def)
-            gtp_pqenc_levels(b, l->def.p + pe0, e - pe0, li->max_def, &w->tmp32, &w->tmp32_cap);
+            gtp_pqenc_levels(b, l->def.u + pe0, e - pe0, li->max_def, &w->tmp32, &w->tmp32_cap);
         put_plain(b, l, li, pv0, v);
         int64_t at = s->off;
         err = gtp_pqenc_page(&w->pg, s, GTP_PQENC_PAGE_DATA, b, (int32_t)(e - pe0), GTP_PQENC_PLAIN,
@@ -1029,9 +1030,9 @@ static void write_stats(struct gtp_pqnested_writer *w, struct gtp_thrift *t, siz
 
     if (cm->has_minmax) {
         if (li->type == PT_BYTE_ARRAY) {
-            mnp = l->data.p + l->off[cm->min_v];
+            mnp = l->data.u + l->off[cm->min_v];
             mnl = (size_t)(l->off[cm->min_v + 1] - l->off[cm->min_v]);
-            mxp = l->data.p + l->off[cm->max_v];
+            mxp = l->data.u + l->off[cm->max_v];
             mxl = (size_t)(l->off[cm->max_v + 1] - l->off[cm->max_v]);
         } else if (li->type == PT_INT64) {
             gtp_pqenc_le64(mn, (uint64_t)cm->min_i);
@@ -1162,7 +1163,7 @@ static int write_fd(struct gtp_pqnested_writer *w, int fd, char *errstr, size_t 
     if (s.err)
         err = gtp_pqenc_io_error(s.err, "write", errstr, errstr_size);
 out:
-    gtp_pqenc_buf_fini(&s.b);
+    gtp_buf_fini(&s.b);
     return err;
 }
 

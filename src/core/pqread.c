@@ -23,6 +23,7 @@
 #include "gtp/pqenc.h"
 #include "gtp/thrift.h"
 #include "gtp/thrift_read.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #define NCOLS GTP_PARQUET_NCOLS
@@ -251,8 +252,8 @@ struct gtp_pqread {
     bool started;      /* row group rg's chunks are open */
     bool done;         /* every row group read and checked */
     /* the current row */
-    struct gtp_pqenc_buf arena; /* its strings, NUL-terminated */
-    size_t *sk_off;             /* arena offset of each skill, SIZE_MAX = null element */
+    struct gtp_buf arena; /* its strings, NUL-terminated */
+    size_t *sk_off;       /* arena offset of each skill, SIZE_MAX = null element */
     size_t sk_cap;
     const char **skills;
     size_t skills_cap;
@@ -771,7 +772,7 @@ static int load_dict(struct gtp_pqread *r, struct col *c, const tnode *ph, const
         dv->p = p + 4;
         p += 4 + dv->n;
         /* Checked once here rather than at every row that uses the entry. */
-        if (dv->n > GTP_PARQUET_MAX_VALUE || !gtp_parquet_utf8_valid((const char *)dv->p, dv->n))
+        if (dv->n > GTP_PARQUET_MAX_VALUE || !gtp_utf8_valid((const char *)dv->p, dv->n, NULL))
             return fail(r, c, errstr, errstr_size, "page at %lld: dictionary entry %lld is %s",
                         (long long)c->page_off, (long long)k,
                         dv->n > GTP_PARQUET_MAX_VALUE ? "too long" : "not valid UTF-8");
@@ -957,7 +958,7 @@ static int read_value(struct gtp_pqread *r, struct col *c, struct entry *e, char
     if (e->n > GTP_PARQUET_MAX_VALUE)
         return fail(r, c, errstr, errstr_size, "page at %lld: a value of %zu bytes (limit %u)",
                     (long long)c->page_off, e->n, GTP_PARQUET_MAX_VALUE);
-    if (!gtp_parquet_utf8_valid((const char *)e->p, e->n))
+    if (!gtp_utf8_valid((const char *)e->p, e->n, NULL))
         return fail(r, c, errstr, errstr_size, "page at %lld: a value is not valid UTF-8",
                     (long long)c->page_off);
     return 0;
@@ -1095,10 +1096,10 @@ static int arena_put(struct gtp_pqread *r, const struct col *c, const uint8_t *p
         return fail(r, c, errstr, errstr_size, "row %lld holds more than %zu bytes",
                     (long long)r->rows_done, GTP_PQREAD_MAX_ROW_BYTES);
     *off = r->arena.len;
-    gtp_pqenc_buf_reserve(&r->arena, n + 1);
+    gtp_buf_reserve(&r->arena, n + 1);
     if (n)
-        memcpy(r->arena.p + r->arena.len, p, n);
-    r->arena.p[r->arena.len + n] = '\0';
+        memcpy(r->arena.u + r->arena.len, p, n);
+    r->arena.u[r->arena.len + n] = '\0';
     r->arena.len += n + 1;
     return 0;
 }
@@ -1188,7 +1189,7 @@ static int read_row(struct gtp_pqread *r, struct gtp_parquet_row *row, char *err
     }
 
     /* The arena may have moved while it grew: pointers only now. */
-    const char *base = (const char *)r->arena.p;
+    const char *base = (const char *)r->arena.u;
     const char **str[NCOLS] = {
         [GTP_PARQUET_EVENT_ID] = &row->event_id,
         [GTP_PARQUET_TITLE] = &row->title,
@@ -1309,7 +1310,7 @@ void gtp_pqread_close(struct gtp_pqread *r)
     ZSTD_freeDCtx(r->zd);
     free(r->rg_rows);
     free(r->chunks);
-    gtp_pqenc_buf_fini(&r->arena);
+    gtp_buf_fini(&r->arena);
     free(r->sk_off);
     free(r->skills);
     if (r->map)

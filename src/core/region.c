@@ -4,7 +4,9 @@
  * then word n-grams, so it costs a handful of hash probes, not a scan. */
 #include "gtp/region.h"
 #include "gtp/err.h"
+#include "gtp/strmap.h"
 #include "gtp/textnorm.h"
+#include "gtp/tsv.h"
 #include "gtp/util.h"
 
 #include <errno.h>
@@ -164,43 +166,23 @@ static int load_file(struct gtp_regions *rg, const char *dir, const char *fname,
                      char *errstr, size_t errstr_size)
 {
     char path[4096], where[4200];
-    FILE *fp = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int err = 0;
+    struct gtp_tsv t;
+    int err, rc;
 
     snprintf(path, sizeof(path), "%s/%s", dir, fname);
-    if (!(fp = fopen(path, "r"))) {
-        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-        err = GTP_ERR_IO;
-        goto out;
-    }
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        char empty[3][1] = {"", "", ""};
-        char *f[3] = {empty[0], empty[1], empty[2]};
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        /* strtok_r would merge empty fields; split by hand. */
-        char *p = line;
-        for (int i = 0; i < 3 && p; i++) {
-            f[i] = p;
-            p = strchr(p, '\t');
-            if (p)
-                *p++ = '\0';
-        }
-        snprintf(where, sizeof(where), "%s:%ld", path, lineno);
-        if ((err = load_line(rg, which, f, where, errstr, errstr_size)))
+    if ((err = gtp_tsv_open(&t, path, errstr, errstr_size)))
+        return err;
+    while ((rc = gtp_tsv_next(&t, errstr, errstr_size)) > 0) {
+        /* aliases may be left out; a fourth column is a mistake */
+        if ((err = gtp_tsv_expect(&t, 1, 3, "code<TAB>name<TAB>aliases", errstr, errstr_size)))
+            goto out;
+        snprintf(where, sizeof(where), "%s:%ld", t.path, t.line);
+        if ((err = load_line(rg, which, t.field, where, errstr, errstr_size)))
             goto out;
     }
+    err = rc;
 out:
-    free(line);
-    if (fp)
-        fclose(fp);
+    gtp_tsv_close(&t);
     return err;
 }
 
@@ -443,13 +425,12 @@ const char *gtp_regions_lookup_memo(const struct gtp_regions *rg, struct gtp_reg
                                     const char *loc, size_t len)
 {
     struct gtp_regions_memo_slot *s;
-    uint32_t h = 2166136261u; /* FNV-1a */
+    uint64_t h;
     const char *code;
 
     if (!rg || !loc || len > GTP_REGIONS_MEMO_KEY)
         return gtp_regions_lookup(rg, loc, len);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)loc[i]) * 16777619u;
+    h = gtp_strmap_hash(loc, len);
     if (!m->slots)
         m->slots = gtp_xcalloc(GTP_REGIONS_MEMO_SLOTS, sizeof(*m->slots));
     s = &m->slots[h % GTP_REGIONS_MEMO_SLOTS];

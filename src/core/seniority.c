@@ -2,7 +2,9 @@
  * are short, so a few dozen probes per title beat any regex. */
 #include "gtp/seniority.h"
 #include "gtp/err.h"
+#include "gtp/strmap.h"
 #include "gtp/textnorm.h"
+#include "gtp/tsv.h"
 #include "gtp/util.h"
 
 #include <errno.h>
@@ -50,49 +52,36 @@ struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr,
 {
     char path[4096], key[NORM_MAX];
     struct gtp_seniority *sn = gtp_xcalloc(1, sizeof(*sn));
-    FILE *fp = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int ok = 0;
+    struct gtp_tsv t;
+    int ok = 0, rc;
 
     sn->cues = gtp_strmap_new();
     snprintf(path, sizeof(path), "%s/seniority.tsv", taxonomy_dir);
-    if (!(fp = fopen(path, "r"))) {
-        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (gtp_tsv_open(&t, path, errstr, errstr_size))
         goto out;
-    }
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        char *tab = strchr(line, '\t');
+    while ((rc = gtp_tsv_next(&t, errstr, errstr_size)) > 0) {
         int level;
-        if (!tab || (level = gtp_seniority_parse((*tab = '\0', line))) <= 0) {
-            gtp_errf(errstr, errstr_size, "%s:%ld: expected level<TAB>cue with a known level", path,
-                     lineno);
+        if (gtp_tsv_expect(&t, 2, 2, "level<TAB>cue with a known level", errstr, errstr_size))
+            goto out;
+        if ((level = gtp_seniority_parse(t.field[0])) <= 0) {
+            gtp_tsv_errf(&t, errstr, errstr_size, "expected level<TAB>cue with a known level");
             goto out;
         }
-        size_t klen = gtp_textnorm_key(tab + 1, strlen(tab + 1), key, sizeof(key));
+        size_t klen = gtp_textnorm_key(t.field[1], strlen(t.field[1]), key, sizeof(key));
         if (klen == 0) {
-            gtp_errf(errstr, errstr_size, "%s:%ld: empty cue", path, lineno);
+            gtp_tsv_errf(&t, errstr, errstr_size, "empty cue");
             goto out;
         }
         void *prev = gtp_strmap_put(sn->cues, key, klen, (void *)(intptr_t)level);
         if (prev && (intptr_t)prev != level) {
-            gtp_errf(errstr, errstr_size, "%s:%ld: cue '%s' already listed as %s", path, lineno,
-                     key, level_names[(intptr_t)prev]);
+            gtp_tsv_errf(&t, errstr, errstr_size, "cue '%s' already listed as %s", key,
+                         level_names[(intptr_t)prev]);
             goto out;
         }
     }
-    ok = 1;
+    ok = rc == 0;
 out:
-    free(line);
-    if (fp)
-        fclose(fp);
+    gtp_tsv_close(&t);
     if (!ok) {
         gtp_seniority_free(sn);
         sn = NULL;

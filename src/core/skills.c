@@ -14,7 +14,9 @@
 
 #include <pcre2.h>
 
+#include "gtp/buf.h"
 #include "gtp/err.h"
+#include "gtp/tsv.h"
 #include "gtp/util.h"
 
 /* Alias flags (the prefixes of taxonomy/skills.tsv). */
@@ -124,39 +126,18 @@ static int trie_insert(struct trie *t, const char *key, int alias)
     return -1;
 }
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = gtp_xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-static void emit_char(struct buf *b, unsigned char c)
+static void emit_char(struct gtp_buf *b, unsigned char c)
 {
     char tmp[3];
     if (c == ' ') {
-        buf_puts(b, "\\s+"); /* any run of whitespace: "Apache\n  Spark" */
+        gtp_buf_puts(b, "\\s+"); /* any run of whitespace: "Apache\n  Spark" */
     } else if (isalnum(c)) {
         tmp[0] = (char)c;
-        buf_put(b, tmp, 1);
+        gtp_buf_put(b, tmp, 1);
     } else {
         tmp[0] = '\\';
         tmp[1] = (char)c;
-        buf_put(b, tmp, 2);
+        gtp_buf_put(b, tmp, 2);
     }
 }
 
@@ -164,7 +145,7 @@ static void emit_char(struct buf *b, unsigned char c)
  * longest alias first ("react native" before "react"). Right boundaries
  * are checked in C: a per-leaf lookahead would blow the 64 KiB compiled
  * pattern limit of a LINK_SIZE=2 build. */
-static void trie_emit(struct buf *b, const struct trie *t)
+static void trie_emit(struct gtp_buf *b, const struct trie *t)
 {
     char mark[32];
     while (t->n == 1 && t->terminal < 0) {
@@ -173,19 +154,19 @@ static void trie_emit(struct buf *b, const struct trie *t)
     }
     int alts = t->n + (t->terminal >= 0);
     if (alts > 1)
-        buf_puts(b, "(?:");
+        gtp_buf_puts(b, "(?:");
     for (int i = 0; i < t->n; i++) {
         if (i > 0)
-            buf_puts(b, "|");
+            gtp_buf_puts(b, "|");
         emit_char(b, t->ch[i]);
         trie_emit(b, t->kid[i]);
     }
     if (t->terminal >= 0) {
         snprintf(mark, sizeof(mark), "%s(*:%d)", t->n > 0 ? "|" : "", t->terminal);
-        buf_puts(b, mark);
+        gtp_buf_puts(b, mark);
     }
     if (alts > 1)
-        buf_puts(b, ")");
+        gtp_buf_puts(b, ")");
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -484,7 +465,7 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
                            size_t errstr_size)
 {
     struct trie *ci = trie_new(), *cs = trie_new();
-    struct buf b = {0};
+    struct gtp_buf b = {0};
     char key[256];
     int err = GTP_ERR_PARSE;
 
@@ -518,13 +499,13 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
 
     /* Left boundary: no word character before, and not "x." before (so
      * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
-    buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
+    gtp_buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
     trie_emit(&b, ci);
     if (cs->n > 0) {
-        buf_puts(&b, "|(?-i)");
+        gtp_buf_puts(&b, "|(?-i)");
         trie_emit(&b, cs);
     }
-    buf_puts(&b, ")");
+    gtp_buf_puts(&b, ")");
 
     {
         int ec;
@@ -554,7 +535,7 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
 out:
     trie_free(ci);
     trie_free(cs);
-    free(b.p);
+    gtp_buf_fini(&b);
     return err;
 }
 
@@ -562,63 +543,40 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
 {
     struct gtp_skills *sk = NULL;
     char path[4096];
-    FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, ok = 0;
+    struct gtp_tsv t = {0};
+    int lineno = 0, ok = 0, rc;
 
     if (taxonomy_dir == NULL) {
         gtp_errf(errstr, errstr_size, "no taxonomy directory");
         goto out;
     }
     snprintf(path, sizeof(path), "%s/skills.tsv", taxonomy_dir);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (gtp_tsv_open(&t, path, errstr, errstr_size))
         goto out;
-    }
     pthread_once(&tab_once, tab_init);
     sk = gtp_xcalloc(1, sizeof(*sk));
     sk->skills = gtp_xcalloc(GTP_SKILLS_MAX, sizeof(*sk->skills));
 
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        char *field[5] = {0};
-        int nf = 0;
-        for (char *p = line; nf < 5;) {
-            field[nf++] = p;
-            char *tab = strchr(p, '\t');
-            if (tab == NULL)
-                break;
-            *tab = '\0';
-            p = tab + 1;
-        }
-        if (nf < 4 || strchr(field[nf - 1], '\t') != NULL) {
-            gtp_errf(errstr, errstr_size, "%s:%d: expected 4 or 5 TAB-separated fields", path,
-                     lineno);
+    while ((rc = gtp_tsv_next(&t, errstr, errstr_size)) > 0) {
+        char **field = t.field;
+        size_t nf = t.nfields;
+        lineno = (int)t.line;
+        if (gtp_tsv_expect(&t, 4, 5, NULL, errstr, errstr_size))
             goto out;
-        }
         if (!is_slug(field[0])) {
-            gtp_errf(errstr, errstr_size, "%s:%d: id '%s' is not a slug [a-z0-9-]+", path, lineno,
-                     field[0]);
+            gtp_tsv_errf(&t, errstr, errstr_size, "id '%s' is not a slug [a-z0-9-]+", field[0]);
             goto out;
         }
         if (gtp_skills_find(sk, field[0]) >= 0) {
-            gtp_errf(errstr, errstr_size, "%s:%d: duplicate id '%s'", path, lineno, field[0]);
+            gtp_tsv_errf(&t, errstr, errstr_size, "duplicate id '%s'", field[0]);
             goto out;
         }
         if (field[1][0] == '\0' || field[2][0] == '\0' || field[3][0] == '\0') {
-            gtp_errf(errstr, errstr_size, "%s:%d: empty name, category or aliases", path, lineno);
+            gtp_tsv_errf(&t, errstr, errstr_size, "empty name, category or aliases");
             goto out;
         }
         if (sk->count == GTP_SKILLS_MAX) {
-            gtp_errf(errstr, errstr_size, "%s:%d: more than %d skills", path, lineno,
-                     GTP_SKILLS_MAX);
+            gtp_tsv_errf(&t, errstr, errstr_size, "more than %d skills", GTP_SKILLS_MAX);
             goto out;
         }
         size_t idx = sk->count++;
@@ -633,10 +591,8 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
         if (nf == 5 && parse_rules(s, field[4], path, lineno, errstr, errstr_size) < 0)
             goto out;
     }
-    if (ferror(f)) {
-        gtp_errf(errstr, errstr_size, "%s: read error", path);
+    if (rc < 0)
         goto out;
-    }
     if (sk->count == 0) {
         gtp_errf(errstr, errstr_size, "%s: no skills", path);
         goto out;
@@ -647,9 +603,7 @@ struct gtp_skills *gtp_skills_load(const char *taxonomy_dir, char *errstr, size_
         goto out;
     ok = 1;
 out:
-    free(line);
-    if (f != NULL)
-        fclose(f);
+    gtp_tsv_close(&t);
     if (!ok) {
         gtp_skills_free(sk);
         sk = NULL;

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gtp/util.h"
-
 void gtp_thrift_init(struct gtp_thrift *t)
 {
     memset(t, 0, sizeof(*t));
@@ -17,51 +15,30 @@ void gtp_thrift_fini(struct gtp_thrift *t)
 {
     if (!t)
         return;
-    free(t->data);
+    gtp_buf_fini(&t->buf);
     memset(t, 0, sizeof(*t));
 }
 
 void gtp_thrift_reset(struct gtp_thrift *t)
 {
-    t->len = 0;
+    gtp_buf_reset(&t->buf);
     t->depth = 0;
     t->last_id[0] = 0;
 }
 
-static void reserve(struct gtp_thrift *t, size_t extra)
-{
-    if (t->len + extra <= t->cap)
-        return;
-    size_t cap = t->cap ? t->cap : 256;
-    while (cap < t->len + extra)
-        cap *= 2;
-    t->data = gtp_xrealloc(t->data, cap);
-    t->cap = cap;
-}
-
 static void put_byte(struct gtp_thrift *t, uint8_t b)
 {
-    reserve(t, 1);
-    t->data[t->len++] = b;
+    gtp_buf_putc(&t->buf, b);
 }
 
 void gtp_thrift_put_bytes(struct gtp_thrift *t, const void *p, size_t n)
 {
-    if (n == 0)
-        return;
-    reserve(t, n);
-    memcpy(t->data + t->len, p, n);
-    t->len += n;
+    gtp_buf_put(&t->buf, p, n);
 }
 
 void gtp_thrift_put_varint(struct gtp_thrift *t, uint64_t v)
 {
-    reserve(t, 10);
-    while (v >= 0x80) {
-        t->data[t->len++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    t->data[t->len++] = (uint8_t)v;
+    gtp_buf_varint(&t->buf, v);
 }
 
 /* Short form when the id delta fits in a nibble, else type byte + zigzag i16 id. */

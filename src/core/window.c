@@ -6,6 +6,7 @@
  * canonical lowercase UUID form (nearly all of them) are kept as 16 bytes
  * inside the 32-byte slot, others as a heap copy. */
 #include "gtp/window.h"
+#include "gtp/strmap.h"
 #include "gtp/util.h"
 
 #include <stdbool.h>
@@ -107,11 +108,7 @@ int64_t gtp_window_start(int64_t ts_us)
  * uuid-shaped keys; 0 is reserved for empty slots. */
 static uint32_t key_hash(const char *id, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)id[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = gtp_strmap_hash(id, len);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;

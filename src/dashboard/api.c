@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gtp/err.h"
+#include "gtp/rediscmd.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
@@ -69,88 +70,6 @@ int api_parse(const char *hours, const char *top, const char *skill, const struc
 }
 
 /* ---- pipelines ------------------------------------------------------------------- */
-
-/* One command's argv, with owned fixed-size slots for built strings. */
-#define SLOT 128
-struct cmd {
-    const char **v;
-    size_t *len;
-    char (*buf)[SLOT];
-    size_t n, cap;
-};
-
-static void cmd_grow(struct cmd *c)
-{
-    if (c->n < c->cap)
-        return;
-    c->cap = c->cap ? c->cap * 2 : 32;
-    c->v = gtp_xrealloc(c->v, c->cap * sizeof(*c->v));
-    c->len = gtp_xrealloc(c->len, c->cap * sizeof(*c->len));
-    c->buf = gtp_xrealloc(c->buf, c->cap * sizeof(*c->buf));
-}
-
-/* Append a borrowed string (must outlive the send). */
-static void cmd_str(struct cmd *c, const char *s, size_t n)
-{
-    cmd_grow(c);
-    c->v[c->n] = s;
-    c->len[c->n] = n;
-    c->n++;
-}
-
-/* Append a formatted string copied into the command's own slot. */
-__attribute__((format(printf, 2, 3))) static void cmd_fmt(struct cmd *c, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    cmd_grow(c);
-    va_start(ap, fmt);
-    n = vsnprintf(c->buf[c->n], SLOT, fmt, ap);
-    va_end(ap);
-    c->v[c->n] = NULL; /* resolved in cmd_send: buf may still move */
-    c->len[c->n] = n < 0 ? 0 : (size_t)n < SLOT ? (size_t)n : SLOT - 1;
-    c->n++;
-}
-
-static void cmd_fini(struct cmd *c)
-{
-    free(c->v);
-    free(c->len);
-    free(c->buf);
-    memset(c, 0, sizeof(*c));
-}
-
-static void cmd_append(redisContext *rc, struct cmd *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (!c->v[i])
-            c->v[i] = c->buf[i];
-    redisAppendCommandArgv(rc, (int)c->n, c->v, c->len);
-}
-
-/* Send ncmd commands in one pipeline and read their replies into reps (each
- * new, or NULL). Returns 0 or GTP_ERR_REDIS (connection dead). */
-static int pipeline(redisContext *rc, struct cmd *cmds, size_t ncmd, redisReply **reps,
-                    char *errstr, size_t errstr_size)
-{
-    for (size_t i = 0; i < ncmd; i++) {
-        reps[i] = NULL;
-        cmd_append(rc, &cmds[i]);
-    }
-    for (size_t i = 0; i < ncmd; i++) {
-        void *r = NULL;
-        if (redisGetReply(rc, &r) != REDIS_OK || !r) {
-            gtp_errf(errstr, errstr_size, "redis: %s", rc->err ? rc->errstr : "no reply");
-            for (size_t k = 0; k < i; k++) {
-                freeReplyObject(reps[k]);
-                reps[k] = NULL;
-            }
-            return GTP_ERR_REDIS;
-        }
-        reps[i] = r;
-    }
-    return 0;
-}
 
 static void free_replies(redisReply **reps, size_t n)
 {
@@ -263,18 +182,18 @@ static void region_str(struct jout *out, const char *s, size_t len)
 /* Returns 1 and *newest_s when there is data, 0 when gtp:hours is empty. */
 static int newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t errstr_size)
 {
-    struct cmd c = {0};
+    struct gtp_rediscmd c = {0};
     redisReply *rep = NULL;
     int err;
     int64_t s;
 
-    cmd_str(&c, "ZRANGE", 6);
-    cmd_str(&c, "gtp:hours", 9);
-    cmd_str(&c, "-1", 2);
-    cmd_str(&c, "-1", 2);
-    cmd_str(&c, "WITHSCORES", 10);
-    err = pipeline(rc, &c, 1, &rep, errstr, errstr_size);
-    cmd_fini(&c);
+    gtp_rediscmd_arg(&c, "ZRANGE", 6);
+    gtp_rediscmd_arg(&c, "gtp:hours", 9);
+    gtp_rediscmd_arg(&c, "-1", 2);
+    gtp_rediscmd_arg(&c, "-1", 2);
+    gtp_rediscmd_arg(&c, "WITHSCORES", 10);
+    err = gtp_rediscmd_pipeline(rc, &c, 1, &rep, errstr, errstr_size);
+    gtp_rediscmd_fini(&c);
     if (err)
         return err;
     if (rep->type != REDIS_REPLY_ARRAY || (rep->elements != 0 && rep->elements != 2)) {
@@ -298,14 +217,14 @@ out:
 }
 
 /* ZUNION over "<prefix><hour><suffix>" for every hour label, WITHSCORES. */
-static void cmd_zunion(struct cmd *c, const char *prefix, char (*labels)[16], int n,
+static void cmd_zunion(struct gtp_rediscmd *c, const char *prefix, char (*labels)[16], int n,
                        const char *suffix)
 {
-    cmd_str(c, "ZUNION", 6);
-    cmd_fmt(c, "%d", n);
+    gtp_rediscmd_arg(c, "ZUNION", 6);
+    gtp_rediscmd_argf(c, "%d", n);
     for (int i = 0; i < n; i++)
-        cmd_fmt(c, "%s%s%s", prefix, labels[i], suffix);
-    cmd_str(c, "WITHSCORES", 10);
+        gtp_rediscmd_argf(c, "%s%s%s", prefix, labels[i], suffix);
+    gtp_rediscmd_arg(c, "WITHSCORES", 10);
 }
 
 static void json_hours_list(struct jout *out, char (*labels)[16], int n)
@@ -325,7 +244,7 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
               struct jout *out, char *errstr, size_t errstr_size)
 {
     char(*labels)[16] = NULL;
-    struct cmd un = {0}, *ms = NULL;
+    struct gtp_rediscmd un = {0}, *ms = NULL;
     redisReply *urep = NULL, **mreps = NULL;
     struct api_rank *rank = NULL;
     int64_t newest, *counts = NULL;
@@ -344,7 +263,7 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
 
     /* totals over the window -> the top skills */
     cmd_zunion(&un, "gtp:pulse:", labels, n, "");
-    err = pipeline(rc, &un, 1, &urep, errstr, errstr_size);
+    err = gtp_rediscmd_pipeline(rc, &un, 1, &urep, errstr, errstr_size);
     if (err)
         goto out;
     nrank = api_rank_parse(urep, &rank);
@@ -361,12 +280,12 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         ms = gtp_xcalloc((size_t)n, sizeof(*ms));
         mreps = gtp_xcalloc((size_t)n, sizeof(*mreps));
         for (int h = 0; h < n; h++) {
-            cmd_str(&ms[h], "ZMSCORE", 7);
-            cmd_fmt(&ms[h], "gtp:pulse:%s", labels[h]);
+            gtp_rediscmd_arg(&ms[h], "ZMSCORE", 7);
+            gtp_rediscmd_argf(&ms[h], "gtp:pulse:%s", labels[h]);
             for (int s = 0; s < top; s++)
-                cmd_str(&ms[h], rank[s].member, rank[s].len);
+                gtp_rediscmd_arg(&ms[h], rank[s].member, rank[s].len);
         }
-        err = pipeline(rc, ms, (size_t)n, mreps, errstr, errstr_size);
+        err = gtp_rediscmd_pipeline(rc, ms, (size_t)n, mreps, errstr, errstr_size);
         if (err)
             goto out;
         counts = gtp_xcalloc((size_t)n * (size_t)top, sizeof(*counts));
@@ -419,13 +338,13 @@ out:
     free(mreps);
     if (ms)
         for (int h = 0; h < n; h++)
-            cmd_fini(&ms[h]);
+            gtp_rediscmd_fini(&ms[h]);
     free(ms);
     free(counts);
     free(rank);
     if (urep)
         freeReplyObject(urep);
-    cmd_fini(&un);
+    gtp_rediscmd_fini(&un);
     free(labels);
     return err;
 }
@@ -465,7 +384,7 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
 {
     char(*labels)[16] = NULL;
     char suffix[API_SKILL_MAX + 2];
-    struct cmd c1[3] = {{0}}, *c2 = NULL;
+    struct gtp_rediscmd c1[3] = {{0}}, *c2 = NULL;
     redisReply *r1[3] = {NULL}, **r2 = NULL;
     struct api_rank *regions = NULL, *skills = NULL, *cols = NULL, **cells = NULL;
     long nregions = 0, nskills = 0, ncols = 0, *ncells = NULL;
@@ -494,7 +413,7 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
     nc1 = 2;
     if (by_skill)
         cmd_zunion(&c1[nc1++], "gtp:heat:", labels, n, "");
-    err = pipeline(rc, c1, (size_t)nc1, r1, errstr, errstr_size);
+    err = gtp_rediscmd_pipeline(rc, c1, (size_t)nc1, r1, errstr, errstr_size);
     if (err)
         goto out;
     nregions = api_rank_parse(r1[0], &regions);
@@ -522,11 +441,11 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
         cells = gtp_xcalloc((size_t)rows, sizeof(*cells));
         ncells = gtp_xcalloc((size_t)rows, sizeof(*ncells));
         for (int s = 0; s < rows; s++) {
-            char sfx[SLOT];
+            char sfx[128];
             snprintf(sfx, sizeof(sfx), ":%.*s", (int)skills[s].len, skills[s].member);
             cmd_zunion(&c2[s], "gtp:heat:", labels, n, sfx);
         }
-        err = pipeline(rc, c2, (size_t)rows, r2, errstr, errstr_size);
+        err = gtp_rediscmd_pipeline(rc, c2, (size_t)rows, r2, errstr, errstr_size);
         if (err)
             goto out;
         for (int s = 0; s < rows; s++) {
@@ -595,14 +514,14 @@ out:
         free_replies(r2, (size_t)rows);
     free(r2);
     for (int s = 0; c2 && s < rows; s++)
-        cmd_fini(&c2[s]);
+        gtp_rediscmd_fini(&c2[s]);
     free(c2);
     free(regions);
     free(skills);
     free(cols);
     free_replies(r1, 3);
     for (int i = 0; i < 3; i++)
-        cmd_fini(&c1[i]);
+        gtp_rediscmd_fini(&c1[i]);
     free(labels);
     return err;
 }
@@ -712,13 +631,13 @@ int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char
 
 int api_stats(redisContext *rc, int64_t now_ms, struct jout *out, char *errstr, size_t errstr_size)
 {
-    struct cmd c = {0};
+    struct gtp_rediscmd c = {0};
     redisReply *rep = NULL;
     int err;
-    cmd_str(&c, "HGETALL", 7);
-    cmd_str(&c, "gtp:stats", 9);
-    err = pipeline(rc, &c, 1, &rep, errstr, errstr_size);
-    cmd_fini(&c);
+    gtp_rediscmd_arg(&c, "HGETALL", 7);
+    gtp_rediscmd_arg(&c, "gtp:stats", 9);
+    err = gtp_rediscmd_pipeline(rc, &c, 1, &rep, errstr, errstr_size);
+    gtp_rediscmd_fini(&c);
     if (err)
         return err;
     err = api_stats_json(rep, now_ms, out, errstr, errstr_size);

@@ -15,8 +15,10 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/log.h"
+#include "gtp/strmap.h"
 #include "gtp/util.h"
 #include "jout.h"
 
@@ -52,40 +54,24 @@ static void security_headers(struct MHD_Response *resp)
 
 static char *read_file(const char *path, size_t *len, char *errstr, size_t errstr_size)
 {
+    struct gtp_buf b = {0};
     FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
+    int err;
     if (!f) {
         gtp_errf(errstr, errstr_size, "--assets: cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
-    for (;;) {
-        size_t r;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > ASSET_MAX) {
-                gtp_errf(errstr, errstr_size, "--assets: %s is larger than %d bytes", path,
-                         ASSET_MAX);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = gtp_xrealloc(buf, cap);
-        }
-        r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    if (ferror(f)) {
+    err = gtp_buf_read_file(&b, f, ASSET_MAX);
+    fclose(f);
+    if (err == GTP_ERR_NOMEM)
+        gtp_errf(errstr, errstr_size, "--assets: %s is larger than %d bytes", path, ASSET_MAX);
+    else if (err)
         gtp_errf(errstr, errstr_size, "--assets: cannot read %s", path);
-        free(buf);
-        fclose(f);
+    if (err) {
+        gtp_buf_fini(&b);
         return NULL;
     }
-    fclose(f);
-    *len = n;
-    return buf;
+    return gtp_buf_take(&b, len);
 }
 
 int dash_assets_load(struct dash *d, char *errstr, size_t errstr_size)
@@ -140,10 +126,7 @@ long dash_asset_find(const struct dash *d, const char *url)
 
 static size_t cache_slot(const char *key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % DASH_CACHE_SLOTS;
+    return gtp_strmap_hash(key, strlen(key)) % DASH_CACHE_SLOTS;
 }
 
 /* Queue a cached answer for key; true when one was queued. A fresh answer is

@@ -1,17 +1,26 @@
-/* A growable buffer for the dashboard's JSON answers. Every string that comes
- * from data (Redis members, taxonomy names, hash fields) goes through
- * jout_str, which makes it safe to embed anywhere: valid JSON, valid UTF-8
- * (invalid bytes become U+FFFD), and no raw '<', '>', '&' or quote that an
- * HTML context could misread. */
+/* The dashboard's JSON answers: values written into a gtp_buf (buf.h). Every
+ * string that comes from data (Redis members, taxonomy names, hash fields)
+ * goes through jout_str, which escapes in GTP_JSON_HTML mode (json.h): valid
+ * JSON, valid UTF-8 (invalid bytes become U+FFFD), and no raw '<', '>', '&'
+ * or quote that an HTML context could misread. */
 #ifndef DASH_JOUT_H
 #define DASH_JOUT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gtp/buf.h"
+
 struct jout {
-    char *p; /* owned; NUL-terminated after every append */
-    size_t len, cap;
+    /* Owned; written through b, read as p/len (b's first two members, the
+     * same memory); NUL-terminated after every append. */
+    union {
+        struct gtp_buf b;
+        struct {
+            char *p;
+            size_t len;
+        };
+    };
 };
 
 void jout_init(struct jout *j);
@@ -22,7 +31,7 @@ void jout_reset(struct jout *j);
 void jout_raw(struct jout *j, const char *s, size_t n);
 void jout_lit(struct jout *j, const char *s);
 
-/* s[0..n) as a quoted, escaped JSON string. */
+/* s[0..n) as a quoted, HTML-safe JSON string. */
 void jout_str(struct jout *j, const char *s, size_t n);
 /* NUL-terminated; NULL writes null. */
 void jout_cstr(struct jout *j, const char *s);

@@ -2,9 +2,11 @@
  * stdout, the enriched record or {"rejected": REASON, "detail": ...}; with
  * --text, plain-text lines -> JSON arrays of skill ids. The validation and
  * enrichment code is the daemons' own (src/core/event.c). */
+#include "gtp/buf.h"
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/event.h"
+#include "gtp/json.h"
 #include "gtp/log.h"
 #include "gtp/sig.h"
 #include "gtp/taxonomy.h"
@@ -46,8 +48,8 @@ static const struct gtp_cli cli = {
  * interrupts a read mid-line, and it lets us flush stdout exactly when we are
  * about to block (so gtp-enrich works as an interactive coprocess). */
 struct reader {
-    char *buf;
-    size_t start, len, cap; /* unread bytes are buf[start..len) */
+    struct gtp_buf b; /* unread bytes are b.p[start..b.len) */
+    size_t start;
     int eof;
 };
 
@@ -56,10 +58,10 @@ struct reader {
 static int next_line(struct reader *r, const char **line, size_t *n)
 {
     for (;;) {
-        char *nl = r->buf ? memchr(r->buf + r->start, '\n', r->len - r->start) : NULL;
-        if (nl || (r->eof && r->len > r->start)) {
-            size_t end = nl ? (size_t)(nl - r->buf) : r->len;
-            *line = r->buf + r->start;
+        char *nl = r->b.p ? memchr(r->b.p + r->start, '\n', r->b.len - r->start) : NULL;
+        if (nl || (r->eof && r->b.len > r->start)) {
+            size_t end = nl ? (size_t)(nl - r->b.p) : r->b.len;
+            *line = r->b.p + r->start;
             *n = end - r->start;
             r->start = nl ? end + 1 : end;
             return 1;
@@ -67,17 +69,14 @@ static int next_line(struct reader *r, const char **line, size_t *n)
         if (r->eof)
             return 0;
         if (r->start > 0) {
-            memmove(r->buf, r->buf + r->start, r->len - r->start);
-            r->len -= r->start;
+            memmove(r->b.p, r->b.p + r->start, r->b.len - r->start);
+            r->b.len -= r->start;
             r->start = 0;
         }
-        if (r->cap - r->len < 65536) {
-            r->cap = r->cap ? r->cap * 2 : 1 << 20;
-            r->buf = gtp_xrealloc(r->buf, r->cap);
-        }
+        gtp_buf_reserve(&r->b, r->b.cap ? 65536 : 1 << 20);
         if (fflush(stdout) == EOF)
             return -2;
-        ssize_t got = read(STDIN_FILENO, r->buf + r->len, r->cap - r->len);
+        ssize_t got = read(STDIN_FILENO, r->b.p + r->b.len, r->b.cap - r->b.len - 1);
         if (got < 0 && errno == EINTR)
             return -1;
         if (got < 0) {
@@ -86,7 +85,7 @@ static int next_line(struct reader *r, const char **line, size_t *n)
         }
         if (got == 0)
             r->eof = 1;
-        r->len += (size_t)got;
+        r->b.len += (size_t)got;
     }
 }
 
@@ -103,32 +102,28 @@ static void reload(struct gtp_taxonomy **tx, const char *dir)
     gtp_log(GTP_LOG_INFO, "taxonomy", "reloaded from %s", dir);
 }
 
+/* The skill ids the text names, as a JSON array, into (*buf, *cap). */
 static size_t text_json(const struct gtp_skills *sk, const char *line, size_t n, char **buf,
                         size_t *cap)
 {
     struct gtp_skill_set set;
-    size_t pos = 0, need = 3;
+    struct gtp_buf b = {.p = *buf, .cap = *buf ? *cap : 0};
+    int first = 1;
     memset(&set, 0, sizeof(set));
     (void)gtp_skills_match(sk, line, n, &set);
-    for (size_t i = 0; i < gtp_skills_count(sk); i++)
-        if (gtp_skill_set_has(&set, i))
-            need += strlen(gtp_skills_id(sk, i)) * 6 + 3;
-    if (*cap < need) {
-        *buf = gtp_xrealloc(*buf, need);
-        *cap = need;
-    }
-    (*buf)[pos++] = '[';
+    gtp_buf_putc(&b, '[');
     for (size_t i = 0; i < gtp_skills_count(sk); i++) {
         if (!gtp_skill_set_has(&set, i))
             continue;
-        const char *id = gtp_skills_id(sk, i);
-        if (pos > 1)
-            (*buf)[pos++] = ',';
-        gtp_json_append_str(buf, cap, &pos, id, strlen(id));
+        if (!first)
+            gtp_buf_putc(&b, ',');
+        first = 0;
+        gtp_json_quote_cstr(&b, gtp_skills_id(sk, i), GTP_JSON_PLAIN);
     }
-    (*buf)[pos++] = ']';
-    (*buf)[pos] = '\0';
-    return pos;
+    gtp_buf_putc(&b, ']');
+    *buf = b.p;
+    *cap = b.cap;
+    return b.len;
 }
 
 int main(int argc, char **argv)
@@ -220,7 +215,7 @@ out:
     gtp_event_fini(&ev);
     gtp_taxonomy_free(tx);
     free(out);
-    free(rd.buf);
+    gtp_buf_fini(&rd.b);
     gtp_cfg_free(&cli, &cfg, NULL);
     return rc;
 }

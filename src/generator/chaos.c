@@ -7,7 +7,7 @@
 
 #include "gen.h"
 #include "gtp/util.h"
-#include "jbuf.h"
+#include "gtp/buf.h"
 
 static const char *const kind_names[GEN_CHAOS_NKINDS] = {
     "bad_location", "bad_date",  "time_format", "missing_field", "wrong_type", "malformed",
@@ -70,7 +70,7 @@ int gen_chaos_parse(const char *list, unsigned *mask, char *errstr, size_t errst
 }
 
 struct chaos {
-    struct jbuf a, b, big;
+    struct gtp_buf a, b, big;
     char ts[64];
     char num[32];
 };
@@ -78,9 +78,9 @@ struct chaos {
 struct chaos *chaos_new(void)
 {
     struct chaos *c = gtp_xcalloc(1, sizeof(*c));
-    jbuf_init(&c->a, 1024);
-    jbuf_init(&c->b, 1024);
-    jbuf_init(&c->big, 4096);
+    gtp_buf_init(&c->a, 1024);
+    gtp_buf_init(&c->b, 1024);
+    gtp_buf_init(&c->big, 4096);
     return c;
 }
 
@@ -88,9 +88,9 @@ void chaos_free(struct chaos *c)
 {
     if (!c)
         return;
-    jbuf_fini(&c->a);
-    jbuf_fini(&c->b);
-    jbuf_fini(&c->big);
+    gtp_buf_fini(&c->a);
+    gtp_buf_fini(&c->b);
+    gtp_buf_fini(&c->big);
     free(c);
 }
 
@@ -204,7 +204,7 @@ static int text_field(struct rng *r)
 }
 
 /* a = field text with `bit` inserted at the start, the end, or a space. */
-static void insert_bit(struct jbuf *a, struct rng *r, const struct field *f, const char *bit)
+static void insert_bit(struct gtp_buf *a, struct rng *r, const struct field *f, const char *bit)
 {
     size_t at = 0;
     uint32_t where = rng_below(r, 3);
@@ -217,14 +217,14 @@ static void insert_bit(struct jbuf *a, struct rng *r, const struct field *f, con
         while (at < f->n && f->s[at] != ' ')
             at++;
     }
-    jbuf_reset(a);
-    jb_raw(a, f->s, at);
+    gtp_buf_reset(a);
+    gtp_buf_put(a, f->s, at);
     if (where != 0)
-        jb_ch(a, ' ');
-    jb_cstr(a, bit);
+        gtp_buf_putc(a, ' ');
+    gtp_buf_puts(a, bit);
     if (where == 0)
-        jb_ch(a, ' ');
-    jb_raw(a, f->s + at, f->n - at);
+        gtp_buf_putc(a, ' ');
+    gtp_buf_put(a, f->s + at, f->n - at);
 }
 
 #define KIB      1024
@@ -317,12 +317,12 @@ void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, in
                             ? 1016 * KIB + rng_below(r, (uint32_t)(1126 * KIB - 1016 * KIB))
                             : 100 * KIB + rng_below(r, 200 * KIB);
         const struct field *d = &fl->f[FLD_DESCRIPTION];
-        jbuf_reset(&c->big);
+        gtp_buf_reset(&c->big);
         if (c->big.cap < target + 64)
-            jbuf_grow(&c->big, target + 64);
+            gtp_buf_reserve(&c->big, target + 64);
         while (c->big.len < target) {
-            jb_raw(&c->big, d->s, d->n);
-            jb_ch(&c->big, ' ');
+            gtp_buf_put(&c->big, d->s, d->n);
+            gtp_buf_putc(&c->big, ' ');
         }
         c->big.len = target;
         set_str(&fl->f[FLD_DESCRIPTION], d->mode, c->big.p, c->big.len);
@@ -371,7 +371,7 @@ static const char *const not_json[] = {
     "\"just a string",
 };
 
-void chaos_malform(struct chaos *c, struct rng *r, struct jbuf *out)
+void chaos_malform(struct chaos *c, struct rng *r, struct gtp_buf *out)
 {
     (void)c;
     uint32_t v = rng_below(r, 3);
@@ -382,13 +382,13 @@ void chaos_malform(struct chaos *c, struct rng *r, struct jbuf *out)
     }
     if (rng_chance(r, 0.2)) { /* binary noise, never a newline (--out is one event a line) */
         size_t n = 8 + rng_below(r, 120);
-        jbuf_reset(out);
+        gtp_buf_reset(out);
         for (size_t i = 0; i < n; i++) {
             char b = (char)rng_below(r, 256);
-            jb_ch(out, b == '\n' ? '?' : b);
+            gtp_buf_putc(out, b == '\n' ? '?' : b);
         }
         return;
     }
-    jbuf_reset(out);
-    jb_cstr(out, PICK(r, not_json));
+    gtp_buf_reset(out);
+    gtp_buf_puts(out, PICK(r, not_json));
 }

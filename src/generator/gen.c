@@ -8,13 +8,14 @@
 
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
-#include "jbuf.h"
+#include "gtp/buf.h"
+#include "gtp/json.h"
 
 #define HIST     64    /* recent events a duplicate may copy */
 #define HIST_MAX 16384 /* larger events are not kept for duplication */
 
 struct hist_entry {
-    struct jbuf buf;
+    struct gtp_buf buf;
     char key[24];
     size_t key_len;
     bool null_key;
@@ -28,7 +29,7 @@ struct gen {
     struct rng clock_rng, content_rng, chaos_rng;
     struct posting post;
     struct chaos *chaos;
-    struct jbuf out, scratch;
+    struct gtp_buf out, scratch;
     int64_t sim_us;
     uint64_t index;
     char event_id[40], ts[48], job_id[24];
@@ -48,10 +49,10 @@ struct gen *gen_new(const struct gen_opts *o)
     rng_seed(&g->chaos_rng, o->seed ^ 0x6368616f73ULL);     /* "chaos" */
     posting_init(&g->post);
     g->chaos = chaos_new();
-    jbuf_init(&g->out, 4096);
-    jbuf_init(&g->scratch, 4096);
+    gtp_buf_init(&g->out, 4096);
+    gtp_buf_init(&g->scratch, 4096);
     for (size_t i = 0; i < HIST; i++)
-        jbuf_init(&g->hist[i].buf, 1024);
+        gtp_buf_init(&g->hist[i].buf, 1024);
     g->sim_us = o->start_us;
     return g;
 }
@@ -63,10 +64,10 @@ void gen_free(struct gen *g)
     model_free(g->model);
     posting_fini(&g->post);
     chaos_free(g->chaos);
-    jbuf_fini(&g->out);
-    jbuf_fini(&g->scratch);
+    gtp_buf_fini(&g->out);
+    gtp_buf_fini(&g->scratch);
     for (size_t i = 0; i < HIST; i++)
-        jbuf_fini(&g->hist[i].buf);
+        gtp_buf_fini(&g->hist[i].buf);
     free(g);
 }
 
@@ -128,70 +129,70 @@ static const char *const field_names[FLD_N] = {
     "company",  "location",  "description", "is_remote",
 };
 
-static void put_field(struct jbuf *b, int idx, const struct field *f, bool *first)
+static void put_field(struct gtp_buf *b, int idx, const struct field *f, bool *first)
 {
     if (f->mode == F_OMIT)
         return;
     if (!*first)
-        jb_raw(b, ", ", 2);
+        gtp_buf_put(b, ", ", 2);
     *first = false;
-    jb_ch(b, '"');
-    jb_cstr(b, field_names[idx]);
-    jb_raw(b, "\": ", 3);
+    gtp_buf_putc(b, '"');
+    gtp_buf_puts(b, field_names[idx]);
+    gtp_buf_put(b, "\": ", 3);
     switch (f->mode) {
     case F_STR:
-        jb_ch(b, '"');
-        jb_esc(b, f->s, f->n);
-        jb_ch(b, '"');
+        gtp_buf_putc(b, '"');
+        gtp_json_escape(b, f->s, f->n, GTP_JSON_PLAIN);
+        gtp_buf_putc(b, '"');
         break;
     case F_SAFE:
     case F_RAWSTR:
-        jb_ch(b, '"');
-        jb_raw(b, f->s, f->n);
-        jb_ch(b, '"');
+        gtp_buf_putc(b, '"');
+        gtp_buf_put(b, f->s, f->n);
+        gtp_buf_putc(b, '"');
         break;
     case F_JSON:
-        jb_raw(b, f->s, f->n);
+        gtp_buf_put(b, f->s, f->n);
         break;
     case F_NULL:
-        jb_raw(b, "null", 4);
+        gtp_buf_put(b, "null", 4);
         break;
     case F_OMIT:
         break;
     }
 }
 
-void gen_render(struct jbuf *out, const struct fields *fl, struct jbuf *scratch)
+void gen_render(struct gtp_buf *out, const struct fields *fl, struct gtp_buf *scratch)
 {
     bool first = true;
-    jb_ch(out, '{');
+    gtp_buf_putc(out, '{');
     put_field(out, FLD_EVENT_ID, &fl->f[FLD_EVENT_ID], &first);
     put_field(out, FLD_TIMESTAMP, &fl->f[FLD_TIMESTAMP], &first);
     put_field(out, FLD_SOURCE, &fl->f[FLD_SOURCE], &first);
     if (fl->payload != F_OMIT) {
         if (!first)
-            jb_raw(out, ", ", 2);
+            gtp_buf_put(out, ", ", 2);
         first = false;
-        jb_raw(out, "\"payload\": ", 11);
+        gtp_buf_put(out, "\"payload\": ", 11);
         if (fl->payload == F_NULL) {
-            jb_raw(out, "null", 4);
+            gtp_buf_put(out, "null", 4);
         } else {
-            struct jbuf *pb = fl->payload == F_STR ? scratch : out;
+            struct gtp_buf *pb = fl->payload == F_STR ? scratch : out;
             if (pb == scratch)
-                jbuf_reset(scratch);
+                gtp_buf_reset(scratch);
             bool pfirst = true;
-            jb_ch(pb, '{');
+            gtp_buf_putc(pb, '{');
             for (int i = FLD_JOB_ID; i <= FLD_IS_REMOTE; i++)
                 put_field(pb, i, &fl->f[i], &pfirst);
-            jb_ch(pb, '}');
+            gtp_buf_putc(pb, '}');
             if (pb == scratch) { /* payload as a string: wrong type on purpose */
-                jb_ch(out, '"');
-                jb_esc(out, scratch->p, scratch->len);
-                jb_ch(out, '"');
+                gtp_buf_putc(out, '"');
+                gtp_json_escape(out, scratch->p, scratch->len, GTP_JSON_PLAIN);
+                gtp_buf_putc(out, '"');
             }
         }
     }
-    jb_ch(out, '}');
+    gtp_buf_putc(out, '}');
 }
 
 /* ---- the stream ------------------------------------------------------------------- */
@@ -266,8 +267,8 @@ void gen_next(struct gen *g, struct gen_event *ev)
 
     if (kind == GEN_CHAOS_DUPLICATE) {
         struct hist_entry *h = &g->hist[rng_below(&g->chaos_rng, (uint32_t)g->hist_n)];
-        jbuf_reset(&g->out);
-        jb_raw(&g->out, h->buf.p, h->buf.len);
+        gtp_buf_reset(&g->out);
+        gtp_buf_put(&g->out, h->buf.p, h->buf.len);
         memcpy(g->job_id, h->key,
                sizeof(g->job_id) < sizeof(h->key) ? sizeof(g->job_id) : sizeof(h->key));
         ev->value = g->out.p;
@@ -296,7 +297,7 @@ void gen_next(struct gen *g, struct gen_event *ev)
     if (kind != GEN_CHAOS_NONE)
         chaos_apply(g->chaos, &g->chaos_rng, kind, &fl, sim, &null_key);
 
-    jbuf_reset(&g->out);
+    gtp_buf_reset(&g->out);
     gen_render(&g->out, &fl, &g->scratch);
     if (kind == GEN_CHAOS_MALFORMED)
         chaos_malform(g->chaos, &g->chaos_rng, &g->out);
@@ -313,8 +314,8 @@ void gen_next(struct gen *g, struct gen_event *ev)
         g->hist_pos = (g->hist_pos + 1) % HIST;
         if (g->hist_n < HIST)
             g->hist_n++;
-        jbuf_reset(&h->buf);
-        jb_raw(&h->buf, g->out.p, g->out.len);
+        gtp_buf_reset(&h->buf);
+        gtp_buf_put(&h->buf, g->out.p, g->out.len);
         memcpy(h->key, g->job_id, jid_len + 1);
         h->key_len = jid_len;
         h->null_key = false;

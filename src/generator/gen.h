@@ -101,7 +101,7 @@ struct fields {
 
 /* Render fields in the seed's key order into out (appended); scratch holds
  * the payload when it is rendered as a string. */
-void gen_render(struct jbuf *out, const struct fields *fl, struct jbuf *scratch);
+void gen_render(struct gtp_buf *out, const struct fields *fl, struct gtp_buf *scratch);
 
 /* Format a UTC timestamp: frac_digits 0..6, offset_min east of UTC (the local
  * time is shifted accordingly; 0 with zulu writes "Z", else "+00:00"). */
@@ -119,6 +119,6 @@ void chaos_apply(struct chaos *c, struct rng *r, int kind, struct fields *fl, in
                  bool *null_key);
 /* MALFORMED: replace the rendered event in out with a truncated copy or a
  * non-JSON payload. */
-void chaos_malform(struct chaos *c, struct rng *r, struct jbuf *out);
+void chaos_malform(struct chaos *c, struct rng *r, struct gtp_buf *out);
 
 #endif

@@ -673,16 +673,16 @@ void model_free(struct model *m)
 void posting_init(struct posting *p)
 {
     memset(p, 0, sizeof(*p));
-    jbuf_init(&p->title_buf, 128);
-    jbuf_init(&p->company_buf, 128);
-    jbuf_init(&p->desc, 2048);
+    gtp_buf_init(&p->title_buf, 128);
+    gtp_buf_init(&p->company_buf, 128);
+    gtp_buf_init(&p->desc, 2048);
 }
 
 void posting_fini(struct posting *p)
 {
-    jbuf_fini(&p->title_buf);
-    jbuf_fini(&p->company_buf);
-    jbuf_fini(&p->desc);
+    gtp_buf_fini(&p->title_buf);
+    gtp_buf_fini(&p->company_buf);
+    gtp_buf_fini(&p->desc);
 }
 
 static const char *pick(struct rng *r, const char *const *arr, size_t n)
@@ -714,40 +714,41 @@ static void add_skill(const struct model *m, struct posting *p, struct rng *r, i
 
 /* Write forms[from..to) as "A", "A and B" or "A, B, and C" (Oxford comma half
  * the time, as real postings vary). */
-static void put_list(struct jbuf *b, struct rng *r, const struct posting *p, size_t from, size_t to)
+static void put_list(struct gtp_buf *b, struct rng *r, const struct posting *p, size_t from,
+                     size_t to)
 {
     bool oxford = rng_chance(r, 0.5);
     for (size_t i = from; i < to; i++) {
         if (i > from) {
             if (i + 1 == to)
-                jb_cstr(b, (to - from > 2 && oxford) ? ", and " : " and ");
+                gtp_buf_puts(b, (to - from > 2 && oxford) ? ", and " : " and ");
             else
-                jb_raw(b, ", ", 2);
+                gtp_buf_put(b, ", ", 2);
         }
-        jb_cstr(b, p->forms[i]);
+        gtp_buf_puts(b, p->forms[i]);
     }
 }
 
-static void put_tpl(struct jbuf *b, struct rng *r, const char *tpl, const struct posting *p,
+static void put_tpl(struct gtp_buf *b, struct rng *r, const char *tpl, const struct posting *p,
                     const char *product, size_t from, size_t to)
 {
     for (const char *s = tpl; *s; s++) {
         if (*s != '{' || !s[1] || s[2] != '}') {
             const char *brace = strchr(s + 1, '{');
             size_t n = brace ? (size_t)(brace - s) : strlen(s);
-            jb_raw(b, s, n);
+            gtp_buf_put(b, s, n);
             s += n - 1;
             continue;
         }
         switch (s[1]) {
         case 'T':
-            jb_cstr(b, p->title);
+            gtp_buf_puts(b, p->title);
             break;
         case 'C':
-            jb_cstr(b, p->company);
+            gtp_buf_puts(b, p->company);
             break;
         case 'P':
-            jb_cstr(b, product);
+            gtp_buf_puts(b, product);
             break;
         case 'S':
             put_list(b, r, p, from, to);
@@ -785,12 +786,12 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
     const struct location *loc = &locations[rng_alias_pick(r, &m->loc_pick)];
 
     /* title */
-    jbuf_reset(&p->title_buf);
-    jb_cstr(&p->title_buf, seniority[si].pre);
-    jb_cstr(&p->title_buf, seniority[si].area ? role->area : role->name);
-    jb_cstr(&p->title_buf, seniority[si].post);
+    gtp_buf_reset(&p->title_buf);
+    gtp_buf_puts(&p->title_buf, seniority[si].pre);
+    gtp_buf_puts(&p->title_buf, seniority[si].area ? role->area : role->name);
+    gtp_buf_puts(&p->title_buf, seniority[si].post);
     p->title_len = p->title_buf.len;
-    jb_ch(&p->title_buf, '\0');
+    gtp_buf_putc(&p->title_buf, '\0');
     p->title = p->title_buf.p;
 
     /* company: a fixed name a quarter of the time, else prefix + suffix */
@@ -798,12 +799,12 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
         p->company = PICK(r, company_fixed);
         p->company_len = strlen(p->company);
     } else {
-        jbuf_reset(&p->company_buf);
-        jb_cstr(&p->company_buf, PICK(r, company_pre));
-        jb_ch(&p->company_buf, ' ');
-        jb_cstr(&p->company_buf, PICK(r, company_suf));
+        gtp_buf_reset(&p->company_buf);
+        gtp_buf_puts(&p->company_buf, PICK(r, company_pre));
+        gtp_buf_putc(&p->company_buf, ' ');
+        gtp_buf_puts(&p->company_buf, PICK(r, company_suf));
         p->company_len = p->company_buf.len;
-        jb_ch(&p->company_buf, '\0');
+        gtp_buf_putc(&p->company_buf, '\0');
         p->company = p->company_buf.p;
     }
     p->location = loc->text;
@@ -835,34 +836,34 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
             p->forms[i] = "PySpark";
 
     /* description */
-    struct jbuf *d = &p->desc;
-    jbuf_reset(d);
+    struct gtp_buf *d = &p->desc;
+    gtp_buf_reset(d);
     const char *product = PICK(r, products);
     put_tpl(d, r, PICK(r, intros), p, product, 0, 0);
     size_t nmust = p->nskills;
     if (p->nskills >= 3)
         nmust = p->nskills - rng_below(r, (uint32_t)(p->nskills / 2));
     if (nmust > 0) {
-        jb_ch(d, ' ');
+        gtp_buf_putc(d, ' ');
         put_tpl(d, r, PICK(r, must_tpl), p, product, 0, nmust);
     }
     if (nmust < p->nskills) {
-        jb_ch(d, ' ');
+        gtp_buf_putc(d, ' ');
         put_tpl(d, r, PICK(r, nice_tpl), p, product, nmust, p->nskills);
     }
     if (rng_chance(r, 0.6)) {
-        jb_ch(d, ' ');
-        jb_cstr(d, PICK(r, duties));
+        gtp_buf_putc(d, ' ');
+        gtp_buf_puts(d, PICK(r, duties));
     }
     if (rng_chance(r, 0.15)) {
-        jb_ch(d, ' ');
-        jb_cstr(d, PICK(r, traps));
+        gtp_buf_putc(d, ' ');
+        gtp_buf_puts(d, PICK(r, traps));
     }
     const char *benefit = PICK(r, benefits);
     if (*benefit) {
-        jb_ch(d, ' ');
-        jb_cstr(d, benefit);
+        gtp_buf_putc(d, ' ');
+        gtp_buf_puts(d, benefit);
     }
-    jb_ch(d, '\0');
+    gtp_buf_putc(d, '\0');
     d->len--; /* keep it a C string, length without the NUL */
 }

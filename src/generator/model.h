@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jbuf.h"
+#include "gtp/buf.h"
 #include "rng.h"
 
 #define MODEL_MAX_SKILLS 16
@@ -24,7 +24,7 @@ struct posting {
     const char *location;
     const char *source;
     const char *country; /* ISO code of the location (UK for Britain), REMOTE or "" */
-    struct jbuf title_buf, company_buf, desc;
+    struct gtp_buf title_buf, company_buf, desc;
     bool is_remote;
     /* skills mentioned (indexes into the model's table) and the surface form
      * used for each, for tests */

@@ -29,32 +29,22 @@ void batch_clear(struct batch *b)
         rd_kafka_message_destroy(b->items[i].rkm);
     b->n = 0;
     for (int k = 0; k < BATCH_MAX_THREADS; k++)
-        b->text_arena[k].len = 0;
+        gtp_buf_reset(&b->text_arena[k]);
 }
 
 void batch_fini(struct batch *b)
 {
     for (int k = 0; k < BATCH_MAX_THREADS; k++) {
-        free(b->text_arena[k].buf);
-        b->text_arena[k] = (struct batch_arena){0};
+        gtp_buf_fini(&b->text_arena[k]);
     }
 }
 
 /* Copy s[0..len) and a NUL into the arena; returns its offset. */
-static size_t arena_put(struct batch_arena *a, const char *s, size_t len)
+static size_t arena_put(struct gtp_buf *a, const char *s, size_t len)
 {
     size_t off = a->len;
-    if (a->cap - a->len < len + 1) {
-        size_t cap = a->cap ? a->cap : 16384;
-        while (cap - a->len < len + 1)
-            cap *= 2;
-        a->buf = gtp_xrealloc(a->buf, cap);
-        a->cap = cap;
-    }
-    if (len)
-        memcpy(a->buf + off, s, len);
-    a->buf[off + len] = '\0';
-    a->len += len + 1;
+    gtp_buf_put(a, s, len);
+    gtp_buf_putc(a, '\0'); /* each text is a C string too */
     return off;
 }
 

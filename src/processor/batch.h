@@ -18,6 +18,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "gtp/buf.h"
 #include "gtp/event.h"
 #include "gtp/taxonomy.h"
 
@@ -41,16 +42,11 @@ struct batch_item {
     size_t text_off, text_len;
 };
 
-struct batch_arena {
-    char *buf;
-    size_t len, cap;
-};
-
 struct batch {
     struct batch_item items[BATCH_MAX];
     size_t n;
     /* one per enriching thread, so they never share a write */
-    struct batch_arena text_arena[BATCH_MAX_THREADS];
+    struct gtp_buf text_arena[BATCH_MAX_THREADS];
 };
 
 /* Add a polled message (ownership passes to b). n must be < BATCH_MAX. */
@@ -65,7 +61,7 @@ void batch_fini(struct batch *b);
 /* The bytes of item i's event_id or detail. */
 static inline const char *batch_text(const struct batch *b, size_t i)
 {
-    return b->text_arena[b->items[i].arena].buf + b->items[i].text_off;
+    return b->text_arena[b->items[i].arena].p + b->items[i].text_off;
 }
 
 struct batch_pool;

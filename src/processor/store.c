@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "gtp/err.h"
 #include "gtp/redis.h"
+#include "gtp/rediscmd.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
@@ -117,113 +119,22 @@ static struct gtp_redis_script flush_script = {
         "return {1}\n",
 };
 
-/* Arguments are built into one arena of fixed-size number slots, borrowed
- * strings and packed dedup ids (blob); argv points into them once resolved. */
-enum arg_kind { ARG_BORROWED, ARG_NUM, ARG_BLOB };
-
-struct args {
-    const char **v;
-    size_t *len;
-    char (*num)[64];
-    unsigned char *kind;
-    size_t *blob_off;
-    size_t n, cap;
-    char *blob;
-    size_t blob_len, blob_cap;
-};
-
-static void args_grow(struct args *a)
-{
-    if (a->n < a->cap)
-        return;
-    a->cap = a->cap ? a->cap * 2 : 256;
-    a->v = gtp_xrealloc(a->v, a->cap * sizeof(*a->v));
-    a->len = gtp_xrealloc(a->len, a->cap * sizeof(*a->len));
-    a->num = gtp_xrealloc(a->num, a->cap * sizeof(*a->num));
-    a->kind = gtp_xrealloc(a->kind, a->cap * sizeof(*a->kind));
-    a->blob_off = gtp_xrealloc(a->blob_off, a->cap * sizeof(*a->blob_off));
-}
-
-static void args_strn(struct args *a, const char *s, size_t len)
-{
-    args_grow(a);
-    a->v[a->n] = s;
-    a->len[a->n] = len;
-    a->kind[a->n] = ARG_BORROWED;
-    a->n++;
-}
-
-static void args_str(struct args *a, const char *s)
-{
-    args_strn(a, s, strlen(s));
-}
-
-static void args_i64(struct args *a, int64_t x)
-{
-    args_grow(a);
-    a->len[a->n] = (size_t)snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, x);
-    a->kind[a->n] = ARG_NUM; /* resolved after the last grow */
-    a->n++;
-}
-
-/* Strings kept by value for lowercased regions and hour labels. */
-static void args_copy(struct args *a, const char *s)
-{
-    args_grow(a);
-    snprintf(a->num[a->n], sizeof(a->num[0]), "%s", s);
-    a->len[a->n] = strlen(a->num[a->n]);
-    a->kind[a->n] = ARG_NUM;
-    a->n++;
-}
-
-static void blob_put(struct args *a, const void *p, size_t n)
-{
-    if (a->blob_cap - a->blob_len < n) {
-        size_t cap = a->blob_cap ? a->blob_cap : 65536;
-        while (cap - a->blob_len < n)
-            cap *= 2;
-        a->blob = gtp_xrealloc(a->blob, cap);
-        a->blob_cap = cap;
-    }
-    memcpy(a->blob + a->blob_len, p, n);
-    a->blob_len += n;
-}
-
 /* One argument holding ids[from..to) packed as gtp:seen values are (store.h). */
-static void args_ids(struct args *a, const struct gtp_idlist *ids, size_t from, size_t to)
+static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_t from, size_t to)
 {
-    size_t start = a->blob_len;
-    args_grow(a);
+    gtp_rediscmd_arg_begin(a);
     for (size_t i = from; i < to; i++) {
         char num[24];
         int nl = snprintf(num, sizeof(num), "%zu:", ids->v[i].len);
-        blob_put(a, num, (size_t)nl);
-        blob_put(a, gtp_idlist_id(ids, i), ids->v[i].len);
-    }
-    a->kind[a->n] = ARG_BLOB;
-    a->blob_off[a->n] = start;
-    a->len[a->n] = a->blob_len - start;
-    a->n++;
-}
-
-static void args_resolve(struct args *a)
-{
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->kind[i] == ARG_NUM)
-            a->v[i] = a->num[i];
-        else if (a->kind[i] == ARG_BLOB)
-            a->v[i] = a->blob + a->blob_off[i];
+        gtp_rediscmd_arg_append(a, num, (size_t)nl);
+        gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i), ids->v[i].len);
     }
 }
 
-static void args_free(struct args *a)
+/* Strings kept by value for lowercased regions and hour labels. */
+static void args_copy(struct gtp_rediscmd *a, const char *s)
 {
-    free(a->v);
-    free(a->len);
-    free(a->num);
-    free(a->kind);
-    free(a->blob_off);
-    free(a->blob);
+    gtp_rediscmd_arg_copy(a, s, strlen(s));
 }
 
 /* A delta flattened for sorting: per (skill, region, hour). */
@@ -249,16 +160,42 @@ static int by_hour_region(const void *a, const void *b)
     return strcmp(x->region, y->region);
 }
 
-static void hour_label(struct args *a, int64_t hour_us)
+static void hour_label(struct gtp_rediscmd *a, int64_t hour_us)
 {
     char hour[GTP_TIME_HOUR_MAX];
     gtp_time_format_hour(hour_us, hour, sizeof(hour));
     args_copy(a, hour);
 }
 
+/* The sums of v's counts per (hour, skill) when by_skill, else per (hour,
+ * region), v sorted so that each group is one run: the number of groups,
+ * then key, hour, sum for each. */
+static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bool by_skill,
+                      const struct gtp_skills *sk)
+{
+    size_t count_at = a->argc, groups = 0;
+    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    for (size_t i = 0; i < n; groups++) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < n && v[j].hour == v[i].hour &&
+               (by_skill ? v[j].skill == v[i].skill : strcmp(v[j].region, v[i].region) == 0);
+             j++)
+            sum += v[j].count;
+        if (by_skill)
+            gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
+        else
+            args_copy(a, v[i].region);
+        hour_label(a, v[i].hour);
+        gtp_rediscmd_arg_i64(a, sum);
+        i = j;
+    }
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
+}
+
 /* Trend deltas as they are, then the pulse (per skill and hour) and heat (per
  * region and hour) sums, then the distinct hours. */
-static void emit_deltas(struct args *a, const struct agg *g, const struct gtp_skills *sk)
+static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struct gtp_skills *sk)
 {
     struct flat *v = gtp_xmalloc((g->used ? g->used : 1) * sizeof(*v));
     size_t n = 0, count_at, groups;
@@ -275,59 +212,31 @@ static void emit_deltas(struct args *a, const struct agg *g, const struct gtp_sk
         v[n].region[8] = '\0';
         n++;
     }
-    args_i64(a, (int64_t)n);
+    gtp_rediscmd_arg_i64(a, (int64_t)n);
     for (size_t i = 0; i < n; i++) {
-        args_str(a, gtp_skills_id(sk, v[i].skill));
+        gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
         args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
-        args_i64(a, v[i].count);
+        gtp_rediscmd_arg_i64(a, v[i].count);
     }
     /* pulse: Σ over regions */
     qsort(v, n, sizeof(*v), by_hour_skill);
-    count_at = a->n;
-    args_i64(a, 0);
-    groups = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        int64_t sum = 0;
-        for (; j < n && v[j].hour == v[i].hour && v[j].skill == v[i].skill; j++)
-            sum += v[j].count;
-        args_str(a, gtp_skills_id(sk, v[i].skill));
-        hour_label(a, v[i].hour);
-        args_i64(a, sum);
-        groups++;
-        i = j;
-    }
-    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    emit_sums(a, v, n, true, sk);
     /* heat: Σ over skills */
     qsort(v, n, sizeof(*v), by_hour_region);
-    count_at = a->n;
-    args_i64(a, 0);
-    groups = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        int64_t sum = 0;
-        for (; j < n && v[j].hour == v[i].hour && strcmp(v[j].region, v[i].region) == 0; j++)
-            sum += v[j].count;
-        args_copy(a, v[i].region);
-        hour_label(a, v[i].hour);
-        args_i64(a, sum);
-        groups++;
-        i = j;
-    }
-    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    emit_sums(a, v, n, false, sk);
     /* distinct hours (v is sorted by hour) */
-    count_at = a->n;
-    args_i64(a, 0);
+    count_at = a->argc;
+    gtp_rediscmd_arg_i64(a, 0);
     groups = 0;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && v[i].hour == v[i - 1].hour)
             continue;
         hour_label(a, v[i].hour);
-        args_i64(a, v[i].hour / 1000000);
+        gtp_rediscmd_arg_i64(a, v[i].hour / 1000000);
         groups++;
     }
-    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", groups);
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
     free(v);
 }
 
@@ -337,29 +246,29 @@ static int by_window(const void *a, const void *b)
     return (x->window_start_us > y->window_start_us) - (x->window_start_us < y->window_start_us);
 }
 
-static void args_opt_i64(struct args *a, int64_t x, int64_t none)
+static void args_opt_i64(struct gtp_rediscmd *a, int64_t x, int64_t none)
 {
     if (x == none)
-        args_str(a, "");
+        gtp_rediscmd_arg_str(a, "");
     else
-        args_i64(a, x);
+        gtp_rediscmd_arg_i64(a, x);
 }
 
 /* The script's argument list for one flush. */
-static void build_args(const struct store_flush *f, struct args *a)
+static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
 {
     const struct agg *g = f->agg;
     size_t nstats = 0, count_at, ngroups = 0;
 
-    args_str(a, f->topic);
-    args_i64(a, f->ttl_s);
-    args_i64(a, gtp_wall_us() / 1000);
-    args_i64(a, (int64_t)f->nparts);
+    gtp_rediscmd_arg_str(a, f->topic);
+    gtp_rediscmd_arg_i64(a, f->ttl_s);
+    gtp_rediscmd_arg_i64(a, gtp_wall_us() / 1000);
+    gtp_rediscmd_arg_i64(a, (int64_t)f->nparts);
     for (size_t k = 0; k < f->nparts; k++) {
         const struct store_part *sp = &f->parts[k];
-        args_i64(a, sp->partition);
+        gtp_rediscmd_arg_i64(a, sp->partition);
         args_opt_i64(a, sp->expected_next, STORE_NO_OFFSET);
-        args_i64(a, sp->new_next);
+        gtp_rediscmd_arg_i64(a, sp->new_next);
         args_opt_i64(a, sp->max_event_us, INT64_MIN);
         args_opt_i64(a,
                      sp->purge_before_us == INT64_MIN ? INT64_MIN : sp->purge_before_us / 1000000,
@@ -368,13 +277,13 @@ static void build_args(const struct store_flush *f, struct args *a)
 
     emit_deltas(a, g, f->skills);
 
-    count_at = a->n;
-    args_i64(a, 0); /* patched below */
+    count_at = a->argc;
+    gtp_rediscmd_arg_i64(a, 0); /* patched below */
     for (int s = 0; s < AGG_NSTATS; s++) {
         if (!g->stats[s])
             continue;
-        args_str(a, agg_stat_names[s]);
-        args_i64(a, g->stats[s]);
+        gtp_rediscmd_arg_str(a, agg_stat_names[s]);
+        gtp_rediscmd_arg_i64(a, g->stats[s]);
         nstats++;
     }
     for (int r = 0; r < f->nreject_names && r < 16; r++) {
@@ -383,14 +292,14 @@ static void build_args(const struct store_flush *f, struct args *a)
             continue;
         snprintf(field, sizeof(field), "rejected:%s", f->reject_names[r]);
         args_copy(a, field);
-        args_i64(a, g->rejected_by_reason[r]);
+        gtp_rediscmd_arg_i64(a, g->rejected_by_reason[r]);
         nstats++;
     }
-    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", nstats);
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)nstats);
 
     /* dedup ids grouped by (partition, window) so each group is one SADD */
-    count_at = a->n;
-    args_i64(a, 0); /* patched below */
+    count_at = a->argc;
+    gtp_rediscmd_arg_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
         struct gtp_idlist *ids = f->parts[k].ids;
         size_t i = 0;
@@ -400,15 +309,14 @@ static void build_args(const struct store_flush *f, struct args *a)
             size_t j = i;
             while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)
                 j++;
-            args_i64(a, f->parts[k].partition);
-            args_i64(a, ids->v[i].window_start_us / 1000000);
+            gtp_rediscmd_arg_i64(a, f->parts[k].partition);
+            gtp_rediscmd_arg_i64(a, ids->v[i].window_start_us / 1000000);
             args_ids(a, ids, i, j);
             i = j;
             ngroups++;
         }
     }
-    a->len[count_at] = (size_t)snprintf(a->num[count_at], sizeof(a->num[0]), "%zu", ngroups);
-    args_resolve(a);
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)ngroups);
 }
 
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
@@ -419,22 +327,19 @@ int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
 int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr,
                      size_t errstr_size)
 {
-    struct args a = {0};
+    struct gtp_rediscmd a = {0};
     int err = 0, done = 0;
 
     if (!flush_script.sha[0] && (err = store_prepare(rc, errstr, errstr_size)))
         return err;
-    args_str(&a, "EVALSHA");
-    args_str(&a, flush_script.sha);
-    args_str(&a, "0");
+    gtp_rediscmd_arg_str(&a, "EVALSHA");
+    gtp_rediscmd_arg_str(&a, flush_script.sha);
+    gtp_rediscmd_arg_str(&a, "0");
     build_args(f, &a);
     /* hiredis copies the command into its output buffer: the caller may
      * reset the pending state as soon as this returns 0. */
-    if (redisAppendCommandArgv(rc, (int)a.n, a.v, a.len) != REDIS_OK) {
-        gtp_errf(errstr, errstr_size, "append: %s", rc->errstr);
-        err = GTP_ERR_REDIS;
+    if ((err = gtp_rediscmd_append(rc, &a, errstr, errstr_size)))
         goto out;
-    }
     while (!done) {
         if (redisBufferWrite(rc, &done) != REDIS_OK) {
             gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
@@ -443,7 +348,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
         }
     }
 out:
-    args_free(&a);
+    gtp_rediscmd_fini(&a);
     return err;
 }
 
@@ -543,9 +448,17 @@ static void restore_id(const char *id, size_t n, void *ctx)
     gtp_window_restore_id(r->w, r->window_start_us, id, n);
 }
 
+/* One blocking command: its reply (new), or NULL with rc->errstr set. */
+static redisReply *command(redisContext *rc, struct gtp_rediscmd *c)
+{
+    redisReply *rep = NULL;
+    return gtp_rediscmd_pipeline(rc, c, 1, &rep, NULL, 0) ? NULL : rep;
+}
+
 int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,
                struct gtp_window *w, char *errstr, size_t errstr_size)
 {
+    struct gtp_rediscmd c = {0};
     redisReply *rep = NULL, *ids = NULL;
     char key[512];
     int err = 0;
@@ -553,7 +466,11 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
 
     *next = STORE_NO_OFFSET;
     snprintf(key, sizeof(key), "gtp:part:%s:%d", topic, (int)partition);
-    rep = redisCommand(rc, "HMGET %s next max", key);
+    gtp_rediscmd_arg_str(&c, "HMGET");
+    gtp_rediscmd_arg_str(&c, key);
+    gtp_rediscmd_arg_str(&c, "next");
+    gtp_rediscmd_arg_str(&c, "max");
+    rep = command(rc, &c);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         gtp_errf(errstr, errstr_size, "load %s: %s", key, rep ? "bad reply" : rc->errstr);
         err = GTP_ERR_REDIS;
@@ -566,7 +483,12 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
     freeReplyObject(rep);
 
     snprintf(key, sizeof(key), "gtp:dedupidx:%s:%d", topic, (int)partition);
-    rep = redisCommand(rc, "ZRANGE %s 0 -1", key);
+    gtp_rediscmd_reset(&c);
+    gtp_rediscmd_arg_str(&c, "ZRANGE");
+    gtp_rediscmd_arg_str(&c, key);
+    gtp_rediscmd_arg_str(&c, "0");
+    gtp_rediscmd_arg_str(&c, "-1");
+    rep = command(rc, &c);
     if (!rep || rep->type != REDIS_REPLY_ARRAY) {
         gtp_errf(errstr, errstr_size, "load %s: %s", key, rep ? "bad reply" : rc->errstr);
         err = GTP_ERR_REDIS;
@@ -576,7 +498,10 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
         const redisReply *e = rep->element[i];
         if (e->type != REDIS_REPLY_STRING || gtp_parse_ll(e->str, &v))
             continue;
-        ids = redisCommand(rc, "GET gtp:seen:%s:%d:%lld", topic, (int)partition, v);
+        gtp_rediscmd_reset(&c);
+        gtp_rediscmd_arg_str(&c, "GET");
+        gtp_rediscmd_argf(&c, "gtp:seen:%s:%d:%lld", topic, (int)partition, v);
+        ids = command(rc, &c);
         if (!ids || (ids->type != REDIS_REPLY_STRING && ids->type != REDIS_REPLY_NIL)) {
             gtp_errf(errstr, errstr_size, "load dedup ids: %s",
                      ids ? (ids->type == REDIS_REPLY_ERROR ? ids->str : "bad reply") : rc->errstr);
@@ -598,5 +523,6 @@ out:
         freeReplyObject(ids);
     if (rep)
         freeReplyObject(rep);
+    gtp_rediscmd_fini(&c);
     return err;
 }

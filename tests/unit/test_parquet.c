@@ -23,6 +23,7 @@
 #include "gtp/hive.h"
 #include "gtp/parquet.h"
 #include "gtp/thrift.h"
+#include "gtp/utf8.h"
 #include "gtp/util.h"
 
 #define BYTES(...) ((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
@@ -742,9 +743,9 @@ static void test_bad_rows_rejected(void **state)
     assert_int_equal(gtp_parquet_add_row(w, &r, err, sizeof(err)), GTP_ERR_INVAL);
     assert_int_equal(gtp_parquet_rows(w), 0);
     const char *good = "\xF0\x9F\x9A\x80 \xC3\xBC \xE6\x97\xA5 \xF4\x8F\xBF\xBF";
-    assert_true(gtp_parquet_utf8_valid(good, strlen(good)));
-    assert_false(gtp_parquet_utf8_valid(good, 3)); /* cut inside a character */
-    assert_true(gtp_parquet_utf8_valid("", 0));
+    assert_true(gtp_utf8_valid(good, strlen(good), NULL));
+    assert_false(gtp_utf8_valid(good, 3, NULL)); /* cut inside a character */
+    assert_true(gtp_utf8_valid("", 0, NULL));
     gtp_parquet_writer_free(w);
 }
 

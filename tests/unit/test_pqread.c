@@ -1120,7 +1120,7 @@ static uint8_t *resplit_skills(const uint8_t *buf, size_t len, const struct skil
     assert_int_equal(gtp_pqenc_pager_init(&pg, GTP_PARQUET_UNCOMPRESSED, 1), 0);
     FILE *f = tmpfile();
     struct gtp_pqenc_sink s = {.fd = fileno(f)};
-    struct gtp_pqenc_buf body = {0};
+    struct gtp_buf body = {0};
     uint32_t *tmp = NULL;
     size_t tmp_cap = 0;
     int64_t unc = 0, comp = 0;
@@ -1136,8 +1136,8 @@ static uint8_t *resplit_skills(const uint8_t *buf, size_t len, const struct skil
         gtp_pqenc_levels(&body, def + e0, e1 - e0, 3, &tmp, &tmp_cap);
         for (size_t i = e0; i < e1; i++)
             if (ents[i].v) {
-                gtp_pqenc_buf_u32(&body, (uint32_t)strlen(ents[i].v));
-                gtp_pqenc_buf_put(&body, ents[i].v, strlen(ents[i].v));
+                gtp_pqenc_put_u32(&body, (uint32_t)strlen(ents[i].v));
+                gtp_buf_put(&body, ents[i].v, strlen(ents[i].v));
             }
         assert_int_equal(gtp_pqenc_page(&pg, &s, GTP_PQENC_PAGE_DATA, &body, (int32_t)(e1 - e0),
                                         GTP_PQENC_PLAIN, &unc, &comp, errstr, sizeof(errstr)),
@@ -1169,8 +1169,8 @@ static uint8_t *resplit_skills(const uint8_t *buf, size_t len, const struct skil
     uint8_t *out = footer_attach(data, dlen, &md, out_len);
     gtp_thrift_read_fini(&md);
     gtp_pqenc_pager_fini(&pg);
-    gtp_pqenc_buf_fini(&s.b);
-    gtp_pqenc_buf_fini(&body);
+    gtp_buf_fini(&s.b);
+    gtp_buf_fini(&body);
     free(tmp);
     free(rep);
     free(def);

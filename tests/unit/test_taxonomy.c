@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gtp/taxonomy.h"
+#include "gtp/strmap.h"
 #include "gtp/textnorm.h"
 #include "gtp/util.h"
 
