@@ -58,6 +58,7 @@
 #include "gtp/log.h"
 #include "gtp/metrics.h"
 #include "gtp/parquet.h"
+#include "gtp/program.h"
 #include "gtp/sig.h"
 #include "gtp/taxonomy.h"
 #include "gtp/timeparse.h"
@@ -915,20 +916,8 @@ int main(int argc, char **argv)
     rd_kafka_resp_err_t kerr;
     rd_kafka_topic_partition_list_t *sub = NULL;
 
-    gtp_log_init("gtp-archiver");
-    e = gtp_cfg_parse(&arch_cli, &ar.cfg, &ar.kprops, argc, argv, err, sizeof(err));
-    if (e == GTP_CFG_EXIT)
+    if (gtp_program_init(&arch_cli, &ar.cfg, &ar.kprops, argc, argv, &rc))
         goto out;
-    if (e) {
-        fprintf(stderr, "gtp-archiver: %s\n", err);
-        rc = gtp_err_exit_code(e);
-        goto out;
-    }
-    if (gtp_log_set_level(ar.cfg.log_level)) {
-        fprintf(stderr, "gtp-archiver: --log-level: unknown level '%s'\n", ar.cfg.log_level);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
     gtp_parquet_opts_default(&ar.popts);
     if (gtp_parquet_codec_parse(ar.cfg.codec, &ar.popts.codec) ||
         ar.popts.codec == GTP_PARQUET_UNCOMPRESSED) {
@@ -941,7 +930,6 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
-    gtp_sig_install();
     gtp_event_init(&ar.ev);
     metrics_init(&ar);
     ar.healthy_disk = 1;

@@ -21,6 +21,7 @@
 #include "gtp/kafka.h"
 #include "gtp/log.h"
 #include "gtp/metrics.h"
+#include "gtp/program.h"
 #include "gtp/redis.h"
 #include "gtp/sig.h"
 #include "gtp/taxonomy.h"
@@ -717,31 +718,18 @@ int main(int argc, char **argv)
 {
     static struct proc pr; /* large: keep it off the stack */
     char err[512], redacted[512];
-    int rc = GTP_EXIT_OK, e;
+    int rc = GTP_EXIT_OK;
     rd_kafka_resp_err_t kerr;
     rd_kafka_topic_partition_list_t *sub = NULL;
     int64_t deadline;
 
-    gtp_log_init("gtp-processor");
-    e = gtp_cfg_parse(&proc_cli, &pr.cfg, &pr.kprops, argc, argv, err, sizeof(err));
-    if (e == GTP_CFG_EXIT)
+    if (gtp_program_init(&proc_cli, &pr.cfg, &pr.kprops, argc, argv, &rc))
         goto out;
-    if (e) {
-        fprintf(stderr, "gtp-processor: %s\n", err);
-        rc = gtp_err_exit_code(e);
-        goto out;
-    }
-    if (gtp_log_set_level(pr.cfg.log_level)) {
-        fprintf(stderr, "gtp-processor: --log-level: unknown level '%s'\n", pr.cfg.log_level);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
     if (gtp_redis_url_parse(pr.cfg.redis_url, &pr.url, err, sizeof(err))) {
         fprintf(stderr, "gtp-processor: --redis: %s\n", err);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
-    gtp_sig_install();
     for (int r = 0; r < GTP_REJECT_COUNT; r++)
         pr.reject_names[r] = gtp_reject_name((enum gtp_reject)r);
     agg_init(&pr.agg);
