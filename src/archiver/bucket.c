@@ -13,6 +13,8 @@
 
 #include "gtp/err.h"
 #include "gtp/hive.h"
+#include "gtp/seniority.h"
+#include "gtp/timeparse.h"
 #include "gtp/util.h"
 
 void arch_buckets_init(struct arch_buckets *bs, const struct gtp_parquet_opts *opts)
@@ -256,4 +258,44 @@ void arch_buckets_reset(struct arch_buckets *bs)
     bs->n = keep;
     bs->rows = 0;
     bs->bytes = 0;
+}
+
+int arch_buckets_add_event(struct arch_buckets *bs, const struct gtp_event *ev,
+                           const struct gtp_skills *sk, const char **skill_ids, char *errstr,
+                           size_t errstr_size)
+{
+    char date[16];
+    size_t n = gtp_skills_count(sk), k = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        uint64_t bits = ev->skills.bits[w];
+        while (bits) {
+            int b = __builtin_ctzll(bits);
+            bits &= bits - 1;
+            skill_ids[k++] = gtp_skills_id(sk, w * 64 + (size_t)b);
+        }
+    }
+    struct gtp_parquet_row row = {
+        .event_id = ev->event_id.s,
+        .posted_at_us = ev->posted_us,
+        .title = ev->title.s,
+        .company = ev->company.s,
+        .skills = skill_ids,
+        .n_skills = k,
+        .skills_null = false,
+        .experience_level = gtp_seniority_name(ev->level),
+        .job_id = ev->job_id.s,
+        .source = ev->source.s,
+        .location = ev->location.s,
+        .is_remote = ev->is_remote,
+        .lens_set = true, /* JSON strings may hold "\u0000": keep every byte */
+    };
+    row.lens[GTP_PARQUET_EVENT_ID] = ev->event_id.len;
+    row.lens[GTP_PARQUET_TITLE] = ev->title.len;
+    row.lens[GTP_PARQUET_COMPANY] = ev->company.len;
+    row.lens[GTP_PARQUET_EXPERIENCE_LEVEL] = strlen(row.experience_level);
+    row.lens[GTP_PARQUET_JOB_ID] = ev->job_id.len;
+    row.lens[GTP_PARQUET_SOURCE] = ev->source.len;
+    row.lens[GTP_PARQUET_LOCATION] = ev->location.len;
+    gtp_time_format_date(ev->posted_us, date, sizeof(date));
+    return arch_buckets_add(bs, date, ev->region, &row, errstr, errstr_size);
 }

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "gtp/delta.h"
+#include "gtp/event.h"
 #include "gtp/parquet.h"
+#include "gtp/skills.h"
 
 struct arch_bucket {
     char date[16]; /* YYYY-MM-DD */
@@ -44,6 +46,14 @@ void arch_buckets_fini(struct arch_buckets *bs);
  * Returns 0 or GTP_ERR_INVAL from the writer (row not added). */
 int arch_buckets_add(struct arch_buckets *bs, const char *date, const char *region,
                      const struct gtp_parquet_row *row, char *errstr, size_t errstr_size);
+
+/* Add a validated, enriched event as a row of its (date posted, region) bucket. skill_ids
+ * is scratch space for GTP_SKILLS_MAX pointers; sk names the skill bits of ev. Returns 0 or
+ * GTP_ERR_INVAL as arch_buckets_add (cannot happen for a validated event: UTF-8 checked,
+ * values <= 1 MiB). */
+int arch_buckets_add_event(struct arch_buckets *bs, const struct gtp_event *ev,
+                           const struct gtp_skills *sk, const char **skill_ids, char *errstr,
+                           size_t errstr_size);
 
 /* Write every bucket with rows not yet written in this roll to its file under root: all
  * temp files first, one syncfs(), all renames, one syncfs() (durable before the commit).

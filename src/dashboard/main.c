@@ -12,6 +12,7 @@
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/log.h"
+#include "gtp/program.h"
 #include "gtp/sig.h"
 #include "gtp/util.h"
 
@@ -94,7 +95,6 @@ int main(int argc, char **argv)
     char err[512], redacted[512];
     int rc = GTP_EXIT_OK, e;
 
-    gtp_log_init("gtp-dashboard");
     pthread_mutex_init(&d.tx_mu, NULL);
     {
         /* writer-preferring: a steady stream of readers must not starve the
@@ -105,19 +105,8 @@ int main(int argc, char **argv)
         pthread_rwlock_init(&d.cache_mu, &ra);
         pthread_rwlockattr_destroy(&ra);
     }
-    e = gtp_cfg_parse(&dash_cli, &d.cfg, NULL, argc, argv, err, sizeof(err));
-    if (e == GTP_CFG_EXIT)
+    if (gtp_program_init(&dash_cli, &d.cfg, NULL, argc, argv, &rc))
         goto out;
-    if (e) {
-        fprintf(stderr, "gtp-dashboard: %s\n", err);
-        rc = gtp_err_exit_code(e);
-        goto out;
-    }
-    if (gtp_log_set_level(d.cfg.log_level)) {
-        fprintf(stderr, "gtp-dashboard: --log-level: unknown level '%s'\n", d.cfg.log_level);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
     if (gtp_redis_url_parse(d.cfg.redis_url, &d.url, err, sizeof(err))) {
         fprintf(stderr, "gtp-dashboard: --redis: %s\n", err);
         rc = GTP_EXIT_CONFIG;
@@ -132,7 +121,6 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    gtp_sig_install();
     metrics_init(&d);
 
     d.tx = gtp_taxonomy_load(d.cfg.taxonomy, err, sizeof(err));

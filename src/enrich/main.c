@@ -8,6 +8,7 @@
 #include "gtp/event.h"
 #include "gtp/json.h"
 #include "gtp/log.h"
+#include "gtp/program.h"
 #include "gtp/sig.h"
 #include "gtp/taxonomy.h"
 #include "gtp/timeparse.h"
@@ -139,21 +140,9 @@ int main(int argc, char **argv)
     unsigned long long lines = 0, rejected = 0;
 
     memset(&cfg, 0, sizeof(cfg));
-    gtp_log_init("gtp-enrich");
     gtp_event_init(&ev);
-    r = gtp_cfg_parse(&cli, &cfg, NULL, argc, argv, err, sizeof(err));
-    if (r == GTP_CFG_EXIT)
+    if (gtp_program_init(&cli, &cfg, NULL, argc, argv, &rc))
         goto out;
-    if (r) {
-        fprintf(stderr, "gtp-enrich: %s\n", err);
-        rc = gtp_err_exit_code(r);
-        goto out;
-    }
-    if (gtp_log_set_level(cfg.log_level)) {
-        fprintf(stderr, "gtp-enrich: --log-level: unknown level '%s'\n", cfg.log_level);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
     if (cfg.now && gtp_time_parse(cfg.now, strlen(cfg.now), &now_us, err, sizeof(err))) {
         fprintf(stderr, "gtp-enrich: --now '%s': %s\n", cfg.now, err);
         rc = GTP_EXIT_CONFIG;
@@ -162,10 +151,6 @@ int main(int argc, char **argv)
     if (!(tx = gtp_taxonomy_load(cfg.taxonomy, err, sizeof(err)))) {
         fprintf(stderr, "gtp-enrich: --taxonomy: %s\n", err);
         rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
-    if (gtp_sig_install()) {
-        rc = GTP_EXIT_SOFTWARE;
         goto out;
     }
     gtp_log(GTP_LOG_DEBUG, "enrich", "taxonomy %s: %zu skills, %zu region keys", cfg.taxonomy,

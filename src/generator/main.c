@@ -18,6 +18,7 @@
 #include "gtp/kafka.h"
 #include "gtp/log.h"
 #include "gtp/metrics.h"
+#include "gtp/program.h"
 #include "gtp/sig.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
@@ -240,22 +241,8 @@ int main(int argc, char **argv)
     char err[512];
     int rc = GTP_EXIT_OK;
 
-    gtp_log_init(gen_cli.program);
-    int prc = gtp_cfg_parse(&gen_cli, &a->cfg, &a->kprops, argc, argv, err, sizeof(err));
-    if (prc == GTP_CFG_EXIT)
+    if (gtp_program_init(&gen_cli, &a->cfg, &a->kprops, argc, argv, &rc))
         goto out;
-    if (prc != 0) {
-        fprintf(stderr, "%s: %s\n", gen_cli.program, err);
-        if (prc == GTP_ERR_USAGE)
-            fprintf(stderr, "try '%s --help'\n", gen_cli.program);
-        rc = gtp_err_exit_code(prc);
-        goto out;
-    }
-    if (gtp_log_set_level(a->cfg.log_level) != 0) {
-        fprintf(stderr, "%s: --log-level: unknown level '%s'\n", gen_cli.program, a->cfg.log_level);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
 
     /* options that need more than the table's checks */
     struct gen_opts go = {.chaos = a->cfg.chaos};
@@ -287,12 +274,6 @@ int main(int argc, char **argv)
         goto out;
     }
     go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
-
-    if (gtp_sig_install() != 0) {
-        fprintf(stderr, "%s: cannot install signal handlers\n", gen_cli.program);
-        rc = GTP_EXIT_SOFTWARE;
-        goto out;
-    }
 
     /* output */
     if (a->cfg.out) {

@@ -86,3 +86,17 @@ void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_sta
     if (a->used * 2 > a->cap)
         grow(a);
 }
+
+void agg_add_mentions(struct agg *a, const struct gtp_skill_set *skills, size_t nskills,
+                      const char *region, int64_t hour_start)
+{
+    for (size_t w = 0; w < (nskills + 63) / 64; w++) {
+        uint64_t bits = skills->bits[w];
+        while (bits) {
+            int bit = __builtin_ctzll(bits);
+            bits &= bits - 1;
+            agg_add(a, (uint16_t)(w * 64 + (size_t)bit), region, hour_start, 1);
+            a->stats[AGG_MENTIONS]++;
+        }
+    }
+}

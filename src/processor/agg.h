@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gtp/skills.h"
+
 /* Pipeline counters carried in every flush (fields of the gtp:stats hash). */
 enum agg_stat {
     AGG_EVENTS,     /* every Kafka message */
@@ -40,5 +42,9 @@ void agg_fini(struct agg *a);
 /* Forget everything pending (after a flush, or when the state is reloaded). */
 void agg_reset(struct agg *a);
 void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n);
+/* One counted posting: 1 for each of the first nskills skills set in skills (bits by skill
+ * index) in region and hour, and as many mentions in the stats. */
+void agg_add_mentions(struct agg *a, const struct gtp_skill_set *skills, size_t nskills,
+                      const char *region, int64_t hour_start);
 
 #endif

@@ -214,3 +214,42 @@ void batch_pool_wait(struct batch_pool *p)
     pthread_mutex_unlock(&p->mu);
     p->busy = false;
 }
+
+void batch_pipe_init(struct batch_pipe *bp, struct batch_pool *pool)
+{
+    bp->pool = pool;
+    bp->fill = &bp->b[0];
+    bp->work = NULL;
+}
+
+struct batch *batch_pipe_turn(struct batch_pipe *bp, const struct gtp_taxonomy *tx)
+{
+    struct batch *done = bp->work;
+    if (done)
+        batch_pool_wait(bp->pool);
+    if (bp->fill->n) {
+        batch_pool_start(bp->pool, bp->fill, tx);
+        bp->work = bp->fill;
+        bp->fill = done ? done : &bp->b[bp->work == &bp->b[0] ? 1 : 0];
+        return done;
+    }
+    bp->work = NULL;
+    return done;
+}
+
+struct batch *batch_pipe_finish(struct batch_pipe *bp)
+{
+    struct batch *done = bp->work;
+    if (done)
+        batch_pool_wait(bp->pool);
+    bp->work = NULL;
+    return done;
+}
+
+void batch_pipe_fini(struct batch_pipe *bp)
+{
+    for (int k = 0; k < 2; k++) {
+        batch_clear(&bp->b[k]);
+        batch_fini(&bp->b[k]);
+    }
+}

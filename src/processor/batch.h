@@ -80,4 +80,26 @@ void batch_pool_start(struct batch_pool *p, struct batch *b, const struct gtp_ta
 /* Block until the started batch (if any) is enriched. */
 void batch_pool_wait(struct batch_pool *p);
 
+/* Two batches in a pipeline: messages are polled into one (fill) while the pool enriches
+ * the other (work), which is then applied while the pool enriches the next. */
+struct batch_pipe {
+    struct batch_pool *pool; /* borrowed */
+    struct batch b[2];
+    struct batch *fill; /* polled into */
+    struct batch *work; /* being enriched, NULL when none */
+};
+
+void batch_pipe_init(struct batch_pipe *bp, struct batch_pool *pool);
+
+/* After a poll round: wait for the batch being enriched, start enriching the one just
+ * filled (when it holds anything), and return the enriched one for the caller to apply and
+ * batch_clear (it becomes the next fill), or NULL when none. */
+struct batch *batch_pipe_turn(struct batch_pipe *bp, const struct gtp_taxonomy *tx);
+
+/* The batch being enriched, finished (apply and batch_clear it), or NULL. */
+struct batch *batch_pipe_finish(struct batch_pipe *bp);
+
+/* Give every message back and free both batches (pool first: no thread may hold one). */
+void batch_pipe_fini(struct batch_pipe *bp);
+
 #endif

@@ -1,0 +1,285 @@
+/* The processor's flush and fence (see flush.h and docs/redis.md). */
+#include "flush.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gtp/log.h"
+#include "gtp/util.h"
+
+void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *ops, void *ctx,
+                const char *topic, long long flush_ms, long long flush_events, long long ttl_s)
+{
+    f->ops = ops;
+    f->ctx = ctx;
+    f->d = d;
+    f->topic = topic;
+    f->flush_ms = flush_ms;
+    f->flush_events = flush_events;
+    f->ttl_s = ttl_s;
+    agg_init(&f->agg);
+    f->sps = gtp_xcalloc(GTP_DAEMON_MAX_PARTS, sizeof(*f->sps));
+    for (int r = 0; r < GTP_REJECT_COUNT; r++)
+        f->reject_names[r] = gtp_reject_name((enum gtp_reject)r);
+    f->last_ms = gtp_mono_ms();
+    f->interval_ms = flush_ms;
+}
+
+void flush_fini(struct flush *f)
+{
+    agg_fini(&f->agg);
+    free(f->sps);
+    f->sps = NULL;
+}
+
+void flush_metrics(struct flush *f, struct gtp_metrics *m)
+{
+    f->m_flushes = gtp_metrics_counter(m, "processor_flushes", "redis flushes", NULL);
+    static const double dur[] = {GTP_METRICS_DURATION_BUCKETS};
+    f->m_seconds = gtp_metrics_histogram(m, "processor_flush_duration_seconds",
+                                         "redis flush latency", dur, GTP_ARRAY_LEN(dur), NULL);
+    f->m_last =
+        gtp_metrics_gauge(m, "processor_flush_last_seconds", "duration of the last flush", NULL);
+    f->m_fenced = gtp_metrics_counter(m, "processor_fenced", "flushes refused by the fence", NULL);
+    f->m_dedup = gtp_metrics_gauge(m, "processor_dedup_entries", "open dedup entries", NULL);
+}
+
+struct gtp_daemon_part *flush_part_new(void *opaque, int32_t partition)
+{
+    (void)opaque;
+    (void)partition;
+    return &((struct part *)gtp_xcalloc(1, sizeof(struct part)))->dp;
+}
+
+void flush_part_drop(struct part *pt)
+{
+    gtp_window_free(pt->win);
+    pt->win = NULL;
+    gtp_idlist_reset(&pt->ids);
+    pt->dp.assigned = false;
+    pt->epoch++;
+}
+
+void flush_part_free(void *opaque, struct gtp_daemon_part *dp)
+{
+    struct part *pt = (struct part *)dp;
+    (void)opaque;
+    flush_part_drop(pt);
+    gtp_idlist_fini(&pt->ids);
+    free(pt);
+}
+
+static struct part *part_at(struct flush *f, int p)
+{
+    return (struct part *)f->d->parts[p];
+}
+
+bool flush_part_takes(const struct part *pt, int64_t offset, uint64_t epoch)
+{
+    if (!pt || !pt->dp.assigned || !pt->win || epoch != pt->epoch)
+        return false;
+    return pt->dp.next == STORE_NO_OFFSET || offset >= pt->dp.next;
+}
+
+void flush_conn_lost(struct flush *f)
+{
+    if (f->inflight) {
+        f->inflight = false;
+        f->need_reload = true;
+    }
+}
+
+/* The connection failed under us: what was in flight is unknown, and the owner of the
+ * connection drops it. */
+static void lost(struct flush *f, const char *why)
+{
+    flush_conn_lost(f);
+    f->ops->lost(f->ctx, why);
+}
+
+bool flush_part_load(struct flush *f, int32_t p, struct part *pt)
+{
+    char err[256];
+    int64_t next;
+    struct gtp_window *w = gtp_window_new();
+    if (f->ops->load(f->ctx, p, &next, w, err, sizeof(err))) {
+        gtp_window_free(w);
+        lost(f, err);
+        return false;
+    }
+    gtp_window_free(pt->win);
+    pt->win = w;
+    gtp_idlist_reset(&pt->ids);
+    pt->stored_next = next;
+    pt->dp.next = next;
+    pt->dp.assigned = true;
+    pt->epoch++;
+    return true;
+}
+
+void flush_discard(struct flush *f)
+{
+    flush_wait(f); /* whatever it did is in redis, which we read next */
+    f->need_reload = false;
+    agg_reset(&f->agg);
+    f->pending_events = 0;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        struct part *pt = part_at(f, p);
+        if (!pt || !pt->dp.assigned)
+            continue;
+        if (!f->ops->wait(f->ctx) || !flush_part_load(f, p, pt)) {
+            /* stopping, or redis went away again: the next owner or our next assignment
+             * reloads it */
+            flush_part_drop(pt);
+            continue;
+        }
+        f->ops->seek(f->ctx, p, pt->dp.next);
+    }
+}
+
+int flush_collect(struct flush *f, int timeout_ms)
+{
+    char err[256];
+    enum store_result res;
+    int32_t fenced = -1;
+    int64_t dt;
+    int r;
+
+    if (!f->inflight)
+        return 1;
+    r = f->ops->poll(f->ctx, timeout_ms, &res, &fenced, err, sizeof(err));
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        lost(f, err); /* sets need_reload */
+        return -1;
+    }
+    f->inflight = false;
+    dt = gtp_mono_us() - f->inflight_t0;
+    gtp_metric_inc(f->m_flushes);
+    gtp_metric_observe(f->m_seconds, (double)dt / 1e6);
+    gtp_metric_set(f->m_last, (double)dt / 1e6);
+    /* A flush costs per distinct key, not per event: when redis is slow (a backlog, a busy
+     * machine), flush less often so redis spends at most about a quarter of the time on us;
+     * at normal rates this stays at --flush-ms. */
+    f->interval_ms = dt / 1000 * 3;
+    if (f->interval_ms < f->flush_ms)
+        f->interval_ms = f->flush_ms;
+    if (f->interval_ms > 5000)
+        f->interval_ms = 5000;
+    if (res == STORE_FENCED) {
+        /* Someone else advanced a partition (a rebalance we have not seen yet, or a zombie):
+         * nothing was written; start over from redis. */
+        gtp_log(GTP_LOG_WARN, "store", "flush fenced on partition %d; reloading", (int)fenced);
+        gtp_metric_inc(f->m_fenced);
+        f->need_reload = true;
+        return -1;
+    }
+    for (size_t k = 0; k < f->inflight_n; k++) {
+        const struct store_part *sp = &f->sps[k];
+        struct part *pt = part_at(f, sp->partition);
+        if (!pt || !pt->dp.assigned)
+            continue;
+        pt->stored_next = sp->new_next;
+        gtp_metric_set(f->m_dedup, (double)gtp_window_dedup_size(pt->win));
+        /* Kafka's committed offsets follow redis (for lag tools); recovery reads redis. */
+        f->ops->store_offset(f->ctx, sp->partition, sp->new_next);
+    }
+    return 1;
+}
+
+bool flush_wait(struct flush *f)
+{
+    int r;
+    if (!f->inflight)
+        return !f->need_reload;
+    r = flush_collect(f, 10000);
+    if (r == 0)
+        lost(f, "no reply to a flush within 10 s");
+    return r == 1;
+}
+
+bool flush_start(struct flush *f)
+{
+    char err[256];
+    struct store_flush sf;
+    size_t n = 0;
+
+    f->last_ms = gtp_mono_ms();
+    if (f->inflight || f->need_reload)
+        return false;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        struct part *pt = part_at(f, p);
+        int64_t wm;
+        if (!pt || !pt->dp.assigned || pt->dp.next == pt->stored_next)
+            continue;
+        wm = gtp_window_watermark(pt->win);
+        f->sps[n] = (struct store_part){
+            .partition = p,
+            .expected_next = pt->stored_next,
+            .new_next = pt->dp.next,
+            .max_event_us = gtp_window_max_event(pt->win),
+            .purge_before_us = wm == GTP_WATERMARK_NONE ? INT64_MIN : gtp_window_start(wm),
+            .ids = &pt->ids,
+        };
+        n++;
+    }
+    if (n == 0)
+        return true;
+    if (!f->ops->ensure(f->ctx))
+        return false;
+    /* Dead letters of the pending batch must be durable before the offsets that skip them
+     * are, or a crash right after the flush loses them. */
+    if (!f->ops->dlq_durable(f->ctx)) {
+        flush_discard(f);
+        return false;
+    }
+    memset(&sf, 0, sizeof(sf));
+    sf.topic = f->topic;
+    sf.parts = f->sps;
+    sf.nparts = n;
+    sf.ttl_s = f->ttl_s;
+    sf.agg = &f->agg;
+    sf.skills = f->d->tx ? f->d->tx->skills : NULL;
+    sf.reject_names = f->reject_names;
+    sf.nreject_names = GTP_REJECT_COUNT;
+    f->inflight_t0 = gtp_mono_us();
+    if (f->ops->send(f->ctx, &sf, err, sizeof(err))) {
+        lost(f, err);
+        return false;
+    }
+    /* the command is in redis's hands: what follows is the next batch */
+    f->inflight = true;
+    f->inflight_n = n;
+    for (size_t k = 0; k < n; k++) {
+        f->sps[k].ids = NULL;
+        gtp_idlist_reset(&part_at(f, f->sps[k].partition)->ids);
+    }
+    agg_reset(&f->agg);
+    f->pending_events = 0;
+    return true;
+}
+
+bool flush_sync(struct flush *f)
+{
+    if (!flush_wait(f))
+        return false;
+    if (!flush_start(f))
+        return false;
+    return flush_wait(f);
+}
+
+bool flush_settle(struct flush *f)
+{
+    if (flush_sync(f))
+        return true;
+    if (f->need_reload && f->ops->ensure(f->ctx))
+        flush_discard(f);
+    return false;
+}
+
+bool flush_due(const struct flush *f, int64_t now_ms)
+{
+    return !f->inflight &&
+           (f->pending_events >= (size_t)f->flush_events || now_ms - f->last_ms >= f->interval_ms);
+}

@@ -1,0 +1,17 @@
+/* gtp-processor's option table (docs/programs.md: one table drives parsing, env, validation,
+ * --help and the README), apart from main(). */
+#ifndef PROC_OPTIONS_H
+#define PROC_OPTIONS_H
+
+#include "gtp/cfg.h"
+
+struct proc_cfg {
+    char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
+    long long metrics_port;
+    char *group;
+    long long flush_ms, flush_events, retention_s, startup_timeout_s, enrich_threads;
+};
+
+extern const struct gtp_cli proc_cli;
+
+#endif
