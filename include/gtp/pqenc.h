@@ -98,13 +98,30 @@ int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int pag
 /* ------------------------------------------------------------------------------------------
  * Files */
 
-/* errno e as a core error: GTP_ERR_NOSPACE for ENOSPC/EDQUOT, else GTP_ERR_IO; the reason
- * "what: strerror" goes to errstr. */
+/* What a footer needs of one written column chunk. */
+struct gtp_pqenc_chunk_sizes {
+    int64_t start;        /* file offset of its first page */
+    int64_t total_uncomp; /* bytes of its pages, headers included, before compression */
+    int64_t total_comp;   /* the same after compression */
+};
+
+/* Write ColumnChunk i of row group g into t (as a list element) and give its sizes. */
+typedef void (*gtp_pqenc_chunk_fn)(void *ctx, struct gtp_thrift *t, size_t g, size_t i,
+                                   struct gtp_pqenc_chunk_sizes *sizes);
+
+/* FileMetaData's row_groups (field 4) into t: nrg groups of nleaves chunks, each written by
+ * chunk; every group holds rgrows rows but the last, which holds the rest of nrows. */
+void gtp_pqenc_row_groups(struct gtp_thrift *t, size_t nrg, size_t nleaves, size_t nrows,
+                          size_t rgrows, gtp_pqenc_chunk_fn chunk, void *ctx);
+
 /* The end of a FileMetaData after its row groups: created_by (borrowed), column_orders
  * (TypeDefinedOrder for each of nleaves leaves) and the stop byte into t; then t's bytes,
  * their length and "PAR1" to s. */
 void gtp_pqenc_footer_finish(struct gtp_thrift *t, struct gtp_pqenc_sink *s, const char *created_by,
                              size_t nleaves);
+
+/* errno e as a core error: GTP_ERR_NOSPACE for ENOSPC/EDQUOT, else GTP_ERR_IO; the reason
+ * "what: strerror" goes to errstr. */
 
 int gtp_pqenc_io_error(int e, const char *what, char *errstr, size_t errstr_size);
 

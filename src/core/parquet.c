@@ -828,33 +828,23 @@ static void write_column_chunk(struct gtp_parquet_writer *w, struct gtp_thrift *
     gtp_thrift_struct_end(t); /* ColumnChunk */
 }
 
+static void footer_chunk(void *ctx, struct gtp_thrift *t, size_t g, size_t i,
+                         struct gtp_pqenc_chunk_sizes *sz)
+{
+    struct gtp_parquet_writer *w = ctx;
+    const struct chunk_meta *cm = &w->chunks[g * NLEAVES + i];
+    write_column_chunk(w, t, (int)i, cm);
+    *sz = (struct gtp_pqenc_chunk_sizes){cm->start, cm->total_uncomp, cm->total_comp};
+}
+
 static void write_footer(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, size_t nrg)
 {
     struct gtp_thrift *t = &w->pg.th;
-    size_t rgrows = w->opts.row_group_rows;
     gtp_thrift_reset(t);
     gtp_thrift_i32(t, 1, 1);
     write_schema(t);
     gtp_thrift_i64(t, 3, (int64_t)w->nrows);
-    gtp_thrift_list_begin(t, 4, GTP_THRIFT_STRUCT, nrg);
-    for (size_t g = 0; g < nrg; g++) {
-        const struct chunk_meta *cms = &w->chunks[g * NLEAVES];
-        size_t r0 = g * rgrows, r1 = r0 + rgrows < w->nrows ? r0 + rgrows : w->nrows;
-        int64_t uncomp = 0, comp = 0;
-        gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_list_begin(t, 1, GTP_THRIFT_STRUCT, NLEAVES);
-        for (int i = 0; i < NLEAVES; i++) {
-            write_column_chunk(w, t, i, &cms[i]);
-            uncomp += cms[i].total_uncomp;
-            comp += cms[i].total_comp;
-        }
-        gtp_thrift_i64(t, 2, uncomp);
-        gtp_thrift_i64(t, 3, (int64_t)(r1 - r0));
-        gtp_thrift_i64(t, 5, cms[0].start);
-        gtp_thrift_i64(t, 6, comp);
-        gtp_thrift_i16(t, 7, (int16_t)g);
-        gtp_thrift_struct_end(t);
-    }
+    gtp_pqenc_row_groups(t, nrg, NLEAVES, w->nrows, w->opts.row_group_rows, footer_chunk, w);
     gtp_pqenc_footer_finish(t, s, w->created_by, (size_t)NLEAVES);
 }
 

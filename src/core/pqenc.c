@@ -329,6 +329,32 @@ out:
     return err;
 }
 
+void gtp_pqenc_row_groups(struct gtp_thrift *t, size_t nrg, size_t nleaves, size_t nrows,
+                          size_t rgrows, gtp_pqenc_chunk_fn chunk, void *ctx)
+{
+    gtp_thrift_list_begin(t, 4, GTP_THRIFT_STRUCT, nrg);
+    for (size_t g = 0; g < nrg; g++) {
+        size_t r0 = g * rgrows, r1 = r0 + rgrows < nrows ? r0 + rgrows : nrows;
+        int64_t uncomp = 0, comp = 0, start = 0;
+        gtp_thrift_elem_struct_begin(t);
+        gtp_thrift_list_begin(t, 1, GTP_THRIFT_STRUCT, nleaves);
+        for (size_t i = 0; i < nleaves; i++) {
+            struct gtp_pqenc_chunk_sizes sz;
+            chunk(ctx, t, g, i, &sz);
+            if (i == 0)
+                start = sz.start;
+            uncomp += sz.total_uncomp;
+            comp += sz.total_comp;
+        }
+        gtp_thrift_i64(t, 2, uncomp);
+        gtp_thrift_i64(t, 3, (int64_t)(r1 - r0));
+        gtp_thrift_i64(t, 5, start);
+        gtp_thrift_i64(t, 6, comp);
+        gtp_thrift_i16(t, 7, (int16_t)g);
+        gtp_thrift_struct_end(t);
+    }
+}
+
 void gtp_pqenc_footer_finish(struct gtp_thrift *t, struct gtp_pqenc_sink *s, const char *created_by,
                              size_t nleaves)
 {
