@@ -331,7 +331,8 @@ int main(int argc, char **argv)
             gtp_log(GTP_LOG_ERROR, "archive", "maintenance of %s: %s", ar.cfg.archive_dir, err);
         goto fail;
     }
-    if ((e = gtp_daemon_connect(&ar.d)) || (e = gtp_daemon_start(&ar.d)))
+    if ((e = gtp_daemon_connect(&ar.d)) || (e = gtp_daemon_start(&ar.d)) ||
+        (e = arch_maint_start(&ar.maint)))
         goto fail;
     gtp_log(GTP_LOG_INFO, "main", "consuming %s as group %s into %s (%s)", ar.cfg.topic,
             ar.cfg.group, ar.cfg.archive_dir, gtp_parquet_codec_name(ar.popts.codec));
@@ -341,6 +342,7 @@ fail:
     rc = gtp_err_exit_code(e);
 out:
     gtp_daemon_fini(&ar.d); /* leaves the group: the revoke hook rolls what is left */
+    arch_maint_stop(&ar.maint);
     gtp_event_fini(&ar.ev);
     gtp_cfg_free(&arch_cli, &ar.cfg, &ar.kprops);
     return rc;

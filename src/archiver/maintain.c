@@ -2,6 +2,8 @@
 #include "maintain.h"
 
 #include <inttypes.h>
+#include <string.h>
+#include <time.h>
 
 #include "state.h"
 #include "gtp/delta.h"
@@ -106,12 +108,16 @@ static int compact(struct arch_maint *m, size_t open_files, char *err, size_t er
     return e;
 }
 
-void arch_maint_committed(struct arch_maint *m, int64_t version)
+/* One round: the version gauges after a commit of `version` (-1: none since the last
+ * round), compaction when its interval has passed, a checkpoint when one is due. */
+static void maint_round(struct arch_maint *m, int64_t version)
 {
     char err[512];
-    gtp_metric_set(m->m_version, (double)version);
-    gtp_metric_set(m->m_since,
-                   (double)(version - (m->last_checkpoint < 0 ? 0 : m->last_checkpoint)));
+    if (version >= 0) {
+        gtp_metric_set(m->m_version, (double)version);
+        gtp_metric_set(m->m_since,
+                       (double)(version - (m->last_checkpoint < 0 ? 0 : m->last_checkpoint)));
+    }
     if (m->cfg.compact_interval_s > 0 &&
         gtp_mono_ms() - m->last_compact_ms >= m->cfg.compact_interval_s * 1000) {
         m->last_compact_ms = gtp_mono_ms();
@@ -120,7 +126,7 @@ void arch_maint_committed(struct arch_maint *m, int64_t version)
             gtp_log(GTP_LOG_WARN, "archive", "compaction failed: %s", err);
         }
     }
-    if (m->cfg.checkpoint_interval <= 0 ||
+    if (version < 0 || m->cfg.checkpoint_interval <= 0 ||
         version - m->last_checkpoint < m->cfg.checkpoint_interval)
         return;
     /* another writer may have checkpointed meanwhile */
@@ -132,6 +138,86 @@ void arch_maint_committed(struct arch_maint *m, int64_t version)
         gtp_log(GTP_LOG_WARN, "archive", "checkpoint at version %" PRId64 " failed: %s", version,
                 err);
     }
+}
+
+static void *maint_thread(void *arg)
+{
+    struct arch_maint *m = arg;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop) {
+        int64_t now = gtp_mono_ms(), next = INT64_MAX;
+        if (m->cfg.compact_interval_s > 0)
+            next = m->last_compact_ms + m->cfg.compact_interval_s * 1000;
+        if (m->want <= m->done && now < next) {
+            if (next == INT64_MAX) {
+                pthread_cond_wait(&m->wake, &m->lock);
+            } else {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                int64_t ns = (int64_t)ts.tv_nsec + (next - now) * 1000000;
+                ts.tv_sec += (time_t)(ns / 1000000000);
+                ts.tv_nsec = (long)(ns % 1000000000);
+                pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+            }
+            continue;
+        }
+        int64_t v = m->want > m->done ? m->want : -1;
+        m->done = m->want;
+        pthread_mutex_unlock(&m->lock);
+        maint_round(m, v);
+        pthread_mutex_lock(&m->lock);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+int arch_maint_start(struct arch_maint *m)
+{
+    pthread_condattr_t ca;
+    int e;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the timed wait's clock */
+    pthread_cond_init(&m->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&m->lock, NULL);
+    m->want = m->done = -1;
+    m->stop = false;
+    e = pthread_create(&m->thread, NULL, maint_thread, m);
+    if (e) {
+        gtp_log(GTP_LOG_ERROR, "archive", "maintenance thread: %s", strerror(e));
+        pthread_cond_destroy(&m->wake);
+        pthread_mutex_destroy(&m->lock);
+        return GTP_ERR_INTERNAL;
+    }
+    m->started = true;
+    return 0;
+}
+
+void arch_maint_committed(struct arch_maint *m, int64_t version)
+{
+    if (!m->started) {
+        maint_round(m, version);
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    if (version > m->want)
+        m->want = version;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void arch_maint_stop(struct arch_maint *m)
+{
+    if (!m->started)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+    m->started = false;
 }
 
 int arch_maint_once(struct arch_maint *m, char *errstr, size_t errstr_size)

@@ -71,6 +71,7 @@ CKPT = 10
 LOG_RETENTION_S = 20             # JSON commits older than this behind a checkpoint go
 VACUUM_RETENTION_S = 10
 COMPACT_S = 5
+SLACK_S = 10                     # see the JSON commits' bound below
 START = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
 
 SPARK_DUMP = r'''
@@ -397,13 +398,14 @@ def main():
         version, _, live, njson = log_view(root)
         # JSON commits on disk: those younger than the log retention, plus at most the
         # checkpoint interval's worth since the last cleanup (checked once the first
-        # commits are older than the retention; 5 s of slack for the sampling, the
-        # cleanup's cadence and file times in whole seconds)
+        # commits are older than the retention), with SLACK_S for the sampling, file times
+        # in whole seconds and a checkpoint waiting for a compaction round on the
+        # maintenance thread (rounds of up to 4 s were seen on a loaded machine)
         worst_json = (0, 0)
         for t, v, n in samples:
-            if t < t_gen + LOG_RETENTION_S + 10:
+            if t < t_gen + LOG_RETENTION_S + 2 * SLACK_S:
                 continue
-            before = [sv for st, sv, _ in samples if st <= t - LOG_RETENTION_S - 5]
+            before = [sv for st, sv, _ in samples if st <= t - LOG_RETENTION_S - SLACK_S]
             bound = v - before[-1] + 2 * CKPT + 2
             assert n <= bound, "%d JSON commits at version %d, bound %d" % (n, v, bound)
             worst_json = max(worst_json, (n, v))
@@ -416,7 +418,9 @@ def main():
                   total["gtp_delta_compaction_files_written_total"],
                   total["gtp_delta_vacuumed_files_total"],
                   total["gtp_delta_log_files_cleaned_total"], version, njson, max_json))
-        assert total["gtp_delta_checkpoints_total"] >= rolls // CKPT // 2, "too few checkpoints"
+        # a checkpoint round may cover more than CKPT versions when the maintenance thread was
+        # busy compacting meanwhile
+        assert total["gtp_delta_checkpoints_total"] >= rolls // CKPT // 4, "too few checkpoints"
         assert total["gtp_delta_compacted_files_total"] > 0, "the daemon never compacted"
         assert total["gtp_delta_vacuumed_files_total"] > 0, "the daemon never vacuumed"
         assert total["gtp_delta_log_files_cleaned_total"] > 0, "the log was never cleaned"
