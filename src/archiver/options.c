@@ -92,5 +92,17 @@ int arch_options_check(const struct arch_cfg *cfg, struct gtp_parquet_opts *popt
                 cfg->vacuum_retention);
         return GTP_EXIT_CONFIG;
     }
+    /* Vacuum tells a file replaced by compaction from one a roll or a rewrite has published
+     * but not yet committed by its age only: in the daemon, where those run beside it, a
+     * shorter retention could delete a file a commit is about to reference. */
+    if (!cfg->maintain && mc->vacuum_retention_ms >= 0 &&
+        mc->vacuum_retention_ms < ARCH_MIN_VACUUM_RETENTION_MS) {
+        fprintf(stderr,
+                "gtp-archiver: --vacuum-retention: '%s' is shorter than %d seconds, the least "
+                "the daemon accepts (files in flight are told apart by age; --maintain, run "
+                "while no archiver writes, accepts any)\n",
+                cfg->vacuum_retention, ARCH_MIN_VACUUM_RETENTION_MS / 1000);
+        return GTP_EXIT_CONFIG;
+    }
     return 0;
 }

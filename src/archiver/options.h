@@ -21,6 +21,9 @@ struct arch_cfg {
 
 extern const struct gtp_cli arch_cli;
 
+/* The shortest --vacuum-retention of the daemon (see arch_options_check). */
+#define ARCH_MIN_VACUUM_RETENTION_MS 10000
+
 /* Options that need more than the table's checks: the codec into *popts (defaults
  * otherwise), a non-empty --archive-dir, the retentions into *mc (the maintenance settings,
  * pointing into cfg and popts). Returns 0, or GTP_EXIT_CONFIG after saying why on stderr. */

@@ -24,7 +24,8 @@ topic, every column:
 
 The instances after the first run with compaction; the first two of them are SIGKILLed
 by the failpoint seam (GTP_ARCHIVER_FAILPOINT) in the middle of a compaction and of a
-checkpoint write, under the live feed, and the rows must still come out exact.
+checkpoint write, under the live feed, then two instances share the partitions (each
+compacting the same table), and the rows must still come out exact.
 
 CI runs the short form (300 rolls, ~3 min); the long form runs 2,000 rolls with Spark
 reading at every step:
@@ -184,7 +185,7 @@ class Archiver:
     """One gtp-archiver instance; start() returns once every partition is assigned and
     records how long that took and the peak RSS at that moment."""
 
-    def __init__(self, topic, dlq, group, root, n, maintain, failpoint=None):
+    def __init__(self, topic, dlq, group, root, n, maintain, failpoint=None, parts=6):
         self.port = T.free_port()
         self.log = "long-archiver-%d.log" % n
         cmd = [T.binary("gtp-archiver"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
@@ -208,7 +209,7 @@ class Archiver:
             with open(path, "rb") as f:
                 f.seek(start_at)
                 n_assigned = len(re.findall(rb"assigned \S+ from offset", f.read()))
-            if n_assigned >= 6:
+            if n_assigned >= parts:
                 break
             time.sleep(0.01)
         self.restart_s = time.monotonic() - t0
@@ -317,8 +318,10 @@ def main():
         T.log("live feed: %.0f events/s at speed %.0f (%.1f days in %.0f s); archiver 1 up" % (
             events_per_s, speed, DAYS, wall_s))
 
+        others = []  # instances beside arch
+
         def rolls_now():
-            return rolls + arch.scrape()["gtp_archiver_commits_total"]
+            return rolls + sum(a.scrape()["gtp_archiver_commits_total"] for a in [arch] + others)
 
         samples = []  # (time, log version, JSON commits on disk)
 
@@ -358,11 +361,17 @@ def main():
             rolls += c["gtp_archiver_commits_total"]
             instances.append(c)
             T.log("archiver %d killed by failpoint %s at about %d rolls" % (n, fp, rolls))
+        # two instances share the partitions (a rebalance moves some), each rolling,
+        # checkpointing and compacting the same table
         arch = Archiver(topic, dlq, group, root, 4, maintain=True)
+        others.append(Archiver(topic, dlq, group, root, 6, maintain=True, parts=1))
         run_until(ROLLS)
-        c = arch.stop()
-        rolls += c["gtp_archiver_commits_total"]
-        instances.append(c)
+        for a in others + [arch]:
+            c = a.stop()
+            rolls += c["gtp_archiver_commits_total"]
+            instances.append(c)
+        others.clear()
+        T.log("two instances side by side until %d rolls" % rolls)
         arch = Archiver(topic, dlq, group, root, 5, maintain=True)
         figures[rolls] = (arch.restart_s, arch.rss_kib, log_view(root)[0])
         T.log("restart at %d rolls (log version %d): %.2f s, peak RSS %d KiB" % (
@@ -467,8 +476,9 @@ def main():
     finally:
         if gen is not None and gen.poll() is None:
             gen.kill()
-        if arch is not None and arch.pr.poll() is None:
-            arch.pr.kill()
+        for a in ([arch] if arch is not None else []) + others:
+            if a.pr.poll() is None:
+                a.pr.kill()
         T.services("delete-topic", topic)
         T.services("delete-topic", dlq)
         if not os.environ.get("GTP_TEST_KEEP"):
