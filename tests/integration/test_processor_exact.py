@@ -4,7 +4,7 @@ says — after a clean run, after SIGKILLs at random moments, with two
 instances sharing the partitions, and across a 10 s Redis outage. Every
 rejected event is in the DLQ with its reason and source headers, and the insights
 keys (docs/redis.md, issue 18) equal the model too: counters and sorted sets exactly,
-employers within HyperLogLog's 2 %."""
+employers as the model's names give them and within HyperLogLog's 2 % overall."""
 import os
 import random
 import subprocess
