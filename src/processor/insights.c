@@ -1,5 +1,5 @@
-/* Pending insights deltas (see insights.h): one open-addressing table for every kind,
- * keyed by a fixed-size binary key, and the distinct company names of the flush. */
+/* Pending insights deltas (see insights.h): one open-addressing table for the counted
+ * kinds, keyed by a fixed-size binary key, and the employer list with its names. */
 #include "insights.h"
 
 #include <ctype.h>
@@ -25,6 +25,7 @@ void insights_fini(struct insights *in)
     if (!in->v)
         return;
     free(in->v);
+    free(in->emp);
     gtp_strmap_free(in->ids);
     gtp_buf_fini(&in->names);
     free(in->name_off);
@@ -38,6 +39,7 @@ void insights_reset(struct insights *in)
         memset(in->v, 0, in->cap * sizeof(*in->v));
     in->used = 0;
     memset(in->nkind, 0, sizeof(in->nkind));
+    in->nemp = 0;
     if (in->nnames) {
         /* the map has no reset: a new one per flush that saw companies */
         gtp_strmap_free(in->ids);
@@ -96,7 +98,7 @@ static uint32_t name_id(struct insights *in, const char *s, size_t n)
     if (v)
         return (uint32_t)((uintptr_t)v - 1);
     if (in->nnames == in->names_cap) {
-        in->names_cap = in->names_cap ? in->names_cap * 2 : 256;
+        in->names_cap = in->names_cap ? in->names_cap * 2 : 1024;
         in->name_off = gtp_xrealloc(in->name_off, in->names_cap * sizeof(*in->name_off));
         in->name_len = gtp_xrealloc(in->name_len, in->names_cap * sizeof(*in->name_len));
     }
@@ -106,6 +108,15 @@ static uint32_t name_id(struct insights *in, const char *s, size_t n)
     gtp_buf_putc(&in->names, '\0');
     gtp_strmap_put(in->ids, s, n, (void *)(uintptr_t)(in->nnames + 1));
     return (uint32_t)in->nnames++;
+}
+
+static void emp_add(struct insights *in, int64_t day, uint32_t name, uint16_t skill)
+{
+    if (in->nemp == in->emp_cap) {
+        in->emp_cap = in->emp_cap ? in->emp_cap * 2 : 4096;
+        in->emp = gtp_xrealloc(in->emp, in->emp_cap * sizeof(*in->emp));
+    }
+    in->emp[in->nemp++] = (struct insights_emp){day, name, skill};
 }
 
 void insights_add(struct insights *in, const struct insights_post *p)
@@ -149,11 +160,8 @@ void insights_add(struct insights *in, const struct insights_post *p)
             k.x = (uint32_t)p->level;
             add(in, &k);
         }
-        if (has_company) {
-            k.kind = INSIGHTS_EMPLOYER;
-            k.x = company;
-            add(in, &k);
-        }
+        if (has_company)
+            emp_add(in, day, company, sk[i]);
         /* sk is ascending, so (a, b) with a < b by index: one entry per pair; the
          * member's byte order of the ids is decided when it is written */
         k.kind = INSIGHTS_PAIR;
@@ -195,21 +203,12 @@ static void label(struct gtp_rediscmd *c, int64_t t_us, bool hour)
     gtp_rediscmd_arg_copy(c, s, n);
 }
 
-static int by_skill_day(const void *x, const void *y)
-{
-    const struct insights_key *a = *(const struct insights_key *const *)x;
-    const struct insights_key *b = *(const struct insights_key *const *)y;
-    if (a->a != b->a)
-        return (int)a->a - (int)b->a;
-    return (a->t > b->t) - (a->t < b->t);
-}
-
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
 #define NAMES_PER_PFADD 1000
 
 void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk)
 {
-    const struct insights_key **emp = NULL;
+    const struct insights_emp **emp = NULL;
     size_t count_at, n = 0;
     char lv[GTP_SENIORITY_NLEVELS][16];
 
@@ -267,28 +266,51 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         label(c, d->k.t, false);
         gtp_rediscmd_arg_i64(c, d->count);
     }
-    /* employers: key, m, m names per (skill, day) */
-    if (in->nkind[INSIGHTS_EMPLOYER])
-        emp = gtp_xmalloc(in->nkind[INSIGHTS_EMPLOYER] * sizeof(*emp));
-    for (size_t i = 0; i < in->cap; i++)
-        if (in->v[i].count && in->v[i].k.kind == INSIGHTS_EMPLOYER)
-            emp[n++] = &in->v[i].k;
-    if (n > 1)
-        qsort(emp, n, sizeof(*emp), by_skill_day);
+    /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
+     * (a counting sort: stable, so each skill's entries keep their order and its days come
+     * in runs; a day seen again later in the same skill is just another group) */
+    if (in->nemp) {
+        size_t nsk = 0;
+        for (size_t i = 0; i < in->nemp; i++)
+            if ((size_t)in->emp[i].skill + 1 > nsk)
+                nsk = (size_t)in->emp[i].skill + 1;
+        size_t *start = gtp_xcalloc(nsk + 1, sizeof(*start));
+        for (size_t i = 0; i < in->nemp; i++)
+            start[in->emp[i].skill + 1]++;
+        for (size_t q = 1; q <= nsk; q++)
+            start[q] += start[q - 1];
+        emp = gtp_xmalloc(in->nemp * sizeof(*emp));
+        for (size_t i = 0; i < in->nemp; i++)
+            emp[start[in->emp[i].skill]++] = &in->emp[i];
+        free(start);
+        /* drop repeats of a name within one (skill, day) run: stamp[name] holds the last
+         * (skill, day) it was sent for */
+        uint64_t *stamp = gtp_xcalloc(in->nnames, sizeof(*stamp));
+        for (size_t i = 0; i < in->nemp; i++) {
+            const struct insights_emp *e = emp[i];
+            uint64_t st = ((uint64_t)e->skill + 1) << 32 | (uint32_t)(e->day / INSIGHTS_DAY_US);
+            if (stamp[e->name] == st)
+                continue;
+            stamp[e->name] = st;
+            emp[n++] = e;
+        }
+        free(stamp);
+    }
     count_at = c->argc;
     gtp_rediscmd_arg_i64(c, 0); /* patched below */
     size_t groups = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
         char t[GTP_TIME_HOUR_MAX];
-        while (j < n && j - i < NAMES_PER_PFADD && emp[j]->a == emp[i]->a && emp[j]->t == emp[i]->t)
+        while (j < n && j - i < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
+               emp[j]->day == emp[i]->day)
             j++;
-        gtp_time_format_date(emp[i]->t, t, sizeof(t));
-        gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->a), t);
+        gtp_time_format_date(emp[i]->day, t, sizeof(t));
+        gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->skill), t);
         gtp_rediscmd_arg_i64(c, (int64_t)(j - i));
         for (size_t q = i; q < j; q++) {
             size_t len;
-            const char *s = insights_name(in, emp[q]->x, &len);
+            const char *s = insights_name(in, emp[q]->name, &len);
             gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
         }
         groups++;

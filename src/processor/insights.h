@@ -1,8 +1,12 @@
 /* The insights aggregates of one flush (docs/redis.md "Insights keys"): postings per
- * region and hour, remote postings and seniority per skill, skill pairs and distinct
- * employers per skill, accumulated as deltas keyed in binary (skill indexes, region code,
- * window start) so the per-event cost is a few hash probes and the flush sends one command
- * per distinct key. Strings are made only at flush time (store.c). Owned by struct agg,
+ * region and hour, remote postings and seniority per skill and skill pairs, accumulated as
+ * deltas keyed in binary (skill indexes, region code, window start) so the per-event cost
+ * is a few hash probes and the flush sends one command per distinct key; and the
+ * (skill, day, company) entries of the distinct-employer sets, appended to a plain list
+ * with the company interned once per posting and deduplicated at flush time in one pass,
+ * cheaper than one more table probe per skill of every posting: each element Redis is
+ * spared is worth about half a microsecond of its time. Strings are made only at flush
+ * time. Owned by struct agg,
  * single-threaded (the processor's main thread); company names are normalized on the
  * enrichment threads (insights_company_put). */
 #ifndef GTP_PROCESSOR_INSIGHTS_H
@@ -20,18 +24,17 @@
 #define INSIGHTS_DAY_US (INT64_C(86400) * 1000000)
 
 enum insights_kind {
-    INSIGHTS_POSTS,    /* posts:{region}:{hour} and gtp:posts:{hour} */
-    INSIGHTS_REMOTE,   /* remote:{skill}:{hour} */
-    INSIGHTS_LEVEL,    /* level:{skill}:{level}:{day} */
-    INSIGHTS_PAIR,     /* pairs:{day} and gtp:pairs:{day}:{skill} both ways */
-    INSIGHTS_EMPLOYER, /* employers:{skill}:{day}: one distinct (skill, day, company) */
+    INSIGHTS_POSTS,  /* posts:{region}:{hour} and gtp:posts:{hour} */
+    INSIGHTS_REMOTE, /* remote:{skill}:{hour} */
+    INSIGHTS_LEVEL,  /* level:{skill}:{level}:{day} */
+    INSIGHTS_PAIR,   /* pairs:{day} and gtp:pairs:{day}:{skill} both ways */
     INSIGHTS_NKINDS
 };
 
 /* The key of a delta: compared and hashed as bytes, so every byte (padding too) is set. */
 struct insights_key {
-    int64_t t;      /* hour start (posts, remote) or day start (level, pair, employer), µs */
-    uint32_t x;     /* level (LEVEL) or company number in names (EMPLOYER) */
+    int64_t t;      /* hour start (posts, remote) or day start (level, pair), µs */
+    uint32_t x;     /* level (LEVEL) */
     uint16_t a, b;  /* skill indexes (b: PAIR only, a < b) */
     char region[8]; /* POSTS: uppercase code, NUL-padded */
     uint8_t kind;
@@ -43,13 +46,22 @@ struct insights_delta {
     int64_t count; /* 0: empty slot */
 };
 
+struct insights_emp {
+    int64_t day; /* day start, µs */
+    uint32_t name;
+    uint16_t skill;
+};
+
 struct insights {
     bool on;                  /* --insights: when false insights_add does nothing */
     struct insights_delta *v; /* open addressing, capacity a power of two */
     size_t cap, used;
     size_t nkind[INSIGHTS_NKINDS]; /* distinct keys per kind */
-    /* the distinct normalized company names of this flush: name -> number + 1, and
-     * name_off[number] the offset of its NUL-terminated bytes in names */
+    /* employers: one entry per (counted posting with a company, skill), in arrival order;
+     * company number i is the distinct name names[name_off[i]..+name_len[i]) (ids: name ->
+     * i + 1) */
+    struct insights_emp *emp;
+    size_t nemp, emp_cap;
     struct gtp_strmap *ids;
     struct gtp_buf names;
     size_t *name_off, *name_len, nnames, names_cap;

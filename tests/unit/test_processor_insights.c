@@ -114,8 +114,9 @@ static void test_contract_example(void **state)
     assert_non_null(strstr(got, "remote:python:2024-03-15-10 3"));
     assert_non_null(strstr(got, "level:spark:senior:2024-03-15 3"));
     assert_non_null(strstr(got, " 1 python spark 2024-03-15 4 2 "));
-    assert_true(strstr(got, "employers:python:2024-03-15 2 acme ltd other") ||
-                strstr(got, "employers:python:2024-03-15 2 other acme ltd"));
+    /* each name once per (skill, day), in arrival order */
+    assert_non_null(strstr(got, "employers:python:2024-03-15 2 acme ltd other"));
+    assert_non_null(strstr(got, "employers:spark:2024-03-15 2 acme ltd other"));
     free(got);
 
     insights_reset(&in);
@@ -171,6 +172,47 @@ static void test_company_norm(void **state)
     }
 }
 
+/* Employers over two days and two skills: one group per (skill, day) run, each name
+ * once in it, names kept across days. */
+static void test_employers_days(void **state)
+{
+    static const char *const one[] = {"rust", NULL}, *const two[] = {"go", "rust", NULL};
+    struct gtp_skill_set s1 = skills_of(one), s2 = skills_of(two);
+    struct insights in;
+    (void)state;
+    insights_init(&in, true);
+    static const struct {
+        int two;
+        const char *when, *company;
+    } posts[] = {
+        {0, "2024-03-15T23:10:00Z", "a"}, {1, "2024-03-16T00:10:00Z", "a"},
+        {0, "2024-03-15T23:20:00Z", "b"}, {1, "2024-03-16T00:20:00Z", "b"},
+        {0, "2024-03-15T23:30:00Z", "a"},
+    };
+    for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+        struct insights_post p = {posts[i].two ? &s2 : &s1,
+                                  gtp_skills_count(sk),
+                                  "DE",
+                                  at(posts[i].when),
+                                  0,
+                                  0,
+                                  posts[i].company,
+                                  1};
+        insights_add(&in, &p);
+    }
+    char *got = emitted(&in);
+    char *e = strstr(got, " employers:");
+    assert_non_null(e);
+    /* go sorts before rust by index or not: both orders of the skills are fine */
+    const char *rust = "employers:rust:2024-03-15 1 a employers:rust:2024-03-16 1 a "
+                       "employers:rust:2024-03-15 1 b employers:rust:2024-03-16 1 b "
+                       "employers:rust:2024-03-15 1 a";
+    assert_non_null(strstr(got, "employers:go:2024-03-16 2 a b"));
+    assert_non_null(strstr(got, rust));
+    free(got);
+    insights_fini(&in);
+}
+
 /* Many distinct pairs force the table through several doublings without losing a count. */
 static void test_growth(void **state)
 {
@@ -197,9 +239,8 @@ static void test_growth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_contract_example),
-        cmocka_unit_test(test_no_skills_and_off),
-        cmocka_unit_test(test_company_norm),
+        cmocka_unit_test(test_contract_example), cmocka_unit_test(test_no_skills_and_off),
+        cmocka_unit_test(test_company_norm),     cmocka_unit_test(test_employers_days),
         cmocka_unit_test(test_growth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
