@@ -401,6 +401,9 @@ def cmd_insights(a):
     return {"events": runs["on"][0]["events"], "rounds": a.rounds,
             "events_per_s_on": on, "events_per_s_off": off,
             "cost_pct": round((off - on) / off * 100, 1),
+            # load-independent: processor + redis CPU seconds for the same events
+            "cpu_cost_pct": round(((med("on", "cpu_s") + med("on", "redis_cpu_s")) /
+                                   (med("off", "cpu_s") + med("off", "redis_cpu_s")) - 1) * 100, 1),
             "cpu_s_on": med("on", "cpu_s"), "cpu_s_off": med("off", "cpu_s"),
             "redis_cpu_s_on": med("on", "redis_cpu_s"), "redis_cpu_s_off": med("off", "redis_cpu_s"),
             "lua_ms_per_flush_on": med("on", "lua_ms_per_flush"),
