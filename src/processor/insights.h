@@ -70,7 +70,7 @@ struct insights {
 /* One counted posting as the enrichment saw it (everything borrowed). */
 struct insights_post {
     const struct gtp_skill_set *skills;
-    size_t nskills; /* the taxonomy's skill count: bits past it are ignored */
+    size_t nskills; /* the taxonomy's skill count: words of skills past it are not read */
     const char *region;
     int64_t posted_us;
     int is_remote;       /* 1 true, 0 false, -1 absent */
