@@ -5,6 +5,7 @@
   pbench.py latency    --rate R --seconds S               event-to-Redis latency at a steady rate
   pbench.py compare    --topic T                          gtp-processor vs the Spark job, same stream
   pbench.py scaling    --topic T --instances 1,2,3        N processors in one group
+  pbench.py insights   --topic T [--rounds R]             events/s with and without --insights
 
 Each prints one JSON object on stdout (progress on stderr). Redis DBs 8, 9 and 10
 only (flushed before use); private topics and consumer groups only.
@@ -32,6 +33,8 @@ from confluent_kafka import Consumer, TopicPartition
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("GTP_BUILD_DIR", os.path.join(ROOT, "build"))
 BROKERS = os.environ.get("BROKERS", "127.0.0.1:9092")
+# scripts/services.sh's GTP_REDIS_PORT when the services run on private ports
+REDIS_PORT = int(os.environ.get("GTP_REDIS_PORT", "6379"))
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -40,7 +43,7 @@ def log(msg):
 
 
 def rurl(db):
-    return f"redis://127.0.0.1:6379/{db}"
+    return f"redis://127.0.0.1:{REDIS_PORT}/{db}"
 
 
 def fresh_db(db):
@@ -163,13 +166,13 @@ def cmd_fill(a):
 
 # ---- throughput -----------------------------------------------------------------------------------
 
-def run_processor_to_done(topic, db, taxonomy=None, tag="tp"):
+def run_processor_to_done(topic, db, taxonomy=None, tag="tp", extra=()):
     ends = end_offsets(topic)
     r = fresh_db(db)
     group = f"gtp.bench.{tag}.{os.getpid()}.{time.time_ns()}"
     rc0 = redis_cpu_s(r)
     t0 = time.time()
-    p = start_processor(topic, db, group, taxonomy)
+    p = start_processor(topic, db, group, taxonomy, extra=extra)
     t_done = wait_done(r, topic, ends, [p])
     cpu, hwm = proc_cpu_s(p.pid), proc_hwm_kb(p.pid)
     rcpu = redis_cpu_s(r) - rc0
@@ -363,6 +366,52 @@ def cmd_scaling(a):
     return {"events": n, "runs": out, "same_counts": len(counts) == 1, "cores": os.cpu_count()}
 
 
+# ---- insights cost ---------------------------------------------------------------------------------
+
+def evalsha_stats(r):
+    """(calls, µs) of EVALSHA on the server so far: the flush script's time inside Redis."""
+    st = r.info("commandstats").get("cmdstat_evalsha", {})
+    return st.get("calls", 0), st.get("usec", 0)
+
+
+def cmd_insights(a):
+    """The same topic processed with --insights true and false, alternating (so load drift
+    hits both alike); the median of each side is the figure."""
+    runs = {"on": [], "off": []}
+    for i in range(a.rounds):
+        for mode in (("on", "off") if i % 2 == 0 else ("off", "on")):
+            r = fresh_db(8)
+            c0, u0 = evalsha_stats(r)
+            res = run_processor_to_done(a.topic, 8, tag="ins",
+                                        extra=("--insights=" + ("true" if mode == "on" else "false"),))
+            r = res.pop("redis")
+            c1, u1 = evalsha_stats(r)
+            res.update({"redis_keys": r.dbsize(), "flushes": c1 - c0,
+                        "lua_ms_per_flush": round((u1 - u0) / max(1, c1 - c0) / 1000, 3),
+                        "lua_s_total": round((u1 - u0) / 1e6, 3)})
+            runs[mode].append(res)
+            log(f"insights {mode}: {res['events_per_s']} events/s, {res['flushes']} flushes, "
+                f"{res['lua_ms_per_flush']} ms Lua per flush, {res['redis_keys']} keys")
+
+    def med(mode, k):
+        xs = sorted(x[k] for x in runs[mode])
+        return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+    on, off = med("on", "events_per_s"), med("off", "events_per_s")
+    return {"events": runs["on"][0]["events"], "rounds": a.rounds,
+            "events_per_s_on": on, "events_per_s_off": off,
+            "cost_pct": round((off - on) / off * 100, 1),
+            # load-independent: processor + redis CPU seconds for the same events
+            "cpu_cost_pct": round(((med("on", "cpu_s") + med("on", "redis_cpu_s")) /
+                                   (med("off", "cpu_s") + med("off", "redis_cpu_s")) - 1) * 100, 1),
+            "cpu_s_on": med("on", "cpu_s"), "cpu_s_off": med("off", "cpu_s"),
+            "redis_cpu_s_on": med("on", "redis_cpu_s"), "redis_cpu_s_off": med("off", "redis_cpu_s"),
+            "lua_ms_per_flush_on": med("on", "lua_ms_per_flush"),
+            "lua_ms_per_flush_off": med("off", "lua_ms_per_flush"),
+            "lua_s_on": med("on", "lua_s_total"), "lua_s_off": med("off", "lua_s_total"),
+            "runs": runs}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -381,6 +430,9 @@ def main():
     s = sub.add_parser("scaling")
     s.add_argument("--topic", required=True)
     s.add_argument("--instances", default="1,2,3")
+    ins = sub.add_parser("insights")
+    ins.add_argument("--topic", required=True)
+    ins.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     res = globals()["cmd_" + a.cmd](a)
     print(json.dumps(res))

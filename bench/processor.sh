@@ -8,12 +8,16 @@
 #     a fresh topic; an event's latency is the time from its Kafka CreateTime (the producer's
 #     wall clock) until redis shows its partition's next offset past it (polled every 5 ms),
 #     beside the same events' CreateTime -> receive latency of a plain consumer (the part
-#     that is Kafka's, not ours).
+#     that is Kafka's, not ours);
+#   - the cost of the insights aggregates (docs/redis.md "Insights keys"): the same topic with
+#     --insights true and false, alternating, ROUNDS each (default 3), medians side by side,
+#     with the flush script's time inside Redis per flush (INFO commandstats, EVALSHA).
 #
 #   bench/processor.sh [COUNT] [RATE] [SECONDS]      default 1000000 5000 30
 #
 # Environment: GTP_BUILD_DIR (default build), BROKERS, TOPIC (reuse a filled topic instead of
-# creating one), OUT (directory: also write throughput.json and latency.json there).
+# creating one), OUT (directory: also write throughput.json, latency.json and insights.json
+# there), ROUNDS, GTP_REDIS_PORT (redis of scripts/services.sh, default 6379).
 # Uses redis db 8 only (flushed), private topics and groups, removed at exit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,11 +46,13 @@ if [[ -z $topic ]]; then
 fi
 py throughput --topic "$topic" >"$tmp/throughput.json"
 py latency --rate "$rate" --seconds "$secs" >"$tmp/latency.json"
-[[ -n $out ]] && cp "$tmp/throughput.json" "$tmp/latency.json" "$out/"
+py insights --topic "$topic" --rounds "${ROUNDS:-3}" >"$tmp/insights.json"
+[[ -n $out ]] && cp "$tmp/throughput.json" "$tmp/latency.json" "$tmp/insights.json" "$out/"
 "$root/scripts/py" - "$tmp" <<'PY'
 import json, sys
 d = sys.argv[1]
 t = json.load(open(d + "/throughput.json")); l = json.load(open(d + "/latency.json"))
+i = json.load(open(d + "/insights.json"))
 print(f"| {'case':44} | {'value':>14} |")
 print(f"|{'-' * 46}|{'-' * 16}|")
 rows = [
@@ -57,8 +63,15 @@ rows = [
     (f"p50 / p99 / max event->redis @ {l['rate_events_per_s']} ev/s",
      f"{l['p50_ms']:.0f}/{l['p99_ms']:.0f}/{l['max_ms']:.0f} ms"),
     ("baseline: p50 / p99 kafka->plain consumer", f"{l['kafka_p50_ms']:.0f}/{l['kafka_p99_ms']:.0f} ms"),
+    (f"with insights (median of {i['rounds']})", f"{i['events_per_s_on']:,} ev/s"),
+    ("baseline: --insights=false", f"{i['events_per_s_off']:,} ev/s"),
+    ("flush script in redis, with / without", f"{i['lua_ms_per_flush_on']}/{i['lua_ms_per_flush_off']} ms"),
+    ("processor cpu s, with / without", f"{i['cpu_s_on']}/{i['cpu_s_off']} s"),
+    ("redis cpu s, with / without", f"{i['redis_cpu_s_on']}/{i['redis_cpu_s_off']} s"),
 ]
 for a, b in rows:
     print(f"| {a:44} | {b:>14} |")
 print(f"\nratio to kcat consume-only: {t['events_per_s'] / t['kcat_events_per_s']:.2f}x")
+print(f"insights cost: {i['cost_pct']} % of events/s (target <= 15 %), "
+      f"{i['cpu_cost_pct']} % more processor + redis cpu")
 PY

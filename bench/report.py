@@ -143,6 +143,15 @@ def figures(d):
         out.append(fig("processor_p99_latency_ms", lat["p99_ms"], "ms", "kafka_consumer_p99_latency_ms",
                        lat["kafka_p99_ms"], higher_is_better=False,
                        note=f"at {lat['rate_events_per_s']} events/s; CreateTime -> visible in redis"))
+    ins = load_json(d, "insights.json")
+    if ins:
+        out.append(fig("processor_insights_events_per_s", ins["events_per_s_on"], "events/s",
+                       "processor_no_insights_events_per_s", ins["events_per_s_off"],
+                       note=f"cost {ins['cost_pct']} % (target <= 15 %), median of "
+                            f"{ins['rounds']} alternating runs each"))
+        out.append(fig("flush_script_ms_with_insights", ins["lua_ms_per_flush_on"], "ms",
+                       "flush_script_ms_without", ins["lua_ms_per_flush_off"],
+                       higher_is_better=False, note="EVALSHA time inside redis per flush"))
     s = load_json(d, "scaling.json")
     if s:
         runs = {r["instances"]: r for r in s["runs"]}

@@ -17,6 +17,7 @@ void agg_init(struct agg *a)
     memset(a, 0, sizeof(*a));
     a->cap = 1024;
     a->deltas = gtp_xcalloc(a->cap, sizeof(*a->deltas));
+    insights_init(&a->ins, true);
 }
 
 void agg_reset(struct agg *a)
@@ -25,6 +26,7 @@ void agg_reset(struct agg *a)
     a->used = 0;
     memset(a->stats, 0, sizeof(a->stats));
     memset(a->rejected_by_reason, 0, sizeof(a->rejected_by_reason));
+    insights_reset(&a->ins);
 }
 
 void agg_fini(struct agg *a)
@@ -32,6 +34,7 @@ void agg_fini(struct agg *a)
     if (!a->deltas)
         return;
     free(a->deltas);
+    insights_fini(&a->ins);
     memset(a, 0, sizeof(*a));
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "insights.h"
 #include "gtp/skills.h"
 
 /* Pipeline counters carried in every flush (fields of the gtp:stats hash). */
@@ -35,6 +36,7 @@ struct agg {
     size_t cap, used;
     int64_t stats[AGG_NSTATS];
     int64_t rejected_by_reason[16]; /* indexed by the reject enum */
+    struct insights ins;            /* on by default (--insights) */
 };
 
 void agg_init(struct agg *a);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "insights.h"
 #include "gtp/err.h"
 #include "gtp/util.h"
 
@@ -21,6 +22,7 @@ void batch_add(struct batch *b, rd_kafka_message_t *rkm, uint64_t epoch)
     it->epoch = epoch;
     it->reject = GTP_REJECT_NONE;
     it->text_len = 0;
+    it->company_len = 0;
 }
 
 void batch_clear(struct batch *b)
@@ -62,8 +64,14 @@ static void enrich_one(struct batch *b, size_t i, unsigned k, struct gtp_event *
         it->posted_us = ev->posted_us;
         memcpy(it->region, ev->region, sizeof(it->region));
         it->skills = ev->skills;
+        it->is_remote = ev->is_remote;
+        it->level = (int)ev->level;
         it->text_len = ev->event_id.len;
         it->text_off = arena_put(&b->text_arena[k], ev->event_id.s, ev->event_id.len);
+        it->company_off = b->text_arena[k].len;
+        it->company_len =
+            ev->company.s ? insights_company_put(&b->text_arena[k], ev->company.s, ev->company.len)
+                          : 0;
     } else {
         it->text_len = strlen(ev->detail);
         it->text_off = arena_put(&b->text_arena[k], ev->detail, it->text_len);

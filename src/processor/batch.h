@@ -36,6 +36,10 @@ struct batch_item {
     int64_t posted_us;
     char region[GTP_REGION_CODE_MAX];
     struct gtp_skill_set skills;
+    int is_remote; /* 1, 0, -1 absent */
+    int level;     /* enum gtp_seniority_level */
+    /* the company normalized for the insights (insights_company_put) in the same arena */
+    size_t company_off, company_len;
     /* event_id when accepted, the DLQ detail when rejected: bytes in
      * text_arena[arena] (not NUL-terminated; ids may hold NUL) */
     unsigned arena;
@@ -62,6 +66,12 @@ void batch_fini(struct batch *b);
 static inline const char *batch_text(const struct batch *b, size_t i)
 {
     return b->text_arena[b->items[i].arena].p + b->items[i].text_off;
+}
+
+/* The normalized company of accepted item i (company_len bytes, NUL-terminated). */
+static inline const char *batch_company(const struct batch *b, size_t i)
+{
+    return b->text_arena[b->items[i].arena].p + b->items[i].company_off;
 }
 
 struct batch_pool;

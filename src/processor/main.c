@@ -96,6 +96,10 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
             gtp_metric_inc(pr->m_counted);
             gtp_idlist_add(&pt->ids, ws, batch_text(b, i), it->text_len);
             agg_add_mentions(a, &it->skills, gtp_skills_count(pr->d.tx->skills), it->region, ws);
+            insights_add(&a->ins,
+                         &(struct insights_post){&it->skills, gtp_skills_count(pr->d.tx->skills),
+                                                 it->region, it->posted_us, it->is_remote,
+                                                 it->level, batch_company(b, i), it->company_len});
             break;
         }
     }
@@ -282,6 +286,7 @@ int main(int argc, char **argv)
     pr.rl.topic = pr.cfg.topic;
     flush_init(&pr.fl, &pr.d, &redislink_ops, &pr.rl, pr.cfg.topic, pr.cfg.flush_ms,
                pr.cfg.flush_events, pr.cfg.retention_s);
+    pr.fl.agg.ins.on = pr.cfg.insights;
     if ((e = gtp_daemon_init(&pr.d, &dc)))
         goto fail;
     metrics_init(&pr);

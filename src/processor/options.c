@@ -18,6 +18,10 @@ static const struct gtp_opt proc_opts[] = {
      "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
     {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s), "691200",
      "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
+    {"insights", 0, "GTP_INSIGHTS", GTP_OPT_BOOL, offsetof(struct proc_cfg, insights), "true", NULL,
+     "also write the insights keys (posts, remote, level, pairs, employers: docs/redis.md); "
+     "false measures their cost",
+     0, 0},
     {"enrich-threads", 0, "GTP_ENRICH_THREADS", GTP_OPT_INT,
      offsetof(struct proc_cfg, enrich_threads), "2", "N",
      "threads that validate and enrich polled messages beside the consuming one (0: none)", 0,

@@ -3,6 +3,8 @@
 #ifndef PROC_OPTIONS_H
 #define PROC_OPTIONS_H
 
+#include <stdbool.h>
+
 #include "gtp/cfg.h"
 
 struct proc_cfg {
@@ -10,6 +12,7 @@ struct proc_cfg {
     long long metrics_port;
     char *group;
     long long flush_ms, flush_events, retention_s, startup_timeout_s, enrich_threads;
+    bool insights;
 };
 
 extern const struct gtp_cli proc_cli;

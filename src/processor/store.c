@@ -17,11 +17,15 @@
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
-/* ARGV: topic, ttl s, now ms, n parts, then per part (partition, expected
+/* ARGV: topic, ttl s, now ms, n parts, insights "1" or "0", then per part (partition, expected
  * next or "", new next, max event µs or "", purge-before s or ""); n trend
  * deltas, then (skill, region, hour label, count) each; n pulse deltas, then
  * (skill, hour label, count) each; n heat deltas, then (region, hour label,
- * count) each; n hours, then (hour label, hour start s) each; n stats, then
+ * count) each; n hours, then (hour label, hour start s) each; when insights is
+ * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
+ * label, count) each; n counters, then (key, count) each (remote:*, level:*);
+ * n pairs, then (skill a, skill b, day label, count) each with a < b; n
+ * employer groups, then (key, m, m names) each; then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
@@ -32,9 +36,10 @@
 static struct gtp_redis_script flush_script = {
     .source =
         "local topic, ttl, np = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])\n"
+        "local ins = ARGV[5] == '1'\n"
         "local fresh, applied, first_applied = 0, 0, nil\n"
         "for k = 0, np - 1 do\n"
-        "  local b = 5 + k * 5\n"
+        "  local b = 6 + k * 5\n"
         "  local cur = redis.call('HGET', 'gtp:part:' .. topic .. ':' .. ARGV[b], 'next') or ''\n"
         "  if cur == ARGV[b + 1] then fresh = fresh + 1\n"
         "  elseif cur == ARGV[b + 2] then\n"
@@ -44,7 +49,7 @@ static struct gtp_redis_script flush_script = {
         "end\n"
         "if applied == np then return {2} end\n"
         "if applied > 0 then return first_applied end\n"
-        "local i = 5 + np * 5\n"
+        "local i = 6 + np * 5\n"
         "local n = tonumber(ARGV[i]); i = i + 1\n"
         "local skillkeys = {}\n"
         "for _ = 1, n do\n"
@@ -55,6 +60,11 @@ static struct gtp_redis_script flush_script = {
         "  local sk = 'gtp:heat:' .. h .. ':' .. s\n"
         "  redis.call('ZINCRBY', sk, c, r)\n"
         "  skillkeys[sk] = true\n"
+        "  if ins then\n"
+        "    local rk = 'gtp:rskills:' .. h .. ':' .. r\n"
+        "    redis.call('ZINCRBY', rk, c, s)\n"
+        "    skillkeys[rk] = true\n"
+        "  end\n"
         "end\n"
         "for k in pairs(skillkeys) do redis.call('EXPIRE', k, ttl) end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
@@ -77,6 +87,40 @@ static struct gtp_redis_script flush_script = {
         "  local top = redis.call('ZRANGE', 'gtp:hours', -1, -1, 'WITHSCORES')\n"
         "  redis.call('ZREMRANGEBYSCORE', 'gtp:hours', '-inf', '(' .. (tonumber(top[2]) - ttl))\n"
         "end\n"
+        "if ins then\n"
+        "  local touched = {}\n"
+        "  n = tonumber(ARGV[i]); i = i + 1\n"
+        "  for _ = 1, n do\n"
+        "    local r, h, c = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]); i = i + 3\n"
+        "    local pk, ik = 'posts:' .. r .. ':' .. h, 'gtp:posts:' .. h\n"
+        "    if redis.call('INCRBY', pk, c) == c then redis.call('EXPIRE', pk, ttl) end\n"
+        "    redis.call('ZINCRBY', ik, c, r)\n"
+        "    touched[ik] = true\n"
+        "  end\n"
+        "  n = tonumber(ARGV[i]); i = i + 1\n"
+        "  for _ = 1, n do\n"
+        "    local k, c = ARGV[i], tonumber(ARGV[i+1]); i = i + 2\n"
+        "    if redis.call('INCRBY', k, c) == c then redis.call('EXPIRE', k, ttl) end\n"
+        "  end\n"
+        "  n = tonumber(ARGV[i]); i = i + 1\n"
+        "  for _ = 1, n do\n"
+        "    local a, b, d, c = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]; i = i + 4\n"
+        "    local pk = 'pairs:' .. d\n"
+        "    local ka, kb = 'gtp:pairs:' .. d .. ':' .. a, 'gtp:pairs:' .. d .. ':' .. b\n"
+        "    redis.call('ZINCRBY', pk, c, a .. '|' .. b)\n"
+        "    redis.call('ZINCRBY', ka, c, b)\n"
+        "    redis.call('ZINCRBY', kb, c, a)\n"
+        "    touched[pk] = true; touched[ka] = true; touched[kb] = true\n"
+        "  end\n"
+        "  n = tonumber(ARGV[i]); i = i + 1\n"
+        "  for _ = 1, n do\n"
+        "    local k, m = ARGV[i], tonumber(ARGV[i+1])\n"
+        "    redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m))\n"
+        "    i = i + 2 + m\n"
+        "    touched[k] = true\n"
+        "  end\n"
+        "  for k in pairs(touched) do redis.call('EXPIRE', k, ttl) end\n"
+        "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
         "  redis.call('HINCRBY', 'gtp:stats', ARGV[i], ARGV[i+1]); i = i + 2\n"
@@ -92,7 +136,7 @@ static struct gtp_redis_script flush_script = {
         "end\n"
         "local maxev = nil\n"
         "for k = 0, np - 1 do\n"
-        "  local b = 5 + k * 5\n"
+        "  local b = 6 + k * 5\n"
         "  local p = ARGV[b]\n"
         "  local part = 'gtp:part:' .. topic .. ':' .. p\n"
         "  if ARGV[b + 4] ~= '' then\n"
@@ -264,6 +308,7 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     gtp_rediscmd_arg_i64(a, f->ttl_s);
     gtp_rediscmd_arg_i64(a, gtp_wall_us() / 1000);
     gtp_rediscmd_arg_i64(a, (int64_t)f->nparts);
+    gtp_rediscmd_arg_str(a, g->ins.on ? "1" : "0");
     for (size_t k = 0; k < f->nparts; k++) {
         const struct store_part *sp = &f->parts[k];
         gtp_rediscmd_arg_i64(a, sp->partition);
@@ -276,6 +321,8 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     }
 
     emit_deltas(a, g, f->skills);
+    if (g->ins.on)
+        insights_emit(&g->ins, a, f->skills);
 
     count_at = a->argc;
     gtp_rediscmd_arg_i64(a, 0); /* patched below */

@@ -1,5 +1,5 @@
 /* The processor's Redis side (docs/redis.md): one atomic Lua call per partition
- * flush (count deltas, dashboard indexes, counters, dedup ids, next offset,
+ * flush (count deltas, dashboard indexes, insights keys, counters, dedup ids, next offset,
  * max event time) fenced by the expected next offset, and the read of a
  * partition's stored state on assignment. Key layout: docs/redis.md. */
 #ifndef GTP_PROCESSOR_STORE_H

@@ -195,6 +195,19 @@ def hour_label(us):
     return time.strftime("%Y-%m-%d-%H", time.gmtime(us // 1000000))
 
 
+def day_label(us):
+    return time.strftime("%Y-%m-%d", time.gmtime(us // 1000000))
+
+
+def company_norm(c):
+    """docs/redis.md's employer name: ASCII whitespace trimmed, ASCII letters lowercased,
+    every other byte kept; None or empty -> None."""
+    if c is None:
+        return None
+    b = c.encode("utf-8", "surrogatepass").strip(b" \t\n\r\x0b\x0c").lower()
+    return b or None
+
+
 class Expected:
     """docs/windows.md from scratch: per partition, in offset order."""
 
@@ -207,6 +220,41 @@ class Expected:
         self.counted = 0
         self.valid = 0
         self.events = 0
+        # insights keys (docs/redis.md "Insights keys") of the counted postings
+        self.icounts = {}       # posts:*, remote:*, level:* -> count
+        self.izsets = {}        # pairs:{day}, gtp:posts:*, gtp:pairs:*, gtp:rskills:* -> {member: n}
+        self.employers = {}     # employers:{skill}:{day} -> {normalized company bytes}
+
+    def insights_add(self, v, ws):
+        """One counted posting as gtp-enrich printed it (v) in window ws."""
+        hour = hour_label(ws)
+        day = day_label(ws)
+        region = v["region"].lower()
+        skills = sorted(v["skills_array"], key=lambda s: s.encode())
+        level = v["experience_level"].lower()
+        company = company_norm(v.get("company"))
+
+        def inc(k, n=1):
+            self.icounts[k] = self.icounts.get(k, 0) + n
+
+        def zinc(k, m):
+            z = self.izsets.setdefault(k, {})
+            z[m] = z.get(m, 0) + 1
+
+        inc("posts:%s:%s" % (region, hour))
+        zinc("gtp:posts:" + hour, region)
+        for i, s in enumerate(skills):
+            if v.get("is_remote") is True:
+                inc("remote:%s:%s" % (s, hour))
+            if level != "unspecified":
+                inc("level:%s:%s:%s" % (s, level, day))
+            if company:
+                self.employers.setdefault("employers:%s:%s" % (s, day), set()).add(company)
+            zinc("gtp:rskills:%s:%s" % (hour, region), s)
+            for b in skills[i + 1:]:
+                zinc("pairs:" + day, "%s|%s" % (s, b))
+                zinc("gtp:pairs:%s:%s" % (day, s), b)
+                zinc("gtp:pairs:%s:%s" % (day, b), s)
 
 
 class Model:
@@ -248,6 +296,7 @@ class Model:
                     for s in v["skills_array"]:
                         k = "trend:%s:%s:%s" % (s, v["region"].lower(), hour_label(ws))
                         exp.counts[k] = exp.counts.get(k, 0) + 1
+                    exp.insights_add(v, ws)
                 if max_ts is None or posted > max_ts:
                     max_ts = posted
             self.max_ts[p] = max_ts
@@ -285,6 +334,69 @@ def compare_counts(got, exp):
                              "%d unexpected (e.g. %s)" % (
                                  len(missing), sample, [got.get(k) for k, _ in sample],
                                  len(extra), list(extra.items())[:5]))
+
+
+def scan_keys(r, pattern):
+    return list(r.scan_iter(match=pattern, count=5000))
+
+
+def insights_check(r, exp, name, retention_s=None):
+    """Every insights key in redis against the model: counters and sorted sets exactly,
+    employers (HyperLogLog) equal to the same names added by the model and, summed over
+    keys, within 2 % of the exact distinct counts; nothing extra; every key with a TTL."""
+    got = {}
+    keys = []
+    for pat in ("posts:*", "remote:*", "level:*"):
+        keys += scan_keys(r, pat)
+    for i in range(0, len(keys), 1000):
+        chunk = keys[i:i + 1000]
+        for k, v in zip(chunk, r.mget(chunk)):
+            got[k.decode()] = int(v)
+    compare_counts(got, exp.icounts)
+    zkeys = []
+    for pat in ("pairs:*", "gtp:posts:*", "gtp:pairs:*", "gtp:rskills:*"):
+        zkeys += scan_keys(r, pat)
+    gotz, wantz = {}, {}
+    for k in zkeys:
+        for m, sc in r.zrange(k, 0, -1, withscores=True):
+            gotz["%s %s" % (k.decode(), m.decode())] = sc
+    for k, z in exp.izsets.items():
+        for m, n in z.items():
+            wantz["%s %s" % (k, m)] = float(n)
+    compare_counts(gotz, wantz)
+    ekeys = {k.decode() for k in scan_keys(r, "employers:*")}
+    assert ekeys == set(exp.employers), "%s: employers keys differ: %d extra %s, %d missing %s" % (
+        name, len(ekeys - set(exp.employers)), list(ekeys - set(exp.employers))[:5],
+        len(set(exp.employers) - ekeys), list(set(exp.employers) - ekeys)[:5])
+    # Redis's HyperLogLog is deterministic: the model's names added to a scratch key give
+    # the same registers, so its PFCOUNT must equal the processor's exactly (one name missing
+    # or extra shows); its error against the exact distinct count is HLL's own (0.81 %
+    # standard error, so among hundreds of keys a few pass 2 %: the sum must not).
+    worst, got_sum, exact_sum = 0.0, 0, 0
+    scratch = "gtptest:scratch:hll"
+    for k, names in exp.employers.items():
+        n = r.pfcount(k)
+        r.delete(scratch)
+        r.pfadd(scratch, *names)
+        want = r.pfcount(scratch)
+        assert n == want, "%s: PFCOUNT %s = %d, the model's names give %d (exact %d)" % (
+            name, k, n, want, len(names))
+        got_sum += n
+        exact_sum += len(names)
+        worst = max(worst, abs(n - len(names)) / len(names))
+    r.delete(scratch)
+    assert abs(got_sum - exact_sum) <= 0.02 * exact_sum, \
+        "%s: employers: sum of PFCOUNT %d, exact %d" % (name, got_sum, exact_sum)
+    allkeys = keys + zkeys + [k.encode() for k in ekeys]
+    pipe = r.pipeline(transaction=False)
+    for k in allkeys:
+        pipe.ttl(k)
+    ttls = pipe.execute()
+    bad = [(k, t) for k, t in zip(allkeys, ttls) if t <= 0 or (retention_s and t > retention_s)]
+    assert not bad, "%s: insights keys without a proper TTL: %s" % (name, bad[:5])
+    log("%s: insights equal: %d counters, %d sorted-set members, %d employer sets (worst "
+        "HLL error %.2f %%, sum %d vs exact %d)" % (name, len(exp.icounts), len(wantz),
+                                               len(exp.employers), worst * 100, got_sum, exact_sum))
 
 
 def wait_caught_up(r, topic, ends, timeout=300, procs=()):

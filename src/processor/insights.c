@@ -1,0 +1,321 @@
+/* Pending insights deltas (see insights.h): one open-addressing table for the counted
+ * kinds, keyed by a fixed-size binary key, and the employer list with its names. */
+#include "insights.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gtp/seniority.h"
+#include "gtp/timeparse.h"
+#include "gtp/util.h"
+
+void insights_init(struct insights *in, bool on)
+{
+    memset(in, 0, sizeof(*in));
+    in->on = on;
+    in->cap = 1024;
+    in->v = gtp_xcalloc(in->cap, sizeof(*in->v));
+    in->ids = gtp_strmap_new();
+}
+
+void insights_fini(struct insights *in)
+{
+    if (!in->v)
+        return;
+    free(in->v);
+    free(in->emp);
+    gtp_strmap_free(in->ids);
+    gtp_buf_fini(&in->names);
+    free(in->name_off);
+    free(in->name_len);
+    memset(in, 0, sizeof(*in));
+}
+
+void insights_reset(struct insights *in)
+{
+    if (in->used)
+        memset(in->v, 0, in->cap * sizeof(*in->v));
+    in->used = 0;
+    memset(in->nkind, 0, sizeof(in->nkind));
+    in->nemp = 0;
+    if (in->nnames) {
+        /* the map has no reset: a new one per flush that saw companies */
+        gtp_strmap_free(in->ids);
+        in->ids = gtp_strmap_new();
+        in->nnames = 0;
+        gtp_buf_reset(&in->names);
+    }
+}
+
+static uint64_t key_hash(const struct insights_key *k)
+{
+    uint64_t w[4];
+    memcpy(w, k, sizeof(w));
+    uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL ^
+                 w[2] * 0x165667B19E3779F9ULL ^ w[3];
+    h ^= h >> 31;
+    return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+_Static_assert(sizeof(struct insights_key) == 32, "insights_key is hashed as 4 words");
+
+static struct insights_delta *find(struct insights_delta *t, size_t cap,
+                                   const struct insights_key *k)
+{
+    size_t mask = cap - 1;
+    for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask)
+        if (t[i].count == 0 || memcmp(&t[i].k, k, sizeof(*k)) == 0)
+            return &t[i];
+}
+
+static void add(struct insights *in, const struct insights_key *k)
+{
+    struct insights_delta *d = find(in->v, in->cap, k);
+    if (d->count == 0) {
+        d->k = *k;
+        in->used++;
+        in->nkind[k->kind]++;
+    }
+    d->count++;
+    if (in->used * 2 > in->cap) {
+        size_t ncap = in->cap * 2;
+        struct insights_delta *t = gtp_xcalloc(ncap, sizeof(*t));
+        for (size_t i = 0; i < in->cap; i++)
+            if (in->v[i].count)
+                *find(t, ncap, &in->v[i].k) = in->v[i];
+        free(in->v);
+        in->v = t;
+        in->cap = ncap;
+    }
+}
+
+/* The number of a company name in this flush, registered on first sight. */
+static uint32_t name_id(struct insights *in, const char *s, size_t n)
+{
+    void *v = gtp_strmap_get(in->ids, s, n);
+    if (v)
+        return (uint32_t)((uintptr_t)v - 1);
+    if (in->nnames == in->names_cap) {
+        in->names_cap = in->names_cap ? in->names_cap * 2 : 1024;
+        in->name_off = gtp_xrealloc(in->name_off, in->names_cap * sizeof(*in->name_off));
+        in->name_len = gtp_xrealloc(in->name_len, in->names_cap * sizeof(*in->name_len));
+    }
+    in->name_off[in->nnames] = in->names.len;
+    in->name_len[in->nnames] = n;
+    gtp_buf_put(&in->names, s, n);
+    gtp_buf_putc(&in->names, '\0');
+    gtp_strmap_put(in->ids, s, n, (void *)(uintptr_t)(in->nnames + 1));
+    return (uint32_t)in->nnames++;
+}
+
+static void emp_add(struct insights *in, int64_t day, uint32_t name, uint16_t skill)
+{
+    if (in->nemp == in->emp_cap) {
+        in->emp_cap = in->emp_cap ? in->emp_cap * 2 : 4096;
+        in->emp = gtp_xrealloc(in->emp, in->emp_cap * sizeof(*in->emp));
+    }
+    in->emp[in->nemp++] = (struct insights_emp){day, name, skill};
+}
+
+void insights_add(struct insights *in, const struct insights_post *p)
+{
+    uint16_t sk[GTP_SKILLS_MAX];
+    size_t n = 0;
+    int64_t hour = p->posted_us - p->posted_us % (INT64_C(3600) * 1000000);
+    int64_t day = p->posted_us - p->posted_us % INSIGHTS_DAY_US;
+    struct insights_key k;
+    uint32_t company = 0;
+    bool has_company = p->company && p->company_len > 0;
+
+    if (!in->on)
+        return;
+    memset(&k, 0, sizeof(k));
+    k.kind = INSIGHTS_POSTS;
+    k.t = hour;
+    strncpy(k.region, p->region, sizeof(k.region) - 1);
+    add(in, &k);
+    memset(k.region, 0, sizeof(k.region));
+
+    for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
+        for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
+            sk[n++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+    if (n == 0)
+        return;
+    if (has_company)
+        company = name_id(in, p->company, p->company_len);
+    for (size_t i = 0; i < n; i++) {
+        k.a = sk[i];
+        k.b = 0;
+        k.x = 0;
+        if (p->is_remote == 1) {
+            k.kind = INSIGHTS_REMOTE;
+            k.t = hour;
+            add(in, &k);
+        }
+        k.t = day;
+        if (p->level > 0) {
+            k.kind = INSIGHTS_LEVEL;
+            k.x = (uint32_t)p->level;
+            add(in, &k);
+        }
+        if (has_company)
+            emp_add(in, day, company, sk[i]);
+        /* sk is ascending, so (a, b) with a < b by index: one entry per pair; the
+         * member's byte order of the ids is decided when it is written */
+        k.kind = INSIGHTS_PAIR;
+        k.x = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            k.b = sk[j];
+            add(in, &k);
+        }
+    }
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+size_t insights_company_put(struct gtp_buf *b, const char *s, size_t len)
+{
+    size_t i = 0, j = len, at = b->len;
+    while (i < j && is_space((unsigned char)s[i]))
+        i++;
+    while (j > i && is_space((unsigned char)s[j - 1]))
+        j--;
+    gtp_buf_put(b, s + i, j - i);
+    for (size_t q = at; q < b->len; q++)
+        if (b->p[q] >= 'A' && b->p[q] <= 'Z')
+            b->p[q] = (char)(b->p[q] - 'A' + 'a');
+    gtp_buf_putc(b, '\0');
+    return j - i;
+}
+
+/* ---- the flush's arguments -------------------------------------------------------------- */
+
+static void label(struct gtp_rediscmd *c, int64_t t_us, bool hour)
+{
+    char s[GTP_TIME_HOUR_MAX];
+    size_t n =
+        hour ? gtp_time_format_hour(t_us, s, sizeof(s)) : gtp_time_format_date(t_us, s, sizeof(s));
+    gtp_rediscmd_arg_copy(c, s, n);
+}
+
+/* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
+#define NAMES_PER_PFADD 1000
+
+void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk)
+{
+    const struct insights_emp **emp = NULL;
+    size_t count_at, n = 0;
+    char lv[GTP_SENIORITY_NLEVELS][16];
+
+    for (int l = 0; l < GTP_SENIORITY_NLEVELS; l++) {
+        snprintf(lv[l], sizeof(lv[l]), "%s", gtp_seniority_name((enum gtp_seniority_level)l));
+        for (char *p = lv[l]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    /* posts: region (lowercase), hour, count */
+    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_POSTS]);
+    for (size_t i = 0; i < in->cap; i++) {
+        const struct insights_delta *d = &in->v[i];
+        char r[9];
+        if (!d->count || d->k.kind != INSIGHTS_POSTS)
+            continue;
+        for (size_t q = 0; q < 9; q++)
+            r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
+        gtp_rediscmd_arg_copy(c, r, strlen(r));
+        label(c, d->k.t, true);
+        gtp_rediscmd_arg_i64(c, d->count);
+    }
+    /* plain counters: key, count */
+    gtp_rediscmd_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL]));
+    for (size_t i = 0; i < in->cap; i++) {
+        const struct insights_delta *d = &in->v[i];
+        char t[GTP_TIME_HOUR_MAX];
+        if (!d->count || (d->k.kind != INSIGHTS_REMOTE && d->k.kind != INSIGHTS_LEVEL))
+            continue;
+        if (d->k.kind == INSIGHTS_REMOTE) {
+            gtp_time_format_hour(d->k.t, t, sizeof(t));
+            gtp_rediscmd_argf(c, "remote:%s:%s", gtp_skills_id(sk, d->k.a), t);
+        } else {
+            gtp_time_format_date(d->k.t, t, sizeof(t));
+            gtp_rediscmd_argf(c, "level:%s:%s:%s", gtp_skills_id(sk, d->k.a),
+                              lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0], t);
+        }
+        gtp_rediscmd_arg_i64(c, d->count);
+    }
+    /* pairs: a, b (a < b in byte order of the ids), day, count */
+    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
+    for (size_t i = 0; i < in->cap; i++) {
+        const struct insights_delta *d = &in->v[i];
+        const char *a, *b;
+        if (!d->count || d->k.kind != INSIGHTS_PAIR)
+            continue;
+        a = gtp_skills_id(sk, d->k.a);
+        b = gtp_skills_id(sk, d->k.b);
+        if (strcmp(a, b) > 0) {
+            const char *t = a;
+            a = b;
+            b = t;
+        }
+        gtp_rediscmd_arg_str(c, a);
+        gtp_rediscmd_arg_str(c, b);
+        label(c, d->k.t, false);
+        gtp_rediscmd_arg_i64(c, d->count);
+    }
+    /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
+     * (a counting sort: stable, so each skill's entries keep their order and its days come
+     * in runs; a day seen again later in the same skill is just another group) */
+    if (in->nemp) {
+        size_t nsk = 0;
+        for (size_t i = 0; i < in->nemp; i++)
+            if ((size_t)in->emp[i].skill + 1 > nsk)
+                nsk = (size_t)in->emp[i].skill + 1;
+        size_t *start = gtp_xcalloc(nsk + 1, sizeof(*start));
+        for (size_t i = 0; i < in->nemp; i++)
+            start[in->emp[i].skill + 1]++;
+        for (size_t q = 1; q <= nsk; q++)
+            start[q] += start[q - 1];
+        emp = gtp_xmalloc(in->nemp * sizeof(*emp));
+        for (size_t i = 0; i < in->nemp; i++)
+            emp[start[in->emp[i].skill]++] = &in->emp[i];
+        free(start);
+        /* drop repeats of a name within one (skill, day) run: stamp[name] holds the last
+         * (skill, day) it was sent for */
+        uint64_t *stamp = gtp_xcalloc(in->nnames, sizeof(*stamp));
+        for (size_t i = 0; i < in->nemp; i++) {
+            const struct insights_emp *e = emp[i];
+            uint64_t st = ((uint64_t)e->skill + 1) << 32 | (uint32_t)(e->day / INSIGHTS_DAY_US);
+            if (stamp[e->name] == st)
+                continue;
+            stamp[e->name] = st;
+            emp[n++] = e;
+        }
+        free(stamp);
+    }
+    count_at = c->argc;
+    gtp_rediscmd_arg_i64(c, 0); /* patched below */
+    size_t groups = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        char t[GTP_TIME_HOUR_MAX];
+        while (j < n && j - i < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
+               emp[j]->day == emp[i]->day)
+            j++;
+        gtp_time_format_date(emp[i]->day, t, sizeof(t));
+        gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->skill), t);
+        gtp_rediscmd_arg_i64(c, (int64_t)(j - i));
+        for (size_t q = i; q < j; q++) {
+            size_t len;
+            const char *s = insights_name(in, emp[q]->name, &len);
+            gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
+        }
+        groups++;
+        i = j;
+    }
+    gtp_rediscmd_set_i64(c, count_at, (int64_t)groups);
+    free(emp);
+}
