@@ -139,17 +139,33 @@ bool api_score(const redisReply *r, int64_t *out)
     return true;
 }
 
+int api_member_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+int64_t api_reply_sum(const redisReply *rep)
+{
+    int64_t sum = 0, v;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return -1;
+    for (size_t i = 1; i < rep->elements; i += 2) {
+        if (!api_score(rep->element[i], &v))
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
 static int rank_cmp(const void *a, const void *b)
 {
     const struct api_rank *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    c = memcmp(x->member, y->member, n);
-    if (c)
-        return c;
-    return x->len < y->len ? -1 : x->len > y->len;
+    return api_member_cmp(x->member, x->len, y->member, y->len);
 }
 
 long api_rank_parse(const redisReply *rep, struct api_rank **out)
@@ -183,17 +199,23 @@ void api_hour_labels(int64_t newest_s, int n, char (*labels)[16])
 }
 
 /* Display name of a skill id (borrowed): the taxonomy's, else the id. */
-void api_skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len)
+const char *api_skill_cname(const struct gtp_skills *sk, const char *id, size_t len)
 {
     char buf[API_SKILL_MAX + 1];
-    int idx = -1;
-    if (sk && len <= API_SKILL_MAX) {
-        memcpy(buf, id, len);
-        buf[len] = '\0';
-        idx = gtp_skills_find(sk, buf);
-    }
-    if (idx >= 0)
-        jout_cstr(out, gtp_skills_name(sk, (size_t)idx));
+    int idx;
+    if (!sk || len > API_SKILL_MAX)
+        return NULL;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    idx = gtp_skills_find(sk, buf);
+    return idx >= 0 ? gtp_skills_name(sk, (size_t)idx) : NULL;
+}
+
+void api_skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len)
+{
+    const char *name = api_skill_cname(sk, id, len);
+    if (name)
+        jout_cstr(out, name);
     else
         jout_str(out, id, len);
 }
@@ -333,18 +355,9 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         counts = gtp_xcalloc((size_t)n * (size_t)(top ? top : 1), sizeof(*counts));
         posts = gtp_xcalloc((size_t)n, sizeof(*posts));
         for (int h = 0; h < n && share; h++) {
-            const redisReply *r = mreps[n + h];
-            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
-                err = api_bad_reply(r, "pulse postings", errstr, errstr_size);
+            if ((posts[h] = api_reply_sum(mreps[n + h])) < 0) {
+                err = api_bad_reply(mreps[n + h], "pulse postings", errstr, errstr_size);
                 goto out;
-            }
-            for (size_t i = 1; i < r->elements; i += 2) {
-                int64_t v;
-                if (!api_score(r->element[i], &v)) {
-                    err = api_bad_reply(r, "pulse postings", errstr, errstr_size);
-                    goto out;
-                }
-                posts[h] += v;
             }
         }
         for (int h = 0; h < n && top > 0; h++) {

@@ -83,6 +83,12 @@ int api_newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t er
 /* ZUNION n "<prefix><label><suffix>" keys WITHSCORES into c. */
 void api_cmd_zunion(struct gtp_rediscmd *c, const char *prefix, char (*labels)[16], int n,
                     const char *suffix);
+/* The taxonomy's display name of a skill id (borrowed from sk), or NULL. */
+const char *api_skill_cname(const struct gtp_skills *sk, const char *id, size_t len);
+/* Sum of the scores of a flat [member, score, ...] reply; -1 on a bad shape. */
+int64_t api_reply_sum(const redisReply *rep);
+/* Order of two Redis members: bytes, then length. */
+int api_member_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* The display name (JSON) of a skill id; the id when the taxonomy lacks it. */
 void api_skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len);
 /* A region as shown: uppercase (JSON). */

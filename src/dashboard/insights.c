@@ -55,18 +55,6 @@ static void dw_ctx(struct dw *w, const char *section, const char *key, size_t ke
     w->name = name;
 }
 
-static const char *name_of(const struct gtp_skills *sk, const char *id, size_t len)
-{
-    char buf[API_SKILL_MAX + 1];
-    int idx;
-    if (!sk || len > API_SKILL_MAX)
-        return NULL;
-    memcpy(buf, id, len);
-    buf[len] = '\0';
-    idx = gtp_skills_find(sk, buf);
-    return idx >= 0 ? gtp_skills_name(sk, (size_t)idx) : NULL;
-}
-
 static void dw_list(struct dw *w, const char *field)
 {
     if (w->csv)
@@ -83,7 +71,7 @@ static void dw_item(struct dw *w, const char *section, const char *field, const 
                     size_t keylen)
 {
     bool skill = !strcmp(field, "skill"), region = !strcmp(field, "region");
-    dw_ctx(w, section, key, keylen, region, skill ? name_of(w->sk, key, keylen) : NULL);
+    dw_ctx(w, section, key, keylen, region, skill ? api_skill_cname(w->sk, key, keylen) : NULL);
     if (w->csv)
         return;
     if (w->items++)
@@ -193,18 +181,34 @@ static void dw_range(struct dw *w, const char *field, const char *first, const c
 
 /* ---- shared pieces ---------------------------------------------------------------------- */
 
-/* Sum of the scores of a flat [member, score, ...] reply; -1 on a bad shape. */
-static int64_t reply_sum(const redisReply *rep)
+/* One pipeline of n commands and their replies. */
+struct batch {
+    struct gtp_rediscmd *c;
+    redisReply **r;
+    size_t n;
+};
+
+static void batch_init(struct batch *b, size_t n)
 {
-    int64_t sum = 0, v;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
-        return -1;
-    for (size_t i = 1; i < rep->elements; i += 2) {
-        if (!api_score(rep->element[i], &v))
-            return -1;
-        sum += v;
-    }
-    return sum;
+    b->c = gtp_xcalloc(n, sizeof(*b->c));
+    b->r = gtp_xcalloc(n, sizeof(*b->r));
+    b->n = n;
+}
+
+static int batch_run(redisContext *rc, struct batch *b, char *errstr, size_t errstr_size)
+{
+    return gtp_rediscmd_pipeline(rc, b->c, b->n, b->r, errstr, errstr_size);
+}
+
+static void batch_fini(struct batch *b)
+{
+    if (b->r)
+        api_free_replies(b->r, b->n);
+    for (size_t i = 0; b->c && i < b->n; i++)
+        gtp_rediscmd_fini(&b->c[i]);
+    free(b->r);
+    free(b->c);
+    memset(b, 0, sizeof(*b));
 }
 
 /* An integer from GET/MGET/ZSCORE (nil = 0). */
@@ -303,34 +307,51 @@ static void rising_falling(struct dw *w, const struct api_rank *now, long nnow,
     free(down);
 }
 
+/* The newest hour and the labels of the 2n hours ending there ([0, n) the
+ * window before, [n, 2n) the window): 1 with *labels (new, free()); 0 when
+ * there is no data, after writing "hours": [] and `empty` (JSON tail); or an
+ * error from api_newest_hour. */
+static int two_windows(redisContext *rc, struct dw *w, int n, const char *empty,
+                       char (**labels)[16], char *errstr, size_t errstr_size)
+{
+    int64_t newest;
+    int err = api_newest_hour(rc, &newest, errstr, errstr_size);
+    if (err <= 0) {
+        if (err == 0) {
+            dw_range(w, "hours", NULL, NULL);
+            dw_json(w, empty);
+        }
+        return err;
+    }
+    *labels = gtp_xcalloc((size_t)(2 * n), sizeof(**labels));
+    api_hour_labels(newest, 2 * n, *labels);
+    return 1;
+}
+
 /* ---- /api/rising ------------------------------------------------------------------------- */
 
 int api_rising(redisContext *rc, const struct gtp_skills *sk, const struct api_params *q,
                struct jout *out, char *errstr, size_t errstr_size)
 {
     char(*labels)[16] = NULL, suffix[API_REGION_MAX + 2];
-    struct gtp_rediscmd c[4] = {{0}};
-    redisReply *r[4] = {NULL};
+    struct batch b = {0};
+    struct gtp_rediscmd *c;
+    redisReply **r;
     struct api_rank *now = NULL, *before = NULL, *pnow = NULL, *pbefore = NULL;
     long nnow, nbefore, npnow, npbefore;
-    int64_t newest, posts_now, posts_before;
+    int64_t posts_now, posts_before;
     int n = q->hours, err;
     bool by_region = q->region[0] != '\0';
     struct dw w;
 
     dw_start(&w, out, sk, q);
-    err = api_newest_hour(rc, &newest, errstr, errstr_size);
-    if (err < 0)
+    err = two_windows(rc, &w, n, ",\"rising\":[],\"falling\":[]}", &labels, errstr, errstr_size);
+    if (err <= 0)
         goto out;
-    if (err == 0) {
-        dw_range(&w, "hours", NULL, NULL);
-        dw_json(&w, ",\"rising\":[],\"falling\":[]}");
-        err = 0;
-        goto out;
-    }
-    labels = gtp_xcalloc((size_t)(2 * n), sizeof(*labels));
-    api_hour_labels(newest, 2 * n, labels); /* [0, n) before, [n, 2n) now */
     snprintf(suffix, sizeof(suffix), ":%s", q->region);
+    batch_init(&b, 4);
+    c = b.c;
+    r = b.r;
     if (by_region) {
         api_cmd_zunion(&c[0], "gtp:rskills:", labels + n, n, suffix);
         api_cmd_zunion(&c[1], "gtp:rskills:", labels, n, suffix);
@@ -340,7 +361,7 @@ int api_rising(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     }
     api_cmd_zunion(&c[2], "gtp:posts:", labels + n, n, "");
     api_cmd_zunion(&c[3], "gtp:posts:", labels, n, "");
-    err = gtp_rediscmd_pipeline(rc, c, 4, r, errstr, errstr_size);
+    err = batch_run(rc, &b, errstr, errstr_size);
     if (err)
         goto out;
     nnow = api_rank_parse(r[0], &now);
@@ -355,8 +376,8 @@ int api_rising(redisContext *rc, const struct gtp_skills *sk, const struct api_p
         posts_now = api_rank_lookup(pnow, npnow, q->region, strlen(q->region));
         posts_before = api_rank_lookup(pbefore, npbefore, q->region, strlen(q->region));
     } else {
-        posts_now = reply_sum(r[2]);
-        posts_before = reply_sum(r[3]);
+        posts_now = api_reply_sum(r[2]);
+        posts_before = api_reply_sum(r[3]);
     }
 
     dw_range(&w, "hours", labels[n], labels[2 * n - 1]);
@@ -382,9 +403,7 @@ out:
     free(before);
     free(pnow);
     free(pbefore);
-    api_free_replies(r, 4);
-    for (int i = 0; i < 4; i++)
-        gtp_rediscmd_fini(&c[i]);
+    batch_fini(&b);
     free(labels);
     return err;
 }
@@ -395,31 +414,25 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
                struct jout *out, char *errstr, size_t errstr_size)
 {
     char(*labels)[16] = NULL, suffix[API_REGION_MAX + 2];
-    struct gtp_rediscmd *c = NULL;
-    redisReply **r = NULL;
+    struct batch b = {0};
+    struct gtp_rediscmd *c;
+    redisReply **r;
     struct api_rank *now = NULL, *before = NULL, *pbefore = NULL;
     long nnow, nbefore, npbefore;
-    int64_t newest, posts = 0, posts_before, *hourly = NULL;
-    int n = q->hours, nc = 0, err;
+    int64_t posts = 0, posts_before, *hourly = NULL;
+    int n = q->hours, err;
     size_t rlen = strlen(q->region);
     struct dw w;
 
     dw_start(&w, out, sk, q);
-    err = api_newest_hour(rc, &newest, errstr, errstr_size);
-    if (err < 0)
+    err = two_windows(rc, &w, n, ",\"hourly\":[],\"skills\":[],\"rising\":[],\"falling\":[]}",
+                      &labels, errstr, errstr_size);
+    if (err <= 0)
         goto out;
-    if (err == 0) {
-        dw_range(&w, "hours", NULL, NULL);
-        dw_json(&w, ",\"hourly\":[],\"skills\":[],\"rising\":[],\"falling\":[]}");
-        err = 0;
-        goto out;
-    }
-    labels = gtp_xcalloc((size_t)(2 * n), sizeof(*labels));
-    api_hour_labels(newest, 2 * n, labels);
     snprintf(suffix, sizeof(suffix), ":%s", q->region);
-    nc = n + 3;
-    c = gtp_xcalloc((size_t)nc, sizeof(*c));
-    r = gtp_xcalloc((size_t)nc, sizeof(*r));
+    batch_init(&b, (size_t)n + 3);
+    c = b.c;
+    r = b.r;
     for (int h = 0; h < n; h++) {
         gtp_rediscmd_arg_str(&c[h], "ZSCORE");
         gtp_rediscmd_argf(&c[h], "gtp:posts:%s", labels[n + h]);
@@ -428,7 +441,7 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     api_cmd_zunion(&c[n], "gtp:rskills:", labels + n, n, suffix);
     api_cmd_zunion(&c[n + 1], "gtp:rskills:", labels, n, suffix);
     api_cmd_zunion(&c[n + 2], "gtp:posts:", labels, n, "");
-    err = gtp_rediscmd_pipeline(rc, c, (size_t)nc, r, errstr, errstr_size);
+    err = batch_run(rc, &b, errstr, errstr_size);
     if (err)
         goto out;
     hourly = gtp_xcalloc((size_t)n, sizeof(*hourly));
@@ -483,12 +496,7 @@ out:
     free(now);
     free(before);
     free(pbefore);
-    if (r)
-        api_free_replies(r, (size_t)nc);
-    free(r);
-    for (int i = 0; c && i < nc; i++)
-        gtp_rediscmd_fini(&c[i]);
-    free(c);
+    batch_fini(&b);
     free(labels);
     return err;
 }
@@ -505,28 +513,43 @@ struct scored {
 static int cmp_scored(const void *x, const void *y)
 {
     const struct scored *p = x, *q = y;
-    size_t n = p->len < q->len ? p->len : q->len;
-    int c;
     if (p->v != q->v)
         return p->v > q->v ? -1 : 1;
     if (p->a != q->a)
         return p->a > q->a ? -1 : 1;
-    c = memcmp(p->id, q->id, n);
-    return c ? c : (p->len > q->len) - (p->len < q->len);
+    return api_member_cmp(p->id, p->len, q->id, q->len);
+}
+
+/* Sort rows and write the top of them as list `section` with the measures
+ * names[0..3) for a, b and v. */
+static void scored_list(struct dw *w, const char *section, const char *keyfield,
+                        struct scored *rows, long n, int top, const char *const names[3])
+{
+    qsort(rows, (size_t)n, sizeof(*rows), cmp_scored);
+    dw_list(w, section);
+    for (long i = 0; i < n && i < top; i++) {
+        dw_item(w, section, keyfield, rows[i].id, rows[i].len);
+        dw_i(w, names[0], rows[i].a);
+        dw_i(w, names[1], rows[i].b);
+        dw_g(w, names[2], rows[i].v);
+        dw_end(w);
+    }
+    dw_json(w, "]");
 }
 
 int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_params *q,
               struct jout *out, char *errstr, size_t errstr_size)
 {
     char(*labels)[16] = NULL, (*dhours)[16] = NULL, days[DAYS_MAX][16], suffix[API_SKILL_MAX + 2];
-    struct gtp_rediscmd *c = NULL;
-    redisReply **r = NULL;
+    struct batch b = {0};
+    struct gtp_rediscmd *c;
+    redisReply **r;
     struct api_rank *heat = NULL, *posts = NULL, *pairs = NULL, *dpulse = NULL;
     struct scored *rows = NULL;
     long nheat, nposts, npairs, ndpulse, nrows = 0;
     int64_t newest, day0, *mentions = NULL, *hposts = NULL, m_total = 0, p_total = 0, remote = 0;
     int64_t lv[NLEVELS] = {0}, lv_total = 0, employers = 0, dposts, m_days, v;
-    int n = q->hours, nd, nc = 0, err;
+    int n = q->hours, nd, err;
     size_t slen = strlen(q->skill);
     struct dw w;
     enum { C_REMOTE, C_HEAT, C_POSTS, C_PAIRS, C_LEVELS, C_EMPL, C_DPULSE, C_DPOSTS, C_N };
@@ -559,9 +582,9 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
 
     /* [0, n) ZSCORE gtp:pulse:{h}, [n, 2n) ZRANGE gtp:posts:{h}, then C_N more */
     base = 2 * n;
-    nc = base + C_N;
-    c = gtp_xcalloc((size_t)nc, sizeof(*c));
-    r = gtp_xcalloc((size_t)nc, sizeof(*r));
+    batch_init(&b, (size_t)(base + C_N));
+    c = b.c;
+    r = b.r;
     for (int h = 0; h < n; h++) {
         gtp_rediscmd_arg_str(&c[h], "ZSCORE");
         gtp_rediscmd_argf(&c[h], "gtp:pulse:%s", labels[h]);
@@ -587,14 +610,14 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         gtp_rediscmd_argf(&c[base + C_EMPL], "employers:%s:%s", q->skill, days[d]);
     api_cmd_zunion(&c[base + C_DPULSE], "gtp:pulse:", dhours, nd * 24, "");
     api_cmd_zunion(&c[base + C_DPOSTS], "gtp:posts:", dhours, nd * 24, "");
-    err = gtp_rediscmd_pipeline(rc, c, (size_t)nc, r, errstr, errstr_size);
+    err = batch_run(rc, &b, errstr, errstr_size);
     if (err)
         goto out;
 
     mentions = gtp_xcalloc((size_t)n, sizeof(*mentions));
     hposts = gtp_xcalloc((size_t)n, sizeof(*hposts));
     for (int h = 0; h < n; h++) {
-        if (!int_or_nil(r[h], &mentions[h]) || (hposts[h] = reply_sum(r[n + h])) < 0) {
+        if (!int_or_nil(r[h], &mentions[h]) || (hposts[h] = api_reply_sum(r[n + h])) < 0) {
             err = api_bad_reply(r[h], "skill hourly", errstr, errstr_size);
             goto out;
         }
@@ -633,7 +656,7 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
     nposts = api_rank_parse(r[base + C_POSTS], &posts);
     npairs = api_rank_parse(r[base + C_PAIRS], &pairs);
     ndpulse = api_rank_parse(r[base + C_DPULSE], &dpulse);
-    dposts = reply_sum(r[base + C_DPOSTS]);
+    dposts = api_reply_sum(r[base + C_DPOSTS]);
     if (nheat < 0 || nposts < 0 || npairs < 0 || ndpulse < 0 || dposts < 0) {
         err = api_bad_reply(NULL, "skill", errstr, errstr_size);
         goto out;
@@ -641,7 +664,7 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
 
     dw_range(&w, "hours", labels[0], labels[n - 1]);
     dw_range(&w, "days", days[0], days[nd - 1]);
-    dw_ctx(&w, "summary", q->skill, slen, false, name_of(sk, q->skill, slen));
+    dw_ctx(&w, "summary", q->skill, slen, false, api_skill_cname(sk, q->skill, slen));
     dw_i(&w, "mentions", m_total);
     dw_i(&w, "postings", p_total);
     dw_g(&w, "share", ratio(m_total, p_total));
@@ -668,16 +691,8 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         rows[nrows++] = (struct scored){heat[i].member, heat[i].len, heat[i].count, p,
                                         (double)heat[i].count / (double)p};
     }
-    qsort(rows, (size_t)nrows, sizeof(*rows), cmp_scored);
-    dw_list(&w, "regions");
-    for (long i = 0; i < nrows && i < q->top; i++) {
-        dw_item(&w, "regions", "region", rows[i].id, rows[i].len);
-        dw_i(&w, "mentions", rows[i].a);
-        dw_i(&w, "postings", rows[i].b);
-        dw_g(&w, "share", rows[i].v);
-        dw_end(&w);
-    }
-    dw_json(&w, "]");
+    scored_list(&w, "regions", "region", rows, nrows, q->top,
+                (const char *const[]){"mentions", "postings", "share"});
 
     /* co-skills by lift over the days: P(a and b) / (P(a) P(b)) */
     nrows = 0;
@@ -690,17 +705,9 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
                                         (double)pairs[i].count * (double)dposts /
                                             ((double)m_days * (double)mb)};
     }
-    qsort(rows, (size_t)nrows, sizeof(*rows), cmp_scored);
-    dw_list(&w, "coskills");
-    for (long i = 0; i < nrows && i < q->top; i++) {
-        dw_item(&w, "coskills", "skill", rows[i].id, rows[i].len);
-        dw_i(&w, "together", rows[i].a);
-        dw_i(&w, "mentions", rows[i].b);
-        dw_g(&w, "lift", rows[i].v);
-        dw_end(&w);
-    }
-    dw_json(&w, "]");
-    dw_ctx(&w, "summary", q->skill, slen, false, name_of(sk, q->skill, slen));
+    scored_list(&w, "coskills", "skill", rows, nrows, q->top,
+                (const char *const[]){"together", "mentions", "lift"});
+    dw_ctx(&w, "summary", q->skill, slen, false, api_skill_cname(sk, q->skill, slen));
     if (!w.csv)
         w.fields = 1;
     dw_i(&w, "day_mentions", m_days);
@@ -723,12 +730,7 @@ out:
     free(dpulse);
     free(mentions);
     free(hposts);
-    if (r)
-        api_free_replies(r, (size_t)nc);
-    free(r);
-    for (int i = 0; c && i < nc; i++)
-        gtp_rediscmd_fini(&c[i]);
-    free(c);
+    batch_fini(&b);
     free(dhours);
     free(labels);
     return err;

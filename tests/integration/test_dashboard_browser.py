@@ -237,26 +237,20 @@ def main():
         assert len(texts(c, "#rg-hourly tbody tr")) == 24
         c.shot("region")
 
-        # the grid, with the keyboard: focus a column link and press Enter
+        # with the keyboard, from the overview: focus a grid column link, a grid
+        # row's link, a Pulse line (focusable, role link), press Enter
         c.send("Page.navigate", url=base + "#/")
         c.rendered("#/", "the overview")
         col = c.js("document.querySelector('#grid thead th a').textContent")
-        c.js("document.querySelector('#grid thead th a').focus()")
-        c.key("Enter")
-        c.rendered("#/region/" + col, "the region view from the grid")
-        # a grid row (skill) by keyboard
-        c.send("Page.navigate", url=base + "#/")
-        c.rendered("#/", "the overview")
         row = c.js("document.querySelector('#grid tbody tr').dataset.skill")
-        c.js("document.querySelector('#grid tbody th a').focus()")
-        c.key("Enter")
-        c.rendered("#/skill/" + row, "the skill view from a grid row")
-        # a series by keyboard (it is focusable, role link)
-        c.send("Page.navigate", url=base + "#/")
-        c.rendered("#/", "the overview")
-        c.js("document.querySelector('path.series').focus()")
-        c.key("Enter")
-        c.rendered("#/skill/" + pulse["series"][0]["skill"], "the skill view from the keyboard")
+        for sel, want in (("#grid thead th a", "#/region/" + col),
+                          ("#grid tbody th a", "#/skill/" + row),
+                          ("path.series", "#/skill/" + pulse["series"][0]["skill"])):
+            c.send("Page.navigate", url=base + "#/")
+            c.rendered("#/", "the overview")
+            c.js("document.querySelector(%s).focus()" % json.dumps(sel))
+            c.key("Enter")
+            c.rendered(want, "Enter on " + sel)
 
         # the rising view, top 20 and 7 d
         c.click_at("#nav-rising")
