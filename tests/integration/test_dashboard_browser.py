@@ -22,7 +22,7 @@ import gtptest as T  # noqa: E402
 import dashboard_seed as S  # noqa: E402
 from test_dashboard import chromium, get_json, start_dashboard, stop  # noqa: E402
 
-DB = int(os.environ.get("GTP_TEST_BROWSER_DB", "11"))
+DB = int(os.environ.get("GTP_TEST_BROWSER_DB", "15"))
 
 
 class Chrome:

@@ -22,7 +22,7 @@ import gtptest as T  # noqa: E402
 import dashboard_seed as S  # noqa: E402
 from test_dashboard import get_json, request, start_dashboard, stop  # noqa: E402
 
-DB = int(os.environ.get("GTP_TEST_INSIGHTS_DB", "8"))
+DB = int(os.environ.get("GTP_TEST_INSIGHTS_DB", "13"))
 DB_HAND = DB + 1
 MIN_SUPPORT, Z_MIN = 10, 1.96
 LEVELS = ["intern", "junior", "mid", "senior", "lead", "principal", "director", "unspecified"]
