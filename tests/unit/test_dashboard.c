@@ -394,6 +394,86 @@ static void test_growth(void **state)
     assert_int_equal(growth_cmp_rising(&g, &g), 0);
 }
 
+static void test_parse_more(void **state)
+{
+    struct api_params q;
+    char err[256];
+    static const struct {
+        const char *region, *metric, *format;
+        int ok;
+        const char *want_region;
+    } cases[] = {
+        {NULL, NULL, NULL, 1, ""},
+        {"UK", "share", "csv", 1, "uk"},
+        {"remote", "mentions", "json", 1, "remote"},
+        {"abcdefghijklmnop", NULL, NULL, 1, "abcdefghijklmnop"},
+        {"abcdefghijklmnopq", NULL, NULL, 0, ""}, /* 17 chars */
+        {"", NULL, NULL, 0, ""},
+        {"u k", NULL, NULL, 0, ""},
+        {"<b>", NULL, NULL, 0, ""},
+        {NULL, "lift", NULL, 0, ""},
+        {NULL, "", NULL, 0, ""},
+        {NULL, "SHARE", NULL, 0, ""},
+        {NULL, NULL, "xml", 0, ""},
+        {NULL, NULL, "", 0, ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc;
+        memset(&q, 0, sizeof(q));
+        err[0] = '\0';
+        rc =
+            api_parse_more(cases[i].region, cases[i].metric, cases[i].format, &q, err, sizeof(err));
+        if (cases[i].ok) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(q.region, cases[i].want_region);
+        } else {
+            assert_int_equal(rc, GTP_ERR_INVAL);
+            assert_true(err[0] != '\0');
+        }
+    }
+    assert_int_equal(api_parse_more(NULL, "share", "csv", &q, err, sizeof(err)), 0);
+    assert_int_equal(q.metric, API_SHARE);
+    assert_int_equal(q.format, API_CSV);
+}
+
+static void test_jout_csv_g(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"python", "python"},
+        {"C, C++", "\"C, C++\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"=HYPERLINK(1)", "\"'=HYPERLINK(1)\""},
+        {"-2+3", "\"'-2+3\""},
+        {"@cmd", "\"'@cmd\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"", ""},
+    };
+    struct jout j;
+    char *got;
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        jout_init(&j);
+        jout_csv(&j, cases[i].in, strlen(cases[i].in));
+        got = jout_take(&j, NULL);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+    jout_init(&j);
+    jout_g(&j, 0.06);
+    jout_lit(&j, " ");
+    jout_g(&j, 3.2359240084);
+    jout_lit(&j, " ");
+    jout_g(&j, 1.0 / 3000);
+    jout_lit(&j, " ");
+    jout_g(&j, NAN);
+    got = jout_take(&j, NULL);
+    assert_string_equal(got, "0.06 3.23592 0.000333333 null");
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_rank),          cmocka_unit_test(test_hour_labels),
         cmocka_unit_test(test_stats_json),    cmocka_unit_test(test_listen_parse),
         cmocka_unit_test(test_assets),        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_parse_more),    cmocka_unit_test(test_jout_csv_g),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
