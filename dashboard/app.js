@@ -203,7 +203,7 @@
     clear(svg);
     /* draw in CSS pixels so text keeps its size on a phone */
     const W = Math.round(Math.max(300, Math.min(900, svg.clientWidth || 800)));
-    const H = opts.height || (W < 600 ? 280 : 340), L = 62, R = 14, T = 14, B = 56;
+    const H = opts.height || (W < 600 ? 280 : 340), L = opts.share ? 76 : 62, R = 14, T = 14, B = 56;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     if (!hours.length || !series.length) {
       svg.appendChild(sv('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'tick' }, 'no data yet'));
@@ -335,14 +335,19 @@
 
   function drawHeat(data, st) {
     const share = st.metric === 'share';
+    /* one skill: its share of each region's postings; all skills: mentions
+     * per posting mean little, so each region's share of all postings */
+    const market = share && !data.skill;
+    const allPosts = (data.regions || []).reduce((a, r) => a + (r.postings || 0), 0);
+    const shareOf = (r) => (market ? (allPosts > 0 ? (r.postings || 0) / allPosts : 0) : (r.share || 0));
     const val = new Map(), counts = new Map();
     let max = 0;
     for (const r of data.regions || []) {
-      const v = share ? (r.share || 0) : r.count;
+      const v = share ? shareOf(r) : r.count;
       val.set(r.region, v); counts.set(r.region, r.count); max = Math.max(max, v);
     }
     const vfmt = share ? pct : fmt;
-    $('heat-sub').textContent = (data.name ? data.name : 'all skills') + (share ? ', share of postings' : '') + ' by region' +
+    $('heat-sub').textContent = (market ? 'where the postings are: share of all postings' : (data.name ? data.name : 'all skills') + (share ? ', share of postings' : '')) + ' by region' +
       (data.hours && data.hours.length ? ', ' + hourText(data.hours[0]) + ' – ' + hourText(data.hours[1]) + ' UTC' : '') +
       ' (click a country)';
     if (mapReady) {
@@ -351,11 +356,11 @@
         p.setAttribute('fill', shade(v, max));
         p.setAttribute('data-count', String(c));
         p.setAttribute('data-shown', vfmt(v));
-        p.setAttribute('data-label', share ? 'share of postings' : 'mentions');
+        p.setAttribute('data-label', market ? 'share of all postings' : share ? 'share of postings' : 'mentions');
         if (c > 0) { p.setAttribute('tabindex', '0'); p.setAttribute('role', 'link'); }
         else { p.removeAttribute('tabindex'); p.removeAttribute('role'); }
         const t = p.firstChild;
-        if (t) t.textContent = p.getAttribute('data-name') + ': ' + (c ? vfmt(v) + (share ? ' of postings' : ' mentions') : 'no data');
+        if (t) t.textContent = p.getAttribute('data-name') + ': ' + (c ? vfmt(v) + (market ? ' of all postings' : share ? ' of postings' : ' mentions') : 'no data');
       }
     }
     const scale = $('map-scale');
@@ -364,7 +369,7 @@
     const bar = el('span', { class: 'bar' });
     bar.style.background = 'linear-gradient(to right, ' + VIRIDIS.join(',') + ')';
     scale.appendChild(bar);
-    scale.appendChild(el('span', {}, vfmt(max) + (share ? ' of postings' : ' mentions') + ' (square-root scale)'));
+    scale.appendChild(el('span', {}, vfmt(max) + (market ? ' of all postings' : share ? ' of postings' : ' mentions') + ' (square-root scale)'));
 
     /* regions off the map (REMOTE, UNKNOWN) and the leaders, as links */
     const list = $('region-list');
@@ -374,13 +379,13 @@
       const a = el('a', { href: regionHref(r.region) });
       a.appendChild(el('b', {}, r.region));
       li.appendChild(a);
-      li.appendChild(document.createTextNode(' ' + vfmt(share ? r.share : r.count)));
+      li.appendChild(document.createTextNode(' ' + vfmt(share ? shareOf(r) : r.count)));
       list.appendChild(li);
     });
-    table('map-table', (data.name || 'All skills') + ': ' + (share ? 'share of postings' : 'mentions') + ' by region',
-      share ? ['region', 'mentions', 'postings', 'share'] : ['region', 'mentions'],
+    table('map-table', (data.name || 'All skills') + ': ' + (market ? 'share of all postings' : share ? 'share of postings' : 'mentions') + ' by region',
+      share ? ['region', 'mentions', 'postings', market ? 'share of all postings' : 'share'] : ['region', 'mentions'],
       (data.regions || []).map((r) => share
-        ? [{ text: r.region, href: regionHref(r.region) }, r.count, r.postings, { text: pct(r.share), csv: r.share }]
+        ? [{ text: r.region, href: regionHref(r.region) }, r.count, r.postings, { text: pct(shareOf(r)), csv: shareOf(r) }]
         : [{ text: r.region, href: regionHref(r.region) }, r.count]));
 
     /* skill x region grid */
