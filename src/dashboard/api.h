@@ -9,7 +9,8 @@
  *   gtp:heat:{hour}:{skill} ZSET region -> mentions of that skill
  *   gtp:stats              HASH pipeline counters
  * "The last N hours" end at the newest hour in gtp:hours, not at the wall
- * clock, so simulated-time data shows up. */
+ * clock, so simulated-time data shows up. The insight APIs (skill and region
+ * profiles, rising and falling) are in insights.h and share the pieces below. */
 #ifndef DASH_API_H
 #define DASH_API_H
 

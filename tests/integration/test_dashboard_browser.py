@@ -5,7 +5,8 @@ a Pulse series into the skill view, picks a skill from the searchable list,
 clicks the map and a grid column into the region view, opens the rising
 view, switches the range (6 h / 24 h / 7 d), top-N and share, follows links
 with the keyboard, exports the CSV, switches to dark mode, and checks each
-view's numbers against the APIs; screenshots go to build/dashboard-*.png."""
+view's numbers against the APIs, and lays it out on a phone's width;
+screenshots go to build/dashboard-*.png."""
 import base64
 import fcntl
 import json
@@ -289,6 +290,16 @@ def main():
         c.send("Page.navigate", url=base + "#/skill/%s?hours=168" % first["skill"])
         c.rendered("#/skill/%s?hours=168" % first["skill"], "a shared link in dark mode")
         c.shot("skill-dark")
+        # a phone: every view fits the width (tables and the grid scroll inside)
+        c.send("Emulation.setEmulatedMedia", features=[])
+        c.send("Emulation.setDeviceMetricsOverride", width=400, height=1800,
+               deviceScaleFactor=1, mobile=True)
+        for h in ("#/", "#/skill/" + first["skill"], "#/region/US", "#/rising?hours=168"):
+            c.send("Page.navigate", url=base + h)
+            c.rendered(h, "the phone layout of " + h)
+            sw = c.js("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert sw[0] <= sw[1], (h, sw)
+        c.shot("phone")
         assert c.js("document.documentElement.getAttribute('data-csp-violations')") is None
         exc = [e for e in c.events if e.get("method") == "Runtime.exceptionThrown"]
         assert not exc, exc[:1]
