@@ -406,7 +406,9 @@
     thead.appendChild(hr);
     const csvRows = [];
     g.skills.forEach((s, i) => {
-      const tr = el('tr', { 'data-skill': s });
+      const tr = el('tr', { 'data-skill': s, class: 'pick' });
+      /* the whole row opens the skill (the row's link does it from the keyboard) */
+      tr.addEventListener('click', (ev) => { if (!ev.target.closest('a')) go({ view: 'skill', id: s }); });
       const th = el('th', { scope: 'row' });
       th.appendChild(el('a', { href: skillHref(s) }, g.names[i]));
       tr.appendChild(th);

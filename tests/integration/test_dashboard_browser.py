@@ -238,6 +238,13 @@ def main():
         assert len(texts(c, "#rg-hourly tbody tr")) == 24
         c.shot("region")
 
+        # a click anywhere on a grid row (here its last cell) opens the skill
+        c.send("Page.navigate", url=base + "#/")
+        c.rendered("#/", "the overview")
+        row = c.js("document.querySelectorAll('#grid tbody tr')[1].dataset.skill")
+        c.click_at("#grid tbody tr:nth-child(2) td:last-child")
+        c.rendered("#/skill/" + row, "the skill view from a grid row click")
+
         # with the keyboard, from the overview: focus a grid column link, a grid
         # row's link, a Pulse line (focusable, role link), press Enter
         c.send("Page.navigate", url=base + "#/")
