@@ -4,14 +4,17 @@
 # (/style.css, served from memory). /api/pulse is measured as deployed (the
 # default 1 s answer cache) and with --cache-ms 0, where every request runs
 # its three pipelined Redis round trips; /api/heatmap likewise uncached.
-# Targets: >= 5,000 req/s and p99 <= 20 ms on /api/pulse.
+# Targets: >= 5,000 req/s and p99 <= 20 ms on /api/pulse. The insight APIs
+# (issue 18: /api/skill, /api/region, /api/rising, metric=share) are measured
+# in the same run beside /api/pulse, cached and uncached.
 #
 #   bench/dashboard.sh [SECONDS]       default 10 s per row
 #
 # Environment: GTP_BUILD_DIR (default build), BENCH_DB (Redis DB to seed,
 # default 5: it is flushed), CONNS (default 32), THREADS (wrk threads, 2),
-# ROUNDS (alternating baseline / /api/pulse rounds, 3).
-# Needs Redis on 127.0.0.1:6379 (scripts/services.sh start) and wrk.
+# ROUNDS (alternating baseline / /api/pulse rounds, 3), GTP_REDIS_PORT (6379),
+# POSTINGS (synthetic postings per hour, 2000, over 48 hours).
+# Needs Redis on 127.0.0.1:$GTP_REDIS_PORT (scripts/services.sh start) and wrk.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +25,8 @@ db=${BENCH_DB:-5}
 conns=${CONNS:-32}
 wthreads=${THREADS:-2}
 rounds=${ROUNDS:-3}
+rport=${GTP_REDIS_PORT:-6379}
+postings=${POSTINGS:-2000}
 [[ -x $dash ]] || { echo "bench: $dash not built (cmake --build $build)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
 
@@ -33,14 +38,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/scripts/py" "$root/bench/dashboard_seed.py" "$db" 48
+GTP_REDIS_PORT=$rport "$root/scripts/py" "$root/bench/dashboard_seed.py" "$db" 48 "$postings"
 
 port() { "$root/scripts/py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start() { # extra dashboard flags...
     [[ -n $pid ]] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
     p=$(port)
-    "$dash" --listen "127.0.0.1:$p" --redis "redis://127.0.0.1:6379/$db" --log-level warn "$@" \
+    "$dash" --listen "127.0.0.1:$p" --redis "redis://127.0.0.1:$rport/$db" --log-level warn "$@" \
         2>>"$tmp/dash.log" &
     pid=$!
     for _ in $(seq 100); do
@@ -73,10 +78,21 @@ for r in $(seq "$rounds"); do
     run "/api/pulse (default, 1 s cache) #$r" "/api/pulse?hours=24&top=5"
 done
 run "/api/heatmap (default, 1 s cache)" "/api/heatmap?hours=24"
+insights=(
+    "/api/pulse?metric=share|/api/pulse?hours=24&top=5&metric=share"
+    "/api/heatmap?metric=share|/api/heatmap?hours=24&metric=share"
+    "/api/skill 24 h|/api/skill?skill=python&hours=24"
+    "/api/skill 7 d|/api/skill?skill=python&hours=168"
+    "/api/region 24 h|/api/region?region=us&hours=24"
+    "/api/rising 24 h|/api/rising?hours=24"
+    "/api/rising 7 d|/api/rising?hours=168"
+)
+for i in "${insights[@]}"; do run "${i%%|*} (default, 1 s cache)" "${i#*|}"; done
 start --cache-ms 0
 run "/api/pulse (--cache-ms 0)" "/api/pulse?hours=24&top=5"
 run "/api/heatmap (--cache-ms 0)" "/api/heatmap?hours=24"
 run "/api/stats (--cache-ms 0)" "/api/stats"
+for i in "${insights[@]}"; do run "${i%%|*} (--cache-ms 0)" "${i#*|}"; done
 
 echo
 echo "| row                                      |     req/s |      p50 |      p99 | errors"

@@ -59,9 +59,10 @@ static json_t *check_jout(const struct jout *j, int want_object)
 static void fuzz_query(struct fuzz_in *in, const struct gtp_skills *sk)
 {
     char *qs = fuzz_bytes(in, 4096, NULL), *save = NULL;
-    const char *hours = NULL, *top = NULL, *skill = NULL;
+    const char *hours = NULL, *top = NULL, *skill = NULL, *region = NULL, *metric = NULL,
+               *format = NULL;
     struct api_params q;
-    char err[512], key[96];
+    char err[512], key[160];
 
     for (char *kv = strtok_r(qs, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(kv, '=');
@@ -79,10 +80,17 @@ static void fuzz_query(struct fuzz_in *in, const struct gtp_skills *sk)
             top = val;
         else if (!strcmp(kv, "skill") && !skill)
             skill = val;
+        else if (!strcmp(kv, "region") && !region)
+            region = val;
+        else if (!strcmp(kv, "metric") && !metric)
+            metric = val;
+        else if (!strcmp(kv, "format") && !format)
+            format = val;
     }
     for (int with_sk = 0; with_sk < 2; with_sk++) {
         err[0] = '\0';
-        if (api_parse(hours, top, skill, with_sk ? sk : NULL, &q, err, sizeof(err)) == 0) {
+        if (api_parse(hours, top, skill, with_sk ? sk : NULL, &q, err, sizeof(err)) == 0 &&
+            api_parse_more(region, metric, format, &q, err, sizeof(err)) == 0) {
             FUZZ_CHECK(q.hours >= 1 && q.hours <= API_HOURS_MAX && q.top >= 1 &&
                            q.top <= API_TOP_MAX,
                        "api_parse accepted hours %d top %d", q.hours, q.top);
@@ -92,9 +100,14 @@ static void fuzz_query(struct fuzz_in *in, const struct gtp_skills *sk)
                            "skill \"%s\" accepted", q.skill);
             if (with_sk && q.skill[0])
                 FUZZ_CHECK(gtp_skills_find(sk, q.skill) >= 0, "unknown skill accepted");
+            FUZZ_CHECK(strlen(q.region) <= API_REGION_MAX, "region too long");
+            for (const char *c = q.region; *c; c++)
+                FUZZ_CHECK((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-',
+                           "region \"%s\" accepted", q.region);
             /* the answer cache's key, as serve_api builds it, is never truncated */
-            FUZZ_CHECK((size_t)snprintf(key, sizeof(key), "%d|%d|%d|%s", ROUTE_HEATMAP, q.hours,
-                                        q.top, q.skill) < sizeof(key),
+            FUZZ_CHECK((size_t)snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", ROUTE_SKILL,
+                                        q.hours, q.top, q.skill, q.region, (int)q.metric,
+                                        (int)q.format) < sizeof(key),
                        "cache key truncated");
         } else {
             struct jout j;

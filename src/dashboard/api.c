@@ -69,9 +69,43 @@ int api_parse(const char *hours, const char *top, const char *skill, const struc
     return 0;
 }
 
+int api_parse_more(const char *region, const char *metric, const char *format, struct api_params *q,
+                   char *errstr, size_t errstr_size)
+{
+    q->region[0] = '\0';
+    q->metric = API_MENTIONS;
+    q->format = API_JSON;
+    if (region) {
+        size_t n = strlen(region);
+        bool ok = n >= 1 && n <= API_REGION_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = isalnum((unsigned char)region[i]) || region[i] == '-';
+        if (!ok) {
+            gtp_errf(errstr, errstr_size,
+                     "region must be a region code ([A-Za-z0-9-], 1 to %d chars)", API_REGION_MAX);
+            return GTP_ERR_INVAL;
+        }
+        for (size_t i = 0; i <= n; i++)
+            q->region[i] = (char)tolower((unsigned char)region[i]);
+    }
+    if (metric && !strcmp(metric, "share"))
+        q->metric = API_SHARE;
+    else if (metric && strcmp(metric, "mentions")) {
+        gtp_errf(errstr, errstr_size, "metric must be mentions or share");
+        return GTP_ERR_INVAL;
+    }
+    if (format && !strcmp(format, "csv"))
+        q->format = API_CSV;
+    else if (format && strcmp(format, "json")) {
+        gtp_errf(errstr, errstr_size, "format must be json or csv");
+        return GTP_ERR_INVAL;
+    }
+    return 0;
+}
+
 /* ---- pipelines ------------------------------------------------------------------- */
 
-static void free_replies(redisReply **reps, size_t n)
+void api_free_replies(redisReply **reps, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (reps[i]) {
@@ -80,7 +114,7 @@ static void free_replies(redisReply **reps, size_t n)
         }
 }
 
-static int bad_reply(const redisReply *rep, const char *what, char *errstr, size_t errstr_size)
+int api_bad_reply(const redisReply *rep, const char *what, char *errstr, size_t errstr_size)
 {
     if (rep && rep->type == REDIS_REPLY_ERROR)
         gtp_errf(errstr, errstr_size, "%s: redis error %.200s", what, rep->str);
@@ -92,7 +126,7 @@ static int bad_reply(const redisReply *rep, const char *what, char *errstr, size
 /* ---- pure pieces ----------------------------------------------------------------- */
 
 /* A Redis score as a count: scores are sums of integers, so round. */
-static bool score_of(const redisReply *r, int64_t *out)
+bool api_score(const redisReply *r, int64_t *out)
 {
     char *end;
     double d;
@@ -105,17 +139,33 @@ static bool score_of(const redisReply *r, int64_t *out)
     return true;
 }
 
+int api_member_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+int64_t api_reply_sum(const redisReply *rep)
+{
+    int64_t sum = 0, v;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return -1;
+    for (size_t i = 1; i < rep->elements; i += 2) {
+        if (!api_score(rep->element[i], &v))
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
 static int rank_cmp(const void *a, const void *b)
 {
     const struct api_rank *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    c = memcmp(x->member, y->member, n);
-    if (c)
-        return c;
-    return x->len < y->len ? -1 : x->len > y->len;
+    return api_member_cmp(x->member, x->len, y->member, y->len);
 }
 
 long api_rank_parse(const redisReply *rep, struct api_rank **out)
@@ -130,7 +180,7 @@ long api_rank_parse(const redisReply *rep, struct api_rank **out)
     for (size_t i = 0; i < n; i++) {
         const redisReply *m = rep->element[2 * i];
         if (!m || m->type != REDIS_REPLY_STRING ||
-            !score_of(rep->element[2 * i + 1], &r[i].count)) {
+            !api_score(rep->element[2 * i + 1], &r[i].count)) {
             free(r);
             return -1;
         }
@@ -149,23 +199,29 @@ void api_hour_labels(int64_t newest_s, int n, char (*labels)[16])
 }
 
 /* Display name of a skill id (borrowed): the taxonomy's, else the id. */
-static void skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len)
+const char *api_skill_cname(const struct gtp_skills *sk, const char *id, size_t len)
 {
     char buf[API_SKILL_MAX + 1];
-    int idx = -1;
-    if (sk && len <= API_SKILL_MAX) {
-        memcpy(buf, id, len);
-        buf[len] = '\0';
-        idx = gtp_skills_find(sk, buf);
-    }
-    if (idx >= 0)
-        jout_cstr(out, gtp_skills_name(sk, (size_t)idx));
+    int idx;
+    if (!sk || len > API_SKILL_MAX)
+        return NULL;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    idx = gtp_skills_find(sk, buf);
+    return idx >= 0 ? gtp_skills_name(sk, (size_t)idx) : NULL;
+}
+
+void api_skill_name(struct jout *out, const struct gtp_skills *sk, const char *id, size_t len)
+{
+    const char *name = api_skill_cname(sk, id, len);
+    if (name)
+        jout_cstr(out, name);
     else
         jout_str(out, id, len);
 }
 
 /* Region as shown: the member in ASCII uppercase. */
-static void region_str(struct jout *out, const char *s, size_t len)
+void api_region_str(struct jout *out, const char *s, size_t len)
 {
     char buf[64];
     if (len >= sizeof(buf)) {
@@ -180,7 +236,7 @@ static void region_str(struct jout *out, const char *s, size_t len)
 /* ---- the newest hour ------------------------------------------------------------- */
 
 /* Returns 1 and *newest_s when there is data, 0 when gtp:hours is empty. */
-static int newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t errstr_size)
+int api_newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t errstr_size)
 {
     struct gtp_rediscmd c = {0};
     redisReply *rep = NULL;
@@ -197,16 +253,16 @@ static int newest_hour(redisContext *rc, int64_t *newest_s, char *errstr, size_t
     if (err)
         return err;
     if (rep->type != REDIS_REPLY_ARRAY || (rep->elements != 0 && rep->elements != 2)) {
-        err = bad_reply(rep, "gtp:hours", errstr, errstr_size);
+        err = api_bad_reply(rep, "gtp:hours", errstr, errstr_size);
         goto out;
     }
     if (rep->elements == 0) {
         err = 0;
         goto out;
     }
-    if (!score_of(rep->element[1], &s) || s < GTP_TIME_MIN_US / 1000000 ||
+    if (!api_score(rep->element[1], &s) || s < GTP_TIME_MIN_US / 1000000 ||
         s >= GTP_TIME_MAX_US / 1000000) {
-        err = bad_reply(rep, "gtp:hours score", errstr, errstr_size);
+        err = api_bad_reply(rep, "gtp:hours score", errstr, errstr_size);
         goto out;
     }
     *newest_s = s - (s % 3600 + 3600) % 3600;
@@ -217,8 +273,8 @@ out:
 }
 
 /* ZUNION over "<prefix><hour><suffix>" for every hour label, WITHSCORES. */
-static void cmd_zunion(struct gtp_rediscmd *c, const char *prefix, char (*labels)[16], int n,
-                       const char *suffix)
+void api_cmd_zunion(struct gtp_rediscmd *c, const char *prefix, char (*labels)[16], int n,
+                    const char *suffix)
 {
     gtp_rediscmd_arg(c, "ZUNION", 6);
     gtp_rediscmd_argf(c, "%d", n);
@@ -247,11 +303,12 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
     struct gtp_rediscmd un = {0}, *ms = NULL;
     redisReply *urep = NULL, **mreps = NULL;
     struct api_rank *rank = NULL;
-    int64_t newest, *counts = NULL;
+    int64_t newest, *counts = NULL, *posts = NULL;
     long nrank;
     int n = q->hours, top = 0, err;
+    bool share = q->metric == API_SHARE;
 
-    err = newest_hour(rc, &newest, errstr, errstr_size);
+    err = api_newest_hour(rc, &newest, errstr, errstr_size);
     if (err < 0)
         goto out;
     if (err == 0) {
@@ -262,44 +319,58 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
     api_hour_labels(newest, n, labels);
 
     /* totals over the window -> the top skills */
-    cmd_zunion(&un, "gtp:pulse:", labels, n, "");
+    api_cmd_zunion(&un, "gtp:pulse:", labels, n, "");
     err = gtp_rediscmd_pipeline(rc, &un, 1, &urep, errstr, errstr_size);
     if (err)
         goto out;
     nrank = api_rank_parse(urep, &rank);
     if (nrank < 0) {
-        err = bad_reply(urep, "pulse totals", errstr, errstr_size);
+        err = api_bad_reply(urep, "pulse totals", errstr, errstr_size);
         goto out;
     }
     /* skills with a zero total (possible after negative deltas) are no trend */
     for (top = 0; top < q->top && top < nrank && rank[top].count > 0; top++)
         ;
 
-    /* one ZMSCORE per hour for the series */
-    if (top > 0) {
-        ms = gtp_xcalloc((size_t)n, sizeof(*ms));
-        mreps = gtp_xcalloc((size_t)n, sizeof(*mreps));
+    /* one ZMSCORE per hour for the series ([0, n)); with metric=share one
+     * ZRANGE of gtp:posts per hour too ([n, 2n)), summed for the postings */
+    if (top > 0 || share) {
+        size_t off = top > 0 ? 0 : (size_t)n, cnt = (top > 0 ? (size_t)n : 0) + (share ? n : 0);
+        ms = gtp_xcalloc(2 * (size_t)n, sizeof(*ms));
+        mreps = gtp_xcalloc(2 * (size_t)n, sizeof(*mreps));
         for (int h = 0; h < n; h++) {
             gtp_rediscmd_arg(&ms[h], "ZMSCORE", 7);
             gtp_rediscmd_argf(&ms[h], "gtp:pulse:%s", labels[h]);
             for (int s = 0; s < top; s++)
                 gtp_rediscmd_arg(&ms[h], rank[s].member, rank[s].len);
+            gtp_rediscmd_arg_str(&ms[n + h], "ZRANGE");
+            gtp_rediscmd_argf(&ms[n + h], "gtp:posts:%s", labels[h]);
+            gtp_rediscmd_arg_str(&ms[n + h], "0");
+            gtp_rediscmd_arg_str(&ms[n + h], "-1");
+            gtp_rediscmd_arg_str(&ms[n + h], "WITHSCORES");
         }
-        err = gtp_rediscmd_pipeline(rc, ms, (size_t)n, mreps, errstr, errstr_size);
+        err = gtp_rediscmd_pipeline(rc, ms + off, cnt, mreps + off, errstr, errstr_size);
         if (err)
             goto out;
-        counts = gtp_xcalloc((size_t)n * (size_t)top, sizeof(*counts));
-        for (int h = 0; h < n; h++) {
+        counts = gtp_xcalloc((size_t)n * (size_t)(top ? top : 1), sizeof(*counts));
+        posts = gtp_xcalloc((size_t)n, sizeof(*posts));
+        for (int h = 0; h < n && share; h++) {
+            if ((posts[h] = api_reply_sum(mreps[n + h])) < 0) {
+                err = api_bad_reply(mreps[n + h], "pulse postings", errstr, errstr_size);
+                goto out;
+            }
+        }
+        for (int h = 0; h < n && top > 0; h++) {
             const redisReply *r = mreps[h];
             if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)top) {
-                err = bad_reply(r, "pulse series", errstr, errstr_size);
+                err = api_bad_reply(r, "pulse series", errstr, errstr_size);
                 goto out;
             }
             for (int s = 0; s < top; s++) {
                 const redisReply *e = r->element[s];
                 int64_t v = 0;
-                if (e->type != REDIS_REPLY_NIL && !score_of(e, &v)) {
-                    err = bad_reply(r, "pulse series", errstr, errstr_size);
+                if (e->type != REDIS_REPLY_NIL && !api_score(e, &v)) {
+                    err = api_bad_reply(r, "pulse series", errstr, errstr_size);
                     goto out;
                 }
                 counts[(size_t)s * (size_t)n + (size_t)h] = v;
@@ -309,6 +380,18 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
 
     jout_lit(out, "{\"hours\":");
     json_hours_list(out, labels, n);
+    if (share) {
+        int64_t all = 0;
+        jout_lit(out, ",\"metric\":\"share\",\"postings\":[");
+        for (int h = 0; h < n; h++) {
+            if (h)
+                jout_lit(out, ",");
+            jout_i64(out, posts[h]);
+            all += posts[h];
+        }
+        jout_lit(out, "],\"postings_total\":");
+        jout_i64(out, all);
+    }
     jout_lit(out, ",\"series\":[");
     for (int s = 0; s < top; s++) {
         int64_t total = 0;
@@ -317,7 +400,7 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         jout_lit(out, "{\"skill\":");
         jout_str(out, rank[s].member, rank[s].len);
         jout_lit(out, ",\"name\":");
-        skill_name(out, sk, rank[s].member, rank[s].len);
+        api_skill_name(out, sk, rank[s].member, rank[s].len);
         jout_lit(out, ",\"counts\":[");
         for (int h = 0; h < n; h++) {
             int64_t v = counts[(size_t)s * (size_t)n + (size_t)h];
@@ -328,16 +411,31 @@ int api_pulse(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         }
         jout_lit(out, "],\"total\":");
         jout_i64(out, total);
+        if (share) {
+            int64_t all = 0;
+            jout_lit(out, ",\"shares\":[");
+            for (int h = 0; h < n; h++) {
+                if (h)
+                    jout_lit(out, ",");
+                jout_g(out, posts[h] > 0 ? (double)counts[(size_t)s * (size_t)n + (size_t)h] /
+                                               (double)posts[h]
+                                         : NAN);
+                all += posts[h];
+            }
+            jout_lit(out, "],\"share\":");
+            jout_g(out, all > 0 ? (double)total / (double)all : NAN);
+        }
         jout_lit(out, "}");
     }
     jout_lit(out, "]}");
     err = 0;
 out:
     if (mreps)
-        free_replies(mreps, (size_t)n);
+        api_free_replies(mreps, 2 * (size_t)n);
     free(mreps);
+    free(posts);
     if (ms)
-        for (int h = 0; h < n; h++)
+        for (int h = 0; h < 2 * n; h++)
             gtp_rediscmd_fini(&ms[h]);
     free(ms);
     free(counts);
@@ -351,7 +449,9 @@ out:
 
 /* ---- /api/heatmap ---------------------------------------------------------------- */
 
-static void json_regions(struct jout *out, const struct api_rank *r, long n)
+/* posts: postings per region (metric=share) or NULL. */
+static void json_regions(struct jout *out, const struct api_rank *r, long n,
+                         const struct api_rank *posts, long nposts)
 {
     bool first = true;
     jout_lit(out, "[");
@@ -362,16 +462,23 @@ static void json_regions(struct jout *out, const struct api_rank *r, long n)
             jout_lit(out, ",");
         first = false;
         jout_lit(out, "{\"region\":");
-        region_str(out, r[i].member, r[i].len);
+        api_region_str(out, r[i].member, r[i].len);
         jout_lit(out, ",\"count\":");
         jout_i64(out, r[i].count);
+        if (posts) {
+            int64_t p = api_rank_lookup(posts, nposts, r[i].member, r[i].len);
+            jout_lit(out, ",\"postings\":");
+            jout_i64(out, p);
+            jout_lit(out, ",\"share\":");
+            jout_g(out, p > 0 ? (double)r[i].count / (double)p : NAN);
+        }
         jout_lit(out, "}");
     }
     jout_lit(out, "]");
 }
 
 /* Count of member m in a ranked list (linear: the lists are short). */
-static int64_t rank_lookup(const struct api_rank *r, long n, const char *m, size_t len)
+int64_t api_rank_lookup(const struct api_rank *r, long n, const char *m, size_t len)
 {
     for (long i = 0; i < n; i++)
         if (r[i].len == len && !memcmp(r[i].member, m, len))
@@ -384,15 +491,17 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
 {
     char(*labels)[16] = NULL;
     char suffix[API_SKILL_MAX + 2];
-    struct gtp_rediscmd c1[3] = {{0}}, *c2 = NULL;
-    redisReply *r1[3] = {NULL}, **r2 = NULL;
-    struct api_rank *regions = NULL, *skills = NULL, *cols = NULL, **cells = NULL;
-    long nregions = 0, nskills = 0, ncols = 0, *ncells = NULL;
+    struct gtp_rediscmd c1[4] = {{0}}, *c2 = NULL;
+    redisReply *r1[4] = {NULL}, **r2 = NULL;
+    struct api_rank *regions = NULL, *skills = NULL, *cols = NULL, **cells = NULL, *posts = NULL;
+    long nregions = 0, nskills = 0, ncols = 0, *ncells = NULL, nposts = 0;
+    int iposts = -1;
+    bool share = q->metric == API_SHARE;
     int64_t newest;
     int n = q->hours, nc1, rows = 0, err;
     bool by_skill = q->skill[0] != '\0';
 
-    err = newest_hour(rc, &newest, errstr, errstr_size);
+    err = api_newest_hour(rc, &newest, errstr, errstr_size);
     if (err < 0)
         goto out;
     if (err == 0) {
@@ -408,22 +517,30 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
     /* round trip 2: the map's regions, the grid's skills and (for one
      * skill) the grid's regions over all skills */
     snprintf(suffix, sizeof(suffix), ":%s", q->skill);
-    cmd_zunion(&c1[0], "gtp:heat:", labels, n, by_skill ? suffix : "");
-    cmd_zunion(&c1[1], "gtp:pulse:", labels, n, "");
+    api_cmd_zunion(&c1[0], "gtp:heat:", labels, n, by_skill ? suffix : "");
+    api_cmd_zunion(&c1[1], "gtp:pulse:", labels, n, "");
     nc1 = 2;
     if (by_skill)
-        cmd_zunion(&c1[nc1++], "gtp:heat:", labels, n, "");
+        api_cmd_zunion(&c1[nc1++], "gtp:heat:", labels, n, "");
+    if (share) {
+        iposts = nc1;
+        api_cmd_zunion(&c1[nc1++], "gtp:posts:", labels, n, "");
+    }
     err = gtp_rediscmd_pipeline(rc, c1, (size_t)nc1, r1, errstr, errstr_size);
     if (err)
         goto out;
     nregions = api_rank_parse(r1[0], &regions);
     nskills = api_rank_parse(r1[1], &skills);
     ncols = api_rank_parse(r1[by_skill ? 2 : 0], &cols);
+    if (share && (nposts = api_rank_parse(r1[iposts], &posts)) < 0) {
+        err = api_bad_reply(r1[iposts], "heatmap postings", errstr, errstr_size);
+        goto out;
+    }
     if (nregions < 0 || nskills < 0 || ncols < 0) {
-        err = bad_reply(nregions < 0  ? r1[0]
-                        : nskills < 0 ? r1[1]
-                                      : r1[2],
-                        "heatmap", errstr, errstr_size);
+        err = api_bad_reply(nregions < 0  ? r1[0]
+                            : nskills < 0 ? r1[1]
+                                          : r1[2],
+                            "heatmap", errstr, errstr_size);
         goto out;
     }
     while (nskills > 0 && skills[nskills - 1].count <= 0)
@@ -443,7 +560,7 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
         for (int s = 0; s < rows; s++) {
             char sfx[128];
             snprintf(sfx, sizeof(sfx), ":%.*s", (int)skills[s].len, skills[s].member);
-            cmd_zunion(&c2[s], "gtp:heat:", labels, n, sfx);
+            api_cmd_zunion(&c2[s], "gtp:heat:", labels, n, sfx);
         }
         err = gtp_rediscmd_pipeline(rc, c2, (size_t)rows, r2, errstr, errstr_size);
         if (err)
@@ -451,7 +568,7 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
         for (int s = 0; s < rows; s++) {
             ncells[s] = api_rank_parse(r2[s], &cells[s]);
             if (ncells[s] < 0) {
-                err = bad_reply(r2[s], "heatmap grid", errstr, errstr_size);
+                err = api_bad_reply(r2[s], "heatmap grid", errstr, errstr_size);
                 goto out;
             }
         }
@@ -467,12 +584,14 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
     if (by_skill) {
         jout_cstr(out, q->skill);
         jout_lit(out, ",\"name\":");
-        skill_name(out, sk, q->skill, strlen(q->skill));
+        api_skill_name(out, sk, q->skill, strlen(q->skill));
     } else {
         jout_lit(out, "null,\"name\":null");
     }
+    if (share)
+        jout_lit(out, ",\"metric\":\"share\"");
     jout_lit(out, ",\"regions\":");
-    json_regions(out, regions, nregions);
+    json_regions(out, regions, nregions, share ? posts : NULL, nposts);
     jout_lit(out, ",\"grid\":{\"skills\":[");
     for (int s = 0; s < rows; s++) {
         if (s)
@@ -483,13 +602,13 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
     for (int s = 0; s < rows; s++) {
         if (s)
             jout_lit(out, ",");
-        skill_name(out, sk, skills[s].member, skills[s].len);
+        api_skill_name(out, sk, skills[s].member, skills[s].len);
     }
     jout_lit(out, "],\"regions\":[");
     for (long r = 0; rows > 0 && r < ncols; r++) {
         if (r)
             jout_lit(out, ",");
-        region_str(out, cols[r].member, cols[r].len);
+        api_region_str(out, cols[r].member, cols[r].len);
     }
     jout_lit(out, "],\"counts\":[");
     for (int s = 0; s < rows; s++) {
@@ -499,11 +618,37 @@ int api_heatmap(redisContext *rc, const struct gtp_skills *sk, const struct api_
         for (long r = 0; r < ncols; r++) {
             if (r)
                 jout_lit(out, ",");
-            jout_i64(out, rank_lookup(cells[s], ncells[s], cols[r].member, cols[r].len));
+            jout_i64(out, api_rank_lookup(cells[s], ncells[s], cols[r].member, cols[r].len));
         }
         jout_lit(out, "]");
     }
-    jout_lit(out, "]}}");
+    jout_lit(out, "]");
+    if (share) {
+        jout_lit(out, ",\"postings\":[");
+        for (long r = 0; rows > 0 && r < ncols; r++) {
+            if (r)
+                jout_lit(out, ",");
+            jout_i64(out, api_rank_lookup(posts, nposts, cols[r].member, cols[r].len));
+        }
+        jout_lit(out, "],\"shares\":[");
+        for (int s = 0; s < rows; s++) {
+            if (s)
+                jout_lit(out, ",");
+            jout_lit(out, "[");
+            for (long r = 0; r < ncols; r++) {
+                int64_t p = api_rank_lookup(posts, nposts, cols[r].member, cols[r].len);
+                if (r)
+                    jout_lit(out, ",");
+                jout_g(out, p > 0 ? (double)api_rank_lookup(cells[s], ncells[s], cols[r].member,
+                                                            cols[r].len) /
+                                        (double)p
+                                  : NAN);
+            }
+            jout_lit(out, "]");
+        }
+        jout_lit(out, "]");
+    }
+    jout_lit(out, "}}");
     err = 0;
 out:
     for (int s = 0; cells && s < rows; s++)
@@ -511,7 +656,7 @@ out:
     free(cells);
     free(ncells);
     if (r2)
-        free_replies(r2, (size_t)rows);
+        api_free_replies(r2, (size_t)rows);
     free(r2);
     for (int s = 0; c2 && s < rows; s++)
         gtp_rediscmd_fini(&c2[s]);
@@ -519,8 +664,9 @@ out:
     free(regions);
     free(skills);
     free(cols);
-    free_replies(r1, 3);
-    for (int i = 0; i < 3; i++)
+    free(posts);
+    api_free_replies(r1, 4);
+    for (int i = 0; i < 4; i++)
         gtp_rediscmd_fini(&c1[i]);
     free(labels);
     return err;
@@ -571,7 +717,7 @@ int api_stats_json(const redisReply *rep, int64_t now_ms, struct jout *out, char
     bool first = true;
 
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
-        return bad_reply(rep, "gtp:stats", errstr, errstr_size);
+        return api_bad_reply(rep, "gtp:stats", errstr, errstr_size);
     for (size_t i = 0; i < rep->elements; i += 2) {
         const redisReply *f = rep->element[i], *val = rep->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || !int_of(val, &v))

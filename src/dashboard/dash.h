@@ -25,6 +25,10 @@ enum dash_route {
     ROUTE_PULSE,
     ROUTE_HEATMAP,
     ROUTE_STATS,
+    ROUTE_SKILL,
+    ROUTE_REGION,
+    ROUTE_RISING,
+    ROUTE_SKILLS,
     ROUTE_HEALTHZ, /* /readyz and its alias /healthz */
     ROUTE_LIVEZ,
     ROUTE_METRICS,
@@ -54,7 +58,7 @@ struct dash_asset {
 
 /* A cached API answer (a reusable MHD response, reference counted by MHD). */
 struct dash_cached {
-    char key[96];
+    char key[160];
     void *resp;
     unsigned status;
     int64_t expires_ms;

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "insights.h"
 #include "gtp/buf.h"
 #include "gtp/err.h"
 #include "gtp/log.h"
@@ -261,8 +262,9 @@ static enum dash_code code_of(unsigned status)
 
 static void count(struct dash *d, enum dash_route route, unsigned status)
 {
-    static const char *const routes[] = {"pulse", "heatmap", "stats",  "healthz",
-                                         "livez", "metrics", "static", "other"};
+    static const char *const routes[] = {"pulse",  "heatmap", "stats",  "skill",
+                                         "region", "rising",  "skills", "healthz",
+                                         "livez",  "metrics", "static", "other"};
     static const char *const codes[] = {"200", "400", "404", "405", "502", "503", "other"};
     enum dash_code c = code_of(status);
     struct gtp_metric *m = atomic_load(&d->m_req[route][c]);
@@ -328,15 +330,25 @@ static struct gtp_taxonomy *tx_get(struct dash *d)
     return tx;
 }
 
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, enum dash_route route,
                                  unsigned *status)
 {
-    const char *hours = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hours");
-    const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
-    const char *skill = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "skill");
+    bool insight = route == ROUTE_SKILL || route == ROUTE_REGION || route == ROUTE_RISING ||
+                   route == ROUTE_SKILLS;
+    bool skill_arg = route == ROUTE_HEATMAP || route == ROUTE_SKILL;
+    bool top_arg = route == ROUTE_PULSE || route == ROUTE_SKILL || route == ROUTE_REGION ||
+                   route == ROUTE_RISING;
+    bool region_arg = route == ROUTE_REGION || route == ROUTE_RISING;
+    bool metric_arg = route == ROUTE_PULSE || route == ROUTE_HEATMAP;
+    const char *top = top_arg ? arg(conn, "top") : NULL;
     struct gtp_taxonomy *tx = NULL;
     struct api_params q;
-    char err[512], key[96];
+    char err[512], key[160];
     struct jout j;
     redisContext *rc = NULL;
     struct MHD_Response *resp = NULL;
@@ -346,16 +358,32 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     int e = 0;
 
     jout_init(&j);
+    memset(&q, 0, sizeof(q));
     if (route != ROUTE_STATS) {
-        if (api_parse(hours, route == ROUTE_PULSE ? top : NULL,
-                      route == ROUTE_HEATMAP ? skill : NULL, NULL, &q, err, sizeof(err))) {
+        if (api_parse(arg(conn, "hours"), top, skill_arg ? arg(conn, "skill") : NULL, NULL, &q, err,
+                      sizeof(err)) ||
+            api_parse_more(region_arg ? arg(conn, "region") : NULL,
+                           metric_arg ? arg(conn, "metric") : NULL,
+                           insight ? arg(conn, "format") : NULL, &q, err, sizeof(err))) {
             *status = 400;
             r = send_error(conn, 400, err);
             goto out;
         }
+        if (insight && route != ROUTE_SKILLS && !top)
+            q.top = 10;
+        if (route == ROUTE_SKILL && !q.skill[0]) {
+            *status = 400;
+            r = send_error(conn, 400, "skill is required");
+            goto out;
+        }
+        if (route == ROUTE_REGION && !q.region[0]) {
+            *status = 400;
+            r = send_error(conn, 400, "region is required");
+            goto out;
+        }
     }
-    snprintf(key, sizeof(key), "%d|%d|%d|%s", (int)route, route == ROUTE_STATS ? 0 : q.hours,
-             route == ROUTE_PULSE ? q.top : 0, route == ROUTE_HEATMAP ? q.skill : "");
+    snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", (int)route, q.hours, q.top, q.skill,
+             q.region, (int)q.metric, (int)q.format);
     if (cache_serve(d, conn, key, status)) {
         gtp_metric_inc(d->m_cache_hit);
         r = MHD_YES;
@@ -372,6 +400,10 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         goto out;
     }
 
+    if (route == ROUTE_SKILLS) { /* the taxonomy alone, no Redis */
+        api_skills(tx->skills, &q, &j);
+        goto answer;
+    }
     rc = pool_get(d->pool, err, sizeof(err));
     if (!rc) {
         cache_release(d, key);
@@ -388,6 +420,12 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         e = api_pulse(rc, tx->skills, &q, &j, err, sizeof(err));
     else if (route == ROUTE_HEATMAP)
         e = api_heatmap(rc, tx->skills, &q, &j, err, sizeof(err));
+    else if (route == ROUTE_SKILL)
+        e = api_skill(rc, tx->skills, &q, &j, err, sizeof(err));
+    else if (route == ROUTE_REGION)
+        e = api_region(rc, tx->skills, &q, &j, err, sizeof(err));
+    else if (route == ROUTE_RISING)
+        e = api_rising(rc, tx->skills, &q, &j, err, sizeof(err));
     else
         e = api_stats(rc, gtp_wall_us() / 1000, &j, err, sizeof(err));
     pool_put(d->pool, rc, e == GTP_ERR_REDIS);
@@ -408,9 +446,12 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         goto out;
     }
     gtp_metric_set(d->m_redis_up, 1);
-    jout_lit(&j, "\n");
+answer:
+    if (q.format != API_CSV)
+        jout_lit(&j, "\n");
     body = jout_take(&j, &len);
-    resp = body_response(body, len, "application/json");
+    resp = body_response(body, len,
+                         q.format == API_CSV ? "text/csv; charset=utf-8" : "application/json");
     if (!resp) {
         cache_release(d, key);
         goto out;
@@ -510,6 +551,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         route = ROUTE_HEATMAP;
     else if (!strcmp(url, "/api/stats"))
         route = ROUTE_STATS;
+    else if (!strcmp(url, "/api/skill"))
+        route = ROUTE_SKILL;
+    else if (!strcmp(url, "/api/region"))
+        route = ROUTE_REGION;
+    else if (!strcmp(url, "/api/rising"))
+        route = ROUTE_RISING;
+    else if (!strcmp(url, "/api/skills"))
+        route = ROUTE_SKILLS;
     else if (!strcmp(url, "/readyz") || !strcmp(url, "/healthz"))
         route = ROUTE_HEALTHZ;
     else if (!strcmp(url, "/livez"))
@@ -521,6 +570,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ROUTE_PULSE:
     case ROUTE_HEATMAP:
     case ROUTE_STATS:
+    case ROUTE_SKILL:
+    case ROUTE_REGION:
+    case ROUTE_RISING:
+    case ROUTE_SKILLS:
         r = serve_api(d, conn, route, &status);
         break;
     case ROUTE_HEALTHZ:

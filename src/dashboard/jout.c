@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,38 @@ void jout_num(struct jout *j, double v)
     if (n == 2 && b[0] == '-' && b[1] == '0')
         b[0] = '0', n = 1;
     jout_raw(j, b, (size_t)n);
+}
+
+void jout_g(struct jout *j, double v)
+{
+    char b[40];
+    int n;
+    if (!isfinite(v)) {
+        jout_lit(j, "null");
+        return;
+    }
+    n = snprintf(b, sizeof(b), "%.6g", v);
+    jout_raw(j, b, (size_t)n);
+}
+
+void jout_csv(struct jout *j, const char *s, size_t n)
+{
+    bool formula = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
+    bool quote = formula;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        jout_raw(j, s, n);
+        return;
+    }
+    jout_lit(j, formula ? "\"'" : "\"");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            jout_lit(j, "\"\"");
+        else
+            jout_raw(j, s + i, 1);
+    }
+    jout_lit(j, "\"");
 }
 
 char *jout_take(struct jout *j, size_t *len)

@@ -40,6 +40,15 @@ void jout_i64(struct jout *j, int64_t v);
 /* A finite double with up to 3 decimals; non-finite writes null. */
 void jout_num(struct jout *j, double v);
 
+/* A finite double with 6 significant digits (shares, lifts, z); non-finite
+ * writes null. */
+void jout_g(struct jout *j, double v);
+
+/* s[0..n) as one CSV cell (RFC 4180): quoted when it holds a comma, quote or
+ * line break, and a leading = + - @ (a spreadsheet formula) is defused with
+ * a leading apostrophe. */
+void jout_csv(struct jout *j, const char *s, size_t n);
+
 /* Hand the buffer over (new, free()); the jout is empty afterwards. */
 char *jout_take(struct jout *j, size_t *len);
 

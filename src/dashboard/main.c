@@ -43,7 +43,7 @@ static const struct gtp_opt dash_opts[] = {
 
 static const struct gtp_cli dash_cli = {
     "gtp-dashboard",
-    "web dashboard: the pulse (top skills per hour) and the heatmap (demand by region)",
+    "web dashboard: the pulse, the heatmap, skill and region profiles, rising and falling skills",
     dash_opts,
     GTP_ARRAY_LEN(dash_opts),
     false,

@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "dash.h"
+#include "growth.h"
 #include "gtp/err.h"
 #include "jout.h"
 
@@ -334,6 +336,144 @@ static void test_assets(void **state)
     dash_assets_free(&d);
 }
 
+/* The worked examples of docs/dashboard.md#growth, computed by hand:
+ * 60 of 1000 postings now against 30 of 1000 before: p1 .06, p0 .03, pooled
+ * p = 90/2000 = .045, p(1-p) = .042975, (1/1000 + 1/1000) = .002, variance
+ * .00008595, sd .0092710, z = .03 / .0092710 = 3.236: rising. 5 of 1000
+ * against 1 of 1000 ("+400 %"): support 6 < 10 and z = .004 / .0024464 =
+ * 1.635 < 1.96: not shown. 40 of 800 against 90 of 1200: p1 .05, p0 .075,
+ * p = 130/2000 = .065, variance .060775 * .00208333 = .00012661, sd .011252,
+ * z = -.025 / .011252 = -2.222: falling. */
+static void test_growth(void **state)
+{
+    struct growth g, h;
+    (void)state;
+    assert_int_equal(growth_compute(60, 1000, 30, 1000, &g), 0);
+    assert_true(fabs(g.share_now - 0.06) < 1e-12 && fabs(g.share_before - 0.03) < 1e-12);
+    assert_true(fabs(g.diff - 0.03) < 1e-12);
+    assert_true(fabs(g.change - 1.0) < 1e-12);
+    assert_true(fabs(g.z - 3.236) < 0.001);
+    assert_true(g.supported && g.significant);
+
+    assert_int_equal(growth_compute(5, 1000, 1, 1000, &g), 0);
+    assert_true(fabs(g.change - 4.0) < 1e-12); /* the "+400 %" ... */
+    assert_true(fabs(g.z - 1.635) < 0.001);
+    assert_false(g.supported);
+    assert_false(g.significant); /* ... that nobody is shown */
+
+    assert_int_equal(growth_compute(40, 800, 90, 1200, &g), 0);
+    assert_true(fabs(g.diff + 0.025) < 1e-12);
+    assert_true(fabs(g.z + 2.222) < 0.001);
+    assert_true(g.significant);
+
+    /* supported but within noise: 12 of 400 against 6 of 400, z 1.430 */
+    assert_int_equal(growth_compute(12, 400, 6, 400, &g), 0);
+    assert_true(g.supported && !g.significant);
+    assert_true(fabs(g.z - 1.430) < 0.001);
+
+    /* new skill: no share before, change undefined, z still defined */
+    assert_int_equal(growth_compute(30, 1000, 0, 1000, &g), 0);
+    assert_true(isnan(g.change));
+    assert_true(g.z > 5 && g.significant);
+
+    /* no variance (every posting mentions it both times) */
+    assert_int_equal(growth_compute(10, 10, 10, 10, &g), 0);
+    assert_true(g.z == 0 && !g.significant);
+
+    /* not shares */
+    assert_int_equal(growth_compute(1, 0, 1, 10, &g), -1);
+    assert_int_equal(growth_compute(11, 10, 1, 10, &g), -1);
+    assert_int_equal(growth_compute(-1, 10, 1, 10, &g), -1);
+    assert_int_equal(growth_compute(1, 10, 2, 1, &g), -1);
+
+    /* order: rising by z descending, falling by z ascending */
+    assert_int_equal(growth_compute(60, 1000, 30, 1000, &g), 0);
+    assert_int_equal(growth_compute(40, 1000, 30, 1000, &h), 0);
+    assert_true(growth_cmp_rising(&g, &h) < 0 && growth_cmp_rising(&h, &g) > 0);
+    assert_true(growth_cmp_falling(&h, &g) < 0);
+    assert_int_equal(growth_cmp_rising(&g, &g), 0);
+}
+
+static void test_parse_more(void **state)
+{
+    struct api_params q;
+    char err[256];
+    static const struct {
+        const char *region, *metric, *format;
+        int ok;
+        const char *want_region;
+    } cases[] = {
+        {NULL, NULL, NULL, 1, ""},
+        {"UK", "share", "csv", 1, "uk"},
+        {"remote", "mentions", "json", 1, "remote"},
+        {"abcdefghijklmnop", NULL, NULL, 1, "abcdefghijklmnop"},
+        {"abcdefghijklmnopq", NULL, NULL, 0, ""}, /* 17 chars */
+        {"", NULL, NULL, 0, ""},
+        {"u k", NULL, NULL, 0, ""},
+        {"<b>", NULL, NULL, 0, ""},
+        {NULL, "lift", NULL, 0, ""},
+        {NULL, "", NULL, 0, ""},
+        {NULL, "SHARE", NULL, 0, ""},
+        {NULL, NULL, "xml", 0, ""},
+        {NULL, NULL, "", 0, ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc;
+        memset(&q, 0, sizeof(q));
+        err[0] = '\0';
+        rc =
+            api_parse_more(cases[i].region, cases[i].metric, cases[i].format, &q, err, sizeof(err));
+        if (cases[i].ok) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(q.region, cases[i].want_region);
+        } else {
+            assert_int_equal(rc, GTP_ERR_INVAL);
+            assert_true(err[0] != '\0');
+        }
+    }
+    assert_int_equal(api_parse_more(NULL, "share", "csv", &q, err, sizeof(err)), 0);
+    assert_int_equal(q.metric, API_SHARE);
+    assert_int_equal(q.format, API_CSV);
+}
+
+static void test_jout_csv_g(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"python", "python"},
+        {"C, C++", "\"C, C++\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"=HYPERLINK(1)", "\"'=HYPERLINK(1)\""},
+        {"-2+3", "\"'-2+3\""},
+        {"@cmd", "\"'@cmd\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"", ""},
+    };
+    struct jout j;
+    char *got;
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        jout_init(&j);
+        jout_csv(&j, cases[i].in, strlen(cases[i].in));
+        got = jout_take(&j, NULL);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+    jout_init(&j);
+    jout_g(&j, 0.06);
+    jout_lit(&j, " ");
+    jout_g(&j, 3.2359240084);
+    jout_lit(&j, " ");
+    jout_g(&j, 1.0 / 3000);
+    jout_lit(&j, " ");
+    jout_g(&j, NAN);
+    got = jout_take(&j, NULL);
+    assert_string_equal(got, "0.06 3.23592 0.000333333 null");
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,7 +481,8 @@ int main(void)
         cmocka_unit_test(test_api_parse),     cmocka_unit_test(test_api_parse_taxonomy),
         cmocka_unit_test(test_rank),          cmocka_unit_test(test_hour_labels),
         cmocka_unit_test(test_stats_json),    cmocka_unit_test(test_listen_parse),
-        cmocka_unit_test(test_assets),
+        cmocka_unit_test(test_assets),        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_parse_more),    cmocka_unit_test(test_jout_csv_g),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
