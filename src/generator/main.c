@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "market.h"
 #include "options.h"
 #include "gtp/cfg.h"
 #include "gtp/err.h"
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
     struct app *a = &app;
     char err[512];
     int rc = GTP_EXIT_OK;
+    struct market *mk = NULL;
 
     gtp_log_init(gen_cli.program);
     int prc = gtp_cfg_parse(&gen_cli, &a->cfg, &a->kprops, argc, argv, err, sizeof(err));
@@ -254,6 +256,26 @@ int main(int argc, char **argv)
         goto out;
     }
     go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
+
+    /* the market model: what moves, where and when (docs/events.md) */
+    mk = market_load(a->cfg.taxonomy, err, sizeof(err));
+    if (!mk) {
+        fprintf(stderr, "%s: %s\n", gen_cli.program, err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    go.market = mk;
+    if (a->cfg.print_model) {
+        int64_t at = go.start_us;
+        if (a->cfg.at && market_parse_at(a->cfg.at, go.start_us, &at, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: --at: %s\n", gen_cli.program, err);
+            rc = GTP_EXIT_CONFIG;
+            goto out;
+        }
+        if (market_print(mk, stdout, go.seed, go.start_us, at) != 0)
+            rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
 
     if (gtp_sig_install() != 0) {
         fprintf(stderr, "%s: cannot install signal handlers\n", gen_cli.program);
@@ -421,6 +443,7 @@ int main(int argc, char **argv)
 out:
     gtp_metrics_server_stop(a->server);
     gen_free(a->gen);
+    market_free(mk);
     gtp_producer_free(a->prod);
     if (a->out_close && a->out)
         fclose(a->out);

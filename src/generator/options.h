@@ -3,6 +3,8 @@
 #ifndef GEN_OPTIONS_H
 #define GEN_OPTIONS_H
 
+#include <stdbool.h>
+
 #include "gtp/cfg.h"
 
 struct gen_cfg {
@@ -16,6 +18,10 @@ struct gen_cfg {
     char *start;
     double speed;
     char *out;
+    /* the market model (taxonomy/market.tsv) */
+    char *taxonomy;
+    bool print_model;
+    char *at;
 };
 
 extern const struct gtp_cli gen_cli;
