@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets of fuzz/ in build-fuzz/ (clang, ASan+UBSan, every
 # UB fatal) and run each of them for SECONDS (default 60).
-#   targets: event time skills hive dashboard parquet pqread (or name some after SECONDS)
+#   targets: event time skills hive dashboard parquet pqread market (or name some after SECONDS)
 #   corpus:  build-fuzz/corpus/<target>/ (kept between runs), seeded from
 #            tests/data/ (events, skills corpus), gtp-generator output (chaos
 #            included), Parquet files of our writer (bench_pqread_cli write)
@@ -25,13 +25,13 @@ secs=${1:-60}
 }
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(event time skills hive dashboard parquet pqread)
+((${#targets[@]})) || targets=(event time skills hive dashboard parquet pqread market)
 bd=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384
-    [pqread]=16384)
+    [pqread]=16384 [market]=16384)
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-g -O1 $san"
@@ -62,6 +62,8 @@ for t in "${targets[@]}"; do
     }
     extra=()
     [[ $t == dashboard ]] && extra=("$root"/src/dashboard/{api,jout,http,pool}.c -I"$root/src/dashboard")
+    [[ $t == market ]] &&
+        extra=("$root"/src/generator/{market,employers,model,rng,jbuf}.c -I"$root/src/generator")
     # shellcheck disable=SC2086
     "$cc" $cflags -fsanitize=fuzzer -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Werror "${defs[@]}" -DGTP_FUZZ_ENTRY="gtp_fuzz_$t" \
         -I"$root/include" -I"$root/fuzz" \
@@ -133,6 +135,12 @@ PY
         ;;
     parquet)
         head -c 4096 /dev/urandom >"$seeds/parquet/r0"
+        ;;
+    market)
+        # the shipped file, and each of its records alone
+        cp "$root/taxonomy/market.tsv" "$seeds/market/full"
+        grep -v '^#' "$root/taxonomy/market.tsv" | grep . | head -200 >"$seeds/mk" || :
+        split_lines "$seeds/mk" "$seeds/market"
         ;;
     pqread)
         # whole files of the writer: every codec, dictionary on and off, many pages and row

@@ -80,6 +80,7 @@ int market_employers_build(struct market *mk, size_t nnamed, char *errstr, size_
             snprintf(name, sizeof(name), "%s %s %zu", name_pre[j % GTP_ARRAY_LEN(name_pre)],
                      name_suf[j / GTP_ARRAY_LEN(name_pre) % GTP_ARRAY_LEN(name_suf)], variant);
         e->name = gtp_xstrdup(name);
+        e->name_len = strlen(name);
     }
     /* the expected share of each country: home postings, and the multinationals'
      * postings abroad spread by target share */

@@ -219,7 +219,7 @@ static int rec_spikes(struct parse *ps, struct load *ld, char **f, size_t nf)
     double per_day;
     if (nf != 6)
         return bad(ps, "spikes needs 5 fields: PER-DAY FACTOR MIN-HOURS MAX-HOURS SKILLS");
-    if (num(ps, f[1], 0, 100, &per_day) || num(ps, f[2], 1, 100, &mk->spike_factor) ||
+    if (num(ps, f[1], 0, 16, &per_day) || num(ps, f[2], 1, 100, &mk->spike_factor) ||
         num(ps, f[3], 1, 72, &mk->spike_min_h) ||
         num(ps, f[4], mk->spike_min_h, 72, &mk->spike_max_h))
         return -1;
@@ -292,7 +292,8 @@ static int rec_employer(struct parse *ps, struct load *ld, char **f, size_t nf)
         ld->named_stack = gtp_xrealloc(ld->named_stack, ld->cap_named * sizeof(char *));
         ld->named_line = gtp_xrealloc(ld->named_line, ld->cap_named * sizeof(size_t));
     }
-    mk->employers[ld->nnamed] = (struct market_employer){gtp_xstrdup(f[1]), home, -1, 0};
+    mk->employers[ld->nnamed] =
+        (struct market_employer){gtp_xstrdup(f[1]), strlen(f[1]), home, -1, 0};
     ld->named_stack[ld->nnamed] = gtp_xstrdup(f[3]);
     ld->named_line[ld->nnamed] = ps->line;
     ld->nnamed++;
@@ -631,7 +632,7 @@ static double spike_mult(const struct market *mk, uint64_t seed, int64_t start_u
         for (size_t i = 0; i < n; i++)
             if (sp[i].skill == skill && sp[i].country == (int)c && sim_us >= sp[i].from_us &&
                 sim_us < sp[i].to_us)
-                f *= sp[i].factor;
+                f = sp[i].factor; /* overlapping spikes do not stack */
     }
     return f;
 }
@@ -646,30 +647,27 @@ double market_weight(const struct market *mk, uint64_t seed, int64_t start_us, i
 
 int market_parse_at(const char *s, int64_t start_us, int64_t *out, char *errstr, size_t errstr_size)
 {
-    if (s[0] == '+') {
-        char *end;
-        errno = 0;
-        double v = strtod(s + 1, &end);
-        double unit = 0;
-        if (end != s + 1 && !errno && v >= 0 && v < 1e6 && end[0] && !end[1])
-            unit = end[0] == 's'   ? 1
-                   : end[0] == 'm' ? 60
-                   : end[0] == 'h' ? 3600
-                   : end[0] == 'd' ? 86400
-                                   : 0;
-        if (unit == 0) {
-            gtp_errf(errstr, errstr_size, "'%s' is not +N{s,m,h,d}", s);
-            return -1;
-        }
-        *out = start_us + (int64_t)(v * unit * 1e6);
-        return 0;
-    }
+    static const struct {
+        char unit;
+        double secs;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
     char why[128];
-    if (gtp_time_parse(s, strlen(s), out, why, sizeof(why)) != 0) {
+    if (s[0] != '+') { /* an absolute time */
+        if (gtp_time_parse(s, strlen(s), out, why, sizeof(why)) == 0)
+            return 0;
         gtp_errf(errstr, errstr_size, "'%s': %s", s, why);
         return -1;
     }
-    return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s + 1, &end);
+    for (size_t i = 0; i < GTP_ARRAY_LEN(units) && end != s + 1 && !errno && v >= 0 && v < 1e6; i++)
+        if (end[0] == units[i].unit && !end[1]) {
+            *out = start_us + (int64_t)(v * units[i].secs * 1e6);
+            return 0;
+        }
+    gtp_errf(errstr, errstr_size, "'%s' is not +N{s,m,h,d}", s);
+    return -1;
 }
 
 /* ---- --print-model --------------------------------------------------------------------- */
@@ -717,11 +715,12 @@ int market_print(const struct market *mk, FILE *f, uint64_t seed, int64_t start_
                 first ? "" : ",", model_skill_id((int)s), kind, tr);
         first = false;
         for (size_t c = 0; c < mk->ncountries; c++) {
-            double w = tr * mk->affinity[c * mk->nskills + s];
+            double w = tr * mk->affinity[c * mk->nskills + s], spike = 1;
             for (size_t i = 0; i < nsp; i++)
                 if (sp[i].skill == (int)s && sp[i].country == (int)c && at_us >= sp[i].from_us &&
                     at_us < sp[i].to_us)
-                    w *= sp[i].factor;
+                    spike = sp[i].factor;
+            w *= spike;
             fprintf(f, "%s\"%s\": %.6g", c ? ", " : "", mk->country[c].code, w);
         }
         fputs("}}", f);

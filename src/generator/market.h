@@ -42,9 +42,10 @@ struct market_stack {
 
 struct market_employer {
     char *name; /* JSON-safe, owned by the market */
-    int home;   /* country index */
-    int stack;  /* stack index */
-    double w;   /* Zipf weight rank^-s */
+    size_t name_len;
+    int home;  /* country index */
+    int stack; /* stack index */
+    double w;  /* Zipf weight rank^-s */
 };
 
 struct market {

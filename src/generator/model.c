@@ -500,13 +500,22 @@ struct model {
     bool anchored[NROLES];
     size_t nstack[NROLES];
     bool *in_stack; /* [role * nsk + skill]: an employer's stack skill fits the role */
-    struct rng_alias role_pick, employer_pick, abroad_pick;
+    struct rng_alias role_pick;
+    /* employers weighted by the activity of their office now: entries 0..n-1
+     * post at home, n..n+multinationals-1 are the multinationals abroad (the
+     * country then from abroad_pick); rebuilt with the activity */
+    struct rng_alias employer_pick, abroad_pick;
+    double *emp_w;
+    double *target;              /* [country]: share of the locations' weight */
     struct rng_alias *city_pick; /* [country]: its locations */
     int *city_loc;               /* location indexes, city_first[c] .. city_first[c + 1] */
     size_t *city_first;
-    int *loc_country;           /* [location]: market country index, -1 for "Remote" */
-    int anywhere;               /* the "Remote" location */
-    struct rng_alias *sen_pick; /* [country * NROLES + role] */
+    int *loc_country; /* [location]: market country index, -1 for "Remote" */
+    int anywhere;     /* the "Remote" location */
+    /* seniority: junior or not (by country and role), then the word within */
+    struct rng_alias sen_junior, sen_other;
+    int sen_junior_idx[NSEN], sen_other_idx[NSEN];
+    double sen_junior_w, sen_other_w;
     /* companions of each skill: comp_first[skill] .. comp_first[skill + 1] into comp_* */
     size_t comp_first[NSKILLS + 1];
     int comp_to[GTP_ARRAY_LEN(companions)];
@@ -581,16 +590,45 @@ static void refresh_activity(struct model *m, int64_t sim_us)
     if (slot == m->act_slot)
         return;
     m->act_slot = slot;
+    const struct market *mk = m->mk;
     int64_t t = slot * SLOT_US + SLOT_US / 2;
+    double abroad = 0;
+    for (size_t c = 0; c < m->nc; c++) {
+        m->act[c] = market_activity(mk, c, t) / mk->act_max;
+        abroad += m->target[c] * m->act[c];
+    }
+    m->intensity = market_intensity(mk, t);
+    /* P(employer k, office c) is proportional to k's Zipf weight times c's
+     * activity now: over a week every office is as active as any other, so
+     * each employer keeps exactly its Zipf share */
+    size_t n = mk->nemployers, nm = mk->multinationals;
+    double total = 0;
+    for (size_t k = 0; k < n; k++) {
+        double a = k < nm ? mk->abroad_p : 0;
+        m->emp_w[k] = mk->employers[k].w * (1 - a) * m->act[mk->employers[k].home];
+        total += m->emp_w[k];
+    }
+    for (size_t k = 0; k < nm; k++) {
+        m->emp_w[n + k] = mk->employers[k].w * mk->abroad_p * abroad;
+        total += m->emp_w[n + k];
+    }
+    if (!(total > 0)) { /* nobody at work anywhere: the shares alone */
+        for (size_t k = 0; k < n + nm; k++)
+            m->emp_w[k] = k < n ? mk->employers[k].w : 0;
+    }
+    rng_alias_build(&m->employer_pick, m->emp_w, n + nm);
+    double *w = m->emp_w; /* reused: the employer table is built */
     for (size_t c = 0; c < m->nc; c++)
-        m->act[c] = market_activity(m->mk, c, t) / m->mk->act_max;
-    m->intensity = market_intensity(m->mk, t);
+        w[c] = abroad > 0 ? m->target[c] * m->act[c] : m->target[c];
+    rng_alias_build(&m->abroad_pick, w, m->nc);
 }
 
 double model_intensity(struct model *m, int64_t sim_us)
 {
     refresh_activity(m, sim_us);
-    return m->intensity;
+    /* a market.tsv whose curves are zero at some hour everywhere slows the
+     * clock's arrivals there but never stops them (the gap stays finite) */
+    return m->intensity > 1e-3 ? m->intensity : 1e-3;
 }
 
 static void parse_stack(struct model *m, size_t r, const struct market *mk)
@@ -653,8 +691,6 @@ struct model *model_new(const struct market *mk, uint64_t seed, int64_t start_us
     m->nc = mk->ncountries;
     m->nsk = NSKILLS;
     size_t wn = NLOCS > NROLES ? NLOCS : NROLES;
-    if (mk->nemployers > wn)
-        wn = mk->nemployers;
     double *w = gtp_xmalloc(wn * sizeof(double));
 
     for (size_t r = 0; r < NROLES; r++)
@@ -664,12 +700,13 @@ struct model *model_new(const struct market *mk, uint64_t seed, int64_t start_us
     for (size_t r = 0; r < NROLES; r++)
         parse_stack(m, r, mk);
 
-    for (size_t k = 0; k < mk->nemployers; k++)
-        w[k] = mk->employers[k].w;
-    rng_alias_build(&m->employer_pick, w, mk->nemployers);
+    m->emp_w = gtp_xmalloc((mk->nemployers + mk->multinationals + m->nc) * sizeof(double));
+    m->target = gtp_xmalloc(m->nc * sizeof(double));
+    double ttotal = 0;
     for (size_t c = 0; c < m->nc; c++)
-        w[c] = model_country_weight(mk->country[c].code);
-    rng_alias_build(&m->abroad_pick, w, m->nc);
+        ttotal += m->target[c] = model_country_weight(mk->country[c].code);
+    for (size_t c = 0; c < m->nc; c++)
+        m->target[c] /= ttotal;
 
     /* locations by country */
     m->loc_country = gtp_xmalloc(NLOCS * sizeof(int));
@@ -695,15 +732,23 @@ struct model *model_new(const struct market *mk, uint64_t seed, int64_t start_us
     }
     m->city_first[m->nc] = nl;
 
-    /* seniority by country and role */
-    m->sen_pick = gtp_xcalloc(m->nc * NROLES, sizeof(struct rng_alias));
-    for (size_t c = 0; c < m->nc; c++)
-        for (size_t r = 0; r < NROLES; r++) {
-            for (size_t i = 0; i < NSEN; i++)
-                w[i] = seniority[i].w *
-                       (seniority[i].junior ? mk->country[c].junior * mk->role_junior[r] : 1.0);
-            rng_alias_build(&m->sen_pick[c * NROLES + r], w, NSEN);
+    /* seniority: two tables, so the country's and the role's junior multipliers
+     * need one probability, not a table per country and role */
+    double wo[NSEN];
+    size_t nj = 0, no = 0;
+    for (size_t i = 0; i < NSEN; i++) {
+        if (seniority[i].junior) {
+            m->sen_junior_idx[nj] = (int)i;
+            w[nj++] = seniority[i].w;
+            m->sen_junior_w += seniority[i].w;
+        } else {
+            m->sen_other_idx[no] = (int)i;
+            wo[no++] = seniority[i].w;
+            m->sen_other_w += seniority[i].w;
         }
+    }
+    rng_alias_build(&m->sen_junior, w, nj);
+    rng_alias_build(&m->sen_other, wo, no);
 
     size_t nc = 0;
     for (size_t sk = 0; sk < NSKILLS; sk++) {
@@ -737,13 +782,11 @@ void model_free(struct model *m)
         free(m->stack[r]);
         rng_alias_fini(&m->stack_pick[r]);
     }
-    for (size_t c = 0; c < m->nc; c++) {
+    for (size_t c = 0; c < m->nc; c++)
         rng_alias_fini(&m->city_pick[c]);
-        for (size_t r = 0; r < NROLES; r++)
-            rng_alias_fini(&m->sen_pick[c * NROLES + r]);
-    }
     free(m->city_pick);
-    free(m->sen_pick);
+    rng_alias_fini(&m->sen_junior);
+    rng_alias_fini(&m->sen_other);
     free(m->city_first);
     free(m->city_loc);
     free(m->loc_country);
@@ -752,6 +795,8 @@ void model_free(struct model *m)
     rng_alias_fini(&m->role_pick);
     rng_alias_fini(&m->employer_pick);
     rng_alias_fini(&m->abroad_pick);
+    free(m->emp_w);
+    free(m->target);
     free(m);
 }
 
@@ -784,17 +829,12 @@ static bool has_skill(const struct posting *p, int idx)
     return false;
 }
 
-static void add_skill(const struct model *m, struct posting *p, struct rng *r, int idx)
+/* The form (surface spelling) is chosen later, for the skills that are kept. */
+static void add_skill(struct posting *p, int idx)
 {
     if (idx < 0 || p->nskills >= MODEL_MAX_SKILLS || has_skill(p, idx))
         return;
-    const struct skill *sk = &skills[idx];
-    size_t nforms = m->nforms[idx];
-    /* The first form is the usual spelling; the others show up a third of the time. */
-    size_t f = nforms > 1 && rng_chance(r, 0.33) ? 1 + rng_below(r, (uint32_t)(nforms - 1)) : 0;
-    p->skills[p->nskills] = idx;
-    p->forms[p->nskills] = sk->forms[f];
-    p->nskills++;
+    p->skills[p->nskills++] = idx;
 }
 
 /* Write forms[from..to) as "A", "A and B" or "A, B, and C" (Oxford comma half
@@ -863,8 +903,11 @@ static void refresh_keep(struct model *m, int64_t sim_us)
     for (int64_t d = day - 3; d <= day; d++) {
         size_t n = market_spikes_of_day(mk, m->seed, m->start_us, d, sp, GTP_ARRAY_LEN(sp));
         for (size_t i = 0; i < n; i++)
-            if (t >= sp[i].from_us && t < sp[i].to_us)
-                m->keep[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] *= sp[i].factor;
+            if (t >= sp[i].from_us && t < sp[i].to_us) /* overlapping spikes do not stack */
+                m->keep[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] =
+                    market_trend(mk, sp[i].skill, m->start_us, t) *
+                    mk->affinity[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] *
+                    sp[i].factor / mk->weight_max[sp[i].skill];
     }
 }
 
@@ -877,25 +920,23 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
     size_t ri = rng_alias_pick(r, &m->role_pick);
     const struct role *role = &roles[ri];
 
-    /* employer and office: Zipf draws thinned by the office country's working
-     * hours. Over a whole week every country is as active as any other, so
-     * the weekly share of each employer stays exactly Zipf. */
-    size_t k, c;
-    for (;;) {
-        k = rng_alias_pick(r, &m->employer_pick);
+    /* employer and office, weighted by the office's activity now */
+    size_t k = rng_alias_pick(r, &m->employer_pick), c;
+    if (k < mk->nemployers) {
         c = (size_t)mk->employers[k].home;
-        if (k < mk->multinationals && rng_chance(r, mk->abroad_p))
-            c = rng_alias_pick(r, &m->abroad_pick);
-        double a = m->act[c];
-        if (a >= 1.0 || rng_double(r) < a)
-            break;
+    } else {
+        k -= mk->nemployers;
+        c = rng_alias_pick(r, &m->abroad_pick);
     }
     const struct market_employer *emp = &mk->employers[k];
     p->employer = (int)k;
     p->company = emp->name;
-    p->company_len = strlen(emp->name);
+    p->company_len = emp->name_len;
 
-    size_t si = rng_alias_pick(r, &m->sen_pick[c * NROLES + ri]);
+    double jw = m->sen_junior_w * mk->country[c].junior * mk->role_junior[ri];
+    size_t si = rng_double(r) * (jw + m->sen_other_w) < jw
+                    ? (size_t)m->sen_junior_idx[rng_alias_pick(r, &m->sen_junior)]
+                    : (size_t)m->sen_other_idx[rng_alias_pick(r, &m->sen_other)];
     double remote_f = mk->country[c].remote * mk->role_remote[ri];
     const struct location *loc;
     if (m->anywhere >= 0 && rng_chance(r, 0.04 * remote_f))
@@ -927,30 +968,46 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
     int want = role->min_sk + (int)rng_below(r, (uint32_t)(role->max_sk - role->min_sk + 1));
     size_t ns = m->nstack[ri];
     if (ns && m->anchored[ri])
-        add_skill(m, p, r, m->stack[ri][0].skill);
+        add_skill(p, m->stack[ri][0].skill);
     if (ns && want > 0)
         for (int tries = 0; (int)p->nskills < want && tries < want * 4; tries++)
-            add_skill(m, p, r, m->stack[ri][rng_alias_pick(r, &m->stack_pick[ri])].skill);
+            add_skill(p, m->stack[ri][rng_alias_pick(r, &m->stack_pick[ri])].skill);
     const struct market_stack *st = &mk->stacks[emp->stack];
     for (size_t i = 0; i < st->n; i++)
         if (m->in_stack[ri * NSKILLS + (size_t)st->skills[i]] && rng_chance(r, 0.5))
-            add_skill(m, p, r, st->skills[i]);
+            add_skill(p, st->skills[i]);
     size_t base = p->nskills;
     for (size_t i = 0; i < base; i++) {
         int sk = p->skills[i];
         for (size_t cc = m->comp_first[sk]; cc < m->comp_first[sk + 1]; cc++)
             if (rng_chance(r, m->comp_p[cc]))
-                add_skill(m, p, r, m->comp_to[cc]);
+                add_skill(p, m->comp_to[cc]);
     }
     const double *keep = &m->keep[c * NSKILLS];
     size_t kept = 0;
+    uint64_t bits = 0;
+    int nbits = 0;
     for (size_t i = 0; i < p->nskills; i++) {
-        double kp = keep[p->skills[i]];
-        if ((i == 0 && ns && m->anchored[ri]) || kp >= 1.0 || rng_double(r) < kp) {
-            p->skills[kept] = p->skills[i];
-            p->forms[kept] = p->forms[i];
-            kept++;
+        int sk = p->skills[i];
+        double kp = keep[sk];
+        if (!(i == 0 && ns && m->anchored[ri]) && kp < 1.0) {
+            /* 32 uniform bits per decision, two decisions per PRNG call */
+            if (nbits == 0) {
+                bits = rng_next(r);
+                nbits = 2;
+            }
+            double u = (double)(uint32_t)bits * 0x1.0p-32;
+            bits >>= 32;
+            nbits--;
+            if (u >= kp)
+                continue;
         }
+        /* The first form is the usual spelling; the others show up a third of the time. */
+        size_t nforms = m->nforms[sk];
+        size_t f = nforms > 1 && rng_chance(r, 0.33) ? 1 + rng_below(r, (uint32_t)(nforms - 1)) : 0;
+        p->skills[kept] = sk;
+        p->forms[kept] = skills[sk].forms[f];
+        kept++;
     }
     p->nskills = kept;
     /* "PySpark" names spark and python at once */

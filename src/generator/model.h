@@ -51,7 +51,8 @@ void posting_fini(struct posting *p);
 void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *p);
 
 /* Relative posting intensity at sim_us (market_intensity(), cached per 5
- * simulated minutes): the countries' working days; mean 1 over a week. */
+ * simulated minutes, at least 0.001): the countries' working days; mean 1 over
+ * a week. */
 double model_intensity(struct model *m, int64_t sim_us);
 
 /* The skill table: id (the taxonomy id of docs/events.md for the fixed skills). */

@@ -91,7 +91,7 @@ def main():
     listen = "127.0.0.1:%d" % T.free_port()
     base = "http://%s/" % listen
     ports = [T.free_port() for _ in range(3)]
-    redis_url = "redis://127.0.0.1:6379/%d" % DB
+    redis_url = "redis://127.0.0.1:%d/%d" % (T.REDIS_PORT, DB)
     r = T.redis_db(DB)
     r.flushdb()
     env = dict(os.environ)

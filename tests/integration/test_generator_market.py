@@ -18,7 +18,7 @@ that know nothing of the C model beyond what `--print-model` states:
    hours (08-18 at their --print-model UTC offsets), at least 6 h apart in UTC;
 3. regional character: for at least five skills the Jensen-Shannon divergence
    between the skill's regional distribution and the overall posting map is
-   above max(0.005 bit, 3 x the largest of 40 draws of the same size from the
+   above max(0.005 bit, 3 x the largest of 20 draws of the same size from the
    overall map): chance alone, at that sample size, does not get there, and
    0.005 bit is the divergence of one country with 5 % of the postings holding
    twice that share of the skill's postings, a difference a reader of the map
@@ -201,7 +201,7 @@ def main():
             T.log("      %s: only %d postings" % (sk, len(reg)))
             continue
         d = jsd(dist(reg), overall)
-        null = max(jsd(dist(rnd.sample(regions, len(reg))), overall) for _ in range(40))
+        null = max(jsd(dist(rnd.sample(regions, len(reg))), overall) for _ in range(20))
         thr = max(0.005, 3 * null)
         T.log("      JSD %-10s %.4f bit (n %d, chance up to %.4f, threshold %.4f)"
               % (sk, d, len(reg), null, thr))
