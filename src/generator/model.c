@@ -939,10 +939,17 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
                     : (size_t)m->sen_other_idx[rng_alias_pick(r, &m->sen_other)];
     double remote_f = mk->country[c].remote * mk->role_remote[ri];
     const struct location *loc;
-    if (m->anywhere >= 0 && rng_chance(r, 0.04 * remote_f))
+    if (m->anywhere >= 0 && rng_chance(r, 0.04 * remote_f)) {
         loc = &locations[m->anywhere];
-    else
-        loc = &locations[m->city_loc[m->city_first[c] + rng_alias_pick(r, &m->city_pick[c])]];
+    } else {
+        /* a remote-only location ("Remote - US") as often as the role works remotely:
+         * nurses are never posted there */
+        for (int tries = 0;; tries++) {
+            loc = &locations[m->city_loc[m->city_first[c] + rng_alias_pick(r, &m->city_pick[c])]];
+            if (loc->remote_p < 1.0 || tries == 8 || rng_chance(r, remote_f))
+                break;
+        }
+    }
 
     /* title */
     jbuf_reset(&p->title_buf);

@@ -26,7 +26,11 @@ that know nothing of the C model beyond what `--print-model` states:
 4. employers: the top 1 % of companies hold the share that a Zipf law with the
    documented exponent gives (within 0.02), and the rank-frequency slope over
    ranks 1-200 is that exponent (within 0.1);
-5. reposts: some job_ids come back at least 2 days later with a new event_id.
+5. reposts: some job_ids come back at least 2 days later with a new event_id;
+6. seniority and remote mix: junior titles are more common in India than in
+   Switzerland (x1.7 vs x0.6 in market.tsv: at least 1.8 times the share),
+   remote postings more common in the US than in China (at least 2 times), and
+   nurses are never remote.
 
 GTP_TAXONOMY is passed through, so a flattened market.tsv shows the test failing.
 Needs no services.
@@ -226,6 +230,21 @@ def main():
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
     check(abs(-slope - s) < 0.1, "rank-frequency slope over ranks 1-200: %.3f (s=%g)"
           % (-slope, s))
+
+    # --- 6. seniority and remote mix --------------------------------------------------------
+    def share(cc, pred):
+        evs = [ev for ts, ev in jobs if ev["region"] == cc]
+        return sum(map(pred, evs)) / max(1, len(evs))
+
+    junior = lambda ev: ev["experience_level"] in ("Intern", "Junior")  # noqa: E731
+    remote = lambda ev: ev["is_remote"]  # noqa: E731
+    j_in, j_ch = share("IN", junior), share("CH", junior)
+    check(j_in > 1.8 * j_ch, "junior titles: %.3f in India, %.3f in Switzerland" % (j_in, j_ch))
+    r_us, r_cn = share("US", remote), share("CN", remote)
+    check(r_us > 2 * r_cn, "remote postings: %.3f in the US, %.3f in China" % (r_us, r_cn))
+    nurses = [ev for ts, ev in jobs if "Nurse" in ev["title"]]
+    check(nurses and not any(ev["is_remote"] for ev in nurses),
+          "%d nurse postings, none remote" % len(nurses))
 
     T.log("%d checks failed; %.1f s" % (len(failures), time.time() - t0))
     if failures:
