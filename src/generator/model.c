@@ -586,9 +586,11 @@ double model_country_weight(const char *code)
 
 static void refresh_activity(struct model *m, int64_t sim_us)
 {
-    int64_t slot = sim_us >= 0 ? sim_us / SLOT_US : (sim_us - SLOT_US + 1) / SLOT_US;
-    if (slot == m->act_slot)
+    /* the common case, still inside the slot, without a 64-bit division */
+    if (m->act_slot != INT64_MIN && sim_us >= m->act_slot * SLOT_US &&
+        sim_us < (m->act_slot + 1) * SLOT_US)
         return;
+    int64_t slot = sim_us >= 0 ? sim_us / SLOT_US : (sim_us - SLOT_US + 1) / SLOT_US;
     m->act_slot = slot;
     const struct market *mk = m->mk;
     int64_t t = slot * SLOT_US + SLOT_US / 2;
@@ -885,10 +887,11 @@ static void put_tpl(struct jbuf *b, struct rng *r, const char *tpl, const struct
 /* Keep probabilities for the hour: weight now / largest weight (market.h). */
 static void refresh_keep(struct model *m, int64_t sim_us)
 {
+    if (m->keep_hour != INT64_MIN && sim_us >= m->keep_hour * MARKET_HOUR_US &&
+        sim_us < (m->keep_hour + 1) * MARKET_HOUR_US)
+        return;
     int64_t hour =
         sim_us >= 0 ? sim_us / MARKET_HOUR_US : (sim_us - MARKET_HOUR_US + 1) / MARKET_HOUR_US;
-    if (hour == m->keep_hour)
-        return;
     m->keep_hour = hour;
     const struct market *mk = m->mk;
     int64_t t = hour * MARKET_HOUR_US;
