@@ -525,7 +525,10 @@ struct model {
      * reach; a posting keeps it with probability weight now / that maximum */
     struct rng_alias stack_pick[NROLES];
     int64_t keep_hour;
-    double *keep; /* [country * nsk + skill] */
+    /* [country * nsk + skill]: keep probability x 2^32, UINT32_MAX = always;
+     * 32-bit, so the whole table stays in the first-level cache */
+    uint32_t *keep;
+    double *keep_scratch;
     int64_t act_slot;
     double act[MARKET_MAX_COUNTRIES]; /* activity / peak, per 5-minute slot */
     double intensity;
@@ -769,7 +772,8 @@ struct model *model_new(const struct market *mk, uint64_t seed, int64_t start_us
     for (size_t i = 0; i < NSKILLS; i++)
         while (m->nforms[i] < 4 && skills[i].forms[m->nforms[i]])
             m->nforms[i]++;
-    m->keep = gtp_xmalloc(m->nc * NSKILLS * sizeof(double));
+    m->keep = gtp_xmalloc(m->nc * NSKILLS * sizeof(uint32_t));
+    m->keep_scratch = gtp_xmalloc(m->nc * NSKILLS * sizeof(double));
     m->keep_hour = INT64_MIN;
     m->act_slot = INT64_MIN;
     free(w);
@@ -794,6 +798,7 @@ void model_free(struct model *m)
     free(m->loc_country);
     free(m->in_stack);
     free(m->keep);
+    free(m->keep_scratch);
     rng_alias_fini(&m->role_pick);
     rng_alias_fini(&m->employer_pick);
     rng_alias_fini(&m->abroad_pick);
@@ -895,10 +900,11 @@ static void refresh_keep(struct model *m, int64_t sim_us)
     m->keep_hour = hour;
     const struct market *mk = m->mk;
     int64_t t = hour * MARKET_HOUR_US;
+    double *kp = m->keep_scratch;
     for (size_t s = 0; s < NSKILLS; s++) {
         double tr = market_trend(mk, (int)s, m->start_us, t) / mk->weight_max[s];
         for (size_t c = 0; c < m->nc; c++)
-            m->keep[c * NSKILLS + s] = tr * mk->affinity[c * NSKILLS + s];
+            kp[c * NSKILLS + s] = tr * mk->affinity[c * NSKILLS + s];
     }
     struct market_spike sp[64];
     int64_t day = (t - m->start_us) >= 0 ? (t - m->start_us) / MARKET_DAY_US
@@ -907,11 +913,13 @@ static void refresh_keep(struct model *m, int64_t sim_us)
         size_t n = market_spikes_of_day(mk, m->seed, m->start_us, d, sp, GTP_ARRAY_LEN(sp));
         for (size_t i = 0; i < n; i++)
             if (t >= sp[i].from_us && t < sp[i].to_us) /* overlapping spikes do not stack */
-                m->keep[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] =
+                kp[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] =
                     market_trend(mk, sp[i].skill, m->start_us, t) *
                     mk->affinity[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] *
                     sp[i].factor / mk->weight_max[sp[i].skill];
     }
+    for (size_t i = 0; i < m->nc * NSKILLS; i++)
+        m->keep[i] = kp[i] >= 1.0 ? UINT32_MAX : (uint32_t)(kp[i] * 4294967296.0);
 }
 
 void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *p)
@@ -993,20 +1001,20 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
             if (rng_chance(r, m->comp_p[cc]))
                 add_skill(p, m->comp_to[cc]);
     }
-    const double *keep = &m->keep[c * NSKILLS];
+    const uint32_t *keep = &m->keep[c * NSKILLS];
     size_t kept = 0;
     uint64_t bits = 0;
     int nbits = 0;
     for (size_t i = 0; i < p->nskills; i++) {
         int sk = p->skills[i];
-        double kp = keep[sk];
-        if (!(i == 0 && ns && m->anchored[ri]) && kp < 1.0) {
+        uint32_t kp = keep[sk];
+        if (!(i == 0 && ns && m->anchored[ri]) && kp != UINT32_MAX) {
             /* 32 uniform bits per decision, two decisions per PRNG call */
             if (nbits == 0) {
                 bits = rng_next(r);
                 nbits = 2;
             }
-            double u = (double)(uint32_t)bits * 0x1.0p-32;
+            uint32_t u = (uint32_t)bits;
             bits >>= 32;
             nbits--;
             if (u >= kp)
