@@ -19,6 +19,7 @@ int gtp_fuzz_hive(const uint8_t *data, size_t size);
 int gtp_fuzz_dashboard(const uint8_t *data, size_t size);
 int gtp_fuzz_parquet(const uint8_t *data, size_t size);
 int gtp_fuzz_pqread(const uint8_t *data, size_t size);
+int gtp_fuzz_market(const uint8_t *data, size_t size);
 
 /* The repository's taxonomy, loaded once (env GTP_TAXONOMY_DIR, else the
  * build's default); borrowed, lives until exit. Aborts when it cannot load. */

@@ -38,7 +38,7 @@ jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # -max_len per target; 4096 for one not listed
 declare -A maxlen=([event]=8192 [time]=64 [skills]=4096 [hive]=700 [dashboard]=4096 [parquet]=16384
-    [pqread]=16384)
+    [pqread]=16384 [market]=16384)
 
 echo "== build ($bd)"
 mkdir -p "$bd"
@@ -125,6 +125,12 @@ PY
         ;;
     parquet)
         head -c 4096 /dev/urandom >"$seeds/parquet/r0"
+        ;;
+    market)
+        # the shipped file, and each of its records alone
+        cp "$root/taxonomy/market.tsv" "$seeds/market/full"
+        grep -v '^#' "$root/taxonomy/market.tsv" | grep . | head -200 >"$seeds/mk" || :
+        split_lines "$seeds/mk" "$seeds/market"
         ;;
     pqread)
         # whole files of the writer: every codec, dictionary on and off, many pages and row

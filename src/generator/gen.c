@@ -10,6 +10,7 @@
 #include "gtp/util.h"
 #include "gtp/buf.h"
 #include "gtp/json.h"
+#include "repost.h"
 
 #define HIST     64    /* recent events a duplicate may copy */
 #define HIST_MAX 16384 /* larger events are not kept for duplication */
@@ -24,6 +25,7 @@ struct hist_entry {
 struct gen {
     struct gen_opts o;
     struct model *model;
+    struct repost_pool *reposts;
     /* Separate streams, so the clock and the postings do not change when only
      * --chaos or --chaos-kinds change. */
     struct rng clock_rng, content_rng, chaos_rng;
@@ -43,7 +45,9 @@ struct gen *gen_new(const struct gen_opts *o)
     g->o = *o;
     if (!(g->o.density > 0))
         g->o.density = 100;
-    g->model = model_new();
+    int64_t origin = o->origin_us ? o->origin_us : o->start_us;
+    g->model = model_new(o->market, o->seed, origin);
+    g->reposts = repost_new(o->market, o->seed, origin, g->o.density);
     rng_seed(&g->clock_rng, o->seed ^ 0x636c6f636bULL);     /* "clock" */
     rng_seed(&g->content_rng, o->seed ^ 0x636f6e74656eULL); /* "conten" */
     rng_seed(&g->chaos_rng, o->seed ^ 0x6368616f73ULL);     /* "chaos" */
@@ -62,6 +66,7 @@ void gen_free(struct gen *g)
     if (!g)
         return;
     model_free(g->model);
+    repost_free(g->reposts);
     posting_fini(&g->post);
     chaos_free(g->chaos);
     gtp_buf_fini(&g->out);
@@ -245,25 +250,33 @@ void gen_next(struct gen *g, struct gen_event *ev)
     /* Simulated clock: exponential inter-arrival times at the model's intensity
      * (Poisson arrivals following the daily cycle). */
     if (g->index > 0) {
-        double rate = g->o.density * model_intensity(g->sim_us);
+        double rate = g->o.density * model_intensity(g->model, g->sim_us);
         double gap = rng_exp(&g->clock_rng) * 1e6 / rate;
         g->sim_us += (int64_t)gap;
     }
     int64_t sim = g->sim_us;
     uint64_t idx = g->index++;
 
-    model_make(g->model, &g->content_rng, sim, &g->post);
+    /* a big employer's open job re-posted, or a new posting */
+    uint64_t jid;
+    const struct posting *post = repost_take(g->reposts, sim, &jid);
+    if (!post) {
+        struct rng before = g->content_rng;
+        model_make(g->model, &g->content_rng, sim, &g->post);
+        /* Job ids: a bijective scramble of the index into 9 digits, unique
+         * within 900 million events of one stream. */
+        jid = 100000000ULL +
+              ((idx + g->o.seed * 7919ULL) % 900000000ULL) * 2654435761ULL % 900000000ULL;
+        repost_offer(g->reposts, &before, sim, jid, &g->post);
+        post = &g->post;
+    }
     make_uuid(&g->content_rng, g->event_id);
-    /* Job ids: a bijective scramble of the index into 9 digits, unique within
-     * 900 million events of one stream. */
-    uint64_t jid =
-        100000000ULL + ((idx + g->o.seed * 7919ULL) % 900000000ULL) * 2654435761ULL % 900000000ULL;
     size_t jid_len = fmt_u64(g->job_id, jid);
 
     int kind = chaos_pick(&g->chaos_rng, g->o.chaos, g->o.chaos_mask, g->hist_n > 0);
     ev->chaos = kind;
     ev->sim_us = sim;
-    ev->posting = &g->post;
+    ev->posting = post;
 
     if (kind == GEN_CHAOS_DUPLICATE) {
         struct hist_entry *h = &g->hist[rng_below(&g->chaos_rng, (uint32_t)g->hist_n)];
@@ -284,13 +297,13 @@ void gen_next(struct gen *g, struct gen_event *ev)
     /* The model's text is JSON-safe by construction (test_generator checks
      * that every event parses), so it is copied without an escaping pass. */
     fl.f[FLD_EVENT_ID] = (struct field){F_SAFE, g->event_id, 36};
-    set(&fl.f[FLD_SOURCE], F_SAFE, g->post.source);
+    set(&fl.f[FLD_SOURCE], F_SAFE, post->source);
     fl.f[FLD_JOB_ID] = (struct field){F_SAFE, g->job_id, jid_len};
-    fl.f[FLD_TITLE] = (struct field){F_SAFE, g->post.title, g->post.title_len};
-    fl.f[FLD_COMPANY] = (struct field){F_SAFE, g->post.company, g->post.company_len};
-    set(&fl.f[FLD_LOCATION], F_SAFE, g->post.location);
-    fl.f[FLD_DESCRIPTION] = (struct field){F_SAFE, g->post.desc.p, g->post.desc.len};
-    set(&fl.f[FLD_IS_REMOTE], F_JSON, g->post.is_remote ? "true" : "false");
+    fl.f[FLD_TITLE] = (struct field){F_SAFE, post->title, post->title_len};
+    fl.f[FLD_COMPANY] = (struct field){F_SAFE, post->company, post->company_len};
+    set(&fl.f[FLD_LOCATION], F_SAFE, post->location);
+    fl.f[FLD_DESCRIPTION] = (struct field){F_SAFE, post->desc.p, post->desc.len};
+    set(&fl.f[FLD_IS_REMOTE], F_JSON, post->is_remote ? "true" : "false");
     fl.payload = F_JSON;
 
     bool null_key = false;

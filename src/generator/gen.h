@@ -42,10 +42,13 @@ int gen_chaos_parse(const char *list, unsigned *mask, char *errstr, size_t errst
 
 struct gen_opts {
     uint64_t seed;
-    double chaos;        /* fraction of chaotic events, 0..1 */
-    unsigned chaos_mask; /* enabled kinds (bits of enum gen_chaos) */
-    int64_t start_us;    /* simulated clock at event 0 (UTC micros) */
-    double density;      /* mean events per simulated second (before the daily cycle) */
+    double chaos;                /* fraction of chaotic events, 0..1 */
+    unsigned chaos_mask;         /* enabled kinds (bits of enum gen_chaos) */
+    int64_t start_us;            /* simulated clock at event 0 (UTC micros) */
+    int64_t origin_us;           /* the market's time zero: --start, kept across --resume
+                                  * (0: start_us) */
+    double density;              /* mean events per simulated second (before the daily cycle) */
+    const struct market *market; /* borrowed, must outlive the generator (market_load) */
 };
 
 /* One event, borrowed from the generator until the next gen_next(). */

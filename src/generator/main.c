@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "market.h"
 #include "options.h"
 #include "resume.h"
 #include "gtp/cfg.h"
@@ -240,6 +241,7 @@ int main(int argc, char **argv)
     struct app *a = &app;
     char err[512];
     int rc = GTP_EXIT_OK;
+    struct market *mk = NULL;
 
     if (gtp_program_init(&gen_cli, &a->cfg, &a->kprops, argc, argv, &rc))
         goto out;
@@ -267,6 +269,7 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
+    go.origin_us = go.start_us; /* a --resume moves the clock, not the market's trends */
     if (go.start_us > now + INT64_C(60000000)) {
         /* the clock never runs ahead of the wall clock: it would just wait */
         fprintf(stderr, "%s: --start %s is in the future\n", gen_cli.program, a->cfg.start);
@@ -274,6 +277,26 @@ int main(int argc, char **argv)
         goto out;
     }
     go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
+
+    /* the market model: what moves, where and when (docs/events.md) */
+    mk = market_load(a->cfg.taxonomy, err, sizeof(err));
+    if (!mk) {
+        fprintf(stderr, "%s: %s\n", gen_cli.program, err);
+        rc = GTP_EXIT_CONFIG;
+        goto out;
+    }
+    go.market = mk;
+    if (a->cfg.print_model) {
+        int64_t at = go.start_us;
+        if (a->cfg.at && market_parse_at(a->cfg.at, go.start_us, &at, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: --at: %s\n", gen_cli.program, err);
+            rc = GTP_EXIT_CONFIG;
+            goto out;
+        }
+        if (market_print(mk, stdout, go.seed, go.start_us, at) != 0)
+            rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
 
     /* output */
     if (a->cfg.out) {
@@ -450,6 +473,7 @@ int main(int argc, char **argv)
 out:
     gtp_metrics_server_stop(a->server);
     gen_free(a->gen);
+    market_free(mk);
     gtp_producer_free(a->prod);
     if (a->out_close && a->out)
         fclose(a->out);

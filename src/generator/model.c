@@ -19,112 +19,115 @@
 struct skill {
     const char *id;
     const char *forms[4]; /* surface forms; the first is the most common */
-    double trend;         /* change of log-popularity per 30 simulated days */
 };
 
 /* The first 70 are the fixed ids of docs/events.md; the rest add realistic noise. */
 static const struct skill skills[] = {
-    {"python", {"Python", "Python 3", "python"}, 0.02},
-    {"java", {"Java", "Java 17", "Java/JVM"}, -0.01},
-    {"javascript", {"JavaScript", "Javascript", "modern JavaScript (ES6+)"}, -0.01},
-    {"typescript", {"TypeScript", "Typescript"}, 0.04},
-    {"go", {"Go", "Golang", "golang", "Go (Golang)"}, 0.05},
-    {"rust", {"Rust", "Rust"}, 0.08},
-    {"c", {"C", "embedded C"}, -0.01},
-    {"cpp", {"C++", "modern C++"}, 0.0},
-    {"csharp", {"C#"}, 0.0},
-    {"scala", {"Scala"}, -0.03},
-    {"kotlin", {"Kotlin"}, 0.03},
-    {"swift", {"Swift"}, 0.01},
-    {"ruby", {"Ruby"}, -0.04},
-    {"php", {"PHP"}, -0.04},
-    {"r", {"R", "R (tidyverse)"}, -0.02},
-    {"sql", {"SQL", "advanced SQL"}, 0.0},
-    {"bash", {"Bash", "shell scripting (Bash)"}, 0.0},
-    {"spark", {"Spark", "Apache Spark"}, 0.01},
-    {"kafka", {"Kafka", "Apache Kafka"}, 0.03},
-    {"flink", {"Flink", "Apache Flink"}, 0.05},
-    {"hadoop", {"Hadoop", "Hadoop (HDFS)"}, -0.08},
-    {"hive", {"Hive", "Apache Hive"}, -0.06},
-    {"airflow", {"Airflow", "Apache Airflow"}, 0.03},
-    {"dbt", {"dbt"}, 0.06},
-    {"snowflake", {"Snowflake"}, 0.05},
-    {"databricks", {"Databricks"}, 0.06},
-    {"bigquery", {"BigQuery"}, 0.03},
-    {"redshift", {"Redshift", "Amazon Redshift"}, -0.03},
-    {"pandas", {"pandas", "Pandas"}, 0.01},
-    {"numpy", {"NumPy", "numpy"}, 0.0},
-    {"postgresql", {"PostgreSQL", "Postgres"}, 0.03},
-    {"mysql", {"MySQL"}, -0.02},
-    {"mongodb", {"MongoDB"}, -0.01},
-    {"redis", {"Redis"}, 0.01},
-    {"elasticsearch", {"Elasticsearch", "ElasticSearch"}, 0.0},
-    {"cassandra", {"Cassandra", "Apache Cassandra"}, -0.03},
-    {"dynamodb", {"DynamoDB"}, 0.02},
-    {"aws", {"AWS", "Amazon Web Services (AWS)"}, 0.01},
-    {"azure", {"Azure", "Microsoft Azure"}, 0.03},
-    {"gcp", {"GCP", "Google Cloud Platform", "Google Cloud"}, 0.02},
-    {"docker", {"Docker"}, 0.01},
-    {"kubernetes", {"Kubernetes", "k8s", "K8s"}, 0.03},
-    {"terraform", {"Terraform"}, 0.04},
-    {"ansible", {"Ansible"}, -0.03},
-    {"jenkins", {"Jenkins"}, -0.04},
-    {"git", {"Git", "git"}, 0.0},
-    {"linux", {"Linux"}, 0.0},
-    {"react", {"React", "React.js", "ReactJS"}, 0.02},
-    {"react-native", {"React Native"}, 0.0},
-    {"angular", {"Angular"}, -0.04},
-    {"vue", {"Vue.js", "Vue"}, 0.0},
-    {"nodejs", {"Node.js", "NodeJS"}, 0.01},
-    {"django", {"Django"}, 0.0},
-    {"flask", {"Flask"}, -0.02},
-    {"fastapi", {"FastAPI"}, 0.07},
-    {"spring", {"Spring Boot", "Spring"}, 0.0},
-    {"rails", {"Rails"}, -0.04},
-    {"dotnet", {".NET", ".NET Core"}, 0.0},
-    {"graphql", {"GraphQL"}, 0.02},
-    {"pytorch", {"PyTorch"}, 0.06},
-    {"tensorflow", {"TensorFlow"}, -0.05},
-    {"scikit-learn", {"scikit-learn", "sklearn"}, 0.0},
-    {"machine-learning", {"machine learning", "Machine Learning"}, 0.05},
-    {"tableau", {"Tableau"}, -0.02},
-    {"power-bi", {"Power BI", "PowerBI"}, 0.03},
-    {"excel", {"Excel", "Microsoft Excel", "advanced Excel"}, -0.01},
-    {"looker", {"Looker"}, 0.02},
-    {"android", {"Android"}, 0.0},
-    {"ios", {"iOS"}, 0.0},
-    {"flutter", {"Flutter"}, 0.04},
+    {"python", {"Python", "Python 3", "python"}},
+    {"java", {"Java", "Java 17", "Java/JVM"}},
+    {"javascript", {"JavaScript", "Javascript", "modern JavaScript (ES6+)"}},
+    {"typescript", {"TypeScript", "Typescript"}},
+    {"go", {"Go", "Golang", "golang", "Go (Golang)"}},
+    {"rust", {"Rust", "Rust"}},
+    {"c", {"C", "embedded C"}},
+    {"cpp", {"C++", "modern C++"}},
+    {"csharp", {"C#"}},
+    {"scala", {"Scala"}},
+    {"kotlin", {"Kotlin"}},
+    {"swift", {"Swift"}},
+    {"ruby", {"Ruby"}},
+    {"php", {"PHP"}},
+    {"r", {"R", "R (tidyverse)"}},
+    {"sql", {"SQL", "advanced SQL"}},
+    {"bash", {"Bash", "shell scripting (Bash)"}},
+    {"spark", {"Spark", "Apache Spark"}},
+    {"kafka", {"Kafka", "Apache Kafka"}},
+    {"flink", {"Flink", "Apache Flink"}},
+    {"hadoop", {"Hadoop", "Hadoop (HDFS)"}},
+    {"hive", {"Hive", "Apache Hive"}},
+    {"airflow", {"Airflow", "Apache Airflow"}},
+    {"dbt", {"dbt"}},
+    {"snowflake", {"Snowflake"}},
+    {"databricks", {"Databricks"}},
+    {"bigquery", {"BigQuery"}},
+    {"redshift", {"Redshift", "Amazon Redshift"}},
+    {"pandas", {"pandas", "Pandas"}},
+    {"numpy", {"NumPy", "numpy"}},
+    {"postgresql", {"PostgreSQL", "Postgres"}},
+    {"mysql", {"MySQL"}},
+    {"mongodb", {"MongoDB"}},
+    {"redis", {"Redis"}},
+    {"elasticsearch", {"Elasticsearch", "ElasticSearch"}},
+    {"cassandra", {"Cassandra", "Apache Cassandra"}},
+    {"dynamodb", {"DynamoDB"}},
+    {"aws", {"AWS", "Amazon Web Services (AWS)"}},
+    {"azure", {"Azure", "Microsoft Azure"}},
+    {"gcp", {"GCP", "Google Cloud Platform", "Google Cloud"}},
+    {"docker", {"Docker"}},
+    {"kubernetes", {"Kubernetes", "k8s", "K8s"}},
+    {"terraform", {"Terraform"}},
+    {"ansible", {"Ansible"}},
+    {"jenkins", {"Jenkins"}},
+    {"git", {"Git", "git"}},
+    {"linux", {"Linux"}},
+    {"react", {"React", "React.js", "ReactJS"}},
+    {"react-native", {"React Native"}},
+    {"angular", {"Angular"}},
+    {"vue", {"Vue.js", "Vue"}},
+    {"nodejs", {"Node.js", "NodeJS"}},
+    {"django", {"Django"}},
+    {"flask", {"Flask"}},
+    {"fastapi", {"FastAPI"}},
+    {"spring", {"Spring Boot", "Spring"}},
+    {"rails", {"Rails"}},
+    {"dotnet", {".NET", ".NET Core"}},
+    {"graphql", {"GraphQL"}},
+    {"pytorch", {"PyTorch"}},
+    {"tensorflow", {"TensorFlow"}},
+    {"scikit-learn", {"scikit-learn", "sklearn"}},
+    {"machine-learning", {"machine learning", "Machine Learning"}},
+    {"tableau", {"Tableau"}},
+    {"power-bi", {"Power BI", "PowerBI"}},
+    {"excel", {"Excel", "Microsoft Excel", "advanced Excel"}},
+    {"looker", {"Looker"}},
+    {"android", {"Android"}},
+    {"ios", {"iOS"}},
+    {"flutter", {"Flutter"}},
     /* beyond the fixed ids */
-    {"jquery", {"jQuery"}, -0.08},
-    {"perl", {"Perl"}, -0.06},
-    {"html", {"HTML5", "HTML"}, 0.0},
-    {"css", {"CSS", "CSS3"}, 0.0},
-    {"tailwind", {"Tailwind CSS"}, 0.05},
-    {"nextjs", {"Next.js"}, 0.05},
-    {"redux", {"Redux"}, -0.02},
-    {"jest", {"Jest"}, 0.0},
-    {"cypress", {"Cypress"}, 0.02},
-    {"selenium", {"Selenium"}, -0.02},
-    {"grafana", {"Grafana"}, 0.02},
-    {"prometheus", {"Prometheus"}, 0.02},
-    {"helm", {"Helm"}, 0.02},
-    {"argocd", {"Argo CD"}, 0.04},
-    {"github-actions", {"GitHub Actions"}, 0.04},
-    {"gitlab-ci", {"GitLab CI"}, 0.0},
-    {"rabbitmq", {"RabbitMQ"}, -0.02},
-    {"llm", {"LLMs", "large language models"}, 0.10},
-    {"nlp", {"NLP"}, 0.02},
-    {"mlflow", {"MLflow"}, 0.04},
-    {"keras", {"Keras"}, -0.04},
-    {"xgboost", {"XGBoost"}, 0.0},
-    {"salesforce", {"Salesforce"}, 0.0},
-    {"sap", {"SAP"}, -0.01},
-    {"jira", {"Jira"}, 0.0},
-    {"figma", {"Figma"}, 0.03},
-    {"matlab", {"MATLAB"}, -0.03},
-    {"sas", {"SAS"}, -0.05},
-    {"objective-c", {"Objective-C"}, -0.07},
-    {"dart", {"Dart"}, 0.03},
+    {"jquery", {"jQuery"}},
+    {"perl", {"Perl"}},
+    {"html", {"HTML5", "HTML"}},
+    {"css", {"CSS", "CSS3"}},
+    {"tailwind", {"Tailwind CSS"}},
+    {"nextjs", {"Next.js"}},
+    {"redux", {"Redux"}},
+    {"jest", {"Jest"}},
+    {"cypress", {"Cypress"}},
+    {"selenium", {"Selenium"}},
+    {"grafana", {"Grafana"}},
+    {"prometheus", {"Prometheus"}},
+    {"helm", {"Helm"}},
+    {"argocd", {"Argo CD"}},
+    {"github-actions", {"GitHub Actions"}},
+    {"gitlab-ci", {"GitLab CI"}},
+    {"rabbitmq", {"RabbitMQ"}},
+    {"llm", {"LLMs", "large language models"}},
+    {"nlp", {"NLP"}},
+    {"mlflow", {"MLflow"}},
+    {"keras", {"Keras"}},
+    {"xgboost", {"XGBoost"}},
+    {"salesforce", {"Salesforce"}},
+    {"sap", {"SAP"}},
+    {"jira", {"Jira"}},
+    {"figma", {"Figma"}},
+    {"matlab", {"MATLAB"}},
+    {"sas", {"SAS"}},
+    {"objective-c", {"Objective-C"}},
+    {"dart", {"Dart"}},
+    /* emerging in taxonomy/market.tsv: near zero at --start */
+    {"langchain", {"LangChain"}},
+    {"rag", {"RAG", "retrieval-augmented generation"}},
+    {"vector-db", {"vector databases", "a vector database"}},
 };
 #define NSKILLS GTP_ARRAY_LEN(skills)
 
@@ -274,79 +277,34 @@ static const struct role roles[] = {
 #define NROLES GTP_ARRAY_LEN(roles)
 
 /* Seniority words (the levels of docs/events.md: Intern, Junior, Mid, Senior, Lead,
- * Principal, Director). area: "Head of Data" style titles. */
+ * Principal, Director). area: "Head of Data" style titles; junior: scaled by the
+ * country's and the role's junior multipliers (taxonomy/market.tsv). */
 static const struct {
     const char *pre, *post;
     double w;
     int area; /* 1: "<pre><area>" instead of the role name */
+    int junior;
 } seniority[] = {
-    {"", "", 30, 0},
-    {"Senior ", "", 20, 0},
-    {"Sr. ", "", 5, 0},
-    {"Junior ", "", 7, 0},
-    {"Jr. ", "", 3, 0},
-    {"Lead ", "", 5, 0},
-    {"Staff ", "", 3, 0},
-    {"Principal ", "", 3, 0},
-    {"", " Intern", 2, 0},
-    {"Intern - ", "", 1, 0},
-    {"", " II", 3, 0},
-    {"", " III", 1, 0},
-    {"Mid-level ", "", 2, 0},
-    {"Graduate ", "", 1.5, 0},
-    {"Head of ", "", 1.5, 1},
-    {"Director of ", "", 1.5, 1},
-    {"Senior ", " (Remote)", 1, 0},
-    {"", " - Contract", 1, 0},
+    {"", "", 30, 0, 0},
+    {"Senior ", "", 20, 0, 0},
+    {"Sr. ", "", 5, 0, 0},
+    {"Junior ", "", 7, 0, 1},
+    {"Jr. ", "", 3, 0, 1},
+    {"Lead ", "", 5, 0, 0},
+    {"Staff ", "", 3, 0, 0},
+    {"Principal ", "", 3, 0, 0},
+    {"", " Intern", 2, 0, 1},
+    {"Intern - ", "", 1, 0, 1},
+    {"", " II", 3, 0, 0},
+    {"", " III", 1, 0, 0},
+    {"Mid-level ", "", 2, 0, 0},
+    {"Graduate ", "", 1.5, 0, 1},
+    {"Head of ", "", 1.5, 1, 0},
+    {"Director of ", "", 1.5, 1, 0},
+    {"Senior ", " (Remote)", 1, 0, 0},
+    {"", " - Contract", 1, 0, 0},
 };
-
-/* ---- companies ---------------------------------------------------------------- */
-
-static const char *const company_fixed[] = {
-    "Tech Corp",
-    "Globex",
-    "Initech",
-    "Umbrella Analytics",
-    "Hooli",
-    "Stark Industries",
-    "Wayne Enterprises",
-    "Acme Corp",
-    "Cyberdyne Systems",
-    "Soylent Foods",
-    "Wonka Industries",
-    "Vandelay Industries",
-    "Pied Piper",
-    "Aperture Science",
-    "Massive Dynamic",
-    "Oscorp",
-    "Nakatomi Trading",
-    "Tyrell Corporation",
-    "Black Mesa Research",
-    "Gringotts Bank",
-    "Dunder Mifflin",
-    "Monarch Solutions",
-    "Smith & Jones Consulting",
-    "Nordlicht GmbH",
-    "Sakura Digital K.K.",
-    "Maple Leaf Data Inc.",
-    "Outback Cloud Pty Ltd",
-    "Bharat Softworks",
-    "Samba Pagamentos",
-    "Kiwi Robotics",
-    "Fjord Fintech AB",
-    "Tulip Logistics B.V.",
-};
-static const char *const company_pre[] = {
-    "Blue",     "Quantum", "Nimbus", "Bright",  "Polar",   "Vertex",   "Nova",   "Atlas",
-    "Cobalt",   "Lumen",   "Apex",   "Silver",  "Redwood", "Helix",    "Orbit",  "Pixel",
-    "Summit",   "Zephyr",  "Ember",  "Stellar", "Harbor",  "Granite",  "Falcon", "Cedar",
-    "Borealis", "Delta",   "Echo",   "Iron",    "Lotus",   "Meridian",
-};
-static const char *const company_suf[] = {
-    "Labs",     "Systems",   "Analytics",    "Minds",    "Bank",   "Health",
-    "Retail",   "Logistics", "Technologies", "Software", "Data",   "Cloud",
-    "Networks", "Insurance", "Games",        "Media",    "Energy", "Robotics",
-};
+#define NSEN GTP_ARRAY_LEN(seniority)
 
 /* ---- locations ------------------------------------------------------------------ */
 
@@ -533,20 +491,47 @@ struct stack_entry {
 };
 
 struct model {
+    const struct market *mk; /* borrowed */
+    uint64_t seed;
+    int64_t start_us;
+    size_t nc, nsk; /* countries of the market, skills */
     struct stack_entry *stack[NROLES];
     /* the title names the stack's first skill ("Java Developer"): always mention it */
     bool anchored[NROLES];
     size_t nstack[NROLES];
-    struct rng_alias role_pick, sen_pick, loc_pick;
+    bool *in_stack; /* [role * nsk + skill]: an employer's stack skill fits the role */
+    struct rng_alias role_pick;
+    /* employers weighted by the activity of their office now: entries 0..n-1
+     * post at home, n..n+multinationals-1 are the multinationals abroad (the
+     * country then from abroad_pick); rebuilt with the activity */
+    struct rng_alias employer_pick, abroad_pick;
+    double *emp_w;
+    double *target;              /* [country]: share of the locations' weight */
+    struct rng_alias *city_pick; /* [country]: its locations */
+    int *city_loc;               /* location indexes, city_first[c] .. city_first[c + 1] */
+    size_t *city_first;
+    int *loc_country; /* [location]: market country index, -1 for "Remote" */
+    int anywhere;     /* the "Remote" location */
+    /* seniority: junior or not (by country and role), then the word within */
+    struct rng_alias sen_junior, sen_other;
+    int sen_junior_idx[NSEN], sen_other_idx[NSEN];
+    double sen_junior_w, sen_other_w;
     /* companions of each skill: comp_first[skill] .. comp_first[skill + 1] into comp_* */
     size_t comp_first[NSKILLS + 1];
     int comp_to[GTP_ARRAY_LEN(companions)];
     double comp_p[GTP_ARRAY_LEN(companions)];
     int spark, python;
-    /* trend multipliers, refreshed once per simulated hour */
-    int64_t trend_hour;
-    double trend[NSKILLS];
-    struct rng_alias stack_pick[NROLES]; /* stack weights x trend, per role */
+    /* stationary stacks, each skill oversampled by the largest weight it can
+     * reach; a posting keeps it with probability weight now / that maximum */
+    struct rng_alias stack_pick[NROLES];
+    int64_t keep_hour;
+    /* [country * nsk + skill]: keep probability x 2^32, UINT32_MAX = always;
+     * 32-bit, so the whole table stays in the first-level cache */
+    uint32_t *keep;
+    double *keep_scratch;
+    int64_t act_slot;
+    double act[MARKET_MAX_COUNTRIES]; /* activity / peak, per 5-minute slot */
+    double intensity;
     uint8_t nforms[NSKILLS];
 };
 
@@ -568,73 +553,208 @@ const char *model_skill_id(int idx)
     return idx >= 0 && (size_t)idx < NSKILLS ? skills[idx].id : NULL;
 }
 
-/* Trends are anchored at a fixed date so a seed reproduces them. */
-#define TREND_EPOCH_US 1704067200000000LL /* 2024-01-01T00:00:00Z */
-#define DAY_US         86400000000LL
-
-double model_trend(int idx, int64_t sim_us)
+int model_role_find(const char *name)
 {
-    double months = (double)(sim_us - TREND_EPOCH_US) / (30.0 * (double)DAY_US);
-    double f = exp(skills[idx].trend * months);
-    return f < 0.2 ? 0.2 : f > 5.0 ? 5.0 : f;
+    for (size_t i = 0; i < NROLES; i++)
+        if (strcmp(roles[i].name, name) == 0)
+            return (int)i;
+    return -1;
 }
 
-double model_intensity(int64_t sim_us)
+size_t model_role_count(void)
 {
-    int64_t day = sim_us >= 0 ? sim_us / DAY_US : (sim_us - DAY_US + 1) / DAY_US;
-    double hour = (double)(sim_us - day * DAY_US) / 3600e6;
-    /* 1970-01-01 was a Thursday: weekday 0 = Monday. */
-    int wday = (int)(((day + 3) % 7 + 7) % 7);
-    double daily = 1.0 + 0.55 * sin(2.0 * M_PI * (hour - 9.0) / 24.0); /* peak 15:00 UTC */
-    double weekly = wday >= 5 ? 0.45 : 1.22;                           /* 5 * 1.22 + 2 * 0.45 = 7 */
-    return daily * weekly;
+    return NROLES;
 }
 
-struct model *model_new(void)
+size_t model_location_count(void)
+{
+    return NLOCS;
+}
+
+const char *model_location_country(size_t i)
+{
+    return i < NLOCS ? locations[i].country : NULL;
+}
+
+double model_country_weight(const char *code)
+{
+    double w = 0;
+    for (size_t i = 0; i < NLOCS; i++)
+        if (strcmp(locations[i].country, code) == 0)
+            w += locations[i].w;
+    return w;
+}
+
+#define SLOT_US 300000000LL /* activity and intensity are refreshed every 5 simulated minutes */
+
+static void refresh_activity(struct model *m, int64_t sim_us)
+{
+    /* the common case, still inside the slot, without a 64-bit division */
+    if (m->act_slot != INT64_MIN && sim_us >= m->act_slot * SLOT_US &&
+        sim_us < (m->act_slot + 1) * SLOT_US)
+        return;
+    int64_t slot = sim_us >= 0 ? sim_us / SLOT_US : (sim_us - SLOT_US + 1) / SLOT_US;
+    m->act_slot = slot;
+    const struct market *mk = m->mk;
+    int64_t t = slot * SLOT_US + SLOT_US / 2;
+    double abroad = 0;
+    for (size_t c = 0; c < m->nc; c++) {
+        m->act[c] = market_activity(mk, c, t) / mk->act_max;
+        abroad += m->target[c] * m->act[c];
+    }
+    m->intensity = market_intensity(mk, t);
+    /* P(employer k, office c) is proportional to k's Zipf weight times c's
+     * activity now: over a week every office is as active as any other, so
+     * each employer keeps exactly its Zipf share */
+    size_t n = mk->nemployers, nm = mk->multinationals;
+    double total = 0;
+    for (size_t k = 0; k < n; k++) {
+        double a = k < nm ? mk->abroad_p : 0;
+        m->emp_w[k] = mk->employers[k].w * (1 - a) * m->act[mk->employers[k].home];
+        total += m->emp_w[k];
+    }
+    for (size_t k = 0; k < nm; k++) {
+        m->emp_w[n + k] = mk->employers[k].w * mk->abroad_p * abroad;
+        total += m->emp_w[n + k];
+    }
+    if (!(total > 0)) { /* nobody at work anywhere: the shares alone */
+        for (size_t k = 0; k < n + nm; k++)
+            m->emp_w[k] = k < n ? mk->employers[k].w : 0;
+    }
+    rng_alias_build(&m->employer_pick, m->emp_w, n + nm);
+    double *w = m->emp_w; /* reused: the employer table is built */
+    for (size_t c = 0; c < m->nc; c++)
+        w[c] = abroad > 0 ? m->target[c] * m->act[c] : m->target[c];
+    rng_alias_build(&m->abroad_pick, w, m->nc);
+}
+
+double model_intensity(struct model *m, int64_t sim_us)
+{
+    refresh_activity(m, sim_us);
+    /* a market.tsv whose curves are zero at some hour everywhere slows the
+     * clock's arrivals there but never stops them (the gap stays finite) */
+    return m->intensity > 1e-3 ? m->intensity : 1e-3;
+}
+
+static void parse_stack(struct model *m, size_t r, const struct market *mk)
+{
+    /* parse "id:w id:w"; unknown ids are a table bug, caught by the tests */
+    size_t cap = 8;
+    m->stack[r] = gtp_xmalloc(cap * sizeof(struct stack_entry));
+    const char *s = roles[r].stack;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        const char *colon = strchr(s, ':');
+        if (!colon)
+            break;
+        char id[32];
+        size_t n = (size_t)(colon - s) < sizeof(id) - 1 ? (size_t)(colon - s) : sizeof(id) - 1;
+        memcpy(id, s, n);
+        id[n] = '\0';
+        char *end;
+        double sw = strtod(colon + 1, &end);
+        s = end;
+        int idx = model_skill_find(id);
+        if (idx < 0 || sw <= 0)
+            continue;
+        if (m->nstack[r] == cap) {
+            cap *= 2;
+            m->stack[r] = gtp_xrealloc(m->stack[r], cap * sizeof(struct stack_entry));
+        }
+        m->stack[r][m->nstack[r]++] = (struct stack_entry){idx, sw};
+    }
+    /* emerging skills join the stacks of their roles */
+    for (size_t e = 0; e < mk->nemerging; e++)
+        for (size_t i = 0; i < mk->emerging[e].nroles; i++) {
+            if (mk->emerging[e].roles[i] != (int)r)
+                continue;
+            m->stack[r] =
+                gtp_xrealloc(m->stack[r], (m->nstack[r] + 1) * sizeof(struct stack_entry));
+            m->stack[r][m->nstack[r]++] =
+                (struct stack_entry){mk->emerging[e].skill, mk->emerging[e].weight};
+        }
+    m->anchored[r] = m->nstack[r] && strstr(roles[r].name, skills[m->stack[r][0].skill].forms[0]);
+    double w[64];
+    size_t n = m->nstack[r] < 64 ? m->nstack[r] : 64;
+    for (size_t i = 0; i < n; i++) {
+        m->in_stack[r * NSKILLS + (size_t)m->stack[r][i].skill] = true;
+        w[i] = m->stack[r][i].w * mk->weight_max[m->stack[r][i].skill];
+    }
+    if (n)
+        rng_alias_build(&m->stack_pick[r], w, n);
+}
+
+struct model *model_new(const struct market *mk, uint64_t seed, int64_t start_us)
 {
     struct model *m = gtp_xcalloc(1, sizeof(*m));
-    double w[NLOCS > NROLES ? NLOCS : NROLES];
+    m->mk = mk;
+    m->seed = seed;
+    m->start_us = start_us;
+    m->nc = mk->ncountries;
+    m->nsk = NSKILLS;
+    size_t wn = NLOCS > NROLES ? NLOCS : NROLES;
+    double *w = gtp_xmalloc(wn * sizeof(double));
+
     for (size_t r = 0; r < NROLES; r++)
         w[r] = roles[r].weight;
     rng_alias_build(&m->role_pick, w, NROLES);
-    for (size_t r = 0; r < NROLES; r++) {
-        /* parse "id:w id:w"; unknown ids are a table bug, caught by the tests */
-        size_t cap = 8;
-        m->stack[r] = gtp_xmalloc(cap * sizeof(struct stack_entry));
-        const char *s = roles[r].stack;
-        while (*s) {
-            while (*s == ' ')
-                s++;
-            if (!*s)
-                break;
-            const char *colon = strchr(s, ':');
-            if (!colon)
-                break;
-            char id[32];
-            size_t n = (size_t)(colon - s) < sizeof(id) - 1 ? (size_t)(colon - s) : sizeof(id) - 1;
-            memcpy(id, s, n);
-            id[n] = '\0';
-            char *end;
-            double sw = strtod(colon + 1, &end);
-            s = end;
-            int idx = model_skill_find(id);
-            if (idx < 0 || sw <= 0)
-                continue;
-            if (m->nstack[r] == cap) {
-                cap *= 2;
-                m->stack[r] = gtp_xrealloc(m->stack[r], cap * sizeof(struct stack_entry));
-            }
-            m->stack[r][m->nstack[r]++] = (struct stack_entry){idx, sw};
-        }
-        m->anchored[r] =
-            m->nstack[r] && strstr(roles[r].name, skills[m->stack[r][0].skill].forms[0]);
+    m->in_stack = gtp_xcalloc(NROLES * NSKILLS, sizeof(bool));
+    for (size_t r = 0; r < NROLES; r++)
+        parse_stack(m, r, mk);
+
+    m->emp_w = gtp_xmalloc((mk->nemployers + mk->multinationals + m->nc) * sizeof(double));
+    m->target = gtp_xmalloc(m->nc * sizeof(double));
+    double ttotal = 0;
+    for (size_t c = 0; c < m->nc; c++)
+        ttotal += m->target[c] = model_country_weight(mk->country[c].code);
+    for (size_t c = 0; c < m->nc; c++)
+        m->target[c] /= ttotal;
+
+    /* locations by country */
+    m->loc_country = gtp_xmalloc(NLOCS * sizeof(int));
+    m->city_first = gtp_xcalloc(m->nc + 1, sizeof(size_t));
+    m->city_loc = gtp_xmalloc(NLOCS * sizeof(int));
+    m->city_pick = gtp_xcalloc(m->nc, sizeof(struct rng_alias));
+    m->anywhere = -1;
+    for (size_t i = 0; i < NLOCS; i++) {
+        m->loc_country[i] = market_country_find(mk, locations[i].country);
+        if (m->loc_country[i] < 0)
+            m->anywhere = (int)i;
     }
-    for (size_t i = 0; i < GTP_ARRAY_LEN(seniority); i++)
-        w[i] = seniority[i].w;
-    rng_alias_build(&m->sen_pick, w, GTP_ARRAY_LEN(seniority));
-    for (size_t i = 0; i < NLOCS; i++)
-        w[i] = locations[i].w;
-    rng_alias_build(&m->loc_pick, w, NLOCS);
+    size_t nl = 0;
+    for (size_t c = 0; c < m->nc; c++) {
+        m->city_first[c] = nl;
+        size_t from = nl;
+        for (size_t i = 0; i < NLOCS; i++)
+            if (m->loc_country[i] == (int)c) {
+                w[nl - from] = locations[i].w;
+                m->city_loc[nl++] = (int)i;
+            }
+        rng_alias_build(&m->city_pick[c], w, nl - from); /* market_load checked nl > from */
+    }
+    m->city_first[m->nc] = nl;
+
+    /* seniority: two tables, so the country's and the role's junior multipliers
+     * need one probability, not a table per country and role */
+    double wo[NSEN];
+    size_t nj = 0, no = 0;
+    for (size_t i = 0; i < NSEN; i++) {
+        if (seniority[i].junior) {
+            m->sen_junior_idx[nj] = (int)i;
+            w[nj++] = seniority[i].w;
+            m->sen_junior_w += seniority[i].w;
+        } else {
+            m->sen_other_idx[no] = (int)i;
+            wo[no++] = seniority[i].w;
+            m->sen_other_w += seniority[i].w;
+        }
+    }
+    rng_alias_build(&m->sen_junior, w, nj);
+    rng_alias_build(&m->sen_other, wo, no);
+
     size_t nc = 0;
     for (size_t sk = 0; sk < NSKILLS; sk++) {
         m->comp_first[sk] = nc;
@@ -652,7 +772,11 @@ struct model *model_new(void)
     for (size_t i = 0; i < NSKILLS; i++)
         while (m->nforms[i] < 4 && skills[i].forms[m->nforms[i]])
             m->nforms[i]++;
-    m->trend_hour = INT64_MIN;
+    m->keep = gtp_xmalloc(m->nc * NSKILLS * sizeof(uint32_t));
+    m->keep_scratch = gtp_xmalloc(m->nc * NSKILLS * sizeof(double));
+    m->keep_hour = INT64_MIN;
+    m->act_slot = INT64_MIN;
+    free(w);
     return m;
 }
 
@@ -664,9 +788,22 @@ void model_free(struct model *m)
         free(m->stack[r]);
         rng_alias_fini(&m->stack_pick[r]);
     }
+    for (size_t c = 0; c < m->nc; c++)
+        rng_alias_fini(&m->city_pick[c]);
+    free(m->city_pick);
+    rng_alias_fini(&m->sen_junior);
+    rng_alias_fini(&m->sen_other);
+    free(m->city_first);
+    free(m->city_loc);
+    free(m->loc_country);
+    free(m->in_stack);
+    free(m->keep);
+    free(m->keep_scratch);
     rng_alias_fini(&m->role_pick);
-    rng_alias_fini(&m->sen_pick);
-    rng_alias_fini(&m->loc_pick);
+    rng_alias_fini(&m->employer_pick);
+    rng_alias_fini(&m->abroad_pick);
+    free(m->emp_w);
+    free(m->target);
     free(m);
 }
 
@@ -699,17 +836,12 @@ static bool has_skill(const struct posting *p, int idx)
     return false;
 }
 
-static void add_skill(const struct model *m, struct posting *p, struct rng *r, int idx)
+/* The form (surface spelling) is chosen later, for the skills that are kept. */
+static void add_skill(struct posting *p, int idx)
 {
     if (idx < 0 || p->nskills >= MODEL_MAX_SKILLS || has_skill(p, idx))
         return;
-    const struct skill *sk = &skills[idx];
-    size_t nforms = m->nforms[idx];
-    /* The first form is the usual spelling; the others show up a third of the time. */
-    size_t f = nforms > 1 && rng_chance(r, 0.33) ? 1 + rng_below(r, (uint32_t)(nforms - 1)) : 0;
-    p->skills[p->nskills] = idx;
-    p->forms[p->nskills] = sk->forms[f];
-    p->nskills++;
+    p->skills[p->nskills++] = idx;
 }
 
 /* Write forms[from..to) as "A", "A and B" or "A, B, and C" (Oxford comma half
@@ -758,32 +890,78 @@ static void put_tpl(struct gtp_buf *b, struct rng *r, const char *tpl, const str
     }
 }
 
-static void refresh_trends(struct model *m, int64_t sim_us)
+/* Keep probabilities for the hour: weight now / largest weight (market.h). */
+static void refresh_keep(struct model *m, int64_t sim_us)
 {
-    int64_t hour = sim_us / 3600000000LL;
-    if (hour == m->trend_hour)
+    if (m->keep_hour != INT64_MIN && sim_us >= m->keep_hour * MARKET_HOUR_US &&
+        sim_us < (m->keep_hour + 1) * MARKET_HOUR_US)
         return;
-    m->trend_hour = hour;
-    for (size_t i = 0; i < NSKILLS; i++)
-        m->trend[i] = model_trend((int)i, sim_us);
-    for (size_t r = 0; r < NROLES; r++) {
-        double w[64];
-        size_t n = m->nstack[r] < 64 ? m->nstack[r] : 64;
-        for (size_t i = 0; i < n; i++)
-            w[i] = m->stack[r][i].w * m->trend[m->stack[r][i].skill];
-        if (n)
-            rng_alias_build(&m->stack_pick[r], w, n);
+    int64_t hour =
+        sim_us >= 0 ? sim_us / MARKET_HOUR_US : (sim_us - MARKET_HOUR_US + 1) / MARKET_HOUR_US;
+    m->keep_hour = hour;
+    const struct market *mk = m->mk;
+    int64_t t = hour * MARKET_HOUR_US;
+    double *kp = m->keep_scratch;
+    for (size_t s = 0; s < NSKILLS; s++) {
+        double tr = market_trend(mk, (int)s, m->start_us, t) / mk->weight_max[s];
+        for (size_t c = 0; c < m->nc; c++)
+            kp[c * NSKILLS + s] = tr * mk->affinity[c * NSKILLS + s];
     }
+    struct market_spike sp[64];
+    int64_t day = (t - m->start_us) >= 0 ? (t - m->start_us) / MARKET_DAY_US
+                                         : -((m->start_us - t + MARKET_DAY_US - 1) / MARKET_DAY_US);
+    for (int64_t d = day - 3; d <= day; d++) {
+        size_t n = market_spikes_of_day(mk, m->seed, m->start_us, d, sp, GTP_ARRAY_LEN(sp));
+        for (size_t i = 0; i < n; i++)
+            if (t >= sp[i].from_us && t < sp[i].to_us) /* overlapping spikes do not stack */
+                kp[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] =
+                    market_trend(mk, sp[i].skill, m->start_us, t) *
+                    mk->affinity[(size_t)sp[i].country * NSKILLS + (size_t)sp[i].skill] *
+                    sp[i].factor / mk->weight_max[sp[i].skill];
+    }
+    for (size_t i = 0; i < m->nc * NSKILLS; i++)
+        m->keep[i] = kp[i] >= 1.0 ? UINT32_MAX : (uint32_t)(kp[i] * 4294967296.0);
 }
 
 void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *p)
 {
-    refresh_trends(m, sim_us);
+    const struct market *mk = m->mk;
+    refresh_activity(m, sim_us);
+    refresh_keep(m, sim_us);
 
-    const struct role *role = &roles[rng_alias_pick(r, &m->role_pick)];
-    size_t ri = (size_t)(role - roles);
-    size_t si = rng_alias_pick(r, &m->sen_pick);
-    const struct location *loc = &locations[rng_alias_pick(r, &m->loc_pick)];
+    size_t ri = rng_alias_pick(r, &m->role_pick);
+    const struct role *role = &roles[ri];
+
+    /* employer and office, weighted by the office's activity now */
+    size_t k = rng_alias_pick(r, &m->employer_pick), c;
+    if (k < mk->nemployers) {
+        c = (size_t)mk->employers[k].home;
+    } else {
+        k -= mk->nemployers;
+        c = rng_alias_pick(r, &m->abroad_pick);
+    }
+    const struct market_employer *emp = &mk->employers[k];
+    p->employer = (int)k;
+    p->company = emp->name;
+    p->company_len = emp->name_len;
+
+    double jw = m->sen_junior_w * mk->country[c].junior * mk->role_junior[ri];
+    size_t si = rng_double(r) * (jw + m->sen_other_w) < jw
+                    ? (size_t)m->sen_junior_idx[rng_alias_pick(r, &m->sen_junior)]
+                    : (size_t)m->sen_other_idx[rng_alias_pick(r, &m->sen_other)];
+    double remote_f = mk->country[c].remote * mk->role_remote[ri];
+    const struct location *loc;
+    if (m->anywhere >= 0 && rng_chance(r, 0.04 * remote_f)) {
+        loc = &locations[m->anywhere];
+    } else {
+        /* a remote-only location ("Remote - US") as often as the role works remotely:
+         * nurses are never posted there */
+        for (int tries = 0;; tries++) {
+            loc = &locations[m->city_loc[m->city_first[c] + rng_alias_pick(r, &m->city_pick[c])]];
+            if (loc->remote_p < 1.0 || tries == 8 || rng_chance(r, remote_f))
+                break;
+        }
+    }
 
     /* title */
     gtp_buf_reset(&p->title_buf);
@@ -794,42 +972,63 @@ void model_make(struct model *m, struct rng *r, int64_t sim_us, struct posting *
     gtp_buf_putc(&p->title_buf, '\0');
     p->title = p->title_buf.p;
 
-    /* company: a fixed name a quarter of the time, else prefix + suffix */
-    if (rng_chance(r, 0.25)) {
-        p->company = PICK(r, company_fixed);
-        p->company_len = strlen(p->company);
-    } else {
-        gtp_buf_reset(&p->company_buf);
-        gtp_buf_puts(&p->company_buf, PICK(r, company_pre));
-        gtp_buf_putc(&p->company_buf, ' ');
-        gtp_buf_puts(&p->company_buf, PICK(r, company_suf));
-        p->company_len = p->company_buf.len;
-        gtp_buf_putc(&p->company_buf, '\0');
-        p->company = p->company_buf.p;
-    }
     p->location = loc->text;
     p->country = loc->country;
-    p->is_remote = loc->remote_p >= 1.0 || rng_chance(r, loc->remote_p);
+    p->office = mk->country[c].code;
+    p->is_remote = loc->remote_p >= 1.0 || rng_chance(r, loc->remote_p * remote_f);
     uint32_t src = rng_below(r, 100);
     p->source = src < 80 ? "linkedin_sim" : src < 93 ? "indeed_sim" : "glassdoor_sim";
 
-    /* skills: weighted draws without replacement from the role's stack, with
-     * popularity drifting over simulated time, then companions */
+    /* skills: weighted draws without replacement from the role's stack, the
+     * employer's stack where it fits the role, companions; then each kept with
+     * probability weight now / largest weight, so a skill's mention rate in a
+     * country is proportional to market_weight() (the title's skill stays) */
     p->nskills = 0;
     int want = role->min_sk + (int)rng_below(r, (uint32_t)(role->max_sk - role->min_sk + 1));
     size_t ns = m->nstack[ri];
     if (ns && m->anchored[ri])
-        add_skill(m, p, r, m->stack[ri][0].skill);
+        add_skill(p, m->stack[ri][0].skill);
     if (ns && want > 0)
         for (int tries = 0; (int)p->nskills < want && tries < want * 4; tries++)
-            add_skill(m, p, r, m->stack[ri][rng_alias_pick(r, &m->stack_pick[ri])].skill);
+            add_skill(p, m->stack[ri][rng_alias_pick(r, &m->stack_pick[ri])].skill);
+    const struct market_stack *st = &mk->stacks[emp->stack];
+    for (size_t i = 0; i < st->n; i++)
+        if (m->in_stack[ri * NSKILLS + (size_t)st->skills[i]] && rng_chance(r, 0.5))
+            add_skill(p, st->skills[i]);
     size_t base = p->nskills;
     for (size_t i = 0; i < base; i++) {
         int sk = p->skills[i];
-        for (size_t c = m->comp_first[sk]; c < m->comp_first[sk + 1]; c++)
-            if (rng_chance(r, m->comp_p[c]))
-                add_skill(m, p, r, m->comp_to[c]);
+        for (size_t cc = m->comp_first[sk]; cc < m->comp_first[sk + 1]; cc++)
+            if (rng_chance(r, m->comp_p[cc]))
+                add_skill(p, m->comp_to[cc]);
     }
+    const uint32_t *keep = &m->keep[c * NSKILLS];
+    size_t kept = 0;
+    uint64_t bits = 0;
+    int nbits = 0;
+    for (size_t i = 0; i < p->nskills; i++) {
+        int sk = p->skills[i];
+        uint32_t kp = keep[sk];
+        if (!(i == 0 && ns && m->anchored[ri]) && kp != UINT32_MAX) {
+            /* 32 uniform bits per decision, two decisions per PRNG call */
+            if (nbits == 0) {
+                bits = rng_next(r);
+                nbits = 2;
+            }
+            uint32_t u = (uint32_t)bits;
+            bits >>= 32;
+            nbits--;
+            if (u >= kp)
+                continue;
+        }
+        /* The first form is the usual spelling; the others show up a third of the time. */
+        size_t nforms = m->nforms[sk];
+        size_t f = nforms > 1 && rng_chance(r, 0.33) ? 1 + rng_below(r, (uint32_t)(nforms - 1)) : 0;
+        p->skills[kept] = sk;
+        p->forms[kept] = skills[sk].forms[f];
+        kept++;
+    }
+    p->nskills = kept;
     /* "PySpark" names spark and python at once */
     for (size_t i = 0; i < p->nskills; i++)
         if (p->skills[i] == m->spark && has_skill(p, m->python) && rng_chance(r, 0.3))

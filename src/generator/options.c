@@ -38,6 +38,15 @@ static const struct gtp_opt opts[] = {
      0, 0},
     GTP_OPTS_LOG(T),
     GTP_OPTS_METRICS(T, "9101"),
+    /* the market model (docs/events.md) */
+    GTP_OPTS_TAXONOMY(T),
+    {"print-model", 0, NULL, GTP_OPT_BOOL, offsetof(T, print_model), "false", NULL,
+     "write the market model's expected per-skill, per-country weights at --at as JSON to "
+     "stdout and exit (uses --seed, --start, --taxonomy)",
+     0, 0},
+    {"at", 0, NULL, GTP_OPT_STR, offsetof(T, at), NULL, "TIME",
+     "simulated time for --print-model: RFC 3339, or +N{s,m,h,d} after --start (default --start)",
+     0, 0},
 };
 #undef T
 

@@ -19,6 +19,10 @@ struct gen_cfg {
     double speed;
     char *out;
     bool resume;
+    /* the market model (taxonomy/market.tsv) */
+    char *taxonomy;
+    bool print_model;
+    char *at;
 };
 
 extern const struct gtp_cli gen_cli;

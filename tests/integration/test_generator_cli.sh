@@ -87,5 +87,23 @@ set +e
 [[ $rc == 78 ]] || fail "--resume with --out exited $rc, want 78"
 "$gen" --help >/dev/null; rc=$?
 [[ $rc == 0 ]] || fail "--help exited $rc"
+# the market model (docs/events.md): a broken market.tsv or --at is a configuration error
+mkdir "$tmp/tax" && printf 'country\tUS\t-5\tsat-sun\t1\t1\n' >"$tmp/tax/market.tsv"
+err=$("$gen" --taxonomy "$tmp/tax" --out - --count 1 2>&1 >/dev/null); rc=$?
+[[ $rc == 78 && $err == *"market.tsv:1: UTC offset"* ]] || fail "bad market.tsv: exit $rc, '$err'"
+"$gen" --print-model --seed 1 --at yesterday >/dev/null 2>&1; rc=$?
+[[ $rc == 78 ]] || fail "--at yesterday exited $rc, want 78"
 set -e
+# --print-model is deterministic for a seed and names what moves
+"$gen" --print-model --seed 3 --at +2d --metrics-port 0 >"$tmp/m1" 2>/dev/null
+"$gen" --print-model --seed 3 --at +2d --metrics-port 0 >"$tmp/m2" 2>/dev/null
+cmp -s "$tmp/m1" "$tmp/m2" || fail "--print-model differs between two runs"
+"$py" - "$tmp/m1" <<'EOF2'
+import json, sys
+m = json.load(open(sys.argv[1]))
+kinds = {v["kind"] for v in m["skills"].values()}
+assert {"rising", "falling", "emerging", "steady"} <= kinds, kinds
+assert abs(sum(c["share"] for c in m["countries"].values()) - 1) < 1e-3
+print("print-model ok: %d skills, %d countries, %d spikes" % (len(m["skills"]), len(m["countries"]), len(m["spikes"])))
+EOF2
 echo "PASS"

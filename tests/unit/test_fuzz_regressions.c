@@ -122,6 +122,12 @@ static void test_pqread(void **state)
     replay("pqread", gtp_fuzz_pqread);
 }
 
+static void test_market(void **state)
+{
+    (void)state;
+    replay("market", gtp_fuzz_market);
+}
+
 /* The checks themselves must be able to fail: a row with invalid UTF-8 is
  * what the parquet target expects to be refused, and the reference
  * validators reject what they should. */
@@ -146,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_dashboard),
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_pqread),
+        cmocka_unit_test(test_market),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <math.h>
+#include <unistd.h>
 
 #include "gen.h"
+#include "market.h"
 #include "gtp/cfg.h"
 #include "gtp/err.h"
 #include "gtp/region.h"
@@ -28,10 +31,27 @@
 
 #define START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
 
+/* The shipped taxonomy/market.tsv, loaded once for every test. */
+static struct market *market(void)
+{
+    static struct market *m;
+    char err[256];
+    if (!m) {
+        m = market_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
+        if (!m)
+            fail_msg("market.tsv: %s", err);
+    }
+    return m;
+}
+
 static struct gen *mk(uint64_t seed, double chaos, unsigned mask, int64_t start)
 {
-    struct gen_opts o = {
-        .seed = seed, .chaos = chaos, .chaos_mask = mask, .start_us = start, .density = 100};
+    struct gen_opts o = {.seed = seed,
+                         .chaos = chaos,
+                         .chaos_mask = mask,
+                         .start_us = start,
+                         .density = 100,
+                         .market = market()};
     return gen_new(&o);
 }
 
@@ -455,32 +475,83 @@ static void test_coverage_countries_and_skills(void **state)
     gen_free(g);
 }
 
-static double share(int64_t start, const char *id)
+/* Mentions of skill id per posting, over n postings drawn at sim_us by a model
+ * whose market started at start. */
+static double share_at(int64_t start, int64_t sim_us, const char *id, size_t n)
 {
-    struct gen *g = mk(9, 0, GEN_CHAOS_ALL, start);
-    struct gen_event ev;
+    struct model *m = model_new(market(), 9, start);
+    struct posting p;
+    struct rng r;
+    posting_init(&p);
+    rng_seed(&r, 99);
     int idx = model_skill_find(id);
-    size_t hits = 0, n = 20000;
+    size_t hits = 0;
     for (size_t i = 0; i < n; i++) {
-        gen_next(g, &ev);
-        for (size_t s = 0; s < ev.posting->nskills; s++)
-            hits += ev.posting->skills[s] == idx;
+        model_make(m, &r, sim_us + (int64_t)(i % 3600) * 1000000, &p);
+        for (size_t s = 0; s < p.nskills; s++)
+            hits += p.skills[s] == idx;
     }
-    gen_free(g);
+    posting_fini(&p);
+    model_free(m);
     return (double)hits / (double)n;
 }
 
-static void test_trends_and_daily_cycle(void **state)
+/* Trends move relative to --start by what market_trend() says: a rising and a
+ * falling skill over six days, measured at the same hour of the week. */
+static void test_trends_follow_the_model(void **state)
 {
     (void)state;
-    const int64_t jan24 = INT64_C(1704067200000000), jan25 = INT64_C(1735689600000000);
-    assert_true(share(jan25, "rust") > 1.5 * share(jan24, "rust"));
-    assert_true(share(jan25, "hadoop") < 0.67 * share(jan24, "hadoop"));
-    /* 2024-03-13 (a Wednesday): afternoon busier than the night, weekend quieter */
-    const int64_t wed = INT64_C(1710288000000000), hour = INT64_C(3600000000);
-    assert_true(model_intensity(wed + 15 * hour) > 2 * model_intensity(wed + 3 * hour));
-    assert_true(model_intensity(wed + 3 * 86400000000LL + 15 * hour) <
-                model_intensity(wed + 15 * hour));
+    const int64_t day = MARKET_DAY_US, noon = 12 * MARKET_HOUR_US;
+    const char *ids[] = {"fastapi", "hadoop", "langchain", "python"};
+    for (size_t i = 0; i < GTP_ARRAY_LEN(ids); i++) {
+        int s = model_skill_find(ids[i]);
+        assert_true(s >= 0);
+        /* 2024-03-18 is a Monday; day 7 is the next Monday */
+        int64_t start = START_US + 3 * day;
+        double want = market_trend(market(), s, start, start + 7 * day + noon) /
+                      market_trend(market(), s, start, start + noon);
+        double a = share_at(start, start + noon, ids[i], 60000);
+        double b = share_at(start, start + 7 * day + noon, ids[i], 60000);
+        print_message("%s: share %.4f -> %.4f, model x%.3f\n", ids[i], a, b, want);
+        if (strcmp(ids[i], "langchain") == 0) { /* emerging: from near zero */
+            assert_true(a < 0.002 && b > 0.02);
+            continue;
+        }
+        assert_true(b / a > want * 0.85 && b / a < want / 0.85);
+    }
+}
+
+/* Each country follows its own working day: the US and India peak at their
+ * local mornings, hours apart in UTC; weekends are quiet; the world curve has
+ * more than one hump. */
+static void test_local_working_days(void **state)
+{
+    (void)state;
+    const struct market *m = market();
+    int us = market_country_find(m, "US"), in = market_country_find(m, "IN");
+    assert_true(us >= 0 && in >= 0);
+    const int64_t wed = INT64_C(1710288000000000), hour = MARKET_HOUR_US; /* 2024-03-13 */
+    int peak_us = 0, peak_in = 0;
+    for (int h = 0; h < 24; h++) {
+        if (market_activity(m, (size_t)us, wed + h * hour) >
+            market_activity(m, (size_t)us, wed + peak_us * hour))
+            peak_us = h;
+        if (market_activity(m, (size_t)in, wed + h * hour) >
+            market_activity(m, (size_t)in, wed + peak_in * hour))
+            peak_in = h;
+    }
+    assert_int_equal(peak_us, 15);             /* 10:00 in New York */
+    assert_true(peak_in == 4 || peak_in == 5); /* 10:00 in India is 04:30 UTC */
+    assert_true(market_activity(m, (size_t)us, wed + 3 * 86400000000LL + 15 * hour) <
+                0.3 * market_activity(m, (size_t)us, wed + 15 * hour));
+    int humps = 0;
+    for (int h = 0; h < 24; h++) {
+        double prev = market_intensity(m, wed + ((h + 23) % 24) * hour);
+        double cur = market_intensity(m, wed + h * hour);
+        double next = market_intensity(m, wed + ((h + 1) % 24) * hour);
+        humps += cur > prev && cur >= next;
+    }
+    assert_true(humps >= 2);
     /* the simulated clock's mean rate follows density (100/s) within the cycle's range */
     struct gen *g = mk(1, 0, GEN_CHAOS_ALL, wed);
     struct gen_event ev;
@@ -489,6 +560,108 @@ static void test_trends_and_daily_cycle(void **state)
     double secs = (double)(ev.sim_us - wed) / 1e6;
     assert_true(secs > 100000 / 100.0 / 2.5 && secs < 100000 / 100.0 * 2.5);
     gen_free(g);
+}
+
+/* The employers are Zipf: the top 1 % hold the share their exponent says. */
+static void test_employers_zipf(void **state)
+{
+    (void)state;
+    const struct market *m = market();
+    double total = 0, top = 0;
+    for (size_t k = 0; k < m->nemployers; k++) {
+        total += pow((double)(k + 1), -m->zipf_s);
+        if (k < m->nemployers / 100)
+            top += pow((double)(k + 1), -m->zipf_s);
+    }
+    struct gen *g = mk(4, 0, GEN_CHAOS_ALL, START_US);
+    struct gen_event ev;
+    size_t n = 200000, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        gen_next(g, &ev);
+        hits += (size_t)ev.posting->employer < m->nemployers / 100;
+    }
+    gen_free(g);
+    print_message("top 1%% of employers: %.4f of postings, Zipf says %.4f\n", (double)hits / n,
+                  top / total);
+    /* a few hours of a week: the mix of awake countries moves the share a little */
+    assert_true(fabs((double)hits / n - top / total) < 0.08);
+}
+
+/* Big employers re-post: the same job_id days later with a new event_id. */
+static void test_reposts(void **state)
+{
+    (void)state;
+    struct gen_opts o = {.seed = 6,
+                         .chaos = 0,
+                         .chaos_mask = GEN_CHAOS_ALL,
+                         .start_us = START_US,
+                         .density = 0.5,
+                         .market = market()};
+    struct gen *g = gen_new(&o);
+    struct gen_event ev;
+    enum { N = 200000 };
+    static char jobs[N][24];
+    static int64_t when[N];
+    size_t reposts = 0;
+    for (size_t i = 0; i < N; i++) {
+        gen_next(g, &ev);
+        snprintf(jobs[i], sizeof(jobs[i]), "%.*s", (int)ev.key_len, ev.key);
+        when[i] = ev.sim_us;
+        if (ev.sim_us - START_US < 3 * MARKET_DAY_US || reposts >= 5)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(jobs[j], jobs[i]) == 0) {
+                assert_true(when[i] - when[j] >= 2 * MARKET_DAY_US);
+                assert_true(ev.posting->employer < 100);
+                reposts++;
+                break;
+            }
+    }
+    gen_free(g);
+    assert_int_equal(reposts, 5);
+}
+
+/* market.tsv: bad input is refused with file:line and the reason. */
+static void test_market_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"bogus\tx\n", "market.tsv:1: unknown record 'bogus'"},
+        {"country\tUS\t-5\tsat-sun\t1\t1\n", "market.tsv:1: UTC offset"},
+        {"country\tUS\t-05:00\tsun\t1\t1\n", "market.tsv:1: weekend"},
+        {"# c\ncountry\tUS\t-05:00\tsat-sun\t1\t1\naffinity\tUS\tnosuch\t2\n",
+         "market.tsv:3: unknown skill 'nosuch'"},
+        {"affinity\tXX\tpython\t2\n", "market.tsv:1: unknown country 'XX'"},
+        {"trend\tpython\tabc\t7\n", "market.tsv:1: 'abc' is not a number"},
+        {"trend\tpython\t2\n", "market.tsv:1: trend needs 3 fields"},
+        {"activity\tweekday\t1,2,3\n", "market.tsv:1: activity needs 24 values"},
+        {"emerging\trag\t3\t1\t5\tNo Such Role\n", "market.tsv:1: unknown role 'No Such Role'"},
+        {"country\tUS\t-05:00\tsat-sun\t1\t1\nemployer\tBad\"q\tUS\tjvm\n",
+         "market.tsv:2: employer"},
+        {"country\tUS\t-05:00\tsat-sun\t1\t1\ncountry\tUS\t-05:00\tsat-sun\t1\t1\n",
+         "market.tsv:2: country 'US' listed twice"},
+        {"", "market.tsv: activity weekday and activity weekend are both required"},
+    };
+    char dir[] = "/tmp/gtp-market-XXXXXX", path[256], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/market.tsv", dir);
+    for (size_t i = 0; i < GTP_ARRAY_LEN(cases); i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        err[0] = '\0';
+        struct market *m = market_load(dir, err, sizeof(err));
+        if (m || !strstr(err, cases[i].want))
+            fail_msg("case %zu: got '%s', want '%s'", i, err, cases[i].want);
+    }
+    unlink(path);
+    rmdir(dir);
+    err[0] = '\0';
+    assert_null(market_load(dir, err, sizeof(err)));
+    assert_non_null(strstr(err, "market.tsv"));
 }
 
 static void test_time_format(void **state)
@@ -578,7 +751,11 @@ int main(void)
         cmocka_unit_test(test_chaos_fraction_and_kinds),
         cmocka_unit_test(test_chaos_kinds_mask),
         cmocka_unit_test(test_coverage_countries_and_skills),
-        cmocka_unit_test(test_trends_and_daily_cycle),
+        cmocka_unit_test(test_trends_follow_the_model),
+        cmocka_unit_test(test_local_working_days),
+        cmocka_unit_test(test_employers_zipf),
+        cmocka_unit_test(test_reposts),
+        cmocka_unit_test(test_market_errors),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_resume_header),
