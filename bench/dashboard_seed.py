@@ -53,6 +53,8 @@ def write_postings(r, postings, ttl=None):
         hours.add(h)
         ints["posts:%s:%s" % (reg, h)] += 1
         zsets["gtp:posts:" + h][reg] += 1
+        if x.get("remote"):
+            ints["remote_posts:%s:%s" % (reg, h)] += 1
         sk = sorted(set(x["skills"]))
         for s in sk:
             ints["trend:%s:%s:%s" % (s, reg, h)] += 1

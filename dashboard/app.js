@@ -516,7 +516,7 @@
   function drawRegion(d, st) {
     $('rg-title').textContent = 'Region ' + d.region + ', ' + rangeText(st.hours);
     facts('rg-facts', [['postings', fmt(d.postings)], ['the range before', fmt(d.postings_before)],
-      ['range', rangeText(st.hours)]]);
+      ['remote', pct(d.remote_share)], ['range', rangeText(st.hours)]]);
     const hourly = d.hourly || [];
     lineChart('rg-chart', hourly.map((x) => x.hour), hourly.length ? [{ id: d.region, name: 'postings in ' + d.region, values: hourly.map((x) => x.postings) }] : [],
       { height: 260, yTitle: 'postings per hour' });

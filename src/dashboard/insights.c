@@ -419,7 +419,7 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     redisReply **r;
     struct api_rank *now = NULL, *before = NULL, *pbefore = NULL;
     long nnow, nbefore, npbefore;
-    int64_t posts = 0, posts_before, *hourly = NULL;
+    int64_t posts = 0, posts_before, *hourly = NULL, remote = 0, v;
     int n = q->hours, err;
     size_t rlen = strlen(q->region);
     struct dw w;
@@ -430,7 +430,7 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     if (err <= 0)
         goto out;
     snprintf(suffix, sizeof(suffix), ":%s", q->region);
-    batch_init(&b, (size_t)n + 3);
+    batch_init(&b, (size_t)n + 4);
     c = b.c;
     r = b.r;
     for (int h = 0; h < n; h++) {
@@ -441,6 +441,9 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     api_cmd_zunion(&c[n], "gtp:rskills:", labels + n, n, suffix);
     api_cmd_zunion(&c[n + 1], "gtp:rskills:", labels, n, suffix);
     api_cmd_zunion(&c[n + 2], "gtp:posts:", labels, n, "");
+    gtp_rediscmd_arg_str(&c[n + 3], "MGET");
+    for (int h = 0; h < n; h++)
+        gtp_rediscmd_argf(&c[n + 3], "remote_posts:%s:%s", q->region, labels[n + h]);
     err = batch_run(rc, &b, errstr, errstr_size);
     if (err)
         goto out;
@@ -460,6 +463,17 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
         goto out;
     }
     posts_before = api_rank_lookup(pbefore, npbefore, q->region, rlen);
+    if (r[n + 3]->type != REDIS_REPLY_ARRAY || r[n + 3]->elements != (size_t)n) {
+        err = api_bad_reply(r[n + 3], "region remote postings", errstr, errstr_size);
+        goto out;
+    }
+    for (int h = 0; h < n; h++) {
+        if (!int_or_nil(r[n + 3]->element[h], &v)) {
+            err = api_bad_reply(r[n + 3], "region remote postings", errstr, errstr_size);
+            goto out;
+        }
+        remote += v;
+    }
 
     dw_range(&w, "hours", labels[n], labels[2 * n - 1]);
     if (!w.csv) {
@@ -469,6 +483,8 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     dw_ctx(&w, "summary", q->region, rlen, true, NULL);
     dw_i(&w, "postings", posts);
     dw_i(&w, "postings_before", posts_before);
+    dw_i(&w, "remote", remote);
+    dw_g(&w, "remote_share", ratio(remote, posts));
     dw_list(&w, "hourly");
     for (int h = 0; h < n; h++) {
         dw_item(&w, "hourly", "hour", labels[n + h], strlen(labels[n + h]));

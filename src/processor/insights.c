@@ -136,6 +136,10 @@ void insights_add(struct insights *in, const struct insights_post *p)
     k.t = hour;
     strncpy(k.region, p->region, sizeof(k.region) - 1);
     add(in, &k);
+    if (p->is_remote == 1) {
+        k.kind = INSIGHTS_RPOSTS;
+        add(in, &k);
+    }
     memset(k.region, 0, sizeof(k.region));
 
     for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
@@ -231,13 +235,21 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         gtp_rediscmd_arg_i64(c, d->count);
     }
     /* plain counters: key, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL]));
+    gtp_rediscmd_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL] +
+                                      in->nkind[INSIGHTS_RPOSTS]));
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         char t[GTP_TIME_HOUR_MAX];
-        if (!d->count || (d->k.kind != INSIGHTS_REMOTE && d->k.kind != INSIGHTS_LEVEL))
+        if (!d->count || (d->k.kind != INSIGHTS_REMOTE && d->k.kind != INSIGHTS_LEVEL &&
+                          d->k.kind != INSIGHTS_RPOSTS))
             continue;
-        if (d->k.kind == INSIGHTS_REMOTE) {
+        if (d->k.kind == INSIGHTS_RPOSTS) {
+            char r[9];
+            for (size_t q = 0; q < 9; q++)
+                r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
+            gtp_time_format_hour(d->k.t, t, sizeof(t));
+            gtp_rediscmd_argf(c, "remote_posts:%s:%s", r, t);
+        } else if (d->k.kind == INSIGHTS_REMOTE) {
             gtp_time_format_hour(d->k.t, t, sizeof(t));
             gtp_rediscmd_argf(c, "remote:%s:%s", gtp_skills_id(sk, d->k.a), t);
         } else {

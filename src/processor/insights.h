@@ -28,6 +28,7 @@ enum insights_kind {
     INSIGHTS_REMOTE, /* remote:{skill}:{hour} */
     INSIGHTS_LEVEL,  /* level:{skill}:{level}:{day} */
     INSIGHTS_PAIR,   /* pairs:{day} and gtp:pairs:{day}:{skill} both ways */
+    INSIGHTS_RPOSTS, /* remote_posts:{region}:{hour}: counted remote postings */
     INSIGHTS_NKINDS
 };
 
@@ -36,7 +37,7 @@ struct insights_key {
     int64_t t;      /* hour start (posts, remote) or day start (level, pair), µs */
     uint32_t x;     /* level (LEVEL) */
     uint16_t a, b;  /* skill indexes (b: PAIR only, a < b) */
-    char region[8]; /* POSTS: uppercase code, NUL-padded */
+    char region[8]; /* POSTS, RPOSTS: uppercase code, NUL-padded */
     uint8_t kind;
     uint8_t pad[7];
 };
@@ -83,8 +84,9 @@ void insights_init(struct insights *in, bool on);
 void insights_fini(struct insights *in);
 /* Forget every pending delta and name (after a flush or a reload). */
 void insights_reset(struct insights *in);
-/* Count one posting: 1 to its posts key, and for each skill its remote, level and employer
- * entries and every pair with another of its skills. */
+/* Count one posting: 1 to its posts key (and its remote_posts key when remote), and for
+ * each skill its remote, level and employer entries and every pair with another of its
+ * skills. */
 void insights_add(struct insights *in, const struct insights_post *p);
 
 /* Append the normalized company name of s[0..len) and a NUL to b: ASCII whitespace trimmed

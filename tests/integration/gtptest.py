@@ -243,6 +243,8 @@ class Expected:
 
         inc("posts:%s:%s" % (region, hour))
         zinc("gtp:posts:" + hour, region)
+        if v.get("is_remote") is True:
+            inc("remote_posts:%s:%s" % (region, hour))
         for i, s in enumerate(skills):
             if v.get("is_remote") is True:
                 inc("remote:%s:%s" % (s, hour))
@@ -346,7 +348,7 @@ def insights_check(r, exp, name, retention_s=None):
     keys, within 2 % of the exact distinct counts; nothing extra; every key with a TTL."""
     got = {}
     keys = []
-    for pat in ("posts:*", "remote:*", "level:*"):
+    for pat in ("posts:*", "remote:*", "remote_posts:*", "level:*"):
         keys += scan_keys(r, pat)
     for i in range(0, len(keys), 1000):
         chunk = keys[i:i + 1000]

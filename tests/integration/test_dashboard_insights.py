@@ -3,7 +3,7 @@ seeded by this test following the key contract (bench/dashboard_seed.py
 writes the raw keys and the indexes the processor keeps). The server reads
 only the indexes (gtp:posts, gtp:pairs:{day}:{skill}, gtp:rskills, gtp:pulse,
 gtp:heat); every number is checked here against sums of the RAW keys
-(posts:*, trend:*, remote:*, level:*, pairs:{day}, employers:*), read with
+(posts:*, trend:*, remote:*, remote_posts:*, level:*, pairs:{day}, employers:*), read with
 SCAN, so an index that disagrees with the raw keys, or a wrong sum, fails.
 Also: CSV against JSON, growth against the hand-worked example of
 docs/dashboard.md#growth, and bad parameters -> 400 with a JSON error."""
@@ -46,6 +46,7 @@ class Raw:
     def __init__(self, r):
         self.r = r
         self.trend, self.posts, self.remote, self.level, self.pairs = {}, {}, {}, {}, {}
+        self.remote_posts = {}
         for k in r.scan_iter(count=1000):
             k = k.decode()
             parts = k.split(":")
@@ -55,6 +56,8 @@ class Raw:
                 self.posts[(parts[1], parts[2])] = int(r.get(k))
             elif parts[0] == "remote":
                 self.remote[(parts[1], parts[2])] = int(r.get(k))
+            elif parts[0] == "remote_posts":
+                self.remote_posts[(parts[1], parts[2])] = int(r.get(k))
             elif parts[0] == "level":
                 self.level[(parts[1], parts[2], parts[3])] = int(r.get(k))
             elif parts[0] == "pairs":
@@ -199,6 +202,9 @@ def check_region(port, raw, region, hours, top):
     assert (got["postings"], got["postings_before"]) == (p, p0)
     assert [(x["hour"], x["postings"]) for x in got["hourly"]] == [
         (h, raw.postings([h], region)) for h in labels]
+    remote = sum(v for (reg, h), v in raw.remote_posts.items() if reg == region and h in labels)
+    assert remote > 0 or p == 0, "the seed should hold remote postings in %s" % region
+    assert got["remote"] == remote and close(got["remote_share"], ratio(remote, p))
     now = {s: v for (s, reg), v in _by_skill_region(raw, labels).items() if reg == region}
     prev = {s: v for (s, reg), v in _by_skill_region(raw, before).items() if reg == region}
     want = sorted(((s, v) for s, v in now.items() if v > 0), key=lambda x: (-x[1], x[0]))[:top]

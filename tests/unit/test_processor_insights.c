@@ -90,7 +90,8 @@ static void test_contract_example(void **state)
     char *got = emitted(&in);
     /* posts; counters (table order: checked as a set below); pairs in byte order; employers
      * grouped per skill and day */
-    assert_non_null(strstr(got, "1 uk 2024-03-15-10 1 4 "));
+    assert_non_null(strstr(got, "1 uk 2024-03-15-10 1 5 "));
+    assert_non_null(strstr(got, "remote_posts:uk:2024-03-15-10 1"));
     assert_non_null(strstr(got, "remote:python:2024-03-15-10 1"));
     assert_non_null(strstr(got, "remote:spark:2024-03-15-10 1"));
     assert_non_null(strstr(got, "level:python:senior:2024-03-15 1"));
@@ -110,7 +111,8 @@ static void test_contract_example(void **state)
                                  -1, GTP_SENIORITY_UNSPECIFIED, NULL, 0};
     insights_add(&in, &bare);
     got = emitted(&in);
-    assert_non_null(strstr(got, "1 uk 2024-03-15-10 4 4 "));
+    assert_non_null(strstr(got, "1 uk 2024-03-15-10 4 5 "));
+    assert_non_null(strstr(got, "remote_posts:uk:2024-03-15-10 3"));
     assert_non_null(strstr(got, "remote:python:2024-03-15-10 3"));
     assert_non_null(strstr(got, "level:spark:senior:2024-03-15 3"));
     assert_non_null(strstr(got, " 1 python spark 2024-03-15 4 2 "));
@@ -137,7 +139,8 @@ static void test_no_skills_and_off(void **state)
                               1,     GTP_SENIORITY_LEAD,   "x",      1};
     insights_add(&in, &p);
     char *got = emitted(&in);
-    assert_string_equal(got, "1 remote 2024-03-15-23 1 0 0 0");
+    /* a posting without skills: its posts key, and remote_posts as it is remote */
+    assert_string_equal(got, "1 remote 2024-03-15-23 1 1 remote_posts:remote:2024-03-15-23 1 0 0");
     free(got);
     insights_fini(&in);
 
