@@ -5,8 +5,10 @@ independent model (gtptest.expected_from_topic) says the archive must hold, ever
 compared - after a clean run, after SIGKILLs at random moments, after crashes forced between
 the file rename and the Delta commit (and right after the commit), across a restart with
 re-sent duplicates, with two instances sharing the partitions, and with a frozen instance
-coming back after its partitions moved on (fenced). Every rejected event is in the DLQ, no
-orphan or temp file remains, and /metrics agrees with the model.
+coming back after its partitions moved on (fenced), every instance compacting and vacuuming
+the table as it goes (GTP_TEST_COMPACT=0 turns that off; the run fails if no scenario
+compacted anything). Every rejected event is in the DLQ, no orphan or temp file remains
+(files compaction replaced wait for vacuum's retention), and /metrics agrees with the model.
 
 Usage: GTP_BUILD_DIR=<build> scripts/py tests/integration/test_archiver_exact.py [scenario...]
 scenarios: cli clean restart kill crash two zombie (default: all)."""
@@ -37,11 +39,19 @@ COLUMNS = ["event_id", "posted_at", "title", "company", "skills_array", "experie
            "job_id", "source", "location", "is_remote", "date_posted", "region"]
 
 
-def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=4000,
+# Every instance compacts and vacuums as it archives (every second, replaced files deleted
+# after 10 s, the daemon's least), so each scenario's crashes, kills, rebalances and
+# fencing happen with compaction commits racing the rolls (GTP_TEST_COMPACT=0: without).
+COMPACT = os.environ.get("GTP_TEST_COMPACT", "1") != "0"
+
+
+def start_archiver(topic, dlq, group, root, log_name, port=0, env_extra=None, roll_rows=1000,
                    roll_seconds=1):
     cmd = [T.binary("gtp-archiver"), "-b", T.BROKERS, "-t", topic, "--dlq-topic", dlq,
            "-g", group, "--archive-dir", root, "--metrics-port", str(port),
            "--roll-seconds", str(roll_seconds), "--roll-rows", str(roll_rows)]
+    if COMPACT:
+        cmd += ["--compact-interval", "1", "--vacuum-retention", "10 seconds"]
     env = dict(os.environ)
     env.pop("GTP_ARCHIVER_FAILPOINT", None)
     env.update(env_extra or {})
@@ -116,10 +126,19 @@ def compare(reader, got, want):
             sum(extra.values()), list(extra)[:2]))
 
 
+def removed_paths(root):
+    """Paths the log removed (compaction's tombstones)."""
+    return {urllib.request.url2pathname(a["remove"]["path"])
+            for a in T.delta_actions(root) if "remove" in a}
+
+
 def check(name, root, topic, dlq, exp, readers=("pyarrow", "duckdb", "deltalake")):
     want = [norm_expected(r) for r in exp.archived]
-    # No temp files and no parquet file the log does not reference.
+    # No temp files; every file the log references is there; a file the log does not
+    # reference is one compaction replaced (vacuum deletes it after its retention) or one
+    # a compaction cut short by a kill wrote, never a roll's.
     _, live = log_state(root)
+    removed = removed_paths(root)
     on_disk = set()
     for dirpath, dirnames, files in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != "_delta_log"]
@@ -128,23 +147,30 @@ def check(name, root, topic, dlq, exp, readers=("pyarrow", "duckdb", "deltalake"
             assert not f.endswith(".tmp"), "%s: temp file left: %s" % (name, rel)
             if f.endswith(".parquet"):
                 on_disk.add(rel)
-    assert on_disk == live, "%s: files not in the log %s, log files missing %s" % (
-        name, sorted(on_disk - live)[:5], sorted(live - on_disk)[:5])
+    stray = {p for p in on_disk - live
+             if p not in removed and not os.path.basename(p).startswith("part-compact-")}
+    assert not stray and live <= on_disk, "%s: files not in the log %s, log files missing %s" % (
+        name, sorted(stray)[:5], sorted(live - on_disk)[:5])
 
-    # pyarrow over the directory, hive partitioning (types given: date and string).
+    # pyarrow and DuckDB over the directory, hive partitioning (types given: date and
+    # string); given the log's file list while replaced files await vacuum
     import pyarrow as pa
+    part = ds.partitioning(pa.schema([("date_posted", pa.date32()), ("region", pa.string())]),
+                           flavor="hive")
+    listed = sorted(os.path.join(root, p) for p in live) if on_disk != live else None
     if "pyarrow" in readers:
-        part = ds.partitioning(pa.schema([("date_posted", pa.date32()), ("region", pa.string())]),
-                               flavor="hive")
-        compare("pyarrow",
-                rows_of(ds.dataset(root, format="parquet", partitioning=part).to_table()), want)
-    # DuckDB over the directory.
+        src = ds.dataset(listed, format="parquet", partitioning=part,
+                         partition_base_dir=root) if listed else \
+            ds.dataset(root, format="parquet", partitioning=part)
+        compare("pyarrow", rows_of(src.to_table()), want)
     if "duckdb" in readers:
         con = duckdb.connect()
         # the Hive layout only: a recursive ** would also take the Delta checkpoints in _delta_log
         glob_path = os.path.join(root, "date_posted=*", "region=*", "*.parquet").replace("'", "''")
-        t = con.sql("SELECT * FROM read_parquet('%s', hive_partitioning=true)" %
-                    glob_path).to_arrow_table()
+        what = "[%s]" % ", ".join("'%s'" % f.replace("'", "''") for f in listed) if listed \
+            else "'%s'" % glob_path
+        t = con.sql("SELECT * FROM read_parquet(%s, hive_partitioning=true)" %
+                    what).to_arrow_table()
         compare("duckdb", rows_of(t), want)
     # deltalake through the log.
     if "deltalake" in readers:
@@ -167,9 +193,10 @@ def check(name, root, topic, dlq, exp, readers=("pyarrow", "duckdb", "deltalake"
     extra = set(seen) - set(exp.rejected)
     assert not extra, "%s: dlq holds records the model accepts: %s" % (name, list(extra)[:5])
     T.log("%s: %s each read the %d expected rows (%d late kept, "
-          "%d duplicates dropped, %d rejected in the dlq) from %d files" % (
+          "%d duplicates dropped, %d rejected in the dlq) from %d files; %d compacted away" % (
               name, ", ".join(readers), len(want), exp.late, exp.duplicates, len(exp.rejected),
-              len(live)))
+              len(live), len(removed)))
+    return len(removed)
 
 
 def produce_edge_cases(topic):
@@ -225,9 +252,10 @@ def scenario(name, seed, runner, live=False):
     exp = state["exp"]
     assert exp.late > 0 and exp.duplicates > 0 and exp.rejected, \
         "the stream must exercise late events, duplicates and rejects"
-    check(name, root, topic, dlq, exp)
+    compacted = check(name, root, topic, dlq, exp)
     if not os.environ.get("GTP_TEST_KEEP"):
         shutil.rmtree(root, ignore_errors=True)
+    return compacted
 
 
 def metrics(port):
@@ -433,6 +461,7 @@ def zombie_run(topic, dlq, group, root, ends, state):
 def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
     only = sys.argv[1:] or ["cli", "clean", "restart", "kill", "crash", "two", "zombie"]
+    compacted = {}
     table = {"clean": (clean_run, 41, False), "kill": (kill_run, 42, True),
              "crash": (crash_run, 43, False), "two": (two_instances, 44, True),
              "zombie": (zombie_run, 46, True)}
@@ -446,7 +475,12 @@ def main():
             continue
         fn, seed, live = table[name]
         T.log("scenario", name)
-        scenario(name, seed, fn, live)
+        compacted[name] = scenario(name, seed, fn, live)
+    if COMPACT and compacted:
+        # the scenarios must really race compaction with their rolls, crashes and fencing
+        idle = [n for n, c in compacted.items() if not c]
+        assert len(idle) < len(compacted), "no scenario compacted anything: %s" % compacted
+        T.log("files compacted away per scenario: %s" % compacted)
     T.log("ok")
 
 
