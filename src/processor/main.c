@@ -165,6 +165,39 @@ static void redis_lost(struct proc *pr, const char *why)
     pr->healthy_redis = 0;
 }
 
+/* After a reconnect: the server may be a promoted replica behind what we
+ * flushed (docs/redis.md#failover), or another owner moved a partition on.
+ * Then everything is reloaded from redis and replayed from its offsets. */
+static int redis_check_positions(struct proc *pr, char *err, size_t err_size)
+{
+    struct store_part *sp = NULL;
+    size_t n = 0;
+    int32_t moved;
+    int r;
+
+    if (pr->need_reload)
+        return 0; /* reloading anyway */
+    for (int p = 0; p < MAX_PARTS; p++) {
+        struct part *pt = pr->parts[p];
+        if (!pt || !pt->assigned)
+            continue;
+        if (!sp)
+            sp = gtp_xcalloc(MAX_PARTS, sizeof(*sp));
+        sp[n++] = (struct store_part){.partition = p, .expected_next = pt->stored_next};
+    }
+    r = n ? store_positions_moved(pr->rc, pr->cfg.topic, sp, n, &moved, err, err_size) : 0;
+    free(sp);
+    if (r == 1) {
+        gtp_log(GTP_LOG_WARN, "redis",
+                "stored offset of partition %d is not the one we flushed (a failover to a"
+                " replica that missed flushes?): reloading from redis",
+                (int)moved);
+        pr->need_reload = true;
+        r = 0;
+    }
+    return r;
+}
+
 /* Returns true when connected (now or already). */
 static bool redis_ensure(struct proc *pr)
 {
@@ -174,12 +207,14 @@ static bool redis_ensure(struct proc *pr)
     if (gtp_mono_ms() < pr->redis_retry_at_ms)
         return false;
     pr->rc = gtp_redis_connect(&pr->url, 2000, err, sizeof(err));
-    if (!pr->rc || store_prepare(pr->rc, err, sizeof(err))) {
+    if (!pr->rc || store_prepare(pr->rc, err, sizeof(err)) ||
+        redis_check_positions(pr, err, sizeof(err))) {
         redis_lost(pr, err);
         return false;
     }
     if (pr->redis_last_log_ms)
-        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d", pr->url.host, pr->url.port);
+        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d",
+                pr->rc->tcp.host ? pr->rc->tcp.host : pr->url.host, pr->rc->tcp.port);
     pr->redis_backoff_ms = 0;
     pr->redis_last_log_ms = 0;
     gtp_metric_set(pr->m_redis_up, 1);
