@@ -13,6 +13,10 @@
 #   scripts/services.sh logs [kafka|redis] [-f]
 #   scripts/services.sh reset            stop and wipe Kafka's and Redis's data
 #
+#   scripts/services.sh --cluster start|stop|status|env|reset|...
+#       three Kafka nodes (replication factor 3, min.insync.replicas=2), a Redis
+#       primary + replica + three Sentinels instead: scripts/services_cluster.sh.
+#
 # Every command is idempotent: a second start is a no-op, a stale pid file is
 # ignored, and an instance of this tree left running without its pid file is
 # adopted. A server of another tree already answering on our port is used
@@ -29,7 +33,10 @@ rdir="$cache/redis"
 # second instance beside a running one (the tests assume the defaults).
 readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=${GTP_KAFKA_PORT:-9092}
 readonly CONTROLLER_PORT=${GTP_KAFKA_CONTROLLER_PORT:-9093} REDIS_PORT=${GTP_REDIS_PORT:-6379}
-readonly BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT" # the cluster's three in --cluster mode
+# Replication of the topics created here (3, with min.insync.replicas=2, in --cluster mode).
+replication=1
+topic_configs=()
 # The project's topics and their partition counts (docs/kafka.md).
 readonly TOPICS=("job.postings.v1:6" "job.postings.dlq:3")
 kafka_wait=${GTP_KAFKA_WAIT:-90}
@@ -287,8 +294,9 @@ create_topic() {
             say "warning: topic $name exists with $have partitions (asked for $parts)"
         return
     fi
-    local args=(--create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1)
-    for kv in "$@"; do
+    local args=(--create --if-not-exists --topic "$name" --partitions "$parts"
+        --replication-factor "$replication")
+    for kv in "${topic_configs[@]}" "$@"; do
         args+=(--config "$kv")
     done
     local err
@@ -456,6 +464,26 @@ logs() {
     fi
     tail -n 40 "${files[@]}" 2>/dev/null || true
 }
+
+# --cluster (anywhere among the arguments) selects the cluster topology.
+args=()
+cluster=${GTP_CLUSTER:-}
+for a in "$@"; do
+    if [[ "$a" == --cluster ]]; then
+        cluster=1
+    else
+        args+=("$a")
+    fi
+done
+set -- "${args[@]}"
+if [[ -n "$cluster" && "$cluster" != 0 ]]; then
+    # shellcheck source=scripts/services_cluster.sh
+    source "$root/scripts/services_cluster.sh"
+    replication=3
+    topic_configs=(min.insync.replicas=2)
+    cluster_main "$@"
+    exit
+fi
 
 cmd=${1:-}
 shift || true

@@ -89,6 +89,7 @@ struct proc {
     struct gtp_redis_url url;
     redisContext *rc;
     int64_t redis_retry_at_ms, redis_backoff_ms, redis_last_log_ms;
+    int64_t redis_ping_ms; /* last heartbeat (redis_heartbeat) */
     bool paused;
     uint64_t dlq_failed_seen;
     struct gtp_taxonomy *tx;
@@ -220,6 +221,27 @@ static bool redis_ensure(struct proc *pr)
     gtp_metric_set(pr->m_redis_up, 1);
     pr->healthy_redis = 1;
     return true;
+}
+
+/* Once a second, when no flush is in flight: PING. An idle processor sends no
+ * flush, so without it a primary that died (a Sentinel failover) would go
+ * unnoticed, and the reconnect that checks the new primary's offsets
+ * (redis_check_positions) would wait for the next event. */
+static void redis_heartbeat(struct proc *pr, int64_t now)
+{
+    char err[256];
+    redisReply *rep;
+
+    if (!pr->rc || pr->inflight || now - pr->redis_ping_ms < 1000)
+        return;
+    pr->redis_ping_ms = now;
+    rep = redisCommand(pr->rc, "PING");
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        snprintf(err, sizeof(err), "ping: %s", rep ? rep->str : pr->rc->errstr);
+        redis_lost(pr, err);
+    }
+    if (rep)
+        freeReplyObject(rep);
 }
 
 /* Block (serving nothing else) until redis answers or we are told to stop.
@@ -750,6 +772,7 @@ static int run(struct proc *pr)
             if (!flush_start(pr) && !pr->rc)
                 set_paused(pr, true);
         }
+        redis_heartbeat(pr, now);
         if (now - last_lag_ms >= 1000) {
             update_lag(pr);
             last_lag_ms = now;
