@@ -33,6 +33,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("GTP_BUILD_DIR", os.path.join(ROOT, "build"))
 BROKERS = os.environ.get("BROKERS", "127.0.0.1:9092")
 CLK = os.sysconf("SC_CLK_TCK")
+# Against scripts/services.sh --cluster (bench/cluster.sh): BROKERS lists the three nodes,
+# SENTINELS ("host:port,...") the Sentinels; the processors get a redis-sentinel:// URL
+# and the harness reads the primary the Sentinels name.
+SENTINELS = os.environ.get("SENTINELS", "")
+MASTER = os.environ.get("GTP_CLUSTER_MASTER", "gtp")
 
 
 def log(msg):
@@ -40,12 +45,23 @@ def log(msg):
 
 
 def rurl(db):
+    if SENTINELS:
+        return f"redis-sentinel://{SENTINELS}/{MASTER}?db={db}"
     return f"redis://127.0.0.1:6379/{db}"
+
+
+def primary(db):
+    """A client of the primary: the Sentinels' in cluster mode."""
+    if SENTINELS:
+        from redis.sentinel import Sentinel
+        hosts = [(h, int(p)) for h, p in (x.rsplit(":", 1) for x in SENTINELS.split(","))]
+        return Sentinel(hosts, socket_timeout=5).master_for(MASTER, db=db)
+    return redis.Redis.from_url(rurl(db))
 
 
 def fresh_db(db):
     assert db in (8, 9, 10), "benchmarks may only use redis dbs 8, 9 and 10"
-    r = redis.Redis.from_url(rurl(db))
+    r = primary(db)
     r.flushdb()
     return r
 
@@ -59,7 +75,8 @@ def end_offsets(topic, parts=6):
 
 
 def services(*args):
-    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *args], check=True,
+    cluster = ["--cluster"] if SENTINELS else []
+    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *cluster, *args], check=True,
                    stdout=subprocess.DEVNULL)
 
 
@@ -138,6 +155,11 @@ def redis_cpu_s(r):
     """CPU seconds of the Redis server so far (shared server: other clients count too)."""
     i = r.info("cpu")
     return i["used_cpu_sys"] + i["used_cpu_user"]
+
+
+def brokers_cpu_s():
+    """CPU seconds of the Kafka nodes whose pids BROKER_PIDS lists (bench/cluster.sh); 0 when unset."""
+    return sum(proc_cpu_s(int(p)) for p in os.environ.get("BROKER_PIDS", "").split() if p)
 
 
 def trend_counts(r):
@@ -341,22 +363,30 @@ def cmd_scaling(a):
         group = f"gtp.bench.scale{k}.{os.getpid()}"
         ports = [free_port() for _ in range(k)]
         rc0 = redis_cpu_s(r)
+        kc0 = brokers_cpu_s()
         t0 = time.time()
         procs = [start_processor(a.topic, 8, group, metrics_port=pt) for pt in ports]
         t_done = wait_done(r, a.topic, ends, procs)
         secs = t_done - t0
         rcpu = redis_cpu_s(r) - rc0
+        kcpu = brokers_cpu_s() - kc0
         per = []
         for p, pt in zip(procs, ports):
             msgs = scrape(pt, "gtp_processor_messages_total") or 0
+            flushes = scrape(pt, "gtp_processor_flushes_total") or 0
+            fsum = scrape(pt, "gtp_processor_flush_duration_seconds_sum") or 0
             per.append({"events": int(msgs), "events_per_s": round(msgs / secs),
+                        "flushes": int(flushes), "flush_s": round(fsum, 3),
                         "cpu_s": round(proc_cpu_s(p.pid), 2), "peak_rss_kb": proc_hwm_kb(p.pid)})
         for p in procs:
             stop(p)
         total = trend_counts(r)
         out.append({"instances": k, "seconds": round(secs, 3), "events_per_s": round(n / secs),
                     "per_instance": per, "total_count": sum(total.values()),
-                    "redis_cpu_s": round(rcpu, 2),
+                    "redis_cpu_s": round(rcpu, 2), "brokers_cpu_s": round(kcpu, 2),
+                    "flushes": sum(x["flushes"] for x in per),
+                    "redis_cpu_ms_per_flush": round(
+                        rcpu * 1000 / max(1, sum(x["flushes"] for x in per)), 3),
                     "processors_cpu_s": round(sum(x["cpu_s"] for x in per), 2)})
         log(f"{k} instance(s): {n / secs:.0f} events/s")
     counts = {o["total_count"] for o in out}
