@@ -5,7 +5,8 @@ idempotent) flows into a private topic while three gtp-processors (one consumer 
 through a redis-sentinel:// URL) and one gtp-archiver consume it. One round per step, the
 fault in the middle of the round's stream; after every round the processors' counts and
 stats in Redis (the current primary), the DLQ and the archiver's rows (pyarrow, DuckDB) must
-equal the independent model of the whole topic so far (gtptest.Model):
+equal the independent model of the whole topic so far (gtptest.Model), and a gtp-dashboard
+(through Sentinel too) must serve the model's counters on /api/stats:
 
   broker-kill    SIGKILL of the node leading partition 0, restarted ~8 s later; the
                  generator must not fail (two in-sync replicas remain)
@@ -137,6 +138,7 @@ class Cluster:
         for i in range(3):
             self.start("processor-%d" % i)
         self.start("archiver")
+        self.start("dashboard")
 
     def start(self, name):
         port = T.free_port()
@@ -144,6 +146,9 @@ class Cluster:
             cmd = [T.binary("gtp-processor"), "-b", BROKERS, "-t", self.topic, "--dlq-topic",
                    self.dlq["processor"], "-g", self.group["processor"], "--redis",
                    sentinel_url(), "--metrics-port", str(port), "--flush-ms", "100"]
+        elif name == "dashboard":
+            cmd = [T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port, "--redis",
+                   sentinel_url()]
         else:
             cmd = [T.binary("gtp-archiver"), "-b", BROKERS, "-t", self.topic, "--dlq-topic",
                    self.dlq["archiver"], "-g", self.group["archiver"], "--archive-dir",
@@ -189,6 +194,25 @@ class Cluster:
                 n += fh.read().count(b"is not the one we flushed")
         return n
 
+    def check_dashboard(self, name, exp):
+        """The dashboard (through Sentinel too) serves the primary's counters: after a
+        failover it must have followed the primary (answers are cached ~1 s, reconnects back
+        off up to 5 s)."""
+        import json
+        want = {"events_total": exp.events, "rejected_total": len(exp.rejected),
+                "late_total": exp.late, "duplicates_total": exp.duplicates,
+                "counted_total": exp.counted}
+        deadline, got = time.time() + 30, None
+        while time.time() < deadline:
+            status, body = T.http_get(self.ports["dashboard"], "/api/stats")
+            if status == 200:
+                got = {k: json.loads(body).get(k) for k in want}
+                if got == want:
+                    T.log("%s: the dashboard serves the model's counters" % name)
+                    return
+            time.sleep(0.3)
+        raise AssertionError("%s: dashboard /api/stats %s, model %s" % (name, got, want))
+
     def check(self, name):
         t0 = time.time()
         msgs, ends = T.read_topic(self.topic, starts=self.ends)
@@ -200,6 +224,7 @@ class Cluster:
         t1 = time.time()
         P.check(name, self.topic, self.dlq["processor"], DB, exp, ends)
         A.check(name, self.root, self.topic, self.dlq["archiver"], exp, ("pyarrow", "duckdb"))
+        self.check_dashboard(name, exp)
         self.alive("after the checks:")
         return t1 - t0, time.time() - t1
 
