@@ -6,6 +6,9 @@
 # events and flushes, CPU seconds of the processors, of Redis and of the three
 # brokers) and a summary line per run.
 #
+# Then `pbench.py live`: three processors under a live stream (~5,000 events/s
+# for 30 s, LIVE_RATE / LIVE_SECONDS): Redis CPU per flush at live flush sizes.
+#
 #   bench/cluster.sh [EVENTS]        default 300000; GTP_BUILD_DIR picks the binaries
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,4 +38,15 @@ for o in r["runs"]:
           "brokers %.1f; %d flushes, redis %.3f ms CPU per flush" % (
               o["instances"], o["events_per_s"], o["seconds"], o["processors_cpu_s"],
               o["redis_cpu_s"], o["brokers_cpu_s"], o["flushes"], o["redis_cpu_ms_per_flush"]))
+PY
+live=$("$py" "$root/bench/pbench.py" live --rate "${LIVE_RATE:-5000}" --seconds "${LIVE_SECONDS:-30}")
+echo "$live"
+"$py" - "$live" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+print("live: %d processors, %d events/s for %.0f s: %d flushes of %d events, redis %.3f ms CPU "
+      "per flush (%.2f us per event), %.2f s redis CPU; processors %.1f s, brokers %.1f s CPU" % (
+          o["instances"], o["events_per_s"], o["seconds"], o["flushes"], o["events_per_flush"],
+          o["redis_cpu_ms_per_flush"], o["redis_cpu_us_per_event"], o["redis_cpu_s"],
+          o["processors_cpu_s"], o["brokers_cpu_s"]))
 PY

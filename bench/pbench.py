@@ -222,6 +222,48 @@ def cmd_throughput(a):
     return res
 
 
+# ---- live: the per-flush Redis cost at a steady rate ----------------------------------------------
+
+def cmd_live(a):
+    """K processors in one group under a live stream of about --rate events/s for --seconds:
+    Redis CPU per flush and per event at the flush sizes of a live pipeline (--flush-ms
+    default, 250 ms), where the backlog runs above measure the largest flushes."""
+    topic = f"gtp.bench.live.{os.getpid()}"
+    services("create-topic", topic, "6")
+    services("create-topic", topic + ".dlq", "3")
+    r = fresh_db(9)
+    try:
+        ports = [free_port() for _ in range(a.instances)]
+        group = f"gtp.bench.live.{os.getpid()}"
+        procs = [start_processor(topic, 9, group, metrics_port=pt) for pt in ports]
+        time.sleep(5)  # the group settles before the first event
+        rc0, kc0, t0 = redis_cpu_s(r), brokers_cpu_s(), time.time()
+        f0 = sum(scrape(pt, "gtp_processor_flushes_total") or 0 for pt in ports)
+        g = subprocess.Popen(generator("-t", topic, "--rate", str(a.rate), "--start", "now",
+                                       "--chaos", "0", "--seed", "7"), stderr=subprocess.DEVNULL)
+        time.sleep(a.seconds)
+        g.send_signal(signal.SIGTERM)
+        g.wait(30)
+        ends = end_offsets(topic)
+        wait_done(r, topic, ends, procs, timeout=120)
+        secs = time.time() - t0
+        rcpu, kcpu = redis_cpu_s(r) - rc0, brokers_cpu_s() - kc0
+        flushes = sum(scrape(pt, "gtp_processor_flushes_total") or 0 for pt in ports) - f0
+        pcpu = sum(proc_cpu_s(p.pid) for p in procs)
+        for p in procs:
+            stop(p)
+    finally:
+        services("delete-topic", topic)
+        services("delete-topic", topic + ".dlq")
+    n = sum(ends)
+    return {"instances": a.instances, "events": n, "seconds": round(secs, 2),
+            "events_per_s": round(n / secs), "flushes": int(flushes),
+            "events_per_flush": round(n / max(1, flushes)),
+            "redis_cpu_s": round(rcpu, 3), "redis_cpu_ms_per_flush": round(rcpu * 1000 / max(1, flushes), 3),
+            "redis_cpu_us_per_event": round(rcpu * 1e6 / max(1, n), 2),
+            "brokers_cpu_s": round(kcpu, 2), "processors_cpu_s": round(pcpu, 2), "cores": os.cpu_count()}
+
+
 # ---- latency --------------------------------------------------------------------------------------
 
 def cmd_latency(a):
@@ -408,6 +450,10 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--topic", required=True)
     c.add_argument("--spark-log", default=None)
+    lv = sub.add_parser("live")
+    lv.add_argument("--rate", type=int, default=5000)
+    lv.add_argument("--seconds", type=int, default=30)
+    lv.add_argument("--instances", type=int, default=3)
     s = sub.add_parser("scaling")
     s.add_argument("--topic", required=True)
     s.add_argument("--instances", default="1,2,3")
