@@ -156,25 +156,46 @@ kafka_configure() {
     mkdir -p "$kdir/data" "$kdir/logs"
     sed -e "s|@DATA@|$kdir/data|g" -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CPORT@|$CONTROLLER_PORT|g" \
         "$root/scripts/kafka/server.properties.in" >"$kdir/server.properties"
-    # The broker refuses to start on unformatted storage; format once, keep the cluster id.
-    if [[ ! -f "$kdir/data/meta.properties" ]]; then
-        local id
-        id=$(cat "$kdir/cluster.id" 2>/dev/null || true)
-        if [[ -z "$id" ]]; then
-            id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
-                tail -n1)
-            [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
-            echo "$id" >"$kdir/cluster.id"
-        fi
-        say "formatting kafka storage (cluster id $id)"
-        "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-            -Dkafka.logs.dir="$kdir/logs" kafka.tools.StorageTool format --standalone \
-            -t "$id" -c "$kdir/server.properties" --ignore-formatted >>"$kdir/logs/format.out" 2>&1 ||
-            {
-                tail -n 20 "$kdir/logs/format.out" >&2
-                die "kafka storage format failed (see $kdir/logs/format.out)"
-            }
+    kafka_format "$kdir" "$kdir/cluster.id" "kafka" --standalone
+}
+
+# kafka_format DIR IDFILE LABEL [FORMAT-ARGS...]: the broker refuses to start on
+# unformatted storage; format DIR/data once, with the cluster id kept in IDFILE
+# (one id for all nodes of a cluster). DIR holds server.properties and logs/.
+kafka_format() {
+    local d=$1 idfile=$2 label=$3 id
+    shift 3
+    [[ -f "$d/data/meta.properties" ]] && return
+    id=$(cat "$idfile" 2>/dev/null || true)
+    if [[ -z "$id" ]]; then
+        id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
+            tail -n1)
+        [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
+        echo "$id" >"$idfile"
     fi
+    say "formatting $label storage (cluster id $id)"
+    "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+        -Dkafka.logs.dir="$d/logs" kafka.tools.StorageTool format "$@" \
+        -t "$id" -c "$d/server.properties" --ignore-formatted >>"$d/logs/format.out" 2>&1 ||
+        {
+            tail -n 20 "$d/logs/format.out" >&2
+            die "$label storage format failed (see $d/logs/format.out)"
+        }
+}
+
+# kafka_spawn DIR XMS XMX: start the broker of DIR/server.properties in the
+# background, its pid in DIR/kafka.pid. setsid: the broker outlives the shell
+# (and a Ctrl-C in it) that started it; 8>&-: it must not inherit (and hold)
+# the services lock.
+kafka_spawn() {
+    local d=$1
+    setsid "$java" "-Xms$2" "-Xmx$3" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+        -Dkafka.logs.dir="$d/logs" \
+        -cp "$(kafka_classpath)" kafka.Kafka "$d/server.properties" \
+        >>"$d/logs/kafka.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$d/kafka.pid"
 }
 
 kafka_wait_ready() {
@@ -220,17 +241,8 @@ start_kafka() {
     kafka_fetch
     kafka_configure
     say "starting kafka on $BOOTSTRAP (logs in $kdir/logs)"
-    # setsid: the broker outlives the shell (and a Ctrl-C in it) that started it;
-    # 8>&-: it must not inherit (and hold) the services lock.
-    # shellcheck disable=SC2086
-    setsid "$java" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-        -Dkafka.logs.dir="$kdir/logs" \
-        -cp "$(kafka_classpath)" kafka.Kafka "$kdir/server.properties" \
-        >>"$kdir/logs/kafka.out" 2>&1 </dev/null 8>&- &
-    pid=$!
-    echo "$pid" >"$kdir/kafka.pid"
+    kafka_spawn "$kdir" 256m 512m
+    pid=$(cat "$kdir/kafka.pid")
     kafka_wait_ready "$pid"
     say "kafka up (pid $pid) on $BOOTSTRAP after $((SECONDS - t0))s"
 }

@@ -95,24 +95,8 @@ knode_configure() {
 unclean.leader.election.enable=false
 auto.leader.rebalance.enable=true
 EOF
-    if [[ ! -f "$d/data/meta.properties" ]]; then
-        local id
-        id=$(cat "$cdir/cluster.id" 2>/dev/null || true)
-        if [[ -z "$id" ]]; then
-            id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
-                tail -n1)
-            [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
-            echo "$id" >"$cdir/cluster.id"
-        fi
-        say "formatting kafka node $n storage (cluster id $id)"
-        "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-            -Dkafka.logs.dir="$d/logs" kafka.tools.StorageTool format \
-            -t "$id" -c "$d/server.properties" --ignore-formatted >>"$d/logs/format.out" 2>&1 ||
-            {
-                tail -n 20 "$d/logs/format.out" >&2
-                die "kafka node $n storage format failed (see $d/logs/format.out)"
-            }
-    fi
+    # static voters (controller.quorum.voters): no --standalone
+    kafka_format "$d" "$cdir/cluster.id" "kafka node $n"
 }
 
 # Launch node $1 without waiting (the three must come up together to form a quorum).
@@ -128,13 +112,7 @@ knode_launch() {
     done
     knode_configure "$n"
     say "starting kafka node $n on $KAFKA_HOST:${C_KPORTS[$n - 1]} (logs in $d/logs)"
-    setsid "$java" -Xms128m -Xmx384m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-        -Dkafka.logs.dir="$d/logs" \
-        -cp "$(kafka_classpath)" kafka.Kafka "$d/server.properties" \
-        >>"$d/logs/kafka.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$d/kafka.pid"
+    kafka_spawn "$d" 128m 384m # three JVMs share the machine
 }
 
 # Wait until node $1 answers listing at least $2 brokers.
@@ -203,17 +181,22 @@ sentinel_primary() {
     done
 }
 
+# need_start DIR PORT: false (after waiting for it to answer) when the server of
+# DIR runs; true when it must be started, dying if another process has PORT.
+need_start() {
+    if [[ -n "$(cwd_pid "$1")" ]]; then
+        redis_wait_port "$2" "$1"
+        return 1
+    fi
+    port_taken "$2" && die "port $2 is taken by $(describe_pid "$(port_owner "$2")"); stop it first"
+    mkdir -p "$1"
+}
+
 rnode_start() {
-    local n=$1 d port pid primary
+    local n=$1 d port primary
     d=$(rnode_dir "$n")
     port=${C_RPORTS[$n - 1]}
-    pid=$(cwd_pid "$d")
-    if [[ -n "$pid" ]]; then
-        redis_wait_port "$port" "$d"
-        return
-    fi
-    port_taken "$port" && die "port $port is taken by $(describe_pid "$(port_owner "$port")"); stop it first"
-    mkdir -p "$d"
+    need_start "$d" "$port" || return 0
     # Whom to follow: the primary the Sentinels name now (a restarted old
     # primary must not come back as a second primary, not even for the
     # seconds until a Sentinel reconfigures it); on a first start node 1.
@@ -246,16 +229,10 @@ EOF
 }
 
 snode_start() {
-    local n=$1 d port pid
+    local n=$1 d port
     d=$(snode_dir "$n")
     port=${C_SPORTS[$n - 1]}
-    pid=$(cwd_pid "$d")
-    if [[ -n "$pid" ]]; then
-        redis_wait_port "$port" "$d"
-        return
-    fi
-    port_taken "$port" && die "port $port is taken by $(describe_pid "$(port_owner "$port")"); stop it first"
-    mkdir -p "$d"
+    need_start "$d" "$port" || return 0
     # Sentinel rewrites its file with what it learnt (the current primary,
     # the other sentinels, the epoch): written once, kept across restarts.
     if [[ ! -f "$d/sentinel.conf" ]]; then
@@ -314,8 +291,14 @@ cluster_start() {
 }
 
 cluster_stop() {
-    local n
-    for n in 3 2 1; do
+    local n pid
+    # All three at once: stopped one by one, the last ones lose their quorum
+    # and hang in their controlled shutdown until killed.
+    for n in 1 2 3; do
+        pid=$(knode_pid "$n")
+        [[ -z "$pid" ]] || kill -TERM "$pid" 2>/dev/null || true
+    done
+    for n in 1 2 3; do
         knode_stop "$n"
     done
     for n in 1 2 3; do

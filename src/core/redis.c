@@ -86,6 +86,19 @@ static int parse_db(const char *s, struct gtp_redis_url *out, char *errstr, size
     return 0;
 }
 
+/* The query of a unix or sentinel url: q is NULL or points at "?db=N". */
+static int parse_query(const char *q, const char *kind, struct gtp_redis_url *out, char *errstr,
+                       size_t errstr_size)
+{
+    if (!q)
+        return 0;
+    if (strncmp(q + 1, "db=", 3) != 0) {
+        gtp_errf(errstr, errstr_size, "%s redis url: the only parameter is ?db=N", kind);
+        return GTP_ERR_CONFIG;
+    }
+    return parse_db(q + 4, out, errstr, errstr_size);
+}
+
 /* unix://[userinfo@]/abs/path[?db=N]: p points after "unix://". */
 static int parse_unix(const char *p, struct gtp_redis_url *out, char *errstr, size_t errstr_size)
 {
@@ -114,14 +127,7 @@ static int parse_unix(const char *p, struct gtp_redis_url *out, char *errstr, si
     out->socket[n] = '\0';
     snprintf(out->host, sizeof(out->host), "%s", out->socket);
     out->port = 0;
-    if (q) {
-        if (strncmp(q + 1, "db=", 3) != 0) {
-            gtp_errf(errstr, errstr_size, "unix redis url: the only parameter is ?db=N");
-            return GTP_ERR_CONFIG;
-        }
-        return parse_db(q + 4, out, errstr, errstr_size);
-    }
-    return 0;
+    return parse_query(q, "unix", out, errstr, errstr_size);
 }
 
 /* "host[:port]" in s[0..n) into a (port left as is when absent). */
@@ -213,14 +219,7 @@ static int parse_sentinel(const char *p, struct gtp_redis_url *out, char *errstr
     /* for logs: the first sentinel */
     snprintf(out->host, sizeof(out->host), "%s", out->sentinels[0].host);
     out->port = out->sentinels[0].port;
-    if (q) {
-        if (strncmp(q + 1, "db=", 3) != 0) {
-            gtp_errf(errstr, errstr_size, "sentinel redis url: the only parameter is ?db=N");
-            return GTP_ERR_CONFIG;
-        }
-        return parse_db(q + 4, out, errstr, errstr_size);
-    }
-    return 0;
+    return parse_query(q, "sentinel", out, errstr, errstr_size);
 }
 
 int gtp_redis_url_parse(const char *url, struct gtp_redis_url *out, char *errstr,

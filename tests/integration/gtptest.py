@@ -88,6 +88,28 @@ def died(pr, what):
     return "%s exited early with %s%s" % (what, pr.returncode, log_tail(pr))
 
 
+def exit_on_signals():
+    """SIGTERM and SIGINT raise SystemExit, so a stopped run still cleans up (restarts the
+    services, kills its daemons) on its way out."""
+    def on_term(signum, frame):
+        raise SystemExit("stopped by signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+
+def run_seed(seed):
+    """The seed given, or a fresh one to print (a failed run is repeated with it)."""
+    return seed if seed is not None else int(time.time() * 1000) % 1000000007
+
+
+def kill_all(procs):
+    """SIGKILL and reap every process of procs still running (None entries allowed)."""
+    for pr in procs:
+        if pr and pr.poll() is None:
+            pr.kill()
+            pr.wait()
+
+
 def stop_daemon(pr, what, timeout=60):
     """SIGTERM, then insist on a clean exit 0."""
     pr.send_signal(signal.SIGTERM)

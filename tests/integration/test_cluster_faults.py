@@ -363,10 +363,7 @@ def cleanup(cl):
     if cl is None:
         return
     cl.stopping = True
-    for pr in [*cl.procs.values(), cl.gen]:
-        if pr and pr.poll() is None:
-            pr.kill()
-            pr.wait()
+    T.kill_all([*cl.procs.values(), cl.gen])
     # whatever was killed comes back (the cluster stays up for the next run)
     for node in ("kafka-1", "kafka-2", "kafka-3", "redis-1", "redis-2"):
         try:
@@ -402,11 +399,8 @@ def main():
         if s not in STEP_FNS:
             ap.error("unknown step %s (known: %s)" % (s, " ".join(STEP_FNS)))
 
-    def on_term(signum, frame):
-        raise SystemExit("stopped by signal %d" % signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1000000007
+    T.exit_on_signals()
+    seed = T.run_seed(args.seed)
     rnd = random.Random(seed)
     os.makedirs(LOGS, exist_ok=True)
     T.log("cluster fault test, seed %d (reproduce: GTP_TEST_CLUSTER=1 scripts/py %s --seed %d)"
