@@ -102,6 +102,19 @@ def run_seed(seed):
     return seed if seed is not None else int(time.time() * 1000) % 1000000007
 
 
+def wait_listening(pr, port, what, timeout=20):
+    """Until something accepts on 127.0.0.1:port; pr must stay alive meanwhile."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert pr.poll() is None, died(pr, what)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("%s did not listen on %d" % (what, port))
+
+
 def kill_all(procs):
     """SIGKILL and reap every process of procs still running (None entries allowed)."""
     for pr in procs:

@@ -35,15 +35,8 @@ def redis_server(tmp, name, *args):
     pr = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                            "--dir", d, "--save", "", "--appendonly", "no", *args],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=d)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        assert pr.poll() is None, "redis-server %s exited %s" % (name, pr.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return pr, port
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("redis-server %s did not listen" % name)
+    T.wait_listening(pr, port, "redis-server " + name)
+    return pr, port
 
 
 def sentinel(tmp, master_port):
