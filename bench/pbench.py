@@ -36,6 +36,11 @@ BROKERS = os.environ.get("BROKERS", "127.0.0.1:9092")
 # scripts/services.sh's GTP_REDIS_PORT when the services run on private ports
 REDIS_PORT = int(os.environ.get("GTP_REDIS_PORT", "6379"))
 CLK = os.sysconf("SC_CLK_TCK")
+# Against scripts/services.sh --cluster (bench/cluster.sh): BROKERS lists the three nodes,
+# SENTINELS ("host:port,...") the Sentinels; the processors get a redis-sentinel:// URL
+# and the harness reads the primary the Sentinels name.
+SENTINELS = os.environ.get("SENTINELS", "")
+MASTER = os.environ.get("GTP_CLUSTER_MASTER", "gtp")
 
 
 def log(msg):
@@ -43,12 +48,23 @@ def log(msg):
 
 
 def rurl(db):
+    if SENTINELS:
+        return f"redis-sentinel://{SENTINELS}/{MASTER}?db={db}"
     return f"redis://127.0.0.1:{REDIS_PORT}/{db}"
+
+
+def primary(db):
+    """A client of the primary: the Sentinels' in cluster mode."""
+    if SENTINELS:
+        from redis.sentinel import Sentinel
+        hosts = [(h, int(p)) for h, p in (x.rsplit(":", 1) for x in SENTINELS.split(","))]
+        return Sentinel(hosts, socket_timeout=5).master_for(MASTER, db=db)
+    return redis.Redis.from_url(rurl(db))
 
 
 def fresh_db(db):
     assert db in (8, 9, 10), "benchmarks may only use redis dbs 8, 9 and 10"
-    r = redis.Redis.from_url(rurl(db))
+    r = primary(db)
     r.flushdb()
     return r
 
@@ -62,7 +78,8 @@ def end_offsets(topic, parts=6):
 
 
 def services(*args):
-    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *args], check=True,
+    cluster = ["--cluster"] if SENTINELS else []
+    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *cluster, *args], check=True,
                    stdout=subprocess.DEVNULL)
 
 
@@ -143,6 +160,11 @@ def redis_cpu_s(r):
     return i["used_cpu_sys"] + i["used_cpu_user"]
 
 
+def brokers_cpu_s():
+    """CPU seconds of the Kafka nodes whose pids BROKER_PIDS lists (bench/cluster.sh); 0 when unset."""
+    return sum(proc_cpu_s(int(p)) for p in os.environ.get("BROKER_PIDS", "").split() if p)
+
+
 def trend_counts(r):
     keys = list(r.scan_iter("trend:*", count=5000))
     vals = r.mget(keys) if keys else []
@@ -201,6 +223,48 @@ def cmd_throughput(a):
     res.update({"kcat_seconds": round(kcat_s, 3), "kcat_events_per_s": round(n / kcat_s),
                 "redis_keys": keys})
     return res
+
+
+# ---- live: the per-flush Redis cost at a steady rate ----------------------------------------------
+
+def cmd_live(a):
+    """K processors in one group under a live stream of about --rate events/s for --seconds:
+    Redis CPU per flush and per event at the flush sizes of a live pipeline (--flush-ms
+    default, 250 ms), where the backlog runs above measure the largest flushes."""
+    topic = f"gtp.bench.live.{os.getpid()}"
+    services("create-topic", topic, "6")
+    services("create-topic", topic + ".dlq", "3")
+    r = fresh_db(9)
+    try:
+        ports = [free_port() for _ in range(a.instances)]
+        group = f"gtp.bench.live.{os.getpid()}"
+        procs = [start_processor(topic, 9, group, metrics_port=pt) for pt in ports]
+        time.sleep(5)  # the group settles before the first event
+        rc0, kc0, t0 = redis_cpu_s(r), brokers_cpu_s(), time.time()
+        f0 = sum(scrape(pt, "gtp_processor_flushes_total") or 0 for pt in ports)
+        g = subprocess.Popen(generator("-t", topic, "--rate", str(a.rate), "--start", "now",
+                                       "--chaos", "0", "--seed", "7"), stderr=subprocess.DEVNULL)
+        time.sleep(a.seconds)
+        g.send_signal(signal.SIGTERM)
+        g.wait(30)
+        ends = end_offsets(topic)
+        wait_done(r, topic, ends, procs, timeout=120)
+        secs = time.time() - t0
+        rcpu, kcpu = redis_cpu_s(r) - rc0, brokers_cpu_s() - kc0
+        flushes = sum(scrape(pt, "gtp_processor_flushes_total") or 0 for pt in ports) - f0
+        pcpu = sum(proc_cpu_s(p.pid) for p in procs)
+        for p in procs:
+            stop(p)
+    finally:
+        services("delete-topic", topic)
+        services("delete-topic", topic + ".dlq")
+    n = sum(ends)
+    return {"instances": a.instances, "events": n, "seconds": round(secs, 2),
+            "events_per_s": round(n / secs), "flushes": int(flushes),
+            "events_per_flush": round(n / max(1, flushes)),
+            "redis_cpu_s": round(rcpu, 3), "redis_cpu_ms_per_flush": round(rcpu * 1000 / max(1, flushes), 3),
+            "redis_cpu_us_per_event": round(rcpu * 1e6 / max(1, n), 2),
+            "brokers_cpu_s": round(kcpu, 2), "processors_cpu_s": round(pcpu, 2), "cores": os.cpu_count()}
 
 
 # ---- latency --------------------------------------------------------------------------------------
@@ -344,22 +408,30 @@ def cmd_scaling(a):
         group = f"gtp.bench.scale{k}.{os.getpid()}"
         ports = [free_port() for _ in range(k)]
         rc0 = redis_cpu_s(r)
+        kc0 = brokers_cpu_s()
         t0 = time.time()
         procs = [start_processor(a.topic, 8, group, metrics_port=pt) for pt in ports]
         t_done = wait_done(r, a.topic, ends, procs)
         secs = t_done - t0
         rcpu = redis_cpu_s(r) - rc0
+        kcpu = brokers_cpu_s() - kc0
         per = []
         for p, pt in zip(procs, ports):
             msgs = scrape(pt, "gtp_processor_messages_total") or 0
+            flushes = scrape(pt, "gtp_processor_flushes_total") or 0
+            fsum = scrape(pt, "gtp_processor_flush_duration_seconds_sum") or 0
             per.append({"events": int(msgs), "events_per_s": round(msgs / secs),
+                        "flushes": int(flushes), "flush_s": round(fsum, 3),
                         "cpu_s": round(proc_cpu_s(p.pid), 2), "peak_rss_kb": proc_hwm_kb(p.pid)})
         for p in procs:
             stop(p)
         total = trend_counts(r)
         out.append({"instances": k, "seconds": round(secs, 3), "events_per_s": round(n / secs),
                     "per_instance": per, "total_count": sum(total.values()),
-                    "redis_cpu_s": round(rcpu, 2),
+                    "redis_cpu_s": round(rcpu, 2), "brokers_cpu_s": round(kcpu, 2),
+                    "flushes": sum(x["flushes"] for x in per),
+                    "redis_cpu_ms_per_flush": round(
+                        rcpu * 1000 / max(1, sum(x["flushes"] for x in per)), 3),
                     "processors_cpu_s": round(sum(x["cpu_s"] for x in per), 2)})
         log(f"{k} instance(s): {n / secs:.0f} events/s")
     counts = {o["total_count"] for o in out}
@@ -427,6 +499,10 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--topic", required=True)
     c.add_argument("--spark-log", default=None)
+    lv = sub.add_parser("live")
+    lv.add_argument("--rate", type=int, default=5000)
+    lv.add_argument("--seconds", type=int, default=30)
+    lv.add_argument("--instances", type=int, default=3)
     s = sub.add_parser("scaling")
     s.add_argument("--topic", required=True)
     s.add_argument("--instances", default="1,2,3")

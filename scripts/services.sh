@@ -13,6 +13,10 @@
 #   scripts/services.sh logs [kafka|redis] [-f]
 #   scripts/services.sh reset            stop and wipe Kafka's and Redis's data
 #
+#   scripts/services.sh --cluster start|stop|status|env|reset|...
+#       three Kafka nodes (replication factor 3, min.insync.replicas=2), a Redis
+#       primary + replica + three Sentinels instead: scripts/services_cluster.sh.
+#
 # Every command is idempotent: a second start is a no-op, a stale pid file is
 # ignored, and an instance of this tree left running without its pid file is
 # adopted. A server of another tree already answering on our port is used
@@ -29,7 +33,10 @@ rdir="$cache/redis"
 # second instance beside a running one (the tests assume the defaults).
 readonly KAFKA_HOST=127.0.0.1 KAFKA_PORT=${GTP_KAFKA_PORT:-9092}
 readonly CONTROLLER_PORT=${GTP_KAFKA_CONTROLLER_PORT:-9093} REDIS_PORT=${GTP_REDIS_PORT:-6379}
-readonly BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT" # the cluster's three in --cluster mode
+# Replication of the topics created here (3, with min.insync.replicas=2, in --cluster mode).
+replication=1
+topic_configs=()
 # The project's topics and their partition counts (docs/kafka.md).
 readonly TOPICS=("job.postings.v1:6" "job.postings.dlq:3")
 kafka_wait=${GTP_KAFKA_WAIT:-90}
@@ -149,25 +156,46 @@ kafka_configure() {
     mkdir -p "$kdir/data" "$kdir/logs"
     sed -e "s|@DATA@|$kdir/data|g" -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CPORT@|$CONTROLLER_PORT|g" \
         "$root/scripts/kafka/server.properties.in" >"$kdir/server.properties"
-    # The broker refuses to start on unformatted storage; format once, keep the cluster id.
-    if [[ ! -f "$kdir/data/meta.properties" ]]; then
-        local id
-        id=$(cat "$kdir/cluster.id" 2>/dev/null || true)
-        if [[ -z "$id" ]]; then
-            id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
-                tail -n1)
-            [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
-            echo "$id" >"$kdir/cluster.id"
-        fi
-        say "formatting kafka storage (cluster id $id)"
-        "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-            -Dkafka.logs.dir="$kdir/logs" kafka.tools.StorageTool format --standalone \
-            -t "$id" -c "$kdir/server.properties" --ignore-formatted >>"$kdir/logs/format.out" 2>&1 ||
-            {
-                tail -n 20 "$kdir/logs/format.out" >&2
-                die "kafka storage format failed (see $kdir/logs/format.out)"
-            }
+    kafka_format "$kdir" "$kdir/cluster.id" "kafka" --standalone
+}
+
+# kafka_format DIR IDFILE LABEL [FORMAT-ARGS...]: the broker refuses to start on
+# unformatted storage; format DIR/data once, with the cluster id kept in IDFILE
+# (one id for all nodes of a cluster). DIR holds server.properties and logs/.
+kafka_format() {
+    local d=$1 idfile=$2 label=$3 id
+    shift 3
+    [[ -f "$d/data/meta.properties" ]] && return
+    id=$(cat "$idfile" 2>/dev/null || true)
+    if [[ -z "$id" ]]; then
+        id=$("$java" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null |
+            tail -n1)
+        [[ -n "$id" ]] || die "kafka StorageTool random-uuid failed"
+        echo "$id" >"$idfile"
     fi
+    say "formatting $label storage (cluster id $id)"
+    "$java" -cp "$(kafka_classpath)" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+        -Dkafka.logs.dir="$d/logs" kafka.tools.StorageTool format "$@" \
+        -t "$id" -c "$d/server.properties" --ignore-formatted >>"$d/logs/format.out" 2>&1 ||
+        {
+            tail -n 20 "$d/logs/format.out" >&2
+            die "$label storage format failed (see $d/logs/format.out)"
+        }
+}
+
+# kafka_spawn DIR XMS XMX: start the broker of DIR/server.properties in the
+# background, its pid in DIR/kafka.pid. setsid: the broker outlives the shell
+# (and a Ctrl-C in it) that started it; 8>&-: it must not inherit (and hold)
+# the services lock.
+kafka_spawn() {
+    local d=$1
+    setsid "$java" "-Xms$2" "-Xmx$3" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+        -Dkafka.logs.dir="$d/logs" \
+        -cp "$(kafka_classpath)" kafka.Kafka "$d/server.properties" \
+        >>"$d/logs/kafka.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$d/kafka.pid"
 }
 
 kafka_wait_ready() {
@@ -213,17 +241,8 @@ start_kafka() {
     kafka_fetch
     kafka_configure
     say "starting kafka on $BOOTSTRAP (logs in $kdir/logs)"
-    # setsid: the broker outlives the shell (and a Ctrl-C in it) that started it;
-    # 8>&-: it must not inherit (and hold) the services lock.
-    # shellcheck disable=SC2086
-    setsid "$java" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-        -Dkafka.logs.dir="$kdir/logs" \
-        -cp "$(kafka_classpath)" kafka.Kafka "$kdir/server.properties" \
-        >>"$kdir/logs/kafka.out" 2>&1 </dev/null 8>&- &
-    pid=$!
-    echo "$pid" >"$kdir/kafka.pid"
+    kafka_spawn "$kdir" 256m 512m
+    pid=$(cat "$kdir/kafka.pid")
     kafka_wait_ready "$pid"
     say "kafka up (pid $pid) on $BOOTSTRAP after $((SECONDS - t0))s"
 }
@@ -287,8 +306,9 @@ create_topic() {
             say "warning: topic $name exists with $have partitions (asked for $parts)"
         return
     fi
-    local args=(--create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1)
-    for kv in "$@"; do
+    local args=(--create --if-not-exists --topic "$name" --partitions "$parts"
+        --replication-factor "$replication")
+    for kv in "${topic_configs[@]}" "$@"; do
         args+=(--config "$kv")
     done
     local err
@@ -456,6 +476,26 @@ logs() {
     fi
     tail -n 40 "${files[@]}" 2>/dev/null || true
 }
+
+# --cluster (anywhere among the arguments) selects the cluster topology.
+args=()
+cluster=${GTP_CLUSTER:-}
+for a in "$@"; do
+    if [[ "$a" == --cluster ]]; then
+        cluster=1
+    else
+        args+=("$a")
+    fi
+done
+set -- "${args[@]}"
+if [[ -n "$cluster" && "$cluster" != 0 ]]; then
+    # shellcheck source=scripts/services_cluster.sh
+    source "$root/scripts/services_cluster.sh"
+    replication=3
+    topic_configs=(min.insync.replicas=2)
+    cluster_main "$@"
+    exit
+fi
 
 cmd=${1:-}
 shift || true

@@ -90,7 +90,9 @@ redisContext *pool_get(struct pool *p, char *errstr, size_t errstr_size)
         mark_down(p, err);
         gtp_errf(errstr, errstr_size, "redis unavailable");
     } else if (!atomic_load(&p->up)) {
-        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d", p->url->host, p->url->port);
+        /* the server connected to: through Sentinel, the primary it named */
+        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d",
+                rc->tcp.host ? rc->tcp.host : p->url->host, rc->tcp.port);
         p->backoff_ms = 0;
         atomic_store(&p->up, 1);
     }

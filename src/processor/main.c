@@ -190,6 +190,7 @@ static void after_poll(void *opaque, size_t n, int64_t now)
     apply_batch(pr, batch_pipe_turn(&pr->pipe, pr->d.tx));
     if (flush_due(&pr->fl, now) && !flush_start(&pr->fl) && !pr->rl.rc)
         gtp_daemon_pause(&pr->d, true);
+    redislink_heartbeat(&pr->rl, now);
 }
 
 /* Pending deltas hold skill indexes of the old taxonomy: flush them under it first. */

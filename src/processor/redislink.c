@@ -1,6 +1,8 @@
 /* The processor's Redis connection (see redislink.h). */
 #include "redislink.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -53,6 +55,39 @@ int redislink_start(struct redislink *l, const char *redacted_url, long long tim
     return 0;
 }
 
+/* After a reconnect: the server may be a promoted replica behind what we flushed, or
+ * another owner moved a partition on; then everything is reloaded from redis and replayed
+ * from its offsets (need_reload). */
+static int check_positions(struct redislink *l, char *err, size_t errsz)
+{
+    struct store_part *sp = NULL;
+    size_t n = 0;
+    int32_t moved;
+    int r;
+
+    if (l->fl->need_reload)
+        return 0; /* reloading anyway */
+    for (int32_t p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        const struct part *pt = (const struct part *)l->d->parts[p];
+        if (!pt || !pt->dp.assigned)
+            continue;
+        if (!sp)
+            sp = gtp_xcalloc(GTP_DAEMON_MAX_PARTS, sizeof(*sp));
+        sp[n++] = (struct store_part){.partition = p, .expected_next = pt->stored_next};
+    }
+    r = n ? store_positions_moved(l->rc, l->topic, sp, n, &moved, err, errsz) : 0;
+    free(sp);
+    if (r == 1) {
+        gtp_log(GTP_LOG_WARN, "redis",
+                "stored offset of partition %d is not the one we flushed (a failover to a "
+                "replica that missed flushes?): reloading from redis",
+                (int)moved);
+        l->fl->need_reload = true;
+        r = 0;
+    }
+    return r;
+}
+
 bool redislink_ensure(struct redislink *l)
 {
     char err[256];
@@ -61,12 +96,14 @@ bool redislink_ensure(struct redislink *l)
     if (gtp_mono_ms() < l->retry_at_ms)
         return false;
     l->rc = gtp_redis_connect(&l->url, 2000, err, sizeof(err));
-    if (!l->rc || store_prepare(l->rc, err, sizeof(err))) {
+    if (!l->rc || store_prepare(l->rc, err, sizeof(err)) || check_positions(l, err, sizeof(err))) {
         rl_lost(l, err);
         return false;
     }
+    /* the server connected to: through Sentinel, the primary it named */
     if (l->last_log_ms)
-        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d", l->url.host, l->url.port);
+        gtp_log(GTP_LOG_INFO, "redis", "connected again to %s:%d",
+                l->rc->tcp.host ? l->rc->tcp.host : l->url.host, l->rc->tcp.port);
     l->backoff_ms = 0;
     l->last_log_ms = 0;
     gtp_metric_set(l->m_up, 1);
@@ -85,6 +122,23 @@ bool redislink_wait(struct redislink *l)
         usleep(50 * 1000);
     }
     return false;
+}
+
+void redislink_heartbeat(struct redislink *l, int64_t now_ms)
+{
+    char err[256];
+    redisReply *rep;
+
+    if (!l->rc || l->fl->inflight || now_ms - l->ping_ms < 1000)
+        return;
+    l->ping_ms = now_ms;
+    rep = redisCommand(l->rc, "PING");
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        snprintf(err, sizeof(err), "ping: %s", rep ? rep->str : l->rc->errstr);
+        rl_lost(l, err);
+    }
+    if (rep)
+        freeReplyObject(rep);
 }
 
 void redislink_fini(struct redislink *l)

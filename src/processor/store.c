@@ -573,3 +573,39 @@ out:
     gtp_rediscmd_fini(&c);
     return err;
 }
+
+int store_positions_moved(redisContext *rc, const char *topic, const struct store_part *parts,
+                          size_t n, int32_t *moved_partition, char *errstr, size_t errstr_size)
+{
+    int err = 0;
+    size_t sent = 0, got = 0;
+
+    *moved_partition = -1;
+    /* pipelined: one round trip whatever the number of partitions */
+    for (; sent < n; sent++)
+        if (redisAppendCommand(rc, "HGET gtp:part:%s:%d next", topic, (int)parts[sent].partition) !=
+            REDIS_OK)
+            break;
+    for (; got < sent; got++) {
+        redisReply *rep = NULL;
+        long long v = STORE_NO_OFFSET;
+        if (redisGetReply(rc, (void **)&rep) != REDIS_OK || !rep) {
+            gtp_errf(errstr, errstr_size, "read positions: %s", rc->errstr);
+            return GTP_ERR_REDIS; /* the context is dead: nothing left to drain */
+        }
+        if (rep->type == REDIS_REPLY_STRING ? gtp_parse_ll(rep->str, &v) != 0
+                                            : rep->type != REDIS_REPLY_NIL) {
+            gtp_errf(errstr, errstr_size, "read positions: %s",
+                     rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
+            err = GTP_ERR_REDIS;
+        } else if (!err && *moved_partition < 0 && v != parts[got].expected_next) {
+            *moved_partition = parts[got].partition;
+        }
+        freeReplyObject(rep);
+    }
+    if (!err && sent < n) {
+        gtp_errf(errstr, errstr_size, "read positions: %s", rc->errstr);
+        err = GTP_ERR_REDIS;
+    }
+    return err ? err : *moved_partition >= 0;
+}

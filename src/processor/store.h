@@ -77,6 +77,17 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
 int store_flush_poll(redisContext *rc, int timeout_ms, enum store_result *result,
                      int32_t *fenced_partition, char *errstr, size_t errstr_size);
 
+/* Compare the next offsets stored in redis with parts[i].expected_next (what
+ * this processor last flushed; other fields unused). After a reconnect the
+ * server may be a promoted replica that missed our last acknowledged flushes
+ * (replication is asynchronous): its offsets, counts and dedup ids are still
+ * one consistent earlier state, because one script wrote them together, so
+ * the caller reloads from it and replays from its offsets. Returns 0 when all
+ * match, 1 with *moved_partition set to the first that differs, or
+ * GTP_ERR_REDIS with errstr (drop the connection). */
+int store_positions_moved(redisContext *rc, const char *topic, const struct store_part *parts,
+                          size_t n, int32_t *moved_partition, char *errstr, size_t errstr_size);
+
 /* Read partition state: next offset (STORE_NO_OFFSET when none), max event
  * time, and every open dedup id restored into w (w must be fresh). */
 int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *next,

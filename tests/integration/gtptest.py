@@ -90,6 +90,41 @@ def died(pr, what):
     return "%s exited early with %s%s" % (what, pr.returncode, log_tail(pr))
 
 
+def exit_on_signals():
+    """SIGTERM and SIGINT raise SystemExit, so a stopped run still cleans up (restarts the
+    services, kills its daemons) on its way out."""
+    def on_term(signum, frame):
+        raise SystemExit("stopped by signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+
+def run_seed(seed):
+    """The seed given, or a fresh one to print (a failed run is repeated with it)."""
+    return seed if seed is not None else int(time.time() * 1000) % 1000000007
+
+
+def wait_listening(pr, port, what, timeout=20):
+    """Until something accepts on 127.0.0.1:port; pr must stay alive meanwhile."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert pr.poll() is None, died(pr, what)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("%s did not listen on %d" % (what, port))
+
+
+def kill_all(procs):
+    """SIGKILL and reap every process of procs still running (None entries allowed)."""
+    for pr in procs:
+        if pr and pr.poll() is None:
+            pr.kill()
+            pr.wait()
+
+
 def stop_daemon(pr, what, timeout=60):
     """SIGTERM, then insist on a clean exit 0."""
     pr.send_signal(signal.SIGTERM)

@@ -12,6 +12,11 @@ project is checked against the real binaries and the native scripts:
   equals scripts/kafka/server.properties.in's; the demo clock equals run.sh's;
 - depends_on conditions, healthchecks, the archive's named volume, and a
   processor that can be scaled (no container_name, no fixed host port);
+- the `cluster` profile (docs/scaling.md) adds the topology of `services.sh --cluster`:
+  three KRaft nodes in one quorum, replication 3 and min.insync.replicas 2 (broker
+  defaults and the topics, which equal services.sh's), a Redis replica of the primary,
+  three Sentinels with quorum 2, and cluster daemons using all three brokers and a
+  redis-sentinel:// URL of the three Sentinels (variables their --help lists);
 - the `monitoring` profile (docs/programs.md#monitoring) adds exactly Prometheus
   and Grafana, pinned, on loopback ports, mounting files that exist in
   deploy/monitoring/ where prometheus.yml and the Grafana provisioning expect
@@ -190,6 +195,74 @@ def check_monitoring(base):
           "service_healthy" and prom.get("healthcheck"), "grafana waits for a healthy prometheus")
 
 
+CLUSTER = {"kafka-1", "kafka-2", "kafka-3", "redis-primary", "redis-replica", "sentinel-1",
+           "sentinel-2", "sentinel-3", "topics-cluster", "processor-cluster", "archiver-cluster",
+           "dashboard-cluster", "generator-cluster"}
+
+
+def check_cluster(base, opts):
+    """The cluster profile: the topology of scripts/services.sh --cluster."""
+    project, err = load(COMPOSE, "cluster")
+    assert project, "docker-compose.yml --profile cluster does not validate:\n" + err
+    svcs = project["services"]
+    check(set(svcs) == set(base) | CLUSTER,
+          "cluster profile services %s" % sorted(set(svcs) - set(base)))
+    for name in CLUSTER:
+        check((svcs.get(name) or {}).get("profiles") == ["cluster"], "%s not in the cluster "
+              "profile" % name)
+    voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    for n in (1, 2, 3):
+        env = (svcs.get("kafka-%d" % n) or {}).get("environment") or {}
+        check(env.get("KAFKA_NODE_ID") == str(n), "kafka-%d node id %s" % (n, env.get(
+            "KAFKA_NODE_ID")))
+        check(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS") == voters, "kafka-%d voters" % n)
+        check(env.get("KAFKA_PROCESS_ROLES") == "broker,controller", "kafka-%d roles" % n)
+        check(env.get("KAFKA_ADVERTISED_LISTENERS") == "PLAINTEXT://kafka-%d:9092" % n,
+              "kafka-%d advertises %s" % (n, env.get("KAFKA_ADVERTISED_LISTENERS")))
+        for var, want in (("KAFKA_DEFAULT_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "2"),
+                          ("KAFKA_MIN_INSYNC_REPLICAS", "2"),
+                          ("KAFKA_MESSAGE_MAX_BYTES", "4194304")):
+            check(env.get(var) == want, "kafka-%d %s=%s, want %s" % (n, var, env.get(var), want))
+        check((svcs.get("kafka-%d" % n) or {}).get("healthcheck"), "kafka-%d healthcheck" % n)
+    tcmd = " ".join((svcs.get("topics-cluster") or {}).get("command") or [])
+    created = {m[0]: int(m[1]) for m in re.findall(
+        r"--topic (\S+) --partitions (\d+) --replication-factor 3\s+"
+        r"--config min\.insync\.replicas=2", tcmd)}
+    check(created == services_topics(), "topics-cluster creates %s, services.sh %s" % (
+        created, services_topics()))
+    rep = " ".join((svcs.get("redis-replica") or {}).get("command") or [])
+    check("--replicaof redis-primary 6379" in rep, "redis-replica does not follow redis-primary")
+    sentinels = ["sentinel-%d" % n for n in (1, 2, 3)]
+    for name in sentinels:
+        cmd = " ".join((svcs.get(name) or {}).get("command") or [])
+        check("sentinel monitor gtp redis-primary 6379 2" in cmd and "--sentinel" in cmd,
+              "%s does not monitor redis-primary as gtp with quorum 2" % name)
+        check((svcs.get(name) or {}).get("healthcheck"), "%s healthcheck" % name)
+    url = "redis-sentinel://%s/gtp" % ",".join("%s:26379" % n for n in sentinels)
+    for d in DAEMONS:
+        s = svcs.get(d + "-cluster") or {}
+        env = s.get("environment") or {}
+        check(s.get("image") == svcs[d]["image"], "%s-cluster image" % d)
+        for var in env:
+            check(var in opts[d][1], "%s-cluster: %s is not accepted by gtp-%s" % (d, var, d))
+        if "GTP_BROKERS" in env or d != "dashboard":
+            check(env.get("GTP_BROKERS") == "kafka-1:9092,kafka-2:9092,kafka-3:9092",
+                  "%s-cluster brokers %s" % (d, env.get("GTP_BROKERS")))
+        if d in ("processor", "dashboard"):
+            check(env.get("GTP_REDIS_URL", "").split("?")[0] == url,
+                  "%s-cluster redis url %s, want %s" % (d, env.get("GTP_REDIS_URL"), url))
+        for dep, c in (s.get("depends_on") or {}).items():
+            check(dep in CLUSTER, "%s-cluster depends on %s outside the profile" % (d, dep))
+            if c["condition"] == "service_healthy":
+                check(svcs[dep].get("healthcheck"), "%s-cluster waits for %s's health" % (d, dep))
+    check("container_name" not in (svcs.get("processor-cluster") or {}) and
+          not (svcs.get("processor-cluster") or {}).get("ports"),
+          "processor-cluster cannot be scaled")
+
+
 def main():
     opts = {p: help_options(p) for p in list(DAEMONS) + ["enrich"]}
     T.log("compose-go: loading", COMPOSE)
@@ -326,6 +399,7 @@ def main():
 
     check_dockerfile(opts)
     check_monitoring(svcs)
+    check_cluster(svcs, opts)
 
     if FAILURES:
         raise SystemExit("%d compose/Dockerfile check(s) failed:\n  %s" % (

@@ -38,15 +38,8 @@ def start_dashboard(redis_url, log_name, extra=()):
     port = T.free_port()
     pr = T.spawn([T.binary("gtp-dashboard"), "--listen", "127.0.0.1:%d" % port,
                   "--redis", redis_url, *extra], log_name)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        assert pr.poll() is None, T.died(pr, "dashboard")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return pr, port
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("dashboard did not listen on %d" % port)
+    T.wait_listening(pr, port, "dashboard")
+    return pr, port
 
 
 def stop(pr):

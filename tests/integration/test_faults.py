@@ -440,10 +440,7 @@ def cleanup(pl):
     if pl is None:
         return
     pl.stopping = True
-    for pr in [*pl.procs.values(), pl.gen]:
-        if pr and pr.poll() is None:
-            pr.kill()
-            pr.wait()
+    T.kill_all([*pl.procs.values(), pl.gen])
     if os.environ.get("GTP_TEST_KEEP"):
         T.log("kept the archive in %s (unmount it yourself)" % pl.mnt)
         return
@@ -478,12 +475,9 @@ def main():
             ap.error("unknown fault %s (known: %s)" % (f, " ".join(FAULT_FNS)))
     check_ports()
 
-    def on_term(signum, frame):
-        raise SystemExit("stopped by signal %d" % signum)
     # a stopped run still restarts the services, unmounts its tmpfs and kills its daemons
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1000000007
+    T.exit_on_signals()
+    seed = T.run_seed(args.seed)
     rnd = random.Random(seed)
     os.makedirs(LOGS, exist_ok=True)
     T.log("fault suite, seed %d (reproduce: scripts/py %s --seed %d%s)" % (

@@ -1,5 +1,5 @@
 /* Redis URL forms (docs/programs.md#redis-urls): TCP with an optional ACL user,
- * unix sockets with ?db=N, percent-escapes, the errors, and a password added
+ * unix sockets with ?db=N, Sentinel lists, percent-escapes, the errors, and a password added
  * from a file (gtp_redis_url_with_password). No server needed. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,7 +38,16 @@ static const struct url_case cases[] = {
 
 /* url, and what the error must say */
 static const char *const bad[][2] = {
-    {"http://h", "redis:// or unix://"},
+    {"http://h", "redis://, unix:// or redis-sentinel://"},
+    {"redis-sentinel://h1,h2", "/master-name"},
+    {"redis-sentinel://h1,h2/", "master name"},
+    {"redis-sentinel://h1,,h2/m", "host"},
+    {"redis-sentinel://h1:0/m", "port"},
+    {"redis-sentinel://a,b,c,d,e,f,g,h,i/m", "more than 8"},
+    {"redis-sentinel://h/m/x", "master name"},
+    {"redis-sentinel://h/m?db=x", "database"},
+    {"redis-sentinel://h/m?role=replica", "?db=N"},
+    {"redis-sentinel://u:s3cret%4@h/m", "escape"},
     {"redis://", "host"},
     {"redis://h:0", "port"},
     {"redis://h:99999", "port"},
@@ -87,12 +96,55 @@ static void test_parse(void **state)
         char err[256] = "";
         assert_int_equal(gtp_redis_url_parse(url, &u, err, sizeof(err)), GTP_ERR_CONFIG);
         print_message("%s -> %s\n", url ? url : "(null)", err);
-        assert_non_null(strstr(err, url ? bad[i][1] : "redis:// or unix://"));
+        assert_non_null(strstr(err, url ? bad[i][1] : "redis://, unix:// or redis-sentinel://"));
         assert_null(strstr(err, "s3cret")); /* the password never reaches a message */
         assert_null(u.password);
         assert_null(u.user);
     }
     gtp_redis_url_fini(NULL);
+}
+
+static void test_sentinel(void **state)
+{
+    struct gtp_redis_url u;
+    char err[256] = "";
+    redisContext *rc;
+    (void)state;
+    assert_int_equal(gtp_redis_url_parse("redis-sentinel://alice:pw@s1:26380,s2,10.0.0.3:1/"
+                                         "gtp-primary?db=4",
+                                         &u, err, sizeof(err)),
+                     0);
+    assert_string_equal(u.master, "gtp-primary");
+    assert_int_equal(u.nsentinels, 3);
+    assert_string_equal(u.sentinels[0].host, "s1");
+    assert_int_equal(u.sentinels[0].port, 26380);
+    assert_string_equal(u.sentinels[1].host, "s2");
+    assert_int_equal(u.sentinels[1].port, 26379);
+    assert_string_equal(u.sentinels[2].host, "10.0.0.3");
+    assert_int_equal(u.sentinels[2].port, 1);
+    assert_string_equal(u.host, "s1"); /* logs name the first sentinel */
+    assert_int_equal(u.db, 4);
+    assert_string_equal(u.user, "alice");
+    assert_string_equal(u.password, "pw");
+    assert_string_equal(u.socket, "");
+    gtp_redis_url_fini(&u);
+
+    /* plain urls name no master, so they connect directly */
+    assert_int_equal(gtp_redis_url_parse("redis://h", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.master, "");
+    assert_int_equal(u.nsentinels, 0);
+    gtp_redis_url_fini(&u);
+
+    /* no sentinel answers (port 1 refuses): a clear error naming the master */
+    assert_int_equal(gtp_redis_url_parse("redis-sentinel://127.0.0.1:1,127.0.0.1:2/mymaster", &u,
+                                         err, sizeof(err)),
+                     0);
+    rc = gtp_redis_connect(&u, 500, err, sizeof(err));
+    assert_null(rc);
+    print_message("%s\n", err);
+    assert_non_null(strstr(err, "no primary for 'mymaster' through 2 sentinel(s)"));
+    assert_non_null(strstr(err, "127.0.0.1:2"));
+    gtp_redis_url_fini(&u);
 }
 
 static void test_with_password(void **state)
@@ -104,6 +156,7 @@ static void test_with_password(void **state)
         {"redis://alice@h:1/2", "pw", "redis://alice:pw@h:1/2"},
         {"unix:///tmp/r.sock?db=3", "p@ss:w/d", "unix://:p%40ss%3Aw%2Fd@/tmp/r.sock?db=3"},
         {"unix://alice@/tmp/r.sock", "x y", "unix://alice:x%20y@/tmp/r.sock"},
+        {"redis-sentinel://s1,s2:26380/m", "pw", "redis-sentinel://:pw@s1,s2:26380/m"},
     };
     char err[256];
     char *out;
@@ -135,6 +188,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_sentinel),
         cmocka_unit_test(test_with_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
