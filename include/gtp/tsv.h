@@ -41,8 +41,9 @@ struct gtp_tsv {
  * in errstr (t is then closed: gtp_tsv_close is optional). */
 int gtp_tsv_open(struct gtp_tsv *t, const char *path, char *errstr, size_t errstr_size);
 
-/* Read the next row. Returns 1 with a row in t, 0 at end of file, or
- * GTP_ERR_IO with "path:line: read error" in errstr. */
+/* Read the next row. Returns 1 with a row in t, 0 at end of file,
+ * GTP_ERR_CONFIG with "path:line: NUL byte in the line", or GTP_ERR_IO with
+ * "path:line: read error" in errstr. */
 int gtp_tsv_next(struct gtp_tsv *t, char *errstr, size_t errstr_size);
 
 /* 0 when the row has min..max fields, else GTP_ERR_CONFIG with

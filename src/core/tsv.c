@@ -32,6 +32,11 @@ int gtp_tsv_next(struct gtp_tsv *t, char *errstr, size_t errstr_size)
             t->buf[--n] = '\0';
         if (n == 0 || t->buf[0] == '#')
             continue;
+        /* a NUL would silently cut a field short */
+        if (memchr(t->buf, '\0', (size_t)n)) {
+            gtp_tsv_errf(t, errstr, errstr_size, "NUL byte in the line");
+            return GTP_ERR_CONFIG;
+        }
         /* split by hand: strtok_r would merge empty fields */
         t->nfields = 0;
         for (p = t->buf; p; t->nfields++) {

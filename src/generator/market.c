@@ -11,6 +11,7 @@
 
 #include "gtp/err.h"
 #include "gtp/timeparse.h"
+#include "gtp/tsv.h"
 #include "gtp/util.h"
 #include "model.h"
 #include "rng.h"
@@ -383,11 +384,9 @@ struct market *market_load(const char *taxonomy_dir, char *errstr, size_t errstr
     struct load ld = {.mk = mk};
     struct parse ps = {"market.tsv", 0, errstr, errstr_size};
     char path[4096];
-    char *line = NULL;
-    size_t cap = 0;
-    FILE *f = NULL;
+    struct gtp_tsv t = {0};
     bool built = false;
-    int rc = -1;
+    int rc = -1, e;
 
     mk->nskills = model_skill_count();
     mk->nroles = model_role_count();
@@ -413,50 +412,26 @@ struct market *market_load(const char *taxonomy_dir, char *errstr, size_t errstr
         goto out;
     }
     snprintf(path, sizeof(path), "%s/market.tsv", taxonomy_dir);
-    f = fopen(path, "r");
-    if (!f) {
-        gtp_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (gtp_tsv_open(&t, path, errstr, errstr_size))
         goto out;
-    }
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        ps.line++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
-        if (memchr(line, '\0', (size_t)n)) {
-            bad(&ps, "NUL byte in the line");
+    while ((e = gtp_tsv_next(&t, errstr, errstr_size)) > 0) {
+        ps.line = (size_t)t.line;
+        if (t.nfields > MAX_FIELDS) {
+            bad(&ps, "more than %d TAB-separated fields", MAX_FIELDS);
             goto out;
-        }
-        char *fields[MAX_FIELDS];
-        size_t nf = 0;
-        for (char *p = line;;) {
-            if (nf == MAX_FIELDS) {
-                bad(&ps, "more than %d TAB-separated fields", MAX_FIELDS);
-                goto out;
-            }
-            fields[nf++] = p;
-            char *tab = strchr(p, '\t');
-            if (!tab)
-                break;
-            *tab = '\0';
-            p = tab + 1;
         }
         size_t r = 0;
-        while (r < GTP_ARRAY_LEN(records) && strcmp(records[r].name, fields[0]) != 0)
+        while (r < GTP_ARRAY_LEN(records) && strcmp(records[r].name, t.field[0]) != 0)
             r++;
         if (r == GTP_ARRAY_LEN(records)) {
-            bad(&ps, "unknown record '%s'", fields[0]);
+            bad(&ps, "unknown record '%s'", t.field[0]);
             goto out;
         }
-        if (records[r].fn(&ps, &ld, fields, nf) != 0)
+        if (records[r].fn(&ps, &ld, t.field, t.nfields) != 0)
             goto out;
     }
-    if (ferror(f)) {
-        gtp_errf(errstr, errstr_size, "%s: read error", path);
+    if (e < 0)
         goto out;
-    }
     if (finish(&ps, &ld) != 0 || market_employers_build(mk, ld.nnamed, errstr, errstr_size) != 0)
         goto out;
     built = true; /* the names now belong to mk->employers */
@@ -489,9 +464,7 @@ struct market *market_load(const char *taxonomy_dir, char *errstr, size_t errstr
     rc = 0;
 
 out:
-    if (f)
-        fclose(f);
-    free(line);
+    gtp_tsv_close(&t);
     if (!built) { /* named employers not yet handed over */
         for (size_t i = 0; i < ld.nnamed; i++)
             free(mk->employers[i].name);

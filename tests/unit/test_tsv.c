@@ -166,6 +166,15 @@ static void test_missing_and_empty(void **state)
     assert_int_equal(gtp_tsv_next(&t, err, sizeof(err)), 0);
     gtp_tsv_close(&t);
     unlink(path);
+    /* a NUL byte would cut a field short without a word: refused, with its line */
+    static const char nul[] = "a\tb\nc\0d\te\n";
+    write_file(nul, sizeof(nul) - 1);
+    assert_int_equal(gtp_tsv_open(&t, path, err, sizeof(err)), 0);
+    assert_int_equal(gtp_tsv_next(&t, err, sizeof(err)), 1);
+    assert_int_equal(gtp_tsv_next(&t, err, sizeof(err)), GTP_ERR_CONFIG);
+    assert_non_null(strstr(err, ":2: NUL byte in the line"));
+    gtp_tsv_close(&t);
+    unlink(path);
 }
 
 int main(void)
