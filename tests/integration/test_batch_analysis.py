@@ -169,7 +169,7 @@ def make_archive(root):
     msgs, ends = T.read_topic(topic)
     exp = T.expected_from_topic(msgs)
     pr = A.start_archiver(topic, dlq, "gtp-archiver-test-" + uuid.uuid4().hex[:8], root,
-                          "batch-archiver.log")
+                          "batch-archiver.log", roll_rows=4000, compact=False)
     A.wait_archived(root, topic, ends, procs=[pr])
     A.stop(pr)
     return exp, (topic, dlq)
