@@ -206,9 +206,11 @@ static void label(struct gtp_rediscmd *c, int64_t t_us, bool hour)
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
 #define NAMES_PER_PFADD 1000
 
-void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk)
+void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk,
+                   struct hllsent *sent)
 {
     const struct insights_emp **emp = NULL;
+    uint64_t *hash = NULL; /* per company number, when sent */
     size_t count_at, n = 0;
     char lv[GTP_SENIORITY_NLEVELS][16];
 
@@ -296,26 +298,40 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         }
         free(stamp);
     }
+    if (sent && n) {
+        hash = gtp_xmalloc(in->nnames * sizeof(*hash));
+        for (size_t q = 0; q < in->nnames; q++)
+            hash[q] = hllsent_hash(in->names.p + in->name_off[q], in->name_len[q]);
+    }
     count_at = c->argc;
     gtp_rediscmd_arg_i64(c, 0); /* patched below */
     size_t groups = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i;
+        size_t j = i, m = 0;
         char t[GTP_TIME_HOUR_MAX];
-        while (j < n && j - i < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
-               emp[j]->day == emp[i]->day)
-            j++;
+        /* a run of one (skill, day) is cut at NAMES_PER_PFADD names sent, or taken whole
+         * when every name of it is known: then it is one group with no names */
+        for (; j < n && m < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
+               emp[j]->day == emp[i]->day;
+             j++) {
+            if (sent && hllsent_known(sent, emp[j]->skill, emp[j]->day, hash[emp[j]->name]))
+                continue;
+            emp[i + m++] = emp[j]; /* kept in order at the front of the run */
+        }
         gtp_time_format_date(emp[i]->day, t, sizeof(t));
         gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->skill), t);
-        gtp_rediscmd_arg_i64(c, (int64_t)(j - i));
-        for (size_t q = i; q < j; q++) {
+        gtp_rediscmd_arg_i64(c, (int64_t)m);
+        for (size_t q = i; q < i + m; q++) {
             size_t len;
             const char *s = insights_name(in, emp[q]->name, &len);
             gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
+            if (sent)
+                hllsent_stage(sent, emp[q]->skill, emp[q]->day, hash[emp[q]->name]);
         }
         groups++;
         i = j;
     }
     gtp_rediscmd_set_i64(c, count_at, (int64_t)groups);
+    free(hash);
     free(emp);
 }

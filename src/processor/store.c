@@ -25,7 +25,8 @@
  * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
  * label, count) each; n counters, then (key, count) each (remote:*, level:*);
  * n pairs, then (skill a, skill b, day label, count) each with a < b; n
- * employer groups, then (key, m, m names) each; then n stats, then
+ * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
+ * hllsent.h, and the key only has its TTL refreshed); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
@@ -115,7 +116,7 @@ static struct gtp_redis_script flush_script = {
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
         "    local k, m = ARGV[i], tonumber(ARGV[i+1])\n"
-        "    redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m))\n"
+        "    if m > 0 then redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m)) end\n"
         "    i = i + 2 + m\n"
         "    touched[k] = true\n"
         "  end\n"
@@ -322,7 +323,7 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
 
     emit_deltas(a, g, f->skills);
     if (g->ins.on)
-        insights_emit(&g->ins, a, f->skills);
+        insights_emit(&g->ins, a, f->skills, f->sent);
 
     count_at = a->argc;
     gtp_rediscmd_arg_i64(a, 0); /* patched below */
