@@ -10,6 +10,7 @@
 #include "gtp/seniority.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+#include "argfmt.h"
 
 void insights_init(struct insights *in, bool on)
 {
@@ -197,10 +198,20 @@ size_t insights_company_put(struct gtp_buf *b, const char *s, size_t len)
 
 static void label(struct gtp_rediscmd *c, int64_t t_us, bool hour)
 {
-    char s[GTP_TIME_HOUR_MAX];
-    size_t n =
-        hour ? gtp_time_format_hour(t_us, s, sizeof(s)) : gtp_time_format_date(t_us, s, sizeof(s));
+    size_t n;
+    const char *s = argfmt_label(t_us, hour, &n);
     gtp_rediscmd_arg_copy(c, s, n);
+}
+
+/* One argument: the pieces joined with ':' (a key), without a format string's parsing. */
+static void key(struct gtp_rediscmd *c, const char *const *piece, size_t npieces)
+{
+    gtp_rediscmd_arg_begin(c);
+    for (size_t i = 0; i < npieces; i++) {
+        if (i)
+            gtp_rediscmd_arg_append(c, ":", 1);
+        gtp_rediscmd_arg_append(c, piece[i], strlen(piece[i]));
+    }
 }
 
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
@@ -220,7 +231,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             *p = (char)tolower((unsigned char)*p);
     }
     /* posts: region (lowercase), hour, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_POSTS]);
+    argfmt_arg_i64(c, (int64_t)in->nkind[INSIGHTS_POSTS]);
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         char r[9];
@@ -230,27 +241,29 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
         gtp_rediscmd_arg_copy(c, r, strlen(r));
         label(c, d->k.t, true);
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* plain counters: key, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL]));
+    argfmt_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL]));
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
-        char t[GTP_TIME_HOUR_MAX];
+        size_t tn;
         if (!d->count || (d->k.kind != INSIGHTS_REMOTE && d->k.kind != INSIGHTS_LEVEL))
             continue;
         if (d->k.kind == INSIGHTS_REMOTE) {
-            gtp_time_format_hour(d->k.t, t, sizeof(t));
-            gtp_rediscmd_argf(c, "remote:%s:%s", gtp_skills_id(sk, d->k.a), t);
+            const char *p[] = {"remote", gtp_skills_id(sk, d->k.a),
+                               argfmt_label(d->k.t, true, &tn)};
+            key(c, p, 3);
         } else {
-            gtp_time_format_date(d->k.t, t, sizeof(t));
-            gtp_rediscmd_argf(c, "level:%s:%s:%s", gtp_skills_id(sk, d->k.a),
-                              lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0], t);
+            const char *p[] = {"level", gtp_skills_id(sk, d->k.a),
+                               lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0],
+                               argfmt_label(d->k.t, false, &tn)};
+            key(c, p, 4);
         }
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* pairs: a, b (a < b in byte order of the ids), day, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
+    argfmt_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         const char *a, *b;
@@ -266,7 +279,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         gtp_rediscmd_arg_str(c, a);
         gtp_rediscmd_arg_str(c, b);
         label(c, d->k.t, false);
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
      * (a counting sort: stable, so each skill's entries keep their order and its days come
@@ -304,11 +317,10 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             hash[q] = hllsent_hash(in->names.p + in->name_off[q], in->name_len[q]);
     }
     count_at = c->argc;
-    gtp_rediscmd_arg_i64(c, 0); /* patched below */
+    argfmt_arg_i64(c, 0); /* patched below */
     size_t groups = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i, m = 0;
-        char t[GTP_TIME_HOUR_MAX];
+        size_t j = i, m = 0, tn;
         /* a run of one (skill, day) is cut at NAMES_PER_PFADD names sent, or taken whole
          * when every name of it is known: then it is one group with no names */
         for (; j < n && m < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
@@ -318,9 +330,10 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
                 continue;
             emp[i + m++] = emp[j]; /* kept in order at the front of the run */
         }
-        gtp_time_format_date(emp[i]->day, t, sizeof(t));
-        gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->skill), t);
-        gtp_rediscmd_arg_i64(c, (int64_t)m);
+        const char *p[] = {"employers", gtp_skills_id(sk, emp[i]->skill),
+                           argfmt_label(emp[i]->day, false, &tn)};
+        key(c, p, 3);
+        argfmt_arg_i64(c, (int64_t)m);
         for (size_t q = i; q < i + m; q++) {
             size_t len;
             const char *s = insights_name(in, emp[q]->name, &len);

@@ -16,6 +16,7 @@
 #include "gtp/rediscmd.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+#include "argfmt.h"
 
 /* ARGV: topic, ttl s, now ms, n parts, insights "1" or "0", then per part (partition, expected
  * next or "", new next, max event µs or "", purge-before s or ""); n trend
@@ -169,9 +170,10 @@ static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_
 {
     gtp_rediscmd_arg_begin(a);
     for (size_t i = from; i < to; i++) {
-        char num[24];
-        int nl = snprintf(num, sizeof(num), "%zu:", ids->v[i].len);
-        gtp_rediscmd_arg_append(a, num, (size_t)nl);
+        char num[ARGFMT_I64_MAX + 1];
+        size_t nl = argfmt_i64(num, (int64_t)ids->v[i].len);
+        num[nl++] = ':';
+        gtp_rediscmd_arg_append(a, num, nl);
         gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i), ids->v[i].len);
     }
 }
@@ -207,9 +209,9 @@ static int by_hour_region(const void *a, const void *b)
 
 static void hour_label(struct gtp_rediscmd *a, int64_t hour_us)
 {
-    char hour[GTP_TIME_HOUR_MAX];
-    gtp_time_format_hour(hour_us, hour, sizeof(hour));
-    args_copy(a, hour);
+    size_t n;
+    const char *s = argfmt_label(hour_us, true, &n);
+    gtp_rediscmd_arg_copy(a, s, n);
 }
 
 /* The sums of v's counts per (hour, skill) when by_skill, else per (hour,
@@ -219,7 +221,7 @@ static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bo
                       const struct gtp_skills *sk)
 {
     size_t count_at = a->argc, groups = 0;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (size_t i = 0; i < n; groups++) {
         size_t j = i;
         int64_t sum = 0;
@@ -232,7 +234,7 @@ static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bo
         else
             args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, sum);
+        argfmt_arg_i64(a, sum);
         i = j;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
@@ -257,12 +259,12 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
         v[n].region[8] = '\0';
         n++;
     }
-    gtp_rediscmd_arg_i64(a, (int64_t)n);
+    argfmt_arg_i64(a, (int64_t)n);
     for (size_t i = 0; i < n; i++) {
         gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
         args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, v[i].count);
+        argfmt_arg_i64(a, v[i].count);
     }
     /* pulse: Σ over regions */
     qsort(v, n, sizeof(*v), by_hour_skill);
@@ -272,13 +274,13 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
     emit_sums(a, v, n, false, sk);
     /* distinct hours (v is sorted by hour) */
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0);
+    argfmt_arg_i64(a, 0);
     groups = 0;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && v[i].hour == v[i - 1].hour)
             continue;
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, v[i].hour / 1000000);
+        argfmt_arg_i64(a, v[i].hour / 1000000);
         groups++;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
@@ -291,12 +293,21 @@ static int by_window(const void *a, const void *b)
     return (x->window_start_us > y->window_start_us) - (x->window_start_us < y->window_start_us);
 }
 
+/* Usually so (one window per partition in a flush): then the sort is skipped. */
+static bool in_window_order(const struct gtp_idlist *ids)
+{
+    for (size_t i = 1; i < ids->n; i++)
+        if (ids->v[i].window_start_us < ids->v[i - 1].window_start_us)
+            return false;
+    return true;
+}
+
 static void args_opt_i64(struct gtp_rediscmd *a, int64_t x, int64_t none)
 {
     if (x == none)
         gtp_rediscmd_arg_str(a, "");
     else
-        gtp_rediscmd_arg_i64(a, x);
+        argfmt_arg_i64(a, x);
 }
 
 /* The script's argument list for one flush. */
@@ -306,15 +317,15 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     size_t nstats = 0, count_at, ngroups = 0;
 
     gtp_rediscmd_arg_str(a, f->topic);
-    gtp_rediscmd_arg_i64(a, f->ttl_s);
-    gtp_rediscmd_arg_i64(a, gtp_wall_us() / 1000);
-    gtp_rediscmd_arg_i64(a, (int64_t)f->nparts);
+    argfmt_arg_i64(a, f->ttl_s);
+    argfmt_arg_i64(a, gtp_wall_us() / 1000);
+    argfmt_arg_i64(a, (int64_t)f->nparts);
     gtp_rediscmd_arg_str(a, g->ins.on ? "1" : "0");
     for (size_t k = 0; k < f->nparts; k++) {
         const struct store_part *sp = &f->parts[k];
-        gtp_rediscmd_arg_i64(a, sp->partition);
+        argfmt_arg_i64(a, sp->partition);
         args_opt_i64(a, sp->expected_next, STORE_NO_OFFSET);
-        gtp_rediscmd_arg_i64(a, sp->new_next);
+        argfmt_arg_i64(a, sp->new_next);
         args_opt_i64(a, sp->max_event_us, INT64_MIN);
         args_opt_i64(a,
                      sp->purge_before_us == INT64_MIN ? INT64_MIN : sp->purge_before_us / 1000000,
@@ -326,12 +337,12 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
         insights_emit(&g->ins, a, f->skills, f->sent);
 
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (int s = 0; s < AGG_NSTATS; s++) {
         if (!g->stats[s])
             continue;
         gtp_rediscmd_arg_str(a, agg_stat_names[s]);
-        gtp_rediscmd_arg_i64(a, g->stats[s]);
+        argfmt_arg_i64(a, g->stats[s]);
         nstats++;
     }
     for (int r = 0; r < f->nreject_names && r < 16; r++) {
@@ -340,25 +351,25 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
             continue;
         snprintf(field, sizeof(field), "rejected:%s", f->reject_names[r]);
         args_copy(a, field);
-        gtp_rediscmd_arg_i64(a, g->rejected_by_reason[r]);
+        argfmt_arg_i64(a, g->rejected_by_reason[r]);
         nstats++;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)nstats);
 
     /* dedup ids grouped by (partition, window) so each group is one SADD */
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
         struct gtp_idlist *ids = f->parts[k].ids;
         size_t i = 0;
-        if (ids->n > 1) /* an empty list has no array, and qsort's base must not be NULL */
+        if (ids->n > 1 && !in_window_order(ids)) /* qsort's base must not be NULL */
             qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
         while (i < ids->n) {
             size_t j = i;
             while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)
                 j++;
-            gtp_rediscmd_arg_i64(a, f->parts[k].partition);
-            gtp_rediscmd_arg_i64(a, ids->v[i].window_start_us / 1000000);
+            argfmt_arg_i64(a, f->parts[k].partition);
+            argfmt_arg_i64(a, ids->v[i].window_start_us / 1000000);
             args_ids(a, ids, i, j);
             i = j;
             ngroups++;
