@@ -6,6 +6,8 @@
   pbench.py compare    --topic T                          gtp-processor vs the Spark job, same stream
   pbench.py scaling    --topic T --instances 1,2,3        N processors in one group
   pbench.py insights   --topic T [--rounds R]             events/s with and without --insights
+  pbench.py ab         --topic T --builds a=DIR,b=DIR     builds alternating: events/s, CPU, Redis
+                       [--rounds R] [--extra FLAGS]       time per command, every key's value equal
 
 Each prints one JSON object on stdout (progress on stderr). Redis DBs 8, 9 and 10
 only (flushed before use); private topics and consumer groups only.
@@ -484,6 +486,66 @@ def cmd_insights(a):
             "runs": runs}
 
 
+# ---- A/B of two builds ----------------------------------------------------------------------------
+
+def db_values(r):
+    """Every key's value: strings (a HyperLogLog as its PFCOUNT: its encoding may differ for
+    equal registers), sorted sets with scores, hashes (less gtp:stats' last_flush_ms)."""
+    out = {}
+    for k in r.scan_iter(count=5000):
+        t = r.type(k).decode()
+        if t == "string":
+            v = r.get(k)
+            v = ("hll", r.pfcount(k)) if v.startswith(b"HYLL") else v
+        elif t == "zset":
+            v = r.zrange(k, 0, -1, withscores=True)
+        elif t == "hash":
+            v = {f: x for f, x in r.hgetall(k).items() if f != b"last_flush_ms"}
+        else:
+            v = t
+        out[k] = v
+    return out
+
+
+def cmd_ab(a):
+    """Builds (name=dir,...) on one topic, alternating, ROUNDS each, insights on: events/s,
+    CPU, Redis's time per command inside the flush script (INFO commandstats, reset per run),
+    and every key's value compared with the first run's (fails when any differs)."""
+    global BUILD
+    builds = dict(b.split("=", 1) for b in a.builds.split(","))
+    runs = {n: [] for n in builds}
+    ref, differ = None, 0
+    for i in range(a.rounds):
+        for name in (list(builds) if i % 2 == 0 else list(builds)[::-1]):
+            BUILD = builds[name]
+            fresh_db(8).config_resetstat()
+            x = run_processor_to_done(a.topic, 8, tag="ab", extra=tuple(a.extra.split()))
+            r = x.pop("redis")
+            st = r.info("commandstats")
+            for c in ("evalsha", "pfadd", "zincrby", "incrby", "expire"):
+                x[c + "_calls"] = st.get("cmdstat_" + c, {}).get("calls", 0)
+                x[c + "_s"] = round(st.get("cmdstat_" + c, {}).get("usec", 0) / 1e6, 3)
+            vals = db_values(r)
+            ref = ref if ref is not None else vals
+            x["keys"], x["same_values"] = len(vals), vals == ref
+            differ += not x["same_values"]
+            runs[name].append(x)
+            log(f"ab {name}: {x['events_per_s']} events/s, cpu {x['cpu_s']} s, redis "
+                f"{x['redis_cpu_s']} s, script {x['evalsha_s']} s, pfadd {x['pfadd_s']} s, "
+                f"{x['keys']} keys, same values: {x['same_values']}")
+
+    def med(name, k):
+        xs = sorted(x[k] for x in runs[name])
+        return xs[len(xs) // 2]
+    keys = ("events_per_s", "cpu_s", "redis_cpu_s", "peak_rss_kb", "evalsha_s", "pfadd_s",
+            "zincrby_s", "evalsha_calls")
+    res = {"rounds": a.rounds, "values_differ": differ,
+           "median": {n: {k: med(n, k) for k in keys} for n in builds}, "runs": runs}
+    if differ:
+        log(f"FAIL: {differ} runs left values different from the first run's")
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -509,9 +571,16 @@ def main():
     ins = sub.add_parser("insights")
     ins.add_argument("--topic", required=True)
     ins.add_argument("--rounds", type=int, default=3)
+    ab = sub.add_parser("ab")
+    ab.add_argument("--topic", required=True)
+    ab.add_argument("--builds", required=True, help="name=build_dir,name=build_dir,...")
+    ab.add_argument("--rounds", type=int, default=3)
+    ab.add_argument("--extra", default="--insights=true", help="gtp-processor flags for all")
     a = ap.parse_args()
     res = globals()["cmd_" + a.cmd](a)
     print(json.dumps(res))
+    if a.cmd == "ab" and res["values_differ"]:
+        sys.exit(1)
     if a.cmd == "compare" and not res["counts_agree"]:
         log(f"FAIL: gtp-processor and spark disagree on {res['mismatched_keys']} trend keys "
             f"(spark read {res['spark']['input_rows']} of {res['events']} events)")

@@ -3,6 +3,11 @@ bench/results/latest.svg (throughput and latency bars, figure beside baseline).
 
   report.py RAW_DIR RESULTS_DIR
 
+It also appends one line per figure to RESULTS_DIR/history.tsv (date, commit, mode, figure,
+value, baseline value, ratio) and names every figure whose ratio to its baseline fell by more
+than REGRESSION (0.8: a fifth) against the last run of the same mode: ratios, not raw values,
+because the baseline runs beside the figure and absorbs the machine's load.
+
 RAW_DIR holds what bench/run collected: generator.txt, matcher.txt, parquet.txt
 (the other scripts' printed reports), throughput.json, latency.json,
 compare.json, scaling.json (bench/pbench.py), meta.json, and *.figures.jsonl
@@ -239,6 +244,39 @@ def svg(figs, meta):
             + head + "".join(parts) + "</svg>\n")
 
 
+HISTORY_COLS = ("date", "commit", "mode", "figure", "value", "baseline_value", "ratio")
+REGRESSION = 0.8
+
+
+def history(res, meta, figs):
+    """Append this run to history.tsv; the figures whose ratio fell below REGRESSION times
+    the previous same-mode run's, as (figure, previous ratio, ratio)."""
+    path = os.path.join(res, "history.tsv")
+    last = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                row = dict(zip(HISTORY_COLS, line.rstrip("\n").split("\t")))
+                if row.get("mode") == meta.get("mode") and row.get("ratio") not in (None, "", "None"):
+                    last[row["figure"]] = float(row["ratio"])
+    fell = []
+    new = not os.path.exists(path)
+    with open(path, "a") as f:
+        if new:
+            f.write("\t".join(HISTORY_COLS) + "\n")
+        for g in figs:
+            f.write("\t".join(str(x) for x in (meta.get("date", "?"), meta.get("commit", "?"),
+                                                meta.get("mode", "?"), g["figure"], g["value"],
+                                                g["baseline_value"], g["ratio"])) + "\n")
+            prev = last.get(g["figure"])
+            if prev and g["ratio"] is not None:
+                worse = g["ratio"] < prev * REGRESSION if g["higher_is_better"] else \
+                    g["ratio"] > prev / REGRESSION
+                if worse:
+                    fell.append((g["figure"], prev, g["ratio"]))
+    return fell
+
+
 def main():
     raw, res = sys.argv[1], sys.argv[2]
     meta = load_json(raw, "meta.json") or {}
@@ -276,7 +314,9 @@ def main():
                if not os.path.exists(os.path.join(raw, n))]
     if missing:
         print("missing: " + ", ".join(missing))
-    print(f"\nwrote {res}/latest.json, {res}/details.json, {res}/latest.svg")
+    for name, prev, now in history(res, meta, figs):
+        print(f"REGRESSION: {name}: ratio {now} against {prev} in the last {meta.get('mode')} run")
+    print(f"\nwrote {res}/latest.json, {res}/details.json, {res}/latest.svg, {res}/history.tsv")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *o
     f->flush_events = flush_events;
     f->ttl_s = ttl_s;
     agg_init(&f->agg);
+    hllsent_init(&f->sent);
     f->sps = gtp_xcalloc(GTP_DAEMON_MAX_PARTS, sizeof(*f->sps));
     for (int r = 0; r < GTP_REJECT_COUNT; r++)
         f->reject_names[r] = gtp_reject_name((enum gtp_reject)r);
@@ -28,6 +29,7 @@ void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *o
 void flush_fini(struct flush *f)
 {
     agg_fini(&f->agg);
+    hllsent_fini(&f->sent);
     free(f->sps);
     f->sps = NULL;
 }
@@ -83,6 +85,7 @@ bool flush_part_takes(const struct part *pt, int64_t offset, uint64_t epoch)
 
 void flush_conn_lost(struct flush *f)
 {
+    hllsent_forget(&f->sent); /* what the flush in flight did is unknown */
     if (f->inflight) {
         f->inflight = false;
         f->need_reload = true;
@@ -121,6 +124,7 @@ void flush_discard(struct flush *f)
 {
     flush_wait(f); /* whatever it did is in redis, which we read next */
     f->need_reload = false;
+    hllsent_forget(&f->sent);
     agg_reset(&f->agg);
     f->pending_events = 0;
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
@@ -172,9 +176,11 @@ int flush_collect(struct flush *f, int timeout_ms)
          * nothing was written; start over from redis. */
         gtp_log(GTP_LOG_WARN, "store", "flush fenced on partition %d; reloading", (int)fenced);
         gtp_metric_inc(f->m_fenced);
+        hllsent_forget(&f->sent);
         f->need_reload = true;
         return -1;
     }
+    hllsent_commit(&f->sent); /* applied now or by an earlier attempt: in redis either way */
     for (size_t k = 0; k < f->inflight_n; k++) {
         const struct store_part *sp = &f->sps[k];
         struct part *pt = part_at(f, sp->partition);
@@ -243,6 +249,8 @@ bool flush_start(struct flush *f)
     sf.skills = f->d->tx ? f->d->tx->skills : NULL;
     sf.reject_names = f->reject_names;
     sf.nreject_names = GTP_REJECT_COUNT;
+    hllsent_age(&f->sent, gtp_wall_us() / 1000, f->ttl_s);
+    sf.sent = &f->sent;
     f->inflight_t0 = gtp_mono_us();
     if (f->ops->send(f->ctx, &sf, err, sizeof(err))) {
         lost(f, err);

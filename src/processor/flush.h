@@ -61,6 +61,7 @@ struct flush {
     const char *topic;    /* borrowed */
     long long flush_ms, flush_events, ttl_s;
     struct agg agg;         /* deltas and counters pending over all partitions */
+    struct hllsent sent;    /* employer elements applied flushes gave redis (hllsent.h) */
     struct store_part *sps; /* sps[0..inflight_n) describe the flush in flight */
     bool inflight;
     size_t inflight_n;

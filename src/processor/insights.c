@@ -10,6 +10,7 @@
 #include "gtp/seniority.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+#include "argfmt.h"
 
 void insights_init(struct insights *in, bool on)
 {
@@ -65,7 +66,12 @@ static struct insights_delta *find(struct insights_delta *t, size_t cap,
                                    const struct insights_key *k)
 {
     size_t mask = cap - 1;
-    for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask)
+    /* the top bits of the multiplicative hash: its low bits never see the skill b of a pair
+     * (bits 48..63 of a word times an odd constant only reach bits 48..63), so with them
+     * every pair of one skill a and day probed the same chain (183 instructions per add on
+     * 100k events, 48 with the top bits) */
+    for (size_t i = (size_t)(key_hash(k) >> (64 - __builtin_ctzll((unsigned long long)cap)));;
+         i = (i + 1) & mask)
         if (t[i].count == 0 || memcmp(&t[i].k, k, sizeof(*k)) == 0)
             return &t[i];
 }
@@ -201,18 +207,30 @@ size_t insights_company_put(struct gtp_buf *b, const char *s, size_t len)
 
 static void label(struct gtp_rediscmd *c, int64_t t_us, bool hour)
 {
-    char s[GTP_TIME_HOUR_MAX];
-    size_t n =
-        hour ? gtp_time_format_hour(t_us, s, sizeof(s)) : gtp_time_format_date(t_us, s, sizeof(s));
+    size_t n;
+    const char *s = argfmt_label(t_us, hour, &n);
     gtp_rediscmd_arg_copy(c, s, n);
+}
+
+/* One argument: the pieces joined with ':' (a key), without a format string's parsing. */
+static void key(struct gtp_rediscmd *c, const char *const *piece, size_t npieces)
+{
+    gtp_rediscmd_arg_begin(c);
+    for (size_t i = 0; i < npieces; i++) {
+        if (i)
+            gtp_rediscmd_arg_append(c, ":", 1);
+        gtp_rediscmd_arg_append(c, piece[i], strlen(piece[i]));
+    }
 }
 
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
 #define NAMES_PER_PFADD 1000
 
-void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk)
+void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk,
+                   struct hllsent *sent)
 {
     const struct insights_emp **emp = NULL;
+    uint64_t *hash = NULL; /* per company number, when sent */
     size_t count_at, n = 0;
     char lv[GTP_SENIORITY_NLEVELS][16];
 
@@ -222,7 +240,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             *p = (char)tolower((unsigned char)*p);
     }
     /* posts: region (lowercase), hour, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_POSTS]);
+    argfmt_arg_i64(c, (int64_t)in->nkind[INSIGHTS_POSTS]);
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         char r[9];
@@ -232,14 +250,14 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
         gtp_rediscmd_arg_copy(c, r, strlen(r));
         label(c, d->k.t, true);
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* plain counters: key, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL] +
-                                      in->nkind[INSIGHTS_RPOSTS]));
+    argfmt_arg_i64(c, (int64_t)(in->nkind[INSIGHTS_REMOTE] + in->nkind[INSIGHTS_LEVEL] +
+                                in->nkind[INSIGHTS_RPOSTS]));
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
-        char t[GTP_TIME_HOUR_MAX];
+        size_t tn;
         if (!d->count || (d->k.kind != INSIGHTS_REMOTE && d->k.kind != INSIGHTS_LEVEL &&
                           d->k.kind != INSIGHTS_RPOSTS))
             continue;
@@ -247,20 +265,22 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             char r[9];
             for (size_t q = 0; q < 9; q++)
                 r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
-            gtp_time_format_hour(d->k.t, t, sizeof(t));
-            gtp_rediscmd_argf(c, "remote_posts:%s:%s", r, t);
+            const char *p[] = {"remote_posts", r, argfmt_label(d->k.t, true, &tn)};
+            key(c, p, 3);
         } else if (d->k.kind == INSIGHTS_REMOTE) {
-            gtp_time_format_hour(d->k.t, t, sizeof(t));
-            gtp_rediscmd_argf(c, "remote:%s:%s", gtp_skills_id(sk, d->k.a), t);
+            const char *p[] = {"remote", gtp_skills_id(sk, d->k.a),
+                               argfmt_label(d->k.t, true, &tn)};
+            key(c, p, 3);
         } else {
-            gtp_time_format_date(d->k.t, t, sizeof(t));
-            gtp_rediscmd_argf(c, "level:%s:%s:%s", gtp_skills_id(sk, d->k.a),
-                              lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0], t);
+            const char *p[] = {"level", gtp_skills_id(sk, d->k.a),
+                               lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0],
+                               argfmt_label(d->k.t, false, &tn)};
+            key(c, p, 4);
         }
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* pairs: a, b (a < b in byte order of the ids), day, count */
-    gtp_rediscmd_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
+    argfmt_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         const char *a, *b;
@@ -276,7 +296,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         gtp_rediscmd_arg_str(c, a);
         gtp_rediscmd_arg_str(c, b);
         label(c, d->k.t, false);
-        gtp_rediscmd_arg_i64(c, d->count);
+        argfmt_arg_i64(c, d->count);
     }
     /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
      * (a counting sort: stable, so each skill's entries keep their order and its days come
@@ -308,26 +328,40 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         }
         free(stamp);
     }
+    if (sent && n) {
+        hash = gtp_xmalloc(in->nnames * sizeof(*hash));
+        for (size_t q = 0; q < in->nnames; q++)
+            hash[q] = hllsent_hash(in->names.p + in->name_off[q], in->name_len[q]);
+    }
     count_at = c->argc;
-    gtp_rediscmd_arg_i64(c, 0); /* patched below */
+    argfmt_arg_i64(c, 0); /* patched below */
     size_t groups = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        char t[GTP_TIME_HOUR_MAX];
-        while (j < n && j - i < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
-               emp[j]->day == emp[i]->day)
-            j++;
-        gtp_time_format_date(emp[i]->day, t, sizeof(t));
-        gtp_rediscmd_argf(c, "employers:%s:%s", gtp_skills_id(sk, emp[i]->skill), t);
-        gtp_rediscmd_arg_i64(c, (int64_t)(j - i));
-        for (size_t q = i; q < j; q++) {
+        size_t j = i, m = 0, tn;
+        /* a run of one (skill, day) is cut at NAMES_PER_PFADD names sent, or taken whole
+         * when every name of it is known: then it is one group with no names */
+        for (; j < n && m < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
+               emp[j]->day == emp[i]->day;
+             j++) {
+            if (sent && hllsent_known(sent, emp[j]->skill, emp[j]->day, hash[emp[j]->name]))
+                continue;
+            emp[i + m++] = emp[j]; /* kept in order at the front of the run */
+        }
+        const char *p[] = {"employers", gtp_skills_id(sk, emp[i]->skill),
+                           argfmt_label(emp[i]->day, false, &tn)};
+        key(c, p, 3);
+        argfmt_arg_i64(c, (int64_t)m);
+        for (size_t q = i; q < i + m; q++) {
             size_t len;
             const char *s = insights_name(in, emp[q]->name, &len);
             gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
+            if (sent)
+                hllsent_stage(sent, emp[q]->skill, emp[q]->day, hash[emp[q]->name]);
         }
         groups++;
         i = j;
     }
     gtp_rediscmd_set_i64(c, count_at, (int64_t)groups);
+    free(hash);
     free(emp);
 }

@@ -20,6 +20,7 @@
 #include "gtp/rediscmd.h"
 #include "gtp/skills.h"
 #include "gtp/strmap.h"
+#include "hllsent.h"
 
 #define INSIGHTS_DAY_US (INT64_C(86400) * 1000000)
 
@@ -99,8 +100,11 @@ size_t insights_company_put(struct gtp_buf *b, const char *s, size_t len);
  * posts, counter, pair and employer sections (only when in->on: the script skips them
  * when its insights flag is "0"). Company
  * names are borrowed from in: c must be sent before in is reset. sk: the taxonomy of
- * the skill indexes (borrowed). */
-void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk);
+ * the skill indexes (borrowed). sent (borrowed, may be NULL): employer names an applied flush
+ * already added are left out (a group whose names all are is sent with none, for its TTL), and
+ * the ones sent are staged into it. */
+void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk,
+                   struct hllsent *sent);
 
 /* Name of company number i (NUL-terminated, borrowed until the next reset) and its length. */
 static inline const char *insights_name(const struct insights *in, uint32_t i, size_t *len)

@@ -16,6 +16,7 @@
 #include "gtp/rediscmd.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+#include "argfmt.h"
 
 /* ARGV: topic, ttl s, now ms, n parts, insights "1" or "0", then per part (partition, expected
  * next or "", new next, max event µs or "", purge-before s or ""); n trend
@@ -25,7 +26,8 @@
  * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
  * label, count) each; n counters, then (key, count) each (remote:*, level:*);
  * n pairs, then (skill a, skill b, day label, count) each with a < b; n
- * employer groups, then (key, m, m names) each; then n stats, then
+ * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
+ * hllsent.h, and the key only has its TTL refreshed); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
@@ -115,7 +117,7 @@ static struct gtp_redis_script flush_script = {
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
         "    local k, m = ARGV[i], tonumber(ARGV[i+1])\n"
-        "    redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m))\n"
+        "    if m > 0 then redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m)) end\n"
         "    i = i + 2 + m\n"
         "    touched[k] = true\n"
         "  end\n"
@@ -168,9 +170,10 @@ static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_
 {
     gtp_rediscmd_arg_begin(a);
     for (size_t i = from; i < to; i++) {
-        char num[24];
-        int nl = snprintf(num, sizeof(num), "%zu:", ids->v[i].len);
-        gtp_rediscmd_arg_append(a, num, (size_t)nl);
+        char num[ARGFMT_I64_MAX + 1];
+        size_t nl = argfmt_i64(num, (int64_t)ids->v[i].len);
+        num[nl++] = ':';
+        gtp_rediscmd_arg_append(a, num, nl);
         gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i), ids->v[i].len);
     }
 }
@@ -206,9 +209,9 @@ static int by_hour_region(const void *a, const void *b)
 
 static void hour_label(struct gtp_rediscmd *a, int64_t hour_us)
 {
-    char hour[GTP_TIME_HOUR_MAX];
-    gtp_time_format_hour(hour_us, hour, sizeof(hour));
-    args_copy(a, hour);
+    size_t n;
+    const char *s = argfmt_label(hour_us, true, &n);
+    gtp_rediscmd_arg_copy(a, s, n);
 }
 
 /* The sums of v's counts per (hour, skill) when by_skill, else per (hour,
@@ -218,7 +221,7 @@ static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bo
                       const struct gtp_skills *sk)
 {
     size_t count_at = a->argc, groups = 0;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (size_t i = 0; i < n; groups++) {
         size_t j = i;
         int64_t sum = 0;
@@ -231,7 +234,7 @@ static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bo
         else
             args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, sum);
+        argfmt_arg_i64(a, sum);
         i = j;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
@@ -256,12 +259,12 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
         v[n].region[8] = '\0';
         n++;
     }
-    gtp_rediscmd_arg_i64(a, (int64_t)n);
+    argfmt_arg_i64(a, (int64_t)n);
     for (size_t i = 0; i < n; i++) {
         gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
         args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, v[i].count);
+        argfmt_arg_i64(a, v[i].count);
     }
     /* pulse: Σ over regions */
     qsort(v, n, sizeof(*v), by_hour_skill);
@@ -271,13 +274,13 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
     emit_sums(a, v, n, false, sk);
     /* distinct hours (v is sorted by hour) */
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0);
+    argfmt_arg_i64(a, 0);
     groups = 0;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && v[i].hour == v[i - 1].hour)
             continue;
         hour_label(a, v[i].hour);
-        gtp_rediscmd_arg_i64(a, v[i].hour / 1000000);
+        argfmt_arg_i64(a, v[i].hour / 1000000);
         groups++;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
@@ -290,12 +293,21 @@ static int by_window(const void *a, const void *b)
     return (x->window_start_us > y->window_start_us) - (x->window_start_us < y->window_start_us);
 }
 
+/* Usually so (one window per partition in a flush): then the sort is skipped. */
+static bool in_window_order(const struct gtp_idlist *ids)
+{
+    for (size_t i = 1; i < ids->n; i++)
+        if (ids->v[i].window_start_us < ids->v[i - 1].window_start_us)
+            return false;
+    return true;
+}
+
 static void args_opt_i64(struct gtp_rediscmd *a, int64_t x, int64_t none)
 {
     if (x == none)
         gtp_rediscmd_arg_str(a, "");
     else
-        gtp_rediscmd_arg_i64(a, x);
+        argfmt_arg_i64(a, x);
 }
 
 /* The script's argument list for one flush. */
@@ -305,15 +317,15 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     size_t nstats = 0, count_at, ngroups = 0;
 
     gtp_rediscmd_arg_str(a, f->topic);
-    gtp_rediscmd_arg_i64(a, f->ttl_s);
-    gtp_rediscmd_arg_i64(a, gtp_wall_us() / 1000);
-    gtp_rediscmd_arg_i64(a, (int64_t)f->nparts);
+    argfmt_arg_i64(a, f->ttl_s);
+    argfmt_arg_i64(a, gtp_wall_us() / 1000);
+    argfmt_arg_i64(a, (int64_t)f->nparts);
     gtp_rediscmd_arg_str(a, g->ins.on ? "1" : "0");
     for (size_t k = 0; k < f->nparts; k++) {
         const struct store_part *sp = &f->parts[k];
-        gtp_rediscmd_arg_i64(a, sp->partition);
+        argfmt_arg_i64(a, sp->partition);
         args_opt_i64(a, sp->expected_next, STORE_NO_OFFSET);
-        gtp_rediscmd_arg_i64(a, sp->new_next);
+        argfmt_arg_i64(a, sp->new_next);
         args_opt_i64(a, sp->max_event_us, INT64_MIN);
         args_opt_i64(a,
                      sp->purge_before_us == INT64_MIN ? INT64_MIN : sp->purge_before_us / 1000000,
@@ -322,15 +334,15 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
 
     emit_deltas(a, g, f->skills);
     if (g->ins.on)
-        insights_emit(&g->ins, a, f->skills);
+        insights_emit(&g->ins, a, f->skills, f->sent);
 
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (int s = 0; s < AGG_NSTATS; s++) {
         if (!g->stats[s])
             continue;
         gtp_rediscmd_arg_str(a, agg_stat_names[s]);
-        gtp_rediscmd_arg_i64(a, g->stats[s]);
+        argfmt_arg_i64(a, g->stats[s]);
         nstats++;
     }
     for (int r = 0; r < f->nreject_names && r < 16; r++) {
@@ -339,31 +351,62 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
             continue;
         snprintf(field, sizeof(field), "rejected:%s", f->reject_names[r]);
         args_copy(a, field);
-        gtp_rediscmd_arg_i64(a, g->rejected_by_reason[r]);
+        argfmt_arg_i64(a, g->rejected_by_reason[r]);
         nstats++;
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)nstats);
 
     /* dedup ids grouped by (partition, window) so each group is one SADD */
     count_at = a->argc;
-    gtp_rediscmd_arg_i64(a, 0); /* patched below */
+    argfmt_arg_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
         struct gtp_idlist *ids = f->parts[k].ids;
         size_t i = 0;
-        if (ids->n > 1) /* an empty list has no array, and qsort's base must not be NULL */
+        if (ids->n > 1 && !in_window_order(ids)) /* qsort's base must not be NULL */
             qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
         while (i < ids->n) {
             size_t j = i;
             while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)
                 j++;
-            gtp_rediscmd_arg_i64(a, f->parts[k].partition);
-            gtp_rediscmd_arg_i64(a, ids->v[i].window_start_us / 1000000);
+            argfmt_arg_i64(a, f->parts[k].partition);
+            argfmt_arg_i64(a, ids->v[i].window_start_us / 1000000);
             args_ids(a, ids, i, j);
             i = j;
             ngroups++;
         }
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)ngroups);
+}
+
+/* a in Redis's protocol (RESP) into b, appended to the connection's output as it is. hiredis's
+ * own formatting (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was
+ * the largest single cost of building a flush on the consuming thread, about a quarter of
+ * its instructions (callgrind, 100k events, bench/README.md "Insights cost"). */
+static int append_resp(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf *b, char *errstr,
+                       size_t errstr_size)
+{
+    char num[ARGFMT_I64_MAX + 3];
+    size_t n;
+
+    (void)gtp_rediscmd_argv(a, 0, NULL); /* resolves every argument's pointer once */
+    num[0] = '*';
+    n = 1 + argfmt_i64(num + 1, (int64_t)a->argc);
+    gtp_buf_put(b, num, n);
+    gtp_buf_put(b, "\r\n", 2);
+    for (size_t i = 0; i < a->argc; i++) {
+        num[0] = '$';
+        n = 1 + argfmt_i64(num + 1, (int64_t)a->argvlen[i]);
+        num[n++] = '\r';
+        num[n++] = '\n';
+        gtp_buf_put(b, num, n);
+        gtp_buf_put(b, a->argv[i], a->argvlen[i]);
+        gtp_buf_put(b, "\r\n", 2);
+    }
+    if (redisAppendFormattedCommand(rc, b->p, b->len) != REDIS_OK) {
+        gtp_errf(errstr, errstr_size, "redis: %s", rc->err ? rc->errstr : "append failed");
+        return GTP_ERR_REDIS;
+    }
+    return 0;
 }
 
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
@@ -375,6 +418,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
                      size_t errstr_size)
 {
     struct gtp_rediscmd a = {0};
+    struct gtp_buf resp = {0};
     int err = 0, done = 0;
 
     if (!flush_script.sha[0] && (err = store_prepare(rc, errstr, errstr_size)))
@@ -385,7 +429,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
     build_args(f, &a);
     /* hiredis copies the command into its output buffer: the caller may
      * reset the pending state as soon as this returns 0. */
-    if ((err = gtp_rediscmd_append(rc, &a, errstr, errstr_size)))
+    if ((err = append_resp(rc, &a, &resp, errstr, errstr_size)))
         goto out;
     while (!done) {
         if (redisBufferWrite(rc, &done) != REDIS_OK) {
@@ -395,6 +439,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
         }
     }
 out:
+    gtp_buf_fini(&resp);
     gtp_rediscmd_fini(&a);
     return err;
 }

@@ -42,6 +42,9 @@ struct store_flush {
     const struct gtp_skills *skills; /* borrowed, to turn indexes into ids */
     const char *const *reject_names; /* indexed like agg->rejected_by_reason */
     int nreject_names;
+    /* employer elements an applied flush already sent, left out of this one (hllsent.h);
+     * this flush's are staged into it. NULL: send every element. */
+    struct hllsent *sent;
 };
 
 /* The dedup ids of one (partition, window) are one Redis string,

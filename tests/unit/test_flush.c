@@ -182,6 +182,18 @@ static void consume(struct rig *r, int p, int64_t next)
     r->fl.pending_events++;
 }
 
+/* An employer element as the flush's send stages it (hllsent.h), and whether the flush
+ * remembers it as in redis. */
+static void stage_one(struct rig *r)
+{
+    hllsent_stage(&r->fl.sent, 7, 0, 42);
+}
+
+static bool known_one(struct rig *r)
+{
+    return hllsent_known(&r->fl.sent, 7, 0, 42);
+}
+
 static void test_flush_carries_progress_fenced_by_stored(void **state)
 {
     struct rig *r = *state;
@@ -200,7 +212,10 @@ static void test_flush_carries_progress_fenced_by_stored(void **state)
     /* positions move only with the reply */
     assert_int_equal(part(r, 0)->stored_next, 10);
     assert_int_equal(r->fk.kafka_offset[0], -2);
+    stage_one(r);
+    assert_false(known_one(r));
     assert_int_equal(flush_collect(&r->fl, 0), 1);
+    assert_true(known_one(r)); /* applied: its employer elements are in redis */
     assert_int_equal(part(r, 0)->stored_next, 15);
     assert_int_equal(part(r, 2)->stored_next, 5);
     assert_int_equal(r->fk.kafka_offset[0], 15);
@@ -235,7 +250,9 @@ static void test_fenced_flush_moves_nothing_and_reloads(void **state)
     consume(r, 1, 25);
     r->fk.stored[1] = 23; /* another owner flushed partition 1 meanwhile */
     assert_true(flush_start(&r->fl));
+    stage_one(r);
     assert_int_equal(flush_collect(&r->fl, 0), -1);
+    assert_false(known_one(r)); /* not written */
     assert_true(r->fl.need_reload);
     assert_int_equal(r->fk.stored[0], 10); /* the script wrote nothing */
     assert_int_equal(part(r, 0)->stored_next, 10);
@@ -269,7 +286,9 @@ static void test_lost_reply_already_applied(void **state)
     consume(r, 0, 15);
     assert_true(flush_start(&r->fl));
     r->fk.stored[0] = 15; /* applied, and then the retry meets it again */
+    stage_one(r);
     assert_int_equal(flush_collect(&r->fl, 0), 1);
+    assert_true(known_one(r));
     assert_int_equal(part(r, 0)->stored_next, 15);
     assert_int_equal(r->fk.kafka_offset[0], 15);
 }
@@ -280,7 +299,9 @@ static void test_connection_lost_in_flight(void **state)
     consume(r, 0, 15);
     assert_true(flush_start(&r->fl));
     r->fk.poll_fails = true;
+    stage_one(r);
     assert_int_equal(flush_collect(&r->fl, 0), -1);
+    assert_false(known_one(r)); /* outcome unknown: nothing is taken as sent */
     assert_true(r->fl.need_reload);
     assert_false(r->fl.inflight);
     assert_int_equal(r->fk.losts, 1);

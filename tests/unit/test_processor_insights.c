@@ -45,11 +45,11 @@ static struct gtp_skill_set skills_of(const char *const *ids)
 }
 
 /* The emitted arguments joined with ' ' (one line, for whole-string comparisons). */
-static char *emitted(const struct insights *in)
+static char *emitted_sent(const struct insights *in, struct hllsent *sent)
 {
     struct gtp_rediscmd c = {0};
     struct gtp_buf b = {0};
-    insights_emit(in, &c, sk);
+    insights_emit(in, &c, sk, sent);
     for (size_t i = 0; i < c.argc; i++) {
         size_t n;
         const char *a = gtp_rediscmd_argv(&c, i, &n);
@@ -59,6 +59,11 @@ static char *emitted(const struct insights *in)
     }
     gtp_rediscmd_fini(&c);
     return gtp_buf_take(&b, NULL);
+}
+
+static char *emitted(const struct insights *in)
+{
+    return emitted_sent(in, NULL);
 }
 
 static int64_t at(const char *rfc3339)
@@ -216,6 +221,56 @@ static void test_employers_days(void **state)
     insights_fini(&in);
 }
 
+/* Names an applied flush sent are left out of the next one; a group left without names is
+ * still sent (its TTL), and nothing is left out before the commit. */
+static void test_employers_sent(void **state)
+{
+    static const char *const one[] = {"rust", NULL};
+    struct gtp_skill_set s1 = skills_of(one);
+    struct insights in;
+    struct hllsent sent;
+    char *got;
+    (void)state;
+    insights_init(&in, true);
+    hllsent_init(&sent);
+    hllsent_age(&sent, sent.since_ms, 86400);
+    struct insights_post p = {
+        &s1, gtp_skills_count(sk), "DE", at("2024-03-15T10:00:00Z"), 0, 0, "a", 1};
+    insights_add(&in, &p);
+    got = emitted_sent(&in, &sent);
+    assert_non_null(strstr(got, " employers:rust:2024-03-15 1 a"));
+    free(got);
+    /* not applied yet: the same flush retried sends a again */
+    got = emitted_sent(&in, &sent);
+    assert_non_null(strstr(got, " employers:rust:2024-03-15 1 a"));
+    free(got);
+    hllsent_commit(&sent);
+    insights_reset(&in);
+    insights_add(&in, &p);
+    p.company = "b";
+    insights_add(&in, &p);
+    p.posted_us = at("2024-03-16T10:00:00Z");
+    p.company = "a";
+    insights_add(&in, &p);
+    got = emitted_sent(&in, &sent);
+    /* a on the 15th is in redis: only b; a on the 16th is a new element */
+    assert_non_null(strstr(got, " employers:rust:2024-03-15 1 b"));
+    assert_non_null(strstr(got, " employers:rust:2024-03-16 1 a"));
+    free(got);
+    hllsent_commit(&sent);
+    insights_reset(&in);
+    p.posted_us = at("2024-03-15T11:00:00Z");
+    insights_add(&in, &p);
+    got = emitted_sent(&in, &sent);
+    /* the last section: one group, no names */
+    const char *tail = " 1 employers:rust:2024-03-15 0";
+    assert_true(strlen(got) > strlen(tail));
+    assert_string_equal(got + strlen(got) - strlen(tail), tail);
+    free(got);
+    hllsent_fini(&sent);
+    insights_fini(&in);
+}
+
 /* Many distinct pairs force the table through several doublings without losing a count. */
 static void test_growth(void **state)
 {
@@ -244,7 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contract_example), cmocka_unit_test(test_no_skills_and_off),
         cmocka_unit_test(test_company_norm),     cmocka_unit_test(test_employers_days),
-        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_growth),           cmocka_unit_test(test_employers_sent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
