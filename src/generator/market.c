@@ -163,7 +163,7 @@ static int rec_affinity(struct parse *ps, struct load *ld, char **f, size_t nf)
 {
     struct market *mk = ld->mk;
     int c, s;
-    double v;
+    double v = 0; /* num() sets it or fails; gcc -O3 cannot tell */
     if (nf != 4)
         return bad(ps, "affinity needs 3 fields: CODE SKILL FACTOR");
     if (country_of(ps, mk, f[1], &c) || skill_of(ps, f[2], &s) || num(ps, f[3], 0.01, 100, &v))
@@ -217,7 +217,7 @@ static int rec_emerging(struct parse *ps, struct load *ld, char **f, size_t nf)
 static int rec_spikes(struct parse *ps, struct load *ld, char **f, size_t nf)
 {
     struct market *mk = ld->mk;
-    double per_day;
+    double per_day = 0;
     if (nf != 6)
         return bad(ps, "spikes needs 5 fields: PER-DAY FACTOR MIN-HOURS MAX-HOURS SKILLS");
     if (num(ps, f[1], 0, 16, &per_day) || num(ps, f[2], 1, 100, &mk->spike_factor) ||
@@ -235,7 +235,7 @@ static int rec_spikes(struct parse *ps, struct load *ld, char **f, size_t nf)
 static int rec_employers(struct parse *ps, struct load *ld, char **f, size_t nf)
 {
     struct market *mk = ld->mk;
-    double n, multi;
+    double n = 0, multi = 0;
     if (nf != 5)
         return bad(ps, "employers needs 4 fields: COUNT ZIPF-S MULTINATIONALS ABROAD");
     if (num(ps, f[1], 1, 1000000, &n) || num(ps, f[2], 0, 5, &mk->zipf_s) ||
@@ -317,7 +317,7 @@ static int rec_role(struct parse *ps, struct load *ld, char **f, size_t nf)
 static int rec_reposts(struct parse *ps, struct load *ld, char **f, size_t nf)
 {
     struct market *mk = ld->mk;
-    double rank;
+    double rank = 0;
     if (nf != 4)
         return bad(ps, "reposts needs 3 fields: P MIN-DAYS MAX-RANK");
     if (num(ps, f[1], 0, 0.5, &mk->repost_p) || num(ps, f[2], 0, 365, &mk->repost_min_days) ||
