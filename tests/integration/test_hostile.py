@@ -31,7 +31,11 @@ from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 DB = 6
 MIB = 1 << 20
-KEY_RE = re.compile(rb"^(trend:[a-z0-9-]+:[a-z]+:\d{4}-\d\d-\d\d-\d\d|gtp:.*)$", re.S)
+_H, _D = rb"\d{4}-\d\d-\d\d-\d\d", rb"\d{4}-\d\d-\d\d"
+KEY_RE = re.compile(rb"^(trend:[a-z0-9-]+:[a-z]+:" + _H +  # docs/redis.md: trend and insights
+                    rb"|posts:[a-z]+:" + _H + rb"|remote:[a-z0-9-]+:" + _H +
+                    rb"|remote_posts:[a-z]+:" + _H + rb"|level:[a-z0-9-]+:[a-z-]+:" + _D +
+                    rb"|pairs:" + _D + rb"|employers:[a-z0-9-]+:" + _D + rb"|gtp:.*)$", re.S)
 HTML = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
         "\"><svg onload=alert(1)>", "</script><script>document.title='pwned'</script>",
         "javascript:alert(1)", "\u2028\u2029", "{{7*7}}${7*7}"]
