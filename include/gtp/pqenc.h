@@ -98,6 +98,13 @@ int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int pag
 /* ------------------------------------------------------------------------------------------
  * Files */
 
+/* A writer's options: opts (NULL: the defaults) into *out, checked (codec, row group rows,
+ * page bytes, zstd level), and the created_by string parquet-java trusts BYTE_ARRAY
+ * statistics from ("<app> version <semver> (build <id>)") into created_by. out->build is
+ * cleared (borrowed: a writer does not keep it). Returns 0, or -1 for options out of range. */
+int gtp_pqenc_opts_resolve(const struct gtp_parquet_opts *opts, struct gtp_parquet_opts *out,
+                           char *created_by, size_t created_by_size);
+
 /* What a footer needs of one written column chunk. */
 struct gtp_pqenc_chunk_sizes {
     int64_t start;        /* file offset of its first page */

@@ -174,27 +174,13 @@ void gtp_parquet_reset(struct gtp_parquet_writer *w)
 struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts *opts)
 {
     struct gtp_parquet_opts o;
-    if (opts)
-        o = *opts;
-    else
-        gtp_parquet_opts_default(&o);
-    if (o.codec != GTP_PARQUET_ZSTD && o.codec != GTP_PARQUET_SNAPPY &&
-        o.codec != GTP_PARQUET_UNCOMPRESSED)
-        return NULL;
-    if (o.row_group_rows == 0 || o.row_group_rows > INT32_MAX)
-        return NULL;
-    if (o.page_bytes == 0 || o.page_bytes > (256u << 20))
-        return NULL;
-    if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel())
+    char created_by[sizeof(((struct gtp_parquet_writer *)0)->created_by)];
+    if (gtp_pqenc_opts_resolve(opts, &o, created_by, sizeof(created_by)))
         return NULL;
 
     struct gtp_parquet_writer *w = gtp_xcalloc(1, sizeof(*w));
     w->opts = o;
-    /* parquet-java trusts BYTE_ARRAY stats only when created_by parses as
-     * "<app> version <semver> (build <id>)". */
-    snprintf(w->created_by, sizeof(w->created_by), "gtp version %s (build %s)", GTP_VERSION,
-             o.build && *o.build ? o.build : "dev");
-    w->opts.build = NULL; /* borrowed: do not keep */
+    memcpy(w->created_by, created_by, sizeof(created_by));
     for (int i = 0; i < NLEAVES; i++) {
         w->leaves[i].off_cap = 1024;
         w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));

@@ -329,6 +329,30 @@ out:
     return err;
 }
 
+int gtp_pqenc_opts_resolve(const struct gtp_parquet_opts *opts, struct gtp_parquet_opts *out,
+                           char *created_by, size_t created_by_size)
+{
+    struct gtp_parquet_opts o;
+    if (opts)
+        o = *opts;
+    else
+        gtp_parquet_opts_default(&o);
+    if (o.codec != GTP_PARQUET_ZSTD && o.codec != GTP_PARQUET_SNAPPY &&
+        o.codec != GTP_PARQUET_UNCOMPRESSED)
+        return -1;
+    if (o.row_group_rows == 0 || o.row_group_rows > INT32_MAX)
+        return -1;
+    if (o.page_bytes == 0 || o.page_bytes > (256u << 20))
+        return -1;
+    if (o.zstd_level < ZSTD_minCLevel() || o.zstd_level > ZSTD_maxCLevel())
+        return -1;
+    snprintf(created_by, created_by_size, "gtp version %s (build %s)", GTP_VERSION,
+             o.build && *o.build ? o.build : "dev");
+    o.build = NULL;
+    *out = o;
+    return 0;
+}
+
 void gtp_pqenc_row_groups(struct gtp_thrift *t, size_t nrg, size_t nleaves, size_t nrows,
                           size_t rgrows, gtp_pqenc_chunk_fn chunk, void *ctx)
 {
