@@ -21,9 +21,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "gtp/cfg.h"
+#include "gtp/event.h"
 #include "gtp/kafka.h"
 #include "gtp/metrics.h"
 #include "gtp/taxonomy.h"
+#include "gtp/window.h"
 
 /* Partitions above this are refused (never assigned): the table is a flat array. */
 #define GTP_DAEMON_MAX_PARTS 4096
@@ -82,6 +84,14 @@ struct gtp_daemon_cfg {
     void *opaque;
 };
 
+/* What became of the messages a daemon took (docs/metrics.md): <prefix>_messages,
+ * <prefix>_events{outcome=valid|counted|rejected}, late_events, duplicate_events and
+ * rejected_events{reason}; registered by gtp_daemon_init, counted by gtp_daemon_count. */
+struct gtp_daemon_outcomes {
+    struct gtp_metric *messages, *valid, *counted, *rejected, *late, *dup;
+    struct gtp_metric *rejected_by[GTP_REJECT_COUNT];
+};
+
 /* Embedded in the program's struct; fields above the line are for the program to read. */
 struct gtp_daemon {
     struct gtp_daemon_cfg cfg;
@@ -97,6 +107,7 @@ struct gtp_daemon {
     struct gtp_metrics_server *msrv;
     rd_kafka_topic_partition_list_t *sub;
     struct gtp_metric *m_lag, *m_dlq_failed;
+    struct gtp_daemon_outcomes out;
     uint64_t dlq_failed_seen;
     volatile int healthy;
 };
@@ -105,6 +116,10 @@ struct gtp_daemon {
  * metrics registry with the lag and dead-letter failure metrics, and the taxonomy. Returns 0
  * or GTP_ERR_CONFIG (logged). Call gtp_daemon_fini whatever it returns. */
 int gtp_daemon_init(struct gtp_daemon *d, const struct gtp_daemon_cfg *cfg);
+
+/* Count one message the daemon took: rejected for reason r, or (r == GTP_REJECT_NONE) valid
+ * with window verdict v. */
+void gtp_daemon_count(struct gtp_daemon *d, enum gtp_reject r, enum gtp_verdict v);
 
 /* Create the dead-letter producer, the group consumer (its rebalances dispatched to the
  * hooks) and the refill thread. Returns 0, GTP_ERR_CONFIG or GTP_ERR_INTERNAL (logged). */

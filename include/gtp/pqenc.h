@@ -9,6 +9,7 @@
 #ifndef GTP_PQENC_H
 #define GTP_PQENC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <zstd.h>
@@ -20,6 +21,8 @@
 /* Parquet enum values (parquet.thrift) the writers share. */
 enum { GTP_PQENC_PAGE_DATA = 0, GTP_PQENC_PAGE_DICTIONARY = 2 };
 enum { GTP_PQENC_PLAIN = 0, GTP_PQENC_RLE = 3, GTP_PQENC_RLE_DICTIONARY = 8 };
+enum { GTP_PQENC_BOOLEAN = 0, GTP_PQENC_INT32 = 1, GTP_PQENC_INT64 = 2, GTP_PQENC_BYTE_ARRAY = 6 };
+enum { GTP_PQENC_REQUIRED = 0, GTP_PQENC_OPTIONAL = 1, GTP_PQENC_REPEATED = 2 };
 
 static inline void gtp_pqenc_le32(uint8_t *p, uint32_t v)
 {
@@ -40,6 +43,45 @@ void gtp_pqenc_put_u32(struct gtp_buf *b, uint32_t v);
 
 /* Grow *p (an array of uint32_t with *cap entries) to hold at least need entries. */
 void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need);
+
+/* ------------------------------------------------------------------------------------------
+ * Column buffers: one leaf column's rows as Dremel levels and values, before a write. */
+struct gtp_pqenc_leaf {
+    struct gtp_buf def; /* one byte per level entry, when the leaf's max_def > 0 */
+    struct gtp_buf rep; /* one byte per level entry, when the leaf's max_rep > 0 */
+    size_t nentries;
+    struct gtp_buf data; /* BYTE_ARRAY bytes, LE int32/int64s, or one byte per boolean */
+    uint64_t *off;       /* BYTE_ARRAY: value v is data[off[v], off[v + 1]) */
+    size_t off_cap;
+    size_t nvals;
+    size_t nulls; /* entries with def < max_def, for writers that count them as they go */
+};
+
+/* Allocate room for off_cap values (at least 2); every buffer is non-NULL afterwards, so an
+ * empty value still points into one (memcmp/memcpy). Release with gtp_pqenc_leaf_fini. */
+void gtp_pqenc_leaf_init(struct gtp_pqenc_leaf *l, size_t off_cap);
+void gtp_pqenc_leaf_fini(struct gtp_pqenc_leaf *l);
+/* Forget every entry and value, keeping the memory. */
+void gtp_pqenc_leaf_reset(struct gtp_pqenc_leaf *l);
+
+/* Append one value of n bytes (copied): a BYTE_ARRAY value also gets its end offset. */
+void gtp_pqenc_leaf_put(struct gtp_pqenc_leaf *l, const void *p, size_t n, bool byte_array);
+
+/* BYTE_ARRAY value v: its bytes (borrowed from the leaf) and length. */
+static inline const uint8_t *gtp_pqenc_leaf_value(const struct gtp_pqenc_leaf *l, size_t v,
+                                                  size_t *n)
+{
+    *n = (size_t)(l->off[v + 1] - l->off[v]);
+    return l->data.u + l->off[v];
+}
+
+/* The smallest and largest (byte-wise order, first of equals) of n BYTE_ARRAY values of l:
+ * values vals[0..n) when vals is given, else v0..v0+n. n >= 1. */
+void gtp_pqenc_leaf_minmax(const struct gtp_pqenc_leaf *l, const uint32_t *vals, size_t n,
+                           size_t v0, size_t *min_v, size_t *max_v);
+
+/* Unsigned byte-wise order of BYTE_ARRAY values (Parquet's order for UTF8 statistics). */
+int gtp_pqenc_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 
 /* ------------------------------------------------------------------------------------------
  * RLE / bit-packed hybrid (docs/parquet.md) */
@@ -104,6 +146,53 @@ int gtp_pqenc_page(struct gtp_pqenc_pager *pg, struct gtp_pqenc_sink *s, int pag
  * cleared (borrowed: a writer does not keep it). Returns 0, or -1 for options out of range. */
 int gtp_pqenc_opts_resolve(const struct gtp_parquet_opts *opts, struct gtp_parquet_opts *out,
                            char *created_by, size_t created_by_size);
+
+/* ------------------------------------------------------------------------------------------
+ * Footer metadata (pqmeta.c) */
+
+/* Logical types a SchemaElement may carry (with the matching legacy ConvertedType). */
+enum gtp_pqenc_logical {
+    GTP_PQENC_LT_NONE,
+    GTP_PQENC_LT_STRING,
+    GTP_PQENC_LT_TIMESTAMP_MICROS, /* isAdjustedToUTC */
+    GTP_PQENC_LT_DATE,
+    GTP_PQENC_LT_LIST,
+    GTP_PQENC_LT_MAP,
+};
+
+/* Begin FileMetaData's schema (field 2) with nelems elements, the root included, and write
+ * the root: nkids children, no type and no repetition (DuckDB rejects a root that has one). */
+void gtp_pqenc_schema_root(struct gtp_thrift *t, size_t nelems, size_t nkids);
+
+/* One SchemaElement as a list element: a leaf of physical type type (a GTP_PQENC_BOOLEAN..
+ * value) when nkids is 0 and type >= 0, else a group of nkids children (type < 0); rep is
+ * GTP_PQENC_REQUIRED/OPTIONAL/REPEATED; name is borrowed. */
+void gtp_pqenc_schema_elem(struct gtp_thrift *t, const char *name, int type, int rep, size_t nkids,
+                           enum gtp_pqenc_logical lt);
+
+/* What the footer needs of one written column chunk. */
+struct gtp_pqenc_chunk_meta {
+    int64_t start;    /* file offset of its first page */
+    int64_t dict_off; /* with dict: the dictionary page's offset */
+    int64_t data_off; /* the first data page's offset */
+    int64_t total_uncomp;
+    int64_t total_comp;
+    int64_t num_values; /* level entries */
+    int64_t null_count; /* entries with def < max_def */
+    int n_data_pages;
+    bool dict;           /* a dictionary page, then RLE_DICTIONARY data pages; else PLAIN */
+    bool has_minmax;     /* at least one non-null value */
+    size_t min_v, max_v; /* BYTE_ARRAY: value indexes into the leaf */
+    int64_t min_i, max_i;
+};
+
+/* ColumnChunk (as a list element) of a chunk of physical type type written from leaf l (its
+ * BYTE_ARRAY min/max values are read from it), with path_in_schema path[0..npath) and
+ * codec: ColumnMetaData, Statistics (min_value/max_value; the legacy signed-order min/max
+ * only for the integer types, where they mean the same) and encoding_stats. */
+void gtp_pqenc_column_chunk(struct gtp_thrift *t, const struct gtp_pqenc_chunk_meta *cm, int type,
+                            const struct gtp_pqenc_leaf *l, const char *const *path, size_t npath,
+                            enum gtp_parquet_codec codec);
 
 /* What a footer needs of one written column chunk. */
 struct gtp_pqenc_chunk_sizes {

@@ -72,8 +72,7 @@ struct arch {
     struct gtp_event ev;
     const char *skill_ids[GTP_SKILLS_MAX];
     int64_t last_check_ms;
-    struct gtp_metric *m_msgs, *m_valid, *m_rejected, *m_late, *m_dup;
-    struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT], *m_buffered, *m_write_errors;
+    struct gtp_metric *m_buffered, *m_write_errors;
 };
 
 static struct part *part_get(struct arch *ar, int32_t p)
@@ -102,14 +101,12 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
     /* after a seek back, messages fetched before it may still arrive */
     if (pt->dp.next >= 0 && rkm->offset < pt->dp.next)
         return;
-    gtp_metric_inc(ar->m_msgs);
     ref_ms = rd_kafka_message_timestamp(rkm, &tstype);
     if (ref_ms < 0)
         ref_ms = gtp_wall_us() / 1000;
     r = gtp_event_process(ev, ar->d.tx, rkm->payload, rkm->len, ref_ms * 1000);
     if (r != GTP_REJECT_NONE) {
-        gtp_metric_inc(ar->m_rejected);
-        gtp_metric_inc(ar->m_rejected_by[r]);
+        gtp_daemon_count(&ar->d, r, GTP_VERDICT_COUNT);
         if (gtp_dlq_send(ar->d.dlq, ar->cfg.dlq_topic, rkm, gtp_reject_name(r), ev->detail, err,
                          sizeof(err))) {
             /* stopping or broken: do not move past it; it is consumed again later */
@@ -120,10 +117,7 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
     } else {
         enum gtp_verdict v =
             gtp_window_classify(pt->win, ev->event_id.s, ev->event_id.len, ev->posted_us);
-        gtp_metric_inc(ar->m_valid);
-        gtp_metric_inc(v == GTP_VERDICT_LATE        ? ar->m_late
-                       : v == GTP_VERDICT_DUPLICATE ? ar->m_dup
-                                                    : NULL);
+        gtp_daemon_count(&ar->d, r, v);
         /* late events are archived too; duplicates are not (the ids counted are those of
          * the rows in the roll's files, state.h) */
         if (v != GTP_VERDICT_DUPLICATE && arch_buckets_add_event(&pt->bk, ev, ar->d.tx->skills,
@@ -264,21 +258,6 @@ static const struct gtp_daemon_hooks arch_hooks = {
 static void metrics_init(struct arch *ar)
 {
     struct gtp_metrics *m = ar->d.metrics;
-    const char *o[] = {"outcome", NULL, NULL};
-    ar->m_msgs = gtp_metrics_counter(m, "archiver_messages", "kafka messages consumed", NULL);
-    o[1] = "valid";
-    ar->m_valid = gtp_metrics_counter(m, "archiver_events", "kafka messages by outcome", o);
-    o[1] = "rejected";
-    ar->m_rejected = gtp_metrics_counter(m, "archiver_events", "kafka messages by outcome", o);
-    /* names fixed by docs/windows.md */
-    ar->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
-    ar->m_dup =
-        gtp_metrics_counter(m, "duplicate_events", "re-sent events not archived again", NULL);
-    for (int r = 1; r < GTP_REJECT_COUNT; r++) {
-        const char *l[] = {"reason", gtp_reject_name((enum gtp_reject)r), NULL};
-        ar->m_rejected_by[r] =
-            gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", l);
-    }
     roll_metrics(&ar->roll, m);
     ar->m_write_errors =
         gtp_metrics_counter(m, "archiver_row_errors", "valid events the writer refused", NULL);

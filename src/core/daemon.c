@@ -118,6 +118,44 @@ static bool health(void *opaque, char *detail, size_t detail_size)
     return true;
 }
 
+/* Names fixed by docs/metrics.md; late_events and duplicate_events by docs/windows.md. */
+static void outcomes_init(struct gtp_daemon_outcomes *o, struct gtp_metrics *m, const char *prefix)
+{
+    char name[128];
+    const char *l[] = {"outcome", NULL, NULL};
+    snprintf(name, sizeof(name), "%s_messages", prefix);
+    o->messages = gtp_metrics_counter(m, name, "kafka messages consumed", NULL);
+    snprintf(name, sizeof(name), "%s_events", prefix);
+    l[1] = "valid";
+    o->valid = gtp_metrics_counter(m, name, "kafka messages by outcome", l);
+    l[1] = "counted";
+    o->counted = gtp_metrics_counter(m, name, "kafka messages by outcome", l);
+    l[1] = "rejected";
+    o->rejected = gtp_metrics_counter(m, name, "kafka messages by outcome", l);
+    o->late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
+    o->dup = gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);
+    for (int r = 1; r < GTP_REJECT_COUNT; r++) {
+        const char *lr[] = {"reason", gtp_reject_name((enum gtp_reject)r), NULL};
+        o->rejected_by[r] =
+            gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", lr);
+    }
+}
+
+void gtp_daemon_count(struct gtp_daemon *d, enum gtp_reject r, enum gtp_verdict v)
+{
+    struct gtp_daemon_outcomes *o = &d->out;
+    gtp_metric_inc(o->messages);
+    if (r != GTP_REJECT_NONE) {
+        gtp_metric_inc(o->rejected);
+        gtp_metric_inc(o->rejected_by[r]);
+        return;
+    }
+    gtp_metric_inc(o->valid);
+    gtp_metric_inc(v == GTP_VERDICT_LATE        ? o->late
+                   : v == GTP_VERDICT_DUPLICATE ? o->dup
+                                                : o->counted);
+}
+
 int gtp_daemon_init(struct gtp_daemon *d, const struct gtp_daemon_cfg *cfg)
 {
     char err[512], name[128];
@@ -128,6 +166,7 @@ int gtp_daemon_init(struct gtp_daemon *d, const struct gtp_daemon_cfg *cfg)
     d->m_lag = gtp_metrics_gauge(d->metrics, name, "messages behind the log end", NULL);
     snprintf(name, sizeof(name), "%s_dlq_failures", cfg->metrics_prefix);
     d->m_dlq_failed = gtp_metrics_counter(d->metrics, name, "dlq delivery failures", NULL);
+    outcomes_init(&d->out, d->metrics, cfg->metrics_prefix);
     d->tx = gtp_taxonomy_load(cfg->taxonomy, err, sizeof(err));
     if (!d->tx) {
         gtp_log(GTP_LOG_ERROR, "taxonomy", "%s", err);

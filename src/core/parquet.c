@@ -24,9 +24,16 @@
 
 /* ------------------------------------------------------------------------------------------
  * Parquet enum values (parquet.thrift) */
-enum { PT_BOOLEAN = 0, PT_INT64 = 2, PT_BYTE_ARRAY = 6 };
-enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
-enum { CT_UTF8 = 0, CT_LIST = 3, CT_TIMESTAMP_MICROS = 10 };
+enum {
+    PT_BOOLEAN = GTP_PQENC_BOOLEAN,
+    PT_INT64 = GTP_PQENC_INT64,
+    PT_BYTE_ARRAY = GTP_PQENC_BYTE_ARRAY
+};
+enum {
+    REP_REQUIRED = GTP_PQENC_REQUIRED,
+    REP_OPTIONAL = GTP_PQENC_OPTIONAL,
+    REP_REPEATED = GTP_PQENC_REPEATED
+};
 
 #define NLEAVES          GTP_PARQUET_NCOLS /* one leaf per top-level column in this schema */
 #define PAGE_MAX_ENTRIES 20000             /* parquet-java's page row limit: keeps pages seekable */
@@ -63,36 +70,10 @@ const char *gtp_parquet_col_name(int col)
 
 /* ------------------------------------------------------------------------------------------
  * Writer state */
-struct leaf {
-    struct gtp_buf def; /* one byte per level entry, when max_def > 0 */
-    struct gtp_buf rep; /* one byte per level entry, when max_rep > 0 */
-    size_t nentries;
-    struct gtp_buf data; /* string bytes, or 8-byte LE int64s, or one byte per boolean */
-    uint64_t *off;       /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
-    size_t off_cap;
-    size_t nvals;
-};
-
-/* What the footer needs about one written column chunk. */
-struct chunk_meta {
-    int64_t start;
-    int64_t dict_off; /* -1: no dictionary page */
-    int64_t data_off;
-    int64_t total_uncomp;
-    int64_t total_comp;
-    int64_t num_values; /* level entries */
-    int64_t null_count; /* entries with def < max_def */
-    int n_data_pages;
-    bool dict;
-    bool has_minmax;
-    size_t min_v, max_v; /* BYTE_ARRAY: value indexes into the leaf */
-    int64_t min_i, max_i;
-};
-
 struct gtp_parquet_writer {
     struct gtp_parquet_opts opts;
     char created_by[160];
-    struct leaf leaves[NLEAVES];
+    struct gtp_pqenc_leaf leaves[NLEAVES];
     size_t nrows;
     uint32_t *skills_row; /* entry index where row r starts in the skills leaf; nrows+1 */
     size_t skills_row_cap;
@@ -111,7 +92,7 @@ struct gtp_parquet_writer {
     size_t dict_bytes;
     uint32_t *ht;
     size_t ht_cap;
-    struct chunk_meta *chunks;
+    struct gtp_pqenc_chunk_meta *chunks;
     size_t chunks_cap;
 };
 
@@ -152,20 +133,10 @@ const char *gtp_parquet_codec_name(enum gtp_parquet_codec codec)
     return "?";
 }
 
-static void leaf_reset(struct leaf *l)
-{
-    l->def.len = 0;
-    l->rep.len = 0;
-    l->data.len = 0;
-    l->nentries = 0;
-    l->nvals = 0;
-    l->off[0] = 0;
-}
-
 void gtp_parquet_reset(struct gtp_parquet_writer *w)
 {
     for (int i = 0; i < NLEAVES; i++)
-        leaf_reset(&w->leaves[i]);
+        gtp_pqenc_leaf_reset(&w->leaves[i]);
     w->nrows = 0;
     w->skills_row[0] = 0;
     memset(w->col_nulls, 0, sizeof(w->col_nulls));
@@ -181,14 +152,8 @@ struct gtp_parquet_writer *gtp_parquet_writer_new(const struct gtp_parquet_opts 
     struct gtp_parquet_writer *w = gtp_xcalloc(1, sizeof(*w));
     w->opts = o;
     memcpy(w->created_by, created_by, sizeof(created_by));
-    for (int i = 0; i < NLEAVES; i++) {
-        w->leaves[i].off_cap = 1024;
-        w->leaves[i].off = gtp_xmalloc(w->leaves[i].off_cap * sizeof(uint64_t));
-        /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
-        gtp_buf_reserve(&w->leaves[i].data, 64);
-        gtp_buf_reserve(&w->leaves[i].def, 64);
-        gtp_buf_reserve(&w->leaves[i].rep, 64);
-    }
+    for (int i = 0; i < NLEAVES; i++)
+        gtp_pqenc_leaf_init(&w->leaves[i], 1024);
     w->skills_row_cap = 1024;
     w->skills_row = gtp_xmalloc(w->skills_row_cap * sizeof(uint32_t));
     if (gtp_pqenc_pager_init(&w->pg, o.codec, o.zstd_level) != 0) {
@@ -203,12 +168,8 @@ void gtp_parquet_writer_free(struct gtp_parquet_writer *w)
 {
     if (!w)
         return;
-    for (int i = 0; i < NLEAVES; i++) {
-        free(w->leaves[i].def.u);
-        free(w->leaves[i].rep.u);
-        free(w->leaves[i].data.u);
-        free(w->leaves[i].off);
-    }
+    for (int i = 0; i < NLEAVES; i++)
+        gtp_pqenc_leaf_fini(&w->leaves[i]);
     free(w->skills_row);
     free(w->body.u);
     gtp_pqenc_pager_fini(&w->pg);
@@ -229,7 +190,7 @@ size_t gtp_parquet_buffered_bytes(const struct gtp_parquet_writer *w)
 {
     size_t n = w->nrows * sizeof(uint32_t);
     for (int i = 0; i < NLEAVES; i++) {
-        const struct leaf *l = &w->leaves[i];
+        const struct gtp_pqenc_leaf *l = &w->leaves[i];
         n += l->def.len + l->rep.len + l->data.len + l->nvals * sizeof(uint64_t);
     }
     return n;
@@ -238,27 +199,17 @@ size_t gtp_parquet_buffered_bytes(const struct gtp_parquet_writer *w)
 /* ------------------------------------------------------------------------------------------
  * Adding rows */
 
-static void put_str(struct leaf *l, const char *s, size_t n)
-{
-    gtp_buf_put(&l->data, s, n);
-    if (l->nvals + 2 > l->off_cap) {
-        l->off_cap *= 2;
-        l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
-    }
-    l->off[++l->nvals] = l->data.len;
-}
-
 static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, size_t n)
 {
-    struct leaf *l = &w->leaves[col];
+    struct gtp_pqenc_leaf *l = &w->leaves[col];
     l->nentries++;
     if (LEAVES[col].max_def == 0) {
-        put_str(l, s, n);
+        gtp_pqenc_leaf_put(l, s, n, true);
         return;
     }
     gtp_buf_putc(&l->def, s ? 1 : 0);
     if (s)
-        put_str(l, s, n);
+        gtp_pqenc_leaf_put(l, s, n, true);
     else
         w->col_nulls[col]++;
 }
@@ -325,7 +276,7 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
         gtp_errf(errstr, errstr_size, "skills_array: %zu elements but no array", row->n_skills);
         return GTP_ERR_INVAL;
     }
-    struct leaf *sk = &w->leaves[GTP_PARQUET_SKILLS_ARRAY];
+    struct gtp_pqenc_leaf *sk = &w->leaves[GTP_PARQUET_SKILLS_ARRAY];
     if (!row->skills_null) {
         if (row->n_skills > 1000000 || sk->nentries + row->n_skills >= (size_t)UINT32_MAX) {
             gtp_errf(errstr, errstr_size, "skills_array: too many elements");
@@ -345,14 +296,14 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
         put_opt_str(w, c, vals[c], lens[c]);
     }
 
-    struct leaf *ts = &w->leaves[GTP_PARQUET_POSTED_AT];
+    struct gtp_pqenc_leaf *ts = &w->leaves[GTP_PARQUET_POSTED_AT];
     gtp_buf_reserve(&ts->data, 8);
     gtp_pqenc_le64(ts->data.u + ts->data.len, (uint64_t)row->posted_at_us);
     ts->data.len += 8;
     ts->nvals++;
     ts->nentries++;
 
-    struct leaf *rb = &w->leaves[GTP_PARQUET_IS_REMOTE];
+    struct gtp_pqenc_leaf *rb = &w->leaves[GTP_PARQUET_IS_REMOTE];
     rb->nentries++;
     gtp_buf_putc(&rb->def, row->is_remote >= 0 ? 1 : 0);
     if (row->is_remote >= 0) {
@@ -376,7 +327,7 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
             gtp_buf_putc(&sk->rep, i ? 1 : 0);
             gtp_buf_putc(&sk->def, s ? 3 : 2);
             if (s)
-                put_str(sk, s, strlen(s));
+                gtp_pqenc_leaf_put(sk, s, strlen(s), true);
             sk->nentries++;
         }
     }
@@ -410,15 +361,10 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
     return h;
 }
 
-static inline const uint8_t *val_ptr(const struct leaf *l, size_t v, size_t *n)
-{
-    *n = (size_t)(l->off[v + 1] - l->off[v]);
-    return l->data.u + l->off[v];
-}
-
 /* Build a dictionary over values [v0, v1) of a BYTE_ARRAY leaf; true when it pays
  * (dictionary + indexes below 75 % of the PLAIN size). */
-static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_t v0, size_t v1)
+static bool build_dict(struct gtp_parquet_writer *w, const struct gtp_pqenc_leaf *l, size_t v0,
+                       size_t v1)
 {
     size_t nv = v1 - v0;
     size_t want = 16;
@@ -437,7 +383,7 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
     uint64_t plain = 0;
     for (size_t v = v0; v < v1; v++) {
         size_t n;
-        const uint8_t *s = val_ptr(l, v, &n);
+        const uint8_t *s = gtp_pqenc_leaf_value(l, v, &n);
         plain += 4 + n;
         size_t slot = (size_t)hash_bytes(s, n) & mask;
         for (;;) {
@@ -454,7 +400,7 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
                 break;
             }
             size_t dn;
-            const uint8_t *ds = val_ptr(l, w->dict_val[d], &dn);
+            const uint8_t *ds = gtp_pqenc_leaf_value(l, w->dict_val[d], &dn);
             if (dn == n && memcmp(ds, s, n) == 0) {
                 w->dict_idx[v - v0] = d;
                 break;
@@ -471,9 +417,9 @@ static bool build_dict(struct gtp_parquet_writer *w, const struct leaf *l, size_
  * Pages */
 
 /* Compress w->body and write header + body (see gtp_pqenc_page). */
-static int emit_page(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, struct chunk_meta *cm,
-                     int page_type, int32_t num_values, int encoding, char *errstr,
-                     size_t errstr_size)
+static int emit_page(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s,
+                     struct gtp_pqenc_chunk_meta *cm, int page_type, int32_t num_values,
+                     int encoding, char *errstr, size_t errstr_size)
 {
     /* The data page offset is where the first data page's header will start. */
     int64_t at = s->off;
@@ -490,44 +436,17 @@ static size_t entry_of(const struct gtp_parquet_writer *w, int i, size_t r)
     return i == GTP_PARQUET_SKILLS_ARRAY ? w->skills_row[r] : r;
 }
 
-static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
-}
-
 static void chunk_minmax(struct gtp_parquet_writer *w, int i, size_t v0, size_t v1,
-                         struct chunk_meta *cm)
+                         struct gtp_pqenc_chunk_meta *cm)
 {
-    const struct leaf *l = &w->leaves[i];
+    const struct gtp_pqenc_leaf *l = &w->leaves[i];
     cm->has_minmax = v1 > v0;
     if (!cm->has_minmax)
         return;
     if (LEAVES[i].type == PT_BYTE_ARRAY) {
-        size_t mn = v0, mx = v0, mnl, mxl;
-        const uint8_t *mns = val_ptr(l, v0, &mnl), *mxs = mns;
-        mxl = mnl;
         /* With a dictionary only the distinct values need comparing. */
-        size_t n = cm->dict ? w->ndict : v1 - v0;
-        for (size_t k = 0; k < n; k++) {
-            size_t v = cm->dict ? w->dict_val[k] : v0 + k, len;
-            const uint8_t *p = val_ptr(l, v, &len);
-            if (str_cmp(p, len, mns, mnl) < 0) {
-                mn = v;
-                mns = p;
-                mnl = len;
-            }
-            if (str_cmp(p, len, mxs, mxl) > 0) {
-                mx = v;
-                mxs = p;
-                mxl = len;
-            }
-        }
-        cm->min_v = mn;
-        cm->max_v = mx;
+        gtp_pqenc_leaf_minmax(l, cm->dict ? w->dict_val : NULL, cm->dict ? w->ndict : v1 - v0, v0,
+                              &cm->min_v, &cm->max_v);
         return;
     }
     int64_t mn = INT64_MAX, mx = INT64_MIN;
@@ -552,11 +471,11 @@ static void chunk_minmax(struct gtp_parquet_writer *w, int i, size_t v0, size_t 
 
 /* Write one column chunk: leaf i, rows [r0, r1), values starting at *vcur. */
 static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, int i, size_t r0,
-                       size_t r1, size_t *vcur, struct chunk_meta *cm, char *errstr,
+                       size_t r1, size_t *vcur, struct gtp_pqenc_chunk_meta *cm, char *errstr,
                        size_t errstr_size)
 {
     const struct leaf_def *ld = &LEAVES[i];
-    const struct leaf *l = &w->leaves[i];
+    const struct gtp_pqenc_leaf *l = &w->leaves[i];
     size_t e0 = entry_of(w, i, r0), e1 = entry_of(w, i, r1);
     size_t v0 = *vcur, v1 = v0;
     int err;
@@ -581,7 +500,7 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
         w->body.len = 0;
         for (size_t d = 0; d < w->ndict; d++) {
             size_t n;
-            const uint8_t *p = val_ptr(l, w->dict_val[d], &n);
+            const uint8_t *p = gtp_pqenc_leaf_value(l, w->dict_val[d], &n);
             gtp_pqenc_put_u32(&w->body, (uint32_t)n);
             gtp_buf_put(&w->body, p, n);
         }
@@ -630,7 +549,7 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
             gtp_buf_reserve(b, (size_t)(l->off[pv] - l->off[pv0]) + 4 * nv);
             for (size_t v = pv0; v < pv; v++) {
                 size_t n;
-                const uint8_t *p = val_ptr(l, v, &n);
+                const uint8_t *p = gtp_pqenc_leaf_value(l, v, &n);
                 gtp_pqenc_le32(b->u + b->len, (uint32_t)n);
                 memcpy(b->u + b->len + 4, p, n);
                 b->len += 4 + n;
@@ -659,166 +578,45 @@ static int write_chunk(struct gtp_parquet_writer *w, struct gtp_pqenc_sink *s, i
 /* ------------------------------------------------------------------------------------------
  * Footer */
 
-static void schema_string_leaf(struct gtp_thrift *t, const char *name, int rep)
-{
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i32(t, 1, PT_BYTE_ARRAY);
-    gtp_thrift_i32(t, 3, rep);
-    gtp_thrift_string(t, 4, name);
-    gtp_thrift_i32(t, 6, CT_UTF8);
-    gtp_thrift_struct_begin(t, 10); /* LogicalType */
-    gtp_thrift_empty_struct(t, 1);  /* STRING */
-    gtp_thrift_struct_end(t);
-    gtp_thrift_struct_end(t);
-}
-
 static void write_schema(struct gtp_thrift *t)
 {
-    gtp_thrift_list_begin(t, 2, GTP_THRIFT_STRUCT, 1 + NLEAVES + 2);
-    /* root: no type, no repetition_type (DuckDB chokes on one) */
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_string(t, 4, "schema");
-    gtp_thrift_i32(t, 5, NLEAVES);
-    gtp_thrift_struct_end(t);
+    gtp_pqenc_schema_root(t, 1 + NLEAVES + 2, NLEAVES);
     for (int i = 0; i < NLEAVES; i++) {
         const struct leaf_def *ld = &LEAVES[i];
         if (i == GTP_PARQUET_SKILLS_ARRAY) {
-            gtp_thrift_elem_struct_begin(t);
-            gtp_thrift_i32(t, 3, REP_OPTIONAL);
-            gtp_thrift_string(t, 4, ld->name);
-            gtp_thrift_i32(t, 5, 1);
-            gtp_thrift_i32(t, 6, CT_LIST);
-            gtp_thrift_struct_begin(t, 10);
-            gtp_thrift_empty_struct(t, 3); /* LIST */
-            gtp_thrift_struct_end(t);
-            gtp_thrift_struct_end(t);
-
-            gtp_thrift_elem_struct_begin(t);
-            gtp_thrift_i32(t, 3, REP_REPEATED);
-            gtp_thrift_string(t, 4, "list");
-            gtp_thrift_i32(t, 5, 1);
-            gtp_thrift_struct_end(t);
-
-            schema_string_leaf(t, "element", REP_OPTIONAL);
-        } else if (ld->type == PT_BYTE_ARRAY) {
-            schema_string_leaf(t, ld->name, ld->repetition);
-        } else if (ld->type == PT_INT64) {
-            gtp_thrift_elem_struct_begin(t);
-            gtp_thrift_i32(t, 1, PT_INT64);
-            gtp_thrift_i32(t, 3, ld->repetition);
-            gtp_thrift_string(t, 4, ld->name);
-            gtp_thrift_i32(t, 6, CT_TIMESTAMP_MICROS);
-            gtp_thrift_struct_begin(t, 10);
-            gtp_thrift_struct_begin(t, 8); /* TIMESTAMP */
-            gtp_thrift_bool(t, 1, true);   /* isAdjustedToUTC */
-            gtp_thrift_struct_begin(t, 2); /* unit */
-            gtp_thrift_empty_struct(t, 2); /* MICROS */
-            gtp_thrift_struct_end(t);
-            gtp_thrift_struct_end(t);
-            gtp_thrift_struct_end(t);
-            gtp_thrift_struct_end(t);
+            /* LogicalTypes.md's 3-level list: optional group (LIST) > repeated group list >
+             * optional element */
+            gtp_pqenc_schema_elem(t, ld->name, -1, REP_OPTIONAL, 1, GTP_PQENC_LT_LIST);
+            gtp_pqenc_schema_elem(t, "list", -1, REP_REPEATED, 1, GTP_PQENC_LT_NONE);
+            gtp_pqenc_schema_elem(t, "element", PT_BYTE_ARRAY, REP_OPTIONAL, 0,
+                                  GTP_PQENC_LT_STRING);
         } else {
-            gtp_thrift_elem_struct_begin(t);
-            gtp_thrift_i32(t, 1, PT_BOOLEAN);
-            gtp_thrift_i32(t, 3, ld->repetition);
-            gtp_thrift_string(t, 4, ld->name);
-            gtp_thrift_struct_end(t);
+            enum gtp_pqenc_logical lt = ld->type == PT_BYTE_ARRAY ? GTP_PQENC_LT_STRING
+                                        : ld->type == PT_INT64    ? GTP_PQENC_LT_TIMESTAMP_MICROS
+                                                                  : GTP_PQENC_LT_NONE;
+            gtp_pqenc_schema_elem(t, ld->name, ld->type, ld->repetition, 0, lt);
         }
     }
-}
-
-static void write_stats(struct gtp_parquet_writer *w, struct gtp_thrift *t, int i,
-                        const struct chunk_meta *cm)
-{
-    const struct leaf_def *ld = &LEAVES[i];
-    uint8_t mn[8], mx[8];
-    gtp_thrift_struct_begin(t, 12);
-    if (cm->has_minmax && ld->type == PT_INT64) {
-        /* Signed order: the legacy fields mean the same for INT64. */
-        gtp_pqenc_le64(mx, (uint64_t)cm->max_i);
-        gtp_pqenc_le64(mn, (uint64_t)cm->min_i);
-        gtp_thrift_binary(t, 1, mx, 8);
-        gtp_thrift_binary(t, 2, mn, 8);
-    }
-    gtp_thrift_i64(t, 3, cm->null_count);
-    if (cm->has_minmax) {
-        const uint8_t *mnp, *mxp;
-        size_t mnl, mxl;
-        if (ld->type == PT_BYTE_ARRAY) {
-            mxp = val_ptr(&w->leaves[i], cm->max_v, &mxl);
-            mnp = val_ptr(&w->leaves[i], cm->min_v, &mnl);
-        } else if (ld->type == PT_INT64) {
-            mxp = mx;
-            mnp = mn;
-            mxl = mnl = 8;
-        } else {
-            mx[0] = (uint8_t)cm->max_i;
-            mn[0] = (uint8_t)cm->min_i;
-            mxp = mx;
-            mnp = mn;
-            mxl = mnl = 1;
-        }
-        gtp_thrift_binary(t, 5, mxp, mxl);
-        gtp_thrift_binary(t, 6, mnp, mnl);
-        gtp_thrift_bool(t, 7, true);
-        gtp_thrift_bool(t, 8, true);
-    }
-    gtp_thrift_struct_end(t);
 }
 
 static void write_column_chunk(struct gtp_parquet_writer *w, struct gtp_thrift *t, int i,
-                               const struct chunk_meta *cm)
+                               const struct gtp_pqenc_chunk_meta *cm)
 {
-    const struct leaf_def *ld = &LEAVES[i];
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i64(t, 2, cm->start);
-    gtp_thrift_struct_begin(t, 3); /* ColumnMetaData */
-    gtp_thrift_i32(t, 1, ld->type);
-    gtp_thrift_list_begin(t, 2, GTP_THRIFT_I32, cm->dict ? 3 : 2);
-    gtp_thrift_elem_i32(t, GTP_PQENC_PLAIN);
-    gtp_thrift_elem_i32(t, GTP_PQENC_RLE);
-    if (cm->dict)
-        gtp_thrift_elem_i32(t, GTP_PQENC_RLE_DICTIONARY);
+    static const char *const skills_path[] = {"skills_array", "list", "element"};
+    const char *const *path = &LEAVES[i].name;
+    size_t npath = 1;
     if (i == GTP_PARQUET_SKILLS_ARRAY) {
-        gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, 3);
-        gtp_thrift_elem_binary(t, "skills_array", 12);
-        gtp_thrift_elem_binary(t, "list", 4);
-        gtp_thrift_elem_binary(t, "element", 7);
-    } else {
-        gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, 1);
-        gtp_thrift_elem_binary(t, ld->name, strlen(ld->name));
+        path = skills_path;
+        npath = GTP_ARRAY_LEN(skills_path);
     }
-    gtp_thrift_i32(t, 4, (int32_t)w->opts.codec);
-    gtp_thrift_i64(t, 5, cm->num_values);
-    gtp_thrift_i64(t, 6, cm->total_uncomp);
-    gtp_thrift_i64(t, 7, cm->total_comp);
-    gtp_thrift_i64(t, 9, cm->data_off);
-    if (cm->dict_off >= 0)
-        gtp_thrift_i64(t, 11, cm->dict_off);
-    write_stats(w, t, i, cm);
-    /* encoding_stats: tells parquet-java every data page is dictionary encoded. */
-    gtp_thrift_list_begin(t, 13, GTP_THRIFT_STRUCT, cm->dict ? 2 : 1);
-    if (cm->dict) {
-        gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DICTIONARY);
-        gtp_thrift_i32(t, 2, GTP_PQENC_PLAIN);
-        gtp_thrift_i32(t, 3, 1);
-        gtp_thrift_struct_end(t);
-    }
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DATA);
-    gtp_thrift_i32(t, 2, cm->dict ? GTP_PQENC_RLE_DICTIONARY : GTP_PQENC_PLAIN);
-    gtp_thrift_i32(t, 3, cm->n_data_pages);
-    gtp_thrift_struct_end(t);
-    gtp_thrift_struct_end(t); /* ColumnMetaData */
-    gtp_thrift_struct_end(t); /* ColumnChunk */
+    gtp_pqenc_column_chunk(t, cm, LEAVES[i].type, &w->leaves[i], path, npath, w->opts.codec);
 }
 
 static void footer_chunk(void *ctx, struct gtp_thrift *t, size_t g, size_t i,
                          struct gtp_pqenc_chunk_sizes *sz)
 {
     struct gtp_parquet_writer *w = ctx;
-    const struct chunk_meta *cm = &w->chunks[g * NLEAVES + i];
+    const struct gtp_pqenc_chunk_meta *cm = &w->chunks[g * NLEAVES + i];
     write_column_chunk(w, t, (int)i, cm);
     *sz = (struct gtp_pqenc_chunk_sizes){cm->start, cm->total_uncomp, cm->total_comp};
 }
@@ -846,13 +644,13 @@ static void fill_stats(struct gtp_parquet_writer *w, size_t nrg, int64_t size,
     st->num_row_groups = (int)nrg;
     for (int i = 0; i < NLEAVES; i++) {
         struct gtp_parquet_col_stats *cs = &st->cols[i];
-        const struct leaf *l = &w->leaves[i];
+        const struct gtp_pqenc_leaf *l = &w->leaves[i];
         cs->null_count = w->col_nulls[i];
         if (i == GTP_PARQUET_SKILLS_ARRAY)
             continue; /* no min/max for arrays in Delta stats */
-        const struct chunk_meta *best_mn = NULL, *best_mx = NULL;
+        const struct gtp_pqenc_chunk_meta *best_mn = NULL, *best_mx = NULL;
         for (size_t g = 0; g < nrg; g++) {
-            const struct chunk_meta *cm = &w->chunks[g * NLEAVES + (size_t)i];
+            const struct gtp_pqenc_chunk_meta *cm = &w->chunks[g * NLEAVES + (size_t)i];
             if (!cm->has_minmax)
                 continue;
             if (LEAVES[i].type == PT_BYTE_ARRAY) {
@@ -862,13 +660,13 @@ static void fill_stats(struct gtp_parquet_writer *w, size_t nrg, int64_t size,
                     best_mn = best_mx = cm;
                     continue;
                 }
-                pa = val_ptr(l, cm->min_v, &a);
-                pb = val_ptr(l, best_mn->min_v, &b);
-                if (str_cmp(pa, a, pb, b) < 0)
+                pa = gtp_pqenc_leaf_value(l, cm->min_v, &a);
+                pb = gtp_pqenc_leaf_value(l, best_mn->min_v, &b);
+                if (gtp_pqenc_bytes_cmp(pa, a, pb, b) < 0)
                     best_mn = cm;
-                pa = val_ptr(l, cm->max_v, &a);
-                pb = val_ptr(l, best_mx->max_v, &b);
-                if (str_cmp(pa, a, pb, b) > 0)
+                pa = gtp_pqenc_leaf_value(l, cm->max_v, &a);
+                pb = gtp_pqenc_leaf_value(l, best_mx->max_v, &b);
+                if (gtp_pqenc_bytes_cmp(pa, a, pb, b) > 0)
                     best_mx = cm;
             } else {
                 if (!best_mn || cm->min_i < best_mn->min_i)
@@ -881,9 +679,9 @@ static void fill_stats(struct gtp_parquet_writer *w, size_t nrg, int64_t size,
             continue;
         cs->has_minmax = true;
         if (LEAVES[i].type == PT_BYTE_ARRAY) {
-            const uint8_t *p = val_ptr(l, best_mn->min_v, &cs->min_len);
+            const uint8_t *p = gtp_pqenc_leaf_value(l, best_mn->min_v, &cs->min_len);
             cs->min = gtp_xmemdup(p, cs->min_len); /* values may hold NULs */
-            p = val_ptr(l, best_mx->max_v, &cs->max_len);
+            p = gtp_pqenc_leaf_value(l, best_mx->max_v, &cs->max_len);
             cs->max = gtp_xmemdup(p, cs->max_len);
         } else {
             cs->min_i64 = best_mn->min_i;

@@ -1,6 +1,6 @@
-/* Encoding mechanisms shared by the Parquet writers (see include/gtp/pqenc.h): buffers,
- * the RLE / bit-packed hybrid, page compression and headers, the file sink and the atomic
- * publish. Moved out of parquet.c unchanged, so the archive files stay byte-identical. */
+/* Encoding mechanisms shared by the Parquet writers (see include/gtp/pqenc.h): column
+ * buffers, the RLE / bit-packed hybrid, page compression and headers, the file sink and the
+ * atomic publish. The footer's metadata is in pqmeta.c. */
 #include "gtp/pqenc.h"
 
 #include <errno.h>
@@ -37,6 +37,82 @@ void gtp_pqenc_grow_u32(uint32_t **p, size_t *cap, size_t need)
         c *= 2;
     *p = gtp_xrealloc(*p, c * sizeof(uint32_t));
     *cap = c;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Column buffers */
+
+void gtp_pqenc_leaf_init(struct gtp_pqenc_leaf *l, size_t off_cap)
+{
+    *l = (struct gtp_pqenc_leaf){0};
+    l->off_cap = off_cap < 2 ? 2 : off_cap;
+    l->off = gtp_xmalloc(l->off_cap * sizeof(uint64_t));
+    l->off[0] = 0;
+    gtp_buf_reserve(&l->data, 64);
+    gtp_buf_reserve(&l->def, 64);
+    gtp_buf_reserve(&l->rep, 64);
+}
+
+void gtp_pqenc_leaf_fini(struct gtp_pqenc_leaf *l)
+{
+    gtp_buf_fini(&l->def);
+    gtp_buf_fini(&l->rep);
+    gtp_buf_fini(&l->data);
+    free(l->off);
+    l->off = NULL;
+}
+
+void gtp_pqenc_leaf_reset(struct gtp_pqenc_leaf *l)
+{
+    l->def.len = l->rep.len = l->data.len = 0;
+    l->nentries = l->nvals = l->nulls = 0;
+    l->off[0] = 0;
+}
+
+void gtp_pqenc_leaf_put(struct gtp_pqenc_leaf *l, const void *p, size_t n, bool byte_array)
+{
+    gtp_buf_put(&l->data, p, n);
+    if (byte_array) {
+        if (l->nvals + 2 > l->off_cap) {
+            l->off_cap *= 2;
+            l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
+        }
+        l->off[l->nvals + 1] = l->data.len;
+    }
+    l->nvals++;
+}
+
+int gtp_pqenc_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return an < bn ? -1 : an > bn;
+}
+
+void gtp_pqenc_leaf_minmax(const struct gtp_pqenc_leaf *l, const uint32_t *vals, size_t n,
+                           size_t v0, size_t *min_v, size_t *max_v)
+{
+    size_t mn = vals ? vals[0] : v0, mx = mn, mnl, mxl;
+    const uint8_t *mns = gtp_pqenc_leaf_value(l, mn, &mnl), *mxs = mns;
+    mxl = mnl;
+    for (size_t k = 1; k < n; k++) {
+        size_t v = vals ? vals[k] : v0 + k, len;
+        const uint8_t *p = gtp_pqenc_leaf_value(l, v, &len);
+        if (gtp_pqenc_bytes_cmp(p, len, mns, mnl) < 0) {
+            mn = v;
+            mns = p;
+            mnl = len;
+        }
+        if (gtp_pqenc_bytes_cmp(p, len, mxs, mxl) > 0) {
+            mx = v;
+            mxs = p;
+            mxl = len;
+        }
+    }
+    *min_v = mn;
+    *max_v = mx;
 }
 
 /* ------------------------------------------------------------------------------------------

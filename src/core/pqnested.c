@@ -23,11 +23,12 @@
 #endif
 
 /* Parquet enum values (parquet.thrift) */
-enum { PT_BOOLEAN = 0, PT_INT32 = 1, PT_INT64 = 2, PT_BYTE_ARRAY = 6 };
-enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
-enum { CT_UTF8 = 0, CT_MAP = 1, CT_LIST = 3, CT_DATE = 6, CT_TIMESTAMP_MICROS = 10 };
-/* LogicalType union members */
-enum { LT_STRING = 1, LT_MAP = 2, LT_LIST = 3, LT_DATE = 6, LT_TIMESTAMP = 8 };
+enum {
+    PT_BOOLEAN = GTP_PQENC_BOOLEAN,
+    PT_INT32 = GTP_PQENC_INT32,
+    PT_INT64 = GTP_PQENC_INT64,
+    PT_BYTE_ARRAY = GTP_PQENC_BYTE_ARRAY
+};
 
 #define PAGE_MAX_ENTRIES 20000 /* as the archive writer: parquet-java's page row limit */
 
@@ -353,40 +354,16 @@ int gtp_pqnested_schema_leaf_max_rep(const struct gtp_pqnested_schema *schema, s
 /* ------------------------------------------------------------------------------------------
  * Writer state */
 
-struct leaf {
-    struct gtp_buf def; /* one byte per entry, when max_def > 0 */
-    struct gtp_buf rep; /* one byte per entry, when max_rep > 0 */
-    size_t nentries;
-    struct gtp_buf data; /* string bytes, LE int32/int64, or one byte per boolean */
-    uint64_t *off;       /* BYTE_ARRAY: value i is data[off[i], off[i+1]) */
-    size_t off_cap;
-    size_t nvals;
-    size_t nulls; /* entries with def < max_def */
-};
-
 /* A leaf's lengths before a row, to undo a rejected row. */
 struct mark {
     size_t def, rep, data, nentries, nvals, nulls;
-};
-
-struct chunk_meta {
-    int64_t start;
-    int64_t data_off;
-    int64_t total_uncomp;
-    int64_t total_comp;
-    int64_t num_values; /* level entries */
-    int64_t null_count;
-    int n_data_pages;
-    bool has_minmax;
-    size_t min_v, max_v; /* BYTE_ARRAY: value indexes */
-    int64_t min_i, max_i;
 };
 
 struct gtp_pqnested_writer {
     const struct gtp_pqnested_schema *s; /* borrowed */
     struct gtp_parquet_opts opts;
     char created_by[160];
-    struct leaf *leaves;
+    struct gtp_pqenc_leaf *leaves;
     struct mark *marks;
     size_t nrows;
 
@@ -395,19 +372,15 @@ struct gtp_pqnested_writer {
     struct gtp_pqenc_pager pg;
     uint32_t *tmp32;
     size_t tmp32_cap;
-    struct chunk_meta *chunks;
+    struct gtp_pqenc_chunk_meta *chunks;
     size_t chunks_cap;
     size_t *ecur, *vcur; /* per leaf: next entry / value to write */
 };
 
 void gtp_pqnested_reset(struct gtp_pqnested_writer *w)
 {
-    for (size_t i = 0; i < w->s->nleaves; i++) {
-        struct leaf *l = &w->leaves[i];
-        l->def.len = l->rep.len = l->data.len = 0;
-        l->nentries = l->nvals = l->nulls = 0;
-        l->off[0] = 0;
-    }
+    for (size_t i = 0; i < w->s->nleaves; i++)
+        gtp_pqenc_leaf_reset(&w->leaves[i]);
     w->nrows = 0;
 }
 
@@ -428,13 +401,8 @@ struct gtp_pqnested_writer *gtp_pqnested_writer_new(const struct gtp_pqnested_sc
     w->marks = gtp_xcalloc(nl, sizeof(*w->marks));
     w->ecur = gtp_xcalloc(nl, sizeof(size_t));
     w->vcur = gtp_xcalloc(nl, sizeof(size_t));
-    for (size_t i = 0; i < nl; i++) {
-        struct leaf *l = &w->leaves[i];
-        l->off_cap = 64;
-        l->off = gtp_xmalloc(l->off_cap * sizeof(uint64_t));
-        /* Never NULL, so empty values still point into a buffer (memcmp/memcpy). */
-        gtp_buf_reserve(&l->data, 64);
-    }
+    for (size_t i = 0; i < nl; i++)
+        gtp_pqenc_leaf_init(&w->leaves[i], 64);
     if (gtp_pqenc_pager_init(&w->pg, o.codec, o.zstd_level) != 0) {
         gtp_pqnested_writer_free(w);
         return NULL;
@@ -447,12 +415,8 @@ void gtp_pqnested_writer_free(struct gtp_pqnested_writer *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->s->nleaves; i++) {
-        gtp_buf_fini(&w->leaves[i].def);
-        gtp_buf_fini(&w->leaves[i].rep);
-        gtp_buf_fini(&w->leaves[i].data);
-        free(w->leaves[i].off);
-    }
+    for (size_t i = 0; i < w->s->nleaves; i++)
+        gtp_pqenc_leaf_fini(&w->leaves[i]);
     free(w->leaves);
     free(w->marks);
     free(w->ecur);
@@ -474,7 +438,7 @@ int gtp_pqnested_leaf_levels(const struct gtp_pqnested_writer *w, size_t i, cons
 {
     if (i >= w->s->nleaves)
         return GTP_ERR_INVAL;
-    const struct leaf *l = &w->leaves[i];
+    const struct gtp_pqenc_leaf *l = &w->leaves[i];
     const struct leaf_info *li = &w->s->leaves[i];
     if (def)
         *def = li->max_def ? l->def.u : NULL;
@@ -496,7 +460,7 @@ int gtp_pqnested_leaf_levels(const struct gtp_pqnested_writer *w, size_t i, cons
 static void put_entry(struct gtp_pqnested_writer *w, size_t i, int r, int d)
 {
     const struct leaf_info *li = &w->s->leaves[i];
-    struct leaf *l = &w->leaves[i];
+    struct gtp_pqenc_leaf *l = &w->leaves[i];
     if (li->max_rep)
         gtp_buf_putc(&l->rep, (uint8_t)r);
     if (li->max_def)
@@ -511,19 +475,6 @@ static void put_absent(struct gtp_pqnested_writer *w, const struct node *n, int 
 {
     for (size_t i = n->leaf0; i < n->leaf0 + n->nleaves; i++)
         put_entry(w, i, r, d);
-}
-
-static void put_value(struct leaf *l, const void *p, size_t n, bool byte_array)
-{
-    gtp_buf_put(&l->data, p, n);
-    if (byte_array) {
-        if (l->nvals + 2 > l->off_cap) {
-            l->off_cap *= 2;
-            l->off = gtp_xrealloc(l->off, l->off_cap * sizeof(uint64_t));
-        }
-        l->off[l->nvals + 1] = l->data.len;
-    }
-    l->nvals++;
 }
 
 static const char *json_type_name(const json_t *v)
@@ -569,14 +520,14 @@ static int put_string(struct gtp_pqnested_writer *w, const struct node *n, const
         return GTP_ERR_INVAL;
     }
     put_entry(w, n->leaf0, r, n->def);
-    put_value(&w->leaves[n->leaf0], s, len, true);
+    gtp_pqenc_leaf_put(&w->leaves[n->leaf0], s, len, true);
     return 0;
 }
 
 static int shred_leaf(struct gtp_pqnested_writer *w, const struct node *n, const json_t *v, int r,
                       char *errstr, size_t errstr_size)
 {
-    struct leaf *l = &w->leaves[n->leaf0];
+    struct gtp_pqenc_leaf *l = &w->leaves[n->leaf0];
     uint8_t b[8];
     switch (n->kind) {
     case K_STRING:
@@ -590,7 +541,7 @@ static int shred_leaf(struct gtp_pqnested_writer *w, const struct node *n, const
             return wrong_type(n, v, "integer", errstr, errstr_size);
         gtp_pqenc_le64(b, (uint64_t)(int64_t)json_integer_value(v));
         put_entry(w, n->leaf0, r, n->def);
-        put_value(l, b, 8, false);
+        gtp_pqenc_leaf_put(l, b, 8, false);
         return 0;
     case K_INTEGER:
     case K_DATE: {
@@ -604,7 +555,7 @@ static int shred_leaf(struct gtp_pqnested_writer *w, const struct node *n, const
         }
         gtp_pqenc_le32(b, (uint32_t)(int32_t)x);
         put_entry(w, n->leaf0, r, n->def);
-        put_value(l, b, 4, false);
+        gtp_pqenc_leaf_put(l, b, 4, false);
         return 0;
     }
     case K_BOOLEAN:
@@ -612,7 +563,7 @@ static int shred_leaf(struct gtp_pqnested_writer *w, const struct node *n, const
             return wrong_type(n, v, "boolean", errstr, errstr_size);
         b[0] = json_is_true(v) ? 1 : 0;
         put_entry(w, n->leaf0, r, n->def);
-        put_value(l, b, 1, false);
+        gtp_pqenc_leaf_put(l, b, 1, false);
         return 0;
     default:
         break;
@@ -724,14 +675,14 @@ int gtp_pqnested_add_row(struct gtp_pqnested_writer *w, const json_t *row, char 
     /* Shred straight into the buffers and undo on error: the buffers only grow, so their
      * lengths before the row are all it takes to forget it. */
     for (size_t i = 0; i < nl; i++) {
-        const struct leaf *l = &w->leaves[i];
+        const struct gtp_pqenc_leaf *l = &w->leaves[i];
         w->marks[i] =
             (struct mark){l->def.len, l->rep.len, l->data.len, l->nentries, l->nvals, l->nulls};
     }
     err = shred(w, &w->s->root, row, 0, errstr, errstr_size);
     if (err) {
         for (size_t i = 0; i < nl; i++) {
-            struct leaf *l = &w->leaves[i];
+            struct gtp_pqenc_leaf *l = &w->leaves[i];
             const struct mark *m = &w->marks[i];
             l->def.len = m->def;
             l->rep.len = m->rep;
@@ -749,7 +700,7 @@ int gtp_pqnested_add_row(struct gtp_pqnested_writer *w, const json_t *row, char 
 /* ------------------------------------------------------------------------------------------
  * Column chunks and pages */
 
-static size_t value_size(const struct leaf *l, const struct leaf_info *li, size_t v)
+static size_t value_size(const struct gtp_pqenc_leaf *l, const struct leaf_info *li, size_t v)
 {
     switch (li->type) {
     case PT_BYTE_ARRAY:
@@ -764,7 +715,7 @@ static size_t value_size(const struct leaf *l, const struct leaf_info *li, size_
 }
 
 /* First entry after the row that starts at entry e (rows start where rep == 0). */
-static size_t row_end(const struct leaf *l, const struct leaf_info *li, size_t e)
+static size_t row_end(const struct gtp_pqenc_leaf *l, const struct leaf_info *li, size_t e)
 {
     e++;
     if (li->max_rep)
@@ -773,16 +724,7 @@ static size_t row_end(const struct leaf *l, const struct leaf_info *li, size_t e
     return e;
 }
 
-static int str_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
-}
-
-static int64_t int_at(const struct leaf *l, const struct leaf_info *li, size_t v)
+static int64_t int_at(const struct gtp_pqenc_leaf *l, const struct leaf_info *li, size_t v)
 {
     const uint8_t *p = l->data.u;
     if (li->type == PT_INT64) {
@@ -800,24 +742,14 @@ static int64_t int_at(const struct leaf *l, const struct leaf_info *li, size_t v
     return p[v];
 }
 
-static void chunk_minmax(const struct leaf *l, const struct leaf_info *li, size_t v0, size_t v1,
-                         struct chunk_meta *cm)
+static void chunk_minmax(const struct gtp_pqenc_leaf *l, const struct leaf_info *li, size_t v0,
+                         size_t v1, struct gtp_pqenc_chunk_meta *cm)
 {
     cm->has_minmax = v1 > v0;
     if (!cm->has_minmax)
         return;
     if (li->type == PT_BYTE_ARRAY) {
-        size_t mn = v0, mx = v0;
-        for (size_t v = v0 + 1; v < v1; v++) {
-            const uint8_t *p = l->data.u + l->off[v];
-            size_t n = (size_t)(l->off[v + 1] - l->off[v]);
-            if (str_cmp(p, n, l->data.u + l->off[mn], (size_t)(l->off[mn + 1] - l->off[mn])) < 0)
-                mn = v;
-            if (str_cmp(p, n, l->data.u + l->off[mx], (size_t)(l->off[mx + 1] - l->off[mx])) > 0)
-                mx = v;
-        }
-        cm->min_v = mn;
-        cm->max_v = mx;
+        gtp_pqenc_leaf_minmax(l, NULL, v1 - v0, v0, &cm->min_v, &cm->max_v);
         return;
     }
     cm->min_i = INT64_MAX;
@@ -832,7 +764,7 @@ static void chunk_minmax(const struct leaf *l, const struct leaf_info *li, size_
 }
 
 /* PLAIN values [v0, v1) of a leaf. */
-static void put_plain(struct gtp_buf *b, const struct leaf *l, const struct leaf_info *li,
+static void put_plain(struct gtp_buf *b, const struct gtp_pqenc_leaf *l, const struct leaf_info *li,
                       size_t v0, size_t v1)
 {
     size_t nv = v1 - v0;
@@ -867,10 +799,11 @@ static void put_plain(struct gtp_buf *b, const struct leaf *l, const struct leaf
 
 /* Write leaf i's chunk of the next nrows rows, from the leaf's cursors on. */
 static int write_chunk(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, size_t i,
-                       size_t nrows, struct chunk_meta *cm, char *errstr, size_t errstr_size)
+                       size_t nrows, struct gtp_pqenc_chunk_meta *cm, char *errstr,
+                       size_t errstr_size)
 {
     const struct leaf_info *li = &w->s->leaves[i];
-    const struct leaf *l = &w->leaves[i];
+    const struct gtp_pqenc_leaf *l = &w->leaves[i];
     size_t e0 = w->ecur[i], v0 = w->vcur[i], e = e0, v = v0;
     int err;
 
@@ -924,165 +857,49 @@ static int write_chunk(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s, 
 
 static void schema_elems(struct gtp_thrift *t, const struct node *n)
 {
-    int rep = n->optional ? REP_OPTIONAL : REP_REQUIRED;
-    gtp_thrift_elem_struct_begin(t);
-    switch (n->kind) {
-    case K_STRUCT:
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        gtp_thrift_i32(t, 5, (int32_t)n->nkids);
-        gtp_thrift_struct_end(t);
-        for (size_t i = 0; i < n->nkids; i++)
-            schema_elems(t, &n->kids[i]);
-        return;
-    case K_ARRAY:
-    case K_MAP: {
-        bool list = n->kind == K_ARRAY;
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        gtp_thrift_i32(t, 5, 1);
-        gtp_thrift_i32(t, 6, list ? CT_LIST : CT_MAP);
-        gtp_thrift_struct_begin(t, 10);
-        gtp_thrift_empty_struct(t, list ? LT_LIST : LT_MAP);
-        gtp_thrift_struct_end(t);
-        gtp_thrift_struct_end(t);
+    static const enum gtp_pqenc_logical logical[] = {
+        [K_STRING] = GTP_PQENC_LT_STRING, [K_TIMESTAMP] = GTP_PQENC_LT_TIMESTAMP_MICROS,
+        [K_DATE] = GTP_PQENC_LT_DATE,     [K_ARRAY] = GTP_PQENC_LT_LIST,
+        [K_MAP] = GTP_PQENC_LT_MAP,
+    };
+    static const int physical[] = {
+        [K_STRING] = PT_BYTE_ARRAY,
+        [K_LONG] = PT_INT64,
+        [K_INTEGER] = PT_INT32,
+        [K_BOOLEAN] = PT_BOOLEAN,
+        [K_TIMESTAMP] = PT_INT64,
+        [K_DATE] = PT_INT32,
+        [K_STRUCT] = -1,
+        [K_ARRAY] = -1,
+        [K_MAP] = -1,
+    };
+    int rep = n->optional ? GTP_PQENC_OPTIONAL : GTP_PQENC_REQUIRED;
+    bool repeated = n->kind == K_ARRAY || n->kind == K_MAP;
+    /* a list or map is a group of one child, the repeated group that holds the entries */
+    gtp_pqenc_schema_elem(t, n->name, physical[n->kind], rep, repeated ? 1 : n->nkids,
+                          logical[n->kind]);
+    if (repeated) {
         /* The repeated group: names and shape of LogicalTypes.md's 3-level forms. */
-        gtp_thrift_elem_struct_begin(t);
-        gtp_thrift_i32(t, 3, REP_REPEATED);
-        gtp_thrift_string(t, 4, list ? "list" : "key_value");
-        gtp_thrift_i32(t, 5, (int32_t)n->nkids);
-        gtp_thrift_struct_end(t);
-        for (size_t i = 0; i < n->nkids; i++)
-            schema_elems(t, &n->kids[i]);
-        return;
+        gtp_pqenc_schema_elem(t, n->kind == K_ARRAY ? "list" : "key_value", -1, GTP_PQENC_REPEATED,
+                              n->nkids, GTP_PQENC_LT_NONE);
     }
-    case K_STRING:
-        gtp_thrift_i32(t, 1, PT_BYTE_ARRAY);
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        gtp_thrift_i32(t, 6, CT_UTF8);
-        gtp_thrift_struct_begin(t, 10);
-        gtp_thrift_empty_struct(t, LT_STRING);
-        gtp_thrift_struct_end(t);
-        break;
-    case K_TIMESTAMP:
-        gtp_thrift_i32(t, 1, PT_INT64);
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        gtp_thrift_i32(t, 6, CT_TIMESTAMP_MICROS);
-        gtp_thrift_struct_begin(t, 10);
-        gtp_thrift_struct_begin(t, LT_TIMESTAMP);
-        gtp_thrift_bool(t, 1, true);   /* isAdjustedToUTC */
-        gtp_thrift_struct_begin(t, 2); /* unit */
-        gtp_thrift_empty_struct(t, 2); /* MICROS */
-        gtp_thrift_struct_end(t);
-        gtp_thrift_struct_end(t);
-        gtp_thrift_struct_end(t);
-        break;
-    case K_DATE:
-        gtp_thrift_i32(t, 1, PT_INT32);
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        gtp_thrift_i32(t, 6, CT_DATE);
-        gtp_thrift_struct_begin(t, 10);
-        gtp_thrift_empty_struct(t, LT_DATE);
-        gtp_thrift_struct_end(t);
-        break;
-    case K_LONG:
-    case K_INTEGER:
-    case K_BOOLEAN:
-        /* Plain physical types, as Spark writes long / integer / boolean. */
-        gtp_thrift_i32(t, 1,
-                       n->kind == K_LONG      ? PT_INT64
-                       : n->kind == K_INTEGER ? PT_INT32
-                                              : PT_BOOLEAN);
-        gtp_thrift_i32(t, 3, rep);
-        gtp_thrift_string(t, 4, n->name);
-        break;
-    }
-    gtp_thrift_struct_end(t);
-}
-
-static void write_stats(struct gtp_pqnested_writer *w, struct gtp_thrift *t, size_t i,
-                        const struct chunk_meta *cm)
-{
-    const struct leaf_info *li = &w->s->leaves[i];
-    const struct leaf *l = &w->leaves[i];
-    uint8_t mn[8], mx[8];
-    const uint8_t *mnp = mn, *mxp = mx;
-    size_t mnl = 0, mxl = 0;
-
-    if (cm->has_minmax) {
-        if (li->type == PT_BYTE_ARRAY) {
-            mnp = l->data.u + l->off[cm->min_v];
-            mnl = (size_t)(l->off[cm->min_v + 1] - l->off[cm->min_v]);
-            mxp = l->data.u + l->off[cm->max_v];
-            mxl = (size_t)(l->off[cm->max_v + 1] - l->off[cm->max_v]);
-        } else if (li->type == PT_INT64) {
-            gtp_pqenc_le64(mn, (uint64_t)cm->min_i);
-            gtp_pqenc_le64(mx, (uint64_t)cm->max_i);
-            mnl = mxl = 8;
-        } else if (li->type == PT_INT32) {
-            gtp_pqenc_le32(mn, (uint32_t)(int32_t)cm->min_i);
-            gtp_pqenc_le32(mx, (uint32_t)(int32_t)cm->max_i);
-            mnl = mxl = 4;
-        } else {
-            mn[0] = (uint8_t)cm->min_i;
-            mx[0] = (uint8_t)cm->max_i;
-            mnl = mxl = 1;
-        }
-    }
-    gtp_thrift_struct_begin(t, 12);
-    /* The legacy signed-order fields mean the same only for the integer types. */
-    if (cm->has_minmax && (li->type == PT_INT64 || li->type == PT_INT32)) {
-        gtp_thrift_binary(t, 1, mxp, mxl);
-        gtp_thrift_binary(t, 2, mnp, mnl);
-    }
-    gtp_thrift_i64(t, 3, cm->null_count);
-    if (cm->has_minmax) {
-        gtp_thrift_binary(t, 5, mxp, mxl);
-        gtp_thrift_binary(t, 6, mnp, mnl);
-        gtp_thrift_bool(t, 7, true);
-        gtp_thrift_bool(t, 8, true);
-    }
-    gtp_thrift_struct_end(t);
+    for (size_t i = 0; i < n->nkids; i++)
+        schema_elems(t, &n->kids[i]);
 }
 
 static void write_column_chunk(struct gtp_pqnested_writer *w, struct gtp_thrift *t, size_t i,
-                               const struct chunk_meta *cm)
+                               const struct gtp_pqenc_chunk_meta *cm)
 {
     const struct leaf_info *li = &w->s->leaves[i];
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i64(t, 2, cm->start);
-    gtp_thrift_struct_begin(t, 3); /* ColumnMetaData */
-    gtp_thrift_i32(t, 1, li->type);
-    gtp_thrift_list_begin(t, 2, GTP_THRIFT_I32, 2);
-    gtp_thrift_elem_i32(t, GTP_PQENC_PLAIN);
-    gtp_thrift_elem_i32(t, GTP_PQENC_RLE);
-    gtp_thrift_list_begin(t, 3, GTP_THRIFT_BINARY, li->nparts);
-    for (size_t k = 0; k < li->nparts; k++)
-        gtp_thrift_elem_binary(t, li->parts[k], strlen(li->parts[k]));
-    gtp_thrift_i32(t, 4, (int32_t)w->opts.codec);
-    gtp_thrift_i64(t, 5, cm->num_values);
-    gtp_thrift_i64(t, 6, cm->total_uncomp);
-    gtp_thrift_i64(t, 7, cm->total_comp);
-    gtp_thrift_i64(t, 9, cm->data_off);
-    write_stats(w, t, i, cm);
-    gtp_thrift_list_begin(t, 13, GTP_THRIFT_STRUCT, 1); /* encoding_stats */
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_i32(t, 1, GTP_PQENC_PAGE_DATA);
-    gtp_thrift_i32(t, 2, GTP_PQENC_PLAIN);
-    gtp_thrift_i32(t, 3, cm->n_data_pages);
-    gtp_thrift_struct_end(t);
-    gtp_thrift_struct_end(t); /* ColumnMetaData */
-    gtp_thrift_struct_end(t); /* ColumnChunk */
+    gtp_pqenc_column_chunk(t, cm, li->type, &w->leaves[i], (const char *const *)li->parts,
+                           li->nparts, w->opts.codec);
 }
 
 static void footer_chunk(void *ctx, struct gtp_thrift *t, size_t g, size_t i,
                          struct gtp_pqenc_chunk_sizes *sz)
 {
     struct gtp_pqnested_writer *w = ctx;
-    const struct chunk_meta *cm = &w->chunks[g * w->s->nleaves + i];
+    const struct gtp_pqenc_chunk_meta *cm = &w->chunks[g * w->s->nleaves + i];
     write_column_chunk(w, t, i, cm);
     *sz = (struct gtp_pqenc_chunk_sizes){cm->start, cm->total_uncomp, cm->total_comp};
 }
@@ -1095,12 +912,7 @@ static void write_footer(struct gtp_pqnested_writer *w, struct gtp_pqenc_sink *s
 
     gtp_thrift_reset(t);
     gtp_thrift_i32(t, 1, 1);
-    gtp_thrift_list_begin(t, 2, GTP_THRIFT_STRUCT, w->s->nelems);
-    /* root: no type, no repetition_type (DuckDB rejects one) */
-    gtp_thrift_elem_struct_begin(t);
-    gtp_thrift_string(t, 4, "schema");
-    gtp_thrift_i32(t, 5, (int32_t)root->nkids);
-    gtp_thrift_struct_end(t);
+    gtp_pqenc_schema_root(t, w->s->nelems, root->nkids);
     for (size_t i = 0; i < root->nkids; i++)
         schema_elems(t, &root->kids[i]);
     gtp_thrift_i64(t, 3, (int64_t)w->nrows);

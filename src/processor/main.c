@@ -41,8 +41,7 @@ struct proc {
     struct redislink rl; /* the connection to redis */
     struct batch_pool *pool;
     struct batch_pipe pipe; /* one batch polled and applied, one being enriched */
-    struct gtp_metric *m_events, *m_valid, *m_counted, *m_late, *m_dup, *m_rejected;
-    struct gtp_metric *m_rejected_by[GTP_REJECT_COUNT], *m_event_lag;
+    struct gtp_metric *m_event_lag;
     int64_t batch_wall_us; /* wall clock, read once per applied batch (event lag) */
 };
 
@@ -66,34 +65,31 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     if (!flush_part_takes(pt, rkm->offset, it->epoch))
         return;
     a->stats[AGG_EVENTS]++;
-    gtp_metric_inc(pr->m_events);
     if (r != GTP_REJECT_NONE) {
         char err[256];
         a->stats[AGG_REJECTED]++;
         a->rejected_by_reason[r]++;
-        gtp_metric_inc(pr->m_rejected);
-        gtp_metric_inc(pr->m_rejected_by[r]);
+        gtp_daemon_count(&pr->d, r, GTP_VERDICT_COUNT);
         if (gtp_dlq_send(pr->d.dlq, pr->cfg.dlq_topic, rkm, gtp_reject_name(r), batch_text(b, i),
                          err, sizeof(err)))
             return; /* stopping or broken: leave the offset for the next owner */
     } else {
         int64_t ws = gtp_window_start(it->posted_us);
         a->stats[AGG_VALID]++;
-        gtp_metric_inc(pr->m_valid);
         int64_t lag_us = pr->batch_wall_us - it->posted_us; /* event time to processed */
         gtp_metric_observe(pr->m_event_lag, lag_us > 0 ? (double)lag_us / 1e6 : 0);
-        switch (gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us)) {
+        enum gtp_verdict v =
+            gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us);
+        gtp_daemon_count(&pr->d, r, v);
+        switch (v) {
         case GTP_VERDICT_LATE:
             a->stats[AGG_LATE]++;
-            gtp_metric_inc(pr->m_late);
             break;
         case GTP_VERDICT_DUPLICATE:
             a->stats[AGG_DUPLICATES]++;
-            gtp_metric_inc(pr->m_dup);
             break;
         case GTP_VERDICT_COUNT:
             a->stats[AGG_COUNTED]++;
-            gtp_metric_inc(pr->m_counted);
             gtp_idlist_add(&pt->ids, ws, batch_text(b, i), it->text_len);
             agg_add_mentions(a, &it->skills, gtp_skills_count(pr->d.tx->skills), it->region, ws);
             insights_add(&a->ins,
@@ -228,24 +224,6 @@ static const struct gtp_daemon_hooks proc_hooks = {
 static void metrics_init(struct proc *pr)
 {
     struct gtp_metrics *m = pr->d.metrics;
-    const char *o[] = {"outcome", NULL, NULL};
-#define OUTCOME(var, name)                                                                         \
-    o[1] = name;                                                                                   \
-    var = gtp_metrics_counter(m, "processor_events", "kafka messages by outcome", o)
-    pr->m_events = gtp_metrics_counter(m, "processor_messages", "kafka messages consumed", NULL);
-    OUTCOME(pr->m_valid, "valid");
-    OUTCOME(pr->m_counted, "counted");
-    OUTCOME(pr->m_rejected, "rejected");
-#undef OUTCOME
-    /* names fixed by docs/windows.md */
-    pr->m_late = gtp_metrics_counter(m, "late_events", "valid events behind the watermark", NULL);
-    pr->m_dup =
-        gtp_metrics_counter(m, "duplicate_events", "re-sent events not counted again", NULL);
-    for (int r = 1; r < GTP_REJECT_COUNT; r++) {
-        const char *l[] = {"reason", gtp_reject_name((enum gtp_reject)r), NULL};
-        pr->m_rejected_by[r] =
-            gtp_metrics_counter(m, "rejected_events", "events sent to the dlq by reason", l);
-    }
     static const double lag[] = {GTP_METRICS_LAG_BUCKETS};
     pr->m_event_lag = gtp_metrics_histogram(m, "processor_event_lag_seconds",
                                             "event time to processed, valid events", lag,

@@ -283,6 +283,8 @@ def clean_run(topic, dlq, group, root, ends, state):
     assert m.get("gtp_archiver_rows_written_total") == len(exp.archived), m
     assert m.get("gtp_late_events_total") == exp.late, m
     assert m.get("gtp_duplicate_events_total") == exp.duplicates, m
+    # counted (neither late nor a duplicate) and late events are the archived rows
+    assert m.get('gtp_archiver_events_total{outcome="counted"}') + exp.late == len(exp.archived), m
     rej = sum(v for k, v in m.items() if k.startswith("gtp_rejected_events_total"))
     assert rej == len(exp.rejected), (rej, len(exp.rejected))
     h = urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=5)
