@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "gen.h"
 #include "market.h"
 #include "options.h"
@@ -24,122 +25,6 @@
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
-/* The clock of a seeded run without --start (the lead's decision), so seeded
- * runs reproduce their timestamps too. */
-#define SEEDED_START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
-#define DEFAULT_DENSITY 100.0                     /* events per simulated second at --rate 0 */
-
-/* ---- argument helpers ------------------------------------------------------------- */
-
-static int parse_seed(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_start(const char *s, int64_t now_us, int64_t *out, char *err, size_t errsz)
-{
-    if (strcmp(s, "now") == 0) {
-        *out = now_us;
-        return 0;
-    }
-    if (strncmp(s, "now-", 4) == 0) {
-        char *end;
-        errno = 0;
-        double v = strtod(s + 4, &end);
-        double unit = 0;
-        if (end != s + 4 && !errno && v >= 0 && end[0] && !end[1]) {
-            unit = end[0] == 's'   ? 1
-                   : end[0] == 'm' ? 60
-                   : end[0] == 'h' ? 3600
-                   : end[0] == 'd' ? 86400
-                                   : 0;
-        }
-        if (unit == 0) {
-            gtp_errf(err, errsz, "--start: '%s' is not now-N{s,m,h,d}", s);
-            return -1;
-        }
-        *out = now_us - (int64_t)(v * unit * 1e6);
-        return 0;
-    }
-    char why[128];
-    if (gtp_time_parse(s, strlen(s), out, why, sizeof(why)) != 0) {
-        gtp_errf(err, errsz, "--start: '%s': %s", s, why);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- state -------------------------------------------------------------------------- */
-
-struct app {
-    struct gen_cfg cfg;
-    struct gtp_kvlist kprops;
-    struct gen *gen;
-    struct gtp_producer *prod;
-    FILE *out;
-    bool out_close;
-    _Atomic bool out_failed;
-    struct gtp_metrics *metrics;
-    struct gtp_metrics_server *server;
-    struct gtp_metric *m_events, *m_bytes, *m_chaos[GEN_CHAOS_NKINDS], *m_delivered, *m_failed,
-        *m_sim_time, *m_queue;
-    uint64_t events, bytes, chaos_n[GEN_CHAOS_NKINDS];
-    struct gtp_producer_stats last_stats;
-};
-
-static bool health(void *opaque, char *detail, size_t detail_size)
-{
-    struct app *a = opaque;
-    if (a->prod && gtp_producer_fatal(a->prod, detail, detail_size))
-        return false;
-    if (a->out_failed) {
-        gtp_errf(detail, detail_size, "output write failed");
-        return false;
-    }
-    return true;
-}
-
-static void setup_metrics(struct app *a)
-{
-    a->metrics = gtp_metrics_new();
-    a->m_events = gtp_metrics_counter(a->metrics, "generator_events",
-                                      "events generated (including chaotic ones)", NULL);
-    a->m_bytes = gtp_metrics_counter(a->metrics, "generator_bytes", "bytes of event values", NULL);
-    for (int k = 0; k < GEN_CHAOS_NKINDS; k++) {
-        const char *labels[] = {"kind", gen_chaos_name(k), NULL};
-        a->m_chaos[k] = gtp_metrics_counter(a->metrics, "generator_chaos_events",
-                                            "chaotic events by kind", labels);
-    }
-    a->m_delivered = gtp_metrics_counter(a->metrics, "generator_delivered",
-                                         "events acknowledged by kafka", NULL);
-    a->m_failed = gtp_metrics_counter(a->metrics, "generator_delivery_failed",
-                                      "events kafka failed to deliver", NULL);
-    a->m_sim_time = gtp_metrics_gauge(a->metrics, "generator_simulated_time_seconds",
-                                      "simulated clock (unix seconds)", NULL);
-    a->m_queue = gtp_metrics_gauge(a->metrics, "generator_producer_queue",
-                                   "messages waiting in the producer queue", NULL);
-}
-
-static void sync_delivery_metrics(struct app *a)
-{
-    if (!a->prod)
-        return;
-    struct gtp_producer_stats st;
-    gtp_producer_stats(a->prod, &st);
-    gtp_metric_add(a->m_delivered, st.delivered - a->last_stats.delivered);
-    gtp_metric_add(a->m_failed, st.failed - a->last_stats.failed);
-    gtp_metric_set(a->m_queue, (double)rd_kafka_outq_len(gtp_producer_handle(a->prod)));
-    a->last_stats = st;
-}
-
 /* Sleep up to us microseconds in short slices, serving Kafka callbacks. */
 static void idle(struct app *a, int64_t us)
 {
@@ -152,54 +37,6 @@ static void idle(struct app *a, int64_t us)
     } else {
         struct timespec ts = {0, (long)us * 1000L};
         nanosleep(&ts, NULL);
-    }
-}
-
-static void progress(struct app *a, int64_t t0, bool final)
-{
-    double secs = (double)(gtp_mono_us() - t0) / 1e6;
-    double pct = a->cfg.count ? 100.0 * (double)a->events / (double)a->cfg.count : 0;
-    fprintf(stderr, "\r%s: %" PRIu64 "/%lld events (%.1f%%), %.0f events/s   %s", gen_cli.program,
-            a->events, a->cfg.count, pct, secs > 0 ? (double)a->events / secs : 0.0,
-            final ? "\n" : "");
-}
-
-/* Periodic work off the monotonic clock: metrics that are polled rather than
- * counted, and the progress line. Called every 1024 events and while pacing. */
-static void tick(struct app *a, int64_t *last, int64_t sim_us, bool tty, int64_t t0)
-{
-    int64_t now = gtp_mono_us();
-    if (now - *last < 250000)
-        return;
-    *last = now;
-    gtp_metrics_beat(a->metrics); /* /livez: the loop is turning */
-    sync_delivery_metrics(a);
-    gtp_metric_set(a->m_sim_time, (double)sim_us / 1e6);
-    if (tty)
-        progress(a, t0, false);
-}
-
-static void summary(struct app *a, double secs)
-{
-    uint64_t chaotic = 0;
-    for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
-        chaotic += a->chaos_n[k];
-    fprintf(stderr,
-            "%s: summary: %" PRIu64 " events, %" PRIu64 " bytes in %.2f s (%.0f events/s); "
-            "chaotic %" PRIu64 " (%.2f%%)\n",
-            gen_cli.program, a->events, a->bytes, secs, secs > 0 ? (double)a->events / secs : 0.0,
-            chaotic, a->events ? 100.0 * (double)chaotic / (double)a->events : 0.0);
-    fprintf(stderr, "%s: summary: chaos", gen_cli.program);
-    for (int k = 0; k < GEN_CHAOS_NKINDS; k++)
-        fprintf(stderr, " %s=%" PRIu64, gen_chaos_name(k), a->chaos_n[k]);
-    fputc('\n', stderr);
-    if (a->prod) {
-        struct gtp_producer_stats st;
-        gtp_producer_stats(a->prod, &st);
-        fprintf(stderr,
-                "%s: summary: kafka topic %s queued=%" PRIu64 " delivered=%" PRIu64
-                " failed=%" PRIu64 "\n",
-                gen_cli.program, a->cfg.topic, st.queued, st.delivered, st.failed);
     }
 }
 
@@ -247,36 +84,12 @@ int main(int argc, char **argv)
         goto out;
 
     /* options that need more than the table's checks */
-    struct gen_opts go = {.chaos = a->cfg.chaos};
-    int64_t now = gtp_wall_us();
-    bool seeded = a->cfg.seed != NULL;
-    if (seeded && parse_seed(a->cfg.seed, &go.seed) != 0) {
-        fprintf(stderr, "%s: --seed: '%s' is not an unsigned 64-bit integer\n", gen_cli.program,
-                a->cfg.seed);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
-    if (!seeded)
-        go.seed = (uint64_t)now ^ ((uint64_t)getpid() << 32);
-    if (gen_chaos_parse(a->cfg.chaos_kinds, &go.chaos_mask, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: --chaos-kinds: %s\n", gen_cli.program, err);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
-    go.start_us = seeded ? SEEDED_START_US : now;
-    if (a->cfg.start && parse_start(a->cfg.start, now, &go.start_us, err, sizeof(err)) != 0) {
+    struct gen_opts go;
+    if (gen_options_resolve(&a->cfg, gtp_wall_us(), &go, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", gen_cli.program, err);
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
-    go.origin_us = go.start_us; /* a --resume moves the clock, not the market's trends */
-    if (go.start_us > now + INT64_C(60000000)) {
-        /* the clock never runs ahead of the wall clock: it would just wait */
-        fprintf(stderr, "%s: --start %s is in the future\n", gen_cli.program, a->cfg.start);
-        rc = GTP_EXIT_CONFIG;
-        goto out;
-    }
-    go.density = a->cfg.rate > 0 ? a->cfg.rate : DEFAULT_DENSITY;
 
     /* the market model: what moves, where and when (docs/events.md) */
     mk = market_load(a->cfg.taxonomy, err, sizeof(err));
@@ -346,10 +159,10 @@ int main(int argc, char **argv)
         }
     }
 
-    setup_metrics(a);
+    app_metrics_setup(a);
     if (a->cfg.metrics_port > 0) {
-        a->server = gtp_metrics_server_start(a->metrics, (int)a->cfg.metrics_port, health, a, err,
-                                             sizeof(err));
+        a->server = gtp_metrics_server_start(a->metrics, (int)a->cfg.metrics_port, app_health, a,
+                                             err, sizeof(err));
         if (!a->server && !a->out) {
             gtp_log(GTP_LOG_ERROR, "metrics", "%s", err);
             rc = GTP_EXIT_UNAVAILABLE;
@@ -397,7 +210,7 @@ int main(int argc, char **argv)
             if (a->out)
                 fflush(a->out); /* a live stream should not sit in the buffer */
             idle(a, wait);
-            tick(a, &last_tick, ev.sim_us, tty, t0);
+            app_tick(a, &last_tick, ev.sim_us, tty, t0);
         }
         if (gtp_sig_stop)
             break;
@@ -444,13 +257,13 @@ int main(int argc, char **argv)
                     break;
                 }
             }
-            tick(a, &last_tick, ev.sim_us, tty, t0);
+            app_tick(a, &last_tick, ev.sim_us, tty, t0);
         } else if (a->prod) {
             gtp_producer_poll(a->prod, 0);
         }
     }
     if (tty)
-        progress(a, t0, true);
+        app_progress(a, t0, true);
 
     /* graceful stop: flush what is in flight, then report */
     if (a->out) {
@@ -466,9 +279,9 @@ int main(int argc, char **argv)
         }
         if (gtp_producer_fatal(a->prod, err, sizeof(err)) && rc == GTP_EXIT_OK)
             rc = GTP_EXIT_SOFTWARE;
-        sync_delivery_metrics(a);
+        app_delivery_sync(a);
     }
-    summary(a, (double)(gtp_mono_us() - t0) / 1e6);
+    app_summary(a, (double)(gtp_mono_us() - t0) / 1e6);
 
 out:
     gtp_metrics_server_stop(a->server);

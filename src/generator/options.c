@@ -1,8 +1,15 @@
-/* The option table of gtp-generator. */
+/* The option table of gtp-generator, and the options that need more than its checks. */
 #include "options.h"
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "gen.h"
+#include "gtp/err.h"
+#include "gtp/timeparse.h"
 #include "gtp/util.h"
 
 #define T struct gen_cfg
@@ -69,3 +76,83 @@ const struct gtp_cli gen_cli = {
     .nopts = GTP_ARRAY_LEN(opts),
     .kafka_props = true,
 };
+
+/* The clock of a seeded run without --start (the lead's decision), so seeded
+ * runs reproduce their timestamps too. */
+#define SEEDED_START_US INT64_C(1710460800000000) /* 2024-03-15T00:00:00Z */
+#define DEFAULT_DENSITY 100.0                     /* events per simulated second at --rate 0 */
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_start(const char *s, int64_t now_us, int64_t *out, char *err, size_t errsz)
+{
+    if (strcmp(s, "now") == 0) {
+        *out = now_us;
+        return 0;
+    }
+    if (strncmp(s, "now-", 4) == 0) {
+        char *end;
+        errno = 0;
+        double v = strtod(s + 4, &end);
+        double unit = 0;
+        if (end != s + 4 && !errno && v >= 0 && end[0] && !end[1]) {
+            unit = end[0] == 's'   ? 1
+                   : end[0] == 'm' ? 60
+                   : end[0] == 'h' ? 3600
+                   : end[0] == 'd' ? 86400
+                                   : 0;
+        }
+        if (unit == 0) {
+            gtp_errf(err, errsz, "--start: '%s' is not now-N{s,m,h,d}", s);
+            return -1;
+        }
+        *out = now_us - (int64_t)(v * unit * 1e6);
+        return 0;
+    }
+    char why[128];
+    if (gtp_time_parse(s, strlen(s), out, why, sizeof(why)) != 0) {
+        gtp_errf(err, errsz, "--start: '%s': %s", s, why);
+        return -1;
+    }
+    return 0;
+}
+
+int gen_options_resolve(const struct gen_cfg *cfg, int64_t now_us, struct gen_opts *go, char *err,
+                        size_t errsz)
+{
+    bool seeded = cfg->seed != NULL;
+    *go = (struct gen_opts){.chaos = cfg->chaos};
+    if (seeded && parse_seed(cfg->seed, &go->seed) != 0) {
+        gtp_errf(err, errsz, "--seed: '%s' is not an unsigned 64-bit integer", cfg->seed);
+        return GTP_ERR_CONFIG;
+    }
+    if (!seeded)
+        go->seed = (uint64_t)now_us ^ ((uint64_t)getpid() << 32);
+    char why[256];
+    if (gen_chaos_parse(cfg->chaos_kinds, &go->chaos_mask, why, sizeof(why)) != 0) {
+        gtp_errf(err, errsz, "--chaos-kinds: %s", why);
+        return GTP_ERR_CONFIG;
+    }
+    go->start_us = seeded ? SEEDED_START_US : now_us;
+    if (cfg->start && parse_start(cfg->start, now_us, &go->start_us, err, errsz) != 0)
+        return GTP_ERR_CONFIG;
+    go->origin_us = go->start_us; /* a --resume moves the clock, not the market's trends */
+    if (go->start_us > now_us + INT64_C(60000000)) {
+        /* the clock never runs ahead of the wall clock: it would just wait */
+        gtp_errf(err, errsz, "--start %s is in the future", cfg->start);
+        return GTP_ERR_CONFIG;
+    }
+    go->density = cfg->rate > 0 ? cfg->rate : DEFAULT_DENSITY;
+    return 0;
+}

@@ -4,6 +4,8 @@
 #define GEN_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "gtp/cfg.h"
 
@@ -26,5 +28,14 @@ struct gen_cfg {
 };
 
 extern const struct gtp_cli gen_cli;
+
+struct gen_opts;
+
+/* The generator's settings from cfg at wall time now_us: the seed (--seed, else from the
+ * time and pid), the chaos kinds, the clock's start (--start: RFC 3339, "now" or now-N{s,m,h,d};
+ * a seeded run without it starts at 2024-03-15T00:00:00Z) and the density. go->market is left
+ * NULL. Returns 0, or GTP_ERR_CONFIG with the reason (naming the flag) in err. */
+int gen_options_resolve(const struct gen_cfg *cfg, int64_t now_us, struct gen_opts *go, char *err,
+                        size_t errsz);
 
 #endif

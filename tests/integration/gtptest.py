@@ -163,6 +163,52 @@ def generate(topic, count, seed, chaos, extra=()):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
+def check_dlq(name, dlq, topic, exp):
+    """The dead-letter topic dlq holds every record the model exp rejected, with its reason
+    and source headers (at least once), and nothing the model accepts. Returns
+    {(partition, offset) of the source: (reason, value, detail)}."""
+    dl, _ = read_topic(dlq, with_headers=True)
+    seen = {}
+    for rows in dl.values():
+        for off, ts, key, value, headers in rows:
+            h = {k: v.decode() for k, v in (headers or [])}
+            assert h.get("gtp.source.topic") == topic, h
+            src = (int(h["gtp.source.partition"]), int(h["gtp.source.offset"]))
+            seen[src] = (h["gtp.error.reason"], value, h.get("gtp.error.detail", ""))
+    for src, reason in exp.rejected.items():
+        assert src in seen, "%s: rejected record %s (%s) missing from the dlq" % (name, src, reason)
+        assert seen[src][0] == reason, "%s: %s dlq reason %s, model %s" % (
+            name, src, seen[src][0], reason)
+    extra = set(seen) - set(exp.rejected)
+    assert not extra, "%s: dlq holds records the model accepts: %s" % (name, list(extra)[:5])
+    return seen
+
+
+def stream(topic, count, seed, live=False):
+    """A topic of count generated events (chaos 0.2): pre-filled, or with live produced
+    at 4,000 events/s while the test works, so faults hit mid-stream. Returns (ends, state):
+    ends() blocks until the stream is complete and gives the partitions' end offsets; it also
+    puts the model of the topic (expected_from_topic) in state["exp"], computed once."""
+    gen = None
+    if live:
+        gen = subprocess.Popen([binary("gtp-generator"), "-b", BROKERS, "-t", topic,
+                                "--count", str(count), "--seed", str(seed), "--chaos", "0.2",
+                                "--rate", "4000", "--metrics-port", "0"],
+                               stdout=subprocess.DEVNULL)
+    else:
+        generate(topic, count, seed, 0.2)
+    state = {}
+
+    def ends():
+        if "ends" not in state:
+            if gen:
+                assert gen.wait(timeout=300) == 0, "generator failed"
+            msgs, state["ends"] = read_topic(topic)
+            state["exp"] = expected_from_topic(msgs)
+        return state["ends"]
+    return ends, state
+
+
 def read_topic(topic, with_headers=False, starts=None):
     """Every message of the topic: {partition: [(offset, ts_ms, key, value, headers)]};
     with starts ({partition: offset}), only the messages from those offsets on."""

@@ -180,20 +180,7 @@ def check(name, root, topic, dlq, exp, readers=("pyarrow", "duckdb", "deltalake"
         assert dt.metadata().partition_columns == ["date_posted", "region"]
         compare("deltalake", rows_of(dt.to_pyarrow_table()), want)
 
-    # Dead letters: every rejected record (at least once), nothing accepted.
-    dl, _ = T.read_topic(dlq, with_headers=True)
-    seen = {}
-    for rows in dl.values():
-        for off, ts, key, value, headers in rows:
-            h = {k: v.decode() for k, v in (headers or [])}
-            assert h.get("gtp.source.topic") == topic, h
-            seen[(int(h["gtp.source.partition"]), int(h["gtp.source.offset"]))] = \
-                h["gtp.error.reason"]
-    for src, reason in exp.rejected.items():
-        assert seen.get(src) == reason, "%s: dlq %s: %s, model %s" % (name, src, seen.get(src),
-                                                                     reason)
-    extra = set(seen) - set(exp.rejected)
-    assert not extra, "%s: dlq holds records the model accepts: %s" % (name, list(extra)[:5])
+    T.check_dlq(name, dlq, topic, exp)
     T.log("%s: %s each read the %d expected rows (%d late kept, "
           "%d duplicates dropped, %d rejected in the dlq) from %d files; %d compacted away" % (
               name, ", ".join(readers), len(want), exp.late, exp.duplicates, len(exp.rejected),
@@ -230,25 +217,9 @@ def scenario(name, seed, runner, live=False):
     topic = T.private_topic("test.arch")
     dlq = T.private_topic("test.arch.dlq", 3)
     root = os.path.join(T.BUILD, "test-archive-%s-%s" % (name, uuid.uuid4().hex[:8]))
-    gen = None
-    if live:
-        gen = subprocess.Popen([T.binary("gtp-generator"), "-b", T.BROKERS, "-t", topic,
-                                "--count", str(COUNT), "--seed", str(seed), "--chaos", "0.2",
-                                "--rate", "4000", "--metrics-port", "0"],
-                               stdout=subprocess.DEVNULL)
-    else:
-        T.generate(topic, COUNT, seed, 0.2)
+    ends, state = T.stream(topic, COUNT, seed, live)
+    if not live:
         produce_edge_cases(topic)
-    state = {}
-
-    def ends():
-        if "ends" not in state:
-            if gen:
-                assert gen.wait(timeout=300) == 0, "generator failed"
-            msgs, state["ends"] = T.read_topic(topic)
-            state["exp"] = T.expected_from_topic(msgs)
-        return state["ends"]
-
     group = "gtp-archiver-test-" + uuid.uuid4().hex[:8]
     runner(topic, dlq, group, root, ends, state)
     exp = state["exp"]

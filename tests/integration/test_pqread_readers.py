@@ -31,6 +31,8 @@ import tempfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tcompact import thrift_struct
+
 ROOT = os.environ.get("GTP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("GTP_BUILD_DIR") or os.path.join(ROOT, "build")
@@ -134,75 +136,11 @@ def dump(path):
 
 # ---- page walker: Thrift compact protocol --------------------------------------------------
 
-def _varint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, i
-
-
-def _zz(v):
-    return (v >> 1) ^ -(v & 1)
-
-
-def _value(b, i, t):
-    if t in (1, 2):
-        return t == 1, i
-    if t == 3:
-        return b[i], i + 1
-    if t in (4, 5, 6):
-        v, i = _varint(b, i)
-        return _zz(v), i
-    if t == 7:
-        return None, i + 8
-    if t == 8:
-        n, i = _varint(b, i)
-        return b[i:i + n], i + n
-    if t in (9, 10):
-        h = b[i]
-        i += 1
-        n, et = h >> 4, h & 15
-        if n == 15:
-            n, i = _varint(b, i)
-        out = []
-        for _ in range(n):
-            if et in (1, 2):
-                out.append(b[i] == 1)
-                i += 1
-            else:
-                v, i = _value(b, i, et)
-                out.append(v)
-        return out, i
-    if t == 12:
-        return _struct(b, i)
-    raise ValueError("thrift type %d" % t)
-
-
-def _struct(b, i):
-    d, last = {}, 0
-    while True:
-        h = b[i]
-        i += 1
-        if h == 0:
-            return d, i
-        if h >> 4:
-            fid = last + (h >> 4)
-        else:
-            v, i = _varint(b, i)
-            fid = _zz(v)
-        last = fid
-        d[fid], i = _value(b, i, h & 15)
-
-
 def page_kinds(path):
     """{column: [(page type, encoding, num_values, row group)]} from the page headers."""
     b = open(path, "rb").read()
     flen = struct.unpack("<I", b[-8:-4])[0]
-    md, _ = _struct(b, len(b) - 8 - flen)
+    md, _ = thrift_struct(b, len(b) - 8 - flen)
     out = {}
     for g, rg in enumerate(md.get(4, [])):
         for cc in rg[1]:
@@ -211,7 +149,7 @@ def page_kinds(path):
             pos = m.get(11) or m[9]
             end = pos + m[7]
             while pos < end:
-                ph, j = _struct(b, pos)
+                ph, j = thrift_struct(b, pos)
                 if ph[1] == 0:
                     kind = (0, ph[5][2], ph[5][1], g)
                 elif ph[1] == 2:

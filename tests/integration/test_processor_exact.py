@@ -7,7 +7,6 @@ keys (docs/redis.md, issue 18) equal the model too: counters and sorted sets exa
 employers as the model's names give them and within HyperLogLog's 2 % overall."""
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -43,21 +42,7 @@ def check(name, topic, dlq, db, exp, ends):
             "counted_total": exp.counted}
     for k, v in want.items():
         assert int(stats.get(k, 0)) == v, "%s: stats %s = %s, model %s" % (name, k, stats.get(k), v)
-    # DLQ: every rejected record, with reason and source headers (at least once).
-    dl, _ = T.read_topic(dlq, with_headers=True)
-    seen = {}
-    for rows in dl.values():
-        for off, ts, key, value, headers in rows:
-            h = {k: v.decode() for k, v in (headers or [])}
-            assert h.get("gtp.source.topic") == topic, h
-            src = (int(h["gtp.source.partition"]), int(h["gtp.source.offset"]))
-            seen[src] = (h["gtp.error.reason"], value, h.get("gtp.error.detail", ""))
-    for src, reason in exp.rejected.items():
-        assert src in seen, "%s: rejected record %s (%s) missing from the dlq" % (name, src, reason)
-        assert seen[src][0] == reason, "%s: %s dlq reason %s, model %s" % (
-            name, src, seen[src][0], reason)
-    extra = set(seen) - set(exp.rejected)
-    assert not extra, "%s: dlq holds records the model accepts: %s" % (name, list(extra)[:5])
+    T.check_dlq(name, dlq, topic, exp)
     T.log("%s: %d trend keys equal, %d events, %d rejected, %d late, %d duplicates" % (
         name, len(exp.counts), exp.events, len(exp.rejected), exp.late, exp.duplicates))
 
@@ -69,25 +54,7 @@ def scenario(name, seed, db, runner, live=False):
     dlq = T.private_topic("test.proc.dlq", 3)
     r = T.redis_db(db)
     r.flushdb()
-    gen = None
-    if live:
-        gen = subprocess.Popen([T.binary("gtp-generator"), "-b", T.BROKERS, "-t", topic,
-                                "--count", str(COUNT), "--seed", str(seed), "--chaos", "0.2",
-                                "--rate", "4000", "--metrics-port", "0"],
-                               stdout=subprocess.DEVNULL)
-    else:
-        T.generate(topic, COUNT, seed, 0.2)
-    state = {}
-
-    def ends():
-        """Blocks until the stream is complete; the model is computed once."""
-        if "ends" not in state:
-            if gen:
-                assert gen.wait(timeout=300) == 0, "generator failed"
-            msgs, state["ends"] = T.read_topic(topic)
-            state["exp"] = T.expected_from_topic(msgs)
-        return state["ends"]
-
+    ends, state = T.stream(topic, COUNT, seed, live)
     group = "gtp-processor-test-" + uuid.uuid4().hex[:8]
     runner(topic, dlq, db, group, ends)
     exp = state["exp"]

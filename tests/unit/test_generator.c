@@ -742,6 +742,48 @@ static void test_resume_header(void **state)
     assert_int_equal(parse_args(with_out, 4), 0); /* main() refuses the pair: exit 78 */
 }
 
+/* gen_options_resolve: the options the table cannot check, each refused with the flag named. */
+static void test_options_resolve(void **state)
+{
+    (void)state;
+    const int64_t now = INT64_C(1767225600000000); /* 2026-01-01T00:00:00Z */
+    /* gen_cfg holds owned, mutable strings */
+    char seed42[] = "42", now2h[] = "now-2h", ahead[] = "2026-01-01T01:00:00Z", bad[] = "now-3x",
+         neg[] = "-1", kinds[] = "late,nonsense";
+    struct gen_cfg cfg = {.seed = seed42, .chaos = 0.1, .rate = 0};
+    struct gen_opts go;
+    char err[256];
+
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), 0);
+    assert_int_equal(go.seed, 42);
+    assert_int_equal(go.start_us, INT64_C(1710460800000000)); /* seeded: fixed start */
+    assert_int_equal(go.origin_us, go.start_us);
+    assert_true(go.density > 0 && go.chaos == 0.1 && go.market == NULL);
+
+    cfg.start = now2h;
+    cfg.rate = 250;
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), 0);
+    assert_int_equal(go.start_us, now - INT64_C(7200000000));
+    assert_true(go.density == 250);
+
+    cfg.start = ahead; /* an hour ahead of the wall clock */
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), GTP_ERR_CONFIG);
+    assert_non_null(strstr(err, "--start"));
+    cfg.start = bad;
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), GTP_ERR_CONFIG);
+    assert_non_null(strstr(err, "--start"));
+    cfg.start = NULL;
+    cfg.seed = neg;
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), GTP_ERR_CONFIG);
+    assert_non_null(strstr(err, "--seed"));
+    cfg.seed = NULL; /* from the time: a start at the wall clock */
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), 0);
+    assert_int_equal(go.start_us, now);
+    cfg.chaos_kinds = kinds;
+    assert_int_equal(gen_options_resolve(&cfg, now, &go, err, sizeof(err)), GTP_ERR_CONFIG);
+    assert_non_null(strstr(err, "--chaos-kinds"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_market_errors),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_options_resolve),
         cmocka_unit_test(test_resume_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

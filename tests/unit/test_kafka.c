@@ -18,6 +18,7 @@
 #include "gtp/err.h"
 #include "gtp/kafka.h"
 #include "gtp/util.h"
+#include "mock_consumer.h"
 
 static void free_kv(struct gtp_kvlist *l)
 {
@@ -199,18 +200,7 @@ static void test_produce_and_read_back(void **state)
     free_kv(&kv);
 
     /* read everything back with a plain consumer */
-    rd_kafka_conf_t *cc = rd_kafka_conf_new();
-    rd_kafka_conf_set(cc, "bootstrap.servers", m->bootstraps, NULL, 0);
-    rd_kafka_conf_set(cc, "group.id", "test", NULL, 0);
-    rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", NULL, 0);
-    rd_kafka_conf_set(cc, "log_level", "0", NULL, 0);
-    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err));
-    assert_non_null(c);
-    rd_kafka_poll_set_consumer(c);
-    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(tl, "t", RD_KAFKA_PARTITION_UA);
-    assert_int_equal(rd_kafka_subscribe(c, tl), 0);
-    rd_kafka_topic_partition_list_destroy(tl);
+    rd_kafka_t *c = mock_consumer(m->bootstraps, "test", true);
     int got = 0, nullkeys = 0, with_headers = 0;
     int64_t deadline = gtp_mono_ms() + 30000;
     while (got < n && gtp_mono_ms() < deadline) {

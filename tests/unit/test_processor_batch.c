@@ -20,6 +20,7 @@
 #include "gtp/event.h"
 #include "gtp/taxonomy.h"
 #include "gtp/util.h"
+#include "mock_consumer.h"
 
 #define NMSG 3000
 
@@ -117,21 +118,7 @@ static int teardown(void **state)
 
 static rd_kafka_t *consumer(const struct fixture *f, const char *group)
 {
-    char err[512];
-    rd_kafka_conf_t *cc = rd_kafka_conf_new();
-    rd_kafka_conf_set(cc, "bootstrap.servers", f->bootstraps, NULL, 0);
-    rd_kafka_conf_set(cc, "group.id", group, NULL, 0);
-    rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", NULL, 0);
-    rd_kafka_conf_set(cc, "enable.auto.commit", "false", NULL, 0);
-    rd_kafka_conf_set(cc, "log_level", "0", NULL, 0);
-    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err));
-    assert_non_null(c);
-    rd_kafka_poll_set_consumer(c);
-    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(tl, "t", RD_KAFKA_PARTITION_UA);
-    assert_int_equal(rd_kafka_subscribe(c, tl), 0);
-    rd_kafka_topic_partition_list_destroy(tl);
-    return c;
+    return mock_consumer(f->bootstraps, group, false);
 }
 
 /* Every item against a single-threaded gtp_event_process of its message. */
