@@ -259,24 +259,40 @@ int dcache_serve(struct dcache *c, const char *key, const void *params, dcache_u
 
 /* ---- the refresher ----------------------------------------------------------------------- */
 
+static bool idle(const struct dcache *c, const struct entry *e, int64_t now)
+{
+    return now - atomic_load_explicit(&e->last_req_ms, memory_order_relaxed) >=
+           c->cfg.idle_periods * c->cfg.ttl_ms;
+}
+
 /* mu held. Drop the keys nobody asked for lately; list the ones whose answer
- * expires within two ticks. Returns how many are due. */
+ * expires within lead. Returns how many are due. The table is only read
+ * unless something is to be dropped: a writer, however brief, holds up every
+ * request (and a writer preempted on a busy machine holds them up long). */
 static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, void **dropped,
                 int *ndropped)
 {
-    int64_t idle = c->cfg.idle_periods * c->cfg.ttl_ms;
-    int nd = 0;
+    int nd = 0, nidle = 0;
     *ndropped = 0;
-    pthread_rwlock_wrlock(&c->rw);
+    pthread_rwlock_rdlock(&c->rw);
     for (int i = 0; i < c->cfg.max_keys; i++) {
         struct entry *e = &c->e[i];
         if (!e->used || e->busy)
             continue;
-        if (now - atomic_load_explicit(&e->last_req_ms, memory_order_relaxed) >= idle) {
+        if (idle(c, e, now))
+            nidle++;
+        else if (e->answer && now >= e->fresh_until_ms - lead && now >= e->retry_ms)
+            due[nd++] = i;
+    }
+    pthread_rwlock_unlock(&c->rw);
+    if (!nidle)
+        return nd;
+    pthread_rwlock_wrlock(&c->rw);
+    for (int i = 0; i < c->cfg.max_keys; i++) {
+        struct entry *e = &c->e[i];
+        if (e->used && !e->busy && idle(c, e, now)) {
             dropped[(*ndropped)++] = unlink_entry(c, i);
             gtp_metric_inc(c->cfg.m.evictions);
-        } else if (e->answer && now >= e->fresh_until_ms - lead && now >= e->retry_ms) {
-            due[nd++] = i;
         }
     }
     pthread_rwlock_unlock(&c->rw);
