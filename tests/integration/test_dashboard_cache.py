@@ -9,8 +9,6 @@ import calendar
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -20,7 +18,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(__file__))
 import gtptest as T  # noqa: E402
-from test_dashboard import request, start_dashboard, stop  # noqa: E402
+from test_dashboard import private_redis, request, start_dashboard, stop  # noqa: E402
 
 HOUR = "2024-03-15-10"
 CACHE_MS = 300
@@ -109,17 +107,9 @@ def main():
     os.makedirs(os.path.join(T.BUILD, "test-logs"), exist_ok=True)
     rport = T.free_port()
     tmp = tempfile.mkdtemp(prefix="gtp-dash-cache-")
-    red = subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                            "--save", "", "--appendonly", "no", "--dir", tmp,
-                            "--enable-debug-command", "yes"], stdout=subprocess.DEVNULL)
+    red, _ = private_redis(rport, tmp, ("--enable-debug-command", "yes"))
     pr = None
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", rport), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         r = redis.Redis(port=rport)
         r.zadd("gtp:hours", {HOUR: calendar.timegm(time.strptime(HOUR, "%Y-%m-%d-%H"))})
         r.zadd("gtp:pulse:" + HOUR, {"python": 100, "sql": 50})
