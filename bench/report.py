@@ -101,6 +101,17 @@ def figures(d):
         if "/api/pulse (default, 1 s cache)" in dash:
             out.append(fig("dashboard_pulse_p99_ms", ms(dash["/api/pulse (default, 1 s cache)"][1]),
                            "ms", "static_file_p99_ms", ms(base[1]), higher_is_better=False))
+        # every other endpoint as deployed (answer cache): "/api/skill 7 d (default, 1 s cache)"
+        # -> dashboard_cached_skill_7_d_req_per_s and _p99_ms
+        for row, (rps, p99) in dash.items():
+            if not row.endswith(" (default, 1 s cache)") or row.startswith("/api/pulse (default"):
+                continue
+            slug = re.sub(r"[^a-z0-9]+", "_", row[len("/api/"):-len(" (default, 1 s cache)")].lower())
+            name = "dashboard_cached_" + slug.strip("_")
+            out.append(fig(name + "_req_per_s", rps, "req/s", "static_file_req_per_s", base[0],
+                           note="wrk, same server, 1 s answer cache"))
+            out.append(fig(name + "_p99_ms", ms(p99), "ms", "static_file_p99_ms", ms(base[1]),
+                           higher_is_better=False))
     arch = {m.group(1).strip(): m.group(2).strip()
             for m in re.finditer(r"^\| (.+?) \|\s+(.+?) \|$", read(d, "archiver.txt"), re.M)}
 

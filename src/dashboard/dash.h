@@ -13,12 +13,15 @@
 #include "gtp/metrics.h"
 #include "gtp/redis.h"
 #include "gtp/taxonomy.h"
+#include "api.h"
+#include "cache.h"
 #include "pool.h"
 
 struct dash_cfg {
     char *redis_url, *taxonomy, *log_level;
     char *listen, *assets;
-    long long threads, cache_ms, conn_limit, per_ip_limit, conn_timeout_s, redis_timeout_ms;
+    long long threads, cache_ms, cache_keys, conn_limit, per_ip_limit, conn_timeout_s,
+        redis_timeout_ms;
 };
 
 enum dash_route {
@@ -56,16 +59,12 @@ struct dash_asset {
     void *resp;        /* struct MHD_Response *, reused for every request */
 };
 
-/* A cached API answer (a reusable MHD response, reference counted by MHD). */
-struct dash_cached {
-    char key[160];
-    void *resp;
-    unsigned status;
-    int64_t expires_ms;
-    atomic_int refreshing; /* one thread recomputes; the others serve this one meanwhile */
+/* What an API answer is computed from (the answer cache keeps a copy with
+ * each key, so that its refresher can recompute it). */
+struct dash_query {
+    enum dash_route route;
+    struct api_params q;
 };
-
-#define DASH_CACHE_SLOTS 64
 
 struct dash {
     struct dash_cfg cfg;
@@ -78,12 +77,12 @@ struct dash {
     struct dash_asset *assets;
     size_t nassets;
 
-    pthread_rwlock_t cache_mu; /* readers queue cached answers; writer-preferring */
-    struct dash_cached cache[DASH_CACHE_SLOTS];
+    struct dcache *cache; /* NULL with --cache-ms 0 */
 
     struct gtp_metrics *metrics;
     _Atomic(struct gtp_metric *) m_req[ROUTE_COUNT][CODE_COUNT];
-    struct gtp_metric *m_req_seconds, *m_cache_hit, *m_cache_miss, *m_cache_stale, *m_redis_err;
+    struct dcache_metrics m_cache;
+    struct gtp_metric *m_req_seconds, *m_redis_err;
     struct gtp_metric *m_redis_up;
     struct gtp_metric *m_reloads;
 
@@ -98,6 +97,12 @@ void dash_assets_free(struct dash *d);
 /* Start / stop libmicrohttpd on cfg.listen. Returns 0 or an error code. */
 int dash_http_start(struct dash *d, char *errstr, size_t errstr_size);
 void dash_http_stop(struct dash *d);
+/* Start the answer cache and its refresher thread (none with cache_ms 0);
+ * after the pool and the metrics, before the http daemon. Returns 0 or
+ * GTP_ERR_INTERNAL. Stop: after dash_http_stop, before the pool goes (joins
+ * the refresher). */
+int dash_cache_start(struct dash *d, char *errstr, size_t errstr_size);
+void dash_cache_stop(struct dash *d);
 /* Drop every cached answer (after a taxonomy reload). */
 void dash_cache_clear(struct dash *d);
 

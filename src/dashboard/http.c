@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "cache.h"
 #include "insights.h"
 #include "gtp/buf.h"
 #include "gtp/err.h"
@@ -123,121 +124,6 @@ long dash_asset_find(const struct dash *d, const char *url)
     return -1;
 }
 
-/* ---- cache ------------------------------------------------------------------------- */
-
-static size_t cache_slot(const char *key)
-{
-    return gtp_strmap_hash(key, strlen(key)) % DASH_CACHE_SLOTS;
-}
-
-/* Queue a cached answer for key; true when one was queued. A fresh answer is
- * served as is. An expired one is recomputed by a single request (this call
- * returns false to it and marks the slot) while concurrent requests keep
- * getting the previous answer for up to one more cache period, so a cache
- * expiry never stalls every worker thread on Redis at once. */
-static bool cache_serve(struct dash *d, struct MHD_Connection *conn, const char *key,
-                        unsigned *status)
-{
-    struct dash_cached *c = &d->cache[cache_slot(key)];
-    bool hit = false;
-    int64_t now;
-    if (d->cfg.cache_ms <= 0)
-        return false;
-    now = gtp_mono_ms();
-    /* a read lock: worker threads serving answers never wait for each other */
-    pthread_rwlock_rdlock(&d->cache_mu);
-    if (c->resp && !strcmp(c->key, key)) {
-        int expected = 0;
-        if (c->expires_ms > now) {
-            hit = true;
-        } else if (atomic_compare_exchange_strong(&c->refreshing, &expected, 1)) {
-            hit = false; /* this request recomputes */
-        } else {
-            hit = c->expires_ms + d->cfg.cache_ms > now; /* another one is recomputing */
-        }
-        if (hit) {
-            hit = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
-            *status = c->status;
-        }
-    }
-    pthread_rwlock_unlock(&d->cache_mu);
-    return hit;
-}
-
-/* The recomputation for key failed: let the next request try. */
-static void cache_release(struct dash *d, const char *key)
-{
-    struct dash_cached *c = &d->cache[cache_slot(key)];
-    if (d->cfg.cache_ms <= 0)
-        return;
-    pthread_rwlock_rdlock(&d->cache_mu);
-    if (!strcmp(c->key, key))
-        atomic_store(&c->refreshing, 0);
-    pthread_rwlock_unlock(&d->cache_mu);
-}
-
-/* How long an expired answer may stand in for one Redis could not give. */
-#define STALE_IF_ERROR_MS 10000
-
-/* Redis failed for key: queue the previous answer instead of an error when it
- * expired less than STALE_IF_ERROR_MS ago; true when one was queued. A Redis
- * hiccup (a command timing out on a busy machine, then the pool's back-off)
- * would otherwise turn every request of the back-off into a 503; the page
- * shows the data's age in its footer, and a real outage still answers 503
- * once the answer is that old. */
-static bool cache_serve_stale(struct dash *d, struct MHD_Connection *conn, const char *key,
-                              unsigned *status)
-{
-    struct dash_cached *c = &d->cache[cache_slot(key)];
-    bool ok = false;
-    if (d->cfg.cache_ms <= 0)
-        return false;
-    pthread_rwlock_rdlock(&d->cache_mu);
-    if (c->resp && !strcmp(c->key, key) && c->status == 200 &&
-        c->expires_ms + STALE_IF_ERROR_MS > gtp_mono_ms()) {
-        ok = MHD_queue_response(conn, c->status, c->resp) == MHD_YES;
-        *status = c->status;
-    }
-    pthread_rwlock_unlock(&d->cache_mu);
-    if (ok)
-        gtp_metric_inc(d->m_cache_stale);
-    return ok;
-}
-
-/* Keep resp for key (takes one reference of its own). */
-static void cache_store(struct dash *d, const char *key, struct MHD_Response *resp, unsigned status)
-{
-    struct dash_cached *c = &d->cache[cache_slot(key)];
-    struct MHD_Response *old;
-    if (d->cfg.cache_ms <= 0)
-        return;
-    pthread_rwlock_wrlock(&d->cache_mu);
-    old = c->resp;
-    snprintf(c->key, sizeof(c->key), "%s", key);
-    c->resp = resp;
-    c->status = status;
-    c->expires_ms = gtp_mono_ms() + d->cfg.cache_ms;
-    atomic_store(&c->refreshing, 0);
-    pthread_rwlock_unlock(&d->cache_mu);
-    /* the caller's reference becomes the cache's; the old one is released
-     * (MHD frees it once no connection is still sending it) */
-    if (old)
-        MHD_destroy_response(old);
-}
-
-void dash_cache_clear(struct dash *d)
-{
-    pthread_rwlock_wrlock(&d->cache_mu);
-    for (size_t i = 0; i < DASH_CACHE_SLOTS; i++) {
-        if (d->cache[i].resp)
-            MHD_destroy_response(d->cache[i].resp);
-        d->cache[i].resp = NULL;
-        d->cache[i].key[0] = '\0';
-        atomic_store(&d->cache[i].refreshing, 0);
-    }
-    pthread_rwlock_unlock(&d->cache_mu);
-}
-
 /* ---- responses --------------------------------------------------------------------- */
 
 static enum dash_code code_of(unsigned status)
@@ -335,6 +221,132 @@ static const char *arg(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* ---- answers and their cache --------------------------------------------------------- */
+
+/* dcache_compute_fn: one API answer as a reusable MHD response (ctx: the
+ * dash, params: a struct dash_query). Returns GTP_ERR_INVAL (an unknown
+ * skill: 400), GTP_ERR_REDIS (503), GTP_ERR_PARSE (unexpected data: 502) or
+ * GTP_ERR_INTERNAL. Runs on request threads and on the cache's refresher. */
+static int compute_answer(void *ctx, const void *params, void **answer, char *errstr,
+                          size_t errstr_size)
+{
+    struct dash *d = ctx;
+    const struct dash_query *dq = params;
+    const struct api_params *q = &dq->q;
+    struct gtp_taxonomy *tx = tx_get(d);
+    redisContext *rc = NULL;
+    struct MHD_Response *resp;
+    struct jout j;
+    char *body;
+    size_t len;
+    int e = 0;
+
+    jout_init(&j);
+    if (q->skill[0] && gtp_skills_find(tx->skills, q->skill) < 0) {
+        gtp_errf(errstr, errstr_size, "unknown skill id");
+        e = GTP_ERR_INVAL;
+        goto out;
+    }
+    if (dq->route == ROUTE_SKILLS) { /* the taxonomy alone, no Redis */
+        api_skills(tx->skills, q, &j);
+        goto answer;
+    }
+    rc = pool_get(d->pool, errstr, errstr_size);
+    if (!rc) {
+        gtp_metric_set(d->m_redis_up, 0);
+        e = GTP_ERR_REDIS;
+        goto out;
+    }
+    if (dq->route == ROUTE_PULSE)
+        e = api_pulse(rc, tx->skills, q, &j, errstr, errstr_size);
+    else if (dq->route == ROUTE_HEATMAP)
+        e = api_heatmap(rc, tx->skills, q, &j, errstr, errstr_size);
+    else if (dq->route == ROUTE_SKILL)
+        e = api_skill(rc, tx->skills, q, &j, errstr, errstr_size);
+    else if (dq->route == ROUTE_REGION)
+        e = api_region(rc, tx->skills, q, &j, errstr, errstr_size);
+    else if (dq->route == ROUTE_RISING)
+        e = api_rising(rc, tx->skills, q, &j, errstr, errstr_size);
+    else
+        e = api_stats(rc, gtp_wall_us() / 1000, &j, errstr, errstr_size);
+    pool_put(d->pool, rc, e == GTP_ERR_REDIS);
+    if (e) {
+        gtp_metric_inc(d->m_redis_err);
+        gtp_log(GTP_LOG_WARN, "api", "%s", errstr);
+        if (e == GTP_ERR_REDIS)
+            gtp_metric_set(d->m_redis_up, 0);
+        else
+            e = GTP_ERR_PARSE;
+        goto out;
+    }
+    gtp_metric_set(d->m_redis_up, 1);
+answer:
+    if (q->format != API_CSV)
+        jout_lit(&j, "\n");
+    body = jout_take(&j, &len);
+    resp = body_response(body, len,
+                         q->format == API_CSV ? "text/csv; charset=utf-8" : "application/json");
+    if (!resp) {
+        gtp_errf(errstr, errstr_size, "cannot create a response");
+        e = GTP_ERR_INTERNAL;
+        goto out;
+    }
+    *answer = resp;
+out:
+    jout_fini(&j);
+    gtp_taxonomy_free(tx);
+    return e;
+}
+
+/* dcache_use_fn: queue the answer on the connection (MHD takes a reference
+ * of its own, so the cache may release its one meanwhile). */
+static bool queue_answer(void *conn, void *answer)
+{
+    return MHD_queue_response(conn, 200, answer) == MHD_YES;
+}
+
+static void release_answer(void *answer)
+{
+    MHD_destroy_response(answer);
+}
+
+/* How long an expired answer may stand in for one Redis could not give. */
+#define STALE_IF_ERROR_MS 10000
+/* A key nobody asked for in this many cache periods is dropped (and no
+ * longer refreshed). */
+#define IDLE_PERIODS 10
+
+int dash_cache_start(struct dash *d, char *errstr, size_t errstr_size)
+{
+    struct dcache_cfg cc = {
+        .ttl_ms = d->cfg.cache_ms,
+        .stale_ms = STALE_IF_ERROR_MS,
+        .max_keys = (int)d->cfg.cache_keys,
+        .idle_periods = IDLE_PERIODS,
+        .params_size = sizeof(struct dash_query),
+        .compute = compute_answer,
+        .release = release_answer,
+        .ctx = d,
+        .m = d->m_cache,
+    };
+    if (d->cfg.cache_ms <= 0)
+        return 0;
+    d->cache = dcache_new(&cc, errstr, errstr_size);
+    return d->cache ? 0 : GTP_ERR_INTERNAL;
+}
+
+void dash_cache_stop(struct dash *d)
+{
+    dcache_free(d->cache);
+    d->cache = NULL;
+}
+
+void dash_cache_clear(struct dash *d)
+{
+    if (d->cache)
+        dcache_clear(d->cache);
+}
+
 static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, enum dash_route route,
                                  unsigned *status)
 {
@@ -346,126 +358,62 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     bool region_arg = route == ROUTE_REGION || route == ROUTE_RISING;
     bool metric_arg = route == ROUTE_PULSE || route == ROUTE_HEATMAP;
     const char *top = top_arg ? arg(conn, "top") : NULL;
-    struct gtp_taxonomy *tx = NULL;
-    struct api_params q;
-    char err[512], key[160];
-    struct jout j;
-    redisContext *rc = NULL;
-    struct MHD_Response *resp = NULL;
-    enum MHD_Result r = MHD_NO;
-    char *body;
-    size_t len;
-    int e = 0;
+    struct dash_query dq;
+    struct api_params *q = &dq.q;
+    char err[512], key[DCACHE_KEY_MAX];
+    int e;
 
-    jout_init(&j);
-    memset(&q, 0, sizeof(q));
+    memset(&dq, 0, sizeof(dq));
+    dq.route = route;
     if (route != ROUTE_STATS) {
-        if (api_parse(arg(conn, "hours"), top, skill_arg ? arg(conn, "skill") : NULL, NULL, &q, err,
+        if (api_parse(arg(conn, "hours"), top, skill_arg ? arg(conn, "skill") : NULL, NULL, q, err,
                       sizeof(err)) ||
             api_parse_more(region_arg ? arg(conn, "region") : NULL,
                            metric_arg ? arg(conn, "metric") : NULL,
-                           insight ? arg(conn, "format") : NULL, &q, err, sizeof(err))) {
+                           insight ? arg(conn, "format") : NULL, q, err, sizeof(err))) {
             *status = 400;
-            r = send_error(conn, 400, err);
-            goto out;
+            return send_error(conn, 400, err);
         }
         if (insight && route != ROUTE_SKILLS && !top)
-            q.top = 10;
-        if (route == ROUTE_SKILL && !q.skill[0]) {
+            q->top = 10;
+        if (route == ROUTE_SKILL && !q->skill[0]) {
             *status = 400;
-            r = send_error(conn, 400, "skill is required");
-            goto out;
+            return send_error(conn, 400, "skill is required");
         }
-        if (route == ROUTE_REGION && !q.region[0]) {
+        if (route == ROUTE_REGION && !q->region[0]) {
             *status = 400;
-            r = send_error(conn, 400, "region is required");
-            goto out;
+            return send_error(conn, 400, "region is required");
         }
     }
-    snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", (int)route, q.hours, q.top, q.skill,
-             q.region, (int)q.metric, (int)q.format);
-    if (cache_serve(d, conn, key, status)) {
-        gtp_metric_inc(d->m_cache_hit);
-        r = MHD_YES;
-        goto out;
+    snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", (int)route, q->hours, q->top, q->skill,
+             q->region, (int)q->metric, (int)q->format);
+    if (d->cache) {
+        e = dcache_serve(d->cache, key, &dq, queue_answer, conn, err, sizeof(err));
+    } else {
+        void *answer = NULL;
+        gtp_metric_inc(d->m_cache.misses);
+        e = compute_answer(d, &dq, &answer, err, sizeof(err));
+        if (!e && !queue_answer(conn, answer))
+            e = GTP_ERR_INTERNAL;
+        if (answer)
+            release_answer(answer);
     }
-    gtp_metric_inc(d->m_cache_miss);
-
-    /* the taxonomy only on a miss: a hit needs no lock beyond the cache's */
-    tx = tx_get(d);
-    if (q.skill[0] && gtp_skills_find(tx->skills, q.skill) < 0) {
-        cache_release(d, key);
+    switch (e) {
+    case 0:
+        *status = 200;
+        return MHD_YES;
+    case GTP_ERR_INVAL:
         *status = 400;
-        r = send_error(conn, 400, "unknown skill id");
-        goto out;
-    }
-
-    if (route == ROUTE_SKILLS) { /* the taxonomy alone, no Redis */
-        api_skills(tx->skills, &q, &j);
-        goto answer;
-    }
-    rc = pool_get(d->pool, err, sizeof(err));
-    if (!rc) {
-        cache_release(d, key);
-        gtp_metric_set(d->m_redis_up, 0);
-        if (cache_serve_stale(d, conn, key, status)) {
-            r = MHD_YES;
-            goto out;
-        }
+        return send_error(conn, 400, err);
+    case GTP_ERR_REDIS:
         *status = 503;
-        r = send_error(conn, 503, "redis unavailable");
-        goto out;
+        return send_error(conn, 503, "redis unavailable");
+    case GTP_ERR_PARSE:
+        *status = 502;
+        return send_error(conn, 502, "unexpected data in redis");
+    default:
+        return MHD_NO;
     }
-    if (route == ROUTE_PULSE)
-        e = api_pulse(rc, tx->skills, &q, &j, err, sizeof(err));
-    else if (route == ROUTE_HEATMAP)
-        e = api_heatmap(rc, tx->skills, &q, &j, err, sizeof(err));
-    else if (route == ROUTE_SKILL)
-        e = api_skill(rc, tx->skills, &q, &j, err, sizeof(err));
-    else if (route == ROUTE_REGION)
-        e = api_region(rc, tx->skills, &q, &j, err, sizeof(err));
-    else if (route == ROUTE_RISING)
-        e = api_rising(rc, tx->skills, &q, &j, err, sizeof(err));
-    else
-        e = api_stats(rc, gtp_wall_us() / 1000, &j, err, sizeof(err));
-    pool_put(d->pool, rc, e == GTP_ERR_REDIS);
-    rc = NULL;
-    if (e) {
-        cache_release(d, key);
-        gtp_metric_inc(d->m_redis_err);
-        gtp_log(GTP_LOG_WARN, "api", "%s", err);
-        if (e == GTP_ERR_REDIS)
-            gtp_metric_set(d->m_redis_up, 0);
-        if (e == GTP_ERR_REDIS && cache_serve_stale(d, conn, key, status)) {
-            r = MHD_YES;
-            goto out;
-        }
-        *status = e == GTP_ERR_REDIS ? 503 : 502;
-        r = send_error(conn, *status,
-                       e == GTP_ERR_REDIS ? "redis unavailable" : "unexpected data in redis");
-        goto out;
-    }
-    gtp_metric_set(d->m_redis_up, 1);
-answer:
-    if (q.format != API_CSV)
-        jout_lit(&j, "\n");
-    body = jout_take(&j, &len);
-    resp = body_response(body, len,
-                         q.format == API_CSV ? "text/csv; charset=utf-8" : "application/json");
-    if (!resp) {
-        cache_release(d, key);
-        goto out;
-    }
-    *status = 200;
-    r = MHD_queue_response(conn, 200, resp);
-    if (d->cfg.cache_ms > 0)
-        cache_store(d, key, resp, 200); /* our reference becomes the cache's */
-    else
-        MHD_destroy_response(resp);
-out:
-    jout_fini(&j);
-    gtp_taxonomy_free(tx); /* NULL-safe */
-    return r;
 }
 
 static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)

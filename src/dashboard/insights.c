@@ -224,6 +224,31 @@ static bool int_or_nil(const redisReply *r, int64_t *v)
     return api_score(r, v);
 }
 
+/* "MGET {prefix}:{id}:{label}" over n hour labels: the per-hour remote counts
+ * of a skill profile (remote:) and of a region profile (remote_posts:). */
+static void cmd_mget_hours(struct gtp_rediscmd *c, const char *prefix, const char *id,
+                           char (*labels)[16], int n)
+{
+    gtp_rediscmd_arg_str(c, "MGET");
+    for (int h = 0; h < n; h++)
+        gtp_rediscmd_argf(c, "%s:%s:%s", prefix, id, labels[h]);
+}
+
+/* The sum of an MGET reply of n integers (nil = 0); false when it is not one. */
+static bool mget_sum(const redisReply *rep, size_t n, int64_t *sum)
+{
+    int64_t v;
+    *sum = 0;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!int_or_nil(rep->element[i], &v))
+            return false;
+        *sum += v;
+    }
+    return true;
+}
+
 /* Day labels "YYYY-MM-DD" from the day of first_s to the day of last_s (at
  * most DAYS_MAX); returns the count and the start of the first day. */
 static int day_labels(int64_t first_s, int64_t last_s, char (*days)[16], int64_t *day0_s)
@@ -419,7 +444,7 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     redisReply **r;
     struct api_rank *now = NULL, *before = NULL, *pbefore = NULL;
     long nnow, nbefore, npbefore;
-    int64_t posts = 0, posts_before, *hourly = NULL, remote = 0, v;
+    int64_t posts = 0, posts_before, *hourly = NULL, remote = 0;
     int n = q->hours, err;
     size_t rlen = strlen(q->region);
     struct dw w;
@@ -441,9 +466,7 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
     api_cmd_zunion(&c[n], "gtp:rskills:", labels + n, n, suffix);
     api_cmd_zunion(&c[n + 1], "gtp:rskills:", labels, n, suffix);
     api_cmd_zunion(&c[n + 2], "gtp:posts:", labels, n, "");
-    gtp_rediscmd_arg_str(&c[n + 3], "MGET");
-    for (int h = 0; h < n; h++)
-        gtp_rediscmd_argf(&c[n + 3], "remote_posts:%s:%s", q->region, labels[n + h]);
+    cmd_mget_hours(&c[n + 3], "remote_posts", q->region, labels + n, n);
     err = batch_run(rc, &b, errstr, errstr_size);
     if (err)
         goto out;
@@ -463,16 +486,9 @@ int api_region(redisContext *rc, const struct gtp_skills *sk, const struct api_p
         goto out;
     }
     posts_before = api_rank_lookup(pbefore, npbefore, q->region, rlen);
-    if (r[n + 3]->type != REDIS_REPLY_ARRAY || r[n + 3]->elements != (size_t)n) {
+    if (!mget_sum(r[n + 3], (size_t)n, &remote)) {
         err = api_bad_reply(r[n + 3], "region remote postings", errstr, errstr_size);
         goto out;
-    }
-    for (int h = 0; h < n; h++) {
-        if (!int_or_nil(r[n + 3]->element[h], &v)) {
-            err = api_bad_reply(r[n + 3], "region remote postings", errstr, errstr_size);
-            goto out;
-        }
-        remote += v;
     }
 
     dw_range(&w, "hours", labels[n], labels[2 * n - 1]);
@@ -611,9 +627,7 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
         gtp_rediscmd_arg_str(&c[n + h], "-1");
         gtp_rediscmd_arg_str(&c[n + h], "WITHSCORES");
     }
-    gtp_rediscmd_arg_str(&c[base + C_REMOTE], "MGET");
-    for (int h = 0; h < n; h++)
-        gtp_rediscmd_argf(&c[base + C_REMOTE], "remote:%s:%s", q->skill, labels[h]);
+    cmd_mget_hours(&c[base + C_REMOTE], "remote", q->skill, labels, n);
     api_cmd_zunion(&c[base + C_HEAT], "gtp:heat:", labels, n, suffix);
     api_cmd_zunion(&c[base + C_POSTS], "gtp:posts:", labels, n, "");
     api_cmd_zunion(&c[base + C_PAIRS], "gtp:pairs:", days, nd, suffix);
@@ -642,20 +656,15 @@ int api_skill(redisContext *rc, const struct gtp_skills *sk, const struct api_pa
     }
     {
         const redisReply *rr = r[base + C_REMOTE], *lr = r[base + C_LEVELS], *er = r[base + C_EMPL];
-        if (rr->type != REDIS_REPLY_ARRAY || rr->elements != (size_t)n ||
-            lr->type != REDIS_REPLY_ARRAY || lr->elements != NLEVELS * (size_t)nd ||
-            er->type != REDIS_REPLY_INTEGER) {
-            err = api_bad_reply(
-                rr->type == REDIS_REPLY_ARRAY ? (lr->type == REDIS_REPLY_ARRAY ? er : lr) : rr,
-                "skill remote/levels/employers", errstr, errstr_size);
+        if (!mget_sum(rr, (size_t)n, &remote)) {
+            err = api_bad_reply(rr, "remote", errstr, errstr_size);
             goto out;
         }
-        for (int h = 0; h < n; h++) {
-            if (!int_or_nil(rr->element[h], &v)) {
-                err = api_bad_reply(rr, "remote", errstr, errstr_size);
-                goto out;
-            }
-            remote += v;
+        if (lr->type != REDIS_REPLY_ARRAY || lr->elements != NLEVELS * (size_t)nd ||
+            er->type != REDIS_REPLY_INTEGER) {
+            err = api_bad_reply(lr->type == REDIS_REPLY_ARRAY ? er : lr, "skill levels/employers",
+                                errstr, errstr_size);
+            goto out;
         }
         for (size_t l = 0; l < NLEVELS; l++)
             for (int d = 0; d < nd; d++) {

@@ -1,7 +1,6 @@
 /* gtp-dashboard: serves The Pulse and The Heatmap (docs/dashboard.md) on port 8501 from
  * the counts gtp-processor keeps in Redis, plus /metrics, /livez and /readyz on the
  * same port. Redis may come and go: the APIs answer 503 meanwhile. */
-#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,11 @@ static const struct gtp_opt dash_opts[] = {
     {"threads", 0, "GTP_DASHBOARD_THREADS", GTP_OPT_INT, offsetof(struct dash_cfg, threads), "4",
      "N", "http worker threads (each borrows its own redis connection)", 1, 64},
     {"cache-ms", 0, "GTP_DASHBOARD_CACHE_MS", GTP_OPT_INT, offsetof(struct dash_cfg, cache_ms),
-     "1000", "MS", "reuse an api answer for this long (0 disables)", 0, 60000},
+     "1000", "MS", "reuse an api answer for this long, refreshed in the background (0 disables)", 0,
+     60000},
+    {"cache-keys", 0, "GTP_DASHBOARD_CACHE_KEYS", GTP_OPT_INT,
+     offsetof(struct dash_cfg, cache_keys), "256", "N",
+     "most api answers cached (route and parameters); the least recently asked goes", 1, 65536},
     {"conn-limit", 0, "GTP_DASHBOARD_CONN_LIMIT", GTP_OPT_INT,
      offsetof(struct dash_cfg, conn_limit), "1024", "N", "most open http connections", 1, 65536},
     {"per-ip-limit", 0, "GTP_DASHBOARD_PER_IP_LIMIT", GTP_OPT_INT,
@@ -56,11 +59,21 @@ static void metrics_init(struct dash *d)
     static const double dur[] = {GTP_METRICS_DURATION_BUCKETS};
     d->m_req_seconds = gtp_metrics_histogram(m, "dashboard_http_request_duration_seconds",
                                              "http request latency", dur, GTP_ARRAY_LEN(dur), NULL);
-    d->m_cache_hit = gtp_metrics_counter(m, "dashboard_cache_hits", "api answers reused", NULL);
-    d->m_cache_miss =
-        gtp_metrics_counter(m, "dashboard_cache_misses", "api answers computed", NULL);
-    d->m_cache_stale = gtp_metrics_counter(m, "dashboard_cache_stale",
-                                           "expired answers served because redis failed", NULL);
+    d->m_cache.hits = gtp_metrics_counter(m, "dashboard_cache_hits", "api answers reused", NULL);
+    d->m_cache.misses = gtp_metrics_counter(m, "dashboard_cache_misses",
+                                            "api answers computed by the request", NULL);
+    d->m_cache.stale = gtp_metrics_counter(m, "dashboard_cache_stale",
+                                           "expired answers served (redis failing or slow)", NULL);
+    d->m_cache.refreshes = gtp_metrics_counter(m, "dashboard_cache_refreshes",
+                                               "answers recomputed in the background", NULL);
+    d->m_cache.refresh_failures = gtp_metrics_counter(
+        m, "dashboard_cache_refresh_failures", "background recomputations that failed", NULL);
+    d->m_cache.evictions = gtp_metrics_counter(m, "dashboard_cache_evictions",
+                                               "cached keys dropped (idle, or to make room)", NULL);
+    d->m_cache.keys = gtp_metrics_gauge(m, "dashboard_cache_keys", "api answers cached", NULL);
+    d->m_cache.refresh_seconds =
+        gtp_metrics_histogram(m, "dashboard_cache_refresh_duration_seconds",
+                              "one background recomputation", dur, GTP_ARRAY_LEN(dur), NULL);
     d->m_redis_err = gtp_metrics_counter(m, "dashboard_redis_errors", "failed api queries", NULL);
     d->m_redis_up = gtp_metrics_gauge(m, "dashboard_redis_up", "1 when redis answered", NULL);
     d->m_reloads = gtp_metrics_counter(m, "dashboard_taxonomy_reloads", "sighup reloads", NULL);
@@ -96,15 +109,6 @@ int main(int argc, char **argv)
     int rc = GTP_EXIT_OK, e;
 
     pthread_mutex_init(&d.tx_mu, NULL);
-    {
-        /* writer-preferring: a steady stream of readers must not starve the
-         * once-a-second store of a fresh answer */
-        pthread_rwlockattr_t ra;
-        pthread_rwlockattr_init(&ra);
-        pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-        pthread_rwlock_init(&d.cache_mu, &ra);
-        pthread_rwlockattr_destroy(&ra);
-    }
     if (gtp_program_init(&dash_cli, &d.cfg, NULL, argc, argv, &rc))
         goto out;
     if (gtp_redis_url_parse(d.cfg.redis_url, &d.url, err, sizeof(err))) {
@@ -148,6 +152,11 @@ int main(int argc, char **argv)
                     redacted);
     }
 
+    if ((e = dash_cache_start(&d, err, sizeof(err)))) {
+        gtp_log(GTP_LOG_ERROR, "cache", "%s", err);
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
     if ((e = dash_http_start(&d, err, sizeof(err)))) {
         gtp_log(GTP_LOG_ERROR, "http", "%s", err);
         rc = e == GTP_ERR_CONFIG ? GTP_EXIT_CONFIG : GTP_EXIT_UNAVAILABLE;
@@ -166,7 +175,7 @@ int main(int argc, char **argv)
 
 out:
     dash_http_stop(&d);
-    dash_cache_clear(&d);
+    dash_cache_stop(&d); /* joins the refresher, which borrows from the pool */
     dash_assets_free(&d);
     pool_free(d.pool);
     gtp_taxonomy_free(d.tx);

@@ -46,6 +46,21 @@ def stop(pr):
     T.stop_daemon(pr, "dashboard", timeout=30)
 
 
+def private_redis(rport, tmp, extra=()):
+    """A redis-server of the test's own on 127.0.0.1:rport (data in tmp), once it
+    accepts connections. Returns (Popen, its command line, to start it again)."""
+    rcmd = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", tmp, *extra]
+    red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", rport), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return red, rcmd
+
+
 def request(port, path, method="GET"):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.putrequest(method, path, skip_accept_encoding=True)
@@ -233,17 +248,9 @@ def check_redis_outage():
     Also the per-IP connection limit."""
     rport = T.free_port()
     tmp = tempfile.mkdtemp(prefix="gtp-dash-redis-")
-    rcmd = ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", tmp]
-    red = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL)
+    red, rcmd = private_redis(rport, tmp)
     pr = pr2 = None
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", rport), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         pr, port = start_dashboard("redis://127.0.0.1:%d/0" % rport, "dash-outage.log",
                                    ("--per-ip-limit", "4", "--cache-ms", "0"))
         # a second dashboard with the answer cache (as deployed): stale-if-error
