@@ -2,7 +2,7 @@
 
   pbench.py fill       --topic T --count N [--seed S]     create T (6 partitions), fill it chaos-free
   pbench.py throughput --topic T                          gtp-processor to the last flush vs kcat -C
-  pbench.py latency    --rate R --seconds S               event-to-Redis latency at a steady rate
+  pbench.py latency    --rate R --seconds S [--extra F]   event-to-Redis latency at a steady rate
   pbench.py compare    --topic T                          gtp-processor vs the Spark job, same stream
   pbench.py scaling    --topic T --instances 1,2,3        N processors in one group
   pbench.py insights   --topic T [--rounds R]             events/s with and without --insights
@@ -277,7 +277,8 @@ def cmd_latency(a):
     services("create-topic", topic + ".dlq", "3")
     r = fresh_db(8)
     try:
-        proc = start_processor(topic, 8, f"gtp.bench.lat.{os.getpid()}")
+        proc = start_processor(topic, 8, f"gtp.bench.lat.{os.getpid()}",
+                               extra=tuple(a.extra.split()))
         # plain consumer: the Kafka-only baseline, and the CreateTime of every message
         c = Consumer({"bootstrap.servers": BROKERS, "group.id": f"gtp.bench.latc.{os.getpid()}",
                       "auto.offset.reset": "earliest", "enable.auto.commit": False,
@@ -558,6 +559,7 @@ def main():
     lt = sub.add_parser("latency")
     lt.add_argument("--rate", type=int, default=5000)
     lt.add_argument("--seconds", type=int, default=30)
+    lt.add_argument("--extra", default="", help="gtp-processor flags, e.g. --flush-idle-ms=0")
     c = sub.add_parser("compare")
     c.add_argument("--topic", required=True)
     c.add_argument("--spark-log", default=None)

@@ -8,7 +8,8 @@
 #include "gtp/util.h"
 
 void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *ops, void *ctx,
-                const char *topic, long long flush_ms, long long flush_events, long long ttl_s)
+                const char *topic, long long flush_ms, long long flush_events, long long idle_ms,
+                long long ttl_s)
 {
     f->ops = ops;
     f->ctx = ctx;
@@ -16,6 +17,7 @@ void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *o
     f->topic = topic;
     f->flush_ms = flush_ms;
     f->flush_events = flush_events;
+    f->idle_ms = idle_ms;
     f->ttl_s = ttl_s;
     agg_init(&f->agg);
     hllsent_init(&f->sent);
@@ -165,12 +167,13 @@ int flush_collect(struct flush *f, int timeout_ms)
     gtp_metric_set(f->m_last, (double)dt / 1e6);
     /* A flush costs per distinct key, not per event: when redis is slow (a backlog, a busy
      * machine), flush less often so redis spends at most about a quarter of the time on us;
-     * at normal rates this stays at --flush-ms. */
-    f->interval_ms = dt / 1000 * 3;
-    if (f->interval_ms < f->flush_ms)
-        f->interval_ms = f->flush_ms;
-    if (f->interval_ms > 5000)
-        f->interval_ms = 5000;
+     * at normal rates this stays at --flush-ms. The duration is smoothed (a quarter of
+     * each new one), so one flush slowed by a busy machine does not hold the next back. */
+    f->flush_avg_us += (dt - f->flush_avg_us) / 4;
+    f->slow_ms = f->flush_avg_us / 1000 * 3;
+    if (f->slow_ms > 5000)
+        f->slow_ms = 5000;
+    f->interval_ms = f->slow_ms < f->flush_ms ? f->flush_ms : f->slow_ms;
     if (res == STORE_FENCED) {
         /* Someone else advanced a partition (a rebalance we have not seen yet, or a zombie):
          * nothing was written; start over from redis. */
@@ -286,8 +289,29 @@ bool flush_settle(struct flush *f)
     return false;
 }
 
-bool flush_due(const struct flush *f, int64_t now_ms)
+/* The least time between flushes once caught up: --flush-idle-ms, or longer while flushes
+ * are slow, so redis still spends at most about a quarter of its time on us. */
+static int64_t idle_interval(const struct flush *f)
 {
-    return !f->inflight &&
-           (f->pending_events >= (size_t)f->flush_events || now_ms - f->last_ms >= f->interval_ms);
+    return f->slow_ms > f->idle_ms ? f->slow_ms : f->idle_ms;
+}
+
+bool flush_due(const struct flush *f, int64_t now_ms, bool caught_up)
+{
+    int64_t since = now_ms - f->last_ms;
+    if (f->inflight)
+        return false;
+    if (f->pending_events >= (size_t)f->flush_events || since >= f->interval_ms)
+        return true;
+    return caught_up && f->idle_ms > 0 && f->pending_events > 0 && since >= idle_interval(f);
+}
+
+int flush_wait_ms(const struct flush *f, int64_t now_ms, int cap)
+{
+    if (f->inflight)
+        return cap < 5 ? cap : 5;
+    if (f->idle_ms <= 0 || f->pending_events == 0)
+        return cap;
+    int64_t left = f->last_ms + idle_interval(f) - now_ms;
+    return left <= 0 ? 0 : left < cap ? (int)left : cap;
 }

@@ -60,6 +60,7 @@ struct flush {
     struct gtp_daemon *d; /* borrowed: the partition table and the taxonomy */
     const char *topic;    /* borrowed */
     long long flush_ms, flush_events, ttl_s;
+    long long idle_ms;      /* --flush-idle-ms: how soon to flush once the consumer caught up */
     struct agg agg;         /* deltas and counters pending over all partitions */
     struct hllsent sent;    /* employer elements applied flushes gave redis (hllsent.h) */
     struct store_part *sps; /* sps[0..inflight_n) describe the flush in flight */
@@ -68,8 +69,10 @@ struct flush {
     int64_t inflight_t0;
     bool need_reload; /* a flush's outcome is unknown or fenced: reload from redis */
     size_t pending_events;
-    int64_t last_ms;     /* when the last flush was started */
-    int64_t interval_ms; /* --flush-ms, stretched while flushes are slow */
+    int64_t last_ms;      /* when the last flush was started */
+    int64_t interval_ms;  /* --flush-ms, stretched while flushes are slow */
+    int64_t flush_avg_us; /* flush duration, smoothed */
+    int64_t slow_ms;      /* 3 x flush_avg_us: the least time between flushes */
     const char *reject_names[GTP_REJECT_COUNT];
     /* set by the caller; NULL: not counted */
     struct gtp_metric *m_flushes, *m_seconds, *m_last, *m_fenced, *m_dedup;
@@ -77,7 +80,8 @@ struct flush {
 
 /* Set up f for the partitions of d's table (their slots: flush_part_new/free). */
 void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *ops, void *ctx,
-                const char *topic, long long flush_ms, long long flush_events, long long ttl_s);
+                const char *topic, long long flush_ms, long long flush_events, long long idle_ms,
+                long long ttl_s);
 void flush_fini(struct flush *f);
 
 /* Register the flush's metrics (processor_flushes, _flush_duration_seconds, _flush_last_seconds,
@@ -101,9 +105,15 @@ void flush_part_drop(struct part *pt);
  * and messages fetched before the seek may still arrive: they must not count twice). */
 bool flush_part_takes(const struct part *pt, int64_t offset, uint64_t epoch);
 
-/* Whether a flush should start now: none in flight and flush_events pending or the
- * interval passed. */
-bool flush_due(const struct flush *f, int64_t now_ms);
+/* Whether a flush should start now: none in flight, and flush_events pending, or the
+ * interval passed, or (caught_up: the last poll drained what the log had) events pending for
+ * idle_ms. The last rule keeps latency low at light load; under load polls come back full,
+ * so batches stay as large as --flush-ms and --flush-events make them (docs/redis.md). */
+bool flush_due(const struct flush *f, int64_t now_ms, bool caught_up);
+
+/* How long the consumer may block in its next poll without delaying a flush: cap, or less
+ * when a caught-up flush falls due sooner; a few ms while a reply is awaited. */
+int flush_wait_ms(const struct flush *f, int64_t now_ms, int cap);
 
 /* Send every assigned partition with progress (next != stored_next) as one atomic flush,
  * each with its stored position as the fence, without waiting for the reply. Nothing is

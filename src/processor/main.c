@@ -166,7 +166,7 @@ static int before_poll(void *opaque)
         gtp_daemon_pause(&pr->d, true);
     if (pr->d.paused && pr->rl.rc && flush_sync(&pr->fl))
         gtp_daemon_pause(&pr->d, false);
-    return pr->pipe.work ? 0 : 50;
+    return pr->pipe.work ? 0 : flush_wait_ms(&pr->fl, gtp_mono_ms(), 50);
 }
 
 static void on_message(void *opaque, rd_kafka_message_t *rkm)
@@ -182,9 +182,9 @@ static void on_message(void *opaque, rd_kafka_message_t *rkm)
 static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct proc *pr = opaque;
-    (void)n;
     apply_batch(pr, batch_pipe_turn(&pr->pipe, pr->d.tx));
-    if (flush_due(&pr->fl, now) && !flush_start(&pr->fl) && !pr->rl.rc)
+    /* a short poll: the log had no more; what was just polled is applied next round */
+    if (flush_due(&pr->fl, now, n < BATCH_MAX) && !flush_start(&pr->fl) && !pr->rl.rc)
         gtp_daemon_pause(&pr->d, true);
     redislink_heartbeat(&pr->rl, now);
 }
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
     pr.rl.d = &pr.d;
     pr.rl.topic = pr.cfg.topic;
     flush_init(&pr.fl, &pr.d, &redislink_ops, &pr.rl, pr.cfg.topic, pr.cfg.flush_ms,
-               pr.cfg.flush_events, pr.cfg.retention_s);
+               pr.cfg.flush_events, pr.cfg.flush_idle_ms, pr.cfg.retention_s);
     pr.fl.agg.ins.on = pr.cfg.insights;
     if ((e = gtp_daemon_init(&pr.d, &dc)))
         goto fail;

@@ -16,6 +16,11 @@ static const struct gtp_opt proc_opts[] = {
      "flush pending counts to redis at least this often", 1, 600000},
     {"flush-events", 0, "GTP_FLUSH_EVENTS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_events),
      "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
+    {"flush-idle-ms", 0, "GTP_FLUSH_IDLE_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_idle_ms),
+     "20", "MS",
+     "once the consumer has caught up with the log, flush pending events after this long "
+     "(low latency at light load; 0: only --flush-ms and --flush-events)",
+     0, 600000},
     {"retention", 0, "GTP_RETENTION", GTP_OPT_INT, offsetof(struct proc_cfg, retention_s), "691200",
      "SECONDS", "ttl of every window key (default 8 days)", 60, 315360000},
     {"insights", 0, "GTP_INSIGHTS", GTP_OPT_BOOL, offsetof(struct proc_cfg, insights), "true", NULL,

@@ -11,7 +11,7 @@ struct proc_cfg {
     char *brokers, *topic, *dlq_topic, *redis_url, *taxonomy, *log_level;
     long long metrics_port;
     char *group;
-    long long flush_ms, flush_events, retention_s, startup_timeout_s, enrich_threads;
+    long long flush_ms, flush_events, flush_idle_ms, retention_s, startup_timeout_s, enrich_threads;
     bool insights;
 };
 

@@ -157,7 +157,7 @@ static int setup(void **state)
     r->fk.stored[1] = 20;
     r->fk.stored[2] = STORE_NO_OFFSET;
     r->d.cfg.hooks = &hooks;
-    flush_init(&r->fl, &r->d, &fake_ops, &r->fk, "t", 250, 1000, 3600);
+    flush_init(&r->fl, &r->d, &fake_ops, &r->fk, "t", 250, 1000, 20, 3600);
     for (int p = 0; p < 3; p++)
         assert_true(flush_part_load(&r->fl, p, (struct part *)gtp_daemon_part(&r->d, p)));
     *state = r;
@@ -232,7 +232,7 @@ static void test_one_flush_in_flight(void **state)
     r->fk.poll_pending = true;
     assert_int_equal(flush_collect(&r->fl, 0), 0);
     consume(r, 0, 12);
-    assert_false(flush_due(&r->fl, INT64_MAX / 2));
+    assert_false(flush_due(&r->fl, INT64_MAX / 2, true));
     assert_false(flush_start(&r->fl)); /* refused, not sent */
     assert_int_equal(r->fk.sends, 1);
     r->fk.poll_pending = false;
@@ -370,10 +370,37 @@ static void test_due(void **state)
 {
     struct rig *r = *state;
     int64_t t = r->fl.last_ms;
-    assert_false(flush_due(&r->fl, t + 100));
-    assert_true(flush_due(&r->fl, t + 250));
+    assert_false(flush_due(&r->fl, t + 100, false));
+    assert_true(flush_due(&r->fl, t + 250, false));
+    /* caught up with nothing pending: no flush before the interval */
+    assert_false(flush_due(&r->fl, t + 100, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t, 50), 50);
+
+    /* caught up with events pending: after --flush-idle-ms, not before */
+    r->fl.pending_events = 10;
+    assert_false(flush_due(&r->fl, t + 19, true));
+    assert_true(flush_due(&r->fl, t + 20, true));
+    assert_false(flush_due(&r->fl, t + 20, false)); /* polls still full: keep batching */
+    assert_int_equal(flush_wait_ms(&r->fl, t + 5, 50), 15);
+    assert_int_equal(flush_wait_ms(&r->fl, t + 30, 50), 0);
+
+    /* slow flushes stretch the idle interval as well (3 x the flush's duration) */
+    r->fl.slow_ms = 120;
+    assert_false(flush_due(&r->fl, t + 100, true));
+    assert_true(flush_due(&r->fl, t + 120, true));
+
+    /* disabled: only --flush-ms and --flush-events */
+    r->fl.slow_ms = 0;
+    r->fl.idle_ms = 0;
+    assert_false(flush_due(&r->fl, t + 100, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t, 50), 50);
+
     r->fl.pending_events = 1000;
-    assert_true(flush_due(&r->fl, t));
+    assert_true(flush_due(&r->fl, t, false));
+    r->fl.inflight = true; /* one flush at a time; wake soon for its reply */
+    assert_false(flush_due(&r->fl, t + 1000, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t, 50), 5);
+    r->fl.inflight = false;
 }
 
 int main(void)
