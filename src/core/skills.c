@@ -28,8 +28,6 @@
 #define EVIDENCE_WINDOW 60
 /* Ambiguous candidates waiting for evidence from a later skill. */
 #define MAX_PENDING 32
-/* Prefilter hash tables of 2^PRE_BITS bits: 8 KiB each stays in L1. */
-#define PRE_BITS 16
 /* Longest word the context rules look at. */
 #define WORD_MAX 32
 
@@ -59,6 +57,14 @@ struct alias {
     char *implied_raw; /* the '>' part until resolved */
 };
 
+/* Both tries as one table (see "automaton" below). */
+struct dfa {
+    uint16_t *next; /* [states * ncls]: next state | DFA_REC */
+    int32_t *term;  /* [states]: the alias decided on entering a DFA_REC state */
+    size_t nstates, ncls;
+    uint8_t cls[256]; /* input byte -> class */
+};
+
 struct gtp_skills {
     struct skill *skills;
     size_t count;
@@ -66,17 +72,10 @@ struct gtp_skills {
     size_t n_aliases, cap_aliases;
     pcre2_code *anchored; /* the trie pattern, PCRE2_ANCHORED: "which alias starts here?" */
     pcre2_match_context *mctx;
-    /* Literal prefilter: a hash of the first token of every alias (its
-     * leading run of [A-Za-z0-9_], after a leading '.', folded, trailing
-     * digits dropped so "Python3" meets "python"). Only the word starts
-     * whose token is in this set are handed to PCRE2. */
-    uint8_t pre[(1u << PRE_BITS) / 8];
-    int pre_all; /* an alias without a token: every word start is a candidate */
-    /* Cheaper first stage: the first two folded bytes of every alias token
-     * (pre2) or its only byte (pre1). Most words fail it at the cost of two
-     * lookups and are then skipped without being hashed. */
-    uint8_t pre1[256];
-    uint8_t pre2[65536 / 8];
+    /* The same two tries as one table (the fast path); reference: match
+     * with PCRE2 at every word start instead (gtp_skills_disable_prefilter). */
+    struct dfa dfa;
+    int reference;
 };
 
 /* ---- trie used only to emit the pattern -------------------------------- */
@@ -243,6 +242,8 @@ void gtp_skills_free(struct gtp_skills *sk)
     free(sk->aliases);
     pcre2_code_free(sk->anchored);
     pcre2_match_context_free(sk->mctx);
+    free(sk->dfa.next);
+    free(sk->dfa.term);
     free(sk);
 }
 
@@ -345,6 +346,8 @@ static int resolve_implied(struct gtp_skills *sk, const char *path, char *errstr
     return 0;
 }
 
+static void cue_init(void);
+
 /* Byte classes for the scanner: case folding and "word character". */
 static uint8_t fold_tab[256];
 static uint8_t word_tab[256];
@@ -359,104 +362,177 @@ static void tab_init(void)
                                 (c >= '0' && c <= '9') || c == '_');
         alpha_tab[c] = (uint8_t)(word_tab[c] && !(c >= '0' && c <= '9'));
     }
+    cue_init();
 }
 
-#define BIT_SET(v, i) ((v)[(i) >> 3] |= (uint8_t)(1u << ((i)&7)))
-#define BIT_HAS(v, i) (((v)[(i) >> 3] >> ((i)&7)) & 1u)
+/* ---- automaton: both tries as one table ------------------------------------
+ *
+ * The fast path runs the two tries the pattern is emitted from as one
+ * deterministic automaton over byte classes: a state is a pair (node of the
+ * case-insensitive trie, node of the case-sensitive one), and
+ * next[state * ncls + cls[byte]] is the next state (0: dead), with DFA_REC
+ * set when entering it decides the answer so far (term[state]). The pattern
+ * tries children before the terminal and each byte takes at most one edge,
+ * so it matches the deepest alias on the one path the input takes, and the
+ * case-sensitive branch only when the case-insensitive one matched nothing:
+ * a case-sensitive terminal records only while no case-insensitive one was
+ * passed. A space edge is the pattern's \s+: a self-loop on whitespace in
+ * the state after it. A word that starts no alias dies after a byte or
+ * three, so the automaton is its own prefilter; PCRE2 stays as the
+ * reference (gtp_skills_disable_prefilter) the tables must agree with. */
 
-/* Token hash, fed one folded byte at a time. */
-#define TOK_STEP(h, c) ((((h) << 5) | ((h) >> 27)) ^ (uint32_t)(c))
+#define DFA_REC   0x8000u
+#define DFA_STATE 0x7fffu
 
-/* Two bits per key (a Bloom filter with k = 2) keep false candidates
- * rare: about 1 word in 2000 with a thousand aliases. */
-static inline uint32_t tok_mix(uint32_t h)
+/* The bytes PCRE2's \s matches without UCP (its built-in C-locale tables). */
+static int pcre_space(unsigned c)
 {
-    h ^= h >> 15;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    return h;
+    return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-#define PRE_HAS(sk, h)                                                                             \
-    (BIT_HAS((sk)->pre, tok_mix(h) >> (32 - PRE_BITS)) &&                                          \
-     BIT_HAS((sk)->pre, tok_mix(h) & ((1u << PRE_BITS) - 1)))
-
-/* A match may also end inside a token, before a digit that follows a
- * letter ("Scala2x" holds scala, right_ok): the hashes of those prefixes
- * are candidates too, up to this many per token. */
-#define MAX_CUTS 3
-
-/* Hashes the token at p[0..len): returns the position after it, the hash in
- * *out, and in cut[0..*ncut) the hash of every prefix that ends with a letter
- * followed by a digit (*ncut = MAX_CUTS + 1 when there were more). */
-static inline size_t tok_hash(const uint8_t *p, size_t len, uint32_t *out, uint32_t *cut, int *ncut)
+static void trie_used(const struct trie *t, uint8_t *used)
 {
-    size_t i = 0;
-    uint32_t h = 0x2545F491u, hl = 0;
-    *ncut = 0;
-    if (p[0] == '.') {
-        h = TOK_STEP(h, '.');
-        i++;
+    for (int i = 0; i < t->n; i++) {
+        used[t->ch[i]] = 1;
+        trie_used(t->kid[i], used);
     }
-    for (; i < len && word_tab[p[i]]; i++) {
-        if (hl == h && !alpha_tab[p[i]]) { /* a digit right after a letter */
-            if (*ncut < MAX_CUTS)
-                cut[*ncut] = h;
-            if (*ncut <= MAX_CUTS)
-                (*ncut)++;
+}
+
+/* The child of t along edge byte c (0: none), or NULL. */
+static const struct trie *trie_child(const struct trie *t, unsigned char c)
+{
+    if (t == NULL || c == 0)
+        return NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->ch[i] == c)
+            return t->kid[i];
+    return NULL;
+}
+
+/* Byte classes: bytes alike for both tries share one. ci_key/cs_key: the
+ * edge byte a class follows in each trie (0: none). Whitespace follows ' '. */
+static void dfa_classes(struct dfa *d, const struct trie *ci, const struct trie *cs,
+                        unsigned char *ci_key, unsigned char *cs_key)
+{
+    uint8_t ci_used[256] = {0}, cs_used[256] = {0};
+    trie_used(ci, ci_used);
+    trie_used(cs, cs_used);
+    ci_key[0] = cs_key[0] = 0;
+    d->ncls = 1;
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned char a = pcre_space(c) ? ' ' : fold_tab[c], b = pcre_space(c) ? ' ' : (uint8_t)c;
+        size_t k = 0;
+        a = ci_used[a] ? a : 0;
+        b = cs_used[b] ? b : 0;
+        while (k < d->ncls && !(ci_key[k] == a && cs_key[k] == b))
+            k++;
+        if (k == d->ncls) {
+            ci_key[k] = a;
+            cs_key[k] = b;
+            d->ncls++;
         }
-        h = TOK_STEP(h, fold_tab[p[i]]);
-        hl = alpha_tab[p[i]] ? h : hl;
+        d->cls[c] = (uint8_t)k;
     }
-    *out = hl ? hl : h;
-    return i;
 }
 
-/* Whether an alias token can start at word start i (the first stage of the
- * prefilter): an alias token matches only a text token with the same first
- * two folded bytes, or with the same first byte when the alias token has
- * one byte. */
-static inline int start_may_match(const struct gtp_skills *sk, const uint8_t *t, size_t len,
-                                  size_t i)
+struct dfa_state {
+    const struct trie *ci, *cs; /* NULL: that trie is dead */
+    int ci_seen;                /* a case-insensitive terminal lies on the path */
+    int after_space;
+};
+
+/* State of (ci, cs) in st[0..*n), added when new. A linear probe keyed
+ * on the pair; the table holds twice the state limit. */
+static size_t dfa_state_of(struct dfa_state *st, size_t *n, uint32_t *slot, size_t nslot,
+                           const struct dfa_state *want)
 {
-    uint8_t b0 = fold_tab[t[i]];
-    if (sk->pre1[b0])
-        return 1;
-    return i + 1 < len && word_tab[t[i + 1]] &&
-           BIT_HAS(sk->pre2, (unsigned)b0 << 8 | fold_tab[t[i + 1]]);
+    uintptr_t h = ((uintptr_t)want->ci * 31u) ^ ((uintptr_t)want->cs * 17u);
+    size_t i = (size_t)((h >> 4) * 0x9E3779B1u) & (nslot - 1);
+    for (; slot[i] != 0; i = (i + 1) & (nslot - 1))
+        if (st[slot[i]].ci == want->ci && st[slot[i]].cs == want->cs)
+            return slot[i];
+    st[*n] = *want;
+    slot[i] = (uint32_t)*n;
+    return (*n)++;
 }
 
-/* Mixes the two bytes after a token into its hash. Whitespace runs count
- * as one ' ' (a space in an alias matches any run). */
-#define MIX1(h, c) (TOK_STEP((h) ^ 0x5bd1e995u, (c)) * 0x27d4eb2du)
-
-static inline uint8_t ws_fold(uint8_t c)
+static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs, const char *path,
+                     char *errstr, size_t errstr_size)
 {
-    return (c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') ? ' ' : fold_tab[c];
-}
+    unsigned char ci_key[256], cs_key[256];
+    size_t nslot = 2 * (DFA_STATE + 1), n = 1;
+    struct dfa_state *st = gtp_xcalloc(DFA_STATE + 1, sizeof(*st));
+    uint32_t *slot = gtp_xcalloc(nslot, sizeof(*slot));
+    int err = GTP_ERR_PARSE;
 
-static void prefilter_add(struct gtp_skills *sk, const char *alias)
-{
-    uint32_t h, cut[MAX_CUTS];
-    int ncut;
-    size_t len = strlen(alias);
-    size_t n = tok_hash((const uint8_t *)alias, len, &h, cut, &ncut);
-    if (n == 0 || (n == 1 && alias[0] == '.')) {
-        sk->pre_all = 1;
-        return;
+    dfa_classes(d, ci, cs, ci_key, cs_key);
+    d->next = gtp_xcalloc((DFA_STATE + 1) * d->ncls, sizeof(*d->next));
+    d->term = gtp_xmalloc((DFA_STATE + 1) * sizeof(*d->term));
+    d->term[0] = d->term[1] = -1;
+    (void)dfa_state_of(st, &n, slot, nslot, &(struct dfa_state){.ci = ci, .cs = cs}); /* 1 */
+    for (size_t s = 1; s < n; s++) {
+        for (size_t k = 1; k < d->ncls; k++) {
+            struct dfa_state to = {0};
+            int space = ci_key[k] == ' ' || cs_key[k] == ' ';
+            if (st[s].after_space && space) {
+                d->next[s * d->ncls + k] = (uint16_t)s; /* the rest of the run */
+                continue;
+            }
+            to.ci = trie_child(st[s].ci, ci_key[k]);
+            to.cs = trie_child(st[s].cs, cs_key[k]);
+            to.ci_seen = to.ci != NULL && (st[s].ci_seen || to.ci->terminal >= 0);
+            if (to.ci_seen)
+                to.cs = NULL; /* a case-insensitive match is decided */
+            if (to.ci == NULL && (to.cs == NULL || st[s].ci_seen))
+                continue; /* dead, or the answer can no longer change */
+            to.after_space = space;
+            if (n > DFA_STATE) {
+                gtp_errf(errstr, errstr_size, "%s: more than %u matcher states", path,
+                         (unsigned)DFA_STATE);
+                goto out;
+            }
+            size_t t = dfa_state_of(st, &n, slot, nslot, &to);
+            int32_t rec = -1;
+            if (to.ci != NULL && to.ci->terminal >= 0)
+                rec = to.ci->terminal;
+            else if (!to.ci_seen && to.cs != NULL && to.cs->terminal >= 0)
+                rec = to.cs->terminal;
+            d->term[t] = rec;
+            d->next[s * d->ncls + k] = (uint16_t)(t | (rec >= 0 ? DFA_REC : 0));
+        }
     }
-    if (n >= 2)
-        BIT_SET(sk->pre2, (unsigned)fold_tab[(uint8_t)alias[0]] << 8 | fold_tab[(uint8_t)alias[1]]);
-    else
-        sk->pre1[fold_tab[(uint8_t)alias[0]]] = 1;
-    /* Key: the token, plus up to two bytes after it when the alias goes on
-     * ("c++", "ci/cd", "design patterns"); the scanner tries all three. */
-    if (n < len)
-        h = MIX1(h, fold_tab[(uint8_t)alias[n]]);
-    if (n + 1 < len)
-        h = MIX1(h, fold_tab[(uint8_t)alias[n + 1]]);
-    BIT_SET(sk->pre, tok_mix(h) >> (32 - PRE_BITS));
-    BIT_SET(sk->pre, tok_mix(h) & ((1u << PRE_BITS) - 1));
+    d->nstates = n;
+    err = 0;
+out:
+    free(st);
+    free(slot);
+    return err;
+}
+
+/* What the anchored pattern matches at i: the same left boundary (no word
+ * character before, no "x." before), then the deepest alias on the path
+ * (see above). Returns the alias index with its end in *end, or -1. */
+static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t len, size_t i,
+                         size_t *end)
+{
+    const struct dfa *d = &sk->dfa;
+    size_t s = 1, rec = 0, rec_end = 0;
+    if (i > 0 && (word_tab[t[i - 1]] || (i > 1 && t[i - 1] == '.' && word_tab[t[i - 2]])))
+        return -1;
+    while (i < len) {
+        unsigned x = d->next[s * d->ncls + d->cls[t[i++]]];
+        if (x == 0)
+            break;
+        s = x & DFA_STATE;
+        if (x & DFA_REC) {
+            rec = s;
+            rec_end = i;
+        }
+    }
+    if (rec == 0)
+        return -1;
+    *end = rec_end;
+    return d->term[rec];
 }
 
 /* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
@@ -526,8 +602,8 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         sk->anchored = code;
     }
-    for (size_t i = 0; i < sk->n_aliases; i++)
-        prefilter_add(sk, sk->aliases[i].text);
+    if (dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
+        goto out;
     sk->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
@@ -689,15 +765,56 @@ static const char *const prev_cues[] = {
     "idiomatic",    "production",  "senior",      "junior",      "hands-on", "deep",
     "professional", "commercial",  "years"};
 
-static int in_list(const char *const *list, size_t n, const char *w)
+/* The three lists in one open-addressing table: judge() looks up two or
+ * three words per ambiguous candidate, and a linear strcmp scan of ~300
+ * words was a tenth of the matcher's instructions. */
+enum { CUE_CONNECTOR = 1, CUE_TECH = 2, CUE_PREV = 4 };
+#define CUE_SLOTS 1024 /* a power of two, over twice the words */
+
+struct cue {
+    const char *w;
+    unsigned lists;
+};
+
+static struct cue cue_tab[CUE_SLOTS];
+
+static uint32_t cue_hash(const char *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], w) == 0)
-            return 1;
-    return 0;
+    uint32_t h = 2166136261u;
+    for (; *w; w++)
+        h = (h ^ (uint8_t)*w) * 16777619u;
+    return h;
 }
 
-#define IN_LIST(l, w) in_list((l), GTP_ARRAY_LEN(l), (w))
+static struct cue *cue_slot(const char *w)
+{
+    uint32_t i = cue_hash(w) & (CUE_SLOTS - 1);
+    while (cue_tab[i].w != NULL && strcmp(cue_tab[i].w, w) != 0)
+        i = (i + 1) & (CUE_SLOTS - 1);
+    return &cue_tab[i];
+}
+
+static void cue_add(const char *const *list, size_t n, unsigned bit)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cue *c = cue_slot(list[i]);
+        c->w = list[i];
+        c->lists |= bit;
+    }
+}
+
+static void cue_init(void)
+{
+    cue_add(next_connectors, GTP_ARRAY_LEN(next_connectors), CUE_CONNECTOR);
+    cue_add(tech_nouns, GTP_ARRAY_LEN(tech_nouns), CUE_TECH);
+    cue_add(prev_cues, GTP_ARRAY_LEN(prev_cues), CUE_PREV);
+}
+
+/* Which of the lists hold w (CUE_* bits). */
+static unsigned cue_lists(const char *w)
+{
+    return cue_slot(w)->lists;
+}
 
 static int is_alpha(unsigned char c)
 {
@@ -796,21 +913,46 @@ static long mark_index(PCRE2_SPTR mark)
     return k;
 }
 
-/* Does an unambiguous alias start at i? */
-static int skill_starts_at(const struct gtp_skills *sk, pcre2_match_data *md,
-                           const unsigned char *t, size_t len, size_t i)
+static pcre2_match_data *thread_md(void);
+
+/* The alias the pattern matches at i (its end in *end), or -1: the tables
+ * on the fast path, PCRE2 on the reference path, where *err is set when
+ * PCRE2 fails (a match limit). */
+static long alias_at(const struct gtp_skills *sk, const unsigned char *t, size_t len, size_t i,
+                     size_t *end, int *err)
 {
-    int rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx);
-    if (rc < 0)
-        return 0;
-    long k = mark_index(pcre2_get_mark(md));
-    return k >= 0 && (size_t)k < sk->n_aliases && sk->aliases[k].flags == 0;
+    if (!sk->reference)
+        return dfa_match_at(sk, t, len, i, end);
+    pcre2_match_data *md = thread_md();
+    int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
+    if (rc == PCRE2_ERROR_JIT_BADOPTION)
+        rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx); /* no JIT here */
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return -1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    long k = rc < 0 ? -1 : mark_index(pcre2_get_mark(md));
+    if (k < 0 || (size_t)k >= sk->n_aliases || ov[0] != i || ov[1] <= ov[0]) {
+        *err = GTP_ERR_INTERNAL;
+        return -1;
+    }
+    *end = ov[1];
+    return k;
+}
+
+/* Does an unambiguous alias start at i? */
+static int skill_starts_at(const struct gtp_skills *sk, const unsigned char *t, size_t len,
+                           size_t i)
+{
+    size_t e;
+    int err = 0;
+    long k = alias_at(sk, t, len, i, &e, &err);
+    return k >= 0 && sk->aliases[k].flags == 0;
 }
 
 enum verdict { REJECT, ACCEPT, NEED_EVIDENCE };
 
 /* The context rules for an alias with ~ or ! (see taxonomy/skills.tsv). */
-static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, const struct alias *a,
+static enum verdict judge(const struct gtp_skills *sk, const struct alias *a,
                           const unsigned char *t, size_t len, size_t s, size_t e)
 {
     const struct skill *sd = &sk->skills[a->skills[0]];
@@ -832,7 +974,7 @@ static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, con
     if (w[0] != '\0') {
         if (wordlist_has(&sd->not_after, w))
             return REJECT;
-        if (IN_LIST(prev_cues, w))
+        if (cue_lists(w) & CUE_PREV)
             evidence = 1;
     }
     /* The character before, skipping spaces: a list separator is evidence. */
@@ -862,9 +1004,10 @@ static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, con
             word_at(t, len, k, w);
             if (wordlist_has(&sd->not_before, w))
                 return REJECT;
-            if (IN_LIST(tech_nouns, w) || skill_starts_at(sk, md, t, len, k))
+            unsigned lists = cue_lists(w);
+            if ((lists & CUE_TECH) || skill_starts_at(sk, t, len, k))
                 evidence = 1;
-            else if (!IN_LIST(next_connectors, w))
+            else if (!(lists & CUE_CONNECTOR))
                 return REJECT; /* "spark innovation", "Go above", "Excel at" */
         } else if (strchr(",/;|)", c) != NULL) {
             evidence = 1;
@@ -931,7 +1074,7 @@ struct pending {
 
 void gtp_skills_disable_prefilter(struct gtp_skills *sk)
 {
-    sk->pre_all = 1;
+    sk->reference = 1;
 }
 
 int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
@@ -942,16 +1085,16 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
     if (text == NULL || len == 0)
         return 0;
     const unsigned char *t = (const unsigned char *)text;
-    pcre2_match_data *md = thread_md();
     struct pending pend[MAX_PENDING];
     size_t npend = 0, pos = 0;
     size_t last_sure = (size_t)-1; /* end of the last unambiguous match */
     int err = 0;
 
-    while (pos < len) {
-        /* Prefilter: the next word start whose token begins an alias.
-         * Words are skipped whole while their token hash is computed. */
-        size_t i = pos;
+    while (pos < len && err == 0) {
+        /* The next word start (a word character, or a '.' before one) where
+         * an alias begins. Both paths try the same positions. */
+        size_t i = pos, e = 0;
+        long k = -1;
         while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
             i++; /* resumed inside a word: not a word start */
         while (i < len) {
@@ -960,57 +1103,20 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
                 i++;
                 continue;
             }
-            if (sk->pre_all)
+            k = alias_at(sk, t, len, i, &e, &err);
+            if (k >= 0 || err != 0)
                 break;
-            /* A token ".word" that is no alias may still hold one from the
-             * 'w' on (" .saltstack"): then only the '.' is skipped. */
-            if (!start_may_match(sk, t, len, i)) {
-                if (c == '.')
+            /* A token ".word" may still hold an alias from the 'w' on
+             * (" .saltstack"): then only the '.' is skipped. */
+            if (c == '.')
+                i++;
+            else
+                while (i < len && word_tab[t[i]])
                     i++;
-                else
-                    while (i < len && word_tab[t[i]])
-                        i++;
-                continue;
-            }
-            uint32_t h, cut[MAX_CUTS];
-            int ncut, hit = 0;
-            size_t end = i + tok_hash(t + i, len - i, &h, cut, &ncut);
-            if (PRE_HAS(sk, h))
-                break;
-            for (int k = 0; k < ncut && !hit; k++)
-                hit = k == MAX_CUTS || PRE_HAS(sk, cut[k]);
-            if (hit)
-                break;
-            if (end < len) {
-                size_t j = end;
-                uint8_t c1 = ws_fold(t[j++]);
-                if (c1 == ' ')
-                    while (j < len && ws_fold(t[j]) == ' ')
-                        j++;
-                uint32_t h1 = MIX1(h, c1);
-                if (PRE_HAS(sk, h1) || (j < len && PRE_HAS(sk, MIX1(h1, fold_tab[t[j]]))))
-                    break;
-            }
-            i = c == '.' ? i + 1 : end;
         }
-        int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
-        if (rc == PCRE2_ERROR_JIT_BADOPTION)
-            rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx); /* no JIT here */
-        if (rc == PCRE2_ERROR_NOMATCH) {
-            pos = i + 1;
-            continue;
-        }
-        if (rc < 0) {
-            err = GTP_ERR_INTERNAL;
+        if (k < 0)
             break;
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        size_t s = ov[0], e = ov[1];
-        long k = mark_index(pcre2_get_mark(md));
-        if (k < 0 || (size_t)k >= sk->n_aliases || e <= s) {
-            err = GTP_ERR_INTERNAL;
-            break;
-        }
+        size_t s = i;
         const struct alias *a = &sk->aliases[k];
         if (left_is_word(t, s) || !right_ok(a, t, len, e)) {
             pos = s + 1;
@@ -1027,7 +1133,7 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
             pos = e;
             continue;
         }
-        enum verdict v = judge(sk, md, a, t, len, s, e);
+        enum verdict v = judge(sk, a, t, len, s, e);
         if (v == NEED_EVIDENCE && last_sure != (size_t)-1 && s - last_sure <= EVIDENCE_WINDOW)
             v = ACCEPT;
         if (v == ACCEPT) {
