@@ -61,6 +61,8 @@ struct alias {
 struct dfa {
     uint16_t *next; /* [states * ncls]: next state | DFA_REC */
     int32_t *term;  /* [states]: the alias decided on entering a DFA_REC state */
+    uint32_t *scan; /* [(states + 2) * ncls]: the scanner (see scan_build) */
+    uint32_t scan_in_word, scan_word_dot;
     size_t nstates, ncls;
     uint8_t cls[256]; /* input byte -> class */
 };
@@ -244,6 +246,7 @@ void gtp_skills_free(struct gtp_skills *sk)
     pcre2_match_context_free(sk->mctx);
     free(sk->dfa.next);
     free(sk->dfa.term);
+    free(sk->dfa.scan);
     free(sk);
 }
 
@@ -409,26 +412,37 @@ static const struct trie *trie_child(const struct trie *t, unsigned char c)
     return NULL;
 }
 
-/* Byte classes: bytes alike for both tries share one. ci_key/cs_key: the
- * edge byte a class follows in each trie (0: none). Whitespace follows ' '. */
+/* What the scanner needs to know of a byte besides its edges. */
+enum { K_OTHER, K_WORD, K_DOT };
+
+static uint8_t byte_kind(unsigned c)
+{
+    return word_tab[c] ? K_WORD : c == '.' ? K_DOT : K_OTHER;
+}
+
+/* Byte classes: bytes alike for both tries and for the scanner share one.
+ * ci_key/cs_key: the edge byte a class follows in each trie (0: none);
+ * whitespace follows ' '. */
 static void dfa_classes(struct dfa *d, const struct trie *ci, const struct trie *cs,
-                        unsigned char *ci_key, unsigned char *cs_key)
+                        unsigned char *ci_key, unsigned char *cs_key, uint8_t *kind)
 {
     uint8_t ci_used[256] = {0}, cs_used[256] = {0};
     trie_used(ci, ci_used);
     trie_used(cs, cs_used);
     ci_key[0] = cs_key[0] = 0;
+    kind[0] = K_OTHER;
     d->ncls = 1;
     for (unsigned c = 0; c < 256; c++) {
         unsigned char a = pcre_space(c) ? ' ' : fold_tab[c], b = pcre_space(c) ? ' ' : (uint8_t)c;
         size_t k = 0;
         a = ci_used[a] ? a : 0;
         b = cs_used[b] ? b : 0;
-        while (k < d->ncls && !(ci_key[k] == a && cs_key[k] == b))
+        while (k < d->ncls && !(ci_key[k] == a && cs_key[k] == b && kind[k] == byte_kind(c)))
             k++;
         if (k == d->ncls) {
             ci_key[k] = a;
             cs_key[k] = b;
+            kind[k] = byte_kind(c);
             d->ncls++;
         }
         d->cls[c] = (uint8_t)k;
@@ -456,16 +470,61 @@ static size_t dfa_state_of(struct dfa_state *st, size_t *n, uint32_t *slot, size
     return (*n)++;
 }
 
+/* The scanner: the automaton's word-character paths plus three contexts,
+ * run over the whole text with one table lookup per byte. Its states are
+ * the automaton's (the root meaning "a word may start at the next byte")
+ * and two more: inside a word that can start no alias, and just after
+ * "word." (the pattern's left boundary refuses the next byte there). It
+ * stops (SCAN_EXIT) only where the automaton must run from a word start:
+ * an alias ends (so the deepest one must be found), a path goes on past a
+ * non-word byte ("c++", "apache spark"), or a '.' may start an alias
+ * (".net"). Everywhere else the walk died inside a word without passing a
+ * terminal, so no alias starts there and the scanner moves on without
+ * leaving the loop. Entries are next state * ncls. */
+#define SCAN_EXIT UINT32_MAX
+#define DFA_ROOT  1u
+
+static void scan_build(struct dfa *d, const uint8_t *kind)
+{
+    size_t n = d->nstates + 2, ncls = d->ncls;
+    uint32_t in_word = (uint32_t)d->nstates, word_dot = in_word + 1;
+    d->scan = gtp_xmalloc(n * ncls * sizeof(*d->scan));
+    d->scan_in_word = in_word * (uint32_t)ncls;
+    d->scan_word_dot = word_dot * (uint32_t)ncls;
+    for (size_t s = 0; s < n; s++) {
+        for (size_t k = 0; k < ncls; k++) {
+            unsigned x = s < d->nstates ? d->next[s * ncls + k] : 0;
+            uint32_t to;
+            if (s == 0) /* the dead state: never entered */
+                to = SCAN_EXIT;
+            else if (s >= d->nstates) /* inside a word, or after "word." */
+                to = kind[k] == K_WORD  ? in_word
+                     : kind[k] == K_DOT ? (s == in_word ? word_dot : DFA_ROOT)
+                                        : DFA_ROOT;
+            else if (s == DFA_ROOT && kind[k] != K_WORD)
+                to = kind[k] == K_DOT && x != 0 ? SCAN_EXIT : DFA_ROOT;
+            else if (x & DFA_REC)
+                to = SCAN_EXIT;
+            else if (kind[k] == K_WORD)
+                to = x != 0 ? (x & DFA_STATE) : in_word;
+            else
+                to = x != 0 ? SCAN_EXIT : kind[k] == K_DOT ? word_dot : DFA_ROOT;
+            d->scan[s * ncls + k] = to == SCAN_EXIT ? SCAN_EXIT : to * (uint32_t)ncls;
+        }
+    }
+}
+
 static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs, const char *path,
                      char *errstr, size_t errstr_size)
 {
     unsigned char ci_key[256], cs_key[256];
+    uint8_t kind[256];
     size_t nslot = 2 * (DFA_STATE + 1), n = 1;
     struct dfa_state *st = gtp_xcalloc(DFA_STATE + 1, sizeof(*st));
     uint32_t *slot = gtp_xcalloc(nslot, sizeof(*slot));
     int err = GTP_ERR_PARSE;
 
-    dfa_classes(d, ci, cs, ci_key, cs_key);
+    dfa_classes(d, ci, cs, ci_key, cs_key, kind);
     d->next = gtp_xcalloc((DFA_STATE + 1) * d->ncls, sizeof(*d->next));
     d->term = gtp_xmalloc((DFA_STATE + 1) * sizeof(*d->term));
     d->term[0] = d->term[1] = -1;
@@ -502,6 +561,7 @@ static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs
         }
     }
     d->nstates = n;
+    scan_build(d, kind);
     err = 0;
 out:
     free(st);
@@ -509,16 +569,12 @@ out:
     return err;
 }
 
-/* What the anchored pattern matches at i: the same left boundary (no word
- * character before, no "x." before), then the deepest alias on the path
- * (see above). Returns the alias index with its end in *end, or -1. */
-static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t len, size_t i,
-                         size_t *end)
+/* The rest of a walk from state s at i: the alias decided last on the
+ * path, with its end in *end, or -1 when the path passes no terminal. */
+static long dfa_walk(const struct dfa *d, const uint8_t *t, size_t len, size_t s, size_t i,
+                     size_t *end)
 {
-    const struct dfa *d = &sk->dfa;
-    size_t s = 1, rec = 0, rec_end = 0;
-    if (i > 0 && (word_tab[t[i - 1]] || (i > 1 && t[i - 1] == '.' && word_tab[t[i - 2]])))
-        return -1;
+    size_t rec = 0, rec_end = 0;
     while (i < len) {
         unsigned x = d->next[s * d->ncls + d->cls[t[i++]]];
         if (x == 0)
@@ -533,6 +589,94 @@ static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t l
         return -1;
     *end = rec_end;
     return d->term[rec];
+}
+
+/* What the anchored pattern matches at i: the same left boundary (no word
+ * character before, no "x." before), then the deepest alias on the path
+ * (see above). Returns the alias index with its end in *end, or -1. */
+static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t len, size_t i,
+                         size_t *end)
+{
+    if (i > 0 && (word_tab[t[i - 1]] || (i > 1 && t[i - 1] == '.' && word_tab[t[i - 2]])))
+        return -1;
+    return dfa_walk(&sk->dfa, t, len, DFA_ROOT, i, end);
+}
+
+/* Runs the scanner from state *s over t[i..len): returns where it stops
+ * (len, or the byte whose step is SCAN_EXIT, not taken) with the state
+ * before that byte in *s. One dependent load per byte is the whole cost,
+ * so it is kept out of line with few live registers, four steps a round. */
+static __attribute__((noinline)) size_t scan_run(const uint32_t *scan, const uint8_t *cls,
+                                                 const uint8_t *t, size_t i, size_t len,
+                                                 uint32_t *sp)
+{
+    uint32_t s = *sp, x;
+#define SCAN_STEP(j)                                                                               \
+    x = scan[s + cls[t[(j)]]];                                                                     \
+    if (x == SCAN_EXIT) {                                                                          \
+        i = (j);                                                                                   \
+        goto out;                                                                                  \
+    }                                                                                              \
+    s = x
+    for (; i + 4 <= len; i += 4) {
+        SCAN_STEP(i);
+        SCAN_STEP(i + 1);
+        SCAN_STEP(i + 2);
+        SCAN_STEP(i + 3);
+    }
+    for (; i < len; i++) {
+        SCAN_STEP(i);
+    }
+#undef SCAN_STEP
+out:
+    *sp = s;
+    return i;
+}
+
+/* The fast path's search: the first alias starting at or after pos, its
+ * start in *start and end in *end, or -1. The scanner passes the word
+ * starts where none can begin; where it stops, the walk goes on from the
+ * scanner's state rather than from the word start again. */
+static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t pos, size_t *start,
+                       size_t *end)
+{
+    const uint32_t root = DFA_ROOT * (uint32_t)d->ncls;
+    uint32_t s = root;
+    size_t i = pos;
+    if (pos > 0 && word_tab[t[pos - 1]])
+        s = d->scan_in_word;
+    else if (pos > 1 && t[pos - 1] == '.' && word_tab[t[pos - 2]])
+        s = d->scan_word_dot;
+    for (;;) {
+        i = scan_run(d->scan, d->cls, t, i, len, &s);
+        if (i >= len)
+            return -1;
+        if (s == root) {
+            /* An alias of one byte, or a '.' that may start one (a word
+             * start only when a word character follows). */
+            long k = -1;
+            if (word_tab[t[i]] || (i + 1 < len && word_tab[t[i + 1]]))
+                k = dfa_walk(d, t, len, DFA_ROOT, i, end);
+            if (k >= 0) {
+                *start = i;
+                return k;
+            }
+            s = word_tab[t[i]] ? d->scan_in_word : root;
+            i++;
+            continue;
+        }
+        long k = dfa_walk(d, t, len, s / d->ncls, i, end);
+        if (k >= 0) {
+            size_t w = i;
+            while (w > pos && word_tab[t[w - 1]])
+                w--; /* the word start: the path took only word bytes */
+            *start = w;
+            return k;
+        }
+        /* The path went on past the word's end (t[i], a non-word byte)
+         * and died there: the scanner resumes at that byte. */
+        s = d->scan_in_word;
+    }
 }
 
 /* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
@@ -1072,6 +1216,37 @@ struct pending {
     const struct alias *a;
 };
 
+/* The reference path's search: PCRE2 at every word start (a word
+ * character, or a '.' before one) from pos on. Same contract as
+ * scan_alias, plus *err when PCRE2 fails. */
+static long ref_alias(const struct gtp_skills *sk, const unsigned char *t, size_t len, size_t pos,
+                      size_t *start, size_t *end, int *err)
+{
+    size_t i = pos;
+    while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
+        i++; /* resumed inside a word: not a word start */
+    while (i < len) {
+        uint8_t c = t[i];
+        if (!word_tab[c] && !(c == '.' && i + 1 < len && word_tab[t[i + 1]])) {
+            i++;
+            continue;
+        }
+        long k = alias_at(sk, t, len, i, end, err);
+        if (k >= 0 || *err != 0) {
+            *start = i;
+            return k;
+        }
+        /* A token ".word" may still hold an alias from the 'w' on
+         * (" .saltstack"): then only the '.' is skipped. */
+        if (c == '.')
+            i++;
+        else
+            while (i < len && word_tab[t[i]])
+                i++;
+    }
+    return -1;
+}
+
 void gtp_skills_disable_prefilter(struct gtp_skills *sk)
 {
     sk->reference = 1;
@@ -1091,29 +1266,9 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
     int err = 0;
 
     while (pos < len && err == 0) {
-        /* The next word start (a word character, or a '.' before one) where
-         * an alias begins. Both paths try the same positions. */
         size_t i = pos, e = 0;
-        long k = -1;
-        while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
-            i++; /* resumed inside a word: not a word start */
-        while (i < len) {
-            uint8_t c = t[i];
-            if (!word_tab[c] && !(c == '.' && i + 1 < len && word_tab[t[i + 1]])) {
-                i++;
-                continue;
-            }
-            k = alias_at(sk, t, len, i, &e, &err);
-            if (k >= 0 || err != 0)
-                break;
-            /* A token ".word" may still hold an alias from the 'w' on
-             * (" .saltstack"): then only the '.' is skipped. */
-            if (c == '.')
-                i++;
-            else
-                while (i < len && word_tab[t[i]])
-                    i++;
-        }
+        long k = sk->reference ? ref_alias(sk, t, len, pos, &i, &e, &err)
+                               : scan_alias(&sk->dfa, t, len, pos, &i, &e);
         if (k < 0)
             break;
         size_t s = i;
