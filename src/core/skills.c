@@ -61,8 +61,8 @@ struct alias {
 struct dfa {
     uint16_t *next; /* [states * ncls]: next state | DFA_REC */
     int32_t *term;  /* [states]: the alias decided on entering a DFA_REC state */
-    uint32_t *scan; /* [(states + 2) * ncls]: the scanner (see scan_build) */
-    uint32_t scan_in_word, scan_word_dot;
+    uint32_t *scan; /* [(states + 2) * scan_w]: the scanner (see scan_build) */
+    uint32_t scan_w, scan_root, scan_in_word, scan_word_dot;
     size_t nstates, ncls;
     uint8_t cls[256]; /* input byte -> class */
 };
@@ -480,18 +480,24 @@ static size_t dfa_state_of(struct dfa_state *st, size_t *n, uint32_t *slot, size
  * non-word byte ("c++", "apache spark"), or a '.' may start an alias
  * (".net"). Everywhere else the walk died inside a word without passing a
  * terminal, so no alias starts there and the scanner moves on without
- * leaving the loop. Entries are next state * ncls. */
-#define SCAN_EXIT UINT32_MAX
+ * leaving the loop. Entries are the next state's row offset (state *
+ * scan_w); two more columns give a row's state and its depth (bytes from
+ * the word start), so a stop needs no division and no look back. */
+#define SCAN_EXIT 0x80000000u /* row offsets stay below */
 #define DFA_ROOT  1u
 
-static void scan_build(struct dfa *d, const uint8_t *kind)
+static void scan_build(struct dfa *d, const uint8_t *kind, const uint8_t *depth)
 {
-    size_t n = d->nstates + 2, ncls = d->ncls;
+    size_t n = d->nstates + 2, ncls = d->ncls, w = ncls + 2;
     uint32_t in_word = (uint32_t)d->nstates, word_dot = in_word + 1;
-    d->scan = gtp_xmalloc(n * ncls * sizeof(*d->scan));
-    d->scan_in_word = in_word * (uint32_t)ncls;
-    d->scan_word_dot = word_dot * (uint32_t)ncls;
+    d->scan = gtp_xmalloc(n * w * sizeof(*d->scan));
+    d->scan_w = (uint32_t)w;
+    d->scan_root = DFA_ROOT * (uint32_t)w;
+    d->scan_in_word = in_word * (uint32_t)w;
+    d->scan_word_dot = word_dot * (uint32_t)w;
     for (size_t s = 0; s < n; s++) {
+        d->scan[s * w + ncls] = (uint32_t)s;
+        d->scan[s * w + ncls + 1] = s < d->nstates ? depth[s] : 0;
         for (size_t k = 0; k < ncls; k++) {
             unsigned x = s < d->nstates ? d->next[s * ncls + k] : 0;
             uint32_t to;
@@ -509,7 +515,7 @@ static void scan_build(struct dfa *d, const uint8_t *kind)
                 to = x != 0 ? (x & DFA_STATE) : in_word;
             else
                 to = x != 0 ? SCAN_EXIT : kind[k] == K_DOT ? word_dot : DFA_ROOT;
-            d->scan[s * ncls + k] = to == SCAN_EXIT ? SCAN_EXIT : to * (uint32_t)ncls;
+            d->scan[s * w + k] = to == SCAN_EXIT ? SCAN_EXIT : to * (uint32_t)w;
         }
     }
 }
@@ -518,7 +524,7 @@ static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs
                      char *errstr, size_t errstr_size)
 {
     unsigned char ci_key[256], cs_key[256];
-    uint8_t kind[256];
+    uint8_t kind[256], *depth = gtp_xcalloc(DFA_STATE + 1, 1);
     size_t nslot = 2 * (DFA_STATE + 1), n = 1;
     struct dfa_state *st = gtp_xcalloc(DFA_STATE + 1, sizeof(*st));
     uint32_t *slot = gtp_xcalloc(nslot, sizeof(*slot));
@@ -551,6 +557,7 @@ static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs
                 goto out;
             }
             size_t t = dfa_state_of(st, &n, slot, nslot, &to);
+            depth[t] = (uint8_t)(depth[s] + 1); /* < 256: the aliases are */
             int32_t rec = -1;
             if (to.ci != NULL && to.ci->terminal >= 0)
                 rec = to.ci->terminal;
@@ -561,11 +568,12 @@ static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs
         }
     }
     d->nstates = n;
-    scan_build(d, kind);
+    scan_build(d, kind, depth);
     err = 0;
 out:
     free(st);
     free(slot);
+    free(depth);
     return err;
 }
 
@@ -633,49 +641,185 @@ out:
     return i;
 }
 
-/* The fast path's search: the first alias starting at or after pos, its
- * start in *start and end in *end, or -1. The scanner passes the word
- * starts where none can begin; where it stops, the walk goes on from the
- * scanner's state rather than from the word start again. */
-static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t pos, size_t *start,
-                       size_t *end)
+/* Two scanner chains in step over a[0..n) and b[0..n): returns how many
+ * steps both took before either met SCAN_EXIT (not taken), the states in
+ * *sa and *sb. */
+static __attribute__((noinline)) size_t scan_run2(const uint32_t *scan, const uint8_t *cls,
+                                                  const uint8_t *a, const uint8_t *b, size_t n,
+                                                  uint32_t *sa, uint32_t *sb)
 {
-    const uint32_t root = DFA_ROOT * (uint32_t)d->ncls;
-    uint32_t s = root;
-    size_t i = pos;
+    uint32_t s1 = *sa, s2 = *sb, x1, x2;
+    size_t j = 0;
+#define SCAN_STEP2(k)                                                                              \
+    x1 = scan[s1 + cls[a[(k)]]];                                                                   \
+    x2 = scan[s2 + cls[b[(k)]]];                                                                   \
+    if ((x1 | x2) & SCAN_EXIT) {                                                                   \
+        j = (k);                                                                                   \
+        goto out;                                                                                  \
+    }                                                                                              \
+    s1 = x1;                                                                                       \
+    s2 = x2
+    for (; j + 2 <= n; j += 2) {
+        SCAN_STEP2(j);
+        SCAN_STEP2(j + 1);
+    }
+    for (; j < n; j++) {
+        SCAN_STEP2(j);
+    }
+#undef SCAN_STEP2
+out:
+    *sa = s1;
+    *sb = s2;
+    return j;
+}
+
+/* The scanner's state where a scan may start at pos: between words, inside
+ * one, or after "word." (from the bytes before pos alone). */
+static uint32_t scan_context(const struct dfa *d, const uint8_t *t, size_t pos)
+{
     if (pos > 0 && word_tab[t[pos - 1]])
-        s = d->scan_in_word;
-    else if (pos > 1 && t[pos - 1] == '.' && word_tab[t[pos - 2]])
-        s = d->scan_word_dot;
+        return d->scan_in_word;
+    if (pos > 1 && t[pos - 1] == '.' && word_tab[t[pos - 2]])
+        return d->scan_word_dot;
+    return d->scan_root;
+}
+
+/* Where the scanner stopped: a word start (or a '.') where an alias may
+ * begin, and the walk so far (automaton state s before byte i). */
+struct scan_stop {
+    size_t c, i;
+    uint32_t s;
+};
+
+/* The text is scanned a window at a time into a list of stops, as two
+ * chains of lookups (the window's two halves) interleaved: each step waits
+ * for the one before it, so one chain leaves the core idle between loads.
+ * A window's stops fit the list: a stop is a word start or a '.' before
+ * one, at most one every two bytes, and each half is under 3/4 window. */
+#define SCAN_BYTES 256
+#define SCAN_STOPS 256
+
+struct scan_buf {
+    size_t n, next; /* v[next..n): stops not yet used */
+    size_t end;     /* scanned up to here, */
+    uint32_t state; /* in this state (between words, in one, or after "word.") */
+    struct scan_stop v[SCAN_STOPS];
+};
+
+/* Notes the stop at t[i] (scanner state *s) and
+ * returns where the chain goes on, its state in *s: after the candidate's
+ * word, as if no alias started there (scan_alias decides). */
+static size_t scan_note(const struct dfa *d, const uint8_t *t, size_t len, size_t i, uint32_t *s,
+                        struct scan_stop *v, size_t *n)
+{
+    if (*s == d->scan_root) {
+        /* An alias of one byte, or a '.' that may start one (a word start
+         * only when a word character follows). */
+        if (word_tab[t[i]] || (i + 1 < len && word_tab[t[i + 1]]))
+            v[(*n)++] = (struct scan_stop){i, i, DFA_ROOT};
+        *s = word_tab[t[i]] ? d->scan_in_word : *s;
+        return i + 1;
+    }
+    /* The word start: the walk took only word bytes, one per level. */
+    v[(*n)++] = (struct scan_stop){i - d->scan[*s + d->ncls + 1], i, d->scan[*s + d->ncls]};
+    *s = d->scan_in_word;
+    return i;
+}
+
+/* One chain from t[i] (state *s) to stop, then on until it is between
+ * words or inside a dead one, so the next chain may start there. */
+static size_t scan_chain(const struct dfa *d, const uint8_t *t, size_t len, size_t i, size_t stop,
+                         uint32_t *s, struct scan_stop *v, size_t *n)
+{
     for (;;) {
-        i = scan_run(d->scan, d->cls, t, i, len, &s);
-        if (i >= len)
-            return -1;
-        if (s == root) {
-            /* An alias of one byte, or a '.' that may start one (a word
-             * start only when a word character follows). */
-            long k = -1;
-            if (word_tab[t[i]] || (i + 1 < len && word_tab[t[i + 1]]))
-                k = dfa_walk(d, t, len, DFA_ROOT, i, end);
-            if (k >= 0) {
-                *start = i;
-                return k;
-            }
-            s = word_tab[t[i]] ? d->scan_in_word : root;
-            i++;
+        i = scan_run(d->scan, d->cls, t, i, stop, s);
+        if (i < stop) {
+            i = scan_note(d, t, len, i, s, v, n);
             continue;
         }
-        long k = dfa_walk(d, t, len, s / d->ncls, i, end);
-        if (k >= 0) {
-            size_t w = i;
-            while (w > pos && word_tab[t[w - 1]])
-                w--; /* the word start: the path took only word bytes */
-            *start = w;
-            return k;
+        if (i >= len || *s == d->scan_root || *s >= d->scan_in_word)
+            return i;
+        stop = i + 1; /* inside a live walk: one byte more */
+    }
+}
+
+/* Scans the next window from b->end into b->v. */
+static void scan_fill(const struct dfa *d, const uint8_t *t, size_t len, struct scan_buf *b)
+{
+    const uint32_t *scan = d->scan;
+    const uint8_t *cls = d->cls;
+    size_t lo = b->end, hi = len - lo > SCAN_BYTES ? lo + SCAN_BYTES : len, mid = 0, na = 0, nb = 0;
+    uint32_t sa = b->state, sb = d->scan_root;
+
+    /* Split at a byte that ends any word (so the second half starts between
+     * words) in the window's middle half; too short a window is one chain. */
+    for (size_t j = lo + (hi - lo) / 2; hi - lo >= 64 && j < lo + 3 * (hi - lo) / 4; j++)
+        if (!word_tab[t[j]] && t[j] != '.') {
+            mid = j;
+            break;
         }
-        /* The path went on past the word's end (t[i], a non-word byte)
-         * and died there: the scanner resumes at that byte. */
-        s = d->scan_in_word;
+    if (mid == 0) {
+        b->end = scan_chain(d, t, len, lo, hi, &sa, b->v, &na);
+        b->state = sa;
+        b->n = na;
+        b->next = 0;
+        return;
+    }
+    struct scan_stop *vb = b->v + SCAN_STOPS / 2;
+    size_t ia = lo, ib = mid + 1;
+    while (ia <= mid && ib < hi) {
+        size_t n = mid + 1 - ia < hi - ib ? mid + 1 - ia : hi - ib;
+        size_t j = scan_run2(scan, cls, t + ia, t + ib, n, &sa, &sb);
+        ia += j;
+        ib += j;
+        if (j == n)
+            break;
+        uint32_t xa = scan[sa + cls[t[ia]]], xb = scan[sb + cls[t[ib]]];
+        if (xa == SCAN_EXIT)
+            ia = scan_note(d, t, len, ia, &sa, b->v, &na);
+        else
+            sa = xa, ia++;
+        if (xb == SCAN_EXIT)
+            ib = scan_note(d, t, len, ib, &sb, vb, &nb);
+        else
+            sb = xb, ib++;
+    }
+    (void)scan_chain(d, t, len, ia, mid + 1, &sa, b->v, &na);
+    b->end = scan_chain(d, t, len, ib, hi, &sb, vb, &nb);
+    b->state = sb;
+    memmove(b->v + na, vb, nb * sizeof(*vb));
+    b->n = na + nb;
+    b->next = 0;
+}
+
+/* The fast path's search: the first alias starting at or after pos, its
+ * start in *start and end in *end, or -1. The scanner passes the word
+ * starts where none can begin; where it stopped, the walk goes on from its
+ * state rather than from the word start again. b: the text's stops so
+ * far (b->end = 0 and b->n = 0 before the first call). */
+static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t pos,
+                       struct scan_buf *b, size_t *start, size_t *end)
+{
+    for (;;) {
+        while (b->next < b->n) {
+            const struct scan_stop *st = &b->v[b->next++];
+            if (st->c < pos)
+                continue; /* inside a match already taken */
+            long k = dfa_walk(d, t, len, st->s, st->i, end);
+            if (k >= 0) {
+                *start = st->c;
+                return k;
+            }
+        }
+        if (b->end >= len)
+            return -1;
+        if (b->end < pos) {
+            /* A match ran past the scanned part: from pos on, the stops do
+             * not depend on where the scan started. */
+            b->end = pos;
+            b->state = scan_context(d, t, pos);
+        }
+        scan_fill(d, t, len, b);
     }
 }
 
@@ -1264,11 +1408,15 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
     size_t npend = 0, pos = 0;
     size_t last_sure = (size_t)-1; /* end of the last unambiguous match */
     int err = 0;
+    struct scan_buf sb;
+
+    sb.n = sb.next = sb.end = 0;
+    sb.state = sk->dfa.scan_root;
 
     while (pos < len && err == 0) {
         size_t i = pos, e = 0;
         long k = sk->reference ? ref_alias(sk, t, len, pos, &i, &e, &err)
-                               : scan_alias(&sk->dfa, t, len, pos, &i, &e);
+                               : scan_alias(&sk->dfa, t, len, pos, &sb, &i, &e);
         if (k < 0)
             break;
         size_t s = i;
