@@ -5,6 +5,7 @@
 
 #include "gtp/skills.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -694,15 +695,19 @@ struct scan_stop {
 /* The text is scanned a window at a time into a list of stops, as two
  * chains of lookups (the window's two halves) interleaved: each step waits
  * for the one before it, so one chain leaves the core idle between loads.
- * A window's stops fit the list: a stop is a word start or a '.' before
- * one, at most one every two bytes, and each half is under 3/4 window. */
+ * The stops of a chain fit its half of the list: a stop is a word start or
+ * a '.' before one, so two stops take at least three bytes (" .C"); a
+ * chain covers at most 3/4 of a window and one byte, so it notes at most
+ * 2/3 * (3/4 * 256 + 1) + 2 < 136 stops. One chain for the whole window
+ * notes under 2/3 * 256 + 2 < 272. */
 #define SCAN_BYTES 256
-#define SCAN_STOPS 256
+#define SCAN_HALF  136
+#define SCAN_STOPS (2 * SCAN_HALF)
 
 struct scan_buf {
     size_t n, next; /* v[next..n): stops not yet used */
     size_t end;     /* scanned up to here, */
-    uint32_t state; /* in this state (between words, in one, or after "word.") */
+    uint32_t state; /* in this state (a walk may go on into the next window) */
     struct scan_stop v[SCAN_STOPS];
 };
 
@@ -726,21 +731,14 @@ static size_t scan_note(const struct dfa *d, const uint8_t *t, size_t len, size_
     return i;
 }
 
-/* One chain from t[i] (state *s) to stop, then on until it is between
- * words or inside a dead one, so the next chain may start there. */
+/* One chain from t[i] (state *s) to stop. It may end inside a walk: the
+ * next window goes on from its state. */
 static size_t scan_chain(const struct dfa *d, const uint8_t *t, size_t len, size_t i, size_t stop,
                          uint32_t *s, struct scan_stop *v, size_t *n)
 {
-    for (;;) {
-        i = scan_run(d->scan, d->cls, t, i, stop, s);
-        if (i < stop) {
-            i = scan_note(d, t, len, i, s, v, n);
-            continue;
-        }
-        if (i >= len || *s == d->scan_root || *s >= d->scan_in_word)
-            return i;
-        stop = i + 1; /* inside a live walk: one byte more */
-    }
+    while ((i = scan_run(d->scan, d->cls, t, i, stop, s)) < stop)
+        i = scan_note(d, t, len, i, s, v, n);
+    return i;
 }
 
 /* Scans the next window from b->end into b->v. */
@@ -760,12 +758,13 @@ static void scan_fill(const struct dfa *d, const uint8_t *t, size_t len, struct 
         }
     if (mid == 0) {
         b->end = scan_chain(d, t, len, lo, hi, &sa, b->v, &na);
+        assert(na <= SCAN_STOPS);
         b->state = sa;
         b->n = na;
         b->next = 0;
         return;
     }
-    struct scan_stop *vb = b->v + SCAN_STOPS / 2;
+    struct scan_stop *vb = b->v + SCAN_HALF;
     size_t ia = lo, ib = mid + 1;
     while (ia <= mid && ib < hi) {
         size_t n = mid + 1 - ia < hi - ib ? mid + 1 - ia : hi - ib;
@@ -786,6 +785,7 @@ static void scan_fill(const struct dfa *d, const uint8_t *t, size_t len, struct 
     }
     (void)scan_chain(d, t, len, ia, mid + 1, &sa, b->v, &na);
     b->end = scan_chain(d, t, len, ib, hi, &sb, vb, &nb);
+    assert(na <= SCAN_HALF && nb <= SCAN_HALF);
     b->state = sb;
     memmove(b->v + na, vb, nb * sizeof(*vb));
     b->n = na + nb;
