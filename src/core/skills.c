@@ -1,6 +1,9 @@
-/* The skill matcher (docs/events.md): taxonomy/skills.tsv compiled into one
- * trie-shaped PCRE2 JIT pattern, plus the context rules that keep ordinary
- * words ("go above and beyond", "excel at", "R&D") from counting as skills. */
+/* The skill matcher (docs/events.md): taxonomy/skills.tsv compiled into
+ * two tries of aliases, run as one table-driven automaton by a scanner that
+ * makes one lookup per byte (the fast path) and emitted as one trie-shaped
+ * PCRE2 JIT pattern (the reference the fast path is tested against), plus
+ * the context rules that keep ordinary words ("go above and beyond",
+ * "excel at", "R&D") from counting as skills. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "gtp/skills.h"

@@ -329,30 +329,9 @@ static void put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
  * and the densest stops (" .C"), must find what the reference finds. */
 static void test_reference_agrees_long(void **state)
 {
-    static const char *glue[] = {" ",
-                                 ", ",
-                                 "/",
-                                 ".",
-                                 " and ",
-                                 "-",
-                                 "(",
-                                 ") ",
-                                 "\n\t  ",
-                                 "++ ",
-                                 "# ",
-                                 " .",
-                                 "..",
-                                 " . ",
-                                 "\xc3\xa9",
-                                 "3 ",
-                                 "_",
-                                 ":",
-                                 "\t\n",
-                                 "x.",
-                                 "'s ",
-                                 "&",
-                                 "    "
-                                 "      "};
+    static const char *glue[] = {" ",      ", ",  "/",    ".",  " and ", "-",   "(",         ") ",
+                                 "\n\t  ", "++ ", "# ",   " .", "..",    " . ", "\xc3\xa9",  "3 ",
+                                 "_",      ":",   "\t\n", "x.", "'s ",   "&",   "          "};
     static const char *dense[] = {" .C", "C ", " .net", ".NET ", "R, ", "Go ", "c++ ", "x.go "};
     size_t cap = 1u << 16, len;
     char *text = malloc(cap);
