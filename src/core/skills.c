@@ -616,31 +616,18 @@ static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t l
 
 /* Runs the scanner from state *s over t[i..len): returns where it stops
  * (len, or the byte whose step is SCAN_EXIT, not taken) with the state
- * before that byte in *s. One dependent load per byte is the whole cost,
- * so it is kept out of line with few live registers, four steps a round. */
-static __attribute__((noinline)) size_t scan_run(const uint32_t *scan, const uint8_t *cls,
-                                                 const uint8_t *t, size_t i, size_t len,
-                                                 uint32_t *sp)
+ * before that byte in *s. One dependent load per byte is the whole cost
+ * (scan_run2 overlaps two of them); this one runs the short pieces. */
+static size_t scan_run(const uint32_t *scan, const uint8_t *cls, const uint8_t *t, size_t i,
+                       size_t len, uint32_t *sp)
 {
-    uint32_t s = *sp, x;
-#define SCAN_STEP(j)                                                                               \
-    x = scan[s + cls[t[(j)]]];                                                                     \
-    if (x == SCAN_EXIT) {                                                                          \
-        i = (j);                                                                                   \
-        goto out;                                                                                  \
-    }                                                                                              \
-    s = x
-    for (; i + 4 <= len; i += 4) {
-        SCAN_STEP(i);
-        SCAN_STEP(i + 1);
-        SCAN_STEP(i + 2);
-        SCAN_STEP(i + 3);
-    }
+    uint32_t s = *sp;
     for (; i < len; i++) {
-        SCAN_STEP(i);
+        uint32_t x = scan[s + cls[t[i]]];
+        if (x == SCAN_EXIT)
+            break;
+        s = x;
     }
-#undef SCAN_STEP
-out:
     *sp = s;
     return i;
 }

@@ -314,6 +314,17 @@ static void expect_agree(const struct gtp_skills *ref, const char *what, const c
                      text);
 }
 
+/* A second matcher on the reference path (the prefilter off). */
+static struct gtp_skills *load_reference(void)
+{
+    char err[512];
+    struct gtp_skills *ref = gtp_skills_load(TAXONOMY, err, sizeof(err));
+    if (ref == NULL)
+        fail_msg("reference: %s", err);
+    gtp_skills_disable_prefilter(ref);
+    return ref;
+}
+
 /* Appends src to buf (cap bytes) at *len, as far as it fits. */
 static void put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
 {
@@ -333,16 +344,12 @@ static void test_reference_agrees_long(void **state)
                                  "\n\t  ", "++ ", "# ",   " .", "..",    " . ", "\xc3\xa9",  "3 ",
                                  "_",      ":",   "\t\n", "x.", "'s ",   "&",   "          "};
     static const char *dense[] = {" .C", "C ", " .net", ".NET ", "R, ", "Go ", "c++ ", "x.go "};
-    size_t cap = 1u << 16, len;
+    size_t cap = 1u << 16, len, n = gtp_skills_count(sk);
     char *text = malloc(cap);
-    char err[512];
-    struct gtp_skills *ref = gtp_skills_load(TAXONOMY, err, sizeof(err));
-    size_t n = gtp_skills_count(sk);
+    struct gtp_skills *ref = load_reference();
     unsigned seed = 4242;
     (void)state;
     assert_non_null(text);
-    assert_non_null(ref);
-    gtp_skills_disable_prefilter(ref);
 
     /* the labelled postings, run together into texts of 1-8 KiB */
     static const char *files[] = {GTP_TEST_DATA "/skills_corpus.jsonl",
@@ -569,11 +576,15 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prefilter_agrees), cmocka_unit_test(test_reference_agrees_long),
-        cmocka_unit_test(test_taxonomy),         cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_corpus),           cmocka_unit_test(test_heldout),
-        cmocka_unit_test(test_load_errors),      cmocka_unit_test(test_robustness),
+        cmocka_unit_test(test_prefilter_agrees),
+        cmocka_unit_test(test_taxonomy),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_heldout),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_robustness),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_reference_agrees_long),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
