@@ -572,6 +572,9 @@ static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs
         }
     }
     d->nstates = n;
+    /* Sized for the state limit while building; keep what is used. */
+    d->next = gtp_xrealloc(d->next, n * d->ncls * sizeof(*d->next));
+    d->term = gtp_xrealloc(d->term, n * sizeof(*d->term));
     scan_build(d, kind, depth);
     err = 0;
 out:
@@ -814,7 +817,8 @@ static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t
 }
 
 /* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
- * as written plus ALL CAPS) and compiles the pattern twice. */
+ * as written plus ALL CAPS) and compiles them into the automaton and the
+ * reference pattern. */
 static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
                            size_t errstr_size)
 {
@@ -851,6 +855,9 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         }
     }
 
+    if (dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
+        goto out;
+
     /* Left boundary: no word character before, and not "x." before (so
      * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
     gtp_buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
@@ -880,8 +887,6 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         sk->anchored = code;
     }
-    if (dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
-        goto out;
     sk->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);

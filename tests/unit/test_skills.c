@@ -499,6 +499,26 @@ static void test_load_errors(void **state)
     assert_null(gtp_skills_load("/nonexistent-dir", err, sizeof(err)));
 }
 
+/* A taxonomy whose aliases need more automaton states than the tables
+ * index is refused with a reason, not truncated. */
+static void test_load_too_many_states(void **state)
+{
+    size_t cap = 1000 * 80, n = 0;
+    char *big = malloc(cap);
+    unsigned seed = 7;
+    (void)state;
+    assert_non_null(big);
+    for (int i = 0; i < 1000; i++) {
+        n += (size_t)snprintf(big + n, cap - n, "s%d\tS\tx\t", i);
+        for (int j = 0; j < 40; j++)
+            big[n++] = (char)('a' + rand_r(&seed) % 26);
+        n += (size_t)snprintf(big + n, cap - n, "\t-\n");
+    }
+    big[n] = '\0';
+    expect_load_error(big, "matcher states");
+    free(big);
+}
+
 static void test_robustness(void **state)
 {
     (void)state;
@@ -585,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_robustness),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_reference_agrees_long),
+        cmocka_unit_test(test_load_too_many_states),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
