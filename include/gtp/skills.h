@@ -47,7 +47,7 @@ void gtp_skills_disable_prefilter(struct gtp_skills *sk);
 
 /* Add to *out every skill mentioned in text[0..len) (bytes, need not be
  * NUL-terminated; invalid UTF-8 is tolerated, never matched into). One
- * pass of table lookups over the text, about 6 KiB of stack, no malloc.
+ * pass of table lookups over the text, about 6.5 KiB of stack, no malloc.
  * Returns 0, or GTP_ERR_INTERNAL when PCRE2 hit a match limit on the
  * reference path (the skills found so far stay in *out). */
 int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
