@@ -1,12 +1,17 @@
 /* Skill matcher benchmark: MB/s of description text on one core for the
- * real matcher (gtp_skills_match) and for the seed's naive approach (a
- * case-insensitive substring search per alias per text), in the same run.
+ * real matcher (gtp_skills_match), for its reference path (PCRE2 at every
+ * word start, gtp_skills_disable_prefilter) and for the seed's naive
+ * approach (a case-insensitive substring search per alias per text), in
+ * the same run. Every distinct text is also matched both ways and the
+ * skill sets compared: a difference is reported and exits 1.
  *
  *   bench_matcher TAXONOMY_DIR TEXTS_FILE [TARGET_MB]
  *
  * TEXTS_FILE: one text per line (JSON lines with a "text" or
  * "payload.description" field are unwrapped). The texts are replicated
- * until TARGET_MB (default 50) is reached. */
+ * until TARGET_MB (default 50) is reached. BENCH_NO_BASELINE=1 skips the
+ * naive baseline, BENCH_NO_REFERENCE=1 the reference (timing and check),
+ * so that a profile of gtp_skills_match sees the timed loop alone. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <stdio.h>
@@ -146,6 +151,36 @@ int main(int argc, char **argv)
     }
     double t_real = now_s() - t0;
 
+    /* Reference path on a fifth of the texts, scaled. */
+    struct gtp_skills *ref = gtp_skills_load(argv[1], err, sizeof(err));
+    if (ref == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return 78;
+    }
+    gtp_skills_disable_prefilter(ref);
+    size_t ref_count = getenv("BENCH_NO_REFERENCE") != NULL ? 1 : count / 5 ? count / 5 : count;
+    size_t ref_bytes = 0;
+    t0 = now_s();
+    for (size_t i = 0; i < ref_count; i++) {
+        struct gtp_skill_set set;
+        memset(&set, 0, sizeof(set));
+        gtp_skills_match(ref, texts[i].p, texts[i].len, &set);
+        ref_bytes += texts[i].len;
+    }
+    double t_ref = now_s() - t0;
+
+    /* The fast path and the reference agree on every distinct text. */
+    size_t differ = 0, checked = getenv("BENCH_NO_REFERENCE") != NULL ? 0 : n_uniq;
+    for (size_t i = 0; i < checked; i++) {
+        struct gtp_skill_set a, b;
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        gtp_skills_match(sk, uniq[i].p, uniq[i].len, &a);
+        gtp_skills_match(ref, uniq[i].p, uniq[i].len, &b);
+        if (memcmp(&a, &b, sizeof(a)) != 0 && ++differ <= 5)
+            fprintf(stderr, "reference differs on: %s\n", uniq[i].p);
+    }
+
     /* Naive baseline on a tenth of the texts (it is slow), scaled. */
     size_t base_count = count / 10 ? count / 10 : count, base_bytes = 0;
     if (getenv("BENCH_NO_BASELINE") != NULL)
@@ -163,6 +198,9 @@ int main(int argc, char **argv)
     double mbs_base = (double)base_bytes / 1e6 / t_base;
     printf("matcher:  %.1f MB/s  (%.0f texts/s, %.2f skills/text)\n", mbs_real,
            (double)count / t_real, (double)found / (double)count);
+    printf("reference: %.1f MB/s  (PCRE2 at every word start; same skills on %zu of %zu distinct "
+           "texts)\n",
+           (double)ref_bytes / 1e6 / t_ref, checked - differ, checked);
     printf("baseline: %.1f MB/s  (strcasestr per alias per text, %zu aliases, %llu hits)\n",
            mbs_base, n_alias, base_found);
     printf("ratio:    %.1fx\n", mbs_real / mbs_base);
@@ -175,5 +213,6 @@ int main(int argc, char **argv)
         free(aliases[i]);
     free(aliases);
     gtp_skills_free(sk);
-    return 0;
+    gtp_skills_free(ref);
+    return differ ? 1 : 0;
 }

@@ -1,10 +1,14 @@
-/* The skill matcher (docs/events.md): taxonomy/skills.tsv compiled into one
- * trie-shaped PCRE2 JIT pattern, plus the context rules that keep ordinary
- * words ("go above and beyond", "excel at", "R&D") from counting as skills. */
+/* The skill matcher (docs/events.md): taxonomy/skills.tsv compiled into
+ * two tries of aliases, run as one table-driven automaton by a scanner that
+ * makes one lookup per byte (the fast path) and emitted as one trie-shaped
+ * PCRE2 JIT pattern (the reference the fast path is tested against), plus
+ * the context rules that keep ordinary words ("go above and beyond",
+ * "excel at", "R&D") from counting as skills. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "gtp/skills.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -28,8 +32,6 @@
 #define EVIDENCE_WINDOW 60
 /* Ambiguous candidates waiting for evidence from a later skill. */
 #define MAX_PENDING 32
-/* Prefilter hash tables of 2^PRE_BITS bits: 8 KiB each stays in L1. */
-#define PRE_BITS 16
 /* Longest word the context rules look at. */
 #define WORD_MAX 32
 
@@ -59,6 +61,16 @@ struct alias {
     char *implied_raw; /* the '>' part until resolved */
 };
 
+/* Both tries as one table (see "automaton" below). */
+struct dfa {
+    uint16_t *next; /* [states * ncls]: next state | DFA_REC */
+    int32_t *term;  /* [states]: the alias decided on entering a DFA_REC state */
+    uint32_t *scan; /* [(states + 2) * scan_w]: the scanner (see scan_build) */
+    uint32_t scan_w, scan_root, scan_in_word, scan_word_dot;
+    size_t nstates, ncls;
+    uint8_t cls[256]; /* input byte -> class */
+};
+
 struct gtp_skills {
     struct skill *skills;
     size_t count;
@@ -66,17 +78,10 @@ struct gtp_skills {
     size_t n_aliases, cap_aliases;
     pcre2_code *anchored; /* the trie pattern, PCRE2_ANCHORED: "which alias starts here?" */
     pcre2_match_context *mctx;
-    /* Literal prefilter: a hash of the first token of every alias (its
-     * leading run of [A-Za-z0-9_], after a leading '.', folded, trailing
-     * digits dropped so "Python3" meets "python"). Only the word starts
-     * whose token is in this set are handed to PCRE2. */
-    uint8_t pre[(1u << PRE_BITS) / 8];
-    int pre_all; /* an alias without a token: every word start is a candidate */
-    /* Cheaper first stage: the first two folded bytes of every alias token
-     * (pre2) or its only byte (pre1). Most words fail it at the cost of two
-     * lookups and are then skipped without being hashed. */
-    uint8_t pre1[256];
-    uint8_t pre2[65536 / 8];
+    /* The same two tries as one table (the fast path); reference: match
+     * with PCRE2 at every word start instead (gtp_skills_disable_prefilter). */
+    struct dfa dfa;
+    int reference;
 };
 
 /* ---- trie used only to emit the pattern -------------------------------- */
@@ -243,6 +248,9 @@ void gtp_skills_free(struct gtp_skills *sk)
     free(sk->aliases);
     pcre2_code_free(sk->anchored);
     pcre2_match_context_free(sk->mctx);
+    free(sk->dfa.next);
+    free(sk->dfa.term);
+    free(sk->dfa.scan);
     free(sk);
 }
 
@@ -345,6 +353,8 @@ static int resolve_implied(struct gtp_skills *sk, const char *path, char *errstr
     return 0;
 }
 
+static void cue_init(void);
+
 /* Byte classes for the scanner: case folding and "word character". */
 static uint8_t fold_tab[256];
 static uint8_t word_tab[256];
@@ -359,108 +369,456 @@ static void tab_init(void)
                                 (c >= '0' && c <= '9') || c == '_');
         alpha_tab[c] = (uint8_t)(word_tab[c] && !(c >= '0' && c <= '9'));
     }
+    cue_init();
 }
 
-#define BIT_SET(v, i) ((v)[(i) >> 3] |= (uint8_t)(1u << ((i)&7)))
-#define BIT_HAS(v, i) (((v)[(i) >> 3] >> ((i)&7)) & 1u)
+/* ---- automaton: both tries as one table ------------------------------------
+ *
+ * The fast path runs the two tries the pattern is emitted from as one
+ * deterministic automaton over byte classes: a state is a pair (node of the
+ * case-insensitive trie, node of the case-sensitive one), and
+ * next[state * ncls + cls[byte]] is the next state (0: dead), with DFA_REC
+ * set when entering it decides the answer so far (term[state]). The pattern
+ * tries children before the terminal and each byte takes at most one edge,
+ * so it matches the deepest alias on the one path the input takes, and the
+ * case-sensitive branch only when the case-insensitive one matched nothing:
+ * a case-sensitive terminal records only while no case-insensitive one was
+ * passed. A space edge is the pattern's \s+: a self-loop on whitespace in
+ * the state after it. A word that starts no alias dies after a byte or
+ * three, so the automaton is its own prefilter; PCRE2 stays as the
+ * reference (gtp_skills_disable_prefilter) the tables must agree with. */
 
-/* Token hash, fed one folded byte at a time. */
-#define TOK_STEP(h, c) ((((h) << 5) | ((h) >> 27)) ^ (uint32_t)(c))
+#define DFA_REC   0x8000u
+#define DFA_STATE 0x7fffu
 
-/* Two bits per key (a Bloom filter with k = 2) keep false candidates
- * rare: about 1 word in 2000 with a thousand aliases. */
-static inline uint32_t tok_mix(uint32_t h)
+/* The bytes PCRE2's \s matches without UCP (its built-in C-locale tables). */
+static int pcre_space(unsigned c)
 {
-    h ^= h >> 15;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    return h;
+    return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-#define PRE_HAS(sk, h)                                                                             \
-    (BIT_HAS((sk)->pre, tok_mix(h) >> (32 - PRE_BITS)) &&                                          \
-     BIT_HAS((sk)->pre, tok_mix(h) & ((1u << PRE_BITS) - 1)))
-
-/* A match may also end inside a token, before a digit that follows a
- * letter ("Scala2x" holds scala, right_ok): the hashes of those prefixes
- * are candidates too, up to this many per token. */
-#define MAX_CUTS 3
-
-/* Hashes the token at p[0..len): returns the position after it, the hash in
- * *out, and in cut[0..*ncut) the hash of every prefix that ends with a letter
- * followed by a digit (*ncut = MAX_CUTS + 1 when there were more). */
-static inline size_t tok_hash(const uint8_t *p, size_t len, uint32_t *out, uint32_t *cut, int *ncut)
+static void trie_used(const struct trie *t, uint8_t *used)
 {
-    size_t i = 0;
-    uint32_t h = 0x2545F491u, hl = 0;
-    *ncut = 0;
-    if (p[0] == '.') {
-        h = TOK_STEP(h, '.');
-        i++;
+    for (int i = 0; i < t->n; i++) {
+        used[t->ch[i]] = 1;
+        trie_used(t->kid[i], used);
     }
-    for (; i < len && word_tab[p[i]]; i++) {
-        if (hl == h && !alpha_tab[p[i]]) { /* a digit right after a letter */
-            if (*ncut < MAX_CUTS)
-                cut[*ncut] = h;
-            if (*ncut <= MAX_CUTS)
-                (*ncut)++;
+}
+
+/* The child of t along edge byte c (0: none), or NULL. */
+static const struct trie *trie_child(const struct trie *t, unsigned char c)
+{
+    if (t == NULL || c == 0)
+        return NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->ch[i] == c)
+            return t->kid[i];
+    return NULL;
+}
+
+/* What the scanner needs to know of a byte besides its edges. */
+enum { K_OTHER, K_WORD, K_DOT };
+
+static uint8_t byte_kind(unsigned c)
+{
+    return word_tab[c] ? K_WORD : c == '.' ? K_DOT : K_OTHER;
+}
+
+/* Byte classes: bytes alike for both tries and for the scanner share one.
+ * ci_key/cs_key: the edge byte a class follows in each trie (0: none);
+ * whitespace follows ' '. */
+static void dfa_classes(struct dfa *d, const struct trie *ci, const struct trie *cs,
+                        unsigned char *ci_key, unsigned char *cs_key, uint8_t *kind)
+{
+    uint8_t ci_used[256] = {0}, cs_used[256] = {0};
+    trie_used(ci, ci_used);
+    trie_used(cs, cs_used);
+    ci_key[0] = cs_key[0] = 0;
+    kind[0] = K_OTHER;
+    d->ncls = 1;
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned char a = pcre_space(c) ? ' ' : fold_tab[c], b = pcre_space(c) ? ' ' : (uint8_t)c;
+        size_t k = 0;
+        a = ci_used[a] ? a : 0;
+        b = cs_used[b] ? b : 0;
+        while (k < d->ncls && !(ci_key[k] == a && cs_key[k] == b && kind[k] == byte_kind(c)))
+            k++;
+        if (k == d->ncls) {
+            ci_key[k] = a;
+            cs_key[k] = b;
+            kind[k] = byte_kind(c);
+            d->ncls++;
         }
-        h = TOK_STEP(h, fold_tab[p[i]]);
-        hl = alpha_tab[p[i]] ? h : hl;
+        d->cls[c] = (uint8_t)k;
     }
-    *out = hl ? hl : h;
+}
+
+struct dfa_state {
+    const struct trie *ci, *cs; /* NULL: that trie is dead */
+    int ci_seen;                /* a case-insensitive terminal lies on the path */
+    int after_space;
+};
+
+/* State of (ci, cs) in st[0..*n), added when new. A linear probe keyed
+ * on the pair; the table holds twice the state limit. */
+static size_t dfa_state_of(struct dfa_state *st, size_t *n, uint32_t *slot, size_t nslot,
+                           const struct dfa_state *want)
+{
+    uintptr_t h = ((uintptr_t)want->ci * 31u) ^ ((uintptr_t)want->cs * 17u);
+    size_t i = (size_t)((h >> 4) * 0x9E3779B1u) & (nslot - 1);
+    for (; slot[i] != 0; i = (i + 1) & (nslot - 1))
+        if (st[slot[i]].ci == want->ci && st[slot[i]].cs == want->cs)
+            return slot[i];
+    st[*n] = *want;
+    slot[i] = (uint32_t)*n;
+    return (*n)++;
+}
+
+/* The scanner: the automaton's word-character paths plus three contexts,
+ * run over the whole text with one table lookup per byte. Its states are
+ * the automaton's (the root meaning "a word may start at the next byte")
+ * and two more: inside a word that can start no alias, and just after
+ * "word." (the pattern's left boundary refuses the next byte there). It
+ * stops (SCAN_EXIT) only where the automaton must run from a word start:
+ * an alias ends (so the deepest one must be found), a path goes on past a
+ * non-word byte ("c++", "apache spark"), or a '.' may start an alias
+ * (".net"). Everywhere else the walk died inside a word without passing a
+ * terminal, so no alias starts there and the scanner moves on without
+ * leaving the loop. Entries are the next state's row offset (state *
+ * scan_w); two more columns give a row's state and its depth (bytes from
+ * the word start), so a stop needs no division and no look back. */
+#define SCAN_EXIT 0x80000000u /* row offsets stay below */
+#define DFA_ROOT  1u
+
+static void scan_build(struct dfa *d, const uint8_t *kind, const uint8_t *depth)
+{
+    size_t n = d->nstates + 2, ncls = d->ncls, w = ncls + 2;
+    uint32_t in_word = (uint32_t)d->nstates, word_dot = in_word + 1;
+    d->scan = gtp_xmalloc(n * w * sizeof(*d->scan));
+    d->scan_w = (uint32_t)w;
+    d->scan_root = DFA_ROOT * (uint32_t)w;
+    d->scan_in_word = in_word * (uint32_t)w;
+    d->scan_word_dot = word_dot * (uint32_t)w;
+    for (size_t s = 0; s < n; s++) {
+        d->scan[s * w + ncls] = (uint32_t)s;
+        d->scan[s * w + ncls + 1] = s < d->nstates ? depth[s] : 0;
+        for (size_t k = 0; k < ncls; k++) {
+            unsigned x = s < d->nstates ? d->next[s * ncls + k] : 0;
+            uint32_t to;
+            if (s == 0) /* the dead state: never entered */
+                to = SCAN_EXIT;
+            else if (s >= d->nstates) /* inside a word, or after "word." */
+                to = kind[k] == K_WORD  ? in_word
+                     : kind[k] == K_DOT ? (s == in_word ? word_dot : DFA_ROOT)
+                                        : DFA_ROOT;
+            else if (s == DFA_ROOT && kind[k] != K_WORD)
+                to = kind[k] == K_DOT && x != 0 ? SCAN_EXIT : DFA_ROOT;
+            else if (x & DFA_REC)
+                to = SCAN_EXIT;
+            else if (kind[k] == K_WORD)
+                to = x != 0 ? (x & DFA_STATE) : in_word;
+            else
+                to = x != 0 ? SCAN_EXIT : kind[k] == K_DOT ? word_dot : DFA_ROOT;
+            d->scan[s * w + k] = to == SCAN_EXIT ? SCAN_EXIT : to * (uint32_t)w;
+        }
+    }
+}
+
+static int dfa_build(struct dfa *d, const struct trie *ci, const struct trie *cs, const char *path,
+                     char *errstr, size_t errstr_size)
+{
+    unsigned char ci_key[256], cs_key[256];
+    uint8_t kind[256], *depth = gtp_xcalloc(DFA_STATE + 1, 1);
+    size_t nslot = 2 * (DFA_STATE + 1), n = 1;
+    struct dfa_state *st = gtp_xcalloc(DFA_STATE + 1, sizeof(*st));
+    uint32_t *slot = gtp_xcalloc(nslot, sizeof(*slot));
+    int err = GTP_ERR_PARSE;
+
+    dfa_classes(d, ci, cs, ci_key, cs_key, kind);
+    d->next = gtp_xcalloc((DFA_STATE + 1) * d->ncls, sizeof(*d->next));
+    d->term = gtp_xmalloc((DFA_STATE + 1) * sizeof(*d->term));
+    d->term[0] = d->term[1] = -1;
+    (void)dfa_state_of(st, &n, slot, nslot, &(struct dfa_state){.ci = ci, .cs = cs}); /* 1 */
+    for (size_t s = 1; s < n; s++) {
+        for (size_t k = 1; k < d->ncls; k++) {
+            struct dfa_state to = {0};
+            int space = ci_key[k] == ' ' || cs_key[k] == ' ';
+            if (st[s].after_space && space) {
+                d->next[s * d->ncls + k] = (uint16_t)s; /* the rest of the run */
+                continue;
+            }
+            to.ci = trie_child(st[s].ci, ci_key[k]);
+            to.cs = trie_child(st[s].cs, cs_key[k]);
+            to.ci_seen = to.ci != NULL && (st[s].ci_seen || to.ci->terminal >= 0);
+            if (to.ci_seen)
+                to.cs = NULL; /* a case-insensitive match is decided */
+            if (to.ci == NULL && (to.cs == NULL || st[s].ci_seen))
+                continue; /* dead, or the answer can no longer change */
+            to.after_space = space;
+            if (n > DFA_STATE) {
+                gtp_errf(errstr, errstr_size, "%s: more than %u matcher states", path,
+                         (unsigned)DFA_STATE);
+                goto out;
+            }
+            size_t t = dfa_state_of(st, &n, slot, nslot, &to);
+            depth[t] = (uint8_t)(depth[s] + 1); /* < 256: the aliases are */
+            int32_t rec = -1;
+            if (to.ci != NULL && to.ci->terminal >= 0)
+                rec = to.ci->terminal;
+            else if (!to.ci_seen && to.cs != NULL && to.cs->terminal >= 0)
+                rec = to.cs->terminal;
+            d->term[t] = rec;
+            d->next[s * d->ncls + k] = (uint16_t)(t | (rec >= 0 ? DFA_REC : 0));
+        }
+    }
+    d->nstates = n;
+    /* Sized for the state limit while building; keep what is used. */
+    d->next = gtp_xrealloc(d->next, n * d->ncls * sizeof(*d->next));
+    d->term = gtp_xrealloc(d->term, n * sizeof(*d->term));
+    scan_build(d, kind, depth);
+    err = 0;
+out:
+    free(st);
+    free(slot);
+    free(depth);
+    return err;
+}
+
+/* The rest of a walk from state s at i: the alias decided last on the
+ * path, with its end in *end, or -1 when the path passes no terminal. */
+static long dfa_walk(const struct dfa *d, const uint8_t *t, size_t len, size_t s, size_t i,
+                     size_t *end)
+{
+    size_t rec = 0, rec_end = 0;
+    while (i < len) {
+        unsigned x = d->next[s * d->ncls + d->cls[t[i++]]];
+        if (x == 0)
+            break;
+        s = x & DFA_STATE;
+        if (x & DFA_REC) {
+            rec = s;
+            rec_end = i;
+        }
+    }
+    if (rec == 0)
+        return -1;
+    *end = rec_end;
+    return d->term[rec];
+}
+
+/* What the anchored pattern matches at i: the same left boundary (no word
+ * character before, no "x." before), then the deepest alias on the path
+ * (see above). Returns the alias index with its end in *end, or -1. */
+static long dfa_match_at(const struct gtp_skills *sk, const uint8_t *t, size_t len, size_t i,
+                         size_t *end)
+{
+    if (i > 0 && (word_tab[t[i - 1]] || (i > 1 && t[i - 1] == '.' && word_tab[t[i - 2]])))
+        return -1;
+    return dfa_walk(&sk->dfa, t, len, DFA_ROOT, i, end);
+}
+
+/* Runs the scanner from state *s over t[i..len): returns where it stops
+ * (len, or the byte whose step is SCAN_EXIT, not taken) with the state
+ * before that byte in *s. One dependent load per byte is the whole cost
+ * (scan_run2 overlaps two of them); this one runs the short pieces. */
+static size_t scan_run(const uint32_t *scan, const uint8_t *cls, const uint8_t *t, size_t i,
+                       size_t len, uint32_t *sp)
+{
+    uint32_t s = *sp;
+    for (; i < len; i++) {
+        uint32_t x = scan[s + cls[t[i]]];
+        if (x == SCAN_EXIT)
+            break;
+        s = x;
+    }
+    *sp = s;
     return i;
 }
 
-/* Whether an alias token can start at word start i (the first stage of the
- * prefilter): an alias token matches only a text token with the same first
- * two folded bytes, or with the same first byte when the alias token has
- * one byte. */
-static inline int start_may_match(const struct gtp_skills *sk, const uint8_t *t, size_t len,
-                                  size_t i)
+/* Two scanner chains in step over a[0..n) and b[0..n): returns how many
+ * steps both took before either met SCAN_EXIT (not taken), the states in
+ * *sa and *sb. */
+static __attribute__((noinline)) size_t scan_run2(const uint32_t *scan, const uint8_t *cls,
+                                                  const uint8_t *a, const uint8_t *b, size_t n,
+                                                  uint32_t *sa, uint32_t *sb)
 {
-    uint8_t b0 = fold_tab[t[i]];
-    if (sk->pre1[b0])
-        return 1;
-    return i + 1 < len && word_tab[t[i + 1]] &&
-           BIT_HAS(sk->pre2, (unsigned)b0 << 8 | fold_tab[t[i + 1]]);
+    uint32_t s1 = *sa, s2 = *sb, x1, x2;
+    size_t j = 0;
+#define SCAN_STEP2(k)                                                                              \
+    x1 = scan[s1 + cls[a[(k)]]];                                                                   \
+    x2 = scan[s2 + cls[b[(k)]]];                                                                   \
+    if ((x1 | x2) & SCAN_EXIT) {                                                                   \
+        j = (k);                                                                                   \
+        goto out;                                                                                  \
+    }                                                                                              \
+    s1 = x1;                                                                                       \
+    s2 = x2
+    for (; j + 2 <= n; j += 2) {
+        SCAN_STEP2(j);
+        SCAN_STEP2(j + 1);
+    }
+    for (; j < n; j++) {
+        SCAN_STEP2(j);
+    }
+#undef SCAN_STEP2
+out:
+    *sa = s1;
+    *sb = s2;
+    return j;
 }
 
-/* Mixes the two bytes after a token into its hash. Whitespace runs count
- * as one ' ' (a space in an alias matches any run). */
-#define MIX1(h, c) (TOK_STEP((h) ^ 0x5bd1e995u, (c)) * 0x27d4eb2du)
-
-static inline uint8_t ws_fold(uint8_t c)
+/* The scanner's state where a scan may start at pos: between words, inside
+ * one, or after "word." (from the bytes before pos alone). */
+static uint32_t scan_context(const struct dfa *d, const uint8_t *t, size_t pos)
 {
-    return (c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') ? ' ' : fold_tab[c];
+    if (pos > 0 && word_tab[t[pos - 1]])
+        return d->scan_in_word;
+    if (pos > 1 && t[pos - 1] == '.' && word_tab[t[pos - 2]])
+        return d->scan_word_dot;
+    return d->scan_root;
 }
 
-static void prefilter_add(struct gtp_skills *sk, const char *alias)
+/* Where the scanner stopped: a word start (or a '.') where an alias may
+ * begin, and the walk so far (automaton state s before byte i). */
+struct scan_stop {
+    size_t c, i;
+    uint32_t s;
+};
+
+/* The text is scanned a window at a time into a list of stops, as two
+ * chains of lookups (the window's two halves) interleaved: each step waits
+ * for the one before it, so one chain leaves the core idle between loads.
+ * The stops of a chain fit its half of the list: a stop is a word start or
+ * a '.' before one, so two stops take at least three bytes (" .C"); a
+ * chain covers at most 3/4 of a window and one byte, so it notes at most
+ * 2/3 * (3/4 * 256 + 1) + 2 < 136 stops. One chain for the whole window
+ * notes under 2/3 * 256 + 2 < 272. */
+#define SCAN_BYTES 256
+#define SCAN_HALF  136
+#define SCAN_STOPS (2 * SCAN_HALF)
+
+struct scan_buf {
+    size_t n, next; /* v[next..n): stops not yet used */
+    size_t end;     /* scanned up to here, */
+    uint32_t state; /* in this state (a walk may go on into the next window) */
+    struct scan_stop v[SCAN_STOPS];
+};
+
+/* Notes the stop at t[i] (scanner state *s) and
+ * returns where the chain goes on, its state in *s: after the candidate's
+ * word, as if no alias started there (scan_alias decides). */
+static size_t scan_note(const struct dfa *d, const uint8_t *t, size_t len, size_t i, uint32_t *s,
+                        struct scan_stop *v, size_t *n)
 {
-    uint32_t h, cut[MAX_CUTS];
-    int ncut;
-    size_t len = strlen(alias);
-    size_t n = tok_hash((const uint8_t *)alias, len, &h, cut, &ncut);
-    if (n == 0 || (n == 1 && alias[0] == '.')) {
-        sk->pre_all = 1;
+    if (*s == d->scan_root) {
+        /* An alias of one byte, or a '.' that may start one (a word start
+         * only when a word character follows). */
+        if (word_tab[t[i]] || (i + 1 < len && word_tab[t[i + 1]]))
+            v[(*n)++] = (struct scan_stop){i, i, DFA_ROOT};
+        *s = word_tab[t[i]] ? d->scan_in_word : *s;
+        return i + 1;
+    }
+    /* The word start: the walk took only word bytes, one per level. */
+    v[(*n)++] = (struct scan_stop){i - d->scan[*s + d->ncls + 1], i, d->scan[*s + d->ncls]};
+    *s = d->scan_in_word;
+    return i;
+}
+
+/* One chain from t[i] (state *s) to stop. It may end inside a walk: the
+ * next window goes on from its state. */
+static size_t scan_chain(const struct dfa *d, const uint8_t *t, size_t len, size_t i, size_t stop,
+                         uint32_t *s, struct scan_stop *v, size_t *n)
+{
+    while ((i = scan_run(d->scan, d->cls, t, i, stop, s)) < stop)
+        i = scan_note(d, t, len, i, s, v, n);
+    return i;
+}
+
+/* Scans the next window from b->end into b->v. */
+static void scan_fill(const struct dfa *d, const uint8_t *t, size_t len, struct scan_buf *b)
+{
+    const uint32_t *scan = d->scan;
+    const uint8_t *cls = d->cls;
+    size_t lo = b->end, hi = len - lo > SCAN_BYTES ? lo + SCAN_BYTES : len, mid = 0, na = 0, nb = 0;
+    uint32_t sa = b->state, sb = d->scan_root;
+
+    /* Split at a byte that ends any word (so the second half starts between
+     * words) in the window's middle half; too short a window is one chain. */
+    for (size_t j = lo + (hi - lo) / 2; hi - lo >= 64 && j < lo + 3 * (hi - lo) / 4; j++)
+        if (!word_tab[t[j]] && t[j] != '.') {
+            mid = j;
+            break;
+        }
+    if (mid == 0) {
+        b->end = scan_chain(d, t, len, lo, hi, &sa, b->v, &na);
+        assert(na <= SCAN_STOPS);
+        b->state = sa;
+        b->n = na;
+        b->next = 0;
         return;
     }
-    if (n >= 2)
-        BIT_SET(sk->pre2, (unsigned)fold_tab[(uint8_t)alias[0]] << 8 | fold_tab[(uint8_t)alias[1]]);
-    else
-        sk->pre1[fold_tab[(uint8_t)alias[0]]] = 1;
-    /* Key: the token, plus up to two bytes after it when the alias goes on
-     * ("c++", "ci/cd", "design patterns"); the scanner tries all three. */
-    if (n < len)
-        h = MIX1(h, fold_tab[(uint8_t)alias[n]]);
-    if (n + 1 < len)
-        h = MIX1(h, fold_tab[(uint8_t)alias[n + 1]]);
-    BIT_SET(sk->pre, tok_mix(h) >> (32 - PRE_BITS));
-    BIT_SET(sk->pre, tok_mix(h) & ((1u << PRE_BITS) - 1));
+    struct scan_stop *vb = b->v + SCAN_HALF;
+    size_t ia = lo, ib = mid + 1;
+    while (ia <= mid && ib < hi) {
+        size_t n = mid + 1 - ia < hi - ib ? mid + 1 - ia : hi - ib;
+        size_t j = scan_run2(scan, cls, t + ia, t + ib, n, &sa, &sb);
+        ia += j;
+        ib += j;
+        if (j == n)
+            break;
+        uint32_t xa = scan[sa + cls[t[ia]]], xb = scan[sb + cls[t[ib]]];
+        if (xa == SCAN_EXIT)
+            ia = scan_note(d, t, len, ia, &sa, b->v, &na);
+        else
+            sa = xa, ia++;
+        if (xb == SCAN_EXIT)
+            ib = scan_note(d, t, len, ib, &sb, vb, &nb);
+        else
+            sb = xb, ib++;
+    }
+    (void)scan_chain(d, t, len, ia, mid + 1, &sa, b->v, &na);
+    b->end = scan_chain(d, t, len, ib, hi, &sb, vb, &nb);
+    assert(na <= SCAN_HALF && nb <= SCAN_HALF);
+    b->state = sb;
+    memmove(b->v + na, vb, nb * sizeof(*vb));
+    b->n = na + nb;
+    b->next = 0;
+}
+
+/* The fast path's search: the first alias starting at or after pos, its
+ * start in *start and end in *end, or -1. The scanner passes the word
+ * starts where none can begin; where it stopped, the walk goes on from its
+ * state rather than from the word start again. b: the text's stops so
+ * far (b->end = 0 and b->n = 0 before the first call). */
+static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t pos,
+                       struct scan_buf *b, size_t *start, size_t *end)
+{
+    for (;;) {
+        while (b->next < b->n) {
+            const struct scan_stop *st = &b->v[b->next++];
+            if (st->c < pos)
+                continue; /* inside a match already taken */
+            long k = dfa_walk(d, t, len, st->s, st->i, end);
+            if (k >= 0) {
+                *start = st->c;
+                return k;
+            }
+        }
+        if (b->end >= len)
+            return -1;
+        if (b->end < pos) {
+            /* A match ran past the scanned part: from pos on, the stops do
+             * not depend on where the scan started. */
+            b->end = pos;
+            b->state = scan_context(d, t, pos);
+        }
+        scan_fill(d, t, len, b);
+    }
 }
 
 /* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
- * as written plus ALL CAPS) and compiles the pattern twice. */
+ * as written plus ALL CAPS) and compiles them into the automaton and the
+ * reference pattern. */
 static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
                            size_t errstr_size)
 {
@@ -497,6 +855,9 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         }
     }
 
+    if (dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
+        goto out;
+
     /* Left boundary: no word character before, and not "x." before (so
      * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
     gtp_buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
@@ -526,8 +887,6 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         sk->anchored = code;
     }
-    for (size_t i = 0; i < sk->n_aliases; i++)
-        prefilter_add(sk, sk->aliases[i].text);
     sk->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
@@ -689,15 +1048,56 @@ static const char *const prev_cues[] = {
     "idiomatic",    "production",  "senior",      "junior",      "hands-on", "deep",
     "professional", "commercial",  "years"};
 
-static int in_list(const char *const *list, size_t n, const char *w)
+/* The three lists in one open-addressing table: judge() looks up two or
+ * three words per ambiguous candidate, and a linear strcmp scan of ~300
+ * words was a tenth of the matcher's instructions. */
+enum { CUE_CONNECTOR = 1, CUE_TECH = 2, CUE_PREV = 4 };
+#define CUE_SLOTS 1024 /* a power of two, over twice the words */
+
+struct cue {
+    const char *w;
+    unsigned lists;
+};
+
+static struct cue cue_tab[CUE_SLOTS];
+
+static uint32_t cue_hash(const char *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], w) == 0)
-            return 1;
-    return 0;
+    uint32_t h = 2166136261u;
+    for (; *w; w++)
+        h = (h ^ (uint8_t)*w) * 16777619u;
+    return h;
 }
 
-#define IN_LIST(l, w) in_list((l), GTP_ARRAY_LEN(l), (w))
+static struct cue *cue_slot(const char *w)
+{
+    uint32_t i = cue_hash(w) & (CUE_SLOTS - 1);
+    while (cue_tab[i].w != NULL && strcmp(cue_tab[i].w, w) != 0)
+        i = (i + 1) & (CUE_SLOTS - 1);
+    return &cue_tab[i];
+}
+
+static void cue_add(const char *const *list, size_t n, unsigned bit)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cue *c = cue_slot(list[i]);
+        c->w = list[i];
+        c->lists |= bit;
+    }
+}
+
+static void cue_init(void)
+{
+    cue_add(next_connectors, GTP_ARRAY_LEN(next_connectors), CUE_CONNECTOR);
+    cue_add(tech_nouns, GTP_ARRAY_LEN(tech_nouns), CUE_TECH);
+    cue_add(prev_cues, GTP_ARRAY_LEN(prev_cues), CUE_PREV);
+}
+
+/* Which of the lists hold w (CUE_* bits). */
+static unsigned cue_lists(const char *w)
+{
+    return cue_slot(w)->lists;
+}
 
 static int is_alpha(unsigned char c)
 {
@@ -796,21 +1196,46 @@ static long mark_index(PCRE2_SPTR mark)
     return k;
 }
 
-/* Does an unambiguous alias start at i? */
-static int skill_starts_at(const struct gtp_skills *sk, pcre2_match_data *md,
-                           const unsigned char *t, size_t len, size_t i)
+static pcre2_match_data *thread_md(void);
+
+/* The alias the pattern matches at i (its end in *end), or -1: the tables
+ * on the fast path, PCRE2 on the reference path, where *err is set when
+ * PCRE2 fails (a match limit). */
+static long alias_at(const struct gtp_skills *sk, const unsigned char *t, size_t len, size_t i,
+                     size_t *end, int *err)
 {
-    int rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx);
-    if (rc < 0)
-        return 0;
-    long k = mark_index(pcre2_get_mark(md));
-    return k >= 0 && (size_t)k < sk->n_aliases && sk->aliases[k].flags == 0;
+    if (!sk->reference)
+        return dfa_match_at(sk, t, len, i, end);
+    pcre2_match_data *md = thread_md();
+    int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
+    if (rc == PCRE2_ERROR_JIT_BADOPTION)
+        rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx); /* no JIT here */
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return -1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    long k = rc < 0 ? -1 : mark_index(pcre2_get_mark(md));
+    if (k < 0 || (size_t)k >= sk->n_aliases || ov[0] != i || ov[1] <= ov[0]) {
+        *err = GTP_ERR_INTERNAL;
+        return -1;
+    }
+    *end = ov[1];
+    return k;
+}
+
+/* Does an unambiguous alias start at i? */
+static int skill_starts_at(const struct gtp_skills *sk, const unsigned char *t, size_t len,
+                           size_t i)
+{
+    size_t e;
+    int err = 0;
+    long k = alias_at(sk, t, len, i, &e, &err);
+    return k >= 0 && sk->aliases[k].flags == 0;
 }
 
 enum verdict { REJECT, ACCEPT, NEED_EVIDENCE };
 
 /* The context rules for an alias with ~ or ! (see taxonomy/skills.tsv). */
-static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, const struct alias *a,
+static enum verdict judge(const struct gtp_skills *sk, const struct alias *a,
                           const unsigned char *t, size_t len, size_t s, size_t e)
 {
     const struct skill *sd = &sk->skills[a->skills[0]];
@@ -832,7 +1257,7 @@ static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, con
     if (w[0] != '\0') {
         if (wordlist_has(&sd->not_after, w))
             return REJECT;
-        if (IN_LIST(prev_cues, w))
+        if (cue_lists(w) & CUE_PREV)
             evidence = 1;
     }
     /* The character before, skipping spaces: a list separator is evidence. */
@@ -862,9 +1287,10 @@ static enum verdict judge(const struct gtp_skills *sk, pcre2_match_data *md, con
             word_at(t, len, k, w);
             if (wordlist_has(&sd->not_before, w))
                 return REJECT;
-            if (IN_LIST(tech_nouns, w) || skill_starts_at(sk, md, t, len, k))
+            unsigned lists = cue_lists(w);
+            if ((lists & CUE_TECH) || skill_starts_at(sk, t, len, k))
                 evidence = 1;
-            else if (!IN_LIST(next_connectors, w))
+            else if (!(lists & CUE_CONNECTOR))
                 return REJECT; /* "spark innovation", "Go above", "Excel at" */
         } else if (strchr(",/;|)", c) != NULL) {
             evidence = 1;
@@ -929,9 +1355,40 @@ struct pending {
     const struct alias *a;
 };
 
+/* The reference path's search: PCRE2 at every word start (a word
+ * character, or a '.' before one) from pos on. Same contract as
+ * scan_alias, plus *err when PCRE2 fails. */
+static long ref_alias(const struct gtp_skills *sk, const unsigned char *t, size_t len, size_t pos,
+                      size_t *start, size_t *end, int *err)
+{
+    size_t i = pos;
+    while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
+        i++; /* resumed inside a word: not a word start */
+    while (i < len) {
+        uint8_t c = t[i];
+        if (!word_tab[c] && !(c == '.' && i + 1 < len && word_tab[t[i + 1]])) {
+            i++;
+            continue;
+        }
+        long k = alias_at(sk, t, len, i, end, err);
+        if (k >= 0 || *err != 0) {
+            *start = i;
+            return k;
+        }
+        /* A token ".word" may still hold an alias from the 'w' on
+         * (" .saltstack"): then only the '.' is skipped. */
+        if (c == '.')
+            i++;
+        else
+            while (i < len && word_tab[t[i]])
+                i++;
+    }
+    return -1;
+}
+
 void gtp_skills_disable_prefilter(struct gtp_skills *sk)
 {
-    sk->pre_all = 1;
+    sk->reference = 1;
 }
 
 int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
@@ -942,75 +1399,22 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
     if (text == NULL || len == 0)
         return 0;
     const unsigned char *t = (const unsigned char *)text;
-    pcre2_match_data *md = thread_md();
     struct pending pend[MAX_PENDING];
     size_t npend = 0, pos = 0;
     size_t last_sure = (size_t)-1; /* end of the last unambiguous match */
     int err = 0;
+    struct scan_buf sb;
 
-    while (pos < len) {
-        /* Prefilter: the next word start whose token begins an alias.
-         * Words are skipped whole while their token hash is computed. */
-        size_t i = pos;
-        while (i > 0 && i < len && word_tab[t[i - 1]] && word_tab[t[i]])
-            i++; /* resumed inside a word: not a word start */
-        while (i < len) {
-            uint8_t c = t[i];
-            if (!word_tab[c] && !(c == '.' && i + 1 < len && word_tab[t[i + 1]])) {
-                i++;
-                continue;
-            }
-            if (sk->pre_all)
-                break;
-            /* A token ".word" that is no alias may still hold one from the
-             * 'w' on (" .saltstack"): then only the '.' is skipped. */
-            if (!start_may_match(sk, t, len, i)) {
-                if (c == '.')
-                    i++;
-                else
-                    while (i < len && word_tab[t[i]])
-                        i++;
-                continue;
-            }
-            uint32_t h, cut[MAX_CUTS];
-            int ncut, hit = 0;
-            size_t end = i + tok_hash(t + i, len - i, &h, cut, &ncut);
-            if (PRE_HAS(sk, h))
-                break;
-            for (int k = 0; k < ncut && !hit; k++)
-                hit = k == MAX_CUTS || PRE_HAS(sk, cut[k]);
-            if (hit)
-                break;
-            if (end < len) {
-                size_t j = end;
-                uint8_t c1 = ws_fold(t[j++]);
-                if (c1 == ' ')
-                    while (j < len && ws_fold(t[j]) == ' ')
-                        j++;
-                uint32_t h1 = MIX1(h, c1);
-                if (PRE_HAS(sk, h1) || (j < len && PRE_HAS(sk, MIX1(h1, fold_tab[t[j]]))))
-                    break;
-            }
-            i = c == '.' ? i + 1 : end;
-        }
-        int rc = pcre2_jit_match(sk->anchored, t, len, i, 0, md, sk->mctx);
-        if (rc == PCRE2_ERROR_JIT_BADOPTION)
-            rc = pcre2_match(sk->anchored, t, len, i, 0, md, sk->mctx); /* no JIT here */
-        if (rc == PCRE2_ERROR_NOMATCH) {
-            pos = i + 1;
-            continue;
-        }
-        if (rc < 0) {
-            err = GTP_ERR_INTERNAL;
+    sb.n = sb.next = sb.end = 0;
+    sb.state = sk->dfa.scan_root;
+
+    while (pos < len && err == 0) {
+        size_t i = pos, e = 0;
+        long k = sk->reference ? ref_alias(sk, t, len, pos, &i, &e, &err)
+                               : scan_alias(&sk->dfa, t, len, pos, &sb, &i, &e);
+        if (k < 0)
             break;
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        size_t s = ov[0], e = ov[1];
-        long k = mark_index(pcre2_get_mark(md));
-        if (k < 0 || (size_t)k >= sk->n_aliases || e <= s) {
-            err = GTP_ERR_INTERNAL;
-            break;
-        }
+        size_t s = i;
         const struct alias *a = &sk->aliases[k];
         if (left_is_word(t, s) || !right_ok(a, t, len, e)) {
             pos = s + 1;
@@ -1027,7 +1431,7 @@ int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,
             pos = e;
             continue;
         }
-        enum verdict v = judge(sk, md, a, t, len, s, e);
+        enum verdict v = judge(sk, a, t, len, s, e);
         if (v == NEED_EVIDENCE && last_sure != (size_t)-1 && s - last_sure <= EVIDENCE_WINDOW)
             v = ACCEPT;
         if (v == ACCEPT) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gtp/skills.h"
+#include "gtp/util.h"
 
 #define TAXONOMY GTP_TEST_DATA "/../../taxonomy"
 
@@ -295,6 +296,142 @@ static void test_prefilter_agrees(void **state)
     gtp_skills_free(ref);
 }
 
+/* The same skills from sk (the fast path) and ref (the reference, with
+ * the prefilter off) for text[0..len), or a failure naming the first
+ * difference. */
+static void expect_agree(const struct gtp_skills *ref, const char *what, const char *text,
+                         size_t len)
+{
+    struct gtp_skill_set a = {{0}}, b = {{0}};
+    assert_int_equal(gtp_skills_match(sk, text, len, &a), 0);
+    assert_int_equal(gtp_skills_match(ref, text, len, &b), 0);
+    for (size_t i = 0; i < gtp_skills_count(sk); i++)
+        if (gtp_skill_set_has(&a, i) != gtp_skill_set_has(&b, i))
+            fail_msg("%s (%zu bytes): %s %s by the fast path, %s by the reference; text "
+                     "\"%.*s\"",
+                     what, len, gtp_skills_id(sk, i), gtp_skill_set_has(&a, i) ? "found" : "missed",
+                     gtp_skill_set_has(&b, i) ? "found" : "missed", (int)(len < 600 ? len : 600),
+                     text);
+}
+
+/* A second matcher on the reference path (the prefilter off). */
+static struct gtp_skills *load_reference(void)
+{
+    char err[512];
+    struct gtp_skills *ref = gtp_skills_load(TAXONOMY, err, sizeof(err));
+    if (ref == NULL)
+        fail_msg("reference: %s", err);
+    gtp_skills_disable_prefilter(ref);
+    return ref;
+}
+
+/* Appends src to buf (cap bytes) at *len, as far as it fits. */
+static void put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
+{
+    if (n > cap - *len)
+        n = cap - *len;
+    memcpy(buf + *len, src, n);
+    *len += n;
+}
+
+/* The fast path scans a text in windows of a few hundred bytes, two halves
+ * at a time, and keeps where a walk stopped: texts far longer than one
+ * window, with aliases, whitespace runs and words across every boundary,
+ * and the densest stops (" .C"), must find what the reference finds. */
+static void test_reference_agrees_long(void **state)
+{
+    static const char *glue[] = {" ",      ", ",  "/",    ".",  " and ", "-",   "(",         ") ",
+                                 "\n\t  ", "++ ", "# ",   " .", "..",    " . ", "\xc3\xa9",  "3 ",
+                                 "_",      ":",   "\t\n", "x.", "'s ",   "&",   "          "};
+    static const char *dense[] = {" .C", "C ", " .net", ".NET ", "R, ", "Go ", "c++ ", "x.go "};
+    size_t cap = 1u << 16, len, n = gtp_skills_count(sk);
+    char *text = malloc(cap);
+    struct gtp_skills *ref = load_reference();
+    unsigned seed = 4242;
+    (void)state;
+    assert_non_null(text);
+
+    /* the labelled postings, run together into texts of 1-8 KiB */
+    static const char *files[] = {GTP_TEST_DATA "/skills_corpus.jsonl",
+                                  GTP_TEST_DATA "/skills_heldout.jsonl"};
+    for (size_t f = 0; f < GTP_ARRAY_LEN(files); f++) {
+        FILE *in = fopen(files[f], "r");
+        char *line = NULL;
+        size_t lcap = 0;
+        if (in == NULL)
+            continue;
+        len = 0;
+        while (getline(&line, &lcap, in) > 0) {
+            json_t *o = json_loads(line, 0, NULL);
+            const char *s = json_string_value(json_object_get(o, "text"));
+            if (s != NULL) {
+                put(text, cap, &len, s, strlen(s));
+                put(text, cap, &len, " ", 1);
+            }
+            json_decref(o);
+            if (len > 1024 + (size_t)(rand_r(&seed) % 7168)) {
+                expect_agree(ref, files[f], text, len);
+                len = 0;
+            }
+        }
+        expect_agree(ref, files[f], text, len);
+        free(line);
+        fclose(in);
+    }
+
+    /* each dense pattern repeated past several windows, at every offset */
+    for (size_t d = 0; d < GTP_ARRAY_LEN(dense); d++)
+        for (size_t lead = 0; lead < 8; lead++) {
+            len = 0;
+            put(text, cap, &len, "Python ........", lead);
+            while (len < 2000)
+                put(text, cap, &len, dense[d], strlen(dense[d]));
+            expect_agree(ref, dense[d], text, len);
+        }
+
+    /* a multi-word alias split by a whitespace run at every position
+     * around the first window boundaries, and a word longer than a window */
+    for (size_t pad = 0; pad < 300; pad++) {
+        len = 0;
+        for (size_t i = 0; i < pad; i++)
+            put(text, cap, &len, i % 7 == 6 ? " " : "w", 1);
+        put(text, cap, &len, " Apache", 7);
+        for (size_t i = 0; i < pad % 40 + 1; i++)
+            put(text, cap, &len, pad % 3 ? " " : "\n", 1);
+        put(text, cap, &len, "Spark, React   Native and Ruby on Rails", 39);
+        expect_agree(ref, "padded", text, len);
+    }
+
+    /* random texts of names, ids and filler of 0.2-6 KiB with odd glue */
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t want = 200 + (size_t)rand_r(&seed) % 6000;
+        len = 0;
+        while (len < want) {
+            const char *src;
+            unsigned r = (unsigned)rand_r(&seed);
+            if (r % 4 == 0)
+                src = "experience with the senior go data c r net node";
+            else if (r % 4 == 1)
+                src = gtp_skills_name(sk, r / 4 % n);
+            else
+                src = gtp_skills_id(sk, r / 4 % n);
+            size_t sl = strlen(src), from = r % 4 == 0 ? (r / 4) % sl : 0;
+            for (size_t i = from; i < sl && len < cap; i++) {
+                char ch = src[i];
+                unsigned m = (unsigned)rand_r(&seed) % 8;
+                if (m == 0 && ch >= 'a' && ch <= 'z')
+                    ch = (char)(ch - 32);
+                text[len++] = ch;
+            }
+            const char *g = glue[(unsigned)rand_r(&seed) % GTP_ARRAY_LEN(glue)];
+            put(text, cap, &len, g, strlen(g));
+        }
+        expect_agree(ref, "random", text, len);
+    }
+    gtp_skills_free(ref);
+    free(text);
+}
+
 static void test_taxonomy(void **state)
 {
     const char *const *fixed = spec_skill_ids;
@@ -360,6 +497,26 @@ static void test_load_errors(void **state)
     free(big);
     char err[256];
     assert_null(gtp_skills_load("/nonexistent-dir", err, sizeof(err)));
+}
+
+/* A taxonomy whose aliases need more automaton states than the tables
+ * index is refused with a reason, not truncated. */
+static void test_load_too_many_states(void **state)
+{
+    size_t cap = 1000 * 80, n = 0;
+    char *big = malloc(cap);
+    unsigned seed = 7;
+    (void)state;
+    assert_non_null(big);
+    for (int i = 0; i < 1000; i++) {
+        n += (size_t)snprintf(big + n, cap - n, "s%d\tS\tx\t", i);
+        for (int j = 0; j < 40; j++)
+            big[n++] = (char)('a' + rand_r(&seed) % 26);
+        n += (size_t)snprintf(big + n, cap - n, "\t-\n");
+    }
+    big[n] = '\0';
+    expect_load_error(big, "matcher states");
+    free(big);
 }
 
 static void test_robustness(void **state)
@@ -447,6 +604,8 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_robustness),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_reference_agrees_long),
+        cmocka_unit_test(test_load_too_many_states),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
