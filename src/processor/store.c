@@ -25,7 +25,9 @@
  * count) each; n hours, then (hour label, hour start s) each; when insights is
  * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
  * label, count) each; n counters, then (key, count) each (remote:*, level:*);
- * n pairs, then (skill a, skill b, day label, count) each with a < b; n
+ * n pair groups, then (day label, skill s, m1, m2, m1 (other, count) with s < other in
+ * byte order, m2 (other, count) with other < s) each: every pair is in both its skills'
+ * groups, its pairs:{day} member s|other only in the first; n
  * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
  * hllsent.h, and the key only has its TTL refreshed); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
@@ -106,13 +108,17 @@ static struct gtp_redis_script flush_script = {
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
-        "    local a, b, d, c = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]; i = i + 4\n"
-        "    local pk = 'pairs:' .. d\n"
-        "    local ka, kb = 'gtp:pairs:' .. d .. ':' .. a, 'gtp:pairs:' .. d .. ':' .. b\n"
-        "    redis.call('ZINCRBY', pk, c, a .. '|' .. b)\n"
-        "    redis.call('ZINCRBY', ka, c, b)\n"
-        "    redis.call('ZINCRBY', kb, c, a)\n"
-        "    touched[pk] = true; touched[ka] = true; touched[kb] = true\n"
+        "    local d, s, m1, m2 = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
+        "    local pk, sk, sp = 'pairs:' .. d, 'gtp:pairs:' .. d .. ':' .. s, s .. '|'\n"
+        "    i = i + 4\n"
+        "    for j = i, i + 2 * m1 - 1, 2 do\n"
+        "      redis.call('ZINCRBY', pk, ARGV[j+1], sp .. ARGV[j])\n"
+        "      redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j])\n"
+        "    end\n"
+        "    i = i + 2 * m1\n"
+        "    for j = i, i + 2 * m2 - 1, 2 do redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j]) end\n"
+        "    i = i + 2 * m2\n"
+        "    touched[pk] = true; touched[sk] = true\n"
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
