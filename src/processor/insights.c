@@ -231,10 +231,31 @@ struct pair_side {
     int64_t count;
 };
 
-static int pair_side_cmp(const void *x, const void *y)
+/* v by order: an LSD radix sort over the bytes of order that differ between entries (three
+ * for a flush within one day), a tenth of qsort's instructions on a flush's few thousand
+ * entries; tmp has room for n. */
+static void pair_side_sort(struct pair_side *v, struct pair_side *tmp, size_t n)
 {
-    const struct pair_side *a = x, *b = y;
-    return (a->order > b->order) - (a->order < b->order);
+    uint64_t diff = 0;
+    struct pair_side *src = v, *dst = tmp;
+    for (size_t i = 1; i < n; i++)
+        diff |= v[i].order ^ v[0].order;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t at[257] = {0};
+        if (!(diff >> shift & 0xFF))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            at[(src[i].order >> shift & 0xFF) + 1]++;
+        for (size_t d = 1; d <= 256; d++)
+            at[d] += at[d - 1];
+        for (size_t i = 0; i < n; i++)
+            dst[at[src[i].order >> shift & 0xFF]++] = src[i];
+        struct pair_side *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
 }
 
 struct skill_rank {
@@ -269,7 +290,7 @@ static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
     for (size_t i = 0; i < nsk; i++)
         rank[r[i].i] = (uint16_t)i;
     free(r);
-    v = gtp_xmalloc(2 * in->nkind[INSIGHTS_PAIR] * sizeof(*v));
+    v = gtp_xmalloc(4 * in->nkind[INSIGHTS_PAIR] * sizeof(*v)); /* entries, then the sort's */
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         if (!d->count || d->k.kind != INSIGHTS_PAIR)
@@ -284,7 +305,7 @@ static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
                                     d->count};
     }
     free(rank);
-    qsort(v, n, sizeof(*v), pair_side_cmp);
+    pair_side_sort(v, v + n, n);
     for (size_t i = 0; i < n;) {
         size_t j = i, h = i;
         const uint64_t group = v[i].order >> 12;

@@ -29,7 +29,10 @@
  * byte order, m2 (other, count) with other < s) each: every pair is in both its skills'
  * groups, its pairs:{day} member s|other only in the first; n
  * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
- * hllsent.h, and the key only has its TTL refreshed); then n stats, then
+ * hllsent.h, and the key only has its TTL refreshed; a set about to pass ~100 names is made
+ * dense first by a PFMERGE with an empty dense HyperLogLog the script writes and deletes:
+ * same registers, and a sparse one costs Redis a walk of its encoding per added name,
+ * docs/redis.md "Insights keys"); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
@@ -120,13 +123,25 @@ static struct gtp_redis_script flush_script = {
         "    i = i + 2 * m2\n"
         "    touched[pk] = true; touched[sk] = true\n"
         "  end\n"
+        "  local dense = nil\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
         "    local k, m = ARGV[i], tonumber(ARGV[i+1])\n"
-        "    if m > 0 then redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m)) end\n"
+        "    if m > 0 then\n"
+        "      local len = redis.call('STRLEN', k)\n"
+        "      if len ~= 12304 and len + 3 * m >= 300 then\n"
+        "        if not dense then\n"
+        "          dense = 'gtp:flush:hlldense'\n"
+        "          redis.call('SET', dense, 'HYLL' .. string.rep('\\0', 12300))\n"
+        "        end\n"
+        "        redis.call('PFMERGE', k, k, dense)\n"
+        "      end\n"
+        "      redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m))\n"
+        "    end\n"
         "    i = i + 2 + m\n"
         "    touched[k] = true\n"
         "  end\n"
+        "  if dense then redis.call('DEL', dense) end\n"
         "  for k in pairs(touched) do redis.call('EXPIRE', k, ttl) end\n"
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
