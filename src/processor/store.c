@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gtp/err.h"
 #include "gtp/redis.h"
@@ -399,17 +400,19 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     gtp_rediscmd_set_i64(a, count_at, (int64_t)ngroups);
 }
 
-/* a in Redis's protocol (RESP) into b, appended to the connection's output as it is. hiredis's
- * own formatting (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was
- * the largest single cost of building a flush on the consuming thread, about a quarter of
- * its instructions (callgrind, 100k events, bench/README.md "Insights cost"). */
-static int append_resp(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf *b, char *errstr,
-                       size_t errstr_size)
+/* a in Redis's protocol (RESP) into b, sized exactly first. hiredis's own formatting
+ * (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was the largest single
+ * cost of building a flush on the consuming thread, about a quarter of its instructions
+ * (callgrind, 100k events, bench/README.md "Insights cost"). */
+static void put_resp(struct gtp_rediscmd *a, struct gtp_buf *b)
 {
     char num[ARGFMT_I64_MAX + 3];
-    size_t n;
+    size_t n, total = 1 + ARGFMT_I64_MAX + 2;
 
     (void)gtp_rediscmd_argv(a, 0, NULL); /* resolves every argument's pointer once */
+    for (size_t i = 0; i < a->argc; i++)
+        total += 1 + ARGFMT_I64_MAX + 2 + a->argvlen[i] + 2;
+    gtp_buf_reserve(b, total);
     num[0] = '*';
     n = 1 + argfmt_i64(num + 1, (int64_t)a->argc);
     gtp_buf_put(b, num, n);
@@ -423,9 +426,31 @@ static int append_resp(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf 
         gtp_buf_put(b, a->argv[i], a->argvlen[i]);
         gtp_buf_put(b, "\r\n", 2);
     }
-    if (redisAppendFormattedCommand(rc, b->p, b->len) != REDIS_OK) {
-        gtp_errf(errstr, errstr_size, "redis: %s", rc->err ? rc->errstr : "append failed");
-        return GTP_ERR_REDIS;
+}
+
+/* b written to the connection's socket as it is: handed to hiredis (redisAppendFormattedCommand)
+ * it was copied once more into hiredis's output buffer, the third copy of a flush of megabytes
+ * (the arguments, the RESP, hiredis's) and with them the processor's peak memory. The socket
+ * is blocking with the connection's timeout (gtp_redis_connect), as for hiredis's own writes;
+ * the reply is read by hiredis's reader as before. */
+static int write_resp(redisContext *rc, const struct gtp_buf *b, char *errstr, size_t errstr_size)
+{
+    int done = 0;
+    while (!done) /* whatever hiredis still holds goes first (nothing, normally) */
+        if (redisBufferWrite(rc, &done) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
+            return GTP_ERR_REDIS;
+        }
+    for (size_t at = 0; at < b->len;) {
+        ssize_t w = write(rc->fd, b->p + at, b->len - at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            gtp_errf(errstr, errstr_size, "write: %s",
+                     w < 0 ? strerror(errno) : "connection closed");
+            return GTP_ERR_REDIS;
+        }
+        at += (size_t)w;
     }
     return 0;
 }
@@ -440,7 +465,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
 {
     struct gtp_rediscmd a = {0};
     struct gtp_buf resp = {0};
-    int err = 0, done = 0;
+    int err = 0;
 
     if (!flush_script.sha[0] && (err = store_prepare(rc, errstr, errstr_size)))
         return err;
@@ -448,20 +473,11 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
     gtp_rediscmd_arg_str(&a, flush_script.sha);
     gtp_rediscmd_arg_str(&a, "0");
     build_args(f, &a);
-    /* hiredis copies the command into its output buffer: the caller may
-     * reset the pending state as soon as this returns 0. */
-    if ((err = append_resp(rc, &a, &resp, errstr, errstr_size)))
-        goto out;
-    while (!done) {
-        if (redisBufferWrite(rc, &done) != REDIS_OK) {
-            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
-            err = GTP_ERR_REDIS;
-            goto out;
-        }
-    }
-out:
+    put_resp(&a, &resp);
+    gtp_rediscmd_fini(&a); /* before the write: the RESP holds a copy of every argument */
+    /* written whole before this returns: the caller may reset the pending state then */
+    err = write_resp(rc, &resp, errstr, errstr_size);
     gtp_buf_fini(&resp);
-    gtp_rediscmd_fini(&a);
     return err;
 }
 
