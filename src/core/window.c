@@ -4,7 +4,9 @@
  * One table per open window: a final window is dropped whole, and growing one
  * table never copies the others (rehash peaks stay small). Event ids in
  * canonical lowercase UUID form (nearly all of them) are kept as 16 bytes
- * inside the 32-byte slot, others as a heap copy. */
+ * inside the 24-byte slot, others as a heap copy. The slots are most of the
+ * processor's memory on a backlog (hundreds of thousands of ids per open
+ * hour), so a slot holds nothing the table already knows (its window). */
 #include "gtp/window.h"
 #include "gtp/strmap.h"
 #include "gtp/util.h"
@@ -13,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* len of an entry whose u.bin holds a canonical uuid's 16 bytes (its text is 36 bytes); no
+ * other id is that long (messages are at most a few MiB) */
+#define LEN_UUID UINT32_MAX
+
 struct entry {
-    uint64_t hash; /* 0 = empty slot */
-    int64_t window_start;
-    uint32_t len;    /* id length in bytes */
-    uint8_t is_uuid; /* 1: u.bin holds the id's 16 bytes; 0: u.str is a new copy */
+    uint32_t hash; /* 0 = empty slot */
+    uint32_t len;  /* id length in bytes, u.str a new copy; LEN_UUID: u.bin */
     union {
         uint8_t bin[16];
         char *str;
@@ -67,16 +71,18 @@ static void key_init(struct key *k, const char *id, size_t len)
     k->is_uuid = 1;
 }
 
+_Static_assert(sizeof(struct entry) == 24, "a dedup slot is 24 bytes");
+
 static int entry_matches(const struct entry *e, const struct key *k)
 {
-    if (e->len != k->len || e->is_uuid != k->is_uuid)
-        return 0;
-    return k->is_uuid ? memcmp(e->u.bin, k->bin, 16) == 0 : memcmp(e->u.str, k->id, k->len) == 0;
+    if (k->is_uuid)
+        return e->len == LEN_UUID && memcmp(e->u.bin, k->bin, 16) == 0;
+    return e->len == k->len && memcmp(e->u.str, k->id, k->len) == 0;
 }
 
 static void entry_free(struct entry *e)
 {
-    if (e->hash && !e->is_uuid)
+    if (e->hash && e->len != LEN_UUID)
         free(e->u.str);
 }
 
@@ -237,11 +243,11 @@ static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t win
     if (e->hash)
         return false;
     e->hash = h;
-    e->len = (uint32_t)len;
-    e->is_uuid = (uint8_t)k.is_uuid;
     if (k.is_uuid) {
+        e->len = LEN_UUID;
         memcpy(e->u.bin, k.bin, 16);
     } else {
+        e->len = (uint32_t)len;
         /* not NUL-terminated on purpose: ids may hold NUL bytes */
         e->u.str = gtp_xmalloc(len ? len : 1);
         memcpy(e->u.str, id, len);
@@ -309,7 +315,7 @@ void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void
             const struct entry *e = &t->slots[j];
             if (!e->hash)
                 continue;
-            if (!e->is_uuid) {
+            if (e->len != LEN_UUID) {
                 fn(t->start, e->u.str, e->len, ctx);
                 continue;
             }

@@ -223,6 +223,111 @@ static void key(struct gtp_rediscmd *c, const char *const *piece, size_t npieces
     }
 }
 
+/* One pair as seen from one of its skills: the flush names each (day, skill) index key
+ * once with every co-skill of that flush, rather than three keys per pair. */
+struct pair_side {
+    uint64_t order; /* day, rank of skill s, half (0: s < o), rank of o */
+    uint16_t s, o;  /* the group's skill and the other one */
+    int64_t count;
+};
+
+/* v by order: an LSD radix sort over the bytes of order that differ between entries (three
+ * for a flush within one day), a tenth of qsort's instructions on a flush's few thousand
+ * entries; tmp has room for n. */
+static void pair_side_sort(struct pair_side *v, struct pair_side *tmp, size_t n)
+{
+    uint64_t diff = 0;
+    struct pair_side *src = v, *dst = tmp;
+    for (size_t i = 1; i < n; i++)
+        diff |= v[i].order ^ v[0].order;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t at[257] = {0};
+        if (!(diff >> shift & 0xFF))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            at[(src[i].order >> shift & 0xFF) + 1]++;
+        for (size_t d = 1; d <= 256; d++)
+            at[d] += at[d - 1];
+        for (size_t i = 0; i < n; i++)
+            dst[at[src[i].order >> shift & 0xFF]++] = src[i];
+        struct pair_side *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+}
+
+struct skill_rank {
+    const char *id;
+    uint16_t i;
+};
+
+static int skill_rank_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct skill_rank *)x)->id, ((const struct skill_rank *)y)->id);
+}
+
+/* pairs: n groups, then per (day, skill s) group, skills in byte order of their ids: day
+ * label, s, m1, m2, m1 (o, count) with s < o (pairs:{day} member s|o and
+ * gtp:pairs:{day}:{s} member o), then m2 (o, count) with o < s (gtp:pairs:{day}:{s} only:
+ * the pair's s|o member is in o's group); the others in byte order in each half */
+static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
+                       const struct gtp_skills *sk)
+{
+    size_t n = 0, count_at = c->argc, groups = 0, nsk = gtp_skills_count(sk);
+    struct pair_side *v = NULL;
+    uint16_t *rank = NULL;
+
+    argfmt_arg_i64(c, 0); /* patched below */
+    if (!in->nkind[INSIGHTS_PAIR])
+        return;
+    struct skill_rank *r = gtp_xmalloc(nsk * sizeof(*r));
+    for (size_t i = 0; i < nsk; i++)
+        r[i] = (struct skill_rank){gtp_skills_id(sk, i), (uint16_t)i};
+    qsort(r, nsk, sizeof(*r), skill_rank_cmp);
+    rank = gtp_xmalloc(nsk * sizeof(*rank));
+    for (size_t i = 0; i < nsk; i++)
+        rank[r[i].i] = (uint16_t)i;
+    free(r);
+    v = gtp_xmalloc(4 * in->nkind[INSIGHTS_PAIR] * sizeof(*v)); /* entries, then the sort's */
+    for (size_t i = 0; i < in->cap; i++) {
+        const struct insights_delta *d = &in->v[i];
+        if (!d->count || d->k.kind != INSIGHTS_PAIR)
+            continue;
+        /* the day number offset to stay unsigned (every int64 µs day fits 30 bits), then
+         * 11 bits per rank (GTP_SKILLS_MAX) */
+        uint64_t day = (uint64_t)(d->k.t / INSIGHTS_DAY_US + (INT64_C(1) << 30)) << 23;
+        uint64_t ra = rank[d->k.a], rb = rank[d->k.b];
+        v[n++] = (struct pair_side){day | ra << 12 | (uint64_t)(rb < ra) << 11 | rb, d->k.a, d->k.b,
+                                    d->count};
+        v[n++] = (struct pair_side){day | rb << 12 | (uint64_t)(ra < rb) << 11 | ra, d->k.b, d->k.a,
+                                    d->count};
+    }
+    free(rank);
+    pair_side_sort(v, v + n, n);
+    for (size_t i = 0; i < n;) {
+        size_t j = i, h = i;
+        const uint64_t group = v[i].order >> 12;
+        while (j < n && v[j].order >> 12 == group)
+            j++;
+        while (h < j && !(v[h].order >> 11 & 1))
+            h++;
+        label(c, ((int64_t)(group >> 11) - (INT64_C(1) << 30)) * INSIGHTS_DAY_US, false);
+        gtp_rediscmd_arg_str(c, gtp_skills_id(sk, v[i].s));
+        argfmt_arg_i64(c, (int64_t)(h - i));
+        argfmt_arg_i64(c, (int64_t)(j - h));
+        for (size_t q = i; q < j; q++) {
+            gtp_rediscmd_arg_str(c, gtp_skills_id(sk, v[q].o));
+            argfmt_arg_i64(c, v[q].count);
+        }
+        groups++;
+        i = j;
+    }
+    gtp_rediscmd_set_i64(c, count_at, (int64_t)groups);
+    free(v);
+}
+
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
 #define NAMES_PER_PFADD 1000
 
@@ -279,25 +384,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         }
         argfmt_arg_i64(c, d->count);
     }
-    /* pairs: a, b (a < b in byte order of the ids), day, count */
-    argfmt_arg_i64(c, (int64_t)in->nkind[INSIGHTS_PAIR]);
-    for (size_t i = 0; i < in->cap; i++) {
-        const struct insights_delta *d = &in->v[i];
-        const char *a, *b;
-        if (!d->count || d->k.kind != INSIGHTS_PAIR)
-            continue;
-        a = gtp_skills_id(sk, d->k.a);
-        b = gtp_skills_id(sk, d->k.b);
-        if (strcmp(a, b) > 0) {
-            const char *t = a;
-            a = b;
-            b = t;
-        }
-        gtp_rediscmd_arg_str(c, a);
-        gtp_rediscmd_arg_str(c, b);
-        label(c, d->k.t, false);
-        argfmt_arg_i64(c, d->count);
-    }
+    emit_pairs(in, c, sk);
     /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
      * (a counting sort: stable, so each skill's entries keep their order and its days come
      * in runs; a day seen again later in the same skill is just another group) */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gtp/err.h"
 #include "gtp/redis.h"
@@ -25,9 +26,14 @@
  * count) each; n hours, then (hour label, hour start s) each; when insights is
  * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
  * label, count) each; n counters, then (key, count) each (remote:*, level:*);
- * n pairs, then (skill a, skill b, day label, count) each with a < b; n
+ * n pair groups, then (day label, skill s, m1, m2, m1 (other, count) with s < other in
+ * byte order, m2 (other, count) with other < s) each: every pair is in both its skills'
+ * groups, its pairs:{day} member s|other only in the first; n
  * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
- * hllsent.h, and the key only has its TTL refreshed); then n stats, then
+ * hllsent.h, and the key only has its TTL refreshed; a set about to pass ~100 names is made
+ * dense first by a PFMERGE with an empty dense HyperLogLog the script writes and deletes:
+ * same registers, and a sparse one costs Redis a walk of its encoding per added name,
+ * docs/redis.md "Insights keys"); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. Every fence is checked before anything is written.
@@ -106,21 +112,37 @@ static struct gtp_redis_script flush_script = {
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
-        "    local a, b, d, c = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]; i = i + 4\n"
-        "    local pk = 'pairs:' .. d\n"
-        "    local ka, kb = 'gtp:pairs:' .. d .. ':' .. a, 'gtp:pairs:' .. d .. ':' .. b\n"
-        "    redis.call('ZINCRBY', pk, c, a .. '|' .. b)\n"
-        "    redis.call('ZINCRBY', ka, c, b)\n"
-        "    redis.call('ZINCRBY', kb, c, a)\n"
-        "    touched[pk] = true; touched[ka] = true; touched[kb] = true\n"
+        "    local d, s, m1, m2 = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
+        "    local pk, sk, sp = 'pairs:' .. d, 'gtp:pairs:' .. d .. ':' .. s, s .. '|'\n"
+        "    i = i + 4\n"
+        "    for j = i, i + 2 * m1 - 1, 2 do\n"
+        "      redis.call('ZINCRBY', pk, ARGV[j+1], sp .. ARGV[j])\n"
+        "      redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j])\n"
+        "    end\n"
+        "    i = i + 2 * m1\n"
+        "    for j = i, i + 2 * m2 - 1, 2 do redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j]) end\n"
+        "    i = i + 2 * m2\n"
+        "    touched[pk] = true; touched[sk] = true\n"
         "  end\n"
+        "  local dense = nil\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
         "    local k, m = ARGV[i], tonumber(ARGV[i+1])\n"
-        "    if m > 0 then redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m)) end\n"
+        "    if m > 0 then\n"
+        "      local len = redis.call('STRLEN', k)\n"
+        "      if len ~= 12304 and len + 3 * m >= 300 then\n"
+        "        if not dense then\n"
+        "          dense = 'gtp:flush:hlldense'\n"
+        "          redis.call('SET', dense, 'HYLL' .. string.rep('\\0', 12300))\n"
+        "        end\n"
+        "        redis.call('PFMERGE', k, k, dense)\n"
+        "      end\n"
+        "      redis.call('PFADD', k, unpack(ARGV, i + 2, i + 1 + m))\n"
+        "    end\n"
         "    i = i + 2 + m\n"
         "    touched[k] = true\n"
         "  end\n"
+        "  if dense then redis.call('DEL', dense) end\n"
         "  for k in pairs(touched) do redis.call('EXPIRE', k, ttl) end\n"
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
@@ -378,17 +400,19 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     gtp_rediscmd_set_i64(a, count_at, (int64_t)ngroups);
 }
 
-/* a in Redis's protocol (RESP) into b, appended to the connection's output as it is. hiredis's
- * own formatting (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was
- * the largest single cost of building a flush on the consuming thread, about a quarter of
- * its instructions (callgrind, 100k events, bench/README.md "Insights cost"). */
-static int append_resp(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf *b, char *errstr,
-                       size_t errstr_size)
+/* a in Redis's protocol (RESP) into b, sized exactly first. hiredis's own formatting
+ * (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was the largest single
+ * cost of building a flush on the consuming thread, about a quarter of its instructions
+ * (callgrind, 100k events, bench/README.md "Insights cost"). */
+static void put_resp(struct gtp_rediscmd *a, struct gtp_buf *b)
 {
     char num[ARGFMT_I64_MAX + 3];
-    size_t n;
+    size_t n, total = 1 + ARGFMT_I64_MAX + 2;
 
     (void)gtp_rediscmd_argv(a, 0, NULL); /* resolves every argument's pointer once */
+    for (size_t i = 0; i < a->argc; i++)
+        total += 1 + ARGFMT_I64_MAX + 2 + a->argvlen[i] + 2;
+    gtp_buf_reserve(b, total);
     num[0] = '*';
     n = 1 + argfmt_i64(num + 1, (int64_t)a->argc);
     gtp_buf_put(b, num, n);
@@ -402,9 +426,31 @@ static int append_resp(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf 
         gtp_buf_put(b, a->argv[i], a->argvlen[i]);
         gtp_buf_put(b, "\r\n", 2);
     }
-    if (redisAppendFormattedCommand(rc, b->p, b->len) != REDIS_OK) {
-        gtp_errf(errstr, errstr_size, "redis: %s", rc->err ? rc->errstr : "append failed");
-        return GTP_ERR_REDIS;
+}
+
+/* b written to the connection's socket as it is: handed to hiredis (redisAppendFormattedCommand)
+ * it was copied once more into hiredis's output buffer, the third copy of a flush of megabytes
+ * (the arguments, the RESP, hiredis's) and with them the processor's peak memory. The socket
+ * is blocking with the connection's timeout (gtp_redis_connect), as for hiredis's own writes;
+ * the reply is read by hiredis's reader as before. */
+static int write_resp(redisContext *rc, const struct gtp_buf *b, char *errstr, size_t errstr_size)
+{
+    int done = 0;
+    while (!done) /* whatever hiredis still holds goes first (nothing, normally) */
+        if (redisBufferWrite(rc, &done) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
+            return GTP_ERR_REDIS;
+        }
+    for (size_t at = 0; at < b->len;) {
+        ssize_t w = write(rc->fd, b->p + at, b->len - at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            gtp_errf(errstr, errstr_size, "write: %s",
+                     w < 0 ? strerror(errno) : "connection closed");
+            return GTP_ERR_REDIS;
+        }
+        at += (size_t)w;
     }
     return 0;
 }
@@ -419,7 +465,7 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
 {
     struct gtp_rediscmd a = {0};
     struct gtp_buf resp = {0};
-    int err = 0, done = 0;
+    int err = 0;
 
     if (!flush_script.sha[0] && (err = store_prepare(rc, errstr, errstr_size)))
         return err;
@@ -427,20 +473,11 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
     gtp_rediscmd_arg_str(&a, flush_script.sha);
     gtp_rediscmd_arg_str(&a, "0");
     build_args(f, &a);
-    /* hiredis copies the command into its output buffer: the caller may
-     * reset the pending state as soon as this returns 0. */
-    if ((err = append_resp(rc, &a, &resp, errstr, errstr_size)))
-        goto out;
-    while (!done) {
-        if (redisBufferWrite(rc, &done) != REDIS_OK) {
-            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
-            err = GTP_ERR_REDIS;
-            goto out;
-        }
-    }
-out:
+    put_resp(&a, &resp);
+    gtp_rediscmd_fini(&a); /* before the write: the RESP holds a copy of every argument */
+    /* written whole before this returns: the caller may reset the pending state then */
+    err = write_resp(rc, &resp, errstr, errstr_size);
     gtp_buf_fini(&resp);
-    gtp_rediscmd_fini(&a);
     return err;
 }
 

@@ -93,15 +93,16 @@ static void test_contract_example(void **state)
                               1,  GTP_SENIORITY_SENIOR, co,   strlen(co)};
     insights_add(&in, &p);
     char *got = emitted(&in);
-    /* posts; counters (table order: checked as a set below); pairs in byte order; employers
-     * grouped per skill and day */
+    /* posts; counters (table order: checked as a set below); pairs grouped per day and
+     * skill in byte order; employers grouped per skill and day */
     assert_non_null(strstr(got, "1 uk 2024-03-15-10 1 5 "));
     assert_non_null(strstr(got, "remote_posts:uk:2024-03-15-10 1"));
     assert_non_null(strstr(got, "remote:python:2024-03-15-10 1"));
     assert_non_null(strstr(got, "remote:spark:2024-03-15-10 1"));
     assert_non_null(strstr(got, "level:python:senior:2024-03-15 1"));
     assert_non_null(strstr(got, "level:spark:senior:2024-03-15 1"));
-    assert_non_null(strstr(got, " 1 python spark 2024-03-15 1 2 "));
+    assert_non_null(
+        strstr(got, " 2 2024-03-15 python 1 0 spark 1 2024-03-15 spark 0 1 python 1 2 "));
     assert_non_null(strstr(got, "employers:python:2024-03-15 1 acme ltd"));
     assert_non_null(strstr(got, "employers:spark:2024-03-15 1 acme ltd"));
     free(got);
@@ -120,7 +121,8 @@ static void test_contract_example(void **state)
     assert_non_null(strstr(got, "remote_posts:uk:2024-03-15-10 3"));
     assert_non_null(strstr(got, "remote:python:2024-03-15-10 3"));
     assert_non_null(strstr(got, "level:spark:senior:2024-03-15 3"));
-    assert_non_null(strstr(got, " 1 python spark 2024-03-15 4 2 "));
+    assert_non_null(
+        strstr(got, " 2 2024-03-15 python 1 0 spark 4 2024-03-15 spark 0 1 python 4 2 "));
     /* each name once per (skill, day), in arrival order */
     assert_non_null(strstr(got, "employers:python:2024-03-15 2 acme ltd other"));
     assert_non_null(strstr(got, "employers:spark:2024-03-15 2 acme ltd other"));
@@ -271,6 +273,33 @@ static void test_employers_sent(void **state)
     insights_fini(&in);
 }
 
+/* Pairs come per (day, skill) group, days and skills in byte order: first the co-skills
+ * after the skill (its pairs:{day} members), then those before it (index entries only). */
+static void test_pair_groups(void **state)
+{
+    static const char *const three[] = {"sql", "python", "spark", NULL};
+    static const char *const two[] = {"sql", "python", NULL};
+    struct gtp_skill_set s3 = skills_of(three), s2 = skills_of(two);
+    struct insights in;
+    (void)state;
+    insights_init(&in, true);
+    struct insights_post p = {
+        &s2, gtp_skills_count(sk), "US", at("2024-03-16T08:00:00Z"), 0, 0, NULL, 0};
+    insights_add(&in, &p);
+    p.skills = &s3;
+    p.posted_us = at("2024-03-15T08:00:00Z");
+    insights_add(&in, &p);
+    insights_add(&in, &p);
+    char *got = emitted(&in);
+    const char *tail = " 5 2024-03-15 python 2 0 spark 2 sql 2 2024-03-15 spark 1 1 sql 2 python 2"
+                       " 2024-03-15 sql 0 2 python 2 spark 2 2024-03-16 python 1 0 sql 1"
+                       " 2024-03-16 sql 0 1 python 1 0";
+    assert_true(strlen(got) > strlen(tail));
+    assert_string_equal(got + strlen(got) - strlen(tail), tail);
+    free(got);
+    insights_fini(&in);
+}
+
 /* Many distinct pairs force the table through several doublings without losing a count. */
 static void test_growth(void **state)
 {
@@ -300,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_contract_example), cmocka_unit_test(test_no_skills_and_off),
         cmocka_unit_test(test_company_norm),     cmocka_unit_test(test_employers_days),
         cmocka_unit_test(test_growth),           cmocka_unit_test(test_employers_sent),
+        cmocka_unit_test(test_pair_groups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
