@@ -58,19 +58,24 @@ def check_stall(port, r, rport):
     staller.start()
     time.sleep(0.1)
     cold_req.start()
-    worst, n = 0.0, 0
+    lat = []
     while time.monotonic() < t_stall + STALL_S - 0.2:
         st, body, secs = timed(port, WARM)
         assert st == 200 and body == first, (st, body[:200])
-        worst = max(worst, secs)
-        n += 1
+        lat.append(secs)
         time.sleep(0.02)
+    lat.sort()
+    n, worst = len(lat), lat[-1]
     staller.join()
     cold_req.join()
     # the control: a request that has to compute waits for the stalled Redis
     assert cold["st"] == 200 and cold["secs"] >= 1.0, cold
-    # a warm key's request never did (a computation would have taken ~2 s)
-    assert worst < 0.5, "a warm request took %.3f s during the stall" % worst
+    # A warm key's request never did (a computation would have taken ~2 s). One request may
+    # have been accepted by the HTTP worker thread that is computing the cold key and waited
+    # behind it (docs/dashboard.md, "Answer cache"): at most one slow, the rest fast.
+    assert n >= 10 and lat[-2] < 0.5 and lat[n // 2] < 0.1, \
+        "warm requests during the stall: median %.3f s, two slowest %.3f / %.3f s" % (
+            lat[n // 2], lat[-2], lat[-1])
 
     deadline = time.monotonic() + 5
     while True:
