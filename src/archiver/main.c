@@ -37,7 +37,9 @@
  *    already written in that roll are kept), logged once per interval; nothing half-written
  *    becomes visible.
  * The consumer-daemon skeleton (gtp/daemon.h) polls and dispatches rebalances to the hooks
- * below; the roll and its fence live in roll.h, taking partitions over in handover.h. */
+ * below; each poll round is validated and enriched on helper threads and then applied here
+ * in order (enrich.h); the roll and its fence live in roll.h, taking partitions over in
+ * handover.h. */
 #include <inttypes.h>
 #include <stdbool.h>
 

@@ -22,8 +22,8 @@ struct arch_cfg {
 extern const struct gtp_cli arch_cli;
 
 /* ZSTD level of the archive's files, rolls and compaction alike (docs/archive.md): level 1
- * compressed a roll's pages with about half the instructions of level 3, and the files of
- * these rows came out within a few per cent of level 3's size. */
+ * compressed a roll's pages with 18 % fewer instructions than level 3, and the files of these
+ * rows came out no larger. */
 #define ARCH_ZSTD_LEVEL 1
 
 /* The shortest --vacuum-retention of the daemon (see arch_options_check). */
