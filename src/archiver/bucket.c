@@ -17,6 +17,8 @@
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
 
+#define US_PER_DAY (86400LL * 1000000)
+
 void arch_buckets_init(struct arch_buckets *bs, const struct gtp_parquet_opts *opts)
 {
     memset(bs, 0, sizeof(*bs));
@@ -141,39 +143,77 @@ static int stage(struct arch_bucket *b, const char *root, const char *dir, const
     return err;
 }
 
+/* One bucket to stage in a roll: where its file goes and how its write ended. */
+struct stage_job {
+    struct arch_bucket *b;
+    const char *root;
+    char dir[1024], name[256];
+    int err;
+    char errstr[512];
+};
+
+struct stage_jobs {
+    struct stage_job *j;
+    size_t n;
+};
+
+static void stage_item(void *arg, size_t i, unsigned worker)
+{
+    struct stage_job *j = &((struct stage_jobs *)arg)->j[i];
+    (void)worker;
+    j->err = gtp_hive_mkdirs(j->root, j->dir, j->errstr, sizeof(j->errstr));
+    if (!j->err)
+        j->err = stage(j->b, j->root, j->dir, j->name, j->errstr, sizeof(j->errstr));
+}
+
 int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partition, int64_t first,
                        int64_t last, size_t *files, char *errstr, size_t errstr_size)
 {
     const char *names[2] = {"date_posted", "region"};
+    struct stage_jobs jobs = {gtp_xcalloc(bs->n + 1, sizeof(*jobs.j)), 0};
     size_t k = 0;
     int err = 0;
     bool staged_any = false;
 
-    /* 1. every bucket into its temp file (hidden from readers: leading '.', no .parquet) */
-    for (size_t i = 0; i < bs->n && !err; i++) {
+    /* 1. every bucket into its temp file (hidden from readers: leading '.', no .parquet),
+     * spread over the pool's threads: encoding and compressing a roll's files was most of
+     * a roll's time, and each file is independent of the others */
+    for (size_t i = 0; i < bs->n; i++) {
         struct arch_bucket *b = &bs->b[i];
-        char dir[1024], name[256];
+        struct stage_job *j = &jobs.j[jobs.n];
         if (b->staged || b->rows == 0)
             continue;
         const char *values[2] = {b->date, b->region};
-        if (gtp_hive_partition_dir(names, values, 2, dir, sizeof(dir)) < 0) {
+        if (gtp_hive_partition_dir(names, values, 2, j->dir, sizeof(j->dir)) < 0) {
             gtp_errf(errstr, errstr_size, "bad partition (%s, %s)", b->date, b->region);
             err = GTP_ERR_INVAL;
             break;
         }
-        snprintf(name, sizeof(name), "part-%d-%" PRId64 "-%" PRId64 ".%s.parquet", (int)partition,
-                 first, last, gtp_parquet_codec_name(bs->opts.codec));
-        err = gtp_hive_mkdirs(root, dir, errstr, errstr_size);
-        if (!err)
-            err = stage(b, root, dir, name, errstr, errstr_size);
-        if (err)
-            break;
-        size_t n = strlen(dir) + strlen(name) + 2;
-        b->rel = gtp_xmalloc(n);
-        snprintf(b->rel, n, "%s/%s", dir, name);
-        b->staged = true;
+        snprintf(j->name, sizeof(j->name), "part-%d-%" PRId64 "-%" PRId64 ".%s.parquet",
+                 (int)partition, first, last, gtp_parquet_codec_name(bs->opts.codec));
+        j->b = b;
+        j->root = root;
+        jobs.n++;
+    }
+    arch_pool_run(bs->pool, jobs.n, 1, stage_item, &jobs);
+    /* the first failure in bucket order is the one reported; the files staged beside it
+     * are kept, as a serial roll that failed later would have kept them */
+    for (size_t i = 0; i < jobs.n; i++) {
+        struct stage_job *j = &jobs.j[i];
+        if (j->err) {
+            if (!err) {
+                err = j->err;
+                gtp_errf(errstr, errstr_size, "%s", j->errstr);
+            }
+            continue;
+        }
+        size_t n = strlen(j->dir) + strlen(j->name) + 2;
+        j->b->rel = gtp_xmalloc(n);
+        snprintf(j->b->rel, n, "%s/%s", j->dir, j->name);
+        j->b->staged = true;
         staged_any = true;
     }
+    free(jobs.j);
     if (err)
         goto out;
     /* 2. temp files durable before any becomes visible; 3. publish them by rename; 4. the
@@ -264,7 +304,6 @@ int arch_buckets_add_event(struct arch_buckets *bs, const struct gtp_event *ev,
                            const struct gtp_skills *sk, const char **skill_ids, char *errstr,
                            size_t errstr_size)
 {
-    char date[16];
     size_t n = gtp_skills_count(sk), k = 0;
     for (size_t w = 0; w < (n + 63) / 64; w++) {
         uint64_t bits = ev->skills.bits[w];
@@ -296,6 +335,12 @@ int arch_buckets_add_event(struct arch_buckets *bs, const struct gtp_event *ev,
     row.lens[GTP_PARQUET_JOB_ID] = ev->job_id.len;
     row.lens[GTP_PARQUET_SOURCE] = ev->source.len;
     row.lens[GTP_PARQUET_LOCATION] = ev->location.len;
-    gtp_time_format_date(ev->posted_us, date, sizeof(date));
-    return arch_buckets_add(bs, date, ev->region, &row, errstr, errstr_size);
+    /* the UTC day of posted_us, rounded towards minus infinity as the date is */
+    int64_t day = ev->posted_us / US_PER_DAY - (ev->posted_us % US_PER_DAY < 0);
+    if (!bs->day_set || day != bs->day) {
+        gtp_time_format_date(ev->posted_us, bs->day_text, sizeof(bs->day_text));
+        bs->day = day;
+        bs->day_set = true;
+    }
+    return arch_buckets_add(bs, bs->day_text, ev->region, &row, errstr, errstr_size);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool.h"
 #include "gtp/delta.h"
 #include "gtp/event.h"
 #include "gtp/parquet.h"
@@ -37,6 +38,12 @@ struct arch_buckets {
     struct gtp_parquet_opts opts; /* copied at init; build borrowed */
     size_t rows;                  /* over all buckets */
     size_t bytes;                 /* buffered bytes over all buckets */
+    struct arch_pool *pool;       /* borrowed, NULL: files written on the calling thread */
+    /* the last date_posted formatted (UTC day number and its text): consecutive rows
+     * mostly share their day, and formatting it was a tenth of a row's cost here */
+    int64_t day;
+    bool day_set;
+    char day_text[16];
 };
 
 void arch_buckets_init(struct arch_buckets *bs, const struct gtp_parquet_opts *opts);
@@ -56,7 +63,8 @@ int arch_buckets_add_event(struct arch_buckets *bs, const struct gtp_event *ev,
                            size_t errstr_size);
 
 /* Write every bucket with rows not yet written in this roll to its file under root: all
- * temp files first, one syncfs(), all renames, one syncfs() (durable before the commit).
+ * temp files first (on bs->pool's threads), one syncfs(), all renames, one syncfs()
+ * (durable before the commit).
  * Returns 0, GTP_ERR_NOSPACE, GTP_ERR_IO, GTP_ERR_INVAL or GTP_ERR_INTERNAL; after an
  * error, calling again continues with the buckets still unwritten. *files (may be NULL)
  * gets the number of files written by this call. */

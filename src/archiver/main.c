@@ -37,7 +37,9 @@
  *    already written in that roll are kept), logged once per interval; nothing half-written
  *    becomes visible.
  * The consumer-daemon skeleton (gtp/daemon.h) polls and dispatches rebalances to the hooks
- * below; the roll and its fence live in roll.h, taking partitions over in handover.h. */
+ * below; each poll round is validated and enriched on helper threads and then applied here
+ * in order (enrich.h); the roll and its fence live in roll.h, taking partitions over in
+ * handover.h. */
 #include <inttypes.h>
 #include <stdbool.h>
 
@@ -45,6 +47,7 @@
 
 #include "bucket.h"
 #include "deltalink.h"
+#include "enrich.h"
 #include "handover.h"
 #include "maintain.h"
 #include "options.h"
@@ -69,7 +72,8 @@ struct arch {
     struct roll roll;    /* files and Delta commits */
     struct deltalink dl; /* the roll's seams */
     struct arch_maint maint;
-    struct gtp_event ev;
+    struct arch_pool *pool; /* helper threads: poll rounds, a roll's files */
+    struct arch_enrich en;  /* the poll round being applied */
     const char *skill_ids[GTP_SKILLS_MAX];
     int64_t last_check_ms;
     struct gtp_metric *m_buffered, *m_write_errors;
@@ -82,13 +86,12 @@ static struct part *part_get(struct arch *ar, int32_t p)
 
 /* ---- consuming ------------------------------------------------------------------------- */
 
-static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
+/* Apply one message, processed into ev (a view, enrich.h), in offset order. */
+static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm,
+                           const struct gtp_event *ev)
 {
     struct part *pt = part_get(ar, rkm->partition);
-    struct gtp_event *ev = &ar->ev;
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ref_ms;
-    enum gtp_reject r;
+    enum gtp_reject r = ev->reject;
     char err[512];
 
     if (!pt || !pt->dp.assigned || !pt->win)
@@ -101,10 +104,6 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
     /* after a seek back, messages fetched before it may still arrive */
     if (pt->dp.next >= 0 && rkm->offset < pt->dp.next)
         return;
-    ref_ms = rd_kafka_message_timestamp(rkm, &tstype);
-    if (ref_ms < 0)
-        ref_ms = gtp_wall_us() / 1000;
-    r = gtp_event_process(ev, ar->d.tx, rkm->payload, rkm->len, ref_ms * 1000);
     if (r != GTP_REJECT_NONE) {
         gtp_daemon_count(&ar->d, r, GTP_VERDICT_COUNT);
         if (gtp_dlq_send(ar->d.dlq, ar->cfg.dlq_topic, rkm, gtp_reject_name(r), ev->detail, err,
@@ -135,16 +134,42 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm)
     pt->dp.next = rkm->offset + 1;
 }
 
+/* The messages of the poll round, enriched on the helpers, then applied in the order they
+ * were polled, each followed by the roll check one message per round had (a roll may be
+ * due after any message). Called after every round and before anything that must see
+ * every polled message applied: a rebalance, the drain. */
+static void apply_round(struct arch *ar)
+{
+    struct gtp_event ev;
+    arch_enrich_run(&ar->en, ar->d.tx);
+    for (size_t i = 0; i < ar->en.n; i++) {
+        const rd_kafka_message_t *rkm = ar->en.slot[i].rkm;
+        struct part *pt = part_get(ar, rkm->partition);
+        arch_enrich_view(&ar->en, i, &ev);
+        handle_message(ar, rkm, &ev);
+        if (pt && !ar->d.paused &&
+            (pt->bk.rows >= (size_t)ar->cfg.roll_rows ||
+             pt->bk.bytes >= (size_t)ar->cfg.roll_bytes || pt->blocked) &&
+            !roll_where(&ar->roll, ROLL_DUE))
+            gtp_daemon_pause(&ar->d, true);
+    }
+    arch_enrich_clear(&ar->en);
+}
+
 /* ---- the daemon's hooks ---------------------------------------------------------------- */
 
 static struct gtp_daemon_part *part_new(void *opaque, int32_t p)
 {
-    return roll_part_new(&((struct arch *)opaque)->popts, p);
+    struct arch *ar = opaque;
+    struct part *pt = (struct part *)roll_part_new(&ar->popts, p);
+    pt->bk.pool = ar->pool; /* a roll's files on the helpers too */
+    return &pt->dp;
 }
 
 static void on_assign(void *opaque, rd_kafka_topic_partition_list_t *parts)
 {
     struct arch *ar = opaque;
+    apply_round(ar);
     /* Resume from the position in the Delta log, not Kafka's committed offset. */
     handover_take_all(&ar->d, ar->cfg.archive_dir, ar->cfg.topic, parts, ar->roll.m_disk_errors);
     for (int i = 0; i < parts->cnt; i++) {
@@ -163,6 +188,7 @@ static void on_revoke(void *opaque, rd_kafka_topic_partition_list_t *parts, bool
 {
     struct arch *ar = opaque;
     bool any = false;
+    apply_round(ar);
     for (int i = 0; i < parts->cnt && !lost && !any; i++) {
         struct part *pt = part_get(ar, parts->elems[i].partition);
         any = pt && pt->dp.assigned && pt->first >= 0;
@@ -196,24 +222,18 @@ static int before_poll(void *opaque)
     return 50;
 }
 
+/* Taken into the round; applied in after_poll. */
 static void on_message(void *opaque, rd_kafka_message_t *rkm)
 {
-    struct arch *ar = opaque;
-    struct part *pt = part_get(ar, rkm->partition);
-    handle_message(ar, rkm);
-    if (pt && !ar->d.paused &&
-        (pt->bk.rows >= (size_t)ar->cfg.roll_rows || pt->bk.bytes >= (size_t)ar->cfg.roll_bytes ||
-         pt->blocked) &&
-        !roll_where(&ar->roll, ROLL_DUE))
-        gtp_daemon_pause(&ar->d, true);
-    rd_kafka_message_destroy(rkm);
+    arch_enrich_add(&((struct arch *)opaque)->en, rkm);
 }
 
-/* Rolls by age (--roll-seconds) are checked ten times a second. */
+/* The round applied; rolls by age (--roll-seconds) are checked ten times a second. */
 static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct arch *ar = opaque;
     (void)n;
+    apply_round(ar);
     if (!ar->d.paused && now - ar->last_check_ms >= 100) {
         ar->last_check_ms = now;
         if (!roll_where(&ar->roll, ROLL_DUE))
@@ -237,6 +257,7 @@ static void on_gauges(void *opaque)
  * finds nothing left to roll. */
 static bool on_drain(void *opaque)
 {
+    apply_round(opaque);
     return roll_where(&((struct arch *)opaque)->roll, ROLL_ALL);
 }
 
@@ -284,12 +305,17 @@ int main(int argc, char **argv)
         .metrics_port = ar.cfg.metrics_port,
         .metrics_prefix = "archiver",
         .unhealthy = "archive writes failing",
-        .batch_max = 1, /* a roll may be due after any message */
+        .batch_max = ARCH_ENRICH_MAX, /* applied one by one (apply_round) */
         .drain_retry_ms = 200,
         .hooks = &arch_hooks,
         .opaque = &ar,
     };
-    gtp_event_init(&ar.ev);
+    if (!(ar.pool = arch_pool_new((int)ar.cfg.enrich_threads, err, sizeof(err)))) {
+        gtp_log(GTP_LOG_ERROR, "main", "%s", err);
+        rc = GTP_EXIT_SOFTWARE;
+        goto out;
+    }
+    arch_enrich_init(&ar.en, ar.pool);
     ar.dl = (struct deltalink){ar.cfg.archive_dir, ar.cfg.topic, &ar.d, &ar.maint};
     roll_init(&ar.roll, &ar.d, &deltalink_ops, &ar.dl, ar.cfg.topic, ar.cfg.roll_rows,
               ar.cfg.roll_bytes, ar.cfg.roll_seconds);
@@ -322,7 +348,8 @@ fail:
 out:
     gtp_daemon_fini(&ar.d); /* leaves the group: the revoke hook rolls what is left */
     arch_maint_stop(&ar.maint);
-    gtp_event_fini(&ar.ev);
+    arch_enrich_fini(&ar.en); /* after the revoke hook inside gtp_daemon_fini */
+    arch_pool_free(ar.pool);
     gtp_cfg_free(&arch_cli, &ar.cfg, &ar.kprops);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* gtp-archiver's options (see options.h). */
 #include "options.h"
 
+#include "pool.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -45,6 +47,11 @@ static const struct gtp_opt arch_opts[] = {
      0, 0},
     {"maintain", 0, "GTP_MAINTAIN", GTP_OPT_BOOL, offsetof(struct arch_cfg, maintain), "false",
      NULL, "checkpoint, compact, vacuum and clean up the table, then exit (for cron)", 0, 0},
+    {"enrich-threads", 0, "GTP_ENRICH_THREADS", GTP_OPT_INT,
+     offsetof(struct arch_cfg, enrich_threads), "1", "N",
+     "threads that validate and enrich polled messages and write a roll's files beside the "
+     "consuming one (0: none)",
+     0, ARCH_POOL_MAX_HELPERS},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct arch_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka is unreachable this long at start-up", 1, 3600},
@@ -64,6 +71,7 @@ int arch_options_check(const struct arch_cfg *cfg, struct gtp_parquet_opts *popt
                        struct arch_maint_cfg *mc)
 {
     gtp_parquet_opts_default(popts);
+    popts->zstd_level = ARCH_ZSTD_LEVEL;
     if (gtp_parquet_codec_parse(cfg->codec, &popts->codec) ||
         popts->codec == GTP_PARQUET_UNCOMPRESSED) {
         fprintf(stderr, "gtp-archiver: --codec: '%s' is not zstd or snappy\n", cfg->codec);

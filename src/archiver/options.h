@@ -14,12 +14,17 @@ struct arch_cfg {
     long long metrics_port;
     char *group, *archive_dir, *codec;
     long long roll_rows, roll_seconds, roll_bytes, startup_timeout_s, checkpoint_interval;
-    long long compact_interval_s, target_file_size;
+    long long compact_interval_s, target_file_size, enrich_threads;
     char *log_retention, *vacuum_retention;
     bool maintain;
 };
 
 extern const struct gtp_cli arch_cli;
+
+/* ZSTD level of the archive's files, rolls and compaction alike (docs/archive.md): level 1
+ * compressed a roll's pages with 18 % fewer instructions than level 3, and the files of these
+ * rows came out no larger. */
+#define ARCH_ZSTD_LEVEL 1
 
 /* The shortest --vacuum-retention of the daemon (see arch_options_check). */
 #define ARCH_MIN_VACUUM_RETENTION_MS 10000

@@ -16,12 +16,15 @@
 #include <unistd.h>
 
 #include "bucket.h"
+#include "pool.h"
 #include "state.h"
 #include "gtp/delta.h"
 #include "gtp/delta_checkpoint.h"
 #include "gtp/delta_optimize.h"
 #include "gtp/err.h"
 #include "gtp/parquet.h"
+#include "gtp/skills.h"
+#include "gtp/util.h"
 #include "gtp/window.h"
 
 #define H  GTP_WINDOW_US
@@ -495,6 +498,116 @@ static void test_buckets_and_clean(void **state)
     free(root);
 }
 
+/* Every item of a job runs exactly once, on a worker in range, whatever the split. */
+static void count_item(void *arg, size_t i, unsigned worker)
+{
+    int *hits = arg;
+    assert_true(worker <= ARCH_POOL_MAX_HELPERS);
+    __atomic_fetch_add(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void test_pool(void **state)
+{
+    char err[256];
+    int hits[5000];
+    (void)state;
+    assert_null(arch_pool_new(ARCH_POOL_MAX_HELPERS + 1, err, sizeof(err)));
+    assert_non_null(strstr(err, "not in 0..8"));
+    for (int helpers = 0; helpers <= 3; helpers++) {
+        struct arch_pool *pl = arch_pool_new(helpers, err, sizeof(err));
+        assert_non_null(pl);
+        assert_int_equal(arch_pool_workers(pl), helpers + 1);
+        for (size_t n = 0; n <= 5000; n += 1250) {
+            for (int claim = 1; claim <= 64; claim *= 8) {
+                memset(hits, 0, sizeof(hits));
+                arch_pool_run(pl, n, (size_t)claim, count_item, hits);
+                for (size_t i = 0; i < 5000; i++)
+                    assert_int_equal(hits[i], i < n ? 1 : 0);
+            }
+        }
+        arch_pool_free(pl);
+    }
+    arch_pool_free(NULL);
+}
+
+static char *slurp(const char *root, const char *rel, size_t *len)
+{
+    char p[1024];
+    snprintf(p, sizeof(p), "%s/%s", root, rel);
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* A roll's files written on helper threads are the bytes the calling thread alone writes,
+ * with the same stats; and the date_posted of a row is its UTC day either side of the
+ * epoch and of midnight (the day text is cached between rows). */
+static void test_buckets_on_threads(void **state)
+{
+    static const char *days[] = {"1969-12-31", "1970-01-01", "2024-03-14", "2024-03-15"};
+    static const int64_t at[] = {-1, 0, T0 - 1, T0, T0 + 86399999999LL, -86400000000LL};
+    static const char *want[] = {"1969-12-31", "1970-01-01", "2024-03-14",
+                                 "2024-03-15", "2024-03-15", "1969-12-31"};
+    char err[512];
+    char *roots[2] = {tmp_root(), tmp_root()};
+    struct arch_pool *pl = arch_pool_new(2, err, sizeof(err));
+    struct gtp_skills *sk = gtp_skills_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
+    const char *ids[GTP_SKILLS_MAX];
+    (void)state;
+    assert_non_null(pl);
+    assert_non_null(sk);
+    for (int k = 0; k < 2; k++) {
+        struct arch_buckets bs;
+        size_t files = 0;
+        arch_buckets_init(&bs, NULL);
+        bs.pool = k ? pl : NULL;
+        for (int i = 0; i < 400; i++) {
+            char id[32];
+            snprintf(id, sizeof(id), "id-%d", i);
+            struct gtp_parquet_row r = row_of(id);
+            assert_int_equal(
+                arch_buckets_add(&bs, days[i % 4], i % 3 ? "UK" : "US", &r, err, sizeof(err)), 0);
+        }
+        for (size_t i = 0; i < GTP_ARRAY_LEN(at); i++) {
+            struct gtp_event ev = {.event_id = {"e", 1},
+                                   .title = {"t", 1},
+                                   .job_id = {"j", 1},
+                                   .source = {"s", 1},
+                                   .location = {"Berlin", 6},
+                                   .posted_us = at[i],
+                                   .is_remote = -1};
+            snprintf(ev.region, sizeof(ev.region), "DE");
+            assert_int_equal(arch_buckets_add_event(&bs, &ev, sk, ids, err, sizeof(err)), 0);
+            assert_string_equal(bs.day_text, want[i]);
+        }
+        assert_int_equal(arch_buckets_write(&bs, roots[k], 1, 0, 405, &files, err, sizeof(err)), 0);
+        assert_int_equal(files, 12); /* 8 from the rows, 4 days of DE */
+        arch_buckets_fini(&bs);
+    }
+    assert_true(exists(roots[1], "date_posted=1969-12-31/region=DE/part-1-0-405.zstd.parquet"));
+    for (int d = 0; d < 4; d++) {
+        for (int r = 0; r < 2; r++) {
+            char rel[256];
+            size_t n0, n1;
+            snprintf(rel, sizeof(rel), "date_posted=%s/region=%s/part-1-0-405.zstd.parquet",
+                     days[d], r ? "UK" : "US");
+            char *a = slurp(roots[0], rel, &n0), *b = slurp(roots[1], rel, &n1);
+            assert_true(n0 > 0 && n0 == n1 && memcmp(a, b, n0) == 0);
+            free(a);
+            free(b);
+        }
+    }
+    gtp_skills_free(sk);
+    arch_pool_free(pl);
+    for (int k = 0; k < 2; k++) {
+        rm_rf(roots[k]);
+        free(roots[k]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +618,8 @@ int main(void)
         cmocka_unit_test(test_nul_id_and_old_commits_restored),
         cmocka_unit_test(test_fencing),
         cmocka_unit_test(test_buckets_and_clean),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_buckets_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
