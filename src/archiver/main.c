@@ -4,38 +4,28 @@
  * dead-letter topic (docs/kafka.md).
  *
  * Exactly-once design (docs/archive.md):
- *  - Per Kafka partition p, rows are buffered per (date_posted, region). A roll writes, for
- *    every assigned partition p with data, each buffer as
- *    date_posted=D/region=R/part-<p>-<first>-<last>.<codec>.parquet, where [first, last] is
- *    every offset of p consumed since p's previous roll (rejected and duplicate messages
- *    included), each file published atomically (temp, fsync, rename, fsync dir). Then ONE
- *    Delta commit holds all the roll's adds, one txn {appId "gtp-archiver-<topic>-<p>",
- *    version <last>} per partition and commitInfo.gtp = an array of the partitions'
- *    offsets and max event times (state.h); the dedup ids counted are the ids of the rows
- *    in the roll's files. A roll without rows still commits, so the position moves past
- *    rejects. Rolls come every --roll-seconds (300: cold data may lag minutes behind the hot
- *    path, and files and commits stay few), or sooner at --roll-rows / --roll-bytes.
- *  - The Delta log is the only store of the position: on assignment p resumes at txn + 1
- *    (the beginning when none), and its gtp_window is rebuilt from the last checkpoint's
- *    snapshot (maintain.h), p's commitInfo.gtp entries after it and the ids in the data
- *    files those commits added, so late/duplicate verdicts continue exactly as if the
- *    archiver had never stopped, at a cost bounded by the open state and the commits since
- *    that checkpoint. Kafka's committed
- *    offsets are stored after each commit for lag tools only.
+ *  - Per Kafka partition p, rows are buffered per (date_posted, region). A roll writes each
+ *    buffer of every assigned partition with data as
+ *    date_posted=D/region=R/part-<p>-<first>-<last>.<codec>.parquet ([first, last]: every
+ *    offset of p consumed since its previous roll, rejects and duplicates included), made
+ *    durable before it is renamed into place; then ONE Delta commit holds the roll's adds,
+ *    one txn {appId "gtp-archiver-<topic>-<p>", version <last>} per partition and the
+ *    partitions' offsets and max event times (state.h). A roll without rows still commits,
+ *    so the position moves past rejects. Rolls come every --roll-seconds, or sooner at
+ *    --roll-rows / --roll-bytes.
+ *  - The Delta log is the only store of the position: on assignment p resumes at txn + 1,
+ *    its gtp_window rebuilt from the last checkpoint's snapshot (maintain.h), the commits
+ *    after it and the ids in the files they added, so late/duplicate verdicts continue as if
+ *    the archiver had never stopped. Kafka's committed offsets are for lag tools only.
  *  - A crash between rename and commit leaves files the log does not reference: on
- *    assignment p's unreferenced files whose first offset >= the resume offset, and p's temp
- *    files, are deleted before consuming (only p's owner touches p's files); the replay then
- *    writes the same names again. Paths are unique per (p, first offset) and commits of p
- *    never overlap, so no path is added to the log twice.
- *  - Fencing: each commit checks that no other writer recorded a txn for p since the log
- *    version we last read (GTP_ERR_FENCED: someone else owns p; our files are removed and
- *    p is reloaded from the log). On assignment the new owner first commits p's txn
- *    unchanged (a fencing commit, no adds), so an old owner that has not noticed its loss
- *    cannot commit any more, and only then removes p's uncommitted files.
+ *    assignment p's unreferenced files from the resume offset on, and its temp files, are
+ *    deleted before consuming; the replay writes the same names again.
+ *  - Fencing: a commit checks that no other writer recorded a txn for p since the version we
+ *    read (GTP_ERR_FENCED: p is dropped and reloaded); a new owner first commits p's txn
+ *    unchanged, so an old owner cannot commit any more.
  *  - Dead letters are made durable before the commit that moves the position past them.
- *  - Disk errors (ENOSPC, EIO): consumption pauses, the roll is retried with backoff (files
- *    already written in that roll are kept), logged once per interval; nothing half-written
- *    becomes visible.
+ *  - Disk errors (ENOSPC, EIO): consumption pauses and the roll is retried with backoff;
+ *    nothing half-written becomes visible.
  * The consumer-daemon skeleton (gtp/daemon.h) polls and dispatches rebalances to the hooks
  * below; each poll round is validated and enriched on helper threads and then applied here
  * in order (enrich.h); the roll and its fence live in roll.h, taking partitions over in
