@@ -3,10 +3,12 @@
  * the watermark crosses an hour boundary, so memory follows the open windows.
  * One table per open window: a final window is dropped whole, and growing one
  * table never copies the others (rehash peaks stay small). Event ids in
- * canonical lowercase UUID form (nearly all of them) are kept as 16 bytes
- * inside the 24-byte slot, others as a heap copy. The slots are most of the
- * processor's memory on a backlog (hundreds of thousands of ids per open
- * hour), so a slot holds nothing the table already knows (its window). */
+ * canonical lowercase UUID form (nearly all of them) are kept as their 16
+ * bytes, which are the whole slot of a set of their own; others go to a
+ * second set as heap copies. The slots are most of the processor's memory on
+ * a backlog (hundreds of thousands of ids per open hour), so a slot holds
+ * nothing that can be recomputed (its hash) or that the table already knows
+ * (its window). */
 #include "gtp/window.h"
 #include "gtp/strmap.h"
 #include "gtp/util.h"
@@ -15,20 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* len of an entry whose u.bin holds a canonical uuid's 16 bytes (its text is 36 bytes); no
- * other id is that long (messages are at most a few MiB) */
-#define LEN_UUID UINT32_MAX
+/* A slot of the uuid set: the 16 bytes of a canonical uuid; all zero = empty (the nil uuid
+ * itself is kept with the other ids). The hash is recomputed from the bytes when a table
+ * grows, so a slot holds nothing else: 16 bytes per id, where a slot with a stored hash
+ * and a length would take 24. */
+typedef uint8_t uuid_slot[16];
 
+/* Any other id: a new copy of its bytes. */
 struct entry {
     uint32_t hash; /* 0 = empty slot */
-    uint32_t len;  /* id length in bytes, u.str a new copy; LEN_UUID: u.bin */
-    union {
-        uint8_t bin[16];
-        char *str;
-    } u;
+    uint32_t len;
+    char *str; /* not NUL-terminated: ids may hold NUL bytes */
 };
 
-/* A key as looked up: the id and, when it is a canonical uuid, its bytes. */
+/* A key as looked up: the id and, when it is a canonical uuid other than the nil uuid,
+ * its bytes. */
 struct key {
     const char *id;
     size_t len;
@@ -49,6 +52,7 @@ static int hexval(char c)
  * exactly one string and equal keys always share a representation. */
 static void key_init(struct key *k, const char *id, size_t len)
 {
+    static const uint8_t zero[16];
     k->id = id;
     k->len = len;
     k->is_uuid = 0;
@@ -68,30 +72,41 @@ static void key_init(struct key *k, const char *id, size_t len)
         k->bin[o++] = (uint8_t)(hi << 4 | lo);
         i++;
     }
-    k->is_uuid = 1;
+    /* all-zero bytes mark an empty uuid slot */
+    k->is_uuid = memcmp(k->bin, zero, 16) != 0;
 }
 
-_Static_assert(sizeof(struct entry) == 24, "a dedup slot is 24 bytes");
+_Static_assert(sizeof(uuid_slot) == 16, "a uuid dedup slot is 16 bytes");
 
-static int entry_matches(const struct entry *e, const struct key *k)
+static bool uuid_empty(const uint8_t *s)
 {
-    if (k->is_uuid)
-        return e->len == LEN_UUID && memcmp(e->u.bin, k->bin, 16) == 0;
-    return e->len == k->len && memcmp(e->u.str, k->id, k->len) == 0;
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    return (a | b) == 0;
 }
 
-static void entry_free(struct entry *e)
+/* Any bits of a uuid's bytes, mixed (ids need not be random ones). */
+static size_t uuid_hash(const uint8_t *s)
 {
-    if (e->hash && e->len != LEN_UUID)
-        free(e->u.str);
+    uint64_t a, b, h;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h;
 }
 
-/* The dedup set of one window. */
+/* The dedup set of one window: canonical uuids in u, any other id in s; both open
+ * addressing with linear probing, power-of-two capacities, at most 3/4 full. */
 struct table {
     int64_t start;
-    struct entry *slots;
-    size_t cap; /* power of two */
-    size_t used;
+    uuid_slot *u;
+    size_t ucap, uused;
+    struct entry *s; /* NULL until the first other id */
+    size_t scap, sused;
 };
 
 struct gtp_window {
@@ -132,9 +147,11 @@ struct gtp_window *gtp_window_new(void)
 
 static void table_free(struct table *t)
 {
-    for (size_t i = 0; i < t->cap; i++)
-        entry_free(&t->slots[i]);
-    free(t->slots);
+    for (size_t i = 0; i < t->scap; i++)
+        if (t->s[i].hash)
+            free(t->s[i].str);
+    free(t->s);
+    free(t->u);
 }
 
 void gtp_window_free(struct gtp_window *w)
@@ -147,33 +164,55 @@ void gtp_window_free(struct gtp_window *w)
     free(w);
 }
 
-static struct entry *find_slot(struct entry *slots, size_t cap, uint32_t hash, const struct key *k)
+static uint8_t *uuid_find(uuid_slot *slots, size_t cap, const uint8_t *bin)
+{
+    size_t mask = cap - 1;
+    for (size_t i = uuid_hash(bin) & mask;; i = (i + 1) & mask) {
+        uint8_t *e = slots[i];
+        if (uuid_empty(e) || memcmp(e, bin, 16) == 0)
+            return e;
+    }
+}
+
+static struct entry *str_find(struct entry *slots, size_t cap, uint32_t hash, const struct key *k)
 {
     size_t mask = cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct entry *e = &slots[i];
         if (e->hash == 0)
             return e;
-        if (e->hash == hash && entry_matches(e, k))
+        if (e->hash == hash && e->len == k->len && memcmp(e->str, k->id, k->len) == 0)
             return e;
     }
 }
 
-static void table_grow(struct table *t)
+static void uuid_grow(struct table *t)
 {
-    size_t ncap = t->cap * 2, mask = ncap - 1;
+    size_t ncap = t->ucap * 2;
+    uuid_slot *slots = gtp_xcalloc(ncap, sizeof(*slots));
+    for (size_t i = 0; i < t->ucap; i++)
+        if (!uuid_empty(t->u[i]))
+            memcpy(uuid_find(slots, ncap, t->u[i]), t->u[i], 16);
+    free(t->u);
+    t->u = slots;
+    t->ucap = ncap;
+}
+
+static void str_grow(struct table *t)
+{
+    size_t ncap = t->scap ? t->scap * 2 : 16, mask = ncap - 1;
     struct entry *slots = gtp_xcalloc(ncap, sizeof(*slots));
-    for (size_t i = 0; i < t->cap; i++) {
+    for (size_t i = 0; i < t->scap; i++) {
         size_t j;
-        if (!t->slots[i].hash)
+        if (!t->s[i].hash)
             continue;
-        for (j = t->slots[i].hash & mask; slots[j].hash; j = (j + 1) & mask)
+        for (j = t->s[i].hash & mask; slots[j].hash; j = (j + 1) & mask)
             ;
-        slots[j] = t->slots[i];
+        slots[j] = t->s[i];
     }
-    free(t->slots);
-    t->slots = slots;
-    t->cap = ncap;
+    free(t->s);
+    t->s = slots;
+    t->scap = ncap;
 }
 
 static struct table *table_for(struct gtp_window *w, int64_t start)
@@ -187,10 +226,8 @@ static struct table *table_for(struct gtp_window *w, int64_t start)
         w->tables = gtp_xrealloc(w->tables, w->tables_cap * sizeof(*w->tables));
     }
     t = &w->tables[w->ntables++];
-    t->start = start;
-    t->cap = 256;
-    t->used = 0;
-    t->slots = gtp_xcalloc(t->cap, sizeof(*t->slots));
+    *t = (struct table){.start = start, .ucap = 256};
+    t->u = gtp_xcalloc(t->ucap, sizeof(*t->u));
     return t;
 }
 
@@ -234,27 +271,29 @@ static bool is_late(const struct gtp_window *w, int64_t window_start)
 static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t window_start)
 {
     struct key k;
-    uint32_t h = key_hash(id, len);
     struct table *t = table_for(w, window_start);
-    struct entry *e;
 
     key_init(&k, id, len);
-    e = find_slot(t->slots, t->cap, h, &k);
+    if (k.is_uuid) {
+        uint8_t *e = uuid_find(t->u, t->ucap, k.bin);
+        if (!uuid_empty(e))
+            return false;
+        memcpy(e, k.bin, 16);
+        /* linear probing stays short up to 3/4 full */
+        if (++t->uused * 4 > t->ucap * 3)
+            uuid_grow(t);
+        return true;
+    }
+    uint32_t h = key_hash(id, len);
+    if (!t->s)
+        str_grow(t);
+    struct entry *e = str_find(t->s, t->scap, h, &k);
     if (e->hash)
         return false;
-    e->hash = h;
-    if (k.is_uuid) {
-        e->len = LEN_UUID;
-        memcpy(e->u.bin, k.bin, 16);
-    } else {
-        e->len = (uint32_t)len;
-        /* not NUL-terminated on purpose: ids may hold NUL bytes */
-        e->u.str = gtp_xmalloc(len ? len : 1);
-        memcpy(e->u.str, id, len);
-    }
-    /* linear probing stays short up to 3/4 full */
-    if (++t->used * 4 > t->cap * 3)
-        table_grow(t);
+    *e = (struct entry){h, (uint32_t)len, gtp_xmalloc(len ? len : 1)};
+    memcpy(e->str, id, len);
+    if (++t->sused * 4 > t->scap * 3)
+        str_grow(t);
     return true;
 }
 
@@ -302,7 +341,7 @@ size_t gtp_window_dedup_size(const struct gtp_window *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->ntables; i++)
-        n += w->tables[i].used;
+        n += w->tables[i].uused + w->tables[i].sused;
     return n;
 }
 
@@ -311,21 +350,20 @@ void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < w->ntables; i++) {
         const struct table *t = &w->tables[i];
-        for (size_t j = 0; j < t->cap; j++) {
-            const struct entry *e = &t->slots[j];
-            if (!e->hash)
+        for (size_t j = 0; j < t->scap; j++)
+            if (t->s[j].hash)
+                fn(t->start, t->s[j].str, t->s[j].len, ctx);
+        for (size_t j = 0; j < t->ucap; j++) {
+            const uint8_t *e = t->u[j];
+            if (uuid_empty(e))
                 continue;
-            if (e->len != LEN_UUID) {
-                fn(t->start, e->u.str, e->len, ctx);
-                continue;
-            }
             /* back to the canonical 8-4-4-4-12 text key_init accepted */
             char id[36];
             for (size_t b = 0, o = 0; b < 16; b++) {
                 if (o == 8 || o == 13 || o == 18 || o == 23)
                     id[o++] = '-';
-                id[o++] = hex[e->u.bin[b] >> 4];
-                id[o++] = hex[e->u.bin[b] & 15];
+                id[o++] = hex[e[b] >> 4];
+                id[o++] = hex[e[b] & 15];
             }
             fn(t->start, id, sizeof(id), ctx);
         }

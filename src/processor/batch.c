@@ -19,6 +19,8 @@ void batch_add(struct batch *b, rd_kafka_message_t *rkm, uint64_t epoch)
 {
     struct batch_item *it = &b->items[b->n++];
     it->rkm = rkm;
+    it->partition = rkm->partition;
+    it->offset = rkm->offset;
     it->epoch = epoch;
     it->reject = GTP_REJECT_NONE;
     it->text_len = 0;
@@ -28,7 +30,8 @@ void batch_add(struct batch *b, rd_kafka_message_t *rkm, uint64_t epoch)
 void batch_clear(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        rd_kafka_message_destroy(b->items[i].rkm);
+        if (b->items[i].rkm)
+            rd_kafka_message_destroy(b->items[i].rkm);
     b->n = 0;
     for (int k = 0; k < BATCH_MAX_THREADS; k++)
         gtp_buf_reset(&b->text_arena[k]);
@@ -72,6 +75,11 @@ static void enrich_one(struct batch *b, size_t i, unsigned k, struct gtp_event *
         it->company_len =
             ev->company.s ? insights_company_put(&b->text_arena[k], ev->company.s, ev->company.len)
                           : 0;
+        /* Everything the apply needs is copied: each message holds its whole decompressed
+         * producer batch (about 1 MB) in librdkafka until the last of them goes, and a
+         * batch of ours spans several partitions' (librdkafka's destroy is thread-safe). */
+        rd_kafka_message_destroy(it->rkm);
+        it->rkm = NULL;
     } else {
         it->text_len = strlen(ev->detail);
         it->text_off = arena_put(&b->text_arena[k], ev->detail, it->text_len);

@@ -8,8 +8,9 @@
  * order) while the helpers enrich batch k+1: a two-stage pipeline whose
  * results are exactly those of doing everything on one thread.
  *
- * Ownership: a batch owns its messages (destroyed by batch_clear) and the
- * bytes its items point to. One batch is enriched at a time. */
+ * Ownership: a batch owns its messages (destroyed by the enrichment when
+ * accepted, else by batch_clear) and the bytes its items point to. One batch
+ * is enriched at a time. */
 #ifndef GTP_PROCESSOR_BATCH_H
 #define GTP_PROCESSOR_BATCH_H
 
@@ -29,8 +30,12 @@
 #define BATCH_MAX_THREADS 16
 
 struct batch_item {
-    rd_kafka_message_t *rkm; /* owned */
-    uint64_t epoch;          /* the partition's state epoch when polled (main.c) */
+    /* owned; given back as soon as an accepted message is enriched (NULL then), so its
+     * decompressed fetch batch can go; a rejected one is kept for the dead letter */
+    rd_kafka_message_t *rkm;
+    int32_t partition;
+    int64_t offset;
+    uint64_t epoch; /* the partition's state epoch when polled (main.c) */
     /* Enrichment: the fields of struct gtp_event the processor uses. */
     enum gtp_reject reject;
     int64_t posted_us;

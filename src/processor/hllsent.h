@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HLLSENT_BITS      18 /* 256k entries of 16 bytes: 4 MiB, touched as it fills */
+#define HLLSENT_BITS      16 /* 64k entries of 16 bytes: 1 MiB */
 #define HLLSENT_MIN_TTL_S 60
 
 struct hllsent_entry {

@@ -116,13 +116,25 @@ static uint32_t name_id(struct insights *in, const char *s, size_t n)
     return (uint32_t)in->nnames++;
 }
 
+_Static_assert((GTP_TIME_MAX_US - GTP_TIME_MIN_US) / INSIGHTS_DAY_US <= UINT16_MAX,
+               "an employer entry's day fits 16 bits");
+_Static_assert(GTP_TIME_MIN_US % INSIGHTS_DAY_US == 0, "day numbers start at a day");
+
+/* The start (µs) of an employer entry's day. */
+static int64_t emp_day_us(const struct insights_emp *e)
+{
+    return GTP_TIME_MIN_US + (int64_t)e->day * INSIGHTS_DAY_US;
+}
+
+/* day: a day start (µs) of an accepted event, so within the parseable years */
 static void emp_add(struct insights *in, int64_t day, uint32_t name, uint16_t skill)
 {
     if (in->nemp == in->emp_cap) {
         in->emp_cap = in->emp_cap ? in->emp_cap * 2 : 4096;
         in->emp = gtp_xrealloc(in->emp, in->emp_cap * sizeof(*in->emp));
     }
-    in->emp[in->nemp++] = (struct insights_emp){day, name, skill};
+    in->emp[in->nemp++] =
+        (struct insights_emp){name, skill, (uint16_t)((day - GTP_TIME_MIN_US) / INSIGHTS_DAY_US)};
 }
 
 void insights_add(struct insights *in, const struct insights_post *p)
@@ -407,7 +419,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         uint64_t *stamp = gtp_xcalloc(in->nnames, sizeof(*stamp));
         for (size_t i = 0; i < in->nemp; i++) {
             const struct insights_emp *e = emp[i];
-            uint64_t st = ((uint64_t)e->skill + 1) << 32 | (uint32_t)(e->day / INSIGHTS_DAY_US);
+            uint64_t st = ((uint64_t)e->skill + 1) << 32 | e->day;
             if (stamp[e->name] == st)
                 continue;
             stamp[e->name] = st;
@@ -430,12 +442,12 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         for (; j < n && m < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
                emp[j]->day == emp[i]->day;
              j++) {
-            if (sent && hllsent_known(sent, emp[j]->skill, emp[j]->day, hash[emp[j]->name]))
+            if (sent && hllsent_known(sent, emp[j]->skill, emp_day_us(emp[j]), hash[emp[j]->name]))
                 continue;
             emp[i + m++] = emp[j]; /* kept in order at the front of the run */
         }
         const char *p[] = {"employers", gtp_skills_id(sk, emp[i]->skill),
-                           argfmt_label(emp[i]->day, false, &tn)};
+                           argfmt_label(emp_day_us(emp[i]), false, &tn)};
         key(c, p, 3);
         argfmt_arg_i64(c, (int64_t)m);
         for (size_t q = i; q < i + m; q++) {
@@ -443,7 +455,7 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
             const char *s = insights_name(in, emp[q]->name, &len);
             gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
             if (sent)
-                hllsent_stage(sent, emp[q]->skill, emp[q]->day, hash[emp[q]->name]);
+                hllsent_stage(sent, emp[q]->skill, emp_day_us(emp[q]), hash[emp[q]->name]);
         }
         groups++;
         i = j;

@@ -48,10 +48,11 @@ struct insights_delta {
     int64_t count; /* 0: empty slot */
 };
 
+/* 8 bytes: there are a few per counted posting, most of a flush's insights memory */
 struct insights_emp {
-    int64_t day; /* day start, µs */
     uint32_t name;
     uint16_t skill;
+    uint16_t day; /* days since GTP_TIME_MIN_US: every event time is in the years 2000-2100 */
 };
 
 struct insights {

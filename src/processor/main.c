@@ -10,6 +10,7 @@
  * before partitions leave, everything pending is flushed. While Redis is down intake
  * pauses. */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -35,10 +36,11 @@
 
 struct proc {
     struct proc_cfg cfg;
-    struct gtp_kvlist kprops;
-    struct gtp_daemon d; /* consumer, partitions, dead letters, taxonomy, metrics */
-    struct flush fl;     /* pending deltas and the flush to redis */
-    struct redislink rl; /* the connection to redis */
+    struct gtp_kvlist kprops; /* -X, config file, GTP_KAFKA_* */
+    struct gtp_kvlist kall;   /* kafka_defaults, then kprops (which override them) */
+    struct gtp_daemon d;      /* consumer, partitions, dead letters, taxonomy, metrics */
+    struct flush fl;          /* pending deltas and the flush to redis */
+    struct redislink rl;      /* the connection to redis */
     struct batch_pool *pool;
     struct batch_pipe pipe; /* one batch polled and applied, one being enriched */
     struct gtp_metric *m_event_lag;
@@ -57,12 +59,11 @@ static struct part *part_get(struct proc *pr, int32_t p)
 static void apply_item(struct proc *pr, const struct batch *b, size_t i)
 {
     const struct batch_item *it = &b->items[i];
-    const rd_kafka_message_t *rkm = it->rkm;
-    struct part *pt = part_get(pr, rkm->partition);
+    struct part *pt = part_get(pr, it->partition);
     enum gtp_reject r = it->reject;
     struct agg *a = &pr->fl.agg;
 
-    if (!flush_part_takes(pt, rkm->offset, it->epoch))
+    if (!flush_part_takes(pt, it->offset, it->epoch))
         return;
     a->stats[AGG_EVENTS]++;
     if (r != GTP_REJECT_NONE) {
@@ -70,8 +71,8 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
         a->stats[AGG_REJECTED]++;
         a->rejected_by_reason[r]++;
         gtp_daemon_count(&pr->d, r, GTP_VERDICT_COUNT);
-        if (gtp_dlq_send(pr->d.dlq, pr->cfg.dlq_topic, rkm, gtp_reject_name(r), batch_text(b, i),
-                         err, sizeof(err)))
+        if (gtp_dlq_send(pr->d.dlq, pr->cfg.dlq_topic, it->rkm, gtp_reject_name(r),
+                         batch_text(b, i), err, sizeof(err)))
             return; /* stopping or broken: leave the offset for the next owner */
     } else {
         int64_t ws = gtp_window_start(it->posted_us);
@@ -99,7 +100,7 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
             break;
         }
     }
-    pt->dp.next = rkm->offset + 1;
+    pt->dp.next = it->offset + 1;
     pr->fl.pending_events++;
 }
 
@@ -183,6 +184,14 @@ static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct proc *pr = opaque;
     apply_batch(pr, batch_pipe_turn(&pr->pipe, pr->d.tx));
+    /* Twice --flush-events pending behind a flush still in redis: wait for that flush
+     * rather than pile up more. The pending ids and deltas, and the next flush's arguments,
+     * grow with the events behind it; when a busy redis (or machine) slowed flushes, they
+     * grew to several times --flush-events, and so did the peak RSS. A flush takes a
+     * fraction of the time its events take to process, so at normal speed this never
+     * waits. */
+    if (pr->fl.inflight && pr->fl.pending_events >= 2 * (size_t)pr->fl.flush_events)
+        flush_wait(&pr->fl);
     /* a short poll: the log had no more; what was just polled is applied next round */
     if (flush_due(&pr->fl, now, n < BATCH_MAX) && !flush_start(&pr->fl) && !pr->rl.rc)
         gtp_daemon_pause(&pr->d, true);
@@ -221,6 +230,24 @@ static const struct gtp_daemon_hooks proc_hooks = {
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
+/* librdkafka settings of the processor's own (docs/kafka.md), over the consumer defaults both
+ * daemons share (gtp/consumer.h) and under -X, the config file and GTP_KAFKA_*. A fetch brings
+ * up to max.partition.fetch.bytes of lz4 per partition, decompressed at once into 1 MB
+ * producer batches that stay while any of their messages is queued: 1 MiB instead of 2 took
+ * the peak RSS on 1M events 72.6 -> 63.4 MB at the same speed (bench/README.md "Processor
+ * peak RSS"); before the other steps there it cost speed. */
+static const char *const kafka_defaults[][2] = {
+    {"max.partition.fetch.bytes", "1048576"},
+};
+
+static void kafka_props(struct proc *pr)
+{
+    for (size_t i = 0; i < GTP_ARRAY_LEN(kafka_defaults); i++)
+        gtp_kvlist_add(&pr->kall, kafka_defaults[i][0], kafka_defaults[i][1]);
+    for (size_t i = 0; i < pr->kprops.n; i++)
+        gtp_kvlist_add(&pr->kall, pr->kprops.items[i].key, pr->kprops.items[i].value);
+}
+
 static void metrics_init(struct proc *pr)
 {
     struct gtp_metrics *m = pr->d.metrics;
@@ -238,6 +265,11 @@ int main(int argc, char **argv)
     char err[512], redacted[512];
     int rc = GTP_EXIT_OK, e;
 
+    /* glibc gives each thread that allocates (librdkafka's broker threads, the enrich
+     * helpers) an arena of its own, whose freed memory stays resident in that arena: two
+     * arenas for all of them took about 5 MB off the peak RSS on 1M events at the same
+     * speed (bench/README.md "Processor peak RSS"). Before any thread starts. */
+    mallopt(M_ARENA_MAX, 2);
     if (gtp_program_init(&proc_cli, &pr.cfg, &pr.kprops, argc, argv, &rc))
         goto out;
     if (gtp_redis_url_parse(pr.cfg.redis_url, &pr.rl.url, err, sizeof(err))) {
@@ -245,12 +277,13 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_CONFIG;
         goto out;
     }
+    kafka_props(&pr);
     struct gtp_daemon_cfg dc = {
         .brokers = pr.cfg.brokers,
         .topic = pr.cfg.topic,
         .group = pr.cfg.group,
         .taxonomy = pr.cfg.taxonomy,
-        .kprops = &pr.kprops,
+        .kprops = &pr.kall,
         .startup_timeout_s = pr.cfg.startup_timeout_s,
         .metrics_port = pr.cfg.metrics_port,
         .metrics_prefix = "processor",
@@ -299,5 +332,6 @@ out:
     redislink_fini(&pr.rl);
     flush_fini(&pr.fl);
     gtp_cfg_free(&proc_cli, &pr.cfg, &pr.kprops);
+    gtp_cfg_free(NULL, NULL, &pr.kall);
     return rc;
 }

@@ -121,29 +121,52 @@ static rd_kafka_t *consumer(const struct fixture *f, const char *group)
     return mock_consumer(f->bootstraps, group, false);
 }
 
-/* Every item against a single-threaded gtp_event_process of its message. */
-static void check_batch(const struct batch *b, const struct gtp_taxonomy *tx, struct gtp_event *ref,
-                        size_t *accepted)
+/* What the test keeps of each polled message: the batch gives accepted ones back. */
+struct msg_copy {
+    char *payload;
+    size_t len;
+    int64_t ts_ms, offset;
+};
+
+static void copy_msg(struct msg_copy *c, const rd_kafka_message_t *rkm)
+{
+    rd_kafka_timestamp_type_t tt;
+    c->payload = malloc(rkm->len ? rkm->len : 1);
+    memcpy(c->payload, rkm->payload, rkm->len);
+    c->len = rkm->len;
+    c->ts_ms = rd_kafka_message_timestamp(rkm, &tt);
+    c->offset = rkm->offset;
+}
+
+/* Every item against a single-threaded gtp_event_process of its message (copies[i]); an
+ * accepted item's message is already given back, a rejected one's kept for its dead letter. */
+static void check_batch(const struct batch *b, struct msg_copy *copies,
+                        const struct gtp_taxonomy *tx, struct gtp_event *ref, size_t *accepted)
 {
     for (size_t i = 0; i < b->n; i++) {
         const struct batch_item *it = &b->items[i];
-        rd_kafka_timestamp_type_t tt;
-        int64_t ts = rd_kafka_message_timestamp(it->rkm, &tt);
-        assert_true(ts > 0);
-        enum gtp_reject r = gtp_event_process(ref, tx, it->rkm->payload, it->rkm->len, ts * 1000);
+        struct msg_copy *c = &copies[i];
+        assert_true(c->ts_ms > 0);
+        enum gtp_reject r = gtp_event_process(ref, tx, c->payload, c->len, c->ts_ms * 1000);
         assert_int_equal(it->reject, r);
-        assert_int_equal(it->epoch, (uint64_t)it->rkm->offset);
+        assert_int_equal(it->epoch, (uint64_t)c->offset);
+        assert_int_equal(it->offset, c->offset);
         if (r == GTP_REJECT_NONE) {
             (*accepted)++;
+            assert_null(it->rkm);
             assert_true(it->posted_us == ref->posted_us);
             assert_string_equal(it->region, ref->region);
             assert_memory_equal(&it->skills, &ref->skills, sizeof(ref->skills));
             assert_int_equal(it->text_len, ref->event_id.len);
             assert_memory_equal(batch_text(b, i), ref->event_id.s, ref->event_id.len);
         } else {
+            assert_non_null(it->rkm);
+            assert_int_equal(it->rkm->offset, c->offset);
             assert_int_equal(it->text_len, strlen(ref->detail));
             assert_string_equal(batch_text(b, i), ref->detail);
         }
+        free(c->payload);
+        c->payload = NULL;
     }
 }
 
@@ -153,6 +176,7 @@ static void run_threads(const struct fixture *f, int threads)
 {
     char err[256], group[32];
     static struct batch batches[2];
+    static struct msg_copy copies[2][BATCH_MAX];
     struct batch *fill = &batches[0], *work = NULL;
     struct gtp_event ref;
     size_t seen = 0, accepted = 0, batches_started = 0;
@@ -172,6 +196,7 @@ static void run_threads(const struct fixture *f, int threads)
                 rd_kafka_message_destroy(rkm);
                 continue;
             }
+            copy_msg(&copies[fill - batches][fill->n], rkm);
             batch_add(fill, rkm, (uint64_t)rkm->offset); /* the epoch: any tag comes back */
         }
         batch_pool_wait(pool);
@@ -185,7 +210,7 @@ static void run_threads(const struct fixture *f, int threads)
             fill = done ? done : &batches[work == &batches[0] ? 1 : 0];
         }
         if (done) {
-            check_batch(done, f->tx, &ref, &accepted);
+            check_batch(done, copies[done - batches], f->tx, &ref, &accepted);
             batch_clear(done);
         }
     }

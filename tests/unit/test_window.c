@@ -107,9 +107,31 @@ static void test_uuid_and_odd_ids(void **state)
     gtp_window_free(w);
 }
 
+static void find_id(int64_t start, const char *id, size_t len, void *ctx)
+{
+    (void)start;
+    if (len == 36 && memcmp(id, "00000000-0000-0000-0000-000000000000", 36) == 0)
+        ++*(int *)ctx;
+}
+
+/* The nil uuid's bytes are those of an empty uuid slot: it must still be remembered. */
+static void test_nil_uuid(void **state)
+{
+    const char *nil = "00000000-0000-0000-0000-000000000000";
+    struct gtp_window *w = gtp_window_new();
+    int seen = 0;
+    (void)state;
+    assert_int_equal(gtp_window_classify(w, nil, 36, T0), GTP_VERDICT_COUNT);
+    assert_int_equal(gtp_window_classify(w, nil, 36, T0 + 1), GTP_VERDICT_DUPLICATE);
+    assert_int_equal(gtp_window_dedup_size(w), 1);
+    gtp_window_foreach_id(w, find_id, &seen);
+    assert_int_equal(seen, 1);
+    gtp_window_free(w);
+}
+
 /* Brute force: keep every event, recompute the rules from scratch. */
 struct ev {
-    char id[16];
+    char id[40];
     int64_t ts;
 };
 
@@ -129,8 +151,10 @@ static void test_random_against_model(void **state)
         evs[i].ts = clock - (int64_t)((x >> 8) % 4 == 0 ? (x >> 16) % (5 * H) : (x >> 16) % H);
         if ((x >> 40) % 10 == 0 && i > 0)
             evs[i] = evs[(x >> 20) % i]; /* re-send */
-        else
+        else if (i % 2)                  /* both kinds of id: the uuid set and the other one */
             snprintf(evs[i].id, sizeof(evs[i].id), "e%d", i);
+        else
+            snprintf(evs[i].id, sizeof(evs[i].id), "%08x-0000-4000-8000-%012x", i, i * 3);
         for (int j = 0; j < i; j++)
             if (evs[j].ts > max)
                 max = evs[j].ts;
@@ -157,9 +181,10 @@ static void test_random_against_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_start),     cmocka_unit_test(test_late_equality),
-        cmocka_unit_test(test_duplicates),       cmocka_unit_test(test_restore),
-        cmocka_unit_test(test_uuid_and_odd_ids), cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_window_start),         cmocka_unit_test(test_late_equality),
+        cmocka_unit_test(test_duplicates),           cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_uuid_and_odd_ids),     cmocka_unit_test(test_nil_uuid),
+        cmocka_unit_test(test_random_against_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
