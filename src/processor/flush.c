@@ -25,7 +25,6 @@ void flush_init(struct flush *f, struct gtp_daemon *d, const struct flush_ops *o
     for (int r = 0; r < GTP_REJECT_COUNT; r++)
         f->reject_names[r] = gtp_reject_name((enum gtp_reject)r);
     f->last_ms = gtp_mono_ms();
-    f->interval_ms = flush_ms;
 }
 
 void flush_fini(struct flush *f)
@@ -173,7 +172,6 @@ int flush_collect(struct flush *f, int timeout_ms)
     f->slow_ms = f->flush_avg_us / 1000 * 3;
     if (f->slow_ms > 5000)
         f->slow_ms = 5000;
-    f->interval_ms = f->slow_ms < f->flush_ms ? f->flush_ms : f->slow_ms;
     if (res == STORE_FENCED) {
         /* Someone else advanced a partition (a rebalance we have not seen yet, or a zombie):
          * nothing was written; start over from redis. */
@@ -301,7 +299,9 @@ bool flush_due(const struct flush *f, int64_t now_ms, bool caught_up)
     int64_t since = now_ms - f->last_ms;
     if (f->inflight)
         return false;
-    if (f->pending_events >= (size_t)f->flush_events || since >= f->interval_ms)
+    /* --flush-ms, stretched while flushes are slow */
+    int64_t interval = f->slow_ms > f->flush_ms ? f->slow_ms : f->flush_ms;
+    if (f->pending_events >= (size_t)f->flush_events || since >= interval)
         return true;
     return caught_up && f->idle_ms > 0 && f->pending_events > 0 && since >= idle_interval(f);
 }

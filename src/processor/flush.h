@@ -70,7 +70,6 @@ struct flush {
     bool need_reload; /* a flush's outcome is unknown or fenced: reload from redis */
     size_t pending_events;
     int64_t last_ms;      /* when the last flush was started */
-    int64_t interval_ms;  /* --flush-ms, stretched while flushes are slow */
     int64_t flush_avg_us; /* flush duration, smoothed */
     int64_t slow_ms;      /* 3 x flush_avg_us: the least time between flushes */
     const char *reject_names[GTP_REJECT_COUNT];
