@@ -195,7 +195,7 @@ int arch_buckets_write(struct arch_buckets *bs, const char *root, int32_t partit
         j->root = root;
         jobs.n++;
     }
-    arch_pool_run(bs->pool, jobs.n, 1, stage_item, &jobs);
+    gtp_pool_run(bs->pool, jobs.n, 1, stage_item, &jobs);
     /* the first failure in bucket order is the one reported; the files staged beside it
      * are kept, as a serial roll that failed later would have kept them */
     for (size_t i = 0; i < jobs.n; i++) {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pool.h"
+#include "gtp/pool.h"
 #include "gtp/delta.h"
 #include "gtp/event.h"
 #include "gtp/parquet.h"
@@ -38,7 +38,7 @@ struct arch_buckets {
     struct gtp_parquet_opts opts; /* copied at init; build borrowed */
     size_t rows;                  /* over all buckets */
     size_t bytes;                 /* buffered bytes over all buckets */
-    struct arch_pool *pool;       /* borrowed, NULL: files written on the calling thread */
+    struct gtp_pool *pool;        /* borrowed, NULL: files written on the calling thread */
     /* the last date_posted formatted (UTC day number and its text): consecutive rows
      * mostly share their day, and formatting it was a tenth of a row's cost here */
     int64_t day;

@@ -60,17 +60,17 @@ static void process_item(void *arg, size_t i, unsigned worker)
     process_one(en, &en->slot[i], worker);
 }
 
-void arch_enrich_init(struct arch_enrich *en, struct arch_pool *pool)
+void arch_enrich_init(struct arch_enrich *en, struct gtp_pool *pool)
 {
     en->pool = pool;
-    for (int k = 0; k <= ARCH_POOL_MAX_HELPERS; k++)
+    for (int k = 0; k <= GTP_POOL_MAX_HELPERS; k++)
         gtp_event_init(&en->ev[k]);
 }
 
 void arch_enrich_fini(struct arch_enrich *en)
 {
     arch_enrich_clear(en);
-    for (int k = 0; k <= ARCH_POOL_MAX_HELPERS; k++) {
+    for (int k = 0; k <= GTP_POOL_MAX_HELPERS; k++) {
         gtp_event_fini(&en->ev[k]);
         gtp_buf_fini(&en->arena[k]);
     }
@@ -84,7 +84,7 @@ void arch_enrich_add(struct arch_enrich *en, rd_kafka_message_t *rkm)
 void arch_enrich_run(struct arch_enrich *en, const struct gtp_taxonomy *tx)
 {
     en->tx = tx;
-    arch_pool_run(en->pool, en->n, CLAIM, process_item, en);
+    gtp_pool_run(en->pool, en->n, CLAIM, process_item, en);
 }
 
 static struct gtp_str str_of(const struct arch_enrich *en, const struct arch_enrich_slot *s, int f)
@@ -122,6 +122,6 @@ void arch_enrich_clear(struct arch_enrich *en)
     for (size_t i = 0; i < en->n; i++)
         rd_kafka_message_destroy(en->slot[i].rkm);
     en->n = 0;
-    for (int k = 0; k <= ARCH_POOL_MAX_HELPERS; k++)
+    for (int k = 0; k <= GTP_POOL_MAX_HELPERS; k++)
         gtp_buf_reset(&en->arena[k]);
 }

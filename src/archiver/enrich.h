@@ -22,7 +22,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "pool.h"
+#include "gtp/pool.h"
 #include "gtp/buf.h"
 #include "gtp/event.h"
 #include "gtp/taxonomy.h"
@@ -60,16 +60,16 @@ struct arch_enrich_slot {
 struct arch_enrich {
     struct arch_enrich_slot slot[ARCH_ENRICH_MAX];
     size_t n;
-    struct arch_pool *pool; /* borrowed, NULL: all on the calling thread */
+    struct gtp_pool *pool; /* borrowed, NULL: all on the calling thread */
     /* per worker of the pool: its parser state (its region memo stays warm) and the bytes
      * of the slots it processed */
-    struct gtp_event ev[ARCH_POOL_MAX_HELPERS + 1];
-    struct gtp_buf arena[ARCH_POOL_MAX_HELPERS + 1];
+    struct gtp_event ev[GTP_POOL_MAX_HELPERS + 1];
+    struct gtp_buf arena[GTP_POOL_MAX_HELPERS + 1];
     const struct gtp_taxonomy *tx; /* of the current round */
 };
 
 /* en zeroed by the caller; pool borrowed (may be NULL), must outlive en. */
-void arch_enrich_init(struct arch_enrich *en, struct arch_pool *pool);
+void arch_enrich_init(struct arch_enrich *en, struct gtp_pool *pool);
 
 /* Destroy messages still held, free the parsers and arenas. */
 void arch_enrich_fini(struct arch_enrich *en);

@@ -62,8 +62,8 @@ struct arch {
     struct roll roll;    /* files and Delta commits */
     struct deltalink dl; /* the roll's seams */
     struct arch_maint maint;
-    struct arch_pool *pool; /* helper threads: poll rounds, a roll's files */
-    struct arch_enrich en;  /* the poll round being applied */
+    struct gtp_pool *pool; /* helper threads: poll rounds, a roll's files */
+    struct arch_enrich en; /* the poll round being applied */
     const char *skill_ids[GTP_SKILLS_MAX];
     int64_t last_check_ms;
     struct gtp_metric *m_buffered, *m_write_errors;
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
         .hooks = &arch_hooks,
         .opaque = &ar,
     };
-    if (!(ar.pool = arch_pool_new((int)ar.cfg.enrich_threads, err, sizeof(err)))) {
+    if (!(ar.pool = gtp_pool_new((int)ar.cfg.enrich_threads, err, sizeof(err)))) {
         gtp_log(GTP_LOG_ERROR, "main", "%s", err);
         rc = GTP_EXIT_SOFTWARE;
         goto out;
@@ -339,7 +339,7 @@ out:
     gtp_daemon_fini(&ar.d); /* leaves the group: the revoke hook rolls what is left */
     arch_maint_stop(&ar.maint);
     arch_enrich_fini(&ar.en); /* after the revoke hook inside gtp_daemon_fini */
-    arch_pool_free(ar.pool);
+    gtp_pool_free(ar.pool);
     gtp_cfg_free(&arch_cli, &ar.cfg, &ar.kprops);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* gtp-archiver's options (see options.h). */
 #include "options.h"
 
-#include "pool.h"
+#include "gtp/pool.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -51,7 +51,7 @@ static const struct gtp_opt arch_opts[] = {
      offsetof(struct arch_cfg, enrich_threads), "1", "N",
      "threads that validate and enrich polled messages and write a roll's files beside the "
      "consuming one (0: none)",
-     0, ARCH_POOL_MAX_HELPERS},
+     0, GTP_POOL_MAX_HELPERS},
     {"startup-timeout", 0, "GTP_STARTUP_TIMEOUT", GTP_OPT_INT,
      offsetof(struct arch_cfg, startup_timeout_s), "30", "SECONDS",
      "give up (exit 69) when kafka is unreachable this long at start-up", 1, 3600},

@@ -2,13 +2,13 @@
  * (see batch.h for why). */
 #include "batch.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "insights.h"
 #include "gtp/err.h"
+#include "gtp/pool.h"
 #include "gtp/util.h"
 
 /* Items a thread takes at a time: small enough to share a 512-item batch
@@ -33,15 +33,14 @@ void batch_clear(struct batch *b)
         if (b->items[i].rkm)
             rd_kafka_message_destroy(b->items[i].rkm);
     b->n = 0;
-    for (int k = 0; k < BATCH_MAX_THREADS; k++)
+    for (int k = 0; k < BATCH_ARENAS; k++)
         gtp_buf_reset(&b->text_arena[k]);
 }
 
 void batch_fini(struct batch *b)
 {
-    for (int k = 0; k < BATCH_MAX_THREADS; k++) {
+    for (int k = 0; k < BATCH_ARENAS; k++)
         gtp_buf_fini(&b->text_arena[k]);
-    }
 }
 
 /* Copy s[0..len) and a NUL into the arena; returns its offset. */
@@ -88,93 +87,31 @@ static void enrich_one(struct batch *b, size_t i, unsigned k, struct gtp_event *
 
 /* ---- the pool ---------------------------------------------------------------------- */
 
-struct worker {
-    struct batch_pool *pool;
-    unsigned index; /* its arena in every batch */
-    pthread_t thread;
-    bool started;
-    struct gtp_event ev;
-};
-
+/* The core's helper pool (gtp/pool.h) with the scratch event of each of its workers. */
 struct batch_pool {
-    int nthreads;
-    struct worker workers[BATCH_MAX_THREADS];
-    struct gtp_event inline_ev; /* nthreads == 0 */
-
-    pthread_mutex_t mu;
-    pthread_cond_t work_cv, done_cv;
-    uint64_t gen;  /* bumped per started batch */
-    int active;    /* threads still on the current batch */
-    bool stopping; /* under mu */
-    bool busy;     /* a batch was started and not yet waited for (owner thread only) */
-
-    /* the current batch: written under mu before gen is bumped, read-only meanwhile */
+    struct gtp_pool *pl;
+    bool inline_only; /* no helpers: enrich inside batch_pool_start */
+    struct gtp_event ev[GTP_POOL_MAX_HELPERS + 1];
+    /* the current batch, borrowed until batch_pool_wait */
     struct batch *b;
     const struct gtp_taxonomy *tx;
-    size_t next; /* next unclaimed item, atomic */
 };
 
-static void *worker_main(void *arg)
+static void enrich_item(void *arg, size_t i, unsigned worker)
 {
-    struct worker *w = arg;
-    struct batch_pool *p = w->pool;
-    uint64_t seen = 0;
-
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stopping && p->gen == seen)
-            pthread_cond_wait(&p->work_cv, &p->mu);
-        if (p->stopping)
-            break;
-        seen = p->gen;
-        struct batch *b = p->b;
-        const struct gtp_taxonomy *tx = p->tx;
-        pthread_mutex_unlock(&p->mu);
-
-        for (;;) {
-            size_t i = __atomic_fetch_add(&p->next, CHUNK, __ATOMIC_RELAXED);
-            if (i >= b->n)
-                break;
-            size_t end = i + CHUNK < b->n ? i + CHUNK : b->n;
-            for (; i < end; i++)
-                enrich_one(b, i, w->index, &w->ev, tx);
-        }
-
-        pthread_mutex_lock(&p->mu);
-        if (--p->active == 0)
-            pthread_cond_signal(&p->done_cv);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    struct batch_pool *p = arg;
+    enrich_one(p->b, i, worker, &p->ev[worker], p->tx);
 }
 
 struct batch_pool *batch_pool_new(int threads, char *errstr, size_t errstr_size)
 {
-    struct batch_pool *p;
-    int e;
-    if (threads < 0 || threads > BATCH_MAX_THREADS) {
-        gtp_errf(errstr, errstr_size, "enrich threads: %d is not in 0..%d", threads,
-                 BATCH_MAX_THREADS);
+    struct batch_pool *p = gtp_xcalloc(1, sizeof(*p)); /* the pool checks threads */
+    for (int k = 0; k <= GTP_POOL_MAX_HELPERS; k++)
+        gtp_event_init(&p->ev[k]);
+    p->inline_only = threads == 0;
+    if (!(p->pl = gtp_pool_new(threads, errstr, errstr_size))) {
+        batch_pool_free(p);
         return NULL;
-    }
-    p = gtp_xcalloc(1, sizeof(*p));
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work_cv, NULL);
-    pthread_cond_init(&p->done_cv, NULL);
-    gtp_event_init(&p->inline_ev);
-    for (int k = 0; k < threads; k++) {
-        struct worker *w = &p->workers[k];
-        w->pool = p;
-        w->index = (unsigned)k;
-        gtp_event_init(&w->ev);
-        e = pthread_create(&w->thread, NULL, worker_main, w);
-        if (e) {
-            gtp_errf(errstr, errstr_size, "enrich thread: %s", strerror(e));
-            batch_pool_free(p);
-            return NULL;
-        }
-        w->started = true;
-        p->nthreads = k + 1;
     }
     return p;
 }
@@ -183,52 +120,26 @@ void batch_pool_free(struct batch_pool *p)
 {
     if (!p)
         return;
-    batch_pool_wait(p);
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->work_cv);
-    pthread_mutex_unlock(&p->mu);
-    for (int k = 0; k < BATCH_MAX_THREADS; k++) {
-        if (p->workers[k].started)
-            pthread_join(p->workers[k].thread, NULL);
-        if (p->workers[k].pool)
-            gtp_event_fini(&p->workers[k].ev);
-    }
-    gtp_event_fini(&p->inline_ev);
-    pthread_cond_destroy(&p->work_cv);
-    pthread_cond_destroy(&p->done_cv);
-    pthread_mutex_destroy(&p->mu);
+    gtp_pool_free(p->pl); /* waits for the batch in progress */
+    for (int k = 0; k <= GTP_POOL_MAX_HELPERS; k++)
+        gtp_event_fini(&p->ev[k]);
     free(p);
 }
 
 void batch_pool_start(struct batch_pool *p, struct batch *b, const struct gtp_taxonomy *tx)
 {
-    batch_pool_wait(p);
-    if (p->nthreads == 0) {
-        for (size_t i = 0; i < b->n; i++)
-            enrich_one(b, i, 0, &p->inline_ev, tx);
-        return;
-    }
-    pthread_mutex_lock(&p->mu);
+    gtp_pool_wait(p->pl);
     p->b = b;
     p->tx = tx;
-    __atomic_store_n(&p->next, 0, __ATOMIC_RELAXED);
-    p->active = p->nthreads;
-    p->gen++;
-    pthread_cond_broadcast(&p->work_cv);
-    pthread_mutex_unlock(&p->mu);
-    p->busy = true;
+    if (p->inline_only)
+        gtp_pool_run(p->pl, b->n, CHUNK, enrich_item, p);
+    else
+        gtp_pool_start(p->pl, b->n, CHUNK, enrich_item, p);
 }
 
 void batch_pool_wait(struct batch_pool *p)
 {
-    if (!p->busy)
-        return;
-    pthread_mutex_lock(&p->mu);
-    while (p->active > 0)
-        pthread_cond_wait(&p->done_cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    p->busy = false;
+    gtp_pool_wait(p->pl);
 }
 
 void batch_pipe_init(struct batch_pipe *bp, struct batch_pool *pool)

@@ -21,13 +21,16 @@
 
 #include "gtp/buf.h"
 #include "gtp/event.h"
+#include "gtp/pool.h"
 #include "gtp/taxonomy.h"
 
 /* Largest batch: at full speed about 5 ms of enrichment per batch, so the
  * extra latency is small next to the 250 ms flush interval. */
 #define BATCH_MAX 512
-/* Most helper threads (--enrich-threads). */
-#define BATCH_MAX_THREADS 16
+/* Most helper threads (--enrich-threads): the core pool's limit (gtp/pool.h). */
+#define BATCH_MAX_THREADS GTP_POOL_MAX_HELPERS
+/* One text arena per worker: the waiting thread (0) finishes a batch with the helpers. */
+#define BATCH_ARENAS (BATCH_MAX_THREADS + 1)
 
 struct batch_item {
     /* owned; given back as soon as an accepted message is enriched (NULL then), so its
@@ -54,8 +57,8 @@ struct batch_item {
 struct batch {
     struct batch_item items[BATCH_MAX];
     size_t n;
-    /* one per enriching thread, so they never share a write */
-    struct gtp_buf text_arena[BATCH_MAX_THREADS];
+    /* one per enriching worker, so they never share a write */
+    struct gtp_buf text_arena[BATCH_ARENAS];
 };
 
 /* Add a polled message (ownership passes to b). n must be < BATCH_MAX. */
@@ -81,8 +84,8 @@ static inline const char *batch_company(const struct batch *b, size_t i)
 
 struct batch_pool;
 
-/* threads helper threads (1..BATCH_MAX_THREADS), or 0 to enrich on the
- * calling thread inside batch_pool_start. NULL with errstr on failure. */
+/* threads helper threads (1..BATCH_MAX_THREADS; the core pool, gtp/pool.h), or 0 to
+ * enrich on the calling thread inside batch_pool_start. NULL with errstr on failure. */
 struct batch_pool *batch_pool_new(int threads, char *errstr, size_t errstr_size);
 
 /* Waits for the batch in progress, joins the threads. NULL-safe. */
@@ -92,7 +95,8 @@ void batch_pool_free(struct batch_pool *p);
  * batch_pool_wait returns). At most one batch at a time. */
 void batch_pool_start(struct batch_pool *p, struct batch *b, const struct gtp_taxonomy *tx);
 
-/* Block until the started batch (if any) is enriched. */
+/* Enrich what is left of the started batch (if any) on the calling thread too, and block
+ * until all of it is done. */
 void batch_pool_wait(struct batch_pool *p);
 
 /* Two batches in a pipeline: messages are polled into one (fill) while the pool enriches

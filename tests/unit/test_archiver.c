@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "bucket.h"
-#include "pool.h"
+#include "gtp/pool.h"
 #include "state.h"
 #include "gtp/delta.h"
 #include "gtp/delta_checkpoint.h"
@@ -502,7 +502,7 @@ static void test_buckets_and_clean(void **state)
 static void count_item(void *arg, size_t i, unsigned worker)
 {
     int *hits = arg;
-    assert_true(worker <= ARCH_POOL_MAX_HELPERS);
+    assert_true(worker <= GTP_POOL_MAX_HELPERS);
     __atomic_fetch_add(&hits[i], 1, __ATOMIC_RELAXED);
 }
 
@@ -511,23 +511,30 @@ static void test_pool(void **state)
     char err[256];
     int hits[5000];
     (void)state;
-    assert_null(arch_pool_new(ARCH_POOL_MAX_HELPERS + 1, err, sizeof(err)));
-    assert_non_null(strstr(err, "not in 0..8"));
+    assert_null(gtp_pool_new(GTP_POOL_MAX_HELPERS + 1, err, sizeof(err)));
+    assert_non_null(strstr(err, "not in 0..16"));
     for (int helpers = 0; helpers <= 3; helpers++) {
-        struct arch_pool *pl = arch_pool_new(helpers, err, sizeof(err));
+        struct gtp_pool *pl = gtp_pool_new(helpers, err, sizeof(err));
         assert_non_null(pl);
-        assert_int_equal(arch_pool_workers(pl), helpers + 1);
+        assert_int_equal(gtp_pool_workers(pl), helpers + 1);
         for (size_t n = 0; n <= 5000; n += 1250) {
             for (int claim = 1; claim <= 64; claim *= 8) {
                 memset(hits, 0, sizeof(hits));
-                arch_pool_run(pl, n, (size_t)claim, count_item, hits);
+                gtp_pool_run(pl, n, (size_t)claim, count_item, hits);
+                for (size_t i = 0; i < 5000; i++)
+                    assert_int_equal(hits[i], i < n ? 1 : 0);
+                /* started on the helpers, finished with the waiting thread */
+                memset(hits, 0, sizeof(hits));
+                gtp_pool_start(pl, n, (size_t)claim, count_item, hits);
+                gtp_pool_wait(pl);
+                gtp_pool_wait(pl); /* nothing started: no-op */
                 for (size_t i = 0; i < 5000; i++)
                     assert_int_equal(hits[i], i < n ? 1 : 0);
             }
         }
-        arch_pool_free(pl);
+        gtp_pool_free(pl);
     }
-    arch_pool_free(NULL);
+    gtp_pool_free(NULL);
 }
 
 static char *slurp(const char *root, const char *rel, size_t *len)
@@ -553,7 +560,7 @@ static void test_buckets_on_threads(void **state)
                                  "2024-03-15", "2024-03-15", "1969-12-31"};
     char err[512];
     char *roots[2] = {tmp_root(), tmp_root()};
-    struct arch_pool *pl = arch_pool_new(2, err, sizeof(err));
+    struct gtp_pool *pl = gtp_pool_new(2, err, sizeof(err));
     struct gtp_skills *sk = gtp_skills_load(GTP_TAXONOMY_DEFAULT, err, sizeof(err));
     const char *ids[GTP_SKILLS_MAX];
     (void)state;
@@ -601,7 +608,7 @@ static void test_buckets_on_threads(void **state)
         }
     }
     gtp_skills_free(sk);
-    arch_pool_free(pl);
+    gtp_pool_free(pl);
     for (int k = 0; k < 2; k++) {
         rm_rf(roots[k]);
         free(roots[k]);

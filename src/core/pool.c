@@ -1,5 +1,5 @@
-/* Helper threads running one job at a time with the calling thread (see pool.h). */
-#include "pool.h"
+/* Helper threads running one job at a time with the calling thread (see gtp/pool.h). */
+#include "gtp/pool.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -11,28 +11,29 @@
 #include "gtp/util.h"
 
 struct helper {
-    struct arch_pool *pl;
+    struct gtp_pool *pl;
     unsigned index;
     pthread_t thread;
 };
 
-struct arch_pool {
+struct gtp_pool {
     int helpers;
-    struct helper h[ARCH_POOL_MAX_HELPERS];
+    struct helper h[GTP_POOL_MAX_HELPERS];
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     uint64_t job; /* bumped per job, under mu */
     int running;  /* helpers still in the current job, under mu */
     bool stop;    /* under mu */
+    bool started; /* a job was started and not yet waited for (owner only) */
     /* the current job: set before job is bumped, read-only while it runs */
-    arch_pool_fn fn;
+    gtp_pool_fn fn;
     void *arg;
     size_t n, claim;
     size_t next; /* next unclaimed item (atomic) */
 };
 
 /* Claim and run items until none is left in this job. */
-static void work(struct arch_pool *pl, unsigned worker)
+static void work(struct gtp_pool *pl, unsigned worker)
 {
     size_t i;
     while ((i = __atomic_fetch_add(&pl->next, pl->claim, __ATOMIC_RELAXED)) < pl->n) {
@@ -45,7 +46,7 @@ static void work(struct arch_pool *pl, unsigned worker)
 static void *helper_main(void *arg)
 {
     struct helper *h = arg;
-    struct arch_pool *pl = h->pl;
+    struct gtp_pool *pl = h->pl;
     uint64_t seen = 0;
 
     pthread_mutex_lock(&pl->mu);
@@ -65,12 +66,12 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
-struct arch_pool *arch_pool_new(int helpers, char *errstr, size_t errstr_size)
+struct gtp_pool *gtp_pool_new(int helpers, char *errstr, size_t errstr_size)
 {
-    struct arch_pool *pl;
-    if (helpers < 0 || helpers > ARCH_POOL_MAX_HELPERS) {
+    struct gtp_pool *pl;
+    if (helpers < 0 || helpers > GTP_POOL_MAX_HELPERS) {
         gtp_errf(errstr, errstr_size, "helper threads: %d is not in 0..%d", helpers,
-                 ARCH_POOL_MAX_HELPERS);
+                 GTP_POOL_MAX_HELPERS);
         return NULL;
     }
     pl = gtp_xcalloc(1, sizeof(*pl));
@@ -84,7 +85,7 @@ struct arch_pool *arch_pool_new(int helpers, char *errstr, size_t errstr_size)
         int e = pthread_create(&h->thread, NULL, helper_main, h);
         if (e) {
             gtp_errf(errstr, errstr_size, "helper thread: %s", strerror(e));
-            arch_pool_free(pl);
+            gtp_pool_free(pl);
             return NULL;
         }
         pl->helpers = k + 1;
@@ -92,10 +93,11 @@ struct arch_pool *arch_pool_new(int helpers, char *errstr, size_t errstr_size)
     return pl;
 }
 
-void arch_pool_free(struct arch_pool *pl)
+void gtp_pool_free(struct gtp_pool *pl)
 {
     if (!pl)
         return;
+    gtp_pool_wait(pl);
     pthread_mutex_lock(&pl->mu);
     pl->stop = true;
     pthread_cond_broadcast(&pl->go);
@@ -108,34 +110,48 @@ void arch_pool_free(struct arch_pool *pl)
     free(pl);
 }
 
-unsigned arch_pool_workers(const struct arch_pool *pl)
+unsigned gtp_pool_workers(const struct gtp_pool *pl)
 {
     return pl ? (unsigned)pl->helpers + 1 : 1;
 }
 
-void arch_pool_run(struct arch_pool *pl, size_t n, size_t claim, arch_pool_fn fn, void *arg)
+void gtp_pool_start(struct gtp_pool *pl, size_t n, size_t claim, gtp_pool_fn fn, void *arg)
 {
-    if (claim == 0)
-        claim = 1;
-    if (!pl || pl->helpers == 0 || n <= claim) {
-        /* not worth waking anyone */
-        for (size_t i = 0; i < n; i++)
-            fn(arg, i, 0);
-        return;
-    }
-    pthread_mutex_lock(&pl->mu);
+    gtp_pool_wait(pl);
     pl->fn = fn;
     pl->arg = arg;
     pl->n = n;
-    pl->claim = claim;
-    pl->next = 0;
+    pl->claim = claim ? claim : 1;
+    __atomic_store_n(&pl->next, 0, __ATOMIC_RELAXED);
+    pl->started = true;
+    if (pl->helpers == 0 || n <= pl->claim)
+        return; /* not worth waking anyone: gtp_pool_wait runs it */
+    pthread_mutex_lock(&pl->mu);
     pl->job++;
     pl->running = pl->helpers;
     pthread_cond_broadcast(&pl->go);
     pthread_mutex_unlock(&pl->mu);
+}
+
+void gtp_pool_wait(struct gtp_pool *pl)
+{
+    if (!pl || !pl->started)
+        return;
     work(pl, 0);
     pthread_mutex_lock(&pl->mu);
     while (pl->running > 0)
         pthread_cond_wait(&pl->done, &pl->mu);
     pthread_mutex_unlock(&pl->mu);
+    pl->started = false;
+}
+
+void gtp_pool_run(struct gtp_pool *pl, size_t n, size_t claim, gtp_pool_fn fn, void *arg)
+{
+    if (!pl) {
+        for (size_t i = 0; i < n; i++)
+            fn(arg, i, 0);
+        return;
+    }
+    gtp_pool_start(pl, n, claim, fn, arg);
+    gtp_pool_wait(pl);
 }
