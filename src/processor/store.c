@@ -400,49 +400,21 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     gtp_rediscmd_set_i64(a, count_at, (int64_t)ngroups);
 }
 
-/* a in Redis's protocol (RESP) into b, sized exactly first. hiredis's own formatting
- * (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was the largest single
- * cost of building a flush on the consuming thread, about a quarter of its instructions
- * (callgrind, 100k events, bench/README.md "Insights cost"). */
-static void put_resp(struct gtp_rediscmd *a, struct gtp_buf *b)
-{
-    char num[ARGFMT_I64_MAX + 3];
-    size_t n, total = 1 + ARGFMT_I64_MAX + 2;
+/* The RESP of a flush is written in pieces of this size as it is formatted: a flush of a
+ * backlog is megabytes of arguments, and a whole second copy of it in Redis's protocol (the
+ * RESP) was the largest single allocation at the processor's peak RSS (massif, 1M events,
+ * bench/README.md "Processor peak RSS"). */
+#define RESP_CHUNK (256 * 1024)
 
-    (void)gtp_rediscmd_argv(a, 0, NULL); /* resolves every argument's pointer once */
-    for (size_t i = 0; i < a->argc; i++)
-        total += 1 + ARGFMT_I64_MAX + 2 + a->argvlen[i] + 2;
-    gtp_buf_reserve(b, total);
-    num[0] = '*';
-    n = 1 + argfmt_i64(num + 1, (int64_t)a->argc);
-    gtp_buf_put(b, num, n);
-    gtp_buf_put(b, "\r\n", 2);
-    for (size_t i = 0; i < a->argc; i++) {
-        num[0] = '$';
-        n = 1 + argfmt_i64(num + 1, (int64_t)a->argvlen[i]);
-        num[n++] = '\r';
-        num[n++] = '\n';
-        gtp_buf_put(b, num, n);
-        gtp_buf_put(b, a->argv[i], a->argvlen[i]);
-        gtp_buf_put(b, "\r\n", 2);
-    }
-}
-
-/* b written to the connection's socket as it is: handed to hiredis (redisAppendFormattedCommand)
- * it was copied once more into hiredis's output buffer, the third copy of a flush of megabytes
- * (the arguments, the RESP, hiredis's) and with them the processor's peak memory. The socket
- * is blocking with the connection's timeout (gtp_redis_connect), as for hiredis's own writes;
- * the reply is read by hiredis's reader as before. */
-static int write_resp(redisContext *rc, const struct gtp_buf *b, char *errstr, size_t errstr_size)
+/* n bytes written to the connection's socket. Handed to hiredis (redisAppendFormattedCommand)
+ * they were copied once more into hiredis's output buffer. The socket is blocking with the
+ * connection's timeout (gtp_redis_connect), as for hiredis's own writes; the reply is read by
+ * hiredis's reader as before. */
+static int write_bytes(redisContext *rc, const char *p, size_t len, char *errstr,
+                       size_t errstr_size)
 {
-    int done = 0;
-    while (!done) /* whatever hiredis still holds goes first (nothing, normally) */
-        if (redisBufferWrite(rc, &done) != REDIS_OK) {
-            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
-            return GTP_ERR_REDIS;
-        }
-    for (size_t at = 0; at < b->len;) {
-        ssize_t w = write(rc->fd, b->p + at, b->len - at);
+    for (size_t at = 0; at < len;) {
+        ssize_t w = write(rc->fd, p + at, len - at);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -453,6 +425,57 @@ static int write_resp(redisContext *rc, const struct gtp_buf *b, char *errstr, s
         at += (size_t)w;
     }
     return 0;
+}
+
+/* b's bytes written (write_bytes), b emptied. */
+static int write_out(redisContext *rc, struct gtp_buf *b, char *errstr, size_t errstr_size)
+{
+    int err = write_bytes(rc, b->p, b->len, errstr, errstr_size);
+    gtp_buf_reset(b);
+    return err;
+}
+
+/* a in RESP to the connection, through b (RESP_CHUNK at a time: store.h). hiredis's own formatting
+ * (redisAppendCommandArgv: sdscatfmt per argument, then one more copy) was the largest single
+ * cost of building a flush on the consuming thread, about a quarter of its instructions
+ * (callgrind, 100k events, bench/README.md "Insights cost"). */
+int store_command_write(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf *b, char *errstr,
+                        size_t errstr_size)
+{
+    char num[ARGFMT_I64_MAX + 3];
+    size_t n;
+    int done = 0, err;
+
+    while (!done) /* whatever hiredis still holds goes first (nothing, normally) */
+        if (redisBufferWrite(rc, &done) != REDIS_OK) {
+            gtp_errf(errstr, errstr_size, "write: %s", rc->errstr);
+            return GTP_ERR_REDIS;
+        }
+    (void)gtp_rediscmd_argv(a, 0, NULL); /* resolves every argument's pointer once */
+    gtp_buf_reserve(b, RESP_CHUNK + 1 + ARGFMT_I64_MAX + 2);
+    num[0] = '*';
+    n = 1 + argfmt_i64(num + 1, (int64_t)a->argc);
+    gtp_buf_put(b, num, n);
+    gtp_buf_put(b, "\r\n", 2);
+    for (size_t i = 0; i < a->argc; i++) {
+        num[0] = '$';
+        n = 1 + argfmt_i64(num + 1, (int64_t)a->argvlen[i]);
+        num[n++] = '\r';
+        num[n++] = '\n';
+        gtp_buf_put(b, num, n);
+        /* a long argument (the dedup ids of a window) goes straight from a's storage */
+        if (a->argvlen[i] >= RESP_CHUNK) {
+            if ((err = write_out(rc, b, errstr, errstr_size)) ||
+                (err = write_bytes(rc, a->argv[i], a->argvlen[i], errstr, errstr_size)))
+                return err;
+        } else {
+            gtp_buf_put(b, a->argv[i], a->argvlen[i]);
+        }
+        gtp_buf_put(b, "\r\n", 2);
+        if (b->len >= RESP_CHUNK && (err = write_out(rc, b, errstr, errstr_size)))
+            return err;
+    }
+    return write_out(rc, b, errstr, errstr_size);
 }
 
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size)
@@ -473,10 +496,9 @@ int store_flush_send(redisContext *rc, const struct store_flush *f, char *errstr
     gtp_rediscmd_arg_str(&a, flush_script.sha);
     gtp_rediscmd_arg_str(&a, "0");
     build_args(f, &a);
-    put_resp(&a, &resp);
-    gtp_rediscmd_fini(&a); /* before the write: the RESP holds a copy of every argument */
     /* written whole before this returns: the caller may reset the pending state then */
-    err = write_resp(rc, &resp, errstr, errstr_size);
+    err = store_command_write(rc, &a, &resp, errstr, errstr_size);
+    gtp_rediscmd_fini(&a);
     gtp_buf_fini(&resp);
     return err;
 }

@@ -11,6 +11,7 @@
 
 #include "agg.h"
 #include "gtp/idlist.h"
+#include "gtp/rediscmd.h"
 #include "gtp/skills.h"
 #include "gtp/window.h"
 
@@ -62,6 +63,13 @@ int store_seen_each(const char *buf, size_t len, void (*fn)(const char *id, size
 /* Load the flush script (after every connect: a restarted redis forgot it).
  * Returns 0 or GTP_ERR_REDIS with errstr. */
 int store_prepare(redisContext *rc, char *errstr, size_t errstr_size);
+
+/* Write command a to rc's socket in Redis's protocol, whole before it returns, formatted a
+ * piece of at most about 256 KiB at a time into the scratch buffer b (arguments that long
+ * are written from a's storage): the flush's own seam, public for its unit test. a is only
+ * read; b is the caller's, kept for reuse. 0, or GTP_ERR_REDIS with errstr. */
+int store_command_write(redisContext *rc, struct gtp_rediscmd *a, struct gtp_buf *b, char *errstr,
+                        size_t errstr_size);
 
 /* Send one flush of several partitions without waiting for the reply; the
  * script applies all of it or none (a fence failing on any partition applies
