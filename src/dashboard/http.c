@@ -226,7 +226,8 @@ static const char *arg(struct MHD_Connection *conn, const char *name)
 /* dcache_compute_fn: one API answer as a reusable MHD response (ctx: the
  * dash, params: a struct dash_query). Returns GTP_ERR_INVAL (an unknown
  * skill: 400), GTP_ERR_REDIS (503), GTP_ERR_PARSE (unexpected data: 502) or
- * GTP_ERR_INTERNAL. Runs on request threads and on the cache's refresher. */
+ * GTP_ERR_INTERNAL. Runs on the cache's compute and refresher threads (on
+ * the request's worker with --cache-ms 0). */
 static int compute_answer(void *ctx, const void *params, void **answer, char *errstr,
                           size_t errstr_size)
 {
@@ -323,6 +324,7 @@ int dash_cache_start(struct dash *d, char *errstr, size_t errstr_size)
         .stale_ms = STALE_IF_ERROR_MS,
         .max_keys = (int)d->cfg.cache_keys,
         .idle_periods = IDLE_PERIODS,
+        .threads = (int)d->cfg.threads,
         .params_size = sizeof(struct dash_query),
         .compute = compute_answer,
         .release = release_answer,
@@ -347,8 +349,57 @@ void dash_cache_clear(struct dash *d)
         dcache_clear(d->cache);
 }
 
+/* An API request whose key was cold: its connection is suspended while the
+ * cache's compute thread works (docs/dashboard.md, "Answer cache"), so the
+ * worker thread that took it goes on serving other connections. The
+ * connection's request context from then on; freed by on_completed. */
+struct pending {
+    struct dcache_wait *w;
+    enum dash_route route;
+    int64_t t0;
+};
+
+/* dcache_wait park and wake: called under the cache's lock on this
+ * connection's worker (inside the access handler), and from the compute
+ * thread once the answer is in. */
+static void park_conn(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static void wake_conn(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+/* Answer an API request after the cache: e is dcache_serve's code. */
+static enum MHD_Result api_result(struct MHD_Connection *conn, int e, const char *err,
+                                  unsigned *status)
+{
+    switch (e) {
+    case 0:
+        *status = 200;
+        return MHD_YES;
+    case GTP_ERR_INVAL:
+        *status = 400;
+        return send_error(conn, 400, err);
+    case GTP_ERR_REDIS:
+        *status = 503;
+        return send_error(conn, 503, "redis unavailable");
+    case GTP_ERR_UNAVAILABLE:
+        *status = 503;
+        return send_error(conn, 503, "shutting down");
+    case GTP_ERR_PARSE:
+        *status = 502;
+        return send_error(conn, 502, "unexpected data in redis");
+    default:
+        return MHD_NO;
+    }
+}
+
+/* status: the answer's, or 0 when the connection was suspended. */
 static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, enum dash_route route,
-                                 unsigned *status)
+                                 void **req_cls, int64_t t0, unsigned *status)
 {
     bool insight = route == ROUTE_SKILL || route == ROUTE_REGION || route == ROUTE_RISING ||
                    route == ROUTE_SKILLS;
@@ -388,7 +439,20 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", (int)route, q->hours, q->top, q->skill,
              q->region, (int)q->metric, (int)q->format);
     if (d->cache) {
-        e = dcache_serve(d->cache, key, &dq, queue_answer, conn, err, sizeof(err));
+        const struct dcache_parking pk = {park_conn, wake_conn, conn};
+        struct dcache_wait *w = NULL;
+        e = dcache_serve_async(d->cache, key, &dq, queue_answer, conn, &pk, &w, err, sizeof(err));
+        if (e == DCACHE_PENDING) {
+            /* the handler runs again once resumed, on this worker, not before
+             * this call returns: the context can be set now */
+            struct pending *p = gtp_xcalloc(1, sizeof(*p));
+            p->w = w;
+            p->route = route;
+            p->t0 = t0;
+            *req_cls = p; /* freed by on_completed */
+            *status = 0;  /* suspended: answered when resumed */
+            return MHD_YES;
+        }
     } else {
         void *answer = NULL;
         gtp_metric_inc(d->m_cache.misses);
@@ -398,22 +462,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         if (answer)
             release_answer(answer);
     }
-    switch (e) {
-    case 0:
-        *status = 200;
-        return MHD_YES;
-    case GTP_ERR_INVAL:
-        *status = 400;
-        return send_error(conn, 400, err);
-    case GTP_ERR_REDIS:
-        *status = 503;
-        return send_error(conn, 503, "redis unavailable");
-    case GTP_ERR_PARSE:
-        *status = 502;
-        return send_error(conn, 502, "unexpected data in redis");
-    default:
-        return MHD_NO;
-    }
+    return api_result(conn, e, err, status);
 }
 
 static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)
@@ -462,6 +511,40 @@ static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn
 
 static int request_marker;
 
+/* The connection resumed: answer from what its computation gave. */
+static enum MHD_Result answer_pending(struct dash *d, struct MHD_Connection *conn,
+                                      struct pending *p)
+{
+    char err[DCACHE_ERR_MAX];
+    unsigned status = 500;
+    enum MHD_Result r;
+    int e;
+    if (!p->w)
+        return MHD_NO; /* answered already */
+    e = dcache_wait_end(d->cache, p->w, queue_answer, conn, err, sizeof(err));
+    p->w = NULL;
+    r = api_result(conn, e, err, &status);
+    count(d, p->route, status);
+    gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - p->t0) / 1e6);
+    return r;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the request is over (answered, or the client
+ * went away, or the daemon stops). */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct dash *d = cls;
+    (void)conn;
+    (void)toe;
+    if (*req_cls && *req_cls != &request_marker) {
+        struct pending *p = *req_cls;
+        dcache_wait_fini(d->cache, p->w); /* an answer got but never sent */
+        free(p);
+    }
+    *req_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -491,6 +574,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a GET body is ignored */
         return MHD_YES;
     }
+    if (*req_cls != &request_marker)
+        return answer_pending(d, conn, *req_cls);
 
     t0 = gtp_mono_us();
     if (!strcmp(url, "/api/pulse"))
@@ -522,7 +607,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ROUTE_REGION:
     case ROUTE_RISING:
     case ROUTE_SKILLS:
-        r = serve_api(d, conn, route, &status);
+        r = serve_api(d, conn, route, req_cls, t0, &status);
         break;
     case ROUTE_HEALTHZ:
         r = serve_healthz(d, conn, &status);
@@ -544,8 +629,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r = send_error(conn, 404, "not found");
         }
     }
-    count(d, route, status);
-    gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - t0) / 1e6);
+    if (status) {
+        count(d, route, status);
+        gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - t0) / 1e6);
+    }
     return r;
 }
 
@@ -613,7 +700,8 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
     char host[256], portstr[16];
     struct addrinfo hints = {0}, *ai = NULL;
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    /* suspend/resume: a request for a cold key waits off its worker thread */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     const union MHD_DaemonInfo *info;
     int port, e;
     struct MHD_Daemon *mhd;
@@ -642,7 +730,8 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->cfg.per_ip_limit,
                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->cfg.conn_timeout_s,
                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                           MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+                           MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
     if (!mhd) {
         gtp_errf(errstr, errstr_size, "cannot listen on %s (port in use or not permitted)",
                  d->cfg.listen);
@@ -656,7 +745,12 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
 
 void dash_http_stop(struct dash *d)
 {
-    if (d->mhd)
-        MHD_stop_daemon(d->mhd);
+    if (!d->mhd)
+        return;
+    /* MHD_stop_daemon aborts on a suspended connection: resume every one
+     * still waiting for a computation (it answers 503), and suspend no more */
+    if (d->cache)
+        dcache_close(d->cache);
+    MHD_stop_daemon(d->mhd);
     d->mhd = NULL;
 }
