@@ -229,13 +229,15 @@ static struct dcache_wait *job_wait(struct dcache_job *j, const struct dcache_pa
     return w;
 }
 
-/* mu held: take j's waiters off it, each with answer a (a reference each) or
- * err; returns them for wake_all. */
-static struct dcache_wait *detach_waiters(struct dcache_job *j, struct dcache_ans *a, int err,
-                                          const char *errstr)
+/* mu held: wake j's waiters, each with answer a (a reference each) or err.
+ * Under the lock, so that dcache_wait_fini never frees a waiter whose wake
+ * is still to come. */
+static void wake_waiters(struct dcache_job *j, struct dcache_ans *a, int err, const char *errstr)
 {
-    struct dcache_wait *list = j->waiters;
-    for (struct dcache_wait *w = list; w; w = w->next) {
+    struct dcache_wait *w = j->waiters;
+    j->waiters = NULL;
+    while (w) {
+        struct dcache_wait *next = w->next; /* w may be gone once woken */
         w->job = NULL;
         if (a) {
             atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
@@ -244,16 +246,6 @@ static struct dcache_wait *detach_waiters(struct dcache_job *j, struct dcache_an
             w->err = err;
             snprintf(w->errstr, sizeof(w->errstr), "%s", errstr);
         }
-    }
-    j->waiters = NULL;
-    return list;
-}
-
-/* no lock held: the cache lets go of each waiter with its wake */
-static void wake_all(struct dcache_wait *w)
-{
-    while (w) {
-        struct dcache_wait *next = w->next; /* w may be gone once woken */
         w->pk.wake(w->pk.arg);
         w = next;
     }
@@ -268,7 +260,6 @@ static void finish(struct dcache *c, struct dcache_job *j, void *answer, int err
                    const char *errstr, int64_t now)
 {
     struct dcache_ans *a = NULL, *old = NULL, *dropped = NULL;
-    struct dcache_wait *woken;
     bool kept = false;
     if (answer) {
         a = gtp_xcalloc(1, sizeof(*a));
@@ -292,7 +283,7 @@ static void finish(struct dcache *c, struct dcache_job *j, void *answer, int err
             dropped = unlink_entry(c, j->i);
         pthread_rwlock_unlock(&c->rw);
     }
-    woken = detach_waiters(j, a, err, errstr);
+    wake_waiters(j, a, err, errstr);
     if (j->prev)
         j->prev->next = j->next;
     else
@@ -304,7 +295,6 @@ static void finish(struct dcache *c, struct dcache_job *j, void *answer, int err
     ans_put(c, dropped);
     if (!kept)
         ans_put(c, a);
-    wake_all(woken);
     free(j);
 }
 
@@ -503,20 +493,11 @@ out:
 
 void dcache_close(struct dcache *c)
 {
-    struct dcache_wait *woken = NULL;
     pthread_mutex_lock(&c->mu);
     c->closed = true;
-    for (struct dcache_job *j = c->jobs; j; j = j->next) {
-        struct dcache_wait *list = detach_waiters(j, NULL, GTP_ERR_UNAVAILABLE, "shutting down");
-        while (list) {
-            struct dcache_wait *next = list->next;
-            list->next = woken;
-            woken = list;
-            list = next;
-        }
-    }
+    for (struct dcache_job *j = c->jobs; j; j = j->next)
+        wake_waiters(j, NULL, GTP_ERR_UNAVAILABLE, "shutting down");
     pthread_mutex_unlock(&c->mu);
-    wake_all(woken);
 }
 
 /* ---- the refresher ----------------------------------------------------------------------- */

@@ -88,7 +88,8 @@ struct dcache_parking {
      * MHD_suspend_connection. Must be short and not call into the cache. */
     void (*park)(void *arg);
     /* Called once when the computation ended (or the cache closed), from
-     * another thread, with no lock held: e.g. MHD_resume_connection. */
+     * another thread, under the cache's lock: e.g. MHD_resume_connection.
+     * Must be short and not call into the cache. */
     void (*wake)(void *arg);
     void *arg;
 };
@@ -126,9 +127,9 @@ int dcache_serve_async(struct dcache *c, const char *key, const void *params, dc
 int dcache_wait_end(struct dcache *c, struct dcache_wait *w, dcache_use_fn use, void *arg,
                     char *errstr, size_t errstr_size);
 
-/* Give up w (taken; NULL-safe) whatever its state, its request gone:
- * withdrawn from its computation when still waiting (no wake follows), its
- * answer released when it got one. */
+/* Give up w (taken; NULL-safe) whatever its state, its request gone, from
+ * any thread: withdrawn from its computation when still waiting (no wake
+ * follows then), its answer released when it got one. */
 void dcache_wait_fini(struct dcache *c, struct dcache_wait *w);
 
 /* The blocking form of dcache_serve_async for a thread that may wait (tests,

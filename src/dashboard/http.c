@@ -359,9 +359,12 @@ struct pending {
     int64_t t0;
 };
 
-/* dcache_wait park and wake: called under the cache's lock on this
- * connection's worker (inside the access handler), and from the compute
- * thread once the answer is in. */
+/* dcache_parking: both run under the cache's lock (which is why a wake
+ * cannot overtake its park): the park on this connection's worker inside the
+ * access handler, the wake on the compute thread once the answer is in (or
+ * on the main thread stopping the server). They only take libmicrohttpd's
+ * own lock, and libmicrohttpd calls into the cache (on_completed) with none
+ * of its locks held. */
 static void park_conn(void *conn)
 {
     MHD_suspend_connection(conn);
