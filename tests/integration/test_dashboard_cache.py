@@ -131,6 +131,19 @@ def check_stall(port, r, rport):
               STALL_S, n, lat[n // 2] * 1000, lat[-1] * 1000, cold["secs"]))
 
 
+def check_header_room(port):
+    """32 KiB per connection (docs/dashboard.md, "Limits"): 12 KB of headers
+    fit, 40 KB are refused with 431."""
+    for size, want in ((12000, 200), (40000, 431)):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.putrequest("GET", WARM, skip_accept_encoding=True)
+        c.putheader("Cookie", "x=" + "a" * size)
+        c.endheaders()
+        st = c.getresponse().status
+        c.close()
+        assert st == want, (size, st, want)
+
+
 def check_stop_while_waiting(pr, port, rport):
     """SIGTERM while a request is parked on a stalled computation: the daemon
     resumes it (503, or the connection closes) and exits 0, without waiting for
@@ -189,6 +202,7 @@ def main():
              "--redis-timeout-ms", str((STALL_S + 3) * 1000)))
         check_stall(port, r, rport)
         check_bounded(port)
+        check_header_room(port)
         check_stop_while_waiting(pr, port, rport)
         pr = None
     finally:
