@@ -1,10 +1,13 @@
-/* The dashboard's answer cache with its background refresher (cache.h).
+/* The dashboard's answer cache with its background refresher and compute
+ * threads (cache.h).
  *
- * Two locks, always taken in this order: mu (the busy flags, the generation,
- * the stop flag; cv and stop_cv go with it) and rw (the table: keys, chains,
- * answers and their expiry). A request for a warm key takes rw for reading
- * only, so worker threads serving answers never wait for each other, nor for
- * a computation: those run with no lock held. */
+ * Two locks, always taken in this order: mu (the computations under way and
+ * their waiters, the job queue, the generation, the stop and closed flags;
+ * cv and stop_cv go with it) and rw (the table: keys, chains, answers and
+ * their expiry). A request for a warm key takes rw for reading only, so
+ * worker threads serving answers never wait for each other, nor for a
+ * computation: those run on the compute threads and the refresher with no
+ * lock held, and a request for a cold key only registers and parks. */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "cache.h"
 
@@ -20,23 +23,50 @@
 #include "gtp/strmap.h"
 #include "gtp/util.h"
 
+/* An answer with the references the cache hands out: the table's one, and
+ * one per waiter that got it (the answer's own references are opaque). */
+struct dcache_ans {
+    atomic_int refs;
+    void *answer; /* one reference, released with the last of ours */
+};
+
+/* One computation under way: a cold key's (queued for the compute threads,
+ * or running there) or a refresh (on the refresher). */
+struct dcache_wait {
+    struct dcache_parking pk;
+    struct dcache_ans *ans; /* the answer got (one reference) */
+    int err;
+    char errstr[DCACHE_ERR_MAX];
+    bool joined;            /* joined a computation another had started: a hit */
+    struct dcache_job *job; /* the computation waited for; under mu */
+    struct dcache_wait *next;
+};
+
+struct dcache_job {
+    int i;        /* the entry computed, or -1: uncached (params below) */
+    uint64_t gen; /* c->gen when it started */
+    struct dcache_wait *waiters;
+    struct dcache_job *qnext;       /* the queue */
+    struct dcache_job *prev, *next; /* c->jobs: every one under way */
+    unsigned char params[];         /* uncached only */
+};
+
 struct entry {
     char key[DCACHE_KEY_MAX];
     void *params;           /* params_size bytes, owned by the table */
-    void *answer;           /* one reference, or NULL while the key is cold */
+    struct dcache_ans *ans; /* the table's reference, or NULL while the key is cold */
     int64_t fresh_until_ms; /* under rw */
     int64_t retry_ms;       /* the refresher's next try after a failure; under mu */
     _Atomic int64_t last_req_ms;
-    uint64_t gen; /* c->gen when the computation under way started */
-    bool used;    /* under rw (written under mu too) */
-    bool busy;    /* a computation is under way; under mu */
-    int next;     /* hash chain, or the free list; -1 ends */
+    bool used;              /* under rw (written under mu too) */
+    struct dcache_job *job; /* the computation under way, or NULL; under mu */
+    int next;               /* hash chain, or the free list; -1 ends */
 };
 
 struct dcache {
     struct dcache_cfg cfg;
     pthread_mutex_t mu;
-    pthread_cond_t cv;      /* a computation ended */
+    pthread_cond_t work_cv; /* a job was queued, or stop */
     pthread_cond_t stop_cv; /* the refresher's sleep */
     pthread_rwlock_t rw;
     struct entry *e;
@@ -44,10 +74,22 @@ struct dcache {
     int *bucket;
     size_t nbuckets; /* a power of two */
     int nused, free_head;
-    uint64_t gen; /* bumped by dcache_clear */
-    bool stop, started;
+    uint64_t gen;                     /* bumped by dcache_clear */
+    struct dcache_job *qhead, *qtail; /* cold computations not started yet */
+    struct dcache_job *jobs;          /* every computation under way (and queued) */
+    bool stop, closed, started;
     pthread_t thread;
+    pthread_t *computers;
+    int ncomputers;
 };
+
+static void ans_put(struct dcache *c, struct dcache_ans *a)
+{
+    if (a && atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1) {
+        c->cfg.release(a->answer);
+        free(a);
+    }
+}
 
 /* ---- the table (callers hold the locks named) ---------------------------------------- */
 
@@ -66,16 +108,16 @@ static int find(const struct dcache *c, const char *key)
 }
 
 /* mu and rw (write); returns the answer for the caller to release */
-static void *unlink_entry(struct dcache *c, int i)
+static struct dcache_ans *unlink_entry(struct dcache *c, int i)
 {
     struct entry *e = &c->e[i];
     int *p = &c->bucket[bucket_of(c, e->key)];
-    void *answer = e->answer;
+    struct dcache_ans *answer = e->ans;
     while (*p != i)
         p = &c->e[*p].next;
     *p = e->next;
     e->used = false;
-    e->answer = NULL;
+    e->ans = NULL;
     e->key[0] = '\0';
     e->next = c->free_head;
     c->free_head = i;
@@ -88,7 +130,7 @@ static void *unlink_entry(struct dcache *c, int i)
  * recently requested idle one when the table is full; -1 when every entry is
  * being computed. *evicted: an answer for the caller to release. */
 static int insert(struct dcache *c, const char *key, const void *params, int64_t now,
-                  void **evicted)
+                  struct dcache_ans **evicted)
 {
     int i = -1;
     size_t b;
@@ -99,7 +141,7 @@ static int insert(struct dcache *c, const char *key, const void *params, int64_t
         int victim = -1;
         for (int k = 0; k < c->cfg.max_keys; k++) {
             int64_t t = atomic_load_explicit(&c->e[k].last_req_ms, memory_order_relaxed);
-            if (c->e[k].used && !c->e[k].busy && t < oldest) {
+            if (c->e[k].used && !c->e[k].job && t < oldest) {
                 oldest = t;
                 victim = k;
             }
@@ -113,12 +155,12 @@ static int insert(struct dcache *c, const char *key, const void *params, int64_t
     c->free_head = c->e[i].next;
     snprintf(c->e[i].key, sizeof(c->e[i].key), "%s", key);
     memcpy(c->e[i].params, params, c->cfg.params_size);
-    c->e[i].answer = NULL;
+    c->e[i].ans = NULL;
     c->e[i].fresh_until_ms = 0;
     c->e[i].retry_ms = 0;
     atomic_store_explicit(&c->e[i].last_req_ms, now, memory_order_relaxed);
     c->e[i].used = true;
-    c->e[i].busy = false;
+    c->e[i].job = NULL;
     b = bucket_of(c, key);
     c->e[i].next = c->bucket[b];
     c->bucket[b] = i;
@@ -136,9 +178,9 @@ static int serve_cached(struct dcache *c, int i, int64_t now, dcache_use_fn use,
     struct entry *e = &c->e[i];
     if (atomic_load_explicit(&e->last_req_ms, memory_order_relaxed) != now)
         atomic_store_explicit(&e->last_req_ms, now, memory_order_relaxed);
-    if (!e->answer || now >= e->fresh_until_ms + c->cfg.stale_ms)
+    if (!e->ans || now >= e->fresh_until_ms + c->cfg.stale_ms)
         return 0;
-    if (!use(arg, e->answer))
+    if (!use(arg, e->ans->answer))
         return -1;
     return now < e->fresh_until_ms ? 1 : 2;
 }
@@ -153,108 +195,309 @@ static int served(struct dcache *c, int r)
     return 0;
 }
 
-/* A computation of entry i (started at generation gen) ended with answer
- * (taken; NULL when it failed). The answer is kept unless a clear came in
- * between; an entry left without an answer is dropped, so failures (an
- * unknown skill, Redis down on a cold key) do not fill the table. */
-static void finish(struct dcache *c, int i, uint64_t gen, void *answer, int64_t now)
+/* mu held: a new computation of entry i (or uncached with params, i -1),
+ * listed in c->jobs so that dcache_close reaches its waiters. */
+static struct dcache_job *job_new(struct dcache *c, int i, const void *params)
 {
-    struct entry *e = &c->e[i];
-    void *old = NULL, *dropped = NULL;
+    size_t extra = i < 0 ? c->cfg.params_size : 0;
+    struct dcache_job *j = gtp_xcalloc(1, sizeof(*j) + extra);
+    j->i = i;
+    j->gen = c->gen;
+    if (extra)
+        memcpy(j->params, params, extra);
+    if (i >= 0)
+        c->e[i].job = j;
+    j->next = c->jobs;
+    if (c->jobs)
+        c->jobs->prev = j;
+    c->jobs = j;
+    return j;
+}
+
+/* mu held: a new waiter for j, parked there and then, so that its wake
+ * cannot come first. */
+static struct dcache_wait *job_wait(struct dcache_job *j, const struct dcache_parking *pk,
+                                    bool joined)
+{
+    struct dcache_wait *w = gtp_xcalloc(1, sizeof(*w));
+    w->pk = *pk;
+    w->joined = joined;
+    w->job = j;
+    w->next = j->waiters;
+    j->waiters = w;
+    w->pk.park(w->pk.arg);
+    return w;
+}
+
+/* mu held: wake j's waiters, each with answer a (a reference each) or err.
+ * Under the lock, so that dcache_wait_fini never frees a waiter whose wake
+ * is still to come. */
+static void wake_waiters(struct dcache_job *j, struct dcache_ans *a, int err, const char *errstr)
+{
+    struct dcache_wait *w = j->waiters;
+    j->waiters = NULL;
+    while (w) {
+        struct dcache_wait *next = w->next; /* w may be gone once woken */
+        w->job = NULL;
+        if (a) {
+            atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
+            w->ans = a;
+        } else {
+            w->err = err;
+            snprintf(w->errstr, sizeof(w->errstr), "%s", errstr);
+        }
+        w->pk.wake(w->pk.arg);
+        w = next;
+    }
+}
+
+/* Computation j ended with answer (taken; NULL when it failed with err and
+ * errstr). Its waiters get it either way. For an entry the answer is kept
+ * unless a clear came in between; an entry left without an answer is
+ * dropped, so failures (an unknown skill, Redis down on a cold key) do not
+ * fill the table. Frees j. */
+static void finish(struct dcache *c, struct dcache_job *j, void *answer, int err,
+                   const char *errstr, int64_t now)
+{
+    struct dcache_ans *a = NULL, *old = NULL, *dropped = NULL;
+    bool kept = false;
+    if (answer) {
+        a = gtp_xcalloc(1, sizeof(*a));
+        atomic_init(&a->refs, 1);
+        a->answer = answer;
+    }
     pthread_mutex_lock(&c->mu);
-    pthread_rwlock_wrlock(&c->rw);
-    e->busy = false;
-    if (answer && gen == c->gen) {
-        old = e->answer;
-        e->answer = answer;
-        e->fresh_until_ms = now + c->cfg.ttl_ms;
+    if (j->i >= 0) {
+        struct entry *e = &c->e[j->i];
+        pthread_rwlock_wrlock(&c->rw);
+        e->job = NULL;
+        if (a && j->gen == c->gen) {
+            old = e->ans;
+            e->ans = a;
+            e->fresh_until_ms = now + c->cfg.ttl_ms;
+            kept = true;
+        } else if (!a) {
+            e->retry_ms = now + c->cfg.ttl_ms;
+        }
+        if (!e->ans)
+            dropped = unlink_entry(c, j->i);
+        pthread_rwlock_unlock(&c->rw);
+    }
+    wake_waiters(j, a, err, errstr);
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        c->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    pthread_mutex_unlock(&c->mu);
+    ans_put(c, old);
+    ans_put(c, dropped);
+    if (!kept)
+        ans_put(c, a);
+    free(j);
+}
+
+/* Run a cold computation (a compute thread). */
+static void run_job(struct dcache *c, struct dcache_job *j)
+{
+    char err[DCACHE_ERR_MAX] = "";
+    void *answer = NULL;
+    const void *params = j->i >= 0 ? c->e[j->i].params : j->params; /* put while busy */
+    int e = c->cfg.compute(c->cfg.ctx, params, &answer, err, sizeof(err));
+    if (e) {
         answer = NULL;
     } else if (!answer) {
-        e->retry_ms = now + c->cfg.ttl_ms;
+        e = GTP_ERR_INTERNAL;
+        snprintf(err, sizeof(err), "no answer computed");
     }
-    if (!e->answer)
-        dropped = unlink_entry(c, i);
-    pthread_rwlock_unlock(&c->rw);
-    pthread_cond_broadcast(&c->cv);
+    finish(c, j, answer, e, err, gtp_mono_ms());
+}
+
+static void *computer(void *arg)
+{
+    struct dcache *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        struct dcache_job *j;
+        while (!c->stop && !c->qhead)
+            pthread_cond_wait(&c->work_cv, &c->mu);
+        if (c->stop)
+            break; /* dcache_free fails what is left */
+        j = c->qhead;
+        c->qhead = j->qnext;
+        if (!c->qhead)
+            c->qtail = NULL;
+        pthread_mutex_unlock(&c->mu);
+        run_job(c, j);
+        pthread_mutex_lock(&c->mu);
+    }
     pthread_mutex_unlock(&c->mu);
-    if (old)
-        c->cfg.release(old);
-    if (answer)
-        c->cfg.release(answer);
-    if (dropped)
-        c->cfg.release(dropped);
+    return NULL;
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static int compute_and_use(struct dcache *c, const void *params, dcache_use_fn use, void *arg,
-                           void **answer, char *errstr, size_t errstr_size)
+/* mu held: queue j for a compute thread */
+static void enqueue(struct dcache *c, struct dcache_job *j)
 {
-    int err = c->cfg.compute(c->cfg.ctx, params, answer, errstr, errstr_size);
-    if (err)
-        *answer = NULL;
-    else if (!use(arg, *answer))
+    j->qnext = NULL;
+    if (c->qtail)
+        c->qtail->qnext = j;
+    else
+        c->qhead = j;
+    c->qtail = j;
+    pthread_cond_signal(&c->work_cv);
+}
+
+static int closed_err(char *errstr, size_t errstr_size)
+{
+    gtp_errf(errstr, errstr_size, "shutting down");
+    return GTP_ERR_UNAVAILABLE;
+}
+
+int dcache_serve_async(struct dcache *c, const char *key, const void *params, dcache_use_fn use,
+                       void *arg, const struct dcache_parking *pk, struct dcache_wait **w,
+                       char *errstr, size_t errstr_size)
+{
+    int64_t now = gtp_mono_ms();
+    struct dcache_ans *evicted = NULL;
+    struct dcache_job *j;
+    int i = -1, r;
+
+    *w = NULL;
+    if (strlen(key) < DCACHE_KEY_MAX) {
+        pthread_rwlock_rdlock(&c->rw);
+        i = find(c, key);
+        r = i >= 0 ? serve_cached(c, i, now, use, arg) : 0;
+        pthread_rwlock_unlock(&c->rw);
+        if (r)
+            return served(c, r);
+    }
+
+    /* Cold: join the computation under way (a request's or the refresher's),
+     * or start one; either way the request is parked, not blocked. */
+    pthread_mutex_lock(&c->mu);
+    if (c->closed) {
+        pthread_mutex_unlock(&c->mu);
+        return closed_err(errstr, errstr_size);
+    }
+    if (strlen(key) >= DCACHE_KEY_MAX) {
+        j = job_new(c, -1, params);
+        goto start;
+    }
+    now = gtp_mono_ms();
+    pthread_rwlock_rdlock(&c->rw);
+    i = find(c, key);
+    r = i >= 0 ? serve_cached(c, i, now, use, arg) : 0; /* it may have come meanwhile */
+    pthread_rwlock_unlock(&c->rw);
+    if (r) {
+        pthread_mutex_unlock(&c->mu);
+        return served(c, r);
+    }
+    if (i >= 0 && c->e[i].job) {
+        *w = job_wait(c->e[i].job, pk, true);
+        pthread_mutex_unlock(&c->mu);
+        return DCACHE_PENDING;
+    }
+    if (i < 0)
+        i = insert(c, key, params, now, &evicted);
+    j = job_new(c, i, params); /* i -1: every entry busy, computed uncached */
+start:
+    *w = job_wait(j, pk, false);
+    enqueue(c, j);
+    pthread_mutex_unlock(&c->mu);
+    ans_put(c, evicted);
+    gtp_metric_inc(c->cfg.m.misses);
+    return DCACHE_PENDING;
+}
+
+int dcache_wait_end(struct dcache *c, struct dcache_wait *w, dcache_use_fn use, void *arg,
+                    char *errstr, size_t errstr_size)
+{
+    struct dcache_ans *a = w->ans;
+    int err = 0;
+    if (!a) {
+        gtp_errf(errstr, errstr_size, "%s", w->errstr);
+        err = w->err ? w->err : GTP_ERR_INTERNAL;
+    } else if (!use(arg, a->answer)) {
         err = GTP_ERR_INTERNAL;
+    } else if (w->joined) {
+        gtp_metric_inc(c->cfg.m.hits); /* served by another's computation */
+    }
+    ans_put(c, a);
+    free(w);
     return err;
+}
+
+void dcache_wait_fini(struct dcache *c, struct dcache_wait *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (w->job) {
+        struct dcache_wait **p = &w->job->waiters;
+        while (*p != w)
+            p = &(*p)->next;
+        *p = w->next;
+        w->job = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    ans_put(c, w->ans);
+    free(w);
+}
+
+/* dcache_serve's parking: a condition variable of its own */
+struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool woken;
+};
+
+static void sync_park(void *arg)
+{
+    (void)arg;
+}
+
+static void sync_wake(void *arg)
+{
+    struct sync_wait *s = arg;
+    pthread_mutex_lock(&s->mu);
+    s->woken = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int dcache_serve(struct dcache *c, const char *key, const void *params, dcache_use_fn use,
                  void *arg, char *errstr, size_t errstr_size)
 {
-    int64_t now = gtp_mono_ms();
-    void *answer = NULL, *evicted = NULL;
-    uint64_t gen = 0;
-    int i, r, err;
-
-    if (strlen(key) >= DCACHE_KEY_MAX) {
-        gtp_metric_inc(c->cfg.m.misses);
-        err = compute_and_use(c, params, use, arg, &answer, errstr, errstr_size);
-        if (answer)
-            c->cfg.release(answer);
-        return err;
-    }
-    pthread_rwlock_rdlock(&c->rw);
-    i = find(c, key);
-    r = i >= 0 ? serve_cached(c, i, now, use, arg) : 0;
-    pthread_rwlock_unlock(&c->rw);
-    if (r)
-        return served(c, r);
-
-    /* Cold: compute it here, or wait for the computation under way (another
-     * request's or the refresher's) and serve its answer. */
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        now = gtp_mono_ms();
-        pthread_rwlock_rdlock(&c->rw);
-        i = find(c, key);
-        r = i >= 0 ? serve_cached(c, i, now, use, arg) : 0;
-        pthread_rwlock_unlock(&c->rw);
-        if (r) {
-            pthread_mutex_unlock(&c->mu);
-            return served(c, r);
-        }
-        if (i < 0 || !c->e[i].busy)
-            break;
-        pthread_cond_wait(&c->cv, &c->mu); /* a computation ends within the Redis timeout */
-    }
-    if (i < 0)
-        i = insert(c, key, params, now, &evicted);
-    if (i >= 0) {
-        c->e[i].busy = true;
-        c->e[i].gen = gen = c->gen;
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (evicted)
-        c->cfg.release(evicted);
-
-    gtp_metric_inc(c->cfg.m.misses);
-    err = compute_and_use(c, params, use, arg, &answer, errstr, errstr_size);
-    if (i >= 0) {
-        finish(c, i, gen, answer, gtp_mono_ms()); /* the reference becomes the cache's */
-    } else if (answer) {
-        c->cfg.release(answer); /* every entry busy: served uncached */
-    }
+    struct sync_wait s = {.woken = false};
+    struct dcache_parking pk = {.park = sync_park, .wake = sync_wake, .arg = &s};
+    struct dcache_wait *w = NULL;
+    int err;
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    err = dcache_serve_async(c, key, params, use, arg, &pk, &w, errstr, errstr_size);
+    if (err != DCACHE_PENDING)
+        goto out;
+    pthread_mutex_lock(&s.mu);
+    while (!s.woken)
+        pthread_cond_wait(&s.cv, &s.mu); /* a computation ends within the Redis timeout */
+    pthread_mutex_unlock(&s.mu);
+    err = dcache_wait_end(c, w, use, arg, errstr, errstr_size);
+out:
+    pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
     return err;
+}
+
+void dcache_close(struct dcache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    for (struct dcache_job *j = c->jobs; j; j = j->next)
+        wake_waiters(j, NULL, GTP_ERR_UNAVAILABLE, "shutting down");
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- the refresher ----------------------------------------------------------------------- */
@@ -269,7 +512,7 @@ static bool idle(const struct dcache *c, const struct entry *e, int64_t now)
  * expires within lead. Returns how many are due. The table is only read
  * unless something is to be dropped: a writer, however brief, holds up every
  * request (and a writer preempted on a busy machine holds them up long). */
-static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, void **dropped,
+static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, struct dcache_ans **dropped,
                 int *ndropped)
 {
     int nd = 0, nidle = 0;
@@ -277,11 +520,11 @@ static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, void **dr
     pthread_rwlock_rdlock(&c->rw);
     for (int i = 0; i < c->cfg.max_keys; i++) {
         struct entry *e = &c->e[i];
-        if (!e->used || e->busy)
+        if (!e->used || e->job)
             continue;
         if (idle(c, e, now))
             nidle++;
-        else if (e->answer && now >= e->fresh_until_ms - lead && now >= e->retry_ms)
+        else if (e->ans && now >= e->fresh_until_ms - lead && now >= e->retry_ms)
             due[nd++] = i;
     }
     pthread_rwlock_unlock(&c->rw);
@@ -290,7 +533,7 @@ static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, void **dr
     pthread_rwlock_wrlock(&c->rw);
     for (int i = 0; i < c->cfg.max_keys; i++) {
         struct entry *e = &c->e[i];
-        if (e->used && !e->busy && idle(c, e, now)) {
+        if (e->used && !e->job && idle(c, e, now)) {
             dropped[(*ndropped)++] = unlink_entry(c, i);
             gtp_metric_inc(c->cfg.m.evictions);
         }
@@ -301,34 +544,33 @@ static int scan(struct dcache *c, int64_t now, int64_t lead, int *due, void **dr
 
 static void refresh_one(struct dcache *c, int i, int64_t lead)
 {
-    char err[512];
+    char err[DCACHE_ERR_MAX] = "";
     void *answer = NULL;
-    uint64_t gen;
     int64_t t0 = gtp_mono_us(), now = gtp_mono_ms();
     struct entry *e = &c->e[i];
-    bool go;
+    struct dcache_job *j = NULL;
+    int rc;
 
     /* the entry may have been refreshed, evicted or reused since the scan */
     pthread_mutex_lock(&c->mu);
     pthread_rwlock_rdlock(&c->rw);
-    go = !c->stop && e->used && !e->busy && e->answer && now >= e->fresh_until_ms - lead &&
-         now >= e->retry_ms;
+    if (!c->stop && e->used && !e->job && e->ans && now >= e->fresh_until_ms - lead &&
+        now >= e->retry_ms)
+        j = job_new(c, i, NULL); /* a request for the key now waits for this one */
     pthread_rwlock_unlock(&c->rw);
-    if (go) {
-        e->busy = true; /* params stay put while busy */
-        e->gen = gen = c->gen;
-    }
     pthread_mutex_unlock(&c->mu);
-    if (!go)
+    if (!j)
         return;
-    if (c->cfg.compute(c->cfg.ctx, e->params, &answer, err, sizeof(err))) {
+    rc = c->cfg.compute(c->cfg.ctx, e->params, &answer, err, sizeof(err));
+    if (rc || !answer) {
         answer = NULL;
+        rc = rc ? rc : GTP_ERR_INTERNAL;
         gtp_metric_inc(c->cfg.m.refresh_failures);
     } else {
         gtp_metric_inc(c->cfg.m.refreshes);
     }
     gtp_metric_observe(c->cfg.m.refresh_seconds, (double)(gtp_mono_us() - t0) / 1e6);
-    finish(c, i, gen, answer, gtp_mono_ms());
+    finish(c, j, answer, rc, err, gtp_mono_ms());
 }
 
 static void *refresher(void *arg)
@@ -336,7 +578,7 @@ static void *refresher(void *arg)
     struct dcache *c = arg;
     int64_t tick = c->cfg.ttl_ms / 8 > 0 ? c->cfg.ttl_ms / 8 : 1, lead = 2 * tick;
     int *due = gtp_xcalloc((size_t)c->cfg.max_keys, sizeof(*due));
-    void **dropped = gtp_xcalloc((size_t)c->cfg.max_keys, sizeof(*dropped));
+    struct dcache_ans **dropped = gtp_xcalloc((size_t)c->cfg.max_keys, sizeof(*dropped));
     int nd, ndropped;
 
     pthread_mutex_lock(&c->mu);
@@ -356,8 +598,7 @@ static void *refresher(void *arg)
         nd = scan(c, gtp_mono_ms(), lead, due, dropped, &ndropped);
         pthread_mutex_unlock(&c->mu);
         for (int k = 0; k < ndropped; k++)
-            if (dropped[k])
-                c->cfg.release(dropped[k]);
+            ans_put(c, dropped[k]);
         for (int k = 0; k < nd; k++)
             refresh_one(c, due[k], lead);
         pthread_mutex_lock(&c->mu);
@@ -375,14 +616,15 @@ struct dcache *dcache_new(const struct dcache_cfg *cfg, char *errstr, size_t err
     struct dcache *c = NULL;
     pthread_condattr_t ca;
     if (cfg->ttl_ms <= 0 || cfg->stale_ms < 0 || cfg->max_keys < 1 || cfg->idle_periods < 1 ||
-        !cfg->compute || !cfg->release) {
-        gtp_errf(errstr, errstr_size, "answer cache: ttl, max keys and idle periods must be >= 1");
+        cfg->threads < 1 || !cfg->compute || !cfg->release) {
+        gtp_errf(errstr, errstr_size,
+                 "answer cache: ttl, max keys, idle periods and threads must be >= 1");
         return NULL;
     }
     c = gtp_xcalloc(1, sizeof(*c));
     c->cfg = *cfg;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    pthread_cond_init(&c->work_cv, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->stop_cv, &ca);
@@ -415,6 +657,14 @@ struct dcache *dcache_new(const struct dcache_cfg *cfg, char *errstr, size_t err
         return NULL;
     }
     c->started = true;
+    c->computers = gtp_xcalloc((size_t)cfg->threads, sizeof(*c->computers));
+    for (; c->ncomputers < cfg->threads; c->ncomputers++) {
+        if (pthread_create(&c->computers[c->ncomputers], NULL, computer, c)) {
+            gtp_errf(errstr, errstr_size, "answer cache: cannot start a compute thread");
+            dcache_free(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -422,19 +672,28 @@ void dcache_free(struct dcache *c)
 {
     if (!c)
         return;
-    if (c->started) {
-        pthread_mutex_lock(&c->mu);
-        c->stop = true;
-        pthread_cond_signal(&c->stop_cv);
-        pthread_mutex_unlock(&c->mu);
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->stop_cv);
+    pthread_cond_broadcast(&c->work_cv);
+    pthread_mutex_unlock(&c->mu);
+    if (c->started)
         pthread_join(c->thread, NULL);
+    for (int k = 0; k < c->ncomputers; k++)
+        pthread_join(c->computers[k], NULL);
+    /* the cold computations never started: their waiters (none, when the
+     * server closed the cache first) get an error */
+    while (c->qhead) {
+        struct dcache_job *j = c->qhead;
+        c->qhead = j->qnext;
+        finish(c, j, NULL, GTP_ERR_UNAVAILABLE, "shutting down", gtp_mono_ms());
     }
     for (int i = 0; i < c->cfg.max_keys; i++)
-        if (c->e[i].answer)
-            c->cfg.release(c->e[i].answer);
+        ans_put(c, c->e[i].ans);
+    free(c->computers);
     pthread_rwlock_destroy(&c->rw);
     pthread_cond_destroy(&c->stop_cv);
-    pthread_cond_destroy(&c->cv);
+    pthread_cond_destroy(&c->work_cv);
     pthread_mutex_destroy(&c->mu);
     free(c->bucket);
     free(c->params);
@@ -444,7 +703,7 @@ void dcache_free(struct dcache *c)
 
 void dcache_clear(struct dcache *c)
 {
-    void **dropped = gtp_xcalloc((size_t)c->cfg.max_keys, sizeof(*dropped));
+    struct dcache_ans **dropped = gtp_xcalloc((size_t)c->cfg.max_keys, sizeof(*dropped));
     int n = 0;
     pthread_mutex_lock(&c->mu);
     pthread_rwlock_wrlock(&c->rw);
@@ -452,9 +711,9 @@ void dcache_clear(struct dcache *c)
     for (int i = 0; i < c->cfg.max_keys; i++) {
         if (!c->e[i].used)
             continue;
-        if (c->e[i].busy) { /* finish() drops it: its generation is old */
-            dropped[n++] = c->e[i].answer;
-            c->e[i].answer = NULL;
+        if (c->e[i].job) { /* finish() drops it: its generation is old */
+            dropped[n++] = c->e[i].ans;
+            c->e[i].ans = NULL;
         } else {
             dropped[n++] = unlink_entry(c, i);
         }
@@ -462,8 +721,7 @@ void dcache_clear(struct dcache *c)
     pthread_rwlock_unlock(&c->rw);
     pthread_mutex_unlock(&c->mu);
     for (int k = 0; k < n; k++)
-        if (dropped[k])
-            c->cfg.release(dropped[k]);
+        ans_put(c, dropped[k]);
     free(dropped);
 }
 

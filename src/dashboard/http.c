@@ -25,6 +25,13 @@
 #include "jout.h"
 
 #define ASSET_MAX (8 << 20)
+/* Memory per connection (request line, headers, the answer's headers).
+ * libmicrohttpd zeroes all of it before each request of a keep-alive
+ * connection: at 64 KiB that memset was a fifth of the server's CPU under
+ * wrk (perf), 5-6 us of CPU per cached answer against 3.6-4.4 us at 32 KiB,
+ * its default, which still holds a request with 12 KB of headers (a browser
+ * sends a few hundred bytes; nginx refuses a header line over 8 KB). */
+#define CONN_MEMORY ((size_t)32 * 1024)
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
@@ -226,7 +233,8 @@ static const char *arg(struct MHD_Connection *conn, const char *name)
 /* dcache_compute_fn: one API answer as a reusable MHD response (ctx: the
  * dash, params: a struct dash_query). Returns GTP_ERR_INVAL (an unknown
  * skill: 400), GTP_ERR_REDIS (503), GTP_ERR_PARSE (unexpected data: 502) or
- * GTP_ERR_INTERNAL. Runs on request threads and on the cache's refresher. */
+ * GTP_ERR_INTERNAL. Runs on the cache's compute and refresher threads (on
+ * the request's worker with --cache-ms 0). */
 static int compute_answer(void *ctx, const void *params, void **answer, char *errstr,
                           size_t errstr_size)
 {
@@ -323,6 +331,7 @@ int dash_cache_start(struct dash *d, char *errstr, size_t errstr_size)
         .stale_ms = STALE_IF_ERROR_MS,
         .max_keys = (int)d->cfg.cache_keys,
         .idle_periods = IDLE_PERIODS,
+        .threads = (int)d->cfg.threads,
         .params_size = sizeof(struct dash_query),
         .compute = compute_answer,
         .release = release_answer,
@@ -347,8 +356,60 @@ void dash_cache_clear(struct dash *d)
         dcache_clear(d->cache);
 }
 
+/* An API request whose key was cold: its connection is suspended while the
+ * cache's compute thread works (docs/dashboard.md, "Answer cache"), so the
+ * worker thread that took it goes on serving other connections. The
+ * connection's request context from then on; freed by on_completed. */
+struct pending {
+    struct dcache_wait *w;
+    enum dash_route route;
+    int64_t t0;
+};
+
+/* dcache_parking: both run under the cache's lock (which is why a wake
+ * cannot overtake its park): the park on this connection's worker inside the
+ * access handler, the wake on the compute thread once the answer is in (or
+ * on the main thread stopping the server). They only take libmicrohttpd's
+ * own lock, and libmicrohttpd calls into the cache (on_completed) with none
+ * of its locks held. */
+static void park_conn(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static void wake_conn(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+/* Answer an API request after the cache: e is dcache_serve's code. */
+static enum MHD_Result api_result(struct MHD_Connection *conn, int e, const char *err,
+                                  unsigned *status)
+{
+    switch (e) {
+    case 0:
+        *status = 200;
+        return MHD_YES;
+    case GTP_ERR_INVAL:
+        *status = 400;
+        return send_error(conn, 400, err);
+    case GTP_ERR_REDIS:
+        *status = 503;
+        return send_error(conn, 503, "redis unavailable");
+    case GTP_ERR_UNAVAILABLE:
+        *status = 503;
+        return send_error(conn, 503, "shutting down");
+    case GTP_ERR_PARSE:
+        *status = 502;
+        return send_error(conn, 502, "unexpected data in redis");
+    default:
+        return MHD_NO;
+    }
+}
+
+/* status: the answer's, or 0 when the connection was suspended. */
 static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, enum dash_route route,
-                                 unsigned *status)
+                                 void **req_cls, int64_t t0, unsigned *status)
 {
     bool insight = route == ROUTE_SKILL || route == ROUTE_REGION || route == ROUTE_RISING ||
                    route == ROUTE_SKILLS;
@@ -388,7 +449,20 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     snprintf(key, sizeof(key), "%d|%d|%d|%s|%s|%d|%d", (int)route, q->hours, q->top, q->skill,
              q->region, (int)q->metric, (int)q->format);
     if (d->cache) {
-        e = dcache_serve(d->cache, key, &dq, queue_answer, conn, err, sizeof(err));
+        const struct dcache_parking pk = {park_conn, wake_conn, conn};
+        struct dcache_wait *w = NULL;
+        e = dcache_serve_async(d->cache, key, &dq, queue_answer, conn, &pk, &w, err, sizeof(err));
+        if (e == DCACHE_PENDING) {
+            /* the handler runs again once resumed, on this worker, not before
+             * this call returns: the context can be set now */
+            struct pending *p = gtp_xcalloc(1, sizeof(*p));
+            p->w = w;
+            p->route = route;
+            p->t0 = t0;
+            *req_cls = p; /* freed by on_completed */
+            *status = 0;  /* suspended: answered when resumed */
+            return MHD_YES;
+        }
     } else {
         void *answer = NULL;
         gtp_metric_inc(d->m_cache.misses);
@@ -398,22 +472,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
         if (answer)
             release_answer(answer);
     }
-    switch (e) {
-    case 0:
-        *status = 200;
-        return MHD_YES;
-    case GTP_ERR_INVAL:
-        *status = 400;
-        return send_error(conn, 400, err);
-    case GTP_ERR_REDIS:
-        *status = 503;
-        return send_error(conn, 503, "redis unavailable");
-    case GTP_ERR_PARSE:
-        *status = 502;
-        return send_error(conn, 502, "unexpected data in redis");
-    default:
-        return MHD_NO;
-    }
+    return api_result(conn, e, err, status);
 }
 
 static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)
@@ -462,6 +521,40 @@ static enum MHD_Result serve_metrics(struct dash *d, struct MHD_Connection *conn
 
 static int request_marker;
 
+/* The connection resumed: answer from what its computation gave. */
+static enum MHD_Result answer_pending(struct dash *d, struct MHD_Connection *conn,
+                                      struct pending *p)
+{
+    char err[DCACHE_ERR_MAX];
+    unsigned status = 500;
+    enum MHD_Result r;
+    int e;
+    if (!p->w)
+        return MHD_NO; /* answered already */
+    e = dcache_wait_end(d->cache, p->w, queue_answer, conn, err, sizeof(err));
+    p->w = NULL;
+    r = api_result(conn, e, err, &status);
+    count(d, p->route, status);
+    gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - p->t0) / 1e6);
+    return r;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the request is over (answered, or the client
+ * went away, or the daemon stops). */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct dash *d = cls;
+    (void)conn;
+    (void)toe;
+    if (*req_cls && *req_cls != &request_marker) {
+        struct pending *p = *req_cls;
+        dcache_wait_fini(d->cache, p->w); /* an answer got but never sent */
+        free(p);
+    }
+    *req_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -491,6 +584,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* a GET body is ignored */
         return MHD_YES;
     }
+    if (*req_cls != &request_marker)
+        return answer_pending(d, conn, *req_cls);
 
     t0 = gtp_mono_us();
     if (!strcmp(url, "/api/pulse"))
@@ -522,7 +617,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ROUTE_REGION:
     case ROUTE_RISING:
     case ROUTE_SKILLS:
-        r = serve_api(d, conn, route, &status);
+        r = serve_api(d, conn, route, req_cls, t0, &status);
         break;
     case ROUTE_HEALTHZ:
         r = serve_healthz(d, conn, &status);
@@ -544,8 +639,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r = send_error(conn, 404, "not found");
         }
     }
-    count(d, route, status);
-    gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - t0) / 1e6);
+    if (status) {
+        count(d, route, status);
+        gtp_metric_observe(d->m_req_seconds, (double)(gtp_mono_us() - t0) / 1e6);
+    }
     return r;
 }
 
@@ -613,7 +710,8 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
     char host[256], portstr[16];
     struct addrinfo hints = {0}, *ai = NULL;
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    /* suspend/resume: a request for a cold key waits off its worker thread */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     const union MHD_DaemonInfo *info;
     int port, e;
     struct MHD_Daemon *mhd;
@@ -641,8 +739,9 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)d->cfg.conn_limit,
                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->cfg.per_ip_limit,
                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->cfg.conn_timeout_s,
-                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                           MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
+                           MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
     if (!mhd) {
         gtp_errf(errstr, errstr_size, "cannot listen on %s (port in use or not permitted)",
                  d->cfg.listen);
@@ -656,7 +755,12 @@ int dash_http_start(struct dash *d, char *errstr, size_t errstr_size)
 
 void dash_http_stop(struct dash *d)
 {
-    if (d->mhd)
-        MHD_stop_daemon(d->mhd);
+    if (!d->mhd)
+        return;
+    /* MHD_stop_daemon aborts on a suspended connection: resume every one
+     * still waiting for a computation (it answers 503), and suspend no more */
+    if (d->cache)
+        dcache_close(d->cache);
+    MHD_stop_daemon(d->mhd);
     d->mhd = NULL;
 }

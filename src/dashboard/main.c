@@ -23,7 +23,7 @@ static const struct gtp_opt dash_opts[] = {
     {"assets", 0, "GTP_DASHBOARD_ASSETS", GTP_OPT_STR, offsetof(struct dash_cfg, assets),
      GTP_DASHBOARD_DEFAULT, "DIR", "directory of the web assets (index.html, app.js, ...)", 0, 0},
     {"threads", 0, "GTP_DASHBOARD_THREADS", GTP_OPT_INT, offsetof(struct dash_cfg, threads), "4",
-     "N", "http worker threads (each borrows its own redis connection)", 1, 64},
+     "N", "http worker threads, and as many threads computing api answers for cold keys", 1, 64},
     {"cache-ms", 0, "GTP_DASHBOARD_CACHE_MS", GTP_OPT_INT, offsetof(struct dash_cfg, cache_ms),
      "1000", "MS", "reuse an api answer for this long, refreshed in the background (0 disables)", 0,
      60000},
@@ -61,7 +61,7 @@ static void metrics_init(struct dash *d)
                                              "http request latency", dur, GTP_ARRAY_LEN(dur), NULL);
     d->m_cache.hits = gtp_metrics_counter(m, "dashboard_cache_hits", "api answers reused", NULL);
     d->m_cache.misses = gtp_metrics_counter(m, "dashboard_cache_misses",
-                                            "api answers computed by the request", NULL);
+                                            "api answers computed for a request (cold keys)", NULL);
     d->m_cache.stale = gtp_metrics_counter(m, "dashboard_cache_stale",
                                            "expired answers served (redis failing or slow)", NULL);
     d->m_cache.refreshes = gtp_metrics_counter(m, "dashboard_cache_refreshes",

@@ -2,7 +2,10 @@
  * one computation for a cold key however many requests wait for it, warm
  * keys served at once while a slow computation runs in the background, the
  * key count bounded, idle keys dropped, the stale window, clear, and every
- * answer released (ASan in CI). The HTTP side is covered by
+ * answer released (ASan in CI); and the asynchronous form the HTTP server
+ * uses: a cold key's request is parked at once and woken from a compute
+ * thread, waiters share a refresh under way, closing wakes them all, and a
+ * waiter can be withdrawn. The HTTP side is covered by
  * tests/integration/test_dashboard_cache.py. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,6 +86,7 @@ static struct fixture *fixture_new(int64_t ttl_ms, int64_t stale_ms, int max_key
     x->cfg.stale_ms = stale_ms;
     x->cfg.max_keys = max_keys;
     x->cfg.idle_periods = idle;
+    x->cfg.threads = 2;
     x->cfg.params_size = sizeof(int);
     x->cfg.compute = fake_compute;
     x->cfg.release = fake_release;
@@ -318,6 +322,236 @@ static void test_clear_and_long_key(void **state)
     fixture_free(x);
 }
 
+/* ---- the asynchronous form ---------------------------------------------------------------- */
+
+/* A parked request: counts its park and wake calls, and where the wake ran. */
+struct parked {
+    pthread_t caller;
+    atomic_int parks, wakes;
+    atomic_bool woken_elsewhere;
+};
+
+static void count_park(void *arg)
+{
+    struct parked *p = arg;
+    atomic_fetch_add(&p->parks, 1);
+}
+
+static void count_wake(void *arg)
+{
+    struct parked *p = arg;
+    atomic_store(&p->woken_elsewhere, !pthread_equal(p->caller, pthread_self()));
+    atomic_fetch_add(&p->wakes, 1);
+}
+
+static int serve_async(struct fixture *x, const char *key, struct parked *p, struct dcache_wait **w,
+                       int *version)
+{
+    char err[256];
+    int params = 0;
+    struct dcache_parking pk = {count_park, count_wake, p};
+    p->caller = pthread_self();
+    *version = -1;
+    return dcache_serve_async(x->c, key, &params, take_version, version, &pk, w, err, sizeof(err));
+}
+
+static void wait_woken(struct parked *p, int n, int within_ms)
+{
+    int64_t end = gtp_mono_ms() + within_ms;
+    while (atomic_load(&p->wakes) < n && gtp_mono_ms() < end)
+        usleep(1000);
+    assert_int_equal(atomic_load(&p->wakes), n);
+}
+
+/* Eight requests for a cold key from one thread while its computation takes
+ * 200 ms: each is parked at once (the calling thread never computes), a warm
+ * key is served meanwhile, one computation wakes all eight from its compute
+ * thread, and each gets the answer. */
+static void test_async_parks(void **state)
+{
+    struct fixture *x = fixture_new(60000, 0, 16, 10);
+    struct parked p[8], pw = {0};
+    struct dcache_wait *w[8], *ww = NULL;
+    char err[256];
+    int v;
+    int64_t t0;
+    (void)state;
+    atomic_store(&x->f.version, 1);
+    assert_int_equal(serve(x, "warm", &v), 0);
+    atomic_store(&x->f.version, 5);
+    atomic_store(&x->f.sleep_ms, 200);
+    t0 = gtp_mono_us();
+    for (int i = 0; i < 8; i++) {
+        memset(&p[i], 0, sizeof(p[i]));
+        assert_int_equal(serve_async(x, "cold", &p[i], &w[i], &v), DCACHE_PENDING);
+        assert_non_null(w[i]);
+        assert_int_equal(atomic_load(&p[i].parks), 1);
+    }
+    assert_int_equal(serve_async(x, "warm", &pw, &ww, &v), 0); /* not behind the cold one */
+    assert_int_equal(v, 1);
+    assert_null(ww);
+    assert_int_equal(atomic_load(&pw.parks), 0);
+    assert_true(gtp_mono_us() - t0 < 100000); /* computing would have taken 200 ms */
+    for (int i = 0; i < 8; i++) {
+        wait_woken(&p[i], 1, 2000);
+        assert_true(atomic_load(&p[i].woken_elsewhere));
+        assert_int_equal(dcache_wait_end(x->c, w[i], take_version, &v, err, sizeof(err)), 0);
+        assert_int_equal(v, 5);
+    }
+    assert_int_equal(atomic_load(&x->f.calls), 2);
+    assert_int_equal(val(x->cfg.m.misses), 2); /* "warm" once, "cold" once */
+    assert_int_equal(val(x->cfg.m.hits), 1 + 7);
+    assert_int_equal(serve(x, "cold", &v), 0); /* and it is cached */
+    assert_int_equal(atomic_load(&x->f.calls), 2);
+    fixture_free(x);
+}
+
+/* A failed computation wakes its waiters with its error, and keeps nothing. */
+static void test_async_error(void **state)
+{
+    struct fixture *x = fixture_new(60000, 0, 16, 10);
+    struct parked p[2] = {0};
+    struct dcache_wait *w[2];
+    char err[256] = "";
+    int v;
+    (void)state;
+    atomic_store(&x->f.fail, 1);
+    atomic_store(&x->f.sleep_ms, 50);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(serve_async(x, "down", &p[i], &w[i], &v), DCACHE_PENDING);
+    for (int i = 0; i < 2; i++) {
+        wait_woken(&p[i], 1, 2000);
+        assert_int_equal(dcache_wait_end(x->c, w[i], take_version, &v, err, sizeof(err)),
+                         GTP_ERR_REDIS);
+        assert_string_equal(err, "redis down");
+    }
+    assert_int_equal(atomic_load(&x->f.calls), 1);
+    assert_int_equal(dcache_count(x->c), 0);
+    fixture_free(x);
+}
+
+/* A key whose answer is past its stale window while the refresher is
+ * recomputing it: a request joins that computation instead of starting a
+ * second one, and is woken with its answer. */
+static void test_async_joins_refresh(void **state)
+{
+    struct fixture *x = fixture_new(40, 0, 8, 100);
+    struct parked p = {0};
+    struct dcache_wait *w = NULL;
+    char err[256];
+    int v;
+    (void)state;
+    atomic_store(&x->f.version, 1);
+    assert_int_equal(serve(x, "r", &v), 0);
+    atomic_store(&x->f.version, 2);
+    atomic_store(&x->f.sleep_ms, 400); /* the refresh starts ~30 ms in, ends ~430 ms */
+    usleep(150 * 1000);                /* the answer expired 110 ms ago, stale_ms 0 */
+    assert_int_equal(atomic_load(&x->f.calls), 2);
+    assert_int_equal(serve_async(x, "r", &p, &w, &v), DCACHE_PENDING);
+    wait_woken(&p, 1, 2000);
+    assert_int_equal(dcache_wait_end(x->c, w, take_version, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 2);
+    assert_int_equal(val(x->cfg.m.misses), 1); /* the first request's only */
+    atomic_store(&x->f.sleep_ms, 0);
+    fixture_free(x);
+}
+
+/* dcache_close wakes every waiter at once with "shutting down" (its
+ * computation still runs to its end), later cold keys get the error at
+ * once, warm keys are still served. */
+static void test_async_close(void **state)
+{
+    struct fixture *x = fixture_new(60000, 0, 8, 10);
+    struct parked p[3] = {0}, pc = {0};
+    struct dcache_wait *w[3], *wc = NULL;
+    char err[256] = "";
+    int v;
+    int64_t t0;
+    (void)state;
+    atomic_store(&x->f.version, 1);
+    assert_int_equal(serve(x, "warm", &v), 0);
+    atomic_store(&x->f.sleep_ms, 300);
+    assert_int_equal(serve_async(x, "a", &p[0], &w[0], &v), DCACHE_PENDING);
+    assert_int_equal(serve_async(x, "a", &p[1], &w[1], &v), DCACHE_PENDING);
+    assert_int_equal(serve_async(x, "b", &p[2], &w[2], &v), DCACHE_PENDING);
+    t0 = gtp_mono_us();
+    dcache_close(x->c);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(atomic_load(&p[i].wakes), 1); /* woken by the close itself */
+        assert_int_equal(dcache_wait_end(x->c, w[i], take_version, &v, err, sizeof(err)),
+                         GTP_ERR_UNAVAILABLE);
+        assert_string_equal(err, "shutting down");
+    }
+    assert_true(gtp_mono_us() - t0 < 100000);
+    assert_int_equal(serve_async(x, "c", &pc, &wc, &v), GTP_ERR_UNAVAILABLE);
+    assert_null(wc);
+    assert_int_equal(atomic_load(&pc.parks), 0);
+    assert_int_equal(serve(x, "warm", &v), 0);
+    assert_int_equal(v, 1);
+    fixture_free(x); /* joins the computations under way; their answers are released */
+}
+
+/* A waiter whose request went away: withdrawn while waiting (never woken),
+ * or dropped after its wake with the answer unused (released). */
+static void test_async_withdrawn(void **state)
+{
+    struct fixture *x = fixture_new(60000, 0, 8, 10);
+    struct parked p[2] = {0};
+    struct dcache_wait *w[2];
+    int v;
+    (void)state;
+    atomic_store(&x->f.sleep_ms, 100);
+    assert_int_equal(serve_async(x, "g", &p[0], &w[0], &v), DCACHE_PENDING);
+    assert_int_equal(serve_async(x, "g", &p[1], &w[1], &v), DCACHE_PENDING);
+    dcache_wait_fini(x->c, w[0]);
+    wait_woken(&p[1], 1, 2000);
+    usleep(50 * 1000);
+    assert_int_equal(atomic_load(&p[0].wakes), 0);
+    assert_int_equal(atomic_load(&x->f.live), 1); /* the table's, and w[1]'s reference */
+    dcache_wait_fini(x->c, w[1]);
+    dcache_wait_fini(x->c, NULL);
+    assert_int_equal(dcache_count(x->c), 1);
+    /* withdrawn while its computation ends on another thread, either side
+     * first: no wake after the withdrawal, nothing leaked (ASan, TSan) */
+    atomic_store(&x->f.sleep_ms, 0);
+    for (int i = 0; i < 200; i++) {
+        char key[32];
+        struct parked q = {0};
+        struct dcache_wait *wq;
+        snprintf(key, sizeof(key), "race%d", i);
+        assert_int_equal(serve_async(x, key, &q, &wq, &v), DCACHE_PENDING);
+        if (i % 2)
+            usleep(10);
+        dcache_wait_fini(x->c, wq);
+        assert_true(atomic_load(&q.wakes) <= 1);
+    }
+    fixture_free(x); /* every answer released: checked there */
+}
+
+/* One key only, two cold keys at once: the second is computed uncached
+ * rather than waiting for room. */
+static void test_async_every_entry_busy(void **state)
+{
+    struct fixture *x = fixture_new(60000, 0, 1, 10);
+    struct parked p[2] = {0};
+    struct dcache_wait *w[2];
+    char err[256];
+    int v;
+    (void)state;
+    atomic_store(&x->f.version, 9);
+    atomic_store(&x->f.sleep_ms, 100);
+    assert_int_equal(serve_async(x, "one", &p[0], &w[0], &v), DCACHE_PENDING);
+    assert_int_equal(serve_async(x, "two", &p[1], &w[1], &v), DCACHE_PENDING);
+    for (int i = 0; i < 2; i++) {
+        wait_woken(&p[i], 1, 2000);
+        assert_int_equal(dcache_wait_end(x->c, w[i], take_version, &v, err, sizeof(err)), 0);
+        assert_int_equal(v, 9);
+    }
+    assert_int_equal(dcache_count(x->c), 1);
+    assert_int_equal(atomic_load(&x->f.calls), 2);
+    fixture_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +563,12 @@ int main(void)
         cmocka_unit_test(test_stale_window),
         cmocka_unit_test(test_failure_not_kept),
         cmocka_unit_test(test_clear_and_long_key),
+        cmocka_unit_test(test_async_parks),
+        cmocka_unit_test(test_async_error),
+        cmocka_unit_test(test_async_joins_refresh),
+        cmocka_unit_test(test_async_close),
+        cmocka_unit_test(test_async_withdrawn),
+        cmocka_unit_test(test_async_every_entry_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
