@@ -24,8 +24,9 @@ packages=(
 )
 if [[ "${1:-}" != --run ]]; then
     # prometheus: for promtool, which checks /metrics output and the monitoring
-    # profile's config and alert rules (docs/metrics.md)
-    packages+=(clang libclang-rt-14-dev libasan8 libubsan1 clang-format wrk chromium
+    # profile's config and alert rules (docs/metrics.md); nghttp2-client: h2load, the
+    # dashboard benchmark's fixed-rate load (bench/dashboard.sh)
+    packages+=(clang libclang-rt-14-dev libasan8 libubsan1 clang-format wrk nghttp2-client chromium
         fonts-dejavu-core mount prometheus)
 fi
 
