@@ -218,13 +218,36 @@ static void on_message(void *opaque, rd_kafka_message_t *rkm)
     arch_enrich_add(&((struct arch *)opaque)->en, rkm);
 }
 
-/* The round applied; rolls by age (--roll-seconds) are checked ten times a second. */
+/* Whether some partition has caught up with the end of its log after a backlog (roll.h):
+ * Kafka's high watermarks as last fetched, no request to the broker. */
+static bool caught_up(struct arch *ar)
+{
+    bool due = false;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        struct part *pt = part_get(ar, p);
+        int64_t lo, hi;
+        if (!pt || !pt->dp.assigned)
+            continue;
+        if (rd_kafka_get_watermark_offsets(ar->d.rk, ar->cfg.topic, p, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+            hi = -1;
+        due |= roll_note_end(&ar->roll, pt, hi);
+    }
+    return due;
+}
+
+/* The round applied; rolls by age (--roll-seconds) are checked ten times a second, a
+ * catch-up roll after every round. */
 static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct arch *ar = opaque;
     (void)n;
     apply_round(ar);
-    if (!ar->d.paused && now - ar->last_check_ms >= 100) {
+    if (!ar->d.paused && caught_up(ar)) {
+        ar->last_check_ms = now;
+        if (!roll_where(&ar->roll, ROLL_DUE))
+            gtp_daemon_pause(&ar->d, true);
+    } else if (!ar->d.paused && now - ar->last_check_ms >= 100) {
         ar->last_check_ms = now;
         if (!roll_where(&ar->roll, ROLL_DUE))
             gtp_daemon_pause(&ar->d, true);
@@ -308,7 +331,7 @@ int main(int argc, char **argv)
     arch_enrich_init(&ar.en, ar.pool);
     ar.dl = (struct deltalink){ar.cfg.archive_dir, ar.cfg.topic, &ar.d, &ar.maint};
     roll_init(&ar.roll, &ar.d, &deltalink_ops, &ar.dl, ar.cfg.topic, ar.cfg.roll_rows,
-              ar.cfg.roll_bytes, ar.cfg.roll_seconds);
+              ar.cfg.roll_bytes, ar.cfg.roll_seconds, ar.cfg.catchup_rows);
     if ((e = gtp_daemon_init(&ar.d, &dc)))
         goto fail;
     gtp_daemon_set_healthy(&ar.d, true);

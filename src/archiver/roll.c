@@ -12,7 +12,8 @@
 #include "gtp/util.h"
 
 void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops, void *ctx,
-               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds)
+               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds,
+               long long catchup_rows)
 {
     r->ops = ops;
     r->ctx = ctx;
@@ -21,6 +22,7 @@ void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops,
     r->roll_rows = roll_rows;
     r->roll_bytes = roll_bytes;
     r->roll_seconds = roll_seconds;
+    r->catchup_rows = catchup_rows;
 }
 
 void roll_metrics(struct roll *r, struct gtp_metrics *m)
@@ -56,6 +58,7 @@ void roll_part_drop(struct part *pt)
     arch_buckets_reset(&pt->bk);
     pt->first = pt->last = -1;
     pt->blocked = pt->need_seek = false;
+    pt->behind = pt->caught_up = false;
     pt->dp.assigned = false;
 }
 
@@ -110,6 +113,7 @@ static void rolled(struct roll *r, int32_t p, struct part *pt, int64_t version)
     gtp_metric_add(r->m_rows, pt->bk.rows);
     pt->committed = pt->last;
     pt->first = pt->last = -1;
+    pt->caught_up = false;
     arch_buckets_reset(&pt->bk);
     r->ops->store_offset(r->ctx, p, pt->committed + 1);
 }
@@ -259,6 +263,22 @@ static bool dlq_durable(struct roll *r)
     return false;
 }
 
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t high)
+{
+    /* next < 0: nothing consumed yet, so no position to measure from */
+    if (high < 0 || pt->dp.next < 0 || r->catchup_rows <= 0)
+        return pt->caught_up;
+    int64_t lag = high - pt->dp.next;
+    if (lag >= r->catchup_rows)
+        pt->behind = true;
+    else if (pt->behind && lag <= 0) {
+        /* caught up: what the backlog left buffered need not wait for --roll-seconds */
+        pt->behind = false;
+        pt->caught_up = pt->first >= 0;
+    }
+    return pt->caught_up;
+}
+
 bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want want,
                      int64_t now_ms)
 {
@@ -270,7 +290,7 @@ bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want
     case ROLL_DUE:
         break;
     }
-    return pt->blocked || pt->bk.rows >= (size_t)r->roll_rows ||
+    return pt->blocked || pt->caught_up || pt->bk.rows >= (size_t)r->roll_rows ||
            pt->bk.bytes >= (size_t)r->roll_bytes ||
            now_ms - pt->roll_start_ms >= r->roll_seconds * 1000;
 }

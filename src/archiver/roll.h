@@ -30,6 +30,9 @@ struct part {
     bool blocked;         /* a roll failed: consume nothing until it is retried */
     bool need_seek;       /* messages were refused while blocked: seek back to next */
     bool revoking;        /* being revoked: rolled on its own before it goes */
+    /* catching up (roll_note_end): seen at least catchup_rows behind the end of the log
+     * since it was last at the end; caught_up: it then reached the end with rows to roll */
+    bool behind, caught_up;
     struct gtp_window *win;
     struct arch_buckets bk;
 };
@@ -66,6 +69,7 @@ struct roll {
     struct gtp_daemon *d; /* borrowed: the partition table, health */
     const char *topic;    /* borrowed */
     long long roll_rows, roll_bytes, roll_seconds;
+    long long catchup_rows;                           /* 0: no catch-up rolls */
     int64_t retry_at_ms, backoff_ms, last_err_log_ms; /* after a failed roll */
     /* set by roll_metrics; NULL: not counted */
     struct gtp_metric *m_rows, *m_files, *m_commits, *m_seconds, *m_last, *m_disk_errors;
@@ -77,8 +81,8 @@ struct roll {
 enum roll_want { ROLL_DUE, ROLL_ALL, ROLL_REVOKING };
 
 void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops, void *ctx,
-               const char *topic, long long roll_rows, long long roll_bytes,
-               long long roll_seconds);
+               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds,
+               long long catchup_rows);
 
 /* Register archiver_rows_written, _files_written, _commits, _roll_duration_seconds,
  * _roll_last_seconds, _disk_errors, _fenced in m. */
@@ -91,7 +95,16 @@ void roll_part_free(void *opaque, struct gtp_daemon_part *dp);
 /* Forget everything in flight for pt (its rows will be consumed again). */
 void roll_part_drop(struct part *pt);
 
-/* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked). */
+/* Note where the end of p's log is (high: Kafka's high watermark as last fetched, < 0
+ * unknown) after pt's messages so far were applied. A partition seen at least
+ * r->catchup_rows messages behind it is catching up a backlog; when it then reaches the end
+ * with rows buffered, its roll is due at once (a catch-up roll, docs/archive.md) instead of
+ * after --roll-seconds. A partition that never falls that far behind (a live stream the
+ * archiver keeps up with) never gets one, so light load does not make small files. Returns
+ * whether pt's catch-up roll is due. */
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t high);
+
+/* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked, caught up). */
 bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want want,
                      int64_t now_ms);
 
