@@ -269,11 +269,11 @@ static void on_reload(void *opaque)
     apply_round(opaque);
 }
 
-/* Whether some partition has caught up with the end of its log after a backlog (roll.h):
- * Kafka's high watermarks as last fetched, no request to the broker. */
+/* Whether a catch-up roll is due (roll.h): Kafka's high watermarks as last fetched, no
+ * request to the broker. */
 static bool caught_up(struct arch *ar)
 {
-    bool due = false;
+    bool any = false;
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
         struct part *pt = part_get(ar, p);
         int64_t lo, hi;
@@ -282,9 +282,9 @@ static bool caught_up(struct arch *ar)
         if (rd_kafka_get_watermark_offsets(ar->d.rk, ar->cfg.topic, p, &lo, &hi) !=
             RD_KAFKA_RESP_ERR_NO_ERROR)
             hi = -1;
-        due |= roll_note_end(&ar->roll, pt, hi);
+        any |= roll_note_end(&ar->roll, pt, hi);
     }
-    return due;
+    return any && roll_catchup_due(&ar->roll);
 }
 
 /* The round applied; rolls by age (--roll-seconds) are checked ten times a second, a

@@ -290,7 +290,7 @@ bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want
     case ROLL_DUE:
         break;
     }
-    return pt->blocked || pt->caught_up || pt->bk.rows >= (size_t)r->roll_rows ||
+    return pt->blocked || pt->bk.rows >= (size_t)r->roll_rows ||
            pt->bk.bytes >= (size_t)r->roll_bytes ||
            now_ms - pt->roll_start_ms >= r->roll_seconds * 1000;
 }
@@ -299,6 +299,20 @@ bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want
 static bool rollable(const struct part *pt)
 {
     return pt && pt->dp.assigned && (pt->first >= 0 || pt->blocked);
+}
+
+bool roll_catchup_due(const struct roll *r)
+{
+    bool any = false;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        const struct part *pt = part_at((struct roll *)r, p);
+        if (!pt || !pt->dp.assigned)
+            continue;
+        if (pt->behind)
+            return false; /* its own catch-up roll will take the others along */
+        any |= pt->caught_up && pt->first >= 0;
+    }
+    return any;
 }
 
 bool roll_where(struct roll *r, enum roll_want want)
@@ -311,6 +325,8 @@ bool roll_where(struct roll *r, enum roll_want want)
         struct part *pt = part_at(r, p);
         any = rollable(pt) && roll_part_wants(r, pt, want, now);
     }
+    if (!any && want == ROLL_DUE)
+        any = roll_catchup_due(r);
     if (!any)
         return true;
     if (!dlq_durable(r))

@@ -98,13 +98,19 @@ void roll_part_drop(struct part *pt);
 /* Note where the end of p's log is (high: Kafka's high watermark as last fetched, < 0
  * unknown) after pt's messages so far were applied. A partition seen at least
  * r->catchup_rows messages behind it is catching up a backlog; when it then reaches the end
- * with rows buffered, its roll is due at once (a catch-up roll, docs/archive.md) instead of
- * after --roll-seconds. A partition that never falls that far behind (a live stream the
- * archiver keeps up with) never gets one, so light load does not make small files. Returns
- * whether pt's catch-up roll is due. */
+ * with rows buffered it has caught up (returns true), and once no assigned partition is
+ * still catching up, a roll is due at once (a catch-up roll, roll_catchup_due,
+ * docs/archive.md) instead of after --roll-seconds. A partition that never falls that far
+ * behind (a live stream the archiver keeps up with) never catches up, so light load does
+ * not make small files. */
 bool roll_note_end(const struct roll *r, struct part *pt, int64_t high);
 
-/* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked, caught up). */
+/* Whether a catch-up roll is due: some assigned partition has caught up with rows to roll
+ * and none is still catching up (one roll at the end of a backlog, not one per partition
+ * as each reaches its end). roll_where(ROLL_DUE) rolls then. */
+bool roll_catchup_due(const struct roll *r);
+
+/* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked). */
 bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want want,
                      int64_t now_ms);
 
