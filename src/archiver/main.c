@@ -281,8 +281,8 @@ static bool caught_up(struct arch *ar)
             continue;
         if (rd_kafka_get_watermark_offsets(ar->d.rk, ar->cfg.topic, p, &lo, &hi) !=
             RD_KAFKA_RESP_ERR_NO_ERROR)
-            hi = -1;
-        any |= roll_note_end(&ar->roll, pt, hi);
+            lo = hi = -1;
+        any |= roll_note_end(&ar->roll, pt, lo, hi);
     }
     return any && roll_catchup_due(&ar->roll);
 }

@@ -58,7 +58,7 @@ void roll_part_drop(struct part *pt)
     arch_buckets_reset(&pt->bk);
     pt->first = pt->last = -1;
     pt->blocked = pt->need_seek = false;
-    pt->behind = pt->caught_up = false;
+    pt->behind = pt->caught_up = pt->end_known = false;
     pt->dp.assigned = false;
 }
 
@@ -263,12 +263,13 @@ static bool dlq_durable(struct roll *r)
     return false;
 }
 
-bool roll_note_end(const struct roll *r, struct part *pt, int64_t high)
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t low, int64_t high)
 {
-    /* next < 0: nothing consumed yet, so no position to measure from */
-    if (high < 0 || pt->dp.next < 0 || r->catchup_rows <= 0)
+    int64_t pos = pt->dp.next >= 0 ? pt->dp.next : low;
+    if (high < 0 || pos < 0 || r->catchup_rows <= 0)
         return pt->caught_up;
-    int64_t lag = high - pt->dp.next;
+    pt->end_known = true;
+    int64_t lag = high - pos;
     if (lag >= r->catchup_rows)
         pt->behind = true;
     else if (pt->behind && lag <= 0) {
@@ -308,8 +309,10 @@ bool roll_catchup_due(const struct roll *r)
         const struct part *pt = part_at((struct roll *)r, p);
         if (!pt || !pt->dp.assigned)
             continue;
-        if (pt->behind)
-            return false; /* its own catch-up roll will take the others along */
+        /* its own catch-up roll will take the others along; one whose end is unknown
+         * (not fetched yet) may be about to start a backlog of its own */
+        if (pt->behind || !pt->end_known)
+            return false;
         any |= pt->caught_up && pt->first >= 0;
     }
     return any;

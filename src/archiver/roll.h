@@ -33,6 +33,7 @@ struct part {
     /* catching up (roll_note_end): seen at least catchup_rows behind the end of the log
      * since it was last at the end; caught_up: it then reached the end with rows to roll */
     bool behind, caught_up;
+    bool end_known; /* a high watermark was seen since it was assigned */
     struct gtp_window *win;
     struct arch_buckets bk;
 };
@@ -95,19 +96,20 @@ void roll_part_free(void *opaque, struct gtp_daemon_part *dp);
 /* Forget everything in flight for pt (its rows will be consumed again). */
 void roll_part_drop(struct part *pt);
 
-/* Note where the end of p's log is (high: Kafka's high watermark as last fetched, < 0
- * unknown) after pt's messages so far were applied. A partition seen at least
+/* Note where p's log starts and ends (low, high: Kafka's watermarks as last fetched, < 0
+ * unknown) after pt's messages so far were applied (a partition that consumed nothing yet
+ * is at low). A partition seen at least
  * r->catchup_rows messages behind it is catching up a backlog; when it then reaches the end
  * with rows buffered it has caught up (returns true), and once no assigned partition is
  * still catching up, a roll is due at once (a catch-up roll, roll_catchup_due,
  * docs/archive.md) instead of after --roll-seconds. A partition that never falls that far
  * behind (a live stream the archiver keeps up with) never catches up, so light load does
  * not make small files. */
-bool roll_note_end(const struct roll *r, struct part *pt, int64_t high);
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t low, int64_t high);
 
 /* Whether a catch-up roll is due: some assigned partition has caught up with rows to roll
- * and none is still catching up (one roll at the end of a backlog, not one per partition
- * as each reaches its end). roll_where(ROLL_DUE) rolls then. */
+ * and none is still catching up or of unknown end (one roll at the end of a backlog, not
+ * one per partition as each reaches its end). roll_where(ROLL_DUE) rolls then. */
 bool roll_catchup_due(const struct roll *r);
 
 /* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked). */
