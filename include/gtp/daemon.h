@@ -35,6 +35,9 @@
 struct gtp_daemon_part {
     bool assigned; /* ours now; the program sets and clears it */
     int64_t next;  /* next offset to process, < 0: from the beginning (for the lag) */
+    /* gtp_daemon_seek calls on it: a message polled while this was lower is stale (Kafka
+     * delivers it again from the offset sought), for programs that hold polled messages */
+    uint64_t seeks;
 };
 
 /* What a program plugs in. opaque is gtp_daemon_cfg.opaque. Only part_new is required. */
@@ -144,7 +147,7 @@ struct gtp_daemon_part *gtp_daemon_part(struct gtp_daemon *d, int32_t partition)
 void gtp_daemon_pause(struct gtp_daemon *d, bool pause);
 
 /* Consume partition p of the topic from offset (< 0: the beginning), as after a reload
- * from the program's store. */
+ * from the program's store; counted in p's slot (seeks). */
 void gtp_daemon_seek(struct gtp_daemon *d, int32_t partition, int64_t offset);
 
 /* Stop fetching partition p alone (it was fenced: until a rebalance says what we own). */

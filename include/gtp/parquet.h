@@ -102,6 +102,11 @@ struct gtp_parquet_row {
      * need no terminator. Skill elements are always NUL-terminated. Zeroed: strlen(). */
     bool lens_set;
     size_t lens[GTP_PARQUET_NCOLS];
+    /* The caller has validated the top-level strings of the row as UTF-8 (an event from
+     * gtp_event_process: the whole value was checked, and its decoded strings stay valid),
+     * so the writer does not scan them again; skill elements are checked all the same.
+     * Zeroed: the writer checks every string. */
+    bool utf8_checked;
 };
 
 /* Static name of a top-level column ("event_id", ...). */

@@ -20,7 +20,7 @@
 #include "gtp/skills.h"
 
 struct arch_bucket {
-    char date[16]; /* YYYY-MM-DD */
+    char date[16]; /* YYYY-MM-DD; both names zero-padded (compared as arrays) */
     char region[16];
     struct gtp_parquet_writer *w;
     size_t rows;

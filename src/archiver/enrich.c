@@ -76,8 +76,9 @@ void arch_enrich_fini(struct arch_enrich *en)
     }
 }
 
-void arch_enrich_add(struct arch_enrich *en, rd_kafka_message_t *rkm)
+void arch_enrich_add(struct arch_enrich *en, rd_kafka_message_t *rkm, uint64_t seeks)
 {
+    en->slot[en->n].seeks = seeks;
     en->slot[en->n++].rkm = rkm;
 }
 
@@ -85,6 +86,21 @@ void arch_enrich_run(struct arch_enrich *en, const struct gtp_taxonomy *tx)
 {
     en->tx = tx;
     gtp_pool_run(en->pool, en->n, CLAIM, process_item, en);
+}
+
+void arch_enrich_start(struct arch_enrich *en, const struct gtp_taxonomy *tx)
+{
+    en->tx = tx;
+    if (en->pool)
+        gtp_pool_start(en->pool, en->n, CLAIM, process_item, en);
+}
+
+void arch_enrich_wait(struct arch_enrich *en)
+{
+    if (en->pool)
+        gtp_pool_wait(en->pool);
+    else
+        gtp_pool_run(NULL, en->n, CLAIM, process_item, en);
 }
 
 static struct gtp_str str_of(const struct arch_enrich *en, const struct arch_enrich_slot *s, int f)

@@ -4,11 +4,13 @@
  *
  * Why: parsing, validation and skill matching were about 55 % of the archiver's instructions
  * per row and depend only on the message and the taxonomy, while dedup windows, buckets and
- * rolls must see each partition's messages in offset order. The round is enriched and
- * applied completely before the next poll, so rebalances, rolls and pauses see the same
- * state as with one message per round. Results are exactly those of one thread.
- * (gtp-processor goes further and enriches round k+1 while it applies round k; the
- * archiver's rolls and handovers are simpler to keep exact with whole rounds.)
+ * rolls must see each partition's messages in offset order. main.c keeps two rounds: the
+ * one just polled is enriched on the helpers (arch_enrich_start) while the consuming thread
+ * applies the one before, then finishes what the helpers have not done (arch_enrich_wait).
+ * Both are applied completely before any rebalance, drain or taxonomy switch does anything
+ * else, and a polled round not yet applied is like messages fetched ahead, so rebalances,
+ * rolls and pauses see the same state as with one message per round. Results are exactly
+ * those of one thread.
  *
  * Ownership: the batch owns its messages (taken by arch_enrich_add, destroyed by
  * arch_enrich_clear) and the bytes its views point to. Only the thread that owns the batch
@@ -45,6 +47,7 @@ enum {
 /* One message and what gtp_event_process made of it. */
 struct arch_enrich_slot {
     rd_kafka_message_t *rkm; /* owned */
+    uint64_t seeks;          /* its partition's seek count when it was polled */
     enum gtp_reject reject;
     unsigned arena; /* the arena of the thread that processed it */
     /* accepted: the fields a row needs, strings as (offset, len) in that arena, offset
@@ -74,12 +77,20 @@ void arch_enrich_init(struct arch_enrich *en, struct gtp_pool *pool);
 /* Destroy messages still held, free the parsers and arenas. */
 void arch_enrich_fini(struct arch_enrich *en);
 
-/* Take rkm into the round (n < ARCH_ENRICH_MAX). */
-void arch_enrich_add(struct arch_enrich *en, rd_kafka_message_t *rkm);
+/* Take rkm into the round (n < ARCH_ENRICH_MAX), polled when its partition's seek count
+ * (gtp_daemon_part.seeks) was seeks. */
+void arch_enrich_add(struct arch_enrich *en, rd_kafka_message_t *rkm, uint64_t seeks);
 
 /* Process every message of the round against tx (borrowed for the call); ref time is the
  * message's timestamp, or the wall clock when it has none, as one thread would do. */
 void arch_enrich_run(struct arch_enrich *en, const struct gtp_taxonomy *tx);
+
+/* The same in two steps: begun on the pool's helpers (en and tx borrowed until
+ * arch_enrich_wait), while the caller does other work that uses the pool for nothing else
+ * or only through gtp_pool_run (which finishes this job first); then finished with the
+ * caller's help. Without a pool, all of it runs in arch_enrich_wait. */
+void arch_enrich_start(struct arch_enrich *en, const struct gtp_taxonomy *tx);
+void arch_enrich_wait(struct arch_enrich *en);
 
 /* Slot i as a view: an event whose strings point into the arenas (valid until
  * arch_enrich_clear; ev is not to be parsed into or finalised). */

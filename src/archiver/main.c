@@ -63,7 +63,11 @@ struct arch {
     struct deltalink dl; /* the roll's seams */
     struct arch_maint maint;
     struct gtp_pool *pool; /* helper threads: poll rounds, a roll's files */
-    struct arch_enrich en; /* the poll round being applied */
+    /* two poll rounds: en[cur] is being polled into; when pending, en[cur ^ 1] is the
+     * round before it, enriching on the helpers (started) until after_poll applies it */
+    struct arch_enrich en[2];
+    int cur;
+    bool pending;
     const char *skill_ids[GTP_SKILLS_MAX];
     int64_t last_check_ms;
     struct gtp_metric *m_buffered, *m_write_errors;
@@ -124,18 +128,21 @@ static void handle_message(struct arch *ar, const rd_kafka_message_t *rkm,
     pt->dp.next = rkm->offset + 1;
 }
 
-/* The messages of the poll round, enriched on the helpers, then applied in the order they
- * were polled, each followed by the roll check one message per round had (a roll may be
- * due after any message). Called after every round and before anything that must see
- * every polled message applied: a rebalance, the drain. */
-static void apply_round(struct arch *ar)
+/* The messages of a poll round, enriched, applied in the order they were polled, each
+ * followed by the roll check one message per round had (a roll may be due after any
+ * message); then the round is cleared for the next poll. */
+static void apply(struct arch *ar, struct arch_enrich *en)
 {
     struct gtp_event ev;
-    arch_enrich_run(&ar->en, ar->d.tx);
-    for (size_t i = 0; i < ar->en.n; i++) {
-        const rd_kafka_message_t *rkm = ar->en.slot[i].rkm;
+    for (size_t i = 0; i < en->n; i++) {
+        const rd_kafka_message_t *rkm = en->slot[i].rkm;
         struct part *pt = part_get(ar, rkm->partition);
-        arch_enrich_view(&ar->en, i, &ev);
+        /* polled before a seek of its partition (a reload from the log, a retry after a
+         * failed roll) that an earlier message of these rounds caused: Kafka delivers it
+         * again from there, and its offset alone cannot tell (a reload moves back) */
+        if (pt && en->slot[i].seeks != pt->dp.seeks)
+            continue;
+        arch_enrich_view(en, i, &ev);
         handle_message(ar, rkm, &ev);
         if (pt && !ar->d.paused &&
             (pt->bk.rows >= (size_t)ar->cfg.roll_rows ||
@@ -143,7 +150,43 @@ static void apply_round(struct arch *ar)
             !roll_where(&ar->roll, ROLL_DUE))
             gtp_daemon_pause(&ar->d, true);
     }
-    arch_enrich_clear(&ar->en);
+    arch_enrich_clear(en);
+}
+
+/* After a poll: the round just polled starts enriching on the helpers, and the round
+ * before it (its enrichment finished first, with this thread's help) is applied meanwhile.
+ * Messages polled but not yet applied are like messages librdkafka has fetched ahead: the
+ * state every decision reads (positions, pauses, blocked partitions) is the applied one. */
+static void apply_pipelined(struct arch *ar)
+{
+    struct arch_enrich *prev = ar->pending ? &ar->en[ar->cur ^ 1] : NULL;
+    if (prev)
+        arch_enrich_wait(prev);
+    ar->pending = false;
+    if (ar->en[ar->cur].n) {
+        arch_enrich_start(&ar->en[ar->cur], ar->d.tx);
+        ar->cur ^= 1;
+        ar->pending = true;
+    }
+    if (prev)
+        apply(ar, prev); /* its slots are polled into next, after this call */
+}
+
+/* Every polled message applied, in order: before anything that must see them all (a
+ * rebalance, the drain, a taxonomy switch). */
+static void apply_round(struct arch *ar)
+{
+    struct arch_enrich *fill = &ar->en[ar->cur];
+    if (ar->pending) {
+        struct arch_enrich *prev = &ar->en[ar->cur ^ 1];
+        arch_enrich_wait(prev);
+        ar->pending = false;
+        apply(ar, prev);
+    }
+    if (fill->n) {
+        arch_enrich_run(fill, ar->d.tx);
+        apply(ar, fill);
+    }
 }
 
 /* ---- the daemon's hooks ---------------------------------------------------------------- */
@@ -215,16 +258,47 @@ static int before_poll(void *opaque)
 /* Taken into the round; applied in after_poll. */
 static void on_message(void *opaque, rd_kafka_message_t *rkm)
 {
-    arch_enrich_add(&((struct arch *)opaque)->en, rkm);
+    struct arch *ar = opaque;
+    struct part *pt = part_get(ar, rkm->partition);
+    arch_enrich_add(&ar->en[ar->cur], rkm, pt ? pt->dp.seeks : 0);
 }
 
-/* The round applied; rolls by age (--roll-seconds) are checked ten times a second. */
+/* Rounds enriched with the old taxonomy are applied with it (their skill bits index it). */
+static void on_reload(void *opaque)
+{
+    apply_round(opaque);
+}
+
+/* Whether a catch-up roll is due (roll.h): Kafka's high watermarks as last fetched, no
+ * request to the broker. */
+static bool caught_up(struct arch *ar)
+{
+    bool any = false;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        struct part *pt = part_get(ar, p);
+        int64_t lo, hi;
+        if (!pt || !pt->dp.assigned)
+            continue;
+        if (rd_kafka_get_watermark_offsets(ar->d.rk, ar->cfg.topic, p, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+            lo = hi = -1;
+        any |= roll_note_end(&ar->roll, pt, lo, hi);
+    }
+    return any && roll_catchup_due(&ar->roll);
+}
+
+/* The round applied; rolls by age (--roll-seconds) are checked ten times a second, a
+ * catch-up roll after every round. */
 static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct arch *ar = opaque;
     (void)n;
-    apply_round(ar);
-    if (!ar->d.paused && now - ar->last_check_ms >= 100) {
+    apply_pipelined(ar);
+    if (!ar->d.paused && caught_up(ar)) {
+        ar->last_check_ms = now;
+        if (!roll_where(&ar->roll, ROLL_DUE))
+            gtp_daemon_pause(&ar->d, true);
+    } else if (!ar->d.paused && now - ar->last_check_ms >= 100) {
         ar->last_check_ms = now;
         if (!roll_where(&ar->roll, ROLL_DUE))
             gtp_daemon_pause(&ar->d, true);
@@ -251,7 +325,8 @@ static bool on_drain(void *opaque)
     return roll_where(&((struct arch *)opaque)->roll, ROLL_ALL);
 }
 
-/* No on_reload: buffered rows hold skill ids as strings of their own, switching is safe. */
+/* on_reload only applies the rounds in flight: buffered rows hold skill ids as strings of
+ * their own. */
 static const struct gtp_daemon_hooks arch_hooks = {
     .part_new = part_new,
     .part_free = roll_part_free,
@@ -261,6 +336,7 @@ static const struct gtp_daemon_hooks arch_hooks = {
     .on_message = on_message,
     .after_poll = after_poll,
     .on_gauges = on_gauges,
+    .on_reload = on_reload,
     .on_drain = on_drain,
 };
 
@@ -305,10 +381,11 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_SOFTWARE;
         goto out;
     }
-    arch_enrich_init(&ar.en, ar.pool);
+    arch_enrich_init(&ar.en[0], ar.pool);
+    arch_enrich_init(&ar.en[1], ar.pool);
     ar.dl = (struct deltalink){ar.cfg.archive_dir, ar.cfg.topic, &ar.d, &ar.maint};
     roll_init(&ar.roll, &ar.d, &deltalink_ops, &ar.dl, ar.cfg.topic, ar.cfg.roll_rows,
-              ar.cfg.roll_bytes, ar.cfg.roll_seconds);
+              ar.cfg.roll_bytes, ar.cfg.roll_seconds, ar.cfg.catchup_rows);
     if ((e = gtp_daemon_init(&ar.d, &dc)))
         goto fail;
     gtp_daemon_set_healthy(&ar.d, true);
@@ -338,7 +415,9 @@ fail:
 out:
     gtp_daemon_fini(&ar.d); /* leaves the group: the revoke hook rolls what is left */
     arch_maint_stop(&ar.maint);
-    arch_enrich_fini(&ar.en); /* after the revoke hook inside gtp_daemon_fini */
+    gtp_pool_wait(ar.pool);      /* a round still enriching (no revoke hook ran) */
+    arch_enrich_fini(&ar.en[0]); /* after the revoke hook inside gtp_daemon_fini */
+    arch_enrich_fini(&ar.en[1]);
     gtp_pool_free(ar.pool);
     gtp_cfg_free(&arch_cli, &ar.cfg, &ar.kprops);
     return rc;

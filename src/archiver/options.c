@@ -24,6 +24,11 @@ static const struct gtp_opt arch_opts[] = {
     {"roll-bytes", 0, "GTP_ROLL_BYTES", GTP_OPT_INT, offsetof(struct arch_cfg, roll_bytes),
      "67108864", "BYTES", "roll a partition's files when its buffers hold this many bytes", 65536,
      4294967296.0},
+    {"catchup-rows", 0, "GTP_CATCHUP_ROWS", GTP_OPT_INT, offsetof(struct arch_cfg, catchup_rows),
+     "10000", "N",
+     "roll at once when a partition reaches the end of the log after being this many messages "
+     "behind it (0: never)",
+     0, 1000000000},
     {"codec", 0, "GTP_CODEC", GTP_OPT_STR, offsetof(struct arch_cfg, codec), "zstd", "zstd|snappy",
      "parquet page compression", 0, 0},
     {"checkpoint-interval", 0, "GTP_CHECKPOINT_INTERVAL", GTP_OPT_INT,

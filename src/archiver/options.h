@@ -13,7 +13,8 @@ struct arch_cfg {
     char *brokers, *topic, *dlq_topic, *taxonomy, *log_level;
     long long metrics_port;
     char *group, *archive_dir, *codec;
-    long long roll_rows, roll_seconds, roll_bytes, startup_timeout_s, checkpoint_interval;
+    long long roll_rows, roll_seconds, roll_bytes, catchup_rows, startup_timeout_s;
+    long long checkpoint_interval;
     long long compact_interval_s, target_file_size, enrich_threads;
     char *log_retention, *vacuum_retention;
     bool maintain;

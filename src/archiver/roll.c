@@ -12,7 +12,8 @@
 #include "gtp/util.h"
 
 void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops, void *ctx,
-               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds)
+               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds,
+               long long catchup_rows)
 {
     r->ops = ops;
     r->ctx = ctx;
@@ -21,6 +22,7 @@ void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops,
     r->roll_rows = roll_rows;
     r->roll_bytes = roll_bytes;
     r->roll_seconds = roll_seconds;
+    r->catchup_rows = catchup_rows;
 }
 
 void roll_metrics(struct roll *r, struct gtp_metrics *m)
@@ -56,6 +58,7 @@ void roll_part_drop(struct part *pt)
     arch_buckets_reset(&pt->bk);
     pt->first = pt->last = -1;
     pt->blocked = pt->need_seek = false;
+    pt->behind = pt->caught_up = pt->end_known = false;
     pt->dp.assigned = false;
 }
 
@@ -110,6 +113,7 @@ static void rolled(struct roll *r, int32_t p, struct part *pt, int64_t version)
     gtp_metric_add(r->m_rows, pt->bk.rows);
     pt->committed = pt->last;
     pt->first = pt->last = -1;
+    pt->caught_up = false;
     arch_buckets_reset(&pt->bk);
     r->ops->store_offset(r->ctx, p, pt->committed + 1);
 }
@@ -259,6 +263,23 @@ static bool dlq_durable(struct roll *r)
     return false;
 }
 
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t low, int64_t high)
+{
+    int64_t pos = pt->dp.next >= 0 ? pt->dp.next : low;
+    if (high < 0 || pos < 0 || r->catchup_rows <= 0)
+        return pt->caught_up;
+    pt->end_known = true;
+    int64_t lag = high - pos;
+    if (lag >= r->catchup_rows)
+        pt->behind = true;
+    else if (pt->behind && lag <= 0) {
+        /* caught up: what the backlog left buffered need not wait for --roll-seconds */
+        pt->behind = false;
+        pt->caught_up = pt->first >= 0;
+    }
+    return pt->caught_up;
+}
+
 bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want want,
                      int64_t now_ms)
 {
@@ -281,6 +302,22 @@ static bool rollable(const struct part *pt)
     return pt && pt->dp.assigned && (pt->first >= 0 || pt->blocked);
 }
 
+bool roll_catchup_due(const struct roll *r)
+{
+    bool any = false;
+    for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
+        const struct part *pt = part_at((struct roll *)r, p);
+        if (!pt || !pt->dp.assigned)
+            continue;
+        /* its own catch-up roll will take the others along; one whose end is unknown
+         * (not fetched yet) may be about to start a backlog of its own */
+        if (pt->behind || !pt->end_known)
+            return false;
+        any |= pt->caught_up && pt->first >= 0;
+    }
+    return any;
+}
+
 bool roll_where(struct roll *r, enum roll_want want)
 {
     int32_t *ps = NULL;
@@ -291,6 +328,8 @@ bool roll_where(struct roll *r, enum roll_want want)
         struct part *pt = part_at(r, p);
         any = rollable(pt) && roll_part_wants(r, pt, want, now);
     }
+    if (!any && want == ROLL_DUE)
+        any = roll_catchup_due(r);
     if (!any)
         return true;
     if (!dlq_durable(r))

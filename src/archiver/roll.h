@@ -30,6 +30,10 @@ struct part {
     bool blocked;         /* a roll failed: consume nothing until it is retried */
     bool need_seek;       /* messages were refused while blocked: seek back to next */
     bool revoking;        /* being revoked: rolled on its own before it goes */
+    /* catching up (roll_note_end): seen at least catchup_rows behind the end of the log
+     * since it was last at the end; caught_up: it then reached the end with rows to roll */
+    bool behind, caught_up;
+    bool end_known; /* a high watermark was seen since it was assigned */
     struct gtp_window *win;
     struct arch_buckets bk;
 };
@@ -66,6 +70,7 @@ struct roll {
     struct gtp_daemon *d; /* borrowed: the partition table, health */
     const char *topic;    /* borrowed */
     long long roll_rows, roll_bytes, roll_seconds;
+    long long catchup_rows;                           /* 0: no catch-up rolls */
     int64_t retry_at_ms, backoff_ms, last_err_log_ms; /* after a failed roll */
     /* set by roll_metrics; NULL: not counted */
     struct gtp_metric *m_rows, *m_files, *m_commits, *m_seconds, *m_last, *m_disk_errors;
@@ -77,8 +82,8 @@ struct roll {
 enum roll_want { ROLL_DUE, ROLL_ALL, ROLL_REVOKING };
 
 void roll_init(struct roll *r, struct gtp_daemon *d, const struct roll_ops *ops, void *ctx,
-               const char *topic, long long roll_rows, long long roll_bytes,
-               long long roll_seconds);
+               const char *topic, long long roll_rows, long long roll_bytes, long long roll_seconds,
+               long long catchup_rows);
 
 /* Register archiver_rows_written, _files_written, _commits, _roll_duration_seconds,
  * _roll_last_seconds, _disk_errors, _fenced in m. */
@@ -90,6 +95,22 @@ void roll_part_free(void *opaque, struct gtp_daemon_part *dp);
 
 /* Forget everything in flight for pt (its rows will be consumed again). */
 void roll_part_drop(struct part *pt);
+
+/* Note where p's log starts and ends (low, high: Kafka's watermarks as last fetched, < 0
+ * unknown) after pt's messages so far were applied (a partition that consumed nothing yet
+ * is at low). A partition seen at least
+ * r->catchup_rows messages behind it is catching up a backlog; when it then reaches the end
+ * with rows buffered it has caught up (returns true), and once no assigned partition is
+ * still catching up, a roll is due at once (a catch-up roll, roll_catchup_due,
+ * docs/archive.md) instead of after --roll-seconds. A partition that never falls that far
+ * behind (a live stream the archiver keeps up with) never catches up, so light load does
+ * not make small files. */
+bool roll_note_end(const struct roll *r, struct part *pt, int64_t low, int64_t high);
+
+/* Whether a catch-up roll is due: some assigned partition has caught up with rows to roll
+ * and none is still catching up or of unknown end (one roll at the end of a backlog, not
+ * one per partition as each reaches its end). roll_where(ROLL_DUE) rolls then. */
+bool roll_catchup_due(const struct roll *r);
 
 /* Whether pt must roll now for want (rows, bytes, age at now_ms, blocked). */
 bool roll_part_wants(const struct roll *r, const struct part *pt, enum roll_want want,

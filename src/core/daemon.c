@@ -31,6 +31,8 @@ void gtp_daemon_pause(struct gtp_daemon *d, bool pause)
 
 void gtp_daemon_seek(struct gtp_daemon *d, int32_t partition, int64_t offset)
 {
+    if (partition >= 0 && partition < GTP_DAEMON_MAX_PARTS && d->parts[partition])
+        d->parts[partition]->seeks++;
     gtp_consumer_seek(d->rk, d->cfg.topic, partition, offset);
 }
 

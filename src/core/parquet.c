@@ -215,7 +215,7 @@ static void put_opt_str(struct gtp_parquet_writer *w, int col, const char *s, si
 }
 
 static int check_str(const char *name, const char *s, bool required, const size_t *given,
-                     size_t *len, char *errstr, size_t errstr_size)
+                     bool utf8_checked, size_t *len, char *errstr, size_t errstr_size)
 {
     if (!s) {
         *len = 0;
@@ -231,7 +231,7 @@ static int check_str(const char *name, const char *s, bool required, const size_
                  *len, GTP_PARQUET_MAX_VALUE);
         return GTP_ERR_INVAL;
     }
-    if (!gtp_utf8_valid(s, *len, NULL)) {
+    if (!utf8_checked && !gtp_utf8_valid(s, *len, NULL)) {
         gtp_errf(errstr, errstr_size, "%s: malformed UTF-8", name);
         return GTP_ERR_INVAL;
     }
@@ -264,7 +264,8 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
     for (size_t i = 0; i < GTP_ARRAY_LEN(str_cols); i++) {
         int c = str_cols[i];
         err = check_str(LEAVES[c].name, vals[c], LEAVES[c].max_def == 0,
-                        row->lens_set ? &row->lens[c] : NULL, &lens[c], errstr, errstr_size);
+                        row->lens_set ? &row->lens[c] : NULL, row->utf8_checked, &lens[c], errstr,
+                        errstr_size);
         if (err)
             return err;
     }
@@ -284,7 +285,7 @@ int gtp_parquet_add_row(struct gtp_parquet_writer *w, const struct gtp_parquet_r
         }
         for (size_t i = 0; i < row->n_skills; i++) {
             size_t n;
-            err = check_str("skills_array.element", row->skills[i], false, NULL, &n, errstr,
+            err = check_str("skills_array.element", row->skills[i], false, NULL, false, &n, errstr,
                             errstr_size);
             if (err)
                 return err;

@@ -734,7 +734,20 @@ static void test_bad_rows_rejected(void **state)
         r.skills = sk;
         r.n_skills = 2;
         assert_int_equal(gtp_parquet_add_row(w, &r, err, sizeof(err)), GTP_ERR_INVAL);
+        /* utf8_checked vouches for the top-level strings only: skill ids still checked */
+        r.utf8_checked = true;
+        assert_int_equal(gtp_parquet_add_row(w, &r, err, sizeof(err)), GTP_ERR_INVAL);
+        assert_non_null(strstr(err, "UTF-8"));
     }
+    assert_int_equal(gtp_parquet_rows(w), 0);
+    /* ... and the writer takes them without scanning them again */
+    struct gtp_parquet_row ok = base_row("x");
+    ok.title = "\xC3\xBC ok";
+    ok.utf8_checked = true;
+    assert_int_equal(gtp_parquet_add_row(w, &ok, err, sizeof(err)), 0);
+    assert_int_equal(gtp_parquet_rows(w), 1);
+    gtp_parquet_writer_free(w);
+    w = new_writer(GTP_PARQUET_ZSTD, true);
     struct gtp_parquet_row r = base_row("x");
     r.job_id = NULL;
     assert_int_equal(gtp_parquet_add_row(w, &r, err, sizeof(err)), GTP_ERR_INVAL);

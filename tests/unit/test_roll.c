@@ -150,7 +150,7 @@ static struct part *part(struct rig *g, int p)
 }
 
 /* Partitions 0..2 assigned as after a take-over at log version 5: 0 committed up to 99, 1 up
- * to 199, 2 never. Rolls by 1000 rows, 1 MiB or 300 s. */
+ * to 199, 2 never. Rolls by 1000 rows, 1 MiB or 300 s, or on catching up after 500 behind. */
 static int setup(void **state)
 {
     struct rig *g = calloc(1, sizeof(*g));
@@ -164,7 +164,7 @@ static int setup(void **state)
     g->d.cfg.hooks = &hooks;
     g->d.cfg.opaque = &g->popts;
     g->d.healthy = 1;
-    roll_init(&g->r, &g->d, &fake_ops, &g->fk, "t", 1000, 1 << 20, 300);
+    roll_init(&g->r, &g->d, &fake_ops, &g->fk, "t", 1000, 1 << 20, 300, 500);
     for (int p = 0; p < 3; p++) {
         struct part *pt = (struct part *)gtp_daemon_part(&g->d, p);
         pt->dp.assigned = true;
@@ -222,6 +222,74 @@ static void test_when_due(void **state)
     /* nothing due: no dead-letter wait, no files, no commit */
     assert_true(roll_where(&g->r, ROLL_DUE));
     assert_int_equal(g->fk.writes + g->fk.commit_tries, 0);
+}
+
+/* A backlog (500 or more behind the end of the log) rolls as soon as every partition that
+ * was behind has consumed it, not --roll-seconds later; a partition that keeps up with its
+ * log never does. */
+static void test_catch_up_roll(void **state)
+{
+    struct rig *g = *state;
+    struct part *p0 = part(g, 0), *p1 = part(g, 1), *p2 = part(g, 2);
+    int64_t now = gtp_mono_ms();
+    /* p1 follows a live stream: never 500 behind, so at the end it waits for its age */
+    consume(g, 1, 200, 209, 10);
+    assert_false(roll_note_end(&g->r, p1, 0, 700)); /* 490 behind */
+    consume(g, 1, 210, 699, 500);
+    assert_false(roll_note_end(&g->r, p1, 0, 700));
+    assert_false(roll_catchup_due(&g->r));
+    assert_false(roll_part_wants(&g->r, p1, ROLL_DUE, now));
+    /* p2 not fetched yet (end unknown), or about to start a backlog: nothing due */
+    assert_false(roll_note_end(&g->r, p2, -1, -1));
+    assert_false(roll_catchup_due(&g->r));
+    assert_false(p2->end_known);
+    /* p0 and p2 start 1000 behind: nothing due while behind, nor from unknown watermarks */
+    assert_false(roll_note_end(&g->r, p2, 0, 1010)); /* nothing consumed: at low, 0 */
+    assert_true(p2->behind);
+    consume(g, 0, 100, 109, 10);
+    assert_false(roll_note_end(&g->r, p0, 0, 1110));
+    assert_false(roll_note_end(&g->r, p0, 0, -1));
+    consume(g, 2, 0, 9, 10);
+    assert_false(roll_note_end(&g->r, p2, 0, 1010));
+    consume(g, 0, 110, 1100, 900);
+    assert_false(roll_note_end(&g->r, p0, 0, 1110));
+    assert_true(roll_where(&g->r, ROLL_DUE));
+    assert_int_equal(g->fk.commits, 0);
+    /* p0 at the end, p2 still catching up: p0 waits for it (one roll per backlog) */
+    consume(g, 0, 1101, 1109, 909);
+    assert_true(roll_note_end(&g->r, p0, 0, 1110));
+    assert_false(roll_catchup_due(&g->r));
+    assert_true(roll_where(&g->r, ROLL_DUE));
+    assert_int_equal(g->fk.commits, 0);
+    /* p2 at the end too: due at once, and it rolls every partition holding rows */
+    consume(g, 2, 10, 1009, 1000 - 1);
+    assert_true(roll_note_end(&g->r, p2, 0, 1010));
+    assert_true(roll_catchup_due(&g->r));
+    assert_true(roll_where(&g->r, ROLL_DUE));
+    assert_int_equal(g->fk.commits, 1);
+    assert_int_equal(g->fk.nlast, 3);
+    assert_int_equal(p0->committed, 1109);
+    assert_int_equal(p2->committed, 1009);
+    /* done: the next rows at the end of the log wait for their age again */
+    assert_false(roll_note_end(&g->r, p0, 0, 1110));
+    consume(g, 0, 1110, 1111, 2);
+    assert_false(roll_note_end(&g->r, p0, 0, 1112));
+    assert_false(roll_catchup_due(&g->r));
+    assert_false(roll_part_wants(&g->r, p0, ROLL_DUE, now));
+    /* caught up with nothing buffered (rolled on the way): nothing due */
+    p1->first = -1;
+    assert_false(roll_note_end(&g->r, p1, 0, 2000));
+    consume(g, 1, 700, 1999, 0);
+    p1->first = -1;
+    assert_false(roll_note_end(&g->r, p1, 0, 2000));
+    assert_false(p1->behind);
+    /* --catchup-rows 0: never */
+    g->r.catchup_rows = 0;
+    consume(g, 2, 1010, 1010, 1);
+    assert_false(roll_note_end(&g->r, p2, 0, 100000));
+    consume(g, 2, 1011, 99999, 1000);
+    assert_false(roll_note_end(&g->r, p2, 0, 100000));
+    assert_false(roll_catchup_due(&g->r));
 }
 
 static void test_one_commit_for_every_partition_with_rows(void **state)
@@ -355,6 +423,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_when_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catch_up_roll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_commit_for_every_partition_with_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fenced_partition_dropped_others_committed, setup,
