@@ -165,7 +165,7 @@ rate_table() {
         lat=$(awk '$2 != 200 {bad++} {print $3} END {if (bad) print "bad " bad > "/dev/stderr"}' \
             "$tmp/h2.log" 2>"$tmp/h2.bad" | sort -n |
             awk '{v[NR] = $1} END {if (NR) printf "%.3f %.3f", v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000}')
-        failed=$((failed + $(awk '{print $2}' "$tmp/h2.bad" 2>/dev/null || echo 0)))
+        failed=$((${failed:-0} + $(awk '{n += $2} END {print n + 0}' "$tmp/h2.bad")))
         rrows+=("$name|$kept|${lat% *}|${lat#* }|$failed")
     done
     echo
@@ -183,7 +183,7 @@ rate_table() {
             rall=$((rall + 1))
             [[ $ok == meets ]] && rmet=$((rmet + 1))
         fi
-        printf '| rate %-37s | %12s | %7s | %7s | %6s | %s\n' "$name" "$kept" "$p50" "$p99" "$failed" "$ok"
+        printf '| rate %-35s | %12s | %7s | %7s | %6s | %s\n' "$name" "$kept" "$p50" "$p99" "$failed" "$ok"
     done
     echo
     echo "bench: at $rate req/s offered, $rmet of $rall cached endpoints meet p99 <= 5 ms"

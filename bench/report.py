@@ -112,6 +112,22 @@ def figures(d):
                            note="wrk, same server, 1 s answer cache"))
             out.append(fig(name + "_p99_ms", ms(p99), "ms", "static_file_p99_ms", ms(base[1]),
                            higher_is_better=False))
+    # the fixed-rate table (h2load --rps): the worst endpoint's p99 and the least rate kept,
+    # beside the static file at the same offered rate
+    offered = re.search(r"^every cached endpoint at a fixed offered rate of (\d+) req/s",
+                        read(d, "dashboard.txt"), re.M)
+    rate_rows = [(m.group(1).strip(), float(m.group(2)), float(m.group(3)))
+                 for m in re.finditer(r"^\| rate (.+?) \|\s+(\d+) \|\s+\S+ \|\s+(\S+) \|",
+                                      read(d, "dashboard.txt"), re.M)]
+    r_base = [r for r in rate_rows if r[0].startswith("baseline:")]
+    r_api = [r for r in rate_rows if not r[0].startswith("baseline:")]
+    if offered and r_base and r_api:
+        worst = max(r_api, key=lambda r: r[2])
+        out.append(fig("dashboard_rate_worst_p99_ms", worst[2], "ms", "static_file_rate_p99_ms",
+                       max(r[2] for r in r_base), higher_is_better=False,
+                       note=f"h2load at {offered.group(1)} req/s offered; worst: {worst[0]}"))
+        out.append(fig("dashboard_rate_least_kept_req_per_s", min(r[1] for r in r_api), "req/s",
+                       "offered_req_per_s", float(offered.group(1)), note="h2load --rps"))
     arch = {m.group(1).strip(): m.group(2).strip()
             for m in re.finditer(r"^\| (.+?) \|\s+(.+?) \|$", read(d, "archiver.txt"), re.M)}
 
