@@ -75,13 +75,15 @@ def figures(d):
     if ef and es:
         out.append(fig("event_validate_events_per_s", float(ef.group(1)), "events/s",
                        "jansson_only_events_per_s", float(es.group(1)), note="one core"))
-    def ms(v):
+    def ms(v):  # wrk's "812.00us", "3.54ms", "1.02s"
         return round(float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-2]) if v.endswith("ms")
                      else float(v[:-1]) * 1000, 3)
 
     # rows may repeat as "name #1", "name #2", ... (rounds): keep the median of each column
     rounds = {}
-    for m in re.finditer(r"^\| (.+?) \|\s+(\d+) \|\s+\S+ \|\s+(\S+) \|", read(d, "dashboard.txt"), re.M):
+    # wrk's rows only: their latencies carry a unit (the summary tables' are plain ms)
+    for m in re.finditer(r"^\| (.+?) \|\s+(\d+) \|\s+\S+ \|\s+([\d.]+(?:us|ms|s)) \|",
+                         read(d, "dashboard.txt"), re.M):
         name = re.sub(r" #\d+$", "", m.group(1).strip())
         rounds.setdefault(name, []).append((float(m.group(2)), m.group(3)))
     dash = {}
