@@ -294,11 +294,8 @@ static void after_poll(void *opaque, size_t n, int64_t now)
     struct arch *ar = opaque;
     (void)n;
     apply_pipelined(ar);
-    if (!ar->d.paused && caught_up(ar)) {
-        ar->last_check_ms = now;
-        if (!roll_where(&ar->roll, ROLL_DUE))
-            gtp_daemon_pause(&ar->d, true);
-    } else if (!ar->d.paused && now - ar->last_check_ms >= 100) {
+    /* caught_up first: it notes every partition's end after every round */
+    if (!ar->d.paused && (caught_up(ar) || now - ar->last_check_ms >= 100)) {
         ar->last_check_ms = now;
         if (!roll_where(&ar->roll, ROLL_DUE))
             gtp_daemon_pause(&ar->d, true);
