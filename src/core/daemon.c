@@ -84,12 +84,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (h->on_assign)
             h->on_assign(d->cfg.opaque, parts);
         e = gtp_consumer_assign(rk, parts);
-        /* intake paused (output down): the new partitions wait too; else resume any that a
-         * program paused on its own (a fenced partition) before it came back */
+        /* intake paused (output down): the new partitions wait too. Nothing is resumed here:
+         * a pause or resume bumps the partition's fetch version, and librdkafka then drops
+         * the answer to the start-offset query it has just sent and asks again only after
+         * its 500 ms retry timer (docs/kafka.md, "Pauses across assignments"). */
         if (d->paused)
             rd_kafka_pause_partitions(rk, parts);
-        else
-            rd_kafka_resume_partitions(rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         bool lost = rd_kafka_assignment_lost(rk);
         if (h->on_revoke)
@@ -97,6 +97,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++)
             gtp_log(GTP_LOG_INFO, "consumer", "%s %s[%d]", lost ? "lost" : "revoked",
                     parts->elems[i].topic, (int)parts->elems[i].partition);
+        /* librdkafka keeps a partition's pause across assignments: one paused here (intake
+         * paused, or a fenced partition) would come back paused, so the pause goes with it */
+        rd_kafka_resume_partitions(rk, parts);
         e = gtp_consumer_unassign(rk, parts);
     } else {
         gtp_log(GTP_LOG_ERROR, "consumer", "rebalance error: %s", rd_kafka_err2str(err));

