@@ -56,6 +56,10 @@ void gtp_window_restore_id(struct gtp_window *w, int64_t window_start_us, const 
 /* Number of dedup entries held (for metrics and tests). */
 size_t gtp_window_dedup_size(const struct gtp_window *w);
 
+/* Bytes of the dedup tables' slots and of the ids held outside them (for tests and
+ * benchmarks). */
+size_t gtp_window_dedup_bytes(const struct gtp_window *w);
+
 /* Call fn for every dedup entry held (windows still open), in no particular order:
  * the window start and the id (len bytes, valid for the call only; not
  * NUL-terminated). What gtp_window_restore_id needs to rebuild the set. */

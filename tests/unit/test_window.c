@@ -129,6 +129,37 @@ static void test_nil_uuid(void **state)
     gtp_window_free(w);
 }
 
+/* The uuid set grows by half at 4/5 full: never more than 30 bytes per id once past its
+ * first table (doubling at 3/4 went up to 43), and every id is still found after the
+ * growths. */
+static void test_uuid_density(void **state)
+{
+    enum { N = 200000 };
+    struct gtp_window *w = gtp_window_new();
+    uint64_t x = 7;
+    char id[40];
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        x = 7;
+        for (size_t n = 1; n <= N; n++) {
+            uint64_t a, b;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a = x;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            b = x;
+            snprintf(id, sizeof(id), "%08x-%04x-4%03x-8%03x-%012llx", (unsigned)(a >> 32),
+                     (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff, (unsigned)(b >> 52),
+                     (unsigned long long)(b & 0xffffffffffffULL));
+            assert_int_equal(gtp_window_classify(w, id, 36, T0),
+                             pass ? GTP_VERDICT_DUPLICATE : GTP_VERDICT_COUNT);
+            if (!pass && n >= 1000)
+                assert_true(gtp_window_dedup_bytes(w) <= 30 * n + 16);
+        }
+    }
+    assert_int_equal(gtp_window_dedup_size(w), N);
+    gtp_window_free(w);
+}
+
 /* Brute force: keep every event, recompute the rules from scratch. */
 struct ev {
     char id[40];
@@ -184,7 +215,7 @@ int main(void)
         cmocka_unit_test(test_window_start),         cmocka_unit_test(test_late_equality),
         cmocka_unit_test(test_duplicates),           cmocka_unit_test(test_restore),
         cmocka_unit_test(test_uuid_and_odd_ids),     cmocka_unit_test(test_nil_uuid),
-        cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_random_against_model), cmocka_unit_test(test_uuid_density),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
