@@ -51,10 +51,11 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         /* The fetch queue (shared by all partitions once forwarded to the
          * consumer queue) bounds the memory; the refill thread
          * (gtp_refill_start) restarts the fetcher as soon as it runs low, so
-         * a few MiB are enough at 100k events/s. Each fetch brings at most
-         * 2 MiB per partition on top of it. */
-        {"queued.max.messages.kbytes", "4096"},
+         * 2 MiB are enough at 300k events/s. Each fetch brings at most 2 MiB
+         * (compressed) on top of it, of one partition or several. */
+        {"queued.max.messages.kbytes", "2048"},
         {"max.partition.fetch.bytes", "2097152"},
+        {"fetch.max.bytes", "2097152"},
         {"fetch.wait.max.ms", "50"},
         {"session.timeout.ms", "10000"},
     };
