@@ -190,7 +190,7 @@ void gtp_consumer_store_offset(rd_kafka_t *rk, const char *topic, int32_t partit
 struct gtp_refill {
     rd_kafka_t *rk;      /* borrowed */
     rd_kafka_queue_t *q; /* the consumer queue (owned reference) */
-    size_t low;
+    size_t low, every;
     int64_t interval_ms;
     int64_t last_ms;   /* main thread: the last wake-up asked for */
     uint64_t received; /* main thread: messages since then */
@@ -232,8 +232,8 @@ static void *refill_main(void *arg)
     return NULL;
 }
 
-struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval_ms, char *errstr,
-                                    size_t errstr_size)
+struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, size_t every, int64_t interval_ms,
+                                    char *errstr, size_t errstr_size)
 {
     struct gtp_refill *r = gtp_xcalloc(1, sizeof(*r));
     int e;
@@ -241,6 +241,7 @@ struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval
     r->rk = rk;
     r->q = rd_kafka_queue_get_consumer(rk);
     r->low = low;
+    r->every = every ? every : 1;
     r->interval_ms = interval_ms;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
@@ -257,10 +258,10 @@ struct gtp_refill *gtp_refill_start(rd_kafka_t *rk, size_t low, int64_t interval
     return r;
 }
 
-void gtp_refill_check(struct gtp_refill *r, bool got, int64_t now)
+void gtp_refill_check(struct gtp_refill *r, size_t n, int64_t now)
 {
-    r->received += got;
-    if (!r->received || !r->q)
+    r->received += n;
+    if (r->received < r->every || !r->q)
         return;
     if (now - r->last_ms < r->interval_ms || rd_kafka_queue_length(r->q) >= r->low)
         return;

@@ -195,7 +195,8 @@ int gtp_daemon_connect(struct gtp_daemon *d)
         gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
         return GTP_ERR_CONFIG;
     }
-    d->refill = gtp_refill_start(d->rk, GTP_REFILL_LOW, GTP_REFILL_INTERVAL_MS, err, sizeof(err));
+    d->refill = gtp_refill_start(d->rk, GTP_REFILL_LOW, GTP_REFILL_EVERY, GTP_REFILL_INTERVAL_MS,
+                                 err, sizeof(err));
     if (!d->refill) {
         gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
         return GTP_ERR_INTERNAL;
@@ -290,7 +291,7 @@ static long collect(struct gtp_daemon *d, int timeout_ms, int64_t *now)
         n++;
     }
     *now = gtp_mono_ms();
-    gtp_refill_check(d->refill, got, *now);
+    gtp_refill_check(d->refill, n, *now);
     return (long)n;
 }
 
