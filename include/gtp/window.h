@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gtp/uuidtext.h"
+
 #define GTP_WINDOW_US          (3600LL * 1000000LL)
 #define GTP_WATERMARK_DELAY_US (2LL * GTP_WINDOW_US)
 /* Watermark of a partition that has seen no valid event yet. */
@@ -41,6 +43,10 @@ void gtp_window_free(struct gtp_window *w); /* NULL-safe */
  * kept); len bytes, need not be NUL-terminated. */
 enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id, size_t len,
                                      int64_t ts_us);
+
+/* The same for an id whose uuid bytes were parsed already (gtp/uuidtext.h). */
+enum gtp_verdict gtp_window_classify_id(struct gtp_window *w, const struct gtp_eventid *id,
+                                        int64_t ts_us);
 
 /* Current watermark W (GTP_WATERMARK_NONE before the first event) and the
  * maximum event time seen (INT64_MIN before the first event). */

@@ -12,6 +12,7 @@
 #include "gtp/window.h"
 #include "gtp/strmap.h"
 #include "gtp/util.h"
+#include "gtp/uuidtext.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,50 +31,13 @@ struct entry {
     char *str; /* not NUL-terminated: ids may hold NUL bytes */
 };
 
-/* A key as looked up: the id and, when it is a canonical uuid other than the nil uuid,
- * its bytes. */
-struct key {
-    const char *id;
-    size_t len;
-    int is_uuid;
-    uint8_t bin[16];
-};
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Canonical lowercase 8-4-4-4-12 form only, so the binary form maps back to
- * exactly one string and equal keys always share a representation. */
-static void key_init(struct key *k, const char *id, size_t len)
+/* An id goes to the uuid set when it is a canonical uuid other than the nil uuid (all-zero
+ * bytes mark an empty uuid slot), so the binary form maps back to exactly one string and
+ * equal keys always share a representation. */
+static bool in_uuid_set(const struct gtp_eventid *id)
 {
     static const uint8_t zero[16];
-    k->id = id;
-    k->len = len;
-    k->is_uuid = 0;
-    if (len != 36)
-        return;
-    for (size_t i = 0, o = 0; i < 36; i++) {
-        int hi, lo;
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (id[i] != '-')
-                return;
-            continue;
-        }
-        hi = hexval(id[i]);
-        lo = i + 1 < 36 ? hexval(id[i + 1]) : -1;
-        if (hi < 0 || lo < 0)
-            return;
-        k->bin[o++] = (uint8_t)(hi << 4 | lo);
-        i++;
-    }
-    /* all-zero bytes mark an empty uuid slot */
-    k->is_uuid = memcmp(k->bin, zero, 16) != 0;
+    return id->packed && memcmp(id->bin, zero, 16) != 0;
 }
 
 _Static_assert(sizeof(uuid_slot) == 16, "a uuid dedup slot is 16 bytes");
@@ -182,14 +146,15 @@ static uint8_t *uuid_find(uuid_slot *slots, size_t cap, const uint8_t *bin)
     }
 }
 
-static struct entry *str_find(struct entry *slots, size_t cap, uint32_t hash, const struct key *k)
+static struct entry *str_find(struct entry *slots, size_t cap, uint32_t hash,
+                              const struct gtp_eventid *k)
 {
     size_t mask = cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         struct entry *e = &slots[i];
         if (e->hash == 0)
             return e;
-        if (e->hash == hash && e->len == k->len && memcmp(e->str, k->id, k->len) == 0)
+        if (e->hash == hash && e->len == k->len && memcmp(e->str, k->text, k->len) == 0)
             return e;
     }
 }
@@ -276,37 +241,35 @@ static bool is_late(const struct gtp_window *w, int64_t window_start)
 }
 
 /* Insert; returns false when already present. */
-static bool insert(struct gtp_window *w, const char *id, size_t len, int64_t window_start)
+static bool insert(struct gtp_window *w, const struct gtp_eventid *k, int64_t window_start)
 {
-    struct key k;
     struct table *t = table_for(w, window_start);
 
-    key_init(&k, id, len);
-    if (k.is_uuid) {
-        uint8_t *e = uuid_find(t->u, t->ucap, k.bin);
+    if (in_uuid_set(k)) {
+        uint8_t *e = uuid_find(t->u, t->ucap, k->bin);
         if (!uuid_empty(e))
             return false;
-        memcpy(e, k.bin, 16);
+        memcpy(e, k->bin, 16);
         /* linear probing stays short up to 4/5 full (uniform uuid hashes) */
         if (++t->uused * 5 > t->ucap * 4)
             uuid_grow(t);
         return true;
     }
-    uint32_t h = key_hash(id, len);
+    uint32_t h = key_hash(k->text, k->len);
     if (!t->s)
         str_grow(t);
-    struct entry *e = str_find(t->s, t->scap, h, &k);
+    struct entry *e = str_find(t->s, t->scap, h, k);
     if (e->hash)
         return false;
-    *e = (struct entry){h, (uint32_t)len, gtp_xmalloc(len ? len : 1)};
-    memcpy(e->str, id, len);
+    *e = (struct entry){h, (uint32_t)k->len, gtp_xmalloc(k->len ? k->len : 1)};
+    memcpy(e->str, k->text, k->len);
     if (++t->sused * 4 > t->scap * 3)
         str_grow(t);
     return true;
 }
 
-enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id, size_t len,
-                                     int64_t ts_us)
+enum gtp_verdict gtp_window_classify_id(struct gtp_window *w, const struct gtp_eventid *id,
+                                        int64_t ts_us)
 {
     int64_t ws = gtp_window_start(ts_us);
     enum gtp_verdict v;
@@ -314,12 +277,20 @@ enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id,
      * this (valid) event advance it, whatever its verdict. */
     if (is_late(w, ws))
         v = GTP_VERDICT_LATE;
-    else if (!insert(w, event_id, len, ws))
+    else if (!insert(w, id, ws))
         v = GTP_VERDICT_DUPLICATE;
     else
         v = GTP_VERDICT_COUNT;
     set_max(w, ts_us);
     return v;
+}
+
+enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id, size_t len,
+                                     int64_t ts_us)
+{
+    struct gtp_eventid id;
+    gtp_eventid_init(&id, event_id, len);
+    return gtp_window_classify_id(w, &id, ts_us);
 }
 
 int64_t gtp_window_watermark(const struct gtp_window *w)
@@ -340,9 +311,11 @@ void gtp_window_restore_max(struct gtp_window *w, int64_t max_event_us)
 void gtp_window_restore_id(struct gtp_window *w, int64_t window_start_us, const char *event_id,
                            size_t len)
 {
+    struct gtp_eventid id;
     if (is_late(w, window_start_us))
         return;
-    insert(w, event_id, len, window_start_us);
+    gtp_eventid_init(&id, event_id, len);
+    insert(w, &id, window_start_us);
 }
 
 size_t gtp_window_dedup_bytes(const struct gtp_window *w)
@@ -367,7 +340,6 @@ size_t gtp_window_dedup_size(const struct gtp_window *w)
 
 void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void *ctx)
 {
-    static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < w->ntables; i++) {
         const struct table *t = &w->tables[i];
         for (size_t j = 0; j < t->scap; j++)
@@ -375,16 +347,10 @@ void gtp_window_foreach_id(const struct gtp_window *w, gtp_window_id_fn fn, void
                 fn(t->start, t->s[j].str, t->s[j].len, ctx);
         for (size_t j = 0; j < t->ucap; j++) {
             const uint8_t *e = t->u[j];
+            char id[GTP_UUIDTEXT_LEN];
             if (uuid_empty(e))
                 continue;
-            /* back to the canonical 8-4-4-4-12 text key_init accepted */
-            char id[36];
-            for (size_t b = 0, o = 0; b < 16; b++) {
-                if (o == 8 || o == 13 || o == 18 || o == 23)
-                    id[o++] = '-';
-                id[o++] = hex[e[b] >> 4];
-                id[o++] = hex[e[b] & 15];
-            }
+            gtp_uuidtext_unpack(e, id); /* the canonical text key_init accepted */
             fn(t->start, id, sizeof(id), ctx);
         }
     }

@@ -70,6 +70,7 @@ static void enrich_one(struct batch *b, size_t i, unsigned k, struct gtp_event *
         it->level = (int)ev->level;
         it->text_len = ev->event_id.len;
         it->text_off = arena_put(&b->text_arena[k], ev->event_id.s, ev->event_id.len);
+        it->id_packed = gtp_uuidtext_pack(ev->event_id.s, ev->event_id.len, it->id_bin);
         it->company_off = b->text_arena[k].len;
         it->company_len =
             ev->company.s ? insights_company_put(&b->text_arena[k], ev->company.s, ev->company.len)

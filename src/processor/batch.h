@@ -23,6 +23,7 @@
 #include "gtp/event.h"
 #include "gtp/pool.h"
 #include "gtp/taxonomy.h"
+#include "gtp/uuidtext.h"
 
 /* Largest batch: at full speed about 5 ms of enrichment per batch, so the
  * extra latency is small next to the 250 ms flush interval. */
@@ -52,6 +53,10 @@ struct batch_item {
      * text_arena[arena] (not NUL-terminated; ids may hold NUL) */
     unsigned arena;
     size_t text_off, text_len;
+    /* the accepted event_id's uuid bytes, parsed here rather than on the consuming thread
+     * (gtp/uuidtext.h) */
+    bool id_packed;
+    uint8_t id_bin[16];
 };
 
 struct batch {

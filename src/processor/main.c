@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -79,8 +80,9 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
         a->stats[AGG_VALID]++;
         int64_t lag_us = pr->batch_wall_us - it->posted_us; /* event time to processed */
         gtp_metric_observe(pr->m_event_lag, lag_us > 0 ? (double)lag_us / 1e6 : 0);
-        enum gtp_verdict v =
-            gtp_window_classify(pt->win, batch_text(b, i), it->text_len, it->posted_us);
+        struct gtp_eventid id = {batch_text(b, i), it->text_len, it->id_packed, {0}};
+        memcpy(id.bin, it->id_bin, sizeof(id.bin));
+        enum gtp_verdict v = gtp_window_classify_id(pt->win, &id, it->posted_us);
         gtp_daemon_count(&pr->d, r, v);
         switch (v) {
         case GTP_VERDICT_LATE:
@@ -91,7 +93,7 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
             break;
         case GTP_VERDICT_COUNT:
             a->stats[AGG_COUNTED]++;
-            gtp_idlist_add(&pt->ids, ws, batch_text(b, i), it->text_len);
+            gtp_idlist_add_id(&pt->ids, ws, &id);
             agg_add_mentions(a, &it->skills, gtp_skills_count(pr->d.tx->skills), it->region, ws);
             insights_add(&a->ins,
                          &(struct insights_post){&it->skills, gtp_skills_count(pr->d.tx->skills),

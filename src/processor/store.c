@@ -192,11 +192,11 @@ static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_
 {
     gtp_rediscmd_arg_begin(a);
     for (size_t i = from; i < to; i++) {
-        char num[ARGFMT_I64_MAX + 1];
-        size_t nl = argfmt_i64(num, (int64_t)ids->v[i].len);
+        char num[ARGFMT_I64_MAX + 1], buf[GTP_UUIDTEXT_LEN];
+        size_t len = gtp_idlist_len(ids, i), nl = argfmt_i64(num, (int64_t)len);
         num[nl++] = ':';
         gtp_rediscmd_arg_append(a, num, nl);
-        gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i), ids->v[i].len);
+        gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i, buf), len);
     }
 }
 
