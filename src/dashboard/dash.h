@@ -85,6 +85,8 @@ struct dash {
     struct gtp_metric *m_req_seconds, *m_redis_err;
     struct gtp_metric *m_redis_up;
     struct gtp_metric *m_reloads;
+    /* what the last readiness PING said (dash_ready_check); /readyz answers it */
+    atomic_bool redis_ready;
 
     void *mhd; /* struct MHD_Daemon * */
     int port;  /* bound port */
@@ -97,6 +99,9 @@ void dash_assets_free(struct dash *d);
 /* Start / stop libmicrohttpd on cfg.listen. Returns 0 or an error code. */
 int dash_http_start(struct dash *d, char *errstr, size_t errstr_size);
 void dash_http_stop(struct dash *d);
+/* PING Redis on a pooled connection and keep the answer for /readyz and the redis_up gauge.
+ * The main loop calls it before serving and about once a second (docs/dashboard.md). */
+void dash_ready_check(struct dash *d);
 /* Start the answer cache and its refresher thread (none with cache_ms 0);
  * after the pool and the metrics, before the http daemon. Returns 0 or
  * GTP_ERR_INTERNAL. Stop: after dash_http_stop, before the pool goes (joins

@@ -475,7 +475,7 @@ static enum MHD_Result serve_api(struct dash *d, struct MHD_Connection *conn, en
     return api_result(conn, e, err, status);
 }
 
-static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)
+void dash_ready_check(struct dash *d)
 {
     char err[256];
     redisContext *rc = pool_get(d->pool, err, sizeof(err));
@@ -487,7 +487,15 @@ static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn
             freeReplyObject(rep);
         pool_put(d->pool, rc, !ok);
     }
+    atomic_store(&d->redis_ready, ok);
     gtp_metric_set(d->m_redis_up, ok ? 1 : 0);
+}
+
+/* The last readiness PING's answer: no Redis round trip on an HTTP worker, which a stalled
+ * Redis would hold for up to --redis-timeout-ms. */
+static enum MHD_Result serve_healthz(struct dash *d, struct MHD_Connection *conn, unsigned *status)
+{
+    bool ok = atomic_load(&d->redis_ready);
     *status = ok ? 200 : 503;
     {
         const char *msg = ok ? "{\"status\":\"ok\",\"redis\":\"up\"}\n"

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
         rc = GTP_EXIT_SOFTWARE;
         goto out;
     }
+    dash_ready_check(&d); /* the first /readyz has an answer */
     if ((e = dash_http_start(&d, err, sizeof(err)))) {
         gtp_log(GTP_LOG_ERROR, "http", "%s", err);
         rc = e == GTP_ERR_CONFIG ? GTP_EXIT_CONFIG : GTP_EXIT_UNAVAILABLE;
@@ -165,10 +166,12 @@ int main(int argc, char **argv)
     gtp_log(GTP_LOG_INFO, "http", "listening on %s (port %d), redis %s, assets %s, %lld threads",
             d.cfg.listen, d.port, redacted, d.cfg.assets, d.cfg.threads);
 
-    while (!gtp_sig_stop) {
+    for (unsigned turn = 1; !gtp_sig_stop; turn++) {
         gtp_metrics_beat(d.metrics);
         if (gtp_sig_reload)
             reload_taxonomy(&d);
+        if (turn % 10 == 0)
+            dash_ready_check(&d); /* about once a second, off the HTTP workers */
         usleep(100 * 1000);
     }
     gtp_log(GTP_LOG_INFO, "http", "stopping");

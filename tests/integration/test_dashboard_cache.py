@@ -6,7 +6,8 @@ waits for Redis (which shows the stall is real) with its connection
 suspended, while every warm request is answered at once by that same worker
 (its refresh waits on Redis in the background); a client that gives up on a
 cold request meanwhile does no harm; afterwards the warm key's answer is
-refreshed with no request computing it. Then 200 distinct parameter sets: the
+refreshed with no request computing it. /readyz is asked throughout the
+stall too and answers at once (the main loop's last PING). Then 200 distinct parameter sets: the
 number of cached keys stays at --cache-keys, the rest are evicted. Last, the
 dashboard is stopped while a request waits for a stalled computation: it
 exits cleanly and promptly."""
@@ -76,8 +77,8 @@ def check_stall(port, r, rport):
     staller = stall(rport, STALL_S)
     # The cold request and the warm ones start together: with one HTTP worker, a computation
     # on it would hold up every one of them.
-    go = threading.Barrier(1 + WARM_CLIENTS)
-    cold, lat, errors = {}, [], []
+    go = threading.Barrier(2 + WARM_CLIENTS)
+    cold, lat, errors, ready = {}, [], [], []
 
     def cold_client():
         go.wait()
@@ -92,7 +93,15 @@ def check_stall(port, r, rport):
             lat.append(secs)
             time.sleep(0.01)
 
-    clients = [threading.Thread(target=cold_client)] + [
+    def ready_client():
+        """/readyz answers the main loop's last PING: it never waits for Redis either."""
+        go.wait()
+        while time.monotonic() < t_stall + STALL_S - 0.2:
+            st, _, secs = timed(port, "/readyz")
+            ready.append((secs, st))
+            time.sleep(0.05)
+
+    clients = [threading.Thread(target=cold_client), threading.Thread(target=ready_client)] + [
         threading.Thread(target=warm_client) for _ in range(WARM_CLIENTS)]
     for c in clients:
         c.start()
@@ -112,6 +121,9 @@ def check_stall(port, r, rport):
         "%d warm requests during the stall: median %.3f s, slowest %.3f s (%r)" % (
             n, lat[n // 2], lat[-1], [round(x, 3) for x in lat[-5:]])
     assert not errors, errors[:3]  # each was the answer cached before the stall
+    ready.sort()
+    assert len(ready) >= 10 and ready[-1][0] < 0.3, "/readyz during the stall: %r" % ready[-5:]
+    assert all(st in (200, 503) for _, st in ready), ready
 
     deadline = time.monotonic() + 5
     while True:
@@ -127,8 +139,9 @@ def check_stall(port, r, rport):
     assert metric(port, "cache_misses_total") == misses0 + 2  # the abandoned answer was kept
     assert metric(port, "cache_stale_total") >= 1  # served past its 300 ms meanwhile
     T.log("redis stalled %d s: %d warm requests on the one worker, median %.1f ms, slowest "
-          "%.1f ms; a cold one waited %.2f s; refreshed afterwards" % (
-              STALL_S, n, lat[n // 2] * 1000, lat[-1] * 1000, cold["secs"]))
+          "%.1f ms; %d /readyz, slowest %.1f ms; a cold one waited %.2f s; refreshed "
+          "afterwards" % (STALL_S, n, lat[n // 2] * 1000, lat[-1] * 1000, len(ready),
+                          ready[-1][0] * 1000, cold["secs"]))
 
 
 def check_header_room(port):
