@@ -8,6 +8,7 @@
 
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
+#include "gtp/uuidtext.h"
 #include "gtp/buf.h"
 #include "gtp/json.h"
 #include "repost.h"
@@ -204,7 +205,6 @@ void gen_render(struct gtp_buf *out, const struct fields *fl, struct gtp_buf *sc
 
 static void make_uuid(struct rng *r, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
     uint64_t hi = rng_next(r), lo = rng_next(r);
     /* version 4, variant 10xx (RFC 4122) */
     hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
@@ -214,14 +214,8 @@ static void make_uuid(struct rng *r, char *out)
         b[i] = (unsigned char)(hi >> (56 - 8 * i));
         b[8 + i] = (unsigned char)(lo >> (56 - 8 * i));
     }
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[b[i] >> 4];
-        *o++ = hex[b[i] & 15];
-    }
-    *o = '\0';
+    gtp_uuidtext_unpack(b, out);
+    out[GTP_UUIDTEXT_LEN] = '\0';
 }
 
 static size_t fmt_u64(char *out, uint64_t v)
