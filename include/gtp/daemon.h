@@ -109,6 +109,7 @@ struct gtp_daemon {
     struct gtp_refill *refill;
     struct gtp_metrics_server *msrv;
     rd_kafka_topic_partition_list_t *sub;
+    rd_kafka_topic_t *rkt; /* held so the topic's partitions are known before the group join */
     struct gtp_metric *m_lag, *m_dlq_failed;
     struct gtp_daemon_outcomes out;
     uint64_t dlq_failed_seen;

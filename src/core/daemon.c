@@ -222,6 +222,19 @@ int gtp_daemon_start(struct gtp_daemon *d)
             return GTP_ERR_CONFIG;
         }
     }
+    /* Learn the topic's partitions and their leaders before joining the group. librdkafka 2.0
+     * makes a partition's state on the first metadata that names it and hands it to its
+     * leader's thread asynchronously; when the group's assignment starts the fetch before that
+     * hand-over, the start-offset query finds no leader and waits out librdkafka's fixed 500 ms
+     * retry (about one start in four, docs/kafka.md "Start-up"). A held topic handle makes the
+     * metadata request create and hand over every partition now. A failed request is harmless:
+     * the group join asks again. */
+    d->rkt = rd_kafka_topic_new(d->rk, d->cfg.topic, NULL);
+    if (d->rkt) {
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(d->rk, 0, d->rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rd_kafka_metadata_destroy(md);
+    }
     d->sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(d->sub, d->cfg.topic, RD_KAFKA_PARTITION_UA);
     kerr = rd_kafka_subscribe(d->rk, d->sub);
@@ -341,6 +354,9 @@ void gtp_daemon_fini(struct gtp_daemon *d)
     if (d->sub)
         rd_kafka_topic_partition_list_destroy(d->sub);
     d->sub = NULL;
+    if (d->rkt)
+        rd_kafka_topic_destroy(d->rkt);
+    d->rkt = NULL;
     gtp_refill_stop(d->refill);
     d->refill = NULL;
     gtp_consumer_close(d->rk);
