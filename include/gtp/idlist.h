@@ -47,6 +47,13 @@ static inline size_t gtp_idlist_len(const struct gtp_idlist *l, size_t i)
     return l->v[i].len & ~GTP_IDLIST_PACKED;
 }
 
+/* The 16 bytes of entry i's id when it is kept packed (a canonical uuid, uuidtext.h), in the
+ * arena (valid until the next add or reset); NULL when it is kept as text. */
+static inline const uint8_t *gtp_idlist_packed(const struct gtp_idlist *l, size_t i)
+{
+    return (l->v[i].len & GTP_IDLIST_PACKED) ? (const uint8_t *)l->arena.p + l->v[i].off : NULL;
+}
+
 /* The bytes of entry i's id, gtp_idlist_len of them, not NUL-terminated: in the arena (valid
  * until the next add or reset) or, for a packed uuid, written to buf. */
 const char *gtp_idlist_id(const struct gtp_idlist *l, size_t i, char buf[GTP_UUIDTEXT_LEN]);

@@ -16,6 +16,7 @@
 #include "gtp/redis.h"
 #include "gtp/rediscmd.h"
 #include "gtp/timeparse.h"
+#include "gtp/uuidtext.h"
 #include "gtp/util.h"
 #include "argfmt.h"
 
@@ -187,12 +188,20 @@ static struct gtp_redis_script flush_script = {
         "return {1}\n",
 };
 
-/* One argument holding ids[from..to) packed as gtp:seen values are (store.h). */
+/* One argument holding ids[from..to) as gtp:seen records (store.h): a canonical uuid as 'u' and
+ * its 16 bytes straight from the list, any other id as its length, ':' and its bytes. */
 static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_t from, size_t to)
 {
     gtp_rediscmd_arg_begin(a);
     for (size_t i = from; i < to; i++) {
         char num[ARGFMT_I64_MAX + 1], buf[GTP_UUIDTEXT_LEN];
+        const uint8_t *bin = gtp_idlist_packed(ids, i);
+        if (bin) {
+            char rec[1 + 16] = {'u'};
+            memcpy(rec + 1, bin, 16);
+            gtp_rediscmd_arg_append(a, rec, sizeof(rec));
+            continue;
+        }
         size_t len = gtp_idlist_len(ids, i), nl = argfmt_i64(num, (int64_t)len);
         num[nl++] = ':';
         gtp_rediscmd_arg_append(a, num, nl);
@@ -575,6 +584,15 @@ int store_seen_each(const char *buf, size_t len, void (*fn)(const char *id, size
     size_t i = 0;
     while (i < len) {
         size_t n = 0, digits = 0;
+        if (buf[i] == 'u') { /* a canonical uuid's 16 bytes: given back as its text */
+            char text[GTP_UUIDTEXT_LEN];
+            if (len - i - 1 < 16)
+                return GTP_ERR_PARSE;
+            gtp_uuidtext_unpack((const uint8_t *)buf + i + 1, text);
+            fn(text, sizeof(text), ctx);
+            i += 17;
+            continue;
+        }
         while (i < len && buf[i] >= '0' && buf[i] <= '9' && digits < 8) {
             n = n * 10 + (size_t)(buf[i++] - '0');
             digits++;
@@ -661,7 +679,7 @@ int store_load(redisContext *rc, const char *topic, int32_t partition, int64_t *
         }
         if (ids->type == REDIS_REPLY_STRING &&
             store_seen_each(ids->str, ids->len, restore_id, &(struct restore){w, v * 1000000})) {
-            gtp_errf(errstr, errstr_size, "gtp:seen:%s:%d:%lld: not a list of length:id", topic,
+            gtp_errf(errstr, errstr_size, "gtp:seen:%s:%d:%lld: not a list of dedup ids", topic,
                      (int)partition, v);
             err = GTP_ERR_PARSE;
             goto out;

@@ -50,12 +50,17 @@ struct store_flush {
 
 /* The dedup ids of one (partition, window) are one Redis string,
  * gtp:seen:{topic}:{partition}:{window start s}, each flush APPENDing its new
- * ids as "<decimal length>:<bytes>" one after another (ids may hold any byte,
- * NUL included). A string, not a set: Redis appends a flush's ids in one
- * memcpy instead of inserting each (the set cost Redis more CPU than all the
- * counts), and the processor alone reads them, on assignment. */
+ * ids one record after another: a canonical lowercase uuid (uuidtext.h) as 'u'
+ * and its 16 bytes (17 bytes instead of 39), any other id as
+ * "<decimal length>:<bytes>" (ids may hold any byte, NUL included; a length
+ * never starts with 'u', so the two cannot be confused, and values written
+ * before the 'u' records existed read the same). A string, not a set: Redis
+ * appends a flush's ids in one memcpy instead of inserting each (the set cost
+ * Redis more CPU than all the counts), and the processor alone reads them, on
+ * assignment. */
 
-/* Calls fn for each id of a gtp:seen value; GTP_ERR_PARSE (after the ids
+/* Calls fn for each id of a gtp:seen value (a 'u' record as its 36 characters
+ * of text, in a buffer valid during the call); GTP_ERR_PARSE (after the ids
  * before the damage) when buf is not such a list. Lengths up to 8 digits. */
 int store_seen_each(const char *buf, size_t len, void (*fn)(const char *id, size_t n, void *ctx),
                     void *ctx);

@@ -1,5 +1,6 @@
 /* The processor's packed dedup ids (gtp:seen values, store.h): every id
- * comes back whole, NUL bytes included, and a damaged value is refused. */
+ * comes back whole, NUL bytes included, a canonical uuid's 17-byte record as
+ * its text, and a damaged value is refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,10 +11,11 @@
 #include <string.h>
 
 #include "gtp/err.h"
+#include "gtp/uuidtext.h"
 #include "store.h"
 
 struct seen {
-    char ids[8][16];
+    char ids[8][40];
     size_t len[8];
     int n;
 };
@@ -45,6 +47,39 @@ static void test_round_trip(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* 'u' records beside length-prefixed ones, as a value written partly before them and
+ * partly after reads: the uuid's bytes come back as its canonical text. */
+static void test_uuid_records(void **state)
+{
+    static const char text[] = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    uint8_t bin[16];
+    char v[128];
+    size_t n = 0;
+    struct seen s = {0};
+    (void)state;
+    assert_true(gtp_uuidtext_pack(text, sizeof(text) - 1, bin));
+    memcpy(v + n, "3:abc", 5), n += 5;
+    v[n++] = 'u', memcpy(v + n, bin, 16), n += 16;
+    memcpy(v + n, "1:u", 3), n += 3; /* an id that is the letter u, as text */
+    v[n++] = 'u', memset(v + n, 0, 16), n += 16;
+    assert_int_equal(store_seen_each(v, n, collect, &s), 0);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.len[0], 3);
+    assert_int_equal(s.len[1], 36);
+    assert_memory_equal(s.ids[1], text, 36);
+    assert_int_equal(s.len[2], 1);
+    assert_memory_equal(s.ids[2], "u", 1);
+    assert_int_equal(s.len[3], 36);
+    assert_memory_equal(s.ids[3], "00000000-0000-0000-0000-000000000000", 36);
+
+    /* a record cut short is damage, whatever precedes it */
+    for (size_t cut = 1; cut < 17; cut++) {
+        struct seen t = {0};
+        assert_int_equal(store_seen_each(v + 5, cut, collect, &t), GTP_ERR_PARSE);
+        assert_int_equal(t.n, 0);
+    }
+}
+
 static void test_damaged(void **state)
 {
     static const char *bad[] = {
@@ -67,6 +102,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_uuid_records),
         cmocka_unit_test(test_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
