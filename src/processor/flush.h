@@ -29,6 +29,7 @@ struct part {
     uint64_t epoch;
     struct gtp_window *win;
     struct gtp_idlist ids; /* dedup ids counted since the last flush */
+    int64_t polled_next;   /* after the last message polled (applied a round later) */
 };
 
 /* The seams: Redis (through the connection main.c keeps) and the Kafka consumer. ctx is
@@ -72,6 +73,9 @@ struct flush {
     int64_t last_ms;      /* when the last flush was started */
     int64_t flush_avg_us; /* flush duration, smoothed */
     int64_t slow_ms;      /* 3 x flush_avg_us: the least time between flushes */
+    /* Set by the caller before flush_due: the last poll reached the end of every assigned
+     * partition as its last fetch saw it (a drained backlog, not just a short poll). */
+    bool at_end;
     const char *reject_names[GTP_REJECT_COUNT];
     /* set by the caller; NULL: not counted */
     struct gtp_metric *m_flushes, *m_seconds, *m_last, *m_fenced, *m_dedup;

@@ -384,10 +384,25 @@ static void test_due(void **state)
     assert_int_equal(flush_wait_ms(&r->fl, t + 5, 50), 15);
     assert_int_equal(flush_wait_ms(&r->fl, t + 30, 50), 0);
 
-    /* slow flushes stretch the idle interval as well (3 x the flush's duration) */
+    /* slow flushes stretch the idle interval as well (3 x the flush's duration)... */
     r->fl.slow_ms = 120;
     assert_false(flush_due(&r->fl, t + 100, true));
     assert_true(flush_due(&r->fl, t + 120, true));
+    /* ...and at the end of the log less the nearer the pending events are to
+     * --flush-events (1000 here): 3/4 of a full flush waits a quarter of the stretch, never
+     * less than --flush-idle-ms; a short poll inside a backlog waits the whole stretch */
+    r->fl.pending_events = 750;
+    assert_false(flush_due(&r->fl, t + 119, true));
+    r->fl.at_end = true;
+    assert_false(flush_due(&r->fl, t + 29, true));
+    assert_true(flush_due(&r->fl, t + 30, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t + 10, 50), 20);
+    r->fl.pending_events = 950;
+    assert_false(flush_due(&r->fl, t + 19, true));
+    assert_true(flush_due(&r->fl, t + 20, true));
+    r->fl.pending_events = 10;
+    assert_false(flush_due(&r->fl, t + 100, true)); /* a trickle: the whole stretch */
+    r->fl.at_end = false;
 
     /* disabled: only --flush-ms and --flush-events */
     r->fl.slow_ms = 0;
