@@ -143,6 +143,11 @@ int gtp_daemon_run(struct gtp_daemon *d);
  * Needs only cfg.hooks->part_new, so a unit test may use it on a zeroed daemon. */
 struct gtp_daemon_part *gtp_daemon_part(struct gtp_daemon *d, int32_t partition);
 
+/* Messages of partition p after position pos (< 0: the beginning) up to its end as
+ * librdkafka last fetched it (its cached high watermark, a local lookup), in *lag. 0, or -1
+ * when that end is unknown (not fetched yet). */
+int gtp_daemon_part_lag(struct gtp_daemon *d, int32_t p, int64_t pos, int64_t *lag);
+
 /* Pause or resume intake from every assigned partition (the consumer keeps polling, so the
  * group membership and rebalances stay alive). No-op when already so. */
 void gtp_daemon_pause(struct gtp_daemon *d, bool pause);

@@ -226,7 +226,7 @@ int gtp_daemon_start(struct gtp_daemon *d)
      * makes a partition's state on the first metadata that names it and hands it to its
      * leader's thread asynchronously; when the group's assignment starts the fetch before that
      * hand-over, the start-offset query finds no leader and waits out librdkafka's fixed 500 ms
-     * retry (about one start in four, docs/kafka.md "Start-up"). A held topic handle makes the
+     * retry (8 starts of 20 before, docs/kafka.md "Start-up"). A held topic handle makes the
      * metadata request create and hand over every partition now. A failed request is harmless:
      * the group join asks again. */
     d->rkt = rd_kafka_topic_new(d->rk, d->cfg.topic, NULL);
@@ -247,18 +247,25 @@ int gtp_daemon_start(struct gtp_daemon *d)
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
+int gtp_daemon_part_lag(struct gtp_daemon *d, int32_t p, int64_t pos, int64_t *lag)
+{
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(d->rk, d->cfg.topic, p, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+        return -1;
+    *lag = hi - (pos < 0 ? lo : pos);
+    return 0;
+}
+
 static void update_lag(struct gtp_daemon *d)
 {
     double lag = 0;
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
         struct gtp_daemon_part *pt = d->parts[p];
-        int64_t lo, hi;
-        if (!pt || !pt->assigned)
-            continue;
-        if (rd_kafka_get_watermark_offsets(d->rk, d->cfg.topic, p, &lo, &hi) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            hi >= 0)
-            lag += (double)(hi - (pt->next < 0 ? lo : pt->next));
+        int64_t l;
+        if (pt && pt->assigned && gtp_daemon_part_lag(d, p, pt->next, &l) == 0)
+            lag += (double)l;
     }
     gtp_metric_set(d->m_lag, lag);
 }

@@ -182,19 +182,16 @@ static void on_message(void *opaque, rd_kafka_message_t *rkm)
     batch_add(pr->pipe.fill, rkm, pt ? pt->epoch : 0);
 }
 
-/* Whether every assigned partition was polled up to its high watermark as librdkafka last
- * fetched it (a local lookup): the log is drained, not only this poll short. A partition not
- * fetched yet, or whose end is unknown, is not at its end. */
+/* Whether every assigned partition was polled up to its end as librdkafka last fetched it:
+ * the log is drained, not only this poll short. A partition whose end is unknown (not
+ * fetched yet) is not at its end. */
 static bool at_log_end(struct proc *pr)
 {
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
         struct part *pt = (struct part *)pr->d.parts[p]; /* not part_get: no slot made */
-        int64_t lo, hi;
-        if (!pt || !pt->dp.assigned)
-            continue;
-        if (rd_kafka_get_watermark_offsets(pr->d.rk, pr->d.cfg.topic, p, &lo, &hi) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR ||
-            hi < 0 || (pt->polled_next >= 0 ? pt->polled_next : lo) < hi)
+        int64_t lag;
+        if (pt && pt->dp.assigned &&
+            (gtp_daemon_part_lag(&pr->d, p, pt->polled_next, &lag) || lag > 0))
             return false;
     }
     return true;
@@ -215,8 +212,9 @@ static void after_poll(void *opaque, size_t n, int64_t now)
     if (pr->fl.inflight && pr->fl.pending_events >= 2 * (size_t)pr->fl.flush_events)
         flush_wait(&pr->fl);
     /* a short poll: the log had no more; what was just polled is applied next round */
-    pr->fl.at_end = n < BATCH_MAX && at_log_end(pr);
-    if (flush_due(&pr->fl, now, n < BATCH_MAX) && !flush_start(&pr->fl) && !pr->rl.rc)
+    bool short_poll = n < BATCH_MAX;
+    pr->fl.at_end = short_poll && at_log_end(pr);
+    if (flush_due(&pr->fl, now, short_poll) && !flush_start(&pr->fl) && !pr->rl.rc)
         gtp_daemon_pause(&pr->d, true);
     redislink_heartbeat(&pr->rl, now);
 }
