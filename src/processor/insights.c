@@ -50,17 +50,35 @@ void insights_reset(struct insights *in)
     }
 }
 
+#define HOUR_US (INT64_C(3600) * 1000000)
+
 static uint64_t key_hash(const struct insights_key *k)
 {
-    uint64_t w[4];
+    uint64_t w[2];
     memcpy(w, k, sizeof(w));
-    uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL ^
-                 w[2] * 0x165667B19E3779F9ULL ^ w[3];
+    uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
     h ^= h >> 31;
     return h * 0xBF58476D1CE4E5B9ULL;
 }
 
-_Static_assert(sizeof(struct insights_key) == 32, "insights_key is hashed as 4 words");
+_Static_assert(sizeof(struct insights_key) == 16, "insights_key is hashed as 2 words");
+_Static_assert(GTP_TIME_MIN_US >= 0 && GTP_TIME_MAX_US / HOUR_US < UINT32_MAX,
+               "an event's hour number fits 32 bits");
+_Static_assert(GTP_SENIORITY_NLEVELS <= UINT8_MAX, "a level fits a byte");
+
+/* The start (µs) of a key's hour or day. */
+static int64_t key_us(const struct insights_key *k)
+{
+    return (int64_t)k->hour * HOUR_US;
+}
+
+static bool key_eq(const struct insights_key *x, const struct insights_key *y)
+{
+    uint64_t a[2], b[2];
+    memcpy(a, x, sizeof(a));
+    memcpy(b, y, sizeof(b));
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+}
 
 static struct insights_delta *find(struct insights_delta *t, size_t cap,
                                    const struct insights_key *k)
@@ -72,7 +90,7 @@ static struct insights_delta *find(struct insights_delta *t, size_t cap,
      * 100k events, 48 with the top bits) */
     for (size_t i = (size_t)(key_hash(k) >> (64 - __builtin_ctzll((unsigned long long)cap)));;
          i = (i + 1) & mask)
-        if (t[i].count == 0 || memcmp(&t[i].k, k, sizeof(*k)) == 0)
+        if (t[i].count == 0 || key_eq(&t[i].k, k))
             return &t[i];
 }
 
@@ -141,8 +159,9 @@ void insights_add(struct insights *in, const struct insights_post *p)
 {
     uint16_t sk[GTP_SKILLS_MAX];
     size_t n = 0;
-    int64_t hour = p->posted_us - p->posted_us % (INT64_C(3600) * 1000000);
-    int64_t day = p->posted_us - p->posted_us % INSIGHTS_DAY_US;
+    /* accepted events are within the parseable years, so positive and 32-bit hour numbers */
+    uint32_t hour = (uint32_t)(p->posted_us / HOUR_US);
+    uint32_t day = (uint32_t)((p->posted_us - p->posted_us % INSIGHTS_DAY_US) / HOUR_US);
     struct insights_key k;
     uint32_t company = 0;
     bool has_company = p->company && p->company_len > 0;
@@ -151,14 +170,14 @@ void insights_add(struct insights *in, const struct insights_post *p)
         return;
     memset(&k, 0, sizeof(k));
     k.kind = INSIGHTS_POSTS;
-    k.t = hour;
-    strncpy(k.region, p->region, sizeof(k.region) - 1);
+    k.hour = hour;
+    strncpy(k.u.region, p->region, sizeof(k.u.region) - 1);
     add(in, &k);
     if (p->is_remote == 1) {
         k.kind = INSIGHTS_RPOSTS;
         add(in, &k);
     }
-    memset(k.region, 0, sizeof(k.region));
+    memset(&k.u, 0, sizeof(k.u));
 
     for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
         for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
@@ -169,27 +188,27 @@ void insights_add(struct insights *in, const struct insights_post *p)
         company = name_id(in, p->company, p->company_len);
     for (size_t i = 0; i < n; i++) {
         k.a = sk[i];
-        k.b = 0;
-        k.x = 0;
+        k.u.b = 0;
+        k.level = 0;
         if (p->is_remote == 1) {
             k.kind = INSIGHTS_REMOTE;
-            k.t = hour;
+            k.hour = hour;
             add(in, &k);
         }
-        k.t = day;
+        k.hour = day;
         if (p->level > 0) {
             k.kind = INSIGHTS_LEVEL;
-            k.x = (uint32_t)p->level;
+            k.level = (uint8_t)p->level;
             add(in, &k);
         }
         if (has_company)
-            emp_add(in, day, company, sk[i]);
+            emp_add(in, (int64_t)day * HOUR_US, company, sk[i]);
         /* sk is ascending, so (a, b) with a < b by index: one entry per pair; the
          * member's byte order of the ids is decided when it is written */
         k.kind = INSIGHTS_PAIR;
-        k.x = 0;
+        k.level = 0;
         for (size_t j = i + 1; j < n; j++) {
-            k.b = sk[j];
+            k.u.b = sk[j];
             add(in, &k);
         }
     }
@@ -309,12 +328,12 @@ static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
             continue;
         /* the day number offset to stay unsigned (every int64 µs day fits 30 bits), then
          * 11 bits per rank (GTP_SKILLS_MAX) */
-        uint64_t day = (uint64_t)(d->k.t / INSIGHTS_DAY_US + (INT64_C(1) << 30)) << 23;
-        uint64_t ra = rank[d->k.a], rb = rank[d->k.b];
-        v[n++] = (struct pair_side){day | ra << 12 | (uint64_t)(rb < ra) << 11 | rb, d->k.a, d->k.b,
-                                    d->count};
-        v[n++] = (struct pair_side){day | rb << 12 | (uint64_t)(ra < rb) << 11 | ra, d->k.b, d->k.a,
-                                    d->count};
+        uint64_t day = (uint64_t)(key_us(&d->k) / INSIGHTS_DAY_US + (INT64_C(1) << 30)) << 23;
+        uint64_t ra = rank[d->k.a], rb = rank[d->k.u.b];
+        v[n++] = (struct pair_side){day | ra << 12 | (uint64_t)(rb < ra) << 11 | rb, d->k.a,
+                                    d->k.u.b, d->count};
+        v[n++] = (struct pair_side){day | rb << 12 | (uint64_t)(ra < rb) << 11 | ra, d->k.u.b,
+                                    d->k.a, d->count};
     }
     free(rank);
     pair_side_sort(v, v + n, n);
@@ -364,9 +383,9 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         if (!d->count || d->k.kind != INSIGHTS_POSTS)
             continue;
         for (size_t q = 0; q < 9; q++)
-            r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
+            r[q] = q < 8 ? (char)tolower((unsigned char)d->k.u.region[q]) : '\0';
         gtp_rediscmd_arg_copy(c, r, strlen(r));
-        label(c, d->k.t, true);
+        label(c, key_us(&d->k), true);
         argfmt_arg_i64(c, d->count);
     }
     /* plain counters: key, count */
@@ -381,17 +400,17 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         if (d->k.kind == INSIGHTS_RPOSTS) {
             char r[9];
             for (size_t q = 0; q < 9; q++)
-                r[q] = q < 8 ? (char)tolower((unsigned char)d->k.region[q]) : '\0';
-            const char *p[] = {"remote_posts", r, argfmt_label(d->k.t, true, &tn)};
+                r[q] = q < 8 ? (char)tolower((unsigned char)d->k.u.region[q]) : '\0';
+            const char *p[] = {"remote_posts", r, argfmt_label(key_us(&d->k), true, &tn)};
             key(c, p, 3);
         } else if (d->k.kind == INSIGHTS_REMOTE) {
             const char *p[] = {"remote", gtp_skills_id(sk, d->k.a),
-                               argfmt_label(d->k.t, true, &tn)};
+                               argfmt_label(key_us(&d->k), true, &tn)};
             key(c, p, 3);
         } else {
             const char *p[] = {"level", gtp_skills_id(sk, d->k.a),
-                               lv[d->k.x < GTP_SENIORITY_NLEVELS ? d->k.x : 0],
-                               argfmt_label(d->k.t, false, &tn)};
+                               lv[d->k.level < GTP_SENIORITY_NLEVELS ? d->k.level : 0],
+                               argfmt_label(key_us(&d->k), false, &tn)};
             key(c, p, 4);
         }
         argfmt_arg_i64(c, d->count);

@@ -33,14 +33,17 @@ enum insights_kind {
     INSIGHTS_NKINDS
 };
 
-/* The key of a delta: compared and hashed as bytes, so every byte (padding too) is set. */
+/* The key of a delta, 16 bytes so a table entry is 24: compared and hashed as two words, so
+ * every byte (the union's unused ones too) is set. */
 struct insights_key {
-    int64_t t;      /* hour start (posts, remote) or day start (level, pair), µs */
-    uint32_t x;     /* level (LEVEL) */
-    uint16_t a, b;  /* skill indexes (b: PAIR only, a < b) */
-    char region[8]; /* POSTS, RPOSTS: uppercase code, NUL-padded */
+    uint32_t hour; /* hour start (posts, remote) or day start (level, pair), in hours since 1970 */
     uint8_t kind;
-    uint8_t pad[7];
+    uint8_t level; /* LEVEL */
+    uint16_t a;    /* skill index (REMOTE, LEVEL, PAIR) */
+    union {
+        char region[8]; /* POSTS, RPOSTS: uppercase code, NUL-padded */
+        uint16_t b;     /* PAIR: the other skill, a < b (the other bytes zero) */
+    } u;
 };
 
 struct insights_delta {
