@@ -1,7 +1,8 @@
 """Processor benchmarks (issue 8), run with scripts/py (redis, confluent-kafka).
 
   pbench.py fill       --topic T --count N [--seed S]     create T (6 partitions), fill it chaos-free
-  pbench.py throughput --topic T                          gtp-processor to the last flush vs kcat -C
+  pbench.py throughput --topic T [--rounds R]             gtp-processor to the last flush vs kcat -C,
+                                                          alternating, medians of R (default 3)
   pbench.py latency    --rate R --seconds S [--extra F]   event-to-Redis latency at a steady rate
   pbench.py compare    --topic T                          gtp-processor vs the Spark job, same stream
   pbench.py scaling    --topic T --instances 1,2,3        N processors in one group
@@ -209,22 +210,43 @@ def run_processor_to_done(topic, db, taxonomy=None, tag="tp", extra=()):
             "redis": r}
 
 
-def cmd_throughput(a):
-    ends = end_offsets(a.topic)
-    n = sum(ends)
-    log(f"kcat -C consume-only baseline over {n} messages")
+def kcat_consume_s(topic):
+    """Seconds for kcat -C -e to read topic from the beginning to its end, output discarded."""
     t0 = time.time()
     with open(os.devnull, "wb") as dn:
-        subprocess.run(["kcat", "-C", "-e", "-q", "-o", "beginning", "-t", a.topic, "-b", BROKERS],
+        subprocess.run(["kcat", "-C", "-e", "-q", "-o", "beginning", "-t", topic, "-b", BROKERS],
                        stdout=dn, check=True)
-    kcat_s = time.time() - t0
-    log(f"gtp-processor to the last flush over {n} messages")
-    res = run_processor_to_done(a.topic, 8, tag="tp")
-    r = res.pop("redis")
-    keys = r.dbsize()
-    res.update({"kcat_seconds": round(kcat_s, 3), "kcat_events_per_s": round(n / kcat_s),
-                "redis_keys": keys})
-    return res
+    return time.time() - t0
+
+
+def cmd_throughput(a):
+    """kcat -C -e and gtp-processor (to the last flush) on the same topic, alternating, --rounds
+    each: the medians, so one run slowed by the machine moves neither figure; the peak RSS is
+    the largest of the processor's runs (the figure held against a limit)."""
+    ends = end_offsets(a.topic)
+    n = sum(ends)
+    kcat, runs = [], []
+    for i in range(a.rounds):
+        log(f"round {i + 1}/{a.rounds}: kcat -C consume-only baseline over {n} messages")
+        kcat.append(kcat_consume_s(a.topic))
+        log(f"round {i + 1}/{a.rounds}: gtp-processor to the last flush over {n} messages")
+        x = run_processor_to_done(a.topic, 8, tag="tp")
+        r = x.pop("redis")
+        x["redis_keys"] = r.dbsize()
+        runs.append(x)
+
+    def med(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2]
+    secs, kcat_s = med([x["seconds"] for x in runs]), med(kcat)
+    return {"events": n, "rounds": a.rounds, "seconds": secs, "events_per_s": round(n / secs),
+            "cpu_s": med([x["cpu_s"] for x in runs]),
+            "redis_cpu_s": med([x["redis_cpu_s"] for x in runs]),
+            "peak_rss_kb": max(x["peak_rss_kb"] for x in runs),
+            "peak_rss_kb_median": med([x["peak_rss_kb"] for x in runs]),
+            "kcat_seconds": round(kcat_s, 3), "kcat_events_per_s": round(n / kcat_s),
+            "redis_keys": runs[-1]["redis_keys"],
+            "runs": runs, "kcat_runs_s": [round(k, 3) for k in kcat]}
 
 
 # ---- live: the per-flush Redis cost at a steady rate ----------------------------------------------
@@ -556,6 +578,7 @@ def main():
     f.add_argument("--seed", type=int, default=42)
     t = sub.add_parser("throughput")
     t.add_argument("--topic", required=True)
+    t.add_argument("--rounds", type=int, default=3)
     lt = sub.add_parser("latency")
     lt.add_argument("--rate", type=int, default=5000)
     lt.add_argument("--seconds", type=int, default=30)

@@ -167,11 +167,12 @@ def figures(d):
     if t:
         out.append(fig("processor_e2e_events_per_s", t["events_per_s"], "events/s",
                        "kcat_consume_events_per_s", t["kcat_events_per_s"],
-                       note=f"{t['events']} events, full taxonomy, to the last flush"))
+                       note=f"{t['events']} events, full taxonomy, to the last flush; median of "
+                            f"{t.get('rounds', 1)} alternating runs each"))
         out.append(fig("processor_peak_rss_mb_e2e", round(t["peak_rss_kb"] / 1024, 1), "MB",
                        "spark_peak_rss_mb",
                        round(c["spark"]["peak_rss_kb"] / 1024, 1) if c else None,
-                       higher_is_better=False, note="VmHWM of the e2e run"))
+                       higher_is_better=False, note="VmHWM, the largest of the e2e runs"))
     lat = load_json(d, "latency.json")
     if lat:
         out.append(fig("processor_p99_latency_ms", lat["p99_ms"], "ms", "kafka_consumer_p99_latency_ms",
