@@ -417,8 +417,10 @@ static int fj_string(struct fj *s, struct fj_val *out)
                                        lo);
             int m = _mm_movemask_epi8(hit);
             if (m) {
+                /* p is at the byte that ends the run: the narrower loops below
+                 * would only find it again (most strings are short keys) */
                 p += __builtin_ctz((unsigned)m);
-                break;
+                goto special;
             }
             p += 16;
         }
@@ -434,6 +436,9 @@ static int fj_string(struct fj *s, struct fj_val *out)
             p++;
         if (p >= e)
             return -1;
+#ifdef __SSE2__
+    special:
+#endif
         if (*p == '"')
             break;
         if (*p != '\\')
