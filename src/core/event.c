@@ -394,7 +394,10 @@ static inline int fj_special8(uint64_t w)
 
 static inline void fj_ws(struct fj *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    /* every JSON whitespace byte is <= ' ', so one compare settles the usual case (a
+     * value or punctuation right there) */
+    while (s->p < s->end && *s->p <= ' ' &&
+           (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
         s->p++;
 }
 

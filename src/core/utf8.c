@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 size_t gtp_utf8_seq_len(const void *s, size_t n)
 {
     const unsigned char *u = s;
@@ -47,7 +51,15 @@ int gtp_utf8_valid(const void *buf, size_t len, size_t *bad_at)
     size_t i = 0;
     while (i < len) {
         size_t k;
-        /* ASCII runs dominate JSON: skip them 8 bytes at a time. */
+        /* ASCII runs dominate JSON: skip them 16 bytes at a time (a byte's high bit is its
+         * sign in the movemask), then 8. */
+#ifdef __SSE2__
+        while (i + 16 <= len &&
+               _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i))) == 0)
+            i += 16;
+        if (i == len)
+            break;
+#endif
         if (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);

@@ -166,12 +166,41 @@ static void test_against_model(void **state)
     }
 }
 
+/* Every length and position of one multibyte character in ASCII, the bytes past the length
+ * invalid: the word-at-a-time skips must stop at the length (a skip that reached it once read
+ * the byte after the text) and must not step over the character. */
+static void test_runs(void **state)
+{
+    static const char *const chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff",
+                                        "\xc3"};
+    unsigned char buf[80];
+    (void)state;
+    for (size_t len = 0; len <= 64; len++) {
+        memset(buf, 'a', len);
+        memset(buf + len, 0xff, sizeof(buf) - len);
+        assert_int_equal(gtp_utf8_valid(buf, len, NULL), 1);
+        for (size_t c = 0; c < sizeof(chars) / sizeof(chars[0]); c++) {
+            size_t cl = strlen(chars[c]);
+            for (size_t at = 0; at + cl <= len; at++) {
+                size_t bad = SIZE_MAX;
+                memset(buf, 'a', len);
+                memcpy(buf + at, chars[c], cl);
+                int want = c < 3;
+                assert_int_equal(gtp_utf8_valid(buf, len, &bad), want);
+                if (!want)
+                    assert_int_equal(bad, at);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_seq_len),
         cmocka_unit_test(test_against_model),
+        cmocka_unit_test(test_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
