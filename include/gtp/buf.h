@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 struct gtp_buf {
     union {
@@ -40,8 +41,21 @@ static inline char *gtp_buf_tail(struct gtp_buf *b)
     return b->p + b->len;
 }
 
-/* Append n bytes (p may be NULL when n is 0). */
-void gtp_buf_put(struct gtp_buf *b, const void *p, size_t n);
+/* gtp_buf_put when the bytes do not fit yet: grows the buffer first. */
+void gtp_buf_put_grow(struct gtp_buf *b, const void *p, size_t n);
+/* Append n bytes (p may be NULL when n is 0). Inline: the flush writes three pieces per
+ * Redis argument, and the call cost more than the copy. */
+static inline void gtp_buf_put(struct gtp_buf *b, const void *p, size_t n)
+{
+    if (b->len + n >= b->cap) {
+        gtp_buf_put_grow(b, p, n);
+        return;
+    }
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
 /* Append a C string (not NULL). */
 void gtp_buf_puts(struct gtp_buf *b, const char *s);
 /* Append one byte. */

@@ -47,7 +47,7 @@ void gtp_buf_reserve(struct gtp_buf *b, size_t extra)
     b->p[b->len] = '\0';
 }
 
-void gtp_buf_put(struct gtp_buf *b, const void *p, size_t n)
+void gtp_buf_put_grow(struct gtp_buf *b, const void *p, size_t n)
 {
     gtp_buf_reserve(b, n);
     if (n)
