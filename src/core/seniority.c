@@ -22,7 +22,8 @@ static const char *const level_names[GTP_SENIORITY_NLEVELS] = {
 };
 
 struct gtp_seniority {
-    struct gtp_strmap *cues; /* normalized cue -> (void *)level */
+    struct gtp_strmap *cues;  /* normalized cue -> (void *)level */
+    struct gtp_strmap *first; /* the first word of every cue -> (void *)1 */
 };
 
 const char *gtp_seniority_name(enum gtp_seniority_level level)
@@ -45,6 +46,7 @@ void gtp_seniority_free(struct gtp_seniority *sn)
     if (!sn)
         return;
     gtp_strmap_free(sn->cues);
+    gtp_strmap_free(sn->first);
     free(sn);
 }
 
@@ -56,6 +58,7 @@ struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr,
     int ok = 0, rc;
 
     sn->cues = gtp_strmap_new();
+    sn->first = gtp_strmap_new();
     snprintf(path, sizeof(path), "%s/seniority.tsv", taxonomy_dir);
     if (gtp_tsv_open(&t, path, errstr, errstr_size))
         goto out;
@@ -72,6 +75,8 @@ struct gtp_seniority *gtp_seniority_load(const char *taxonomy_dir, char *errstr,
             gtp_tsv_errf(&t, errstr, errstr_size, "empty cue");
             goto out;
         }
+        const char *sp = memchr(key, ' ', klen);
+        (void)gtp_strmap_put(sn->first, key, sp ? (size_t)(sp - key) : klen, (void *)1);
         void *prev = gtp_strmap_put(sn->cues, key, klen, (void *)(intptr_t)level);
         if (prev && (intptr_t)prev != level) {
             gtp_tsv_errf(&t, errstr, errstr_size, "cue '%s' already listed as %s", key,
@@ -107,6 +112,9 @@ enum gtp_seniority_level gtp_seniority_of(const struct gtp_seniority *sn, const 
         i++;
     }
     for (size_t w = 0; w < nw; w++) {
+        /* most words start no cue: one probe instead of one per n-gram */
+        if (!gtp_strmap_get(sn->first, norm + starts[w], ends[w] - starts[w]))
+            continue;
         for (size_t k = 1; k <= MAX_NGRAM && w + k <= nw; k++) {
             intptr_t lv =
                 (intptr_t)gtp_strmap_get(sn->cues, norm + starts[w], ends[w + k - 1] - starts[w]);

@@ -77,10 +77,13 @@ static size_t normalize(const char *s, size_t len, char *out, size_t out_size, i
     for (size_t i = 0; i < len && !w.full; i++) {
         unsigned char c = p[i];
         if (c < 0x80) {
-            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-                put_byte(&w, (char)c);
-            } else if (c >= 'A' && c <= 'Z') {
-                put_byte(&w, (char)(c + 32));
+            char lc = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
+            if ((lc >= 'a' && lc <= 'z') || (c >= '0' && c <= '9')) {
+                /* inside a word with room for it: what put_byte would do, without the call */
+                if (!w.pending && w.n + 1 < w.cap)
+                    w.out[w.n++] = lc;
+                else
+                    put_byte(&w, lc);
             } else if (c == '.' || c == '\'' || c == '`') {
                 /* dropped: joins "U.S." */
             } else if (c == ',' || c == ';' || c == '/' || c == '|' || c == '(' || c == ')' ||
