@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gtp/timeparse.h"
 #include "gtp/util.h"
 
 const char *const agg_stat_names[AGG_NSTATS] = {
@@ -38,68 +39,126 @@ void agg_fini(struct agg *a)
     memset(a, 0, sizeof(*a));
 }
 
-static uint64_t delta_hash(uint16_t skill, const char *region8, int64_t hour)
+#define HOUR_US (INT64_C(3600) * 1000000)
+
+_Static_assert(sizeof(struct agg_delta) == 24, "agg_delta is 24 bytes");
+_Static_assert(GTP_TIME_MIN_US >= 0 && GTP_TIME_MAX_US / HOUR_US < UINT32_MAX,
+               "an accepted event's hour number fits 32 bits");
+
+/* The key of (skill, region, hour) as the two words an entry starts with. */
+struct key {
+    uint64_t w[2];
+};
+
+static struct key key_of(uint16_t skill, const char *region8, int64_t hour_start)
 {
-    uint64_t r;
-    memcpy(&r, region8, 8);
-    uint64_t h = (uint64_t)hour * 0x9E3779B97F4A7C15ULL ^ r * 0xC2B2AE3D27D4EB4FULL ^ skill;
-    h ^= h >> 29;
-    return h * 0xBF58476D1CE4E5B9ULL;
+    struct agg_delta d = {.hour = (uint32_t)(hour_start / HOUR_US), .skill = skill};
+    struct key k;
+    memcpy(d.region, region8, 8);
+    memcpy(k.w, &d, sizeof(k.w));
+    return k;
 }
 
-static struct agg_delta *slot(struct agg_delta *t, size_t cap, uint16_t skill, const char *region8,
-                              int64_t hour)
+/* The top bits of a multiplicative hash (a power-of-two table indexes by them). */
+static size_t key_index(const struct key *k, unsigned bits)
+{
+    uint64_t h = k->w[0] * 0x9E3779B97F4A7C15ULL ^ k->w[1] * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 29;
+    return (size_t)((h * 0xBF58476D1CE4E5B9ULL) >> (64 - bits));
+}
+
+static unsigned cap_bits(size_t cap)
+{
+    return (unsigned)__builtin_ctzll((unsigned long long)cap);
+}
+
+static struct agg_delta *slot_at(struct agg_delta *t, size_t cap, size_t i, const struct key *k)
 {
     size_t mask = cap - 1;
-    for (size_t i = delta_hash(skill, region8, hour) & mask;; i = (i + 1) & mask) {
-        struct agg_delta *d = &t[i];
-        if (d->count == 0 ||
-            (d->skill == skill && d->hour_start == hour && memcmp(d->region, region8, 8) == 0))
-            return d;
+    for (;; i = (i + 1) & mask) {
+        uint64_t w[2];
+        memcpy(w, &t[i], sizeof(w));
+        if (t[i].count == 0 || ((w[0] ^ k->w[0]) | (w[1] ^ k->w[1])) == 0)
+            return &t[i];
     }
 }
 
-static void grow(struct agg *a)
+static void grow(struct agg *a, size_t ncap)
 {
-    size_t ncap = a->cap * 2;
     struct agg_delta *t = gtp_xcalloc(ncap, sizeof(*t));
     for (size_t i = 0; i < a->cap; i++) {
         struct agg_delta *d = &a->deltas[i];
-        if (d->count)
-            *slot(t, ncap, d->skill, d->region, d->hour_start) = *d;
+        struct key k;
+        if (!d->count)
+            continue;
+        memcpy(k.w, d, sizeof(k.w));
+        *slot_at(t, ncap, key_index(&k, cap_bits(ncap)), &k) = *d;
     }
     free(a->deltas);
     a->deltas = t;
     a->cap = ncap;
 }
 
-void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n)
+/* Room for n more keys at most half full, grown before the probes so their slots stay put. */
+static void reserve(struct agg *a, size_t n)
 {
-    char r8[8] = {0};
-    struct agg_delta *d;
-    strncpy(r8, region, sizeof(r8) - 1);
-    d = slot(a->deltas, a->cap, skill, r8, hour_start);
+    size_t ncap = a->cap;
+    while ((a->used + n) * 2 > ncap)
+        ncap *= 2;
+    if (ncap != a->cap)
+        grow(a, ncap);
+}
+
+static void add_at(struct agg *a, struct agg_delta *d, const struct key *k, int64_t n)
+{
     if (d->count == 0) {
-        d->skill = skill;
-        memcpy(d->region, r8, 8);
-        d->hour_start = hour_start;
+        memcpy(d, k->w, sizeof(k->w));
         a->used++;
     }
     d->count += n;
-    if (a->used * 2 > a->cap)
-        grow(a);
 }
+
+void agg_add(struct agg *a, uint16_t skill, const char *region, int64_t hour_start, int64_t n)
+{
+    char r8[8] = {0};
+    strncpy(r8, region, sizeof(r8) - 1);
+    struct key k = key_of(skill, r8, hour_start);
+    reserve(a, 1);
+    add_at(a, slot_at(a->deltas, a->cap, key_index(&k, cap_bits(a->cap)), &k), &k, n);
+}
+
+/* Skills per posting whose slots are prefetched together; more are added one by one. */
+#define MENTIONS_AHEAD 32
 
 void agg_add_mentions(struct agg *a, const struct gtp_skill_set *skills, size_t nskills,
                       const char *region, int64_t hour_start)
 {
-    for (size_t w = 0; w < (nskills + 63) / 64; w++) {
-        uint64_t bits = skills->bits[w];
-        while (bits) {
-            int bit = __builtin_ctzll(bits);
-            bits &= bits - 1;
-            agg_add(a, (uint16_t)(w * 64 + (size_t)bit), region, hour_start, 1);
-            a->stats[AGG_MENTIONS]++;
+    char r8[8] = {0};
+    struct key k[MENTIONS_AHEAD];
+    size_t at[MENTIONS_AHEAD], n = 0;
+    unsigned bits;
+
+    strncpy(r8, region, sizeof(r8) - 1);
+    for (size_t w = 0; w < (nskills + 63) / 64; w++)
+        n += (size_t)__builtin_popcountll(skills->bits[w]);
+    reserve(a, n);
+    a->stats[AGG_MENTIONS] += (int64_t)n;
+    bits = cap_bits(a->cap);
+    /* Every slot first, then every add: the probes of one posting go to memory together
+     * rather than one after another (the table is larger than the first-level cache). */
+    n = 0;
+    for (size_t w = 0; w < (nskills + 63) / 64; w++)
+        for (uint64_t b = skills->bits[w]; b; b &= b - 1) {
+            struct key kk = key_of((uint16_t)(w * 64 + (size_t)__builtin_ctzll(b)), r8, hour_start);
+            size_t i = key_index(&kk, bits);
+            if (n == MENTIONS_AHEAD) {
+                add_at(a, slot_at(a->deltas, a->cap, i, &kk), &kk, 1);
+                continue;
+            }
+            __builtin_prefetch(&a->deltas[i]);
+            k[n] = kk;
+            at[n++] = i;
         }
-    }
+    for (size_t j = 0; j < n; j++)
+        add_at(a, slot_at(a->deltas, a->cap, at[j], &k[j]), &k[j], 1);
 }

@@ -24,12 +24,21 @@ enum agg_stat {
 };
 extern const char *const agg_stat_names[AGG_NSTATS];
 
+/* 24 bytes, the key (region, hour, skill) compared as two words: one is touched per mention
+ * of every counted posting, so the table's footprint is the cost. */
 struct agg_delta {
-    uint16_t skill;     /* taxonomy index */
-    char region[8];     /* uppercase code, NUL-padded ("UK", "REMOTE", "UNKNOWN") */
-    int64_t hour_start; /* window start, µs */
+    char region[8]; /* uppercase code, NUL-padded ("UK", "REMOTE", "UNKNOWN") */
+    uint32_t hour;  /* window start in hours since 1970 (agg_delta_hour_us) */
+    uint16_t skill; /* taxonomy index */
+    uint16_t pad;   /* 0 */
     int64_t count;
 };
+
+/* The window start of d in µs. */
+static inline int64_t agg_delta_hour_us(const struct agg_delta *d)
+{
+    return (int64_t)d->hour * 3600 * 1000000;
+}
 
 struct agg {
     struct agg_delta *deltas; /* open-addressing table, count == 0 means empty */

@@ -282,7 +282,7 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
         const struct agg_delta *d = &g->deltas[i];
         if (!d->count)
             continue;
-        v[n].hour = d->hour_start;
+        v[n].hour = agg_delta_hour_us(d);
         v[n].count = d->count;
         v[n].skill = d->skill;
         for (size_t k = 0; k < 8; k++)

@@ -15,7 +15,7 @@ static int64_t lookup(const struct agg *a, uint16_t skill, const char *region, i
 {
     for (size_t i = 0; i < a->cap; i++) {
         const struct agg_delta *d = &a->deltas[i];
-        if (d->count && d->skill == skill && d->hour_start == hour &&
+        if (d->count && d->skill == skill && agg_delta_hour_us(d) == hour &&
             strncmp(d->region, region, 8) == 0)
             return d->count;
     }
