@@ -80,39 +80,78 @@ static bool key_eq(const struct insights_key *x, const struct insights_key *y)
     return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
-static struct insights_delta *find(struct insights_delta *t, size_t cap,
-                                   const struct insights_key *k)
+/* The top bits of the multiplicative hash: its low bits never see the skill b of a pair
+ * (bits 48..63 of a word times an odd constant only reach bits 48..63), so with them every
+ * pair of one skill a and day probed the same chain (183 instructions per add on 100k
+ * events, 48 with the top bits). */
+static size_t index_of(const struct insights_key *k, size_t cap)
+{
+    return (size_t)(key_hash(k) >> (64 - __builtin_ctzll((unsigned long long)cap)));
+}
+
+static struct insights_delta *find_from(struct insights_delta *t, size_t cap, size_t i,
+                                        const struct insights_key *k)
 {
     size_t mask = cap - 1;
-    /* the top bits of the multiplicative hash: its low bits never see the skill b of a pair
-     * (bits 48..63 of a word times an odd constant only reach bits 48..63), so with them
-     * every pair of one skill a and day probed the same chain (183 instructions per add on
-     * 100k events, 48 with the top bits) */
-    for (size_t i = (size_t)(key_hash(k) >> (64 - __builtin_ctzll((unsigned long long)cap)));;
-         i = (i + 1) & mask)
+    for (;; i = (i + 1) & mask)
         if (t[i].count == 0 || key_eq(&t[i].k, k))
             return &t[i];
 }
 
-static void add(struct insights *in, const struct insights_key *k)
+/* Room for n more keys at most half full: grown before a posting's probes, so the slots
+ * they prefetched stay where they are. */
+static void reserve(struct insights *in, size_t n)
 {
-    struct insights_delta *d = find(in->v, in->cap, k);
+    size_t ncap = in->cap;
+    while ((in->used + n) * 2 > ncap)
+        ncap *= 2;
+    if (ncap == in->cap)
+        return;
+    struct insights_delta *t = gtp_xcalloc(ncap, sizeof(*t));
+    for (size_t i = 0; i < in->cap; i++)
+        if (in->v[i].count)
+            *find_from(t, ncap, index_of(&in->v[i].k, ncap), &in->v[i].k) = in->v[i];
+    free(in->v);
+    in->v = t;
+    in->cap = ncap;
+}
+
+static void add_at(struct insights *in, size_t i, const struct insights_key *k)
+{
+    struct insights_delta *d = find_from(in->v, in->cap, i, k);
     if (d->count == 0) {
         d->k = *k;
         in->used++;
         in->nkind[k->kind]++;
     }
     d->count++;
-    if (in->used * 2 > in->cap) {
-        size_t ncap = in->cap * 2;
-        struct insights_delta *t = gtp_xcalloc(ncap, sizeof(*t));
-        for (size_t i = 0; i < in->cap; i++)
-            if (in->v[i].count)
-                *find(t, ncap, &in->v[i].k) = in->v[i];
-        free(in->v);
-        in->v = t;
-        in->cap = ncap;
-    }
+}
+
+/* A posting's keys are staged, their slots prefetched, then added: the table is larger than
+ * the first-level cache, and one probe after another waited for each in turn. */
+#define STAGE_MAX 64
+
+struct stage {
+    struct insights_key k[STAGE_MAX];
+    size_t at[STAGE_MAX], n;
+};
+
+static void stage_flush(struct insights *in, struct stage *st)
+{
+    for (size_t j = 0; j < st->n; j++)
+        add_at(in, st->at[j], &st->k[j]);
+    st->n = 0;
+}
+
+/* Within the room reserved for the posting. */
+static void add(struct insights *in, struct stage *st, const struct insights_key *k)
+{
+    size_t i = index_of(k, in->cap);
+    if (st->n == STAGE_MAX)
+        stage_flush(in, st);
+    __builtin_prefetch(&in->v[i]);
+    st->k[st->n] = *k;
+    st->at[st->n++] = i;
 }
 
 /* The number of a company name in this flush, registered on first sight. */
@@ -163,27 +202,32 @@ void insights_add(struct insights *in, const struct insights_post *p)
     uint32_t hour = (uint32_t)(p->posted_us / HOUR_US);
     uint32_t day = (uint32_t)((p->posted_us - p->posted_us % INSIGHTS_DAY_US) / HOUR_US);
     struct insights_key k;
+    struct stage st;
     uint32_t company = 0;
     bool has_company = p->company && p->company_len > 0;
 
     if (!in->on)
         return;
+    for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
+        for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
+            sk[n++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+    /* posts and remote posts, remote and level per skill, the pairs */
+    reserve(in, 2 + 2 * n + (n ? n * (n - 1) / 2 : 0));
+    st.n = 0;
     memset(&k, 0, sizeof(k));
     k.kind = INSIGHTS_POSTS;
     k.hour = hour;
     strncpy(k.u.region, p->region, sizeof(k.u.region) - 1);
-    add(in, &k);
+    add(in, &st, &k);
     if (p->is_remote == 1) {
         k.kind = INSIGHTS_RPOSTS;
-        add(in, &k);
+        add(in, &st, &k);
     }
     memset(&k.u, 0, sizeof(k.u));
-
-    for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
-        for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
-            sk[n++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-    if (n == 0)
+    if (n == 0) {
+        stage_flush(in, &st);
         return;
+    }
     if (has_company)
         company = name_id(in, p->company, p->company_len);
     for (size_t i = 0; i < n; i++) {
@@ -193,13 +237,13 @@ void insights_add(struct insights *in, const struct insights_post *p)
         if (p->is_remote == 1) {
             k.kind = INSIGHTS_REMOTE;
             k.hour = hour;
-            add(in, &k);
+            add(in, &st, &k);
         }
         k.hour = day;
         if (p->level > 0) {
             k.kind = INSIGHTS_LEVEL;
             k.level = (uint8_t)p->level;
-            add(in, &k);
+            add(in, &st, &k);
         }
         if (has_company)
             emp_add(in, (int64_t)day * HOUR_US, company, sk[i]);
@@ -209,9 +253,10 @@ void insights_add(struct insights *in, const struct insights_post *p)
         k.level = 0;
         for (size_t j = i + 1; j < n; j++) {
             k.u.b = sk[j];
-            add(in, &k);
+            add(in, &st, &k);
         }
     }
+    stage_flush(in, &st);
 }
 
 static bool is_space(unsigned char c)
