@@ -139,26 +139,30 @@ void agg_add_mentions(struct agg *a, const struct gtp_skill_set *skills, size_t 
     unsigned bits;
 
     strncpy(r8, region, sizeof(r8) - 1);
-    for (size_t w = 0; w < (nskills + 63) / 64; w++)
-        n += (size_t)__builtin_popcountll(skills->bits[w]);
-    reserve(a, n);
-    a->stats[AGG_MENTIONS] += (int64_t)n;
+    /* room for the staged keys; any past them reserve their own (agg_add) */
+    reserve(a, MENTIONS_AHEAD);
     bits = cap_bits(a->cap);
     /* Every slot first, then every add: the probes of one posting go to memory together
      * rather than one after another (the table is larger than the first-level cache). */
-    n = 0;
     for (size_t w = 0; w < (nskills + 63) / 64; w++)
         for (uint64_t b = skills->bits[w]; b; b &= b - 1) {
-            struct key kk = key_of((uint16_t)(w * 64 + (size_t)__builtin_ctzll(b)), r8, hour_start);
-            size_t i = key_index(&kk, bits);
+            uint16_t skill = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(b));
+            a->stats[AGG_MENTIONS]++;
             if (n == MENTIONS_AHEAD) {
-                add_at(a, slot_at(a->deltas, a->cap, i, &kk), &kk, 1);
+                /* the staged ones first: agg_add may grow the table they index */
+                for (size_t j = 0; j < n; j++)
+                    add_at(a, slot_at(a->deltas, a->cap, at[j], &k[j]), &k[j], 1);
+                n = SIZE_MAX;
+            }
+            if (n == SIZE_MAX) {
+                agg_add(a, skill, r8, hour_start, 1);
                 continue;
             }
-            __builtin_prefetch(&a->deltas[i]);
-            k[n] = kk;
-            at[n++] = i;
+            k[n] = key_of(skill, r8, hour_start);
+            at[n] = key_index(&k[n], bits);
+            __builtin_prefetch(&a->deltas[at[n]]);
+            n++;
         }
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; n != SIZE_MAX && j < n; j++)
         add_at(a, slot_at(a->deltas, a->cap, at[j], &k[j]), &k[j], 1);
 }
