@@ -98,8 +98,8 @@ static struct insights_delta *find_from(struct insights_delta *t, size_t cap, si
             return &t[i];
 }
 
-/* Room for n more keys at most half full: grown before a posting's probes, so the slots
- * they prefetched stay where they are. */
+/* Room for n more keys at most half full: grown before a stage's probes, so the slots they
+ * prefetched stay where they are. */
 static void reserve(struct insights *in, size_t n)
 {
     size_t ncap = in->cap;
@@ -143,12 +143,14 @@ static void stage_flush(struct insights *in, struct stage *st)
     st->n = 0;
 }
 
-/* Within the room reserved for the posting. */
 static void add(struct insights *in, struct stage *st, const struct insights_key *k)
 {
-    size_t i = index_of(k, in->cap);
     if (st->n == STAGE_MAX)
         stage_flush(in, st);
+    /* room for a full stage before its first key: nothing staged indexes the table then */
+    if (st->n == 0)
+        reserve(in, STAGE_MAX);
+    size_t i = index_of(k, in->cap);
     __builtin_prefetch(&in->v[i]);
     st->k[st->n] = *k;
     st->at[st->n++] = i;
@@ -211,8 +213,6 @@ void insights_add(struct insights *in, const struct insights_post *p)
     for (size_t w = 0; w < (p->nskills + 63) / 64; w++)
         for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
             sk[n++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-    /* posts and remote posts, remote and level per skill, the pairs */
-    reserve(in, 2 + 2 * n + (n ? n * (n - 1) / 2 : 0));
     st.n = 0;
     memset(&k, 0, sizeof(k));
     k.kind = INSIGHTS_POSTS;
