@@ -3,10 +3,12 @@
 #include "insights.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctable.h"
 #include "gtp/seniority.h"
 #include "gtp/timeparse.h"
 #include "gtp/util.h"
@@ -52,16 +54,10 @@ void insights_reset(struct insights *in)
 
 #define HOUR_US (INT64_C(3600) * 1000000)
 
-static uint64_t key_hash(const struct insights_key *k)
-{
-    uint64_t w[2];
-    memcpy(w, k, sizeof(w));
-    uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
-    h ^= h >> 31;
-    return h * 0xBF58476D1CE4E5B9ULL;
-}
-
-_Static_assert(sizeof(struct insights_key) == 16, "insights_key is hashed as 2 words");
+_Static_assert(sizeof(struct insights_key) == CTABLE_KEY &&
+                   sizeof(struct insights_delta) == CTABLE_ENTRY &&
+                   offsetof(struct insights_delta, count) == CTABLE_KEY,
+               "insights_delta has the pending-delta table's layout (ctable.h)");
 _Static_assert(GTP_TIME_MIN_US >= 0 && GTP_TIME_MAX_US / HOUR_US < UINT32_MAX,
                "an event's hour number fits 32 bits");
 _Static_assert(GTP_SENIORITY_NLEVELS <= UINT8_MAX, "a level fits a byte");
@@ -72,53 +68,20 @@ static int64_t key_us(const struct insights_key *k)
     return (int64_t)k->hour * HOUR_US;
 }
 
-static bool key_eq(const struct insights_key *x, const struct insights_key *y)
-{
-    uint64_t a[2], b[2];
-    memcpy(a, x, sizeof(a));
-    memcpy(b, y, sizeof(b));
-    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-}
-
-/* The top bits of the multiplicative hash: its low bits never see the skill b of a pair
- * (bits 48..63 of a word times an odd constant only reach bits 48..63), so with them every
- * pair of one skill a and day probed the same chain (183 instructions per add on 100k
- * events, 48 with the top bits). */
-static size_t index_of(const struct insights_key *k, size_t cap)
-{
-    return (size_t)(key_hash(k) >> (64 - __builtin_ctzll((unsigned long long)cap)));
-}
-
-static struct insights_delta *find_from(struct insights_delta *t, size_t cap, size_t i,
-                                        const struct insights_key *k)
-{
-    size_t mask = cap - 1;
-    for (;; i = (i + 1) & mask)
-        if (t[i].count == 0 || key_eq(&t[i].k, k))
-            return &t[i];
-}
-
-/* Room for n more keys at most half full: grown before a stage's probes, so the slots they
- * prefetched stay where they are. */
+/* Room for n more keys: grown before a stage's probes, so the slots they prefetched stay
+ * where they are. */
 static void reserve(struct insights *in, size_t n)
 {
-    size_t ncap = in->cap;
-    while ((in->used + n) * 2 > ncap)
-        ncap *= 2;
-    if (ncap == in->cap)
-        return;
-    struct insights_delta *t = gtp_xcalloc(ncap, sizeof(*t));
-    for (size_t i = 0; i < in->cap; i++)
-        if (in->v[i].count)
-            *find_from(t, ncap, index_of(&in->v[i].k, ncap), &in->v[i].k) = in->v[i];
-    free(in->v);
-    in->v = t;
-    in->cap = ncap;
+    size_t ncap = ctable_cap(in->cap, in->used, n);
+    if (ncap != in->cap) {
+        in->v = ctable_rehash(in->v, in->cap, ncap);
+        in->cap = ncap;
+    }
 }
 
 static void add_at(struct insights *in, size_t i, const struct insights_key *k)
 {
-    struct insights_delta *d = find_from(in->v, in->cap, i, k);
+    struct insights_delta *d = ctable_find(in->v, in->cap, i, k);
     if (d->count == 0) {
         d->k = *k;
         in->used++;
@@ -136,21 +99,21 @@ struct stage {
     size_t at[STAGE_MAX], n;
 };
 
+/* Empty the stage into the table, then make room for a full stage: its keys are indexed
+ * only after this, so no growth moves a staged slot. */
 static void stage_flush(struct insights *in, struct stage *st)
 {
     for (size_t j = 0; j < st->n; j++)
         add_at(in, st->at[j], &st->k[j]);
     st->n = 0;
+    reserve(in, STAGE_MAX);
 }
 
 static void add(struct insights *in, struct stage *st, const struct insights_key *k)
 {
     if (st->n == STAGE_MAX)
         stage_flush(in, st);
-    /* room for a full stage before its first key: nothing staged indexes the table then */
-    if (st->n == 0)
-        reserve(in, STAGE_MAX);
-    size_t i = index_of(k, in->cap);
+    size_t i = ctable_index(k, in->cap);
     __builtin_prefetch(&in->v[i]);
     st->k[st->n] = *k;
     st->at[st->n++] = i;
@@ -214,6 +177,7 @@ void insights_add(struct insights *in, const struct insights_post *p)
         for (uint64_t bits = p->skills->bits[w]; bits; bits &= bits - 1)
             sk[n++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     st.n = 0;
+    reserve(in, STAGE_MAX);
     memset(&k, 0, sizeof(k));
     k.kind = INSIGHTS_POSTS;
     k.hour = hour;
