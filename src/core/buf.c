@@ -49,11 +49,8 @@ void gtp_buf_reserve(struct gtp_buf *b, size_t extra)
 
 void gtp_buf_put_grow(struct gtp_buf *b, const void *p, size_t n)
 {
-    gtp_buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    gtp_buf_reserve(b, n); /* then the inline copy fits */
+    gtp_buf_put(b, p, n);
 }
 
 void gtp_buf_puts(struct gtp_buf *b, const char *s)
