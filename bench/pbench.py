@@ -210,6 +210,12 @@ def run_processor_to_done(topic, db, taxonomy=None, tag="tp", extra=()):
             "redis": r}
 
 
+def upper_median(xs):
+    """The middle value of xs (the upper one of the two for an even count)."""
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
 def kcat_consume_s(topic):
     """Seconds for kcat -C -e to read topic from the beginning to its end, output discarded."""
     t0 = time.time()
@@ -235,9 +241,7 @@ def cmd_throughput(a):
         x["redis_keys"] = r.dbsize()
         runs.append(x)
 
-    def med(xs):
-        xs = sorted(xs)
-        return xs[len(xs) // 2]
+    med = upper_median
     secs, kcat_s = med([x["seconds"] for x in runs]), med(kcat)
     return {"events": n, "rounds": a.rounds, "seconds": secs, "events_per_s": round(n / secs),
             "cpu_s": med([x["cpu_s"] for x in runs]),
@@ -558,8 +562,7 @@ def cmd_ab(a):
                 f"{x['keys']} keys, same values: {x['same_values']}")
 
     def med(name, k):
-        xs = sorted(x[k] for x in runs[name])
-        return xs[len(xs) // 2]
+        return upper_median(x[k] for x in runs[name])
     keys = ("events_per_s", "cpu_s", "redis_cpu_s", "peak_rss_kb", "evalsha_s", "pfadd_s",
             "zincrby_s", "evalsha_calls")
     res = {"rounds": a.rounds, "values_differ": differ,
