@@ -76,6 +76,8 @@ struct flush {
     /* Set by the caller before flush_due: the last poll reached the end of every assigned
      * partition as its last fetch saw it (a drained backlog, not just a short poll). */
     bool at_end;
+    /* Set with at_end: and that poll brought no message (nothing is arriving). */
+    bool quiet;
     const char *reject_names[GTP_REJECT_COUNT];
     /* set by the caller; NULL: not counted */
     struct gtp_metric *m_flushes, *m_seconds, *m_last, *m_fenced, *m_dedup;

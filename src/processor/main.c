@@ -214,6 +214,7 @@ static void after_poll(void *opaque, size_t n, int64_t now)
     /* a short poll: the log had no more; what was just polled is applied next round */
     bool short_poll = n < BATCH_MAX;
     pr->fl.at_end = short_poll && at_log_end(pr);
+    pr->fl.quiet = n == 0;
     if (flush_due(&pr->fl, now, short_poll) && !flush_start(&pr->fl) && !pr->rl.rc)
         gtp_daemon_pause(&pr->d, true);
     redislink_heartbeat(&pr->rl, now);

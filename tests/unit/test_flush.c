@@ -402,7 +402,17 @@ static void test_due(void **state)
     assert_true(flush_due(&r->fl, t + 20, true));
     r->fl.pending_events = 10;
     assert_false(flush_due(&r->fl, t + 100, true)); /* a trickle: the whole stretch */
-    r->fl.at_end = false;
+    /* ...but it looks again within --flush-idle-ms: a poll that brings nothing ends it */
+    assert_int_equal(flush_wait_ms(&r->fl, t + 10, 50), 20);
+    /* at the end of the log with nothing arriving, the stretch would only hold the events
+     * back: --flush-idle-ms alone */
+    r->fl.quiet = true;
+    assert_false(flush_due(&r->fl, t + 19, true));
+    assert_true(flush_due(&r->fl, t + 20, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t + 5, 50), 15);
+    r->fl.at_end = false; /* a poll inside a backlog that brought nothing: the whole stretch */
+    assert_false(flush_due(&r->fl, t + 100, true));
+    r->fl.quiet = false;
 
     /* disabled: only --flush-ms and --flush-events */
     r->fl.slow_ms = 0;
