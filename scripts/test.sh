@@ -8,7 +8,7 @@
 #   4. ctest in build/: unit and integration tests
 #   5. build-asan/ with -DGTP_SANITIZE=ON -DGTP_WERROR=ON: unit tests and the daemons'
 #      integration tests (hostile input, chaos, kills, Redis outage) under ASan+UBSan
-#   6. every libFuzzer target for GTP_FUZZ_SECONDS (default 60) each (scripts/fuzz.sh)
+#   6. every libFuzzer target for GTP_FUZZ_SECONDS (default 45) each (scripts/fuzz.sh)
 #   7. clang-format check of src include tests bench fuzz
 # Prints a summary and exits non-zero when any step fails; the summary ends with
 # the last lines of each failed step's log (all logs in .cache/test-logs/).
@@ -23,7 +23,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=$(nproc 2>/dev/null || echo 2)
 asan=1 fuzz=1 format=1 keep= setup=1
-fuzz_seconds=${GTP_FUZZ_SECONDS:-60}
+fuzz_seconds=${GTP_FUZZ_SECONDS:-45}
 ctest_extra=()
 while (($#)); do
     case "$1" in
