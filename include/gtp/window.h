@@ -48,6 +48,12 @@ enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id,
 enum gtp_verdict gtp_window_classify_id(struct gtp_window *w, const struct gtp_eventid *id,
                                         int64_t ts_us);
 
+/* A hint before classifying an id packed as a uuid (id_bin: its 16 bytes): starts loading
+ * the dedup slot its insert will probe first. Changes nothing; a window with no table yet
+ * for ts_us is left alone. The sets are far larger than the caches, so each insert
+ * otherwise waits for memory (the processor issues it a few events ahead). */
+void gtp_window_prefetch_id(const struct gtp_window *w, const uint8_t *id_bin, int64_t ts_us);
+
 /* Current watermark W (GTP_WATERMARK_NONE before the first event) and the
  * maximum event time seen (INT64_MIN before the first event). */
 int64_t gtp_window_watermark(const struct gtp_window *w);

@@ -133,10 +133,16 @@ void gtp_window_free(struct gtp_window *w)
     free(w);
 }
 
+/* The slot a uuid's probe starts at: the high bits of hash * cap, uniform over [0, cap) for
+ * a uniform 64-bit hash. */
+static size_t uuid_index(const uint8_t *bin, size_t cap)
+{
+    return (size_t)(((unsigned __int128)(uint64_t)uuid_hash(bin) * cap) >> 64);
+}
+
 static uint8_t *uuid_find(uuid_slot *slots, size_t cap, const uint8_t *bin)
 {
-    /* the high bits of hash * cap: uniform over [0, cap) for a uniform 64-bit hash */
-    size_t i = (size_t)(((unsigned __int128)(uint64_t)uuid_hash(bin) * cap) >> 64);
+    size_t i = uuid_index(bin, cap);
     for (;;) {
         uint8_t *e = slots[i];
         if (uuid_empty(e) || memcmp(e, bin, 16) == 0)
@@ -291,6 +297,18 @@ enum gtp_verdict gtp_window_classify(struct gtp_window *w, const char *event_id,
     struct gtp_eventid id;
     gtp_eventid_init(&id, event_id, len);
     return gtp_window_classify_id(w, &id, ts_us);
+}
+
+void gtp_window_prefetch_id(const struct gtp_window *w, const uint8_t *id_bin, int64_t ts_us)
+{
+    int64_t start = gtp_window_start(ts_us);
+    for (size_t i = 0; i < w->ntables; i++) {
+        const struct table *t = &w->tables[i];
+        if (t->start == start) {
+            __builtin_prefetch(t->u[uuid_index(id_bin, t->ucap)]);
+            return;
+        }
+    }
 }
 
 int64_t gtp_window_watermark(const struct gtp_window *w)

@@ -106,12 +106,32 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
     pr->fl.pending_events++;
 }
 
+/* How many items ahead apply_batch starts loading an id's dedup slot: enough to cover a
+ * memory access behind the work of that many items. */
+#define DEDUP_AHEAD 8
+
+static void prefetch_item(struct proc *pr, const struct batch *b, size_t i)
+{
+    const struct batch_item *it = &b->items[i];
+    if (it->reject != GTP_REJECT_NONE || !it->id_packed || it->partition < 0 ||
+        it->partition >= GTP_DAEMON_MAX_PARTS)
+        return;
+    const struct part *pt = (const struct part *)pr->d.parts[it->partition]; /* no slot made */
+    if (pt && pt->win)
+        gtp_window_prefetch_id(pt->win, it->id_bin, it->posted_us);
+}
+
 /* Apply an enriched batch (b may be NULL) and give its messages back. */
 static void apply_batch(struct proc *pr, struct batch *b)
 {
     pr->batch_wall_us = gtp_wall_us();
-    for (size_t i = 0; b && i < b->n; i++)
+    for (size_t i = 0; b && i < b->n && i < DEDUP_AHEAD; i++)
+        prefetch_item(pr, b, i);
+    for (size_t i = 0; b && i < b->n; i++) {
+        if (i + DEDUP_AHEAD < b->n)
+            prefetch_item(pr, b, i + DEDUP_AHEAD);
         apply_item(pr, b, i);
+    }
     if (b)
         batch_clear(b);
 }

@@ -150,6 +150,13 @@ static void test_uuid_density(void **state)
             snprintf(id, sizeof(id), "%08x-%04x-4%03x-8%03x-%012llx", (unsigned)(a >> 32),
                      (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff, (unsigned)(b >> 52),
                      (unsigned long long)(b & 0xffffffffffffULL));
+            /* the processor's hint before each classify (a window with a table, one
+             * without) changes no verdict */
+            struct gtp_eventid eid;
+            gtp_eventid_init(&eid, id, 36);
+            assert_true(eid.packed);
+            gtp_window_prefetch_id(w, eid.bin, T0);
+            gtp_window_prefetch_id(w, eid.bin, T0 + 5 * GTP_WINDOW_US);
             assert_int_equal(gtp_window_classify(w, id, 36, T0),
                              pass ? GTP_VERDICT_DUPLICATE : GTP_VERDICT_COUNT);
             if (!pass && n >= 1000)
