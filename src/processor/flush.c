@@ -72,11 +72,6 @@ void flush_part_free(void *opaque, struct gtp_daemon_part *dp)
     free(pt);
 }
 
-static struct part *part_at(struct flush *f, int p)
-{
-    return (struct part *)f->d->parts[p];
-}
-
 bool flush_part_takes(const struct part *pt, int64_t offset, uint64_t epoch)
 {
     if (!pt || !pt->dp.assigned || !pt->win || epoch != pt->epoch)
@@ -130,7 +125,7 @@ void flush_discard(struct flush *f)
     agg_reset(&f->agg);
     f->pending_events = 0;
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
-        struct part *pt = part_at(f, p);
+        struct part *pt = flush_part_find(f->d, p);
         if (!pt || !pt->dp.assigned)
             continue;
         if (!f->ops->wait(f->ctx) || !flush_part_load(f, p, pt)) {
@@ -185,7 +180,7 @@ int flush_collect(struct flush *f, int timeout_ms)
     hllsent_commit(&f->sent); /* applied now or by an earlier attempt: in redis either way */
     for (size_t k = 0; k < f->inflight_n; k++) {
         const struct store_part *sp = &f->sps[k];
-        struct part *pt = part_at(f, sp->partition);
+        struct part *pt = flush_part_find(f->d, sp->partition);
         if (!pt || !pt->dp.assigned)
             continue;
         pt->stored_next = sp->new_next;
@@ -217,7 +212,7 @@ bool flush_start(struct flush *f)
     if (f->inflight || f->need_reload)
         return false;
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
-        struct part *pt = part_at(f, p);
+        struct part *pt = flush_part_find(f->d, p);
         int64_t wm;
         if (!pt || !pt->dp.assigned || pt->dp.next == pt->stored_next)
             continue;
@@ -263,7 +258,7 @@ bool flush_start(struct flush *f)
     f->inflight_n = n;
     for (size_t k = 0; k < n; k++) {
         f->sps[k].ids = NULL;
-        gtp_idlist_reset(&part_at(f, f->sps[k].partition)->ids);
+        gtp_idlist_reset(&flush_part_find(f->d, f->sps[k].partition)->ids);
     }
     agg_reset(&f->agg);
     f->pending_events = 0;

@@ -105,6 +105,13 @@ bool flush_part_load(struct flush *f, int32_t p, struct part *pt);
 /* Forget pt (its pending dedup ids, its window) and bump its epoch. */
 void flush_part_drop(struct part *pt);
 
+/* Partition p's slot in d's table, NULL when it has none or p is out of range; unlike
+ * gtp_daemon_part, makes no slot. */
+static inline struct part *flush_part_find(const struct gtp_daemon *d, int32_t p)
+{
+    return p >= 0 && p < GTP_DAEMON_MAX_PARTS ? (struct part *)d->parts[p] : NULL;
+}
+
 /* Whether a message of pt at offset, polled under epoch, may be applied: pt assigned with
  * its state, the epoch current, and not before pt's position (after a reload we seek back,
  * and messages fetched before the seek may still arrive: they must not count twice). */

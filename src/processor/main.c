@@ -113,11 +113,9 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
 static void prefetch_item(struct proc *pr, const struct batch *b, size_t i)
 {
     const struct batch_item *it = &b->items[i];
-    if (it->reject != GTP_REJECT_NONE || !it->id_packed || it->partition < 0 ||
-        it->partition >= GTP_DAEMON_MAX_PARTS)
-        return;
-    const struct part *pt = (const struct part *)pr->d.parts[it->partition]; /* no slot made */
-    if (pt && pt->win)
+    const struct part *pt = flush_part_find(&pr->d, it->partition);
+    if (it->reject == GTP_REJECT_NONE && it->id_packed &&
+        flush_part_takes(pt, it->offset, it->epoch))
         gtp_window_prefetch_id(pt->win, it->id_bin, it->posted_us);
 }
 
@@ -208,7 +206,7 @@ static void on_message(void *opaque, rd_kafka_message_t *rkm)
 static bool at_log_end(struct proc *pr)
 {
     for (int p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
-        struct part *pt = (struct part *)pr->d.parts[p]; /* not part_get: no slot made */
+        struct part *pt = flush_part_find(&pr->d, p);
         int64_t lag;
         if (pt && pt->dp.assigned &&
             (gtp_daemon_part_lag(&pr->d, p, pt->polled_next, &lag) || lag > 0))

@@ -68,7 +68,7 @@ static int check_positions(struct redislink *l, char *err, size_t errsz)
     if (l->fl->need_reload)
         return 0; /* reloading anyway */
     for (int32_t p = 0; p < GTP_DAEMON_MAX_PARTS; p++) {
-        const struct part *pt = (const struct part *)l->d->parts[p];
+        const struct part *pt = flush_part_find(l->d, p);
         if (!pt || !pt->dp.assigned)
             continue;
         if (!sp)
