@@ -16,16 +16,21 @@
 typedef void (*gtp_rebalance_fn)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t *parts, void *opaque);
 
+/* glibc's mmap threshold a consumer fixes unless its caller asks for another: fetch responses
+ * and decompressed producer batches of 256 KiB and more are mapped, and unmapped when freed. */
+#define GTP_CONSUMER_MMAP_THRESHOLD (256 * 1024)
+
 /* New high-level consumer in group `group` with our defaults
  * (partition.assignment.strategy=cooperative-sticky, enable.auto.offset.store=
- * false, enable.auto.commit=true, auto.offset.reset=earliest, a 4 MiB
+ * false, enable.auto.commit=true, auto.offset.reset=earliest, a 2 MiB
  * fetch queue and 2 MiB fetches per partition) and then props (-X, may be NULL) applied last so
- * they win. Also fixes glibc's mmap threshold for the whole process (large
- * fetch buffers go back to the system when freed). The rebalance callback gets opaque. Returns a
- * new handle (rd_kafka_destroy) or NULL with errstr. */
+ * they win. Also fixes glibc's mmap threshold for the whole process at mmap_threshold bytes (0:
+ * GTP_CONSUMER_MMAP_THRESHOLD): below it freed fetch buffers stay in the heap for reuse, above it
+ * they go back to the system and are faulted in afresh. The rebalance callback gets opaque.
+ * Returns a new handle (rd_kafka_destroy) or NULL with errstr. */
 rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
-                             gtp_rebalance_fn rebalance, void *opaque, char *errstr,
-                             size_t errstr_size);
+                             size_t mmap_threshold, gtp_rebalance_fn rebalance, void *opaque,
+                             char *errstr, size_t errstr_size);
 
 /* Take or give back partitions in a rebalance callback with the call that
  * matches the group's protocol: incremental for cooperative-sticky (the

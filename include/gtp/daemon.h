@@ -82,6 +82,7 @@ struct gtp_daemon_cfg {
         *metrics_prefix;   /* "processor": metrics <prefix>_consumer_lag, <prefix>_dlq_failures */
     const char *unhealthy; /* /healthz detail while gtp_daemon_set_healthy(d, false) */
     size_t batch_max;      /* messages per poll round (>= 1) */
+    size_t mmap_threshold; /* glibc's for the process (gtp_consumer_new); 0: the consumer's */
     int drain_retry_ms;    /* pause between on_drain calls */
     const struct gtp_daemon_hooks *hooks;
     void *opaque;

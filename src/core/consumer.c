@@ -40,8 +40,8 @@ static void rebalance_tramp(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struct gtp_kvlist *props,
-                             gtp_rebalance_fn rebalance, void *opaque, char *errstr,
-                             size_t errstr_size)
+                             size_t mmap_threshold, gtp_rebalance_fn rebalance, void *opaque,
+                             char *errstr, size_t errstr_size)
 {
     static const char *defaults[][2] = {
         {"partition.assignment.strategy", "cooperative-sticky"},
@@ -68,8 +68,9 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
      * short-lived. glibc raises its mmap threshold after the first such buffer
      * is freed and then serves them from the heap, where freed memory stays
      * resident: a fixed threshold returns them to the system (measured: peak
-     * RSS 129 -> 108 MB on the processor benchmark). */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+     * RSS 129 -> 108 MB on the processor benchmark). A caller may choose another
+     * (gtp/consumer.h). */
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold ? (int)mmap_threshold : GTP_CONSUMER_MMAP_THRESHOLD);
     gtp_kvlist_add(&all, "group.id", group);
     for (size_t i = 0; i < GTP_ARRAY_LEN(defaults); i++)
         gtp_kvlist_add(&all, defaults[i][0], defaults[i][1]);

@@ -189,8 +189,8 @@ int gtp_daemon_connect(struct gtp_daemon *d)
         gtp_log(GTP_LOG_ERROR, "dlq", "%s", err);
         return GTP_ERR_CONFIG;
     }
-    d->rk = gtp_consumer_new(d->cfg.brokers, d->cfg.group, d->cfg.kprops, rebalance_cb, d, err,
-                             sizeof(err));
+    d->rk = gtp_consumer_new(d->cfg.brokers, d->cfg.group, d->cfg.kprops, d->cfg.mmap_threshold,
+                             rebalance_cb, d, err, sizeof(err));
     if (!d->rk) {
         gtp_log(GTP_LOG_ERROR, "kafka", "%s", err);
         return GTP_ERR_CONFIG;

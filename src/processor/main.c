@@ -273,12 +273,17 @@ static const struct gtp_daemon_hooks proc_hooks = {
 /* librdkafka settings of the processor's own (docs/kafka.md), over the consumer defaults both
  * daemons share (gtp/consumer.h) and under -X, the config file and GTP_KAFKA_*. A fetch brings
  * up to max.partition.fetch.bytes of lz4 per partition, decompressed at once into 1 MB
- * producer batches that stay while any of their messages is queued: 1 MiB instead of 2 took
- * the peak RSS on 1M events 72.6 -> 63.4 MB at the same speed (bench/README.md "Processor
- * peak RSS"); before the other steps there it cost speed. */
+ * producer batches that stay while any of their messages is queued: 512 KiB keeps fewer of
+ * them in memory, which pays for PROC_MMAP_THRESHOLD (bench/README.md "Fetch buffers reused"). */
 static const char *const kafka_defaults[][2] = {
-    {"max.partition.fetch.bytes", "1048576"},
+    {"max.partition.fetch.bytes", "524288"},
 };
+
+/* glibc's mmap threshold for the processor: above the 2 MiB fetch responses and the 1 MB
+ * decompressed batches, so freed ones are reused from the heap instead of being mapped and
+ * faulted in afresh (200,000+ page faults per 1M events at the consumers' 256 KiB; on 1M events
+ * CPU 2.96 -> 2.62 s, wall -9 %, peak RSS median unchanged with the 512 KiB fetch above). */
+#define PROC_MMAP_THRESHOLD (4u << 20)
 
 static void kafka_props(struct proc *pr)
 {
@@ -329,6 +334,7 @@ int main(int argc, char **argv)
         .metrics_prefix = "processor",
         .unhealthy = "redis unavailable",
         .batch_max = BATCH_MAX,
+        .mmap_threshold = PROC_MMAP_THRESHOLD,
         .drain_retry_ms = 100,
         .hooks = &proc_hooks,
         .opaque = &pr,
