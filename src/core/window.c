@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* A slot of the uuid set: the 16 bytes of a canonical uuid; all zero = empty (the nil uuid
  * itself is kept with the other ids). The hash is recomputed from the bytes when a table
@@ -114,13 +115,36 @@ struct gtp_window *gtp_window_new(void)
     return w;
 }
 
+/* Slot arrays of 256 KiB and more are mapped on their own, whatever glibc's mmap threshold
+ * (a daemon may raise it for its fetch buffers, gtp/consumer.h): the dedup tables are the
+ * largest memory that grows, and a grown table's old array unmapped goes back to the system at
+ * once, where in the heap it would stay resident as a hole. Zeroed, like calloc. */
+#define SLOTS_MAP_MIN (256u * 1024)
+
+static void *slots_alloc(size_t n, size_t size)
+{
+    void *p;
+    if (n * size < SLOTS_MAP_MIN)
+        return gtp_xcalloc(n, size);
+    p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? gtp_xcalloc(n, size) : p;
+}
+
+static void slots_free(void *p, size_t n, size_t size)
+{
+    if (n * size < SLOTS_MAP_MIN)
+        free(p);
+    else if (p)
+        munmap(p, n * size);
+}
+
 static void table_free(struct table *t)
 {
     for (size_t i = 0; i < t->scap; i++)
         if (t->s[i].hash)
             free(t->s[i].str);
-    free(t->s);
-    free(t->u);
+    slots_free(t->s, t->scap, sizeof(*t->s));
+    slots_free(t->u, t->ucap, sizeof(*t->u));
 }
 
 void gtp_window_free(struct gtp_window *w)
@@ -168,11 +192,11 @@ static struct entry *str_find(struct entry *slots, size_t cap, uint32_t hash,
 static void uuid_grow(struct table *t)
 {
     size_t ncap = t->ucap + t->ucap / 2;
-    uuid_slot *slots = gtp_xcalloc(ncap, sizeof(*slots));
+    uuid_slot *slots = slots_alloc(ncap, sizeof(*slots));
     for (size_t i = 0; i < t->ucap; i++)
         if (!uuid_empty(t->u[i]))
             memcpy(uuid_find(slots, ncap, t->u[i]), t->u[i], 16);
-    free(t->u);
+    slots_free(t->u, t->ucap, sizeof(*t->u));
     t->u = slots;
     t->ucap = ncap;
 }
@@ -180,7 +204,7 @@ static void uuid_grow(struct table *t)
 static void str_grow(struct table *t)
 {
     size_t ncap = t->scap ? t->scap * 2 : 16, mask = ncap - 1;
-    struct entry *slots = gtp_xcalloc(ncap, sizeof(*slots));
+    struct entry *slots = slots_alloc(ncap, sizeof(*slots));
     for (size_t i = 0; i < t->scap; i++) {
         size_t j;
         if (!t->s[i].hash)
@@ -189,7 +213,7 @@ static void str_grow(struct table *t)
             ;
         slots[j] = t->s[i];
     }
-    free(t->s);
+    slots_free(t->s, t->scap, sizeof(*t->s));
     t->s = slots;
     t->scap = ncap;
 }
@@ -206,7 +230,7 @@ static struct table *table_for(struct gtp_window *w, int64_t start)
     }
     t = &w->tables[w->ntables++];
     *t = (struct table){.start = start, .ucap = 256};
-    t->u = gtp_xcalloc(t->ucap, sizeof(*t->u));
+    t->u = slots_alloc(t->ucap, sizeof(*t->u));
     return t;
 }
 
