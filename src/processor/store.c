@@ -188,27 +188,6 @@ static struct gtp_redis_script flush_script = {
         "return {1}\n",
 };
 
-/* One argument holding ids[from..to) as gtp:seen records (store.h): a canonical uuid as 'u' and
- * its 16 bytes straight from the list, any other id as its length, ':' and its bytes. */
-static void args_ids(struct gtp_rediscmd *a, const struct gtp_idlist *ids, size_t from, size_t to)
-{
-    gtp_rediscmd_arg_begin(a);
-    for (size_t i = from; i < to; i++) {
-        char num[ARGFMT_I64_MAX + 1], buf[GTP_UUIDTEXT_LEN];
-        const uint8_t *bin = gtp_idlist_packed(ids, i);
-        if (bin) {
-            char rec[1 + 16] = {'u'};
-            memcpy(rec + 1, bin, 16);
-            gtp_rediscmd_arg_append(a, rec, sizeof(rec));
-            continue;
-        }
-        size_t len = gtp_idlist_len(ids, i), nl = argfmt_i64(num, (int64_t)len);
-        num[nl++] = ':';
-        gtp_rediscmd_arg_append(a, num, nl);
-        gtp_rediscmd_arg_append(a, gtp_idlist_id(ids, i, buf), len);
-    }
-}
-
 /* Strings kept by value for lowercased regions and hour labels. */
 static void args_copy(struct gtp_rediscmd *a, const char *s)
 {
@@ -318,21 +297,6 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
     free(v);
 }
 
-static int by_window(const void *a, const void *b)
-{
-    const struct gtp_idlist_entry *x = a, *y = b;
-    return (x->window_start_us > y->window_start_us) - (x->window_start_us < y->window_start_us);
-}
-
-/* Usually so (one window per partition in a flush): then the sort is skipped. */
-static bool in_window_order(const struct gtp_idlist *ids)
-{
-    for (size_t i = 1; i < ids->n; i++)
-        if (ids->v[i].window_start_us < ids->v[i - 1].window_start_us)
-            return false;
-    return true;
-}
-
 static void args_opt_i64(struct gtp_rediscmd *a, int64_t x, int64_t none)
 {
     if (x == none)
@@ -387,22 +351,19 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     }
     gtp_rediscmd_set_i64(a, count_at, (int64_t)nstats);
 
-    /* dedup ids grouped by (partition, window) so each group is one SADD */
+    /* dedup ids grouped by (partition, window), each group one APPEND of its records as the
+     * id list holds them (borrowed: the list stays unchanged until the command is written) */
     count_at = a->argc;
     argfmt_arg_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
-        struct gtp_idlist *ids = f->parts[k].ids;
-        size_t i = 0;
-        if (ids->n > 1 && !in_window_order(ids)) /* qsort's base must not be NULL */
-            qsort(ids->v, ids->n, sizeof(*ids->v), by_window);
-        while (i < ids->n) {
-            size_t j = i;
-            while (j < ids->n && ids->v[j].window_start_us == ids->v[i].window_start_us)
-                j++;
+        const struct gtp_idlist *ids = f->parts[k].ids;
+        for (size_t i = 0; i < ids->ng; i++) {
+            const struct gtp_idgroup *grp = &ids->g[i];
+            if (!grp->n)
+                continue;
             argfmt_arg_i64(a, f->parts[k].partition);
-            argfmt_arg_i64(a, ids->v[i].window_start_us / 1000000);
-            args_ids(a, ids, i, j);
-            i = j;
+            argfmt_arg_i64(a, grp->window_start_us / 1000000);
+            gtp_rediscmd_arg(a, grp->rec.p, grp->rec.len);
             ngroups++;
         }
     }

@@ -31,7 +31,7 @@ struct store_part {
     int64_t new_next;
     int64_t max_event_us;    /* INT64_MIN: none yet */
     int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
-    struct gtp_idlist *ids;  /* counted since the last flush (sorted by window in place) */
+    const struct gtp_idlist *ids; /* counted since the last flush, by window */
 };
 
 struct store_flush {

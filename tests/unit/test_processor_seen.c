@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gtp/err.h"
+#include "gtp/idlist.h"
 #include "gtp/uuidtext.h"
 #include "store.h"
 
@@ -80,6 +81,36 @@ static void test_uuid_records(void **state)
     }
 }
 
+/* What the flush sends is what a reload reads: the records the pending id list writes
+ * (gtp/idlist.h) give every id back whole through store_seen_each. */
+static void test_idlist_round_trip(void **state)
+{
+    static const struct {
+        const char *id;
+        size_t len;
+    } ids[] = {
+        {"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", 36}, /* a 'u' record */
+        {"0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", 36}, /* text */
+        {"a\0b:", 4},
+        {"", 0},
+        {"u", 1},
+        {"00000000-0000-0000-0000-000000000000", 36},
+    };
+    struct gtp_idlist l = {0};
+    struct seen s = {0};
+    (void)state;
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        gtp_idlist_add(&l, 3600000000LL, ids[i].id, ids[i].len);
+    assert_int_equal(l.ng, 1);
+    assert_int_equal(store_seen_each(l.g[0].rec.p, l.g[0].rec.len, collect, &s), 0);
+    assert_int_equal(s.n, sizeof(ids) / sizeof(ids[0]));
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        assert_int_equal(s.len[i], ids[i].len);
+        assert_memory_equal(s.ids[i], ids[i].id, ids[i].len);
+    }
+    gtp_idlist_fini(&l);
+}
+
 static void test_damaged(void **state)
 {
     static const char *bad[] = {
@@ -103,6 +134,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_uuid_records),
+        cmocka_unit_test(test_idlist_round_trip),
         cmocka_unit_test(test_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
