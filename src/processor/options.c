@@ -15,7 +15,7 @@ static const struct gtp_opt proc_opts[] = {
     {"flush-ms", 0, "GTP_FLUSH_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_ms), "250", "MS",
      "flush pending counts to redis at least this often", 1, 600000},
     {"flush-events", 0, "GTP_FLUSH_EVENTS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_events),
-     "50000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
+     "100000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
     {"flush-idle-ms", 0, "GTP_FLUSH_IDLE_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_idle_ms),
      "20", "MS",
      "once the consumer has caught up with the log, flush pending events after this long "
