@@ -29,6 +29,7 @@ pid=$!
 done=0
 for _ in $(seq 1 1800); do
     sleep 1
+    kill -0 "$pid" 2>/dev/null || { echo "callgrind_processor: gtp-processor exited:" >&2; cat "$out.err" >&2; exit 1; }
     done=0
     for p in $(seq 0 63); do
         n=$(rc hget "gtp:part:$topic:$p" next)
