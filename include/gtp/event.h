@@ -43,6 +43,7 @@
 #include "gtp/seniority.h"
 #include "gtp/skills.h"
 #include "gtp/taxonomy.h"
+#include "gtp/titlememo.h"
 #include "gtp/utf8.h" /* gtp_utf8_valid, step 2 */
 
 #define GTP_EVENT_MAX_BYTES 1048576
@@ -87,6 +88,7 @@ struct gtp_event {
     size_t arena_cap;
     int parsed_fast; /* 1 when the last parse took the fast path (tests, benchmarks) */
     struct gtp_regions_memo region_memo; /* kept across parses, freed by fini */
+    struct gtp_title_memo title_memo;    /* the same */
 
     /* Validated fields, NUL-terminated (a string may also contain NUL: use
      * len), owned by the event: valid until the next parse/fini. */

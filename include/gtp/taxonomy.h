@@ -5,6 +5,7 @@
 #define GTP_TAXONOMY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gtp/region.h"
 #include "gtp/seniority.h"
@@ -18,8 +19,9 @@ struct gtp_taxonomy {
     struct gtp_skills *skills;
     struct gtp_regions *regions;
     struct gtp_seniority *seniority;
-    char *dir;  /* the directory it was loaded from */
-    int refcnt; /* private: use gtp_taxonomy_ref/_free */
+    char *dir;       /* the directory it was loaded from */
+    uint64_t serial; /* this load's number (never 0), for per-thread memos (gtp/titlememo.h) */
+    int refcnt;      /* private: use gtp_taxonomy_ref/_free */
 };
 
 /* Load skills.tsv, countries.tsv, us_states.tsv, cities.tsv and seniority.tsv

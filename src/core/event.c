@@ -160,11 +160,13 @@ static void reset(struct gtp_event *ev)
     char *arena = ev->arena;
     size_t arena_cap = ev->arena_cap;
     struct gtp_regions_memo memo = ev->region_memo;
+    struct gtp_title_memo tmemo = ev->title_memo;
     json_decref(root);
     gtp_event_init(ev);
     ev->arena = arena;
     ev->arena_cap = arena_cap;
     ev->region_memo = memo;
+    ev->title_memo = tmemo;
 }
 
 void gtp_event_fini(struct gtp_event *ev)
@@ -172,6 +174,7 @@ void gtp_event_fini(struct gtp_event *ev)
     reset(ev);
     free(ev->arena);
     gtp_regions_memo_fini(&ev->region_memo);
+    gtp_title_memo_fini(&ev->title_memo);
     gtp_event_init(ev);
 }
 
@@ -794,11 +797,11 @@ void gtp_event_enrich(struct gtp_event *ev, const struct gtp_taxonomy *tx)
     region =
         gtp_regions_lookup_memo(tx->regions, &ev->region_memo, ev->location.s, ev->location.len);
     set_region(ev, region);
-    ev->level = gtp_seniority_of(tx->seniority, ev->title.s, ev->title.len);
     memset(&ev->skills, 0, sizeof(ev->skills));
-    /* A PCRE2 match-limit error keeps the skills found so far: an event is
-     * never rejected for being hard to match. */
-    (void)gtp_skills_match(tx->skills, ev->title.s, ev->title.len, &ev->skills);
+    /* Titles recur: their level and skills come from the thread's memo (gtp/titlememo.h).
+     * A PCRE2 match-limit error keeps the skills found so far: an event is never rejected
+     * for being hard to match. */
+    ev->level = gtp_title_memo_enrich(&ev->title_memo, tx, ev->title.s, ev->title.len, &ev->skills);
     if (ev->description.s)
         (void)gtp_skills_match(tx->skills, ev->description.s, ev->description.len, &ev->skills);
 }

@@ -9,8 +9,10 @@
 struct gtp_taxonomy *gtp_taxonomy_load(const char *dir, char *errstr, size_t errstr_size)
 {
     struct gtp_taxonomy *tx = gtp_xcalloc(1, sizeof(*tx));
+    static uint64_t load_serial;
     tx->refcnt = 1;
     tx->dir = gtp_xstrdup(dir);
+    tx->serial = __atomic_add_fetch(&load_serial, 1, __ATOMIC_RELAXED);
     if (!(tx->skills = gtp_skills_load(dir, errstr, errstr_size)) ||
         !(tx->regions = gtp_regions_load(dir, errstr, errstr_size)) ||
         !(tx->seniority = gtp_seniority_load(dir, errstr, errstr_size))) {
