@@ -4,7 +4,7 @@
  * its bytes (which may hold NUL bytes: any JSON string is an event_id). A flush sends each
  * group's records as they are, one APPEND argument, with no copy and no sort: a uuid takes 17
  * bytes here, where an entry, its bytes and their copy in the command took 49, and the
- * processor holds up to twice --flush-events of them (docs/redis.md). Used by one thread;
+ * processor holds up to one and a half --flush-events of them (docs/redis.md). Used by one thread;
  * zero-initialised is empty. */
 #ifndef GTP_IDLIST_H
 #define GTP_IDLIST_H

@@ -152,7 +152,9 @@ static int64_t emp_day_us(const struct insights_emp *e)
 static void emp_add(struct insights *in, int64_t day, uint32_t name, uint16_t skill)
 {
     if (in->nemp == in->emp_cap) {
-        in->emp_cap = in->emp_cap ? in->emp_cap * 2 : 4096;
+        /* by half: the list keeps its largest size, which a doubling could overshoot by
+         * megabytes at --flush-events 100,000 */
+        in->emp_cap = in->emp_cap ? in->emp_cap + in->emp_cap / 2 : 4096;
         in->emp = gtp_xrealloc(in->emp, in->emp_cap * sizeof(*in->emp));
     }
     in->emp[in->nemp++] =

@@ -221,13 +221,16 @@ static void after_poll(void *opaque, size_t n, int64_t now)
 {
     struct proc *pr = opaque;
     apply_batch(pr, batch_pipe_turn(&pr->pipe, pr->d.tx));
-    /* Twice --flush-events pending behind a flush still in redis: wait for that flush
-     * rather than pile up more. The pending ids and deltas, and the next flush's arguments,
-     * grow with the events behind it; when a busy redis (or machine) slowed flushes, they
-     * grew to several times --flush-events, and so did the peak RSS. A flush takes a
+    /* One and a half --flush-events pending behind a flush still in redis: wait for that
+     * flush rather than pile up more. The pending ids and deltas, and the next flush's
+     * arguments, grow with the events behind it; when a busy redis (or machine) slowed
+     * flushes, they grew to several times --flush-events, and so did the peak RSS (the
+     * employer entries alone are 8 bytes per skill of every posting). A flush takes a
      * fraction of the time its events take to process, so at normal speed this never
-     * waits. */
-    if (pr->fl.inflight && pr->fl.pending_events >= 2 * (size_t)pr->fl.flush_events)
+     * waits: at most about 105,000 events were behind the flush in flight on the 1M-event
+     * backlog at 100,000. */
+    size_t cap = (size_t)pr->fl.flush_events + (size_t)pr->fl.flush_events / 2;
+    if (pr->fl.inflight && pr->fl.pending_events >= cap)
         flush_wait(&pr->fl);
     /* a short poll: the log had no more; what was just polled is applied next round */
     bool short_poll = n < BATCH_MAX;
