@@ -15,6 +15,7 @@
 #include "gtp/uuidtext.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -127,7 +128,11 @@ static void *slots_alloc(size_t n, size_t size)
     if (n * size < SLOTS_MAP_MIN)
         return gtp_xcalloc(n, size);
     p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? gtp_xcalloc(n, size) : p;
+    if (p == MAP_FAILED) { /* out of memory: abort as the other allocations do (util.h) */
+        fprintf(stderr, "gtp: out of memory mapping %zu bytes\n", n * size);
+        abort();
+    }
+    return p;
 }
 
 static void slots_free(void *p, size_t n, size_t size)
