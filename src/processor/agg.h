@@ -1,7 +1,7 @@
 /* In-memory aggregation of the work pending between two flushes: count deltas
  * per (skill, region, hour) and pipeline counters, merged over all assigned
  * partitions so a flush costs per distinct key (each partition's dedup ids
- * are a gtp_idlist beside it). Owned by the processor's main thread. */
+ * are an idlist beside it). Owned by the processor's main thread. */
 #ifndef GTP_PROCESSOR_AGG_H
 #define GTP_PROCESSOR_AGG_H
 

@@ -58,7 +58,7 @@ void flush_part_drop(struct part *pt)
 {
     gtp_window_free(pt->win);
     pt->win = NULL;
-    gtp_idlist_reset(&pt->ids);
+    idlist_reset(&pt->ids);
     pt->dp.assigned = false;
     pt->epoch++;
 }
@@ -68,7 +68,7 @@ void flush_part_free(void *opaque, struct gtp_daemon_part *dp)
     struct part *pt = (struct part *)dp;
     (void)opaque;
     flush_part_drop(pt);
-    gtp_idlist_fini(&pt->ids);
+    idlist_fini(&pt->ids);
     free(pt);
 }
 
@@ -108,7 +108,7 @@ bool flush_part_load(struct flush *f, int32_t p, struct part *pt)
     }
     gtp_window_free(pt->win);
     pt->win = w;
-    gtp_idlist_reset(&pt->ids);
+    idlist_reset(&pt->ids);
     pt->stored_next = next;
     pt->dp.next = next;
     pt->polled_next = next;
@@ -258,7 +258,7 @@ bool flush_start(struct flush *f)
     f->inflight_n = n;
     for (size_t k = 0; k < n; k++) {
         f->sps[k].ids = NULL;
-        gtp_idlist_reset(&flush_part_find(f->d, f->sps[k].partition)->ids);
+        idlist_reset(&flush_part_find(f->d, f->sps[k].partition)->ids);
     }
     agg_reset(&f->agg);
     f->pending_events = 0;

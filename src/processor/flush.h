@@ -15,7 +15,7 @@
 #include "store.h"
 #include "gtp/daemon.h"
 #include "gtp/event.h"
-#include "gtp/idlist.h"
+#include "idlist.h"
 #include "gtp/metrics.h"
 #include "gtp/window.h"
 
@@ -28,8 +28,8 @@ struct part {
      * to the next owner). */
     uint64_t epoch;
     struct gtp_window *win;
-    struct gtp_idlist ids; /* dedup ids counted since the last flush */
-    int64_t polled_next;   /* after the last message polled (applied a round later) */
+    struct idlist ids;   /* dedup ids counted since the last flush */
+    int64_t polled_next; /* after the last message polled (applied a round later) */
 };
 
 /* The seams: Redis (through the connection main.c keeps) and the Kafka consumer. ctx is

@@ -93,7 +93,7 @@ static void apply_item(struct proc *pr, const struct batch *b, size_t i)
             break;
         case GTP_VERDICT_COUNT:
             a->stats[AGG_COUNTED]++;
-            gtp_idlist_add_id(&pt->ids, ws, &id);
+            idlist_add_id(&pt->ids, ws, &id);
             agg_add_mentions(a, &it->skills, gtp_skills_count(pr->d.tx->skills), it->region, ws);
             insights_add(&a->ins,
                          &(struct insights_post){&it->skills, gtp_skills_count(pr->d.tx->skills),

@@ -356,9 +356,9 @@ static void build_args(const struct store_flush *f, struct gtp_rediscmd *a)
     count_at = a->argc;
     argfmt_arg_i64(a, 0); /* patched below */
     for (size_t k = 0; k < f->nparts; k++) {
-        const struct gtp_idlist *ids = f->parts[k].ids;
+        const struct idlist *ids = f->parts[k].ids;
         for (size_t i = 0; i < ids->ng; i++) {
-            const struct gtp_idgroup *grp = &ids->g[i];
+            const struct idgroup *grp = &ids->g[i];
             if (!grp->n)
                 continue;
             argfmt_arg_i64(a, f->parts[k].partition);

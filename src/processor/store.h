@@ -10,7 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "agg.h"
-#include "gtp/idlist.h"
+#include "idlist.h"
 #include "gtp/rediscmd.h"
 #include "gtp/skills.h"
 #include "gtp/window.h"
@@ -29,9 +29,9 @@ struct store_part {
     int32_t partition;
     int64_t expected_next; /* the fence: STORE_NO_OFFSET when nothing was stored */
     int64_t new_next;
-    int64_t max_event_us;    /* INT64_MIN: none yet */
-    int64_t purge_before_us; /* dedup windows starting before this are final; INT64_MIN: none */
-    const struct gtp_idlist *ids; /* counted since the last flush, by window */
+    int64_t max_event_us;     /* INT64_MIN: none yet */
+    int64_t purge_before_us;  /* dedup windows starting before this are final; INT64_MIN: none */
+    const struct idlist *ids; /* counted since the last flush, by window */
 };
 
 struct store_flush {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gtp/err.h"
-#include "gtp/idlist.h"
+#include "idlist.h"
 #include "gtp/uuidtext.h"
 #include "store.h"
 
@@ -82,7 +82,7 @@ static void test_uuid_records(void **state)
 }
 
 /* What the flush sends is what a reload reads: the records the pending id list writes
- * (gtp/idlist.h) give every id back whole through store_seen_each. */
+ * (idlist.h) give every id back whole through store_seen_each. */
 static void test_idlist_round_trip(void **state)
 {
     static const struct {
@@ -96,11 +96,11 @@ static void test_idlist_round_trip(void **state)
         {"u", 1},
         {"00000000-0000-0000-0000-000000000000", 36},
     };
-    struct gtp_idlist l = {0};
+    struct idlist l = {0};
     struct seen s = {0};
     (void)state;
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-        gtp_idlist_add(&l, 3600000000LL, ids[i].id, ids[i].len);
+        idlist_add(&l, 3600000000LL, ids[i].id, ids[i].len);
     assert_int_equal(l.ng, 1);
     assert_int_equal(store_seen_each(l.g[0].rec.p, l.g[0].rec.len, collect, &s), 0);
     assert_int_equal(s.n, sizeof(ids) / sizeof(ids[0]));
@@ -108,7 +108,7 @@ static void test_idlist_round_trip(void **state)
         assert_int_equal(s.len[i], ids[i].len);
         assert_memory_equal(s.ids[i], ids[i].id, ids[i].len);
     }
-    gtp_idlist_fini(&l);
+    idlist_fini(&l);
 }
 
 static void test_damaged(void **state)

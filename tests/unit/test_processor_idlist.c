@@ -10,22 +10,22 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gtp/idlist.h"
+#include "idlist.h"
 
 static void test_groups_and_reset(void **state)
 {
-    struct gtp_idlist l = {0};
+    struct idlist l = {0};
     char id[32];
     (void)state;
     /* windows 0, 1, 2 interleaved: three groups, each its own ids in arrival order */
     for (int i = 0; i < 100000; i++) {
         int n = snprintf(id, sizeof(id), "id-%d", i);
-        gtp_idlist_add(&l, (i % 3) * 3600000000LL, id, (size_t)n);
+        idlist_add(&l, (i % 3) * 3600000000LL, id, (size_t)n);
     }
     assert_int_equal(l.n, 100000);
     assert_int_equal(l.ng, 3);
     for (size_t w = 0; w < 3; w++) {
-        const struct gtp_idgroup *g = &l.g[w];
+        const struct idgroup *g = &l.g[w];
         size_t at = 0, count = 0;
         assert_true(g->window_start_us == (int64_t)w * 3600000000LL);
         for (int i = (int)w; i < 100000; i += 3, count++) {
@@ -39,21 +39,21 @@ static void test_groups_and_reset(void **state)
         assert_int_equal(at, g->rec.len);
         assert_int_equal(g->n, count);
     }
-    gtp_idlist_reset(&l);
+    idlist_reset(&l);
     assert_int_equal(l.n, 0);
     assert_int_equal(l.ng, 0);
-    gtp_idlist_add(&l, 7, "x", 1);
-    gtp_idlist_add(&l, 7, "a\0b", 3); /* NUL bytes kept */
-    gtp_idlist_add(&l, 7, "", 0);
+    idlist_add(&l, 7, "x", 1);
+    idlist_add(&l, 7, "a\0b", 3); /* NUL bytes kept */
+    idlist_add(&l, 7, "", 0);
     assert_int_equal(l.ng, 1);
     assert_int_equal(l.g[0].n, 3);
     assert_int_equal(l.g[0].rec.len, 3 + 5 + 2);
     assert_memory_equal(l.g[0].rec.p, "1:x3:a\0b0:", 10);
-    gtp_idlist_fini(&l);
+    idlist_fini(&l);
     assert_null(l.g);
-    gtp_idlist_add(&l, 1, "again", 5); /* reusable after fini */
+    idlist_add(&l, 1, "again", 5); /* reusable after fini */
     assert_memory_equal(l.g[0].rec.p, "5:again", 7);
-    gtp_idlist_fini(&l);
+    idlist_fini(&l);
 }
 
 /* A canonical uuid takes 'u' and its 16 bytes; the forms beside it (upper case, braces, one
@@ -71,11 +71,11 @@ static void test_uuid_records(void **state)
         "ffffffff-ffff-ffff-ffff-ffffffffffff",
     };
     static const int packed[] = {1, 0, 0, 0, 0, 0, 1, 1};
-    struct gtp_idlist l = {0};
+    struct idlist l = {0};
     size_t at = 0;
     (void)state;
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-        gtp_idlist_add(&l, 0, ids[i], strlen(ids[i]));
+        idlist_add(&l, 0, ids[i], strlen(ids[i]));
     assert_int_equal(l.ng, 1);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         const char *r = l.g[0].rec.p + at;
@@ -94,7 +94,7 @@ static void test_uuid_records(void **state)
     }
     assert_int_equal(at, l.g[0].rec.len);
     assert_int_equal(l.g[0].rec.len, 3 * 17 + 3 + 36 + 3 + 38 + 3 + 35 + 3 + 36 + 3 + 36);
-    gtp_idlist_fini(&l);
+    idlist_fini(&l);
 }
 
 int main(void)

@@ -6,8 +6,8 @@
  * bytes here, where an entry, its bytes and their copy in the command took 49, and the
  * processor holds up to one and a half --flush-events of them (docs/redis.md). Used by one thread;
  * zero-initialised is empty. */
-#ifndef GTP_IDLIST_H
-#define GTP_IDLIST_H
+#ifndef GTP_PROCESSOR_IDLIST_H
+#define GTP_PROCESSOR_IDLIST_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,14 +16,14 @@
 #include "gtp/uuidtext.h"
 
 /* The ids of one window, in arrival order. */
-struct gtp_idgroup {
+struct idgroup {
     int64_t window_start_us;
     size_t n;           /* ids in rec */
     struct gtp_buf rec; /* their records, back to back */
 };
 
-struct gtp_idlist {
-    struct gtp_idgroup *g; /* in the order of each window's first id; owned */
+struct idlist {
+    struct idgroup *g; /* in the order of each window's first id; owned */
     size_t ng, cap;
     size_t n;    /* ids over all groups */
     size_t last; /* the group of the last add: ids come in runs of one window */
@@ -31,16 +31,16 @@ struct gtp_idlist {
 
 /* Append id[0..len)'s record to the group of the window starting at window_start_us (made when
  * it is the window's first id). */
-void gtp_idlist_add(struct gtp_idlist *l, int64_t window_start_us, const char *id, size_t len);
+void idlist_add(struct idlist *l, int64_t window_start_us, const char *id, size_t len);
 
 /* The same for an id whose uuid bytes were parsed already. */
-void gtp_idlist_add_id(struct gtp_idlist *l, int64_t window_start_us, const struct gtp_eventid *id);
+void idlist_add_id(struct idlist *l, int64_t window_start_us, const struct gtp_eventid *id);
 
 /* Forget every id and free the records: the next flush's windows are often others, and a
  * group kept would hold its largest size for good. The group array stays. */
-void gtp_idlist_reset(struct gtp_idlist *l);
+void idlist_reset(struct idlist *l);
 
 /* Free everything (l is empty and reusable afterwards). */
-void gtp_idlist_fini(struct gtp_idlist *l);
+void idlist_fini(struct idlist *l);
 
 #endif
