@@ -118,9 +118,10 @@ static inline struct part *flush_part_find(const struct gtp_daemon *d, int32_t p
 bool flush_part_takes(const struct part *pt, int64_t offset, uint64_t epoch);
 
 /* Whether a flush should start now: none in flight, and flush_events pending, or the
- * interval passed, or (caught_up: the last poll drained what the log had) events pending for
- * idle_ms. The last rule keeps latency low at light load; under load polls come back full,
- * so batches stay as large as --flush-ms and --flush-events make them (docs/redis.md). */
+ * interval passed, or (caught_up: the last poll came back short, and at_end: it reached the
+ * log's end) events pending for idle_ms. The last rule keeps latency low at light load; under
+ * load polls come back full, and inside a backlog they do not reach the end, so batches stay
+ * as large as --flush-ms and --flush-events make them (docs/redis.md). */
 bool flush_due(const struct flush *f, int64_t now_ms, bool caught_up);
 
 /* How long the consumer may block in its next poll without delaying a flush: cap, or less

@@ -376,8 +376,16 @@ static void test_due(void **state)
     assert_false(flush_due(&r->fl, t + 100, true));
     assert_int_equal(flush_wait_ms(&r->fl, t, 50), 50);
 
-    /* caught up with events pending: after --flush-idle-ms, not before */
+    /* a short poll inside a backlog (not at the end of the log) with events pending: no
+     * flush before the interval, and the poll may block until the interval */
     r->fl.pending_events = 10;
+    assert_false(flush_due(&r->fl, t + 20, true));
+    assert_false(flush_due(&r->fl, t + 249, true));
+    assert_true(flush_due(&r->fl, t + 250, true));
+    assert_int_equal(flush_wait_ms(&r->fl, t + 5, 50), 50);
+
+    /* caught up with events pending: after --flush-idle-ms, not before */
+    r->fl.at_end = true;
     assert_false(flush_due(&r->fl, t + 19, true));
     assert_true(flush_due(&r->fl, t + 20, true));
     assert_false(flush_due(&r->fl, t + 20, false)); /* polls still full: keep batching */
@@ -386,13 +394,15 @@ static void test_due(void **state)
 
     /* slow flushes stretch the idle interval as well (3 x the flush's duration)... */
     r->fl.slow_ms = 120;
+    r->fl.pending_events = 1;
     assert_false(flush_due(&r->fl, t + 100, true));
     assert_true(flush_due(&r->fl, t + 120, true));
     /* ...and at the end of the log less the nearer the pending events are to
      * --flush-events (1000 here): 3/4 of a full flush waits a quarter of the stretch, never
-     * less than --flush-idle-ms; a short poll inside a backlog waits the whole stretch */
+     * less than --flush-idle-ms; a short poll inside a backlog does not flush at all */
     r->fl.pending_events = 750;
-    assert_false(flush_due(&r->fl, t + 119, true));
+    r->fl.at_end = false;
+    assert_false(flush_due(&r->fl, t + 200, true));
     r->fl.at_end = true;
     assert_false(flush_due(&r->fl, t + 29, true));
     assert_true(flush_due(&r->fl, t + 30, true));
@@ -410,8 +420,9 @@ static void test_due(void **state)
     assert_false(flush_due(&r->fl, t + 19, true));
     assert_true(flush_due(&r->fl, t + 20, true));
     assert_int_equal(flush_wait_ms(&r->fl, t + 5, 50), 15);
-    r->fl.at_end = false; /* a poll inside a backlog that brought nothing: the whole stretch */
-    assert_false(flush_due(&r->fl, t + 100, true));
+    r->fl.at_end = false; /* a poll inside a backlog that brought nothing: no idle flush */
+    assert_false(flush_due(&r->fl, t + 249, true));
+    assert_true(flush_due(&r->fl, t + 250, true)); /* --flush-ms */
     r->fl.quiet = false;
 
     /* disabled: only --flush-ms and --flush-events */
