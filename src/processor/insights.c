@@ -42,6 +42,8 @@ void insights_reset(struct insights *in)
         memset(in->v, 0, in->cap * sizeof(*in->v));
     in->used = 0;
     memset(in->nkind, 0, sizeof(in->nkind));
+    if (in->nemp)
+        memset(in->emp, 0, in->emp_cap * sizeof(*in->emp));
     in->nemp = 0;
     if (in->nnames) {
         /* the map has no reset: a new one per flush that saw companies */
@@ -142,28 +144,60 @@ _Static_assert((GTP_TIME_MAX_US - GTP_TIME_MIN_US) / INSIGHTS_DAY_US <= UINT16_M
                "an employer entry's day fits 16 bits");
 _Static_assert(GTP_TIME_MIN_US % INSIGHTS_DAY_US == 0, "day numbers start at a day");
 
-/* The start (µs) of an employer entry's day. */
-static int64_t emp_day_us(const struct insights_emp *e)
+/* An employer element's parts (insights.h). */
+static uint16_t emp_skill(uint64_t e)
 {
-    return GTP_TIME_MIN_US + (int64_t)e->day * INSIGHTS_DAY_US;
+    return (uint16_t)(e >> 48);
 }
 
-/* day: a day start (µs) of an accepted event, so within the parseable years */
-static void emp_add(struct insights *in, int64_t day, uint32_t name, uint16_t skill)
+static uint32_t emp_name(uint64_t e)
 {
-    if (in->nemp == in->emp_cap) {
-        /* by half: the list keeps its largest size, which a doubling could overshoot by
-         * megabytes at --flush-events 100,000 */
-        in->emp_cap = in->emp_cap ? in->emp_cap + in->emp_cap / 2 : 4096;
-        in->emp = gtp_xrealloc(in->emp, in->emp_cap * sizeof(*in->emp));
-    }
-    in->emp[in->nemp++] =
-        (struct insights_emp){name, skill, (uint16_t)((day - GTP_TIME_MIN_US) / INSIGHTS_DAY_US)};
+    return (uint32_t)(e & UINT32_MAX) - 1;
+}
+
+/* The start (µs) of an employer element's day. */
+static int64_t emp_day_us(uint64_t e)
+{
+    return GTP_TIME_MIN_US + (int64_t)((e >> 32) & UINT16_MAX) * INSIGHTS_DAY_US;
+}
+
+static size_t emp_slot(uint64_t e, size_t cap)
+{
+    return (size_t)((e * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (cap - 1);
+}
+
+static void emp_put(uint64_t *v, size_t cap, uint64_t e, size_t *n)
+{
+    size_t i = emp_slot(e, cap);
+    for (; v[i]; i = (i + 1) & (cap - 1))
+        if (v[i] == e)
+            return;
+    v[i] = e;
+    (*n)++;
+}
+
+/* Room for n more elements: at most 3/4 full (on the bench topic ~80,000 elements per
+ * 200,000 postings fit 131,072 slots, 1 MiB; half full would take twice that). */
+static void emp_reserve(struct insights *in, size_t n)
+{
+    if (4 * (in->nemp + n) <= 3 * in->emp_cap)
+        return;
+    size_t cap = in->emp_cap ? 2 * in->emp_cap : 4096, k = 0;
+    while (4 * (in->nemp + n) > 3 * cap)
+        cap *= 2;
+    uint64_t *v = gtp_xcalloc(cap, sizeof(*v));
+    for (size_t i = 0; i < in->emp_cap; i++)
+        if (in->emp[i])
+            emp_put(v, cap, in->emp[i], &k);
+    free(in->emp);
+    in->emp = v;
+    in->emp_cap = cap;
 }
 
 void insights_add(struct insights *in, const struct insights_post *p)
 {
     uint16_t sk[GTP_SKILLS_MAX];
+    uint64_t emp[GTP_SKILLS_MAX]; /* the posting's employer elements */
     size_t n = 0;
     /* accepted events are within the parseable years, so positive and 32-bit hour numbers */
     uint32_t hour = (uint32_t)(p->posted_us / HOUR_US);
@@ -194,8 +228,11 @@ void insights_add(struct insights *in, const struct insights_post *p)
         stage_flush(in, &st);
         return;
     }
-    if (has_company)
+    uint64_t dn = (uint64_t)(((int64_t)day * HOUR_US - GTP_TIME_MIN_US) / INSIGHTS_DAY_US);
+    if (has_company) {
         company = name_id(in, p->company, p->company_len);
+        emp_reserve(in, n); /* no growth moves a prefetched slot */
+    }
     for (size_t i = 0; i < n; i++) {
         k.a = sk[i];
         k.u.b = 0;
@@ -211,8 +248,11 @@ void insights_add(struct insights *in, const struct insights_post *p)
             k.level = (uint8_t)p->level;
             add(in, &st, &k);
         }
-        if (has_company)
-            emp_add(in, (int64_t)day * HOUR_US, company, sk[i]);
+        if (has_company) {
+            /* put after the loop: the slot's line is fetched meanwhile */
+            emp[i] = (uint64_t)sk[i] << 48 | dn << 32 | ((uint64_t)company + 1);
+            __builtin_prefetch(&in->emp[emp_slot(emp[i], in->emp_cap)]);
+        }
         /* sk is ascending, so (a, b) with a < b by index: one entry per pair; the
          * member's byte order of the ids is decided when it is written */
         k.kind = INSIGHTS_PAIR;
@@ -223,6 +263,8 @@ void insights_add(struct insights *in, const struct insights_post *p)
         }
     }
     stage_flush(in, &st);
+    for (size_t i = 0; has_company && i < n; i++)
+        emp_put(in->emp, in->emp_cap, emp[i], &in->nemp);
 }
 
 static bool is_space(unsigned char c)
@@ -370,13 +412,19 @@ static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
     free(v);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Most names per PFADD: Lua's unpack() must stay far below its C stack limit (8000). */
 #define NAMES_PER_PFADD 1000
 
 void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const struct gtp_skills *sk,
                    struct hllsent *sent)
 {
-    const struct insights_emp **emp = NULL;
+    uint64_t *emp = NULL;
     uint64_t *hash = NULL; /* per company number, when sent */
     size_t count_at, n = 0;
     char lv[GTP_SENIORITY_NLEVELS][16];
@@ -427,35 +475,14 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         argfmt_arg_i64(c, d->count);
     }
     emit_pairs(in, c, sk);
-    /* employers: key, m, m names per run of one (skill, day) in the list ordered by skill
-     * (a counting sort: stable, so each skill's entries keep their order and its days come
-     * in runs; a day seen again later in the same skill is just another group) */
+    /* employers: key, m, m names per (skill, day), in the order of the packed elements:
+     * skill, then day, then the company's first sight in this flush */
     if (in->nemp) {
-        size_t nsk = 0;
-        for (size_t i = 0; i < in->nemp; i++)
-            if ((size_t)in->emp[i].skill + 1 > nsk)
-                nsk = (size_t)in->emp[i].skill + 1;
-        size_t *start = gtp_xcalloc(nsk + 1, sizeof(*start));
-        for (size_t i = 0; i < in->nemp; i++)
-            start[in->emp[i].skill + 1]++;
-        for (size_t q = 1; q <= nsk; q++)
-            start[q] += start[q - 1];
         emp = gtp_xmalloc(in->nemp * sizeof(*emp));
-        for (size_t i = 0; i < in->nemp; i++)
-            emp[start[in->emp[i].skill]++] = &in->emp[i];
-        free(start);
-        /* drop repeats of a name within one (skill, day) run: stamp[name] holds the last
-         * (skill, day) it was sent for */
-        uint64_t *stamp = gtp_xcalloc(in->nnames, sizeof(*stamp));
-        for (size_t i = 0; i < in->nemp; i++) {
-            const struct insights_emp *e = emp[i];
-            uint64_t st = ((uint64_t)e->skill + 1) << 32 | e->day;
-            if (stamp[e->name] == st)
-                continue;
-            stamp[e->name] = st;
-            emp[n++] = e;
-        }
-        free(stamp);
+        for (size_t i = 0; i < in->emp_cap; i++)
+            if (in->emp[i])
+                emp[n++] = in->emp[i];
+        qsort(emp, n, sizeof(*emp), cmp_u64);
     }
     if (sent && n) {
         hash = gtp_xmalloc(in->nnames * sizeof(*hash));
@@ -469,23 +496,23 @@ void insights_emit(const struct insights *in, struct gtp_rediscmd *c, const stru
         size_t j = i, m = 0, tn;
         /* a run of one (skill, day) is cut at NAMES_PER_PFADD names sent, or taken whole
          * when every name of it is known: then it is one group with no names */
-        for (; j < n && m < NAMES_PER_PFADD && emp[j]->skill == emp[i]->skill &&
-               emp[j]->day == emp[i]->day;
-             j++) {
-            if (sent && hllsent_known(sent, emp[j]->skill, emp_day_us(emp[j]), hash[emp[j]->name]))
+        uint64_t group = emp[i] >> 32; /* skill and day */
+        for (; j < n && m < NAMES_PER_PFADD && emp[j] >> 32 == group; j++) {
+            if (sent &&
+                hllsent_known(sent, emp_skill(emp[j]), emp_day_us(emp[j]), hash[emp_name(emp[j])]))
                 continue;
             emp[i + m++] = emp[j]; /* kept in order at the front of the run */
         }
-        const char *p[] = {"employers", gtp_skills_id(sk, emp[i]->skill),
+        const char *p[] = {"employers", gtp_skills_id(sk, emp_skill(emp[i])),
                            argfmt_label(emp_day_us(emp[i]), false, &tn)};
         key(c, p, 3);
         argfmt_arg_i64(c, (int64_t)m);
         for (size_t q = i; q < i + m; q++) {
             size_t len;
-            const char *s = insights_name(in, emp[q]->name, &len);
+            const char *s = insights_name(in, emp_name(emp[q]), &len);
             gtp_rediscmd_arg(c, s, len); /* borrowed: names stay until the reset */
             if (sent)
-                hllsent_stage(sent, emp[q]->skill, emp_day_us(emp[q]), hash[emp[q]->name]);
+                hllsent_stage(sent, emp_skill(emp[q]), emp_day_us(emp[q]), hash[emp_name(emp[q])]);
         }
         groups++;
         i = j;

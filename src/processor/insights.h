@@ -2,11 +2,13 @@
  * region and hour, remote postings and seniority per skill and skill pairs, accumulated as
  * deltas keyed in binary (skill indexes, region code, window start) so the per-event cost
  * is a few hash probes and the flush sends one command per distinct key; and the
- * (skill, day, company) entries of the distinct-employer sets, appended to a plain list
- * with the company interned once per posting and deduplicated at flush time in one pass,
- * cheaper than one more table probe per skill of every posting: each element Redis is
- * spared is worth about half a microsecond of its time. Strings are made only at flush
- * time. Owned by struct agg,
+ * (skill, day, company) elements of the distinct-employer sets, with the company interned
+ * once per posting, each element kept once in a set of its own: a posting's skills repeat
+ * the same few hundred companies all flush long, so the set holds a fraction of the
+ * entries a list of every (posting, skill) held, and a flush's memory no longer grows with
+ * its postings times their skills (docs/redis.md "Insights keys", "Cost"). Each element
+ * Redis is spared is worth about half a microsecond of its time. Strings are made only at
+ * flush time. Owned by struct agg,
  * single-threaded (the processor's main thread); company names are normalized on the
  * enrichment threads (insights_company_put). */
 #ifndef GTP_PROCESSOR_INSIGHTS_H
@@ -51,22 +53,17 @@ struct insights_delta {
     int64_t count; /* 0: empty slot */
 };
 
-/* 8 bytes: there are a few per counted posting, most of a flush's insights memory */
-struct insights_emp {
-    uint32_t name;
-    uint16_t skill;
-    uint16_t day; /* days since GTP_TIME_MIN_US: every event time is in the years 2000-2100 */
-};
-
 struct insights {
     bool on;                  /* --insights: when false insights_add does nothing */
     struct insights_delta *v; /* open addressing, capacity a power of two */
     size_t cap, used;
     size_t nkind[INSIGHTS_NKINDS]; /* distinct keys per kind */
-    /* employers: one entry per (counted posting with a company, skill), in arrival order;
-     * company number i is the distinct name names[name_off[i]..+name_len[i]) (ids: name ->
-     * i + 1) */
-    struct insights_emp *emp;
+    /* employers: the distinct (skill, day, company number) elements, each packed as
+     * skill << 48 | day << 32 | (company number + 1), day counted from GTP_TIME_MIN_US (every
+     * event time is in the years 2000-2100); 0 marks an empty slot of the open-addressing
+     * set, which is at most 3/4 full; company number i is the distinct name
+     * names[name_off[i]..+name_len[i]) (ids: name -> i + 1) */
+    uint64_t *emp;
     size_t nemp, emp_cap;
     struct gtp_strmap *ids;
     struct gtp_buf names;

@@ -182,8 +182,9 @@ static void test_company_norm(void **state)
     }
 }
 
-/* Employers over two days and two skills: one group per (skill, day) run, each name
- * once in it, names kept across days. */
+/* Employers over two days and two skills, the days interleaved: one group per (skill, day),
+ * each name once in it, in the order the flush first saw the companies, names kept across
+ * days. */
 static void test_employers_days(void **state)
 {
     static const char *const one[] = {"rust", NULL}, *const two[] = {"go", "rust", NULL};
@@ -210,13 +211,13 @@ static void test_employers_days(void **state)
                                   1};
         insights_add(&in, &p);
     }
+    /* 7 (posting, skill) entries, (rust, 15th, a) twice: kept once */
+    assert_int_equal(in.nemp, 6);
     char *got = emitted(&in);
     char *e = strstr(got, " employers:");
     assert_non_null(e);
     /* go sorts before rust by index or not: both orders of the skills are fine */
-    const char *rust = "employers:rust:2024-03-15 1 a employers:rust:2024-03-16 1 a "
-                       "employers:rust:2024-03-15 1 b employers:rust:2024-03-16 1 b "
-                       "employers:rust:2024-03-15 1 a";
+    const char *rust = "employers:rust:2024-03-15 2 a b employers:rust:2024-03-16 2 a b";
     assert_non_null(strstr(got, "employers:go:2024-03-16 2 a b"));
     assert_non_null(strstr(got, rust));
     free(got);
