@@ -12,10 +12,10 @@ static const struct gtp_opt proc_opts[] = {
     GTP_OPTS_TAXONOMY(struct proc_cfg),
     {"group", 'g', "GTP_GROUP", GTP_OPT_STR, offsetof(struct proc_cfg, group), "gtp-processor",
      "ID", "kafka consumer group", 0, 0},
-    {"flush-ms", 0, "GTP_FLUSH_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_ms), "250", "MS",
+    {"flush-ms", 0, "GTP_FLUSH_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_ms), "1000", "MS",
      "flush pending counts to redis at least this often", 1, 600000},
     {"flush-events", 0, "GTP_FLUSH_EVENTS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_events),
-     "100000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
+     "200000", "N", "flush after this many events even before --flush-ms", 1, 10000000},
     {"flush-idle-ms", 0, "GTP_FLUSH_IDLE_MS", GTP_OPT_INT, offsetof(struct proc_cfg, flush_idle_ms),
      "20", "MS",
      "once the consumer has caught up with the log, flush pending events after this long "
