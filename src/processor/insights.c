@@ -1,5 +1,5 @@
 /* Pending insights deltas (see insights.h): one open-addressing table for the counted
- * kinds, keyed by a fixed-size binary key, and the employer list with its names. */
+ * kinds, keyed by a fixed-size binary key, and the set of employer elements with their names. */
 #include "insights.h"
 
 #include <ctype.h>

@@ -228,10 +228,9 @@ static void after_poll(void *opaque, size_t n, int64_t now)
      * flush rather than pile up more. The pending ids and deltas, and the next flush's
      * arguments, grow with the events behind it; when a busy redis (or machine) slowed
      * flushes, they grew to several times --flush-events, and so did the peak RSS (the
-     * employer entries alone are 8 bytes per skill of every posting). A flush takes a
-     * fraction of the time its events take to process, so at normal speed this never
-     * waits: at most about 105,000 events were behind the flush in flight on the 1M-event
-     * backlog at 100,000. */
+     * ids alone are 17 bytes per event). A flush takes a fraction of the time its events
+     * take to process, so at normal speed this never waits: at most about 105,000 events
+     * were behind the flush in flight on the 1M-event backlog at 100,000. */
     size_t cap = (size_t)pr->fl.flush_events + (size_t)pr->fl.flush_events / 2;
     if (pr->fl.inflight && pr->fl.pending_events >= cap)
         flush_wait(&pr->fl);
