@@ -238,8 +238,14 @@ static void after_poll(void *opaque, size_t n, int64_t now)
     bool short_poll = n < BATCH_MAX;
     pr->fl.at_end = short_poll && at_log_end(pr);
     pr->fl.quiet = n == 0;
-    if (flush_due(&pr->fl, now, short_poll) && !flush_start(&pr->fl) && !pr->rl.rc)
-        gtp_daemon_pause(&pr->d, true);
+    if (flush_due(&pr->fl, now, short_poll)) {
+        /* At the log's end the batch just polled is the last one: it goes into this flush
+         * rather than into a flush of its own after this one's reply. */
+        if (pr->fl.at_end && pr->pipe.work)
+            apply_batch(pr, batch_pipe_finish(&pr->pipe));
+        if (!flush_start(&pr->fl) && !pr->rl.rc)
+            gtp_daemon_pause(&pr->d, true);
+    }
     redislink_heartbeat(&pr->rl, now);
 }
 
