@@ -324,13 +324,41 @@ static void test_growth(void **state)
     insights_fini(&in);
 }
 
+/* One employer's postings of one day with many skills: their elements spread over the set
+ * rather than queueing behind one slot (a slot that ignored the skill made one run of
+ * occupied slots as long as the skills, each probe walking it). */
+static void test_employers_spread(void **state)
+{
+    struct insights in;
+    struct gtp_skill_set s;
+    (void)state;
+    insights_init(&in, true);
+    memset(&s, 0, sizeof(s));
+    for (size_t i = 0; i < 60; i++)
+        gtp_skill_set_add(&s, i);
+    struct insights_post p = {
+        &s, gtp_skills_count(sk), "US", at("2024-03-15T00:00:00Z"), 0, 0, "acme", 4};
+    insights_add(&in, &p);
+    assert_int_equal(in.nemp, 60);
+    size_t run = 0, longest = 0, used = 0;
+    for (size_t i = 0; i < 2 * in.emp_cap; i++) { /* twice round: a run may wrap */
+        run = in.emp[i & (in.emp_cap - 1)] ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+        used += i < in.emp_cap && in.emp[i] != 0;
+    }
+    assert_int_equal(used, 60);
+    /* 60 of 4,096 slots at random: a run of 5 is already unlikely */
+    assert_true(longest <= 4);
+    insights_fini(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contract_example), cmocka_unit_test(test_no_skills_and_off),
         cmocka_unit_test(test_company_norm),     cmocka_unit_test(test_employers_days),
         cmocka_unit_test(test_growth),           cmocka_unit_test(test_employers_sent),
-        cmocka_unit_test(test_pair_groups),
+        cmocka_unit_test(test_pair_groups),      cmocka_unit_test(test_employers_spread),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
