@@ -58,6 +58,10 @@ rd_kafka_t *gtp_consumer_new(const char *brokers, const char *group, const struc
         {"fetch.max.bytes", "2097152"},
         {"fetch.wait.max.ms", "50"},
         {"session.timeout.ms", "10000"},
+        /* A member learns of a rebalance at its next heartbeat: a processor started beside a
+         * busy one waited up to 6 s for partitions at librdkafka's 3 s (two rounds of the
+         * cooperative protocol), 2 s at 1 s (docs/kafka.md "Groups and assignment"). */
+        {"heartbeat.interval.ms", "1000"},
     };
     struct gtp_kvlist all = {0};
     rd_kafka_conf_t *conf = NULL;
