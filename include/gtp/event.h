@@ -28,7 +28,10 @@
  * single-pass scanner for the common clean event (strings with simple
  * escapes, true/false/null, nesting <= 32, no numbers, no \u escapes, no
  * duplicate field we read), and jansson for everything else, which alone
- * decides invalid_json.
+ * decides invalid_json. The scanner first tries the layout of the last event
+ * it accepted (a producer writes its keys, spaces and punctuation the same
+ * way every time): only the values are scanned, every byte between them is
+ * compared with the remembered one.
  *
  * Enrichment of a valid event: region from payload.location (absent ->
  * UNKNOWN), experience_level from the title, skills from title + description
@@ -75,6 +78,7 @@ struct gtp_str {
 };
 
 struct json_t;
+struct gtp_event_shape; /* private to the event module: a remembered layout */
 
 /* Embedded object: gtp_event_init() once, gtp_event_parse() any number of
  * times (each call drops the previous event), gtp_event_fini() at the end.
@@ -86,7 +90,9 @@ struct gtp_event {
     struct json_t *root;
     char *arena;
     size_t arena_cap;
-    int parsed_fast; /* 1 when the last parse took the fast path (tests, benchmarks) */
+    int parsed_fast;  /* 1 when the last parse took the fast path (tests, benchmarks) */
+    int parsed_shape; /* 1 when it matched the remembered layout (the same) */
+    struct gtp_event_shape *shape;       /* owned, kept across parses, freed by fini */
     struct gtp_regions_memo region_memo; /* kept across parses, freed by fini */
     struct gtp_title_memo title_memo;    /* the same */
 

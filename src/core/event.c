@@ -161,18 +161,21 @@ static void reset(struct gtp_event *ev)
     size_t arena_cap = ev->arena_cap;
     struct gtp_regions_memo memo = ev->region_memo;
     struct gtp_title_memo tmemo = ev->title_memo;
+    struct gtp_event_shape *shape = ev->shape;
     json_decref(root);
     gtp_event_init(ev);
     ev->arena = arena;
     ev->arena_cap = arena_cap;
     ev->region_memo = memo;
     ev->title_memo = tmemo;
+    ev->shape = shape;
 }
 
 void gtp_event_fini(struct gtp_event *ev)
 {
     reset(ev);
     free(ev->arena);
+    free(ev->shape);
     gtp_regions_memo_fini(&ev->region_memo);
     gtp_title_memo_fini(&ev->title_memo);
     gtp_event_init(ev);
@@ -365,7 +368,7 @@ enum fj_role { R_OTHER, R_ROOT, R_PAYLOAD };
 struct fj_val {
     enum fj_kind kind;
     int esc;                /* the string holds backslash escapes */
-    const unsigned char *p; /* string: raw bytes between the quotes */
+    const unsigned char *p; /* string: raw bytes between the quotes; literal: its first byte */
     size_t n;
 };
 
@@ -601,10 +604,12 @@ static int fj_literal(struct fj *s, const char *lit, size_t n)
 static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *out)
 {
     enum fj_kind kind;
+    const unsigned char *at;
 
     fj_ws(s);
     if (s->p >= s->end)
         return -1;
+    at = s->p;
     switch (*s->p) {
     case '"':
         return fj_string(s, out);
@@ -636,8 +641,174 @@ static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *o
     default:
         return -1; /* numbers, and anything that is not JSON */
     }
-    if (out)
+    if (out) {
         out->kind = kind;
+        out->p = at;
+    }
+    return 0;
+}
+
+/* ---- the remembered layout ------------------------------------------------------
+ * After an accepted event the scanner keeps the bytes between its field values
+ * (keys, spaces, punctuation, the opening '{' and the closing '}}'). The next
+ * event is read by comparing those bytes and scanning only the values: each a
+ * string by fj_string()'s rules or one of true/false/null, exactly what the full
+ * scan would accept there. Identical bytes between values that are each one
+ * complete token parse identically, so the fields, their kinds and the absent
+ * ones are what the full scan would find; any difference hands the event to it. */
+
+#define SHAPE_SLOTS   (F_COUNT - 1) /* every field but the payload object */
+#define SHAPE_GAP_MAX 512           /* bytes between the values, at most */
+
+struct gtp_event_shape {
+    unsigned nslots;
+    uint8_t field[SHAPE_SLOTS]; /* enum fj_field, in document order */
+    uint16_t gap_off[SHAPE_SLOTS + 1], gap_len[SHAPE_SLOTS + 1]; /* before each, after the last */
+    unsigned char gaps[SHAPE_GAP_MAX];
+};
+
+/* A value's first byte and length in the document. */
+static size_t fj_span(const struct fj_val *v, const unsigned char **start)
+{
+    switch (v->kind) {
+    case FJ_STR:
+        *start = v->p - 1;
+        return v->n + 2;
+    case FJ_TRUE:
+    case FJ_NULL:
+        *start = v->p;
+        return 4;
+    case FJ_FALSE:
+        *start = v->p;
+        return 5;
+    default:
+        return 0;
+    }
+}
+
+/* Remember the layout of buf, fully scanned into s (top and payload objects). A
+ * field whose value is an object or an array, or gaps over SHAPE_GAP_MAX, leave the
+ * old layout (if any) in place. */
+static void shape_learn(struct gtp_event *ev, const unsigned char *buf, size_t len,
+                        const struct fj *s)
+{
+    const unsigned char *start[SHAPE_SLOTS];
+    size_t span[SHAPE_SLOTS], gap = 0;
+    uint8_t field[SHAPE_SLOTS];
+    unsigned n = 0;
+
+    for (int f = 0; f < F_COUNT; f++) {
+        if (f == F_PAYLOAD || s->f[f].kind == FJ_ABSENT)
+            continue;
+        const unsigned char *at = NULL;
+        size_t sp = fj_span(&s->f[f], &at);
+        if (!sp)
+            return;
+        /* insertion by position: at most nine values */
+        unsigned k = n++;
+        for (; k > 0 && start[k - 1] > at; k--) {
+            start[k] = start[k - 1];
+            span[k] = span[k - 1];
+            field[k] = field[k - 1];
+        }
+        start[k] = at;
+        span[k] = sp;
+        field[k] = (uint8_t)f;
+    }
+    if (n == 0)
+        return;
+    for (unsigned k = 0; k <= n; k++) {
+        const unsigned char *from = k ? start[k - 1] + span[k - 1] : buf;
+        gap += (size_t)((k < n ? start[k] : buf + len) - from);
+    }
+    if (gap > SHAPE_GAP_MAX)
+        return;
+    if (!ev->shape)
+        ev->shape = gtp_xmalloc(sizeof(*ev->shape));
+    struct gtp_event_shape *sh = ev->shape;
+    size_t off = 0;
+    sh->nslots = n;
+    for (unsigned k = 0; k <= n; k++) {
+        const unsigned char *from = k ? start[k - 1] + span[k - 1] : buf;
+        size_t gl = (size_t)((k < n ? start[k] : buf + len) - from);
+        memcpy(sh->gaps + off, from, gl);
+        sh->gap_off[k] = (uint16_t)off;
+        sh->gap_len[k] = (uint16_t)gl;
+        off += gl;
+        if (k < n)
+            sh->field[k] = field[k];
+    }
+}
+
+/* Whether p[0..n) equals g[0..n); the caller has checked that n bytes are there. */
+static inline int gap_eq(const unsigned char *p, const unsigned char *g, size_t n)
+{
+    uint64_t a, b, d = 0;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, g + i, 8);
+            d |= a ^ b;
+        }
+        /* the tail as the last 8 bytes, overlapping */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, g + n - 8, 8);
+        return (d | (a ^ b)) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        d |= (uint64_t)(p[i] ^ g[i]);
+    return d == 0;
+}
+
+/* Read s->p..s->end by the layout sh into s->f (zeroed by the caller). 0, or -1 when
+ * the document does not have that layout. */
+static int shape_scan(const struct gtp_event_shape *sh, struct fj *s)
+{
+    const unsigned char *e = s->end;
+
+    for (unsigned k = 0;; k++) {
+        size_t gl = sh->gap_len[k];
+        if ((size_t)(e - s->p) < gl || !gap_eq(s->p, sh->gaps + sh->gap_off[k], gl))
+            return -1;
+        s->p += gl;
+        if (k == sh->nslots)
+            break;
+        struct fj_val *v = &s->f[sh->field[k]];
+        if (s->p >= e)
+            return -1;
+        /* a literal is followed by the next gap's first byte, which followed a
+         * complete value in the remembered event: a delimiter */
+        switch (*s->p) {
+        case '"':
+            if (fj_string(s, v))
+                return -1;
+            break;
+        case 't':
+            if (e - s->p < 4 || memcmp(s->p, "true", 4) != 0)
+                return -1;
+            v->kind = FJ_TRUE;
+            s->p += 4;
+            break;
+        case 'f':
+            if (e - s->p < 5 || memcmp(s->p, "false", 5) != 0)
+                return -1;
+            v->kind = FJ_FALSE;
+            s->p += 5;
+            break;
+        case 'n':
+            if (e - s->p < 4 || memcmp(s->p, "null", 4) != 0)
+                return -1;
+            v->kind = FJ_NULL;
+            s->p += 4;
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (s->p != e)
+        return -1;
+    s->f[F_PAYLOAD].kind = FJ_OBJ;
     return 0;
 }
 
@@ -720,6 +891,7 @@ static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t
     const struct fj_val *f = s.f;
     enum gtp_reject r;
     size_t need = 0;
+    int shaped = 0;
     char *a;
 
     if (len == 0)
@@ -727,11 +899,19 @@ static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t
     memset(&s, 0, sizeof(s));
     s.p = buf;
     s.end = s.p + len;
-    if (fj_value(&s, 0, R_ROOT, &top))
-        return -1;
-    fj_ws(&s);
-    if (s.p != s.end)
-        return -1; /* trailing bytes */
+    if (ev->shape && shape_scan(ev->shape, &s) == 0) {
+        shaped = 1;
+        top.kind = FJ_OBJ;
+    } else {
+        memset(&s, 0, sizeof(s));
+        s.p = buf;
+        s.end = s.p + len;
+        if (fj_value(&s, 0, R_ROOT, &top))
+            return -1;
+        fj_ws(&s);
+        if (s.p != s.end)
+            return -1; /* trailing bytes */
+    }
 
     /* Room for every string field we may copy: no allocation in steady state. */
     for (int i = 0; i < F_COUNT; i++)
@@ -772,6 +952,9 @@ static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t
             ev->is_remote = f[F_IS_REMOTE].kind == FJ_TRUE;
         r = finish(ev, ref_us);
     }
+    ev->parsed_shape = shaped;
+    if (!shaped && r == GTP_REJECT_NONE && f[F_PAYLOAD].kind == FJ_OBJ)
+        shape_learn(ev, buf, len, &s);
     *res = r;
     return 0;
 }

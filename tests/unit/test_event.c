@@ -406,6 +406,7 @@ static void test_utf8(void **state)
 
 struct diff_stats {
     size_t n, fast, fast_by[GTP_REJECT_COUNT], by[GTP_REJECT_COUNT];
+    size_t shape, shape_by[GTP_REJECT_COUNT]; /* read by the remembered layout */
 };
 
 static int str_same(struct gtp_str a, struct gtp_str b)
@@ -476,12 +477,20 @@ static void check_same(struct gtp_event *fa, struct gtp_event *sl, const char *b
         st->fast++;
         st->fast_by[rf]++;
     }
+    if (fa->parsed_shape) {
+        st->shape++;
+        st->shape_by[rf]++;
+    }
 }
 
 static void report(const char *what, const struct diff_stats *st)
 {
-    fprintf(stderr, "%s: %zu events, %zu on the fast path (accepted %zu of %zu)\n", what, st->n,
-            st->fast, st->fast_by[GTP_REJECT_NONE], st->by[GTP_REJECT_NONE]);
+    fprintf(stderr,
+            "%s: %zu events, %zu on the fast path (accepted %zu of %zu), %zu by the remembered "
+            "layout (accepted %zu, missing_field %zu, wrong_type %zu, bad_timestamp %zu)\n",
+            what, st->n, st->fast, st->fast_by[GTP_REJECT_NONE], st->by[GTP_REJECT_NONE], st->shape,
+            st->shape_by[GTP_REJECT_NONE], st->shape_by[GTP_REJECT_MISSING_FIELD],
+            st->shape_by[GTP_REJECT_WRONG_TYPE], st->shape_by[GTP_REJECT_BAD_TIMESTAMP]);
 }
 
 /* Lines of `gtp-generator --out -` (seeded: the same bytes every run). */
@@ -967,6 +976,83 @@ static void test_arena_reuse(void **state)
     assert_null(ev.arena);
 }
 
+/* The remembered layout: learned from an accepted event, then every event with
+ * the same bytes between its values is read by it, and must agree with jansson
+ * whatever the values are; anything else falls to the full scan. */
+static void test_layout(void **state)
+{
+    struct gtp_event fa, sl;
+    struct diff_stats st = {0};
+    (void)state;
+#define L_EV(id, title, company, remote)                                                           \
+    "{\"event_id\": " id ", \"timestamp\": \"2024-03-15T10:30:00Z\", \"source\": \"x\", "          \
+    "\"payload\": {\"job_id\": \"7\", \"title\": " title ", \"company\": " company                 \
+    ", \"description\": \"Python and SQL\", \"is_remote\": " remote "}}"
+    static const struct {
+        const char *what, *doc;
+        int shaped; /* read by the layout learned from the first */
+        enum gtp_reject r;
+    } layout_cases[] = {
+        {"learned", L_EV("\"a\"", "\"Data Engineer\"", "\"Acme\"", "false"), 0, GTP_REJECT_NONE},
+        {"other values", L_EV("\"b\"", "\"Senior Go Developer\"", "\"B\"", "true"), 1,
+         GTP_REJECT_NONE},
+        {"null company", L_EV("\"c\"", "\"t\"", "null", "null"), 1, GTP_REJECT_NONE},
+        {"company as a literal", L_EV("\"c\"", "\"t\"", "true", "false"), 1, GTP_REJECT_WRONG_TYPE},
+        {"is_remote a string", L_EV("\"c\"", "\"t\"", "\"A\"", "\"yes\""), 1,
+         GTP_REJECT_WRONG_TYPE},
+        {"null event_id", L_EV("null", "\"t\"", "\"A\"", "false"), 1, GTP_REJECT_MISSING_FIELD},
+        {"empty title", L_EV("\"d\"", "\"\"", "\"A\"", "false"), 1, GTP_REJECT_MISSING_FIELD},
+        /* an escaped quote, then bytes that look like the next gap */
+        {"escapes", L_EV("\"e\"", "\"a\\\", \\\"company\\\": \\\"x\"", "\"A\\\\\"", "false"), 1,
+         GTP_REJECT_NONE},
+        {"raw newline in a value", L_EV("\"f\"", "\"a\nb\"", "\"A\"", "false"), 0,
+         GTP_REJECT_INVALID_JSON},
+        {"\\u escape", L_EV("\"g\"", "\"\\u0041\"", "\"A\"", "false"), 0, GTP_REJECT_NONE},
+        {"number", L_EV("\"h\"", "\"t\"", "1", "false"), 0, GTP_REJECT_WRONG_TYPE},
+        {"object", L_EV("\"i\"", "\"t\"", "{}", "false"), 0, GTP_REJECT_WRONG_TYPE},
+        {"truex", L_EV("\"j\"", "\"t\"", "\"A\"", "falsey"), 0, GTP_REJECT_INVALID_JSON},
+        {"learned again", L_EV("\"a\"", "\"Data Engineer\"", "\"Acme\"", "false"), 1,
+         GTP_REJECT_NONE},
+        {"one more space",
+         "{\"event_id\":  \"k\", \"timestamp\": \"2024-03-15T10:30:00Z\", "
+         "\"payload\": {\"job_id\": \"7\", \"title\": \"t\"}}",
+         0, GTP_REJECT_NONE},
+        /* learned from the one before: its absent fields stay absent */
+        {"fewer fields",
+         "{\"event_id\":  \"l\", \"timestamp\": \"2024-03-15T10:30:00Z\", "
+         "\"payload\": {\"job_id\": \"8\", \"title\": \"u\"}}",
+         1, GTP_REJECT_NONE},
+        {"trailing space",
+         "{\"event_id\":  \"l\", \"timestamp\": \"2024-03-15T10:30:00Z\", "
+         "\"payload\": {\"job_id\": \"8\", \"title\": \"u\"}} ",
+         0, GTP_REJECT_NONE},
+        {"cut short",
+         "{\"event_id\":  \"l\", \"timestamp\": \"2024-03-15T10:30:00Z\", "
+         "\"payload\": {\"job_id\": \"8\", \"title\": \"u\"}",
+         0, GTP_REJECT_INVALID_JSON},
+        {"bad timestamp",
+         "{\"event_id\":  \"l\", \"timestamp\": \"2024-03-15 10:30\", "
+         "\"payload\": {\"job_id\": \"8\", \"title\": \"u\"}} ",
+         1, GTP_REJECT_BAD_TIMESTAMP},
+    };
+#undef L_EV
+    gtp_event_init(&fa);
+    gtp_event_init(&sl);
+    for (size_t i = 0; i < GTP_ARRAY_LEN(layout_cases); i++) {
+        check_same(&fa, &sl, layout_cases[i].doc, strlen(layout_cases[i].doc), &st);
+        if (fa.parsed_shape != layout_cases[i].shaped || fa.reject != layout_cases[i].r) {
+            fprintf(stderr, "%s: layout %d (expected %d), %s (expected %s)\n", layout_cases[i].what,
+                    fa.parsed_shape, layout_cases[i].shaped, gtp_reject_name(fa.reject),
+                    gtp_reject_name(layout_cases[i].r));
+            fail();
+        }
+    }
+    assert_string_equal(fa.title.s, "u");
+    assert_null(fa.company.s);
+    gtp_event_fini(&fa);
+    gtp_event_fini(&sl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -975,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_hostile),        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_diff_edges),     cmocka_unit_test(test_arena_reuse),
         cmocka_unit_test(test_diff_generator), cmocka_unit_test(test_diff_mutations),
+        cmocka_unit_test(test_layout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
