@@ -37,10 +37,12 @@
  * docs/redis.md "Insights keys"); then n stats, then
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
- * per distinct index entry, not per trend key. Every fence is checked before anything is written.
- * gtp:hours is trimmed to the ttl behind its newest hour, in event time like
- * its scores: the dashboard only reads the newest member, and a wall-clock
- * cut would empty it for a backfill of older data (docs/redis.md).
+ * per distinct index entry, not per trend key. A gtp:heat:{hour}:{skill} or
+ * gtp:rskills:{hour}:{region} score is its trend key's value: the INCRBY's reply, set by one ZADD
+ * per index key and flush (2,000 arguments at most per call, far below unpack()'s limit) instead of
+ * a ZINCRBY per member. Every fence is checked before anything is written. gtp:hours is trimmed to
+ * the ttl behind its newest hour, in event time like its scores: the dashboard only reads the
+ * newest member, and a wall-clock cut would empty it for a backfill of older data (docs/redis.md).
  * Returns {1} applied, {2} already applied, {0, partition, stored} fenced. */
 static struct gtp_redis_script flush_script = {
     .source =
@@ -60,22 +62,28 @@ static struct gtp_redis_script flush_script = {
         "if applied > 0 then return first_applied end\n"
         "local i = 6 + np * 5\n"
         "local n = tonumber(ARGV[i]); i = i + 1\n"
-        "local skillkeys = {}\n"
+        "local idx = {}\n"
         "for _ = 1, n do\n"
         "  local s, r, h, c = ARGV[i], ARGV[i+1], ARGV[i+2], tonumber(ARGV[i+3])\n"
         "  i = i + 4\n"
         "  local tk = 'trend:' .. s .. ':' .. r .. ':' .. h\n"
-        "  if redis.call('INCRBY', tk, c) == c then redis.call('EXPIRE', tk, ttl) end\n"
+        "  local v = redis.call('INCRBY', tk, c)\n"
+        "  if v == c then redis.call('EXPIRE', tk, ttl) end\n"
         "  local sk = 'gtp:heat:' .. h .. ':' .. s\n"
-        "  redis.call('ZINCRBY', sk, c, r)\n"
-        "  skillkeys[sk] = true\n"
+        "  local t = idx[sk]\n"
+        "  if not t then t = {}; idx[sk] = t end\n"
+        "  t[#t + 1] = v; t[#t + 1] = r\n"
         "  if ins then\n"
         "    local rk = 'gtp:rskills:' .. h .. ':' .. r\n"
-        "    redis.call('ZINCRBY', rk, c, s)\n"
-        "    skillkeys[rk] = true\n"
+        "    t = idx[rk]\n"
+        "    if not t then t = {}; idx[rk] = t end\n"
+        "    t[#t + 1] = v; t[#t + 1] = s\n"
         "  end\n"
         "end\n"
-        "for k in pairs(skillkeys) do redis.call('EXPIRE', k, ttl) end\n"
+        "for k, t in pairs(idx) do\n"
+        "  for j = 1, #t, 2000 do redis.call('ZADD', k, unpack(t, j, math.min(j + 1999, #t))) end\n"
+        "  redis.call('EXPIRE', k, ttl)\n"
+        "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
         "  redis.call('ZINCRBY', 'gtp:pulse:' .. ARGV[i+1], ARGV[i+2], ARGV[i]); i = i + 3\n"

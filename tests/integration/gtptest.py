@@ -423,6 +423,27 @@ def scan_keys(r, pattern):
     return list(r.scan_iter(match=pattern, count=5000))
 
 
+def index_check(r, counts, name):
+    """The dashboard's index sets against the trend counts (docs/redis.md): every
+    gtp:heat:{hour}:{skill} score equal to its trend key's value, gtp:heat:{hour} and
+    gtp:pulse:{hour} their sums over skills and over regions; nothing extra."""
+    want = {}
+    for k, n in counts.items():
+        _, skill, region, hour = k.split(":")
+        for key, m in (("gtp:heat:%s:%s" % (hour, skill), region), ("gtp:heat:" + hour, region),
+                       ("gtp:pulse:" + hour, skill)):
+            want["%s %s" % (key, m)] = want.get("%s %s" % (key, m), 0.0) + n
+    got = {}
+    for pat in ("gtp:heat:*", "gtp:pulse:*"):
+        for k in scan_keys(r, pat):
+            for m, sc in r.zrange(k, 0, -1, withscores=True):
+                got["%s %s" % (k.decode(), m.decode())] = sc
+    try:
+        compare_counts(got, want)
+    except AssertionError as e:
+        raise AssertionError("%s: index sets: %s" % (name, e)) from None
+
+
 def insights_check(r, exp, name, retention_s=None):
     """Every insights key in redis against the model: counters and sorted sets exactly,
     employers (HyperLogLog) equal to the same names added by the model and, summed over

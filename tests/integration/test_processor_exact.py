@@ -32,6 +32,7 @@ def stop(pr):
 def check(name, topic, dlq, db, exp, ends):
     r = T.redis_db(db)
     T.compare_counts(T.trend_counts(r), exp.counts)
+    T.index_check(r, exp.counts, name)
     assert exp.employers and any(k.startswith("remote:") for k in exp.icounts) and \
         any(k.startswith("level:") for k in exp.icounts), \
         "%s: the stream must exercise remote postings, levels and employers" % name
