@@ -315,7 +315,7 @@ static void key(struct gtp_rediscmd *c, const char *const *piece, size_t npieces
 /* One pair as seen from one of its skills: the flush names each (day, skill) index key
  * once with every co-skill of that flush, rather than three keys per pair. */
 struct pair_side {
-    uint64_t order; /* day, rank of skill s, half (0: s < o), rank of o */
+    uint64_t order; /* day, rank of skill s, rank of o (s < o) */
     uint16_t s, o;  /* the group's skill and the other one */
     int64_t count;
 };
@@ -372,9 +372,9 @@ static int skill_rank_cmp(const void *x, const void *y)
 }
 
 /* pairs: n groups, then per (day, skill s) group, skills in byte order of their ids: day
- * label, s, m1, m2, m1 (o, count) with s < o (pairs:{day} member s|o and
- * gtp:pairs:{day}:{s} member o), then m2 (o, count) with o < s (gtp:pairs:{day}:{s} only:
- * the pair's s|o member is in o's group); the others in byte order in each half */
+ * label, s, m, m (o, count) with s < o in byte order (pairs:{day} member s|o; the script
+ * sets both index entries, gtp:pairs:{day}:{s} member o and gtp:pairs:{day}:{o} member s,
+ * from that member's new score); a skill with no co-skill after it has no group */
 static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
                        const struct gtp_skills *sk)
 {
@@ -393,33 +393,30 @@ static void emit_pairs(const struct insights *in, struct gtp_rediscmd *c,
     for (size_t i = 0; i < nsk; i++)
         rank[r[i].i] = (uint16_t)i;
     free(r);
-    v = gtp_xmalloc(4 * in->nkind[INSIGHTS_PAIR] * sizeof(*v)); /* entries, then the sort's */
+    v = gtp_xmalloc(2 * in->nkind[INSIGHTS_PAIR] * sizeof(*v)); /* entries, then the sort's */
     for (size_t i = 0; i < in->cap; i++) {
         const struct insights_delta *d = &in->v[i];
         if (!d->count || d->k.kind != INSIGHTS_PAIR)
             continue;
         /* the day number offset to stay unsigned (every int64 µs day fits 30 bits), then
          * 11 bits per rank (GTP_SKILLS_MAX) */
-        uint64_t day = (uint64_t)(key_us(&d->k) / INSIGHTS_DAY_US + (INT64_C(1) << 30)) << 23;
+        uint64_t day = (uint64_t)(key_us(&d->k) / INSIGHTS_DAY_US + (INT64_C(1) << 30)) << 22;
         uint64_t ra = rank[d->k.a], rb = rank[d->k.u.b];
-        v[n++] = (struct pair_side){day | ra << 12 | (uint64_t)(rb < ra) << 11 | rb, d->k.a,
-                                    d->k.u.b, d->count};
-        v[n++] = (struct pair_side){day | rb << 12 | (uint64_t)(ra < rb) << 11 | ra, d->k.u.b,
-                                    d->k.a, d->count};
+        if (ra < rb)
+            v[n++] = (struct pair_side){day | ra << 11 | rb, d->k.a, d->k.u.b, d->count};
+        else
+            v[n++] = (struct pair_side){day | rb << 11 | ra, d->k.u.b, d->k.a, d->count};
     }
     free(rank);
     radix_sort(v, v + n, n, sizeof(*v), offsetof(struct pair_side, order));
     for (size_t i = 0; i < n;) {
-        size_t j = i, h = i;
-        const uint64_t group = v[i].order >> 12;
-        while (j < n && v[j].order >> 12 == group)
+        size_t j = i;
+        const uint64_t group = v[i].order >> 11;
+        while (j < n && v[j].order >> 11 == group)
             j++;
-        while (h < j && !(v[h].order >> 11 & 1))
-            h++;
         label(c, ((int64_t)(group >> 11) - (INT64_C(1) << 30)) * INSIGHTS_DAY_US, false);
         gtp_rediscmd_arg_str(c, gtp_skills_id(sk, v[i].s));
-        argfmt_arg_i64(c, (int64_t)(h - i));
-        argfmt_arg_i64(c, (int64_t)(j - h));
+        argfmt_arg_i64(c, (int64_t)(j - i));
         for (size_t q = i; q < j; q++) {
             gtp_rediscmd_arg_str(c, gtp_skills_id(sk, v[q].o));
             argfmt_arg_i64(c, v[q].count);

@@ -27,9 +27,9 @@
  * count) each; n hours, then (hour label, hour start s) each; when insights is
  * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
  * label, count) each; n counters, then (key, count) each (remote:*, level:*);
- * n pair groups, then (day label, skill s, m1, m2, m1 (other, count) with s < other in
- * byte order, m2 (other, count) with other < s) each: every pair is in both its skills'
- * groups, its pairs:{day} member s|other only in the first; n
+ * n pair groups, then (day label, skill s, m, m (other, count) with s < other in byte
+ * order) each: the pairs:{day} member s|other gets the count, and its new score is set as
+ * gtp:pairs:{day}:{s} member other and gtp:pairs:{day}:{other} member s; n
  * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
  * hllsent.h, and the key only has its TTL refreshed; a set about to pass ~100 names is made
  * dense first by a PFMERGE with an empty dense HyperLogLog the script writes and deletes:
@@ -38,12 +38,14 @@
  * (field, delta) each; n dedup groups, then (partition, window start s, m,
  * m ids) each. The pulse/heat sums are merged in C so redis does one command
  * per distinct index entry, not per trend key. A gtp:heat:{hour}:{skill} or
- * gtp:rskills:{hour}:{region} score is its trend key's value: the INCRBY's reply, set by one ZADD
- * per index key and flush (2,000 arguments at most per call, far below unpack()'s limit) instead of
- * a ZINCRBY per member. Every fence is checked before anything is written. gtp:hours is trimmed to
- * the ttl behind its newest hour, in event time like its scores: the dashboard only reads the
- * newest member, and a wall-clock cut would empty it for a backfill of older data (docs/redis.md).
- * Returns {1} applied, {2} already applied, {0, partition, stored} fenced. */
+ * gtp:rskills:{hour}:{region} score is its trend key's value, a gtp:posts:{hour} score its
+ * posts:{region}:{hour} value, a gtp:pairs:{day}:{skill} score its pairs:{day} member's: the
+ * INCRBY's or ZINCRBY's reply, set by one ZADD per index key and flush (2,000 arguments at most per
+ * call, far below unpack()'s limit) instead of a ZINCRBY per member. Every fence is checked before
+ * anything is written. gtp:hours is trimmed to the ttl behind its newest hour, in event time like
+ * its scores: the dashboard only reads the newest member, and a wall-clock cut would empty it for a
+ * backfill of older data (docs/redis.md). Returns {1} applied, {2} already applied, {0, partition,
+ * stored} fenced. */
 static struct gtp_redis_script flush_script = {
     .source =
         "local topic, ttl, np = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])\n"
@@ -105,14 +107,16 @@ static struct gtp_redis_script flush_script = {
         "  redis.call('ZREMRANGEBYSCORE', 'gtp:hours', '-inf', '(' .. (tonumber(top[2]) - ttl))\n"
         "end\n"
         "if ins then\n"
-        "  local touched = {}\n"
+        "  local touched, iset = {}, {}\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
         "    local r, h, c = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]); i = i + 3\n"
         "    local pk, ik = 'posts:' .. r .. ':' .. h, 'gtp:posts:' .. h\n"
-        "    if redis.call('INCRBY', pk, c) == c then redis.call('EXPIRE', pk, ttl) end\n"
-        "    redis.call('ZINCRBY', ik, c, r)\n"
-        "    touched[ik] = true\n"
+        "    local v = redis.call('INCRBY', pk, c)\n"
+        "    if v == c then redis.call('EXPIRE', pk, ttl) end\n"
+        "    local t = iset[ik]\n"
+        "    if not t then t = {}; iset[ik] = t end\n"
+        "    t[#t + 1] = v; t[#t + 1] = r\n"
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
@@ -121,17 +125,26 @@ static struct gtp_redis_script flush_script = {
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
-        "    local d, s, m1, m2 = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
-        "    local pk, sk, sp = 'pairs:' .. d, 'gtp:pairs:' .. d .. ':' .. s, s .. '|'\n"
-        "    i = i + 4\n"
-        "    for j = i, i + 2 * m1 - 1, 2 do\n"
-        "      redis.call('ZINCRBY', pk, ARGV[j+1], sp .. ARGV[j])\n"
-        "      redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j])\n"
+        "    local d, s, m = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2])\n"
+        "    local pk, ip, sp = 'pairs:' .. d, 'gtp:pairs:' .. d .. ':', s .. '|'\n"
+        "    local ts = iset[ip .. s]\n"
+        "    if not ts then ts = {}; iset[ip .. s] = ts end\n"
+        "    i = i + 3\n"
+        "    for j = i, i + 2 * m - 1, 2 do\n"
+        "      local o = ARGV[j]\n"
+        "      local v = redis.call('ZINCRBY', pk, ARGV[j+1], sp .. o)\n"
+        "      ts[#ts + 1] = v; ts[#ts + 1] = o\n"
+        "      local to = iset[ip .. o]\n"
+        "      if not to then to = {}; iset[ip .. o] = to end\n"
+        "      to[#to + 1] = v; to[#to + 1] = s\n"
         "    end\n"
-        "    i = i + 2 * m1\n"
-        "    for j = i, i + 2 * m2 - 1, 2 do redis.call('ZINCRBY', sk, ARGV[j+1], ARGV[j]) end\n"
-        "    i = i + 2 * m2\n"
-        "    touched[pk] = true; touched[sk] = true\n"
+        "    i = i + 2 * m\n"
+        "    touched[pk] = true\n"
+        "  end\n"
+        "  for k, t in pairs(iset) do\n"
+        "    for j = 1, #t, 2000 do redis.call('ZADD', k, unpack(t, j, math.min(j + 1999, #t))) "
+        "end\n"
+        "    touched[k] = true\n"
         "  end\n"
         "  local dense = nil\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
