@@ -599,6 +599,21 @@ static int fj_literal(struct fj *s, const char *lit, size_t n)
     return 0;
 }
 
+/* true, false or null at s->p (fj_literal): its kind, or FJ_ABSENT for anything else. */
+static enum fj_kind fj_word(struct fj *s)
+{
+    switch (*s->p) {
+    case 't':
+        return fj_literal(s, "true", 4) ? FJ_ABSENT : FJ_TRUE;
+    case 'f':
+        return fj_literal(s, "false", 5) ? FJ_ABSENT : FJ_FALSE;
+    case 'n':
+        return fj_literal(s, "null", 4) ? FJ_ABSENT : FJ_NULL;
+    default:
+        return FJ_ABSENT;
+    }
+}
+
 /* Scan one value at depth (containers around it); out (may be NULL) gets its
  * kind and, for a string, its raw span. */
 static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *out)
@@ -623,23 +638,9 @@ static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *o
             return -1;
         kind = FJ_ARR;
         break;
-    case 't':
-        if (fj_literal(s, "true", 4))
+    default: /* true, false or null; numbers and anything that is not JSON decline */
+        if ((kind = fj_word(s)) == FJ_ABSENT)
             return -1;
-        kind = FJ_TRUE;
-        break;
-    case 'f':
-        if (fj_literal(s, "false", 5))
-            return -1;
-        kind = FJ_FALSE;
-        break;
-    case 'n':
-        if (fj_literal(s, "null", 4))
-            return -1;
-        kind = FJ_NULL;
-        break;
-    default:
-        return -1; /* numbers, and anything that is not JSON */
     }
     if (out) {
         out->kind = kind;
@@ -777,32 +778,11 @@ static int shape_scan(const struct gtp_event_shape *sh, struct fj *s)
         struct fj_val *v = &s->f[sh->field[k]];
         if (s->p >= e)
             return -1;
-        /* a literal is followed by the next gap's first byte, which followed a
-         * complete value in the remembered event: a delimiter */
-        switch (*s->p) {
-        case '"':
+        /* a string or true/false/null, read as the full scan reads them */
+        if (*s->p == '"') {
             if (fj_string(s, v))
                 return -1;
-            break;
-        case 't':
-            if (e - s->p < 4 || memcmp(s->p, "true", 4) != 0)
-                return -1;
-            v->kind = FJ_TRUE;
-            s->p += 4;
-            break;
-        case 'f':
-            if (e - s->p < 5 || memcmp(s->p, "false", 5) != 0)
-                return -1;
-            v->kind = FJ_FALSE;
-            s->p += 5;
-            break;
-        case 'n':
-            if (e - s->p < 4 || memcmp(s->p, "null", 4) != 0)
-                return -1;
-            v->kind = FJ_NULL;
-            s->p += 4;
-            break;
-        default:
+        } else if ((v->kind = fj_word(s)) == FJ_ABSENT) {
             return -1;
         }
     }
