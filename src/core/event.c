@@ -368,8 +368,8 @@ enum fj_role { R_OTHER, R_ROOT, R_PAYLOAD };
 struct fj_val {
     enum fj_kind kind;
     int esc;                /* the string holds backslash escapes */
-    const unsigned char *p; /* string: raw bytes between the quotes; literal: its first byte */
-    size_t n;
+    const unsigned char *p; /* string: raw bytes between the quotes; else the value's first byte */
+    size_t n;               /* bytes at p */
 };
 
 struct fj {
@@ -645,6 +645,7 @@ static int fj_value(struct fj *s, int depth, enum fj_role role, struct fj_val *o
     if (out) {
         out->kind = kind;
         out->p = at;
+        out->n = (size_t)(s->p - at);
     }
     return 0;
 }
@@ -668,23 +669,16 @@ struct gtp_event_shape {
     unsigned char gaps[SHAPE_GAP_MAX];
 };
 
-/* A value's first byte and length in the document. */
+/* A slot value's first byte and length in the document (its quotes included), or 0 for a
+ * container, which no slot holds. */
 static size_t fj_span(const struct fj_val *v, const unsigned char **start)
 {
-    switch (v->kind) {
-    case FJ_STR:
+    if (v->kind == FJ_STR) {
         *start = v->p - 1;
         return v->n + 2;
-    case FJ_TRUE:
-    case FJ_NULL:
-        *start = v->p;
-        return 4;
-    case FJ_FALSE:
-        *start = v->p;
-        return 5;
-    default:
-        return 0;
     }
+    *start = v->p;
+    return v->kind == FJ_OBJ || v->kind == FJ_ARR ? 0 : v->n;
 }
 
 /* Remember the layout of buf, fully scanned into s (top and payload objects). A
@@ -694,7 +688,7 @@ static void shape_learn(struct gtp_event *ev, const unsigned char *buf, size_t l
                         const struct fj *s)
 {
     const unsigned char *start[SHAPE_SLOTS];
-    size_t span[SHAPE_SLOTS], gap = 0;
+    size_t span[SHAPE_SLOTS], gap[SHAPE_SLOTS + 1], total = 0;
     uint8_t field[SHAPE_SLOTS];
     unsigned n = 0;
 
@@ -718,26 +712,25 @@ static void shape_learn(struct gtp_event *ev, const unsigned char *buf, size_t l
     }
     if (n == 0)
         return;
+    /* gap k ends where value k starts (the last, at the document's end) */
     for (unsigned k = 0; k <= n; k++) {
         const unsigned char *from = k ? start[k - 1] + span[k - 1] : buf;
-        gap += (size_t)((k < n ? start[k] : buf + len) - from);
+        gap[k] = (size_t)((k < n ? start[k] : buf + len) - from);
+        total += gap[k];
     }
-    if (gap > SHAPE_GAP_MAX)
+    if (total > SHAPE_GAP_MAX)
         return;
     if (!ev->shape)
         ev->shape = gtp_xmalloc(sizeof(*ev->shape));
     struct gtp_event_shape *sh = ev->shape;
     size_t off = 0;
     sh->nslots = n;
+    memcpy(sh->field, field, n);
     for (unsigned k = 0; k <= n; k++) {
-        const unsigned char *from = k ? start[k - 1] + span[k - 1] : buf;
-        size_t gl = (size_t)((k < n ? start[k] : buf + len) - from);
-        memcpy(sh->gaps + off, from, gl);
+        memcpy(sh->gaps + off, (k ? start[k - 1] + span[k - 1] : buf), gap[k]);
         sh->gap_off[k] = (uint16_t)off;
-        sh->gap_len[k] = (uint16_t)gl;
-        off += gl;
-        if (k < n)
-            sh->field[k] = field[k];
+        sh->gap_len[k] = (uint16_t)gap[k];
+        off += gap[k];
     }
 }
 
@@ -861,6 +854,14 @@ static enum gtp_reject fj_opt(struct gtp_event *ev, char **a, const struct fj_va
     return GTP_REJECT_NONE;
 }
 
+/* s set to scan buf[0..len) from the start, no field read yet. */
+static void fj_start(struct fj *s, const void *buf, size_t len)
+{
+    memset(s, 0, sizeof(*s));
+    s->p = buf;
+    s->end = s->p + len;
+}
+
 /* Steps 3-8 on the fast path; ev is freshly reset and passed precheck().
  * Returns -1 (ev untouched) when jansson must decide, else 0 with *res set. */
 static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t ref_us,
@@ -876,16 +877,12 @@ static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t
 
     if (len == 0)
         return -1;
-    memset(&s, 0, sizeof(s));
-    s.p = buf;
-    s.end = s.p + len;
+    fj_start(&s, buf, len);
     if (ev->shape && shape_scan(ev->shape, &s) == 0) {
         shaped = 1;
         top.kind = FJ_OBJ;
     } else {
-        memset(&s, 0, sizeof(s));
-        s.p = buf;
-        s.end = s.p + len;
+        fj_start(&s, buf, len); /* what the layout read is dropped */
         if (fj_value(&s, 0, R_ROOT, &top))
             return -1;
         fj_ws(&s);
@@ -933,7 +930,7 @@ static int parse_fast(struct gtp_event *ev, const void *buf, size_t len, int64_t
         r = finish(ev, ref_us);
     }
     ev->parsed_shape = shaped;
-    if (!shaped && r == GTP_REJECT_NONE && f[F_PAYLOAD].kind == FJ_OBJ)
+    if (!shaped && r == GTP_REJECT_NONE) /* accepted: the top and the payload are objects */
         shape_learn(ev, buf, len, &s);
     *res = r;
     return 0;

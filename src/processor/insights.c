@@ -312,8 +312,8 @@ static void key(struct gtp_rediscmd *c, const char *const *piece, size_t npieces
     }
 }
 
-/* One pair as seen from one of its skills: the flush names each (day, skill) index key
- * once with every co-skill of that flush, rather than three keys per pair. */
+/* One pair under its first skill s (o after it in byte order): the flush groups the pairs per
+ * (day, s), so each group names its day and skill once. */
 struct pair_side {
     uint64_t order; /* day, rank of skill s, rank of o (s < o) */
     uint16_t s, o;  /* the group's skill and the other one */

@@ -432,7 +432,8 @@ def index_check(r, counts, name):
         _, skill, region, hour = k.split(":")
         for key, m in (("gtp:heat:%s:%s" % (hour, skill), region), ("gtp:heat:" + hour, region),
                        ("gtp:pulse:" + hour, skill)):
-            want["%s %s" % (key, m)] = want.get("%s %s" % (key, m), 0.0) + n
+            entry = "%s %s" % (key, m)
+            want[entry] = want.get(entry, 0.0) + n
     got = {}
     for pat in ("gtp:heat:*", "gtp:pulse:*"):
         for k in scan_keys(r, pat):
