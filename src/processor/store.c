@@ -22,34 +22,36 @@
 
 /* ARGV: topic, ttl s, now ms, n parts, insights "1" or "0", then per part (partition, expected
  * next or "", new next, max event µs or "", purge-before s or ""); n trend
- * deltas, then (skill, region, hour label, count) each; n pulse deltas, then
- * (skill, hour label, count) each; n heat deltas, then (region, hour label,
- * count) each; n hours, then (hour label, hour start s) each; when insights is
- * "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour
- * label, count) each; n counters, then (key, count) each (remote:*, level:*);
- * n pair groups, then (day label, skill s, m, m (other, count) with s < other in byte
- * order) each: the pairs:{day} member s|other gets the count, and its new score is set as
- * gtp:pairs:{day}:{s} member other and gtp:pairs:{day}:{other} member s; n
- * employer groups, then (key, m, m names) each (m = 0: every name is in the set already,
- * hllsent.h, and the key only has its TTL refreshed; a set about to pass ~100 names is made
- * dense first by a PFMERGE with an empty dense HyperLogLog the script writes and deletes:
- * same registers, and a sparse one costs Redis a walk of its encoding per added name,
- * docs/redis.md "Insights keys"); then n stats, then
- * (field, delta) each; n dedup groups, then (partition, window start s, m,
- * m ids) each. The pulse/heat sums are merged in C so redis does one command
- * per distinct index entry, not per trend key. A gtp:heat:{hour}:{skill} or
- * gtp:rskills:{hour}:{region} score is its trend key's value, a gtp:posts:{hour} score its
- * posts:{region}:{hour} value, a gtp:pairs:{day}:{skill} score its pairs:{day} member's: the
- * INCRBY's or ZINCRBY's reply, set by one ZADD per index key and flush (2,000 arguments at most per
- * call, far below unpack()'s limit) instead of a ZINCRBY per member. Every fence is checked before
- * anything is written. gtp:hours is trimmed to the ttl behind its newest hour, in event time like
- * its scores: the dashboard only reads the newest member, and a wall-clock cut would empty it for a
- * backfill of older data (docs/redis.md). Returns {1} applied, {2} already applied, {0, partition,
- * stored} fenced. */
+ * groups, then (hour label, skill, pulse sum, m, m (region, count)) each, one group per
+ * (hour, skill) in hour order, so the key prefixes, the gtp:heat:{hour}:{skill} set and the
+ * hour's gtp:rskills sets are named once per group or hour, not per trend key; n heat deltas,
+ * then (region, hour label, count) each; n hours, then (hour label, hour start s) each; when
+ * insights is "1" (insights.h, docs/redis.md "Insights keys"): n posts, then (region, hour label,
+ * count) each; n counters, then (key, count) each (remote:*, level:*); n pair groups, then (day
+ * label, skill s, m, m (other, count) with s < other in byte order) each: the pairs:{day} member
+ * s|other gets the count, and its new score is set as gtp:pairs:{day}:{s} member other and
+ * gtp:pairs:{day}:{other} member s; n employer groups, then (key, m, m names) each (m = 0: every
+ * name is in the set already, hllsent.h, and the key only has its TTL refreshed; a set about to
+ * pass ~100 names is made dense first by a PFMERGE with an empty dense HyperLogLog the script
+ * writes and deletes: same registers, and a sparse one costs Redis a walk of its encoding per added
+ * name, docs/redis.md "Insights keys"); then n stats, then (field, delta) each; n dedup groups,
+ * then (partition, window start s, m, m ids) each. The pulse/heat sums are merged in C so redis
+ * does one command per distinct index entry, not per trend key. Counts and the ttl reach redis.call
+ * as the strings they came in and the index scores as integers formatted once by string.format:
+ * Redis 7.0 prints a Lua number handed to redis.call with %.17g, which cost more than the command.
+ * A gtp:heat:{hour}:{skill} or gtp:rskills:{hour}:{region} score is its trend key's value, a
+ * gtp:posts:{hour} score its posts:{region}:{hour} value, a gtp:pairs:{day}:{skill} score its
+ * pairs:{day} member's: the INCRBY's or ZINCRBY's reply, set by one ZADD per index key and flush
+ * (2,000 arguments at most per call, far below unpack()'s limit) instead of a ZINCRBY per member.
+ * Every fence is checked before anything is written. gtp:hours is trimmed to the ttl behind its
+ * newest hour, in event time like its scores: the dashboard only reads the newest member, and a
+ * wall-clock cut would empty it for a backfill of older data (docs/redis.md). Returns {1} applied,
+ * {2} already applied, {0, partition, stored} fenced. */
 static struct gtp_redis_script flush_script = {
     .source =
-        "local topic, ttl, np = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])\n"
+        "local topic, ttl, np = ARGV[1], ARGV[2], tonumber(ARGV[4])\n"
         "local ins = ARGV[5] == '1'\n"
+        "local format = string.format\n"
         "local fresh, applied, first_applied = 0, 0, nil\n"
         "for k = 0, np - 1 do\n"
         "  local b = 6 + k * 5\n"
@@ -72,23 +74,36 @@ static struct gtp_redis_script flush_script = {
         "  for j = 1, #t, 2000 do redis.call('ZADD', k, unpack(t, j, math.min(j + 1999, #t))) end\n"
         "end\n"
         "local n = tonumber(ARGV[i]); i = i + 1\n"
-        "local idx = {}\n"
+        "local rskills, rsets, rhour = {}, {}, nil\n"
         "for _ = 1, n do\n"
-        "  local s, r, h, c = ARGV[i], ARGV[i+1], ARGV[i+2], tonumber(ARGV[i+3])\n"
+        "  local h, s, sum, m = ARGV[i], ARGV[i+1], ARGV[i+2], tonumber(ARGV[i+3])\n"
         "  i = i + 4\n"
-        "  local tk = 'trend:' .. s .. ':' .. r .. ':' .. h\n"
-        "  local v = redis.call('INCRBY', tk, c)\n"
-        "  if v == c then redis.call('EXPIRE', tk, ttl) end\n"
-        "  add(idx, 'gtp:heat:' .. h .. ':' .. s, v, r)\n"
-        "  if ins then add(idx, 'gtp:rskills:' .. h .. ':' .. r, v, s) end\n"
+        "  if h ~= rhour then rsets, rhour = {}, h end\n"
+        "  local tp, ts, heat = 'trend:' .. s .. ':', ':' .. h, {}\n"
+        "  for j = i, i + 2 * m - 1, 2 do\n"
+        "    local r, c = ARGV[j], ARGV[j+1]\n"
+        "    local tk = tp .. r .. ts\n"
+        "    local v = redis.call('INCRBY', tk, c)\n"
+        "    if v == tonumber(c) then redis.call('EXPIRE', tk, ttl) end\n"
+        "    v = format('%d', v)\n"
+        "    heat[#heat + 1] = v; heat[#heat + 1] = r\n"
+        "    if ins then\n"
+        "      local t = rsets[r]\n"
+        "      if not t then\n"
+        "        t = {}; rsets[r] = t; rskills['gtp:rskills:' .. h .. ':' .. r] = t\n"
+        "      end\n"
+        "      t[#t + 1] = v; t[#t + 1] = s\n"
+        "    end\n"
+        "  end\n"
+        "  i = i + 2 * m\n"
+        "  local hk = 'gtp:heat:' .. h .. ':' .. s\n"
+        "  zadd_all(hk, heat)\n"
+        "  redis.call('EXPIRE', hk, ttl)\n"
+        "  redis.call('ZINCRBY', 'gtp:pulse:' .. h, sum, s)\n"
         "end\n"
-        "for k, t in pairs(idx) do\n"
+        "for k, t in pairs(rskills) do\n"
         "  zadd_all(k, t)\n"
         "  redis.call('EXPIRE', k, ttl)\n"
-        "end\n"
-        "n = tonumber(ARGV[i]); i = i + 1\n"
-        "for _ = 1, n do\n"
-        "  redis.call('ZINCRBY', 'gtp:pulse:' .. ARGV[i+1], ARGV[i+2], ARGV[i]); i = i + 3\n"
         "end\n"
         "n = tonumber(ARGV[i]); i = i + 1\n"
         "for _ = 1, n do\n"
@@ -104,22 +119,23 @@ static struct gtp_redis_script flush_script = {
         "end\n"
         "if n > 0 then\n"
         "  local top = redis.call('ZRANGE', 'gtp:hours', -1, -1, 'WITHSCORES')\n"
-        "  redis.call('ZREMRANGEBYSCORE', 'gtp:hours', '-inf', '(' .. (tonumber(top[2]) - ttl))\n"
+        "  local cut = tonumber(top[2]) - tonumber(ttl)\n"
+        "  redis.call('ZREMRANGEBYSCORE', 'gtp:hours', '-inf', '(' .. cut)\n"
         "end\n"
         "if ins then\n"
         "  local touched, iset = {}, {}\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
-        "    local r, h, c = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]); i = i + 3\n"
+        "    local r, h, c = ARGV[i], ARGV[i+1], ARGV[i+2]; i = i + 3\n"
         "    local pk = 'posts:' .. r .. ':' .. h\n"
         "    local v = redis.call('INCRBY', pk, c)\n"
-        "    if v == c then redis.call('EXPIRE', pk, ttl) end\n"
-        "    add(iset, 'gtp:posts:' .. h, v, r)\n"
+        "    if v == tonumber(c) then redis.call('EXPIRE', pk, ttl) end\n"
+        "    add(iset, 'gtp:posts:' .. h, format('%d', v), r)\n"
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
-        "    local k, c = ARGV[i], tonumber(ARGV[i+1]); i = i + 2\n"
-        "    if redis.call('INCRBY', k, c) == c then redis.call('EXPIRE', k, ttl) end\n"
+        "    local k, c = ARGV[i], ARGV[i+1]; i = i + 2\n"
+        "    if redis.call('INCRBY', k, c) == tonumber(c) then redis.call('EXPIRE', k, ttl) end\n"
         "  end\n"
         "  n = tonumber(ARGV[i]); i = i + 1\n"
         "  for _ = 1, n do\n"
@@ -238,25 +254,18 @@ static void hour_label(struct gtp_rediscmd *a, int64_t hour_us)
     gtp_rediscmd_arg_copy(a, s, n);
 }
 
-/* The sums of v's counts per (hour, skill) when by_skill, else per (hour,
- * region), v sorted so that each group is one run: the number of groups,
- * then key, hour, sum for each. */
-static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bool by_skill,
-                      const struct gtp_skills *sk)
+/* The sums of v's counts per (hour, region), v sorted so that each group is one run: the
+ * number of groups, then region, hour, sum for each. */
+static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n)
 {
     size_t count_at = a->argc, groups = 0;
     argfmt_arg_i64(a, 0); /* patched below */
     for (size_t i = 0; i < n; groups++) {
         size_t j = i;
         int64_t sum = 0;
-        for (; j < n && v[j].hour == v[i].hour &&
-               (by_skill ? v[j].skill == v[i].skill : strcmp(v[j].region, v[i].region) == 0);
-             j++)
+        for (; j < n && v[j].hour == v[i].hour && strcmp(v[j].region, v[i].region) == 0; j++)
             sum += v[j].count;
-        if (by_skill)
-            gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
-        else
-            args_copy(a, v[i].region);
+        args_copy(a, v[i].region);
         hour_label(a, v[i].hour);
         argfmt_arg_i64(a, sum);
         i = j;
@@ -264,8 +273,8 @@ static void emit_sums(struct gtp_rediscmd *a, const struct flat *v, size_t n, bo
     gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
 }
 
-/* Trend deltas as they are, then the pulse (per skill and hour) and heat (per
- * region and hour) sums, then the distinct hours. */
+/* The trend deltas grouped by (hour, skill), each group with its pulse sum (Σ over its
+ * regions), then the heat sums (per region and hour), then the distinct hours. */
 static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struct gtp_skills *sk)
 {
     struct flat *v = gtp_xmalloc((g->used ? g->used : 1) * sizeof(*v));
@@ -283,19 +292,28 @@ static void emit_deltas(struct gtp_rediscmd *a, const struct agg *g, const struc
         v[n].region[8] = '\0';
         n++;
     }
-    argfmt_arg_i64(a, (int64_t)n);
-    for (size_t i = 0; i < n; i++) {
-        gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
-        args_copy(a, v[i].region);
-        hour_label(a, v[i].hour);
-        argfmt_arg_i64(a, v[i].count);
-    }
-    /* pulse: Σ over regions */
     qsort(v, n, sizeof(*v), by_hour_skill);
-    emit_sums(a, v, n, true, sk);
+    count_at = a->argc;
+    argfmt_arg_i64(a, 0); /* patched below */
+    groups = 0;
+    for (size_t i = 0; i < n; groups++) {
+        size_t j = i;
+        int64_t sum = 0;
+        for (; j < n && v[j].hour == v[i].hour && v[j].skill == v[i].skill; j++)
+            sum += v[j].count;
+        hour_label(a, v[i].hour);
+        gtp_rediscmd_arg_str(a, gtp_skills_id(sk, v[i].skill));
+        argfmt_arg_i64(a, sum);
+        argfmt_arg_i64(a, (int64_t)(j - i));
+        for (; i < j; i++) {
+            args_copy(a, v[i].region);
+            argfmt_arg_i64(a, v[i].count);
+        }
+    }
+    gtp_rediscmd_set_i64(a, count_at, (int64_t)groups);
     /* heat: Σ over skills */
     qsort(v, n, sizeof(*v), by_hour_region);
-    emit_sums(a, v, n, false, sk);
+    emit_sums(a, v, n);
     /* distinct hours (v is sorted by hour) */
     count_at = a->argc;
     argfmt_arg_i64(a, 0);
