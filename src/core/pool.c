@@ -22,7 +22,12 @@ struct gtp_pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     uint64_t job; /* bumped per job, under mu */
-    int running;  /* helpers still in the current job, under mu */
+    /* Helpers join a job under mu while it is open, and the owner waits only for those that
+     * joined: on two cores shared with Kafka and Redis a woken helper may not run for
+     * milliseconds, and the owner, having taken every item itself, used to sleep until that
+     * helper ran only to find nothing left. */
+    bool open;    /* the current job takes helpers, under mu */
+    int running;  /* helpers that joined the current job and are still in it, under mu */
     bool stop;    /* under mu */
     bool started; /* a job was started and not yet waited for (owner only) */
     /* the current job: set before job is bumped, read-only while it runs */
@@ -56,6 +61,9 @@ static void *helper_main(void *arg)
             continue;
         }
         seen = pl->job;
+        if (!pl->open)
+            continue; /* woken too late: the owner has finished that job */
+        pl->running++;
         pthread_mutex_unlock(&pl->mu);
         work(pl, h->index);
         pthread_mutex_lock(&pl->mu);
@@ -128,7 +136,7 @@ void gtp_pool_start(struct gtp_pool *pl, size_t n, size_t claim, gtp_pool_fn fn,
         return; /* not worth waking anyone: gtp_pool_wait runs it */
     pthread_mutex_lock(&pl->mu);
     pl->job++;
-    pl->running = pl->helpers;
+    pl->open = true;
     pthread_cond_broadcast(&pl->go);
     pthread_mutex_unlock(&pl->mu);
 }
@@ -139,6 +147,7 @@ void gtp_pool_wait(struct gtp_pool *pl)
         return;
     work(pl, 0);
     pthread_mutex_lock(&pl->mu);
+    pl->open = false; /* every item is claimed: helpers not in the job stay out */
     while (pl->running > 0)
         pthread_cond_wait(&pl->done, &pl->mu);
     pthread_mutex_unlock(&pl->mu);
