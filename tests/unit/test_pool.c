@@ -70,18 +70,31 @@ static void hold_handler(int sig)
         ;
 }
 
-/* The helper: the one thread of this process besides the caller's. */
-static pid_t other_thread(void)
+/* The threads of this process, at most max of them, in t; returns how many. */
+static size_t threads(pid_t *t, size_t max)
 {
-    pid_t self = (pid_t)syscall(SYS_gettid), found = 0;
+    size_t n = 0;
     DIR *d = opendir("/proc/self/task");
     struct dirent *e;
     assert_non_null(d);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && atoi(e->d_name) != self)
-            found = (pid_t)atoi(e->d_name);
+    while ((e = readdir(d)) && n < max)
+        if (e->d_name[0] != '.')
+            t[n++] = (pid_t)atoi(e->d_name);
     closedir(d);
-    return found;
+    return n;
+}
+
+/* The thread in after[0..na) that is not in before[0..nb) (0: none). */
+static pid_t new_thread(const pid_t *before, size_t nb, const pid_t *after, size_t na)
+{
+    for (size_t i = 0; i < na; i++) {
+        size_t j = 0;
+        while (j < nb && before[j] != after[i])
+            j++;
+        if (j == nb)
+            return after[i];
+    }
+    return 0;
 }
 
 static void test_owner_does_not_wait_for_a_late_helper(void **state)
@@ -91,9 +104,13 @@ static void test_owner_does_not_wait_for_a_late_helper(void **state)
     struct sigaction sa = {.sa_handler = hold_handler};
     assert_int_equal(sem_init(&hold, 0, 0), 0);
     assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    pid_t before[64], after[64];
+    size_t nb = threads(before, 64);
     struct gtp_pool *pl = gtp_pool_new(1, err, sizeof(err));
     assert_non_null(pl);
-    pid_t helper = other_thread();
+    size_t na = threads(after, 64);
+    assert_int_equal(na, nb + 1);
+    pid_t helper = new_thread(before, nb, after, na);
     assert_true(helper > 0);
     assert_int_equal(syscall(SYS_tgkill, getpid(), helper, SIGUSR1), 0);
     while (!held)
