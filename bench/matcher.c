@@ -157,7 +157,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 78;
     }
-    gtp_skills_disable_prefilter(ref);
+    if (gtp_skills_disable_prefilter(ref, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return 70;
+    }
     size_t ref_count = getenv("BENCH_NO_REFERENCE") != NULL ? 1 : count / 5 ? count / 5 : count;
     size_t ref_bytes = 0;
     t0 = now_s();

@@ -46,7 +46,8 @@ int gtp_fuzz_skills(const uint8_t *data, size_t size)
         char err[256];
         ref = gtp_skills_load(gtp_fuzz_taxonomy()->dir, err, sizeof(err));
         FUZZ_CHECK(ref != NULL, "reference matcher: %s", err);
-        gtp_skills_disable_prefilter(ref);
+        FUZZ_CHECK(gtp_skills_disable_prefilter(ref, err, sizeof(err)) == 0,
+                   "reference pattern: %s", err);
     }
     memset(&b, 0, sizeof(b));
     gtp_skills_match(ref, text, size, &b);

@@ -76,7 +76,9 @@ struct gtp_skills {
     size_t count;
     struct alias *aliases;
     size_t n_aliases, cap_aliases;
-    pcre2_code *anchored; /* the trie pattern, PCRE2_ANCHORED: "which alias starts here?" */
+    /* The trie pattern (PCRE2_ANCHORED: "which alias starts here?"), built by
+     * gtp_skills_disable_prefilter; NULL until then. */
+    pcre2_code *anchored;
     pcre2_match_context *mctx;
     /* The same two tries as one table (the fast path); reference: match
      * with PCRE2 at every word start instead (gtp_skills_disable_prefilter). */
@@ -816,22 +818,20 @@ static long scan_alias(const struct dfa *d, const uint8_t *t, size_t len, size_t
     }
 }
 
-/* Builds both tries (case-insensitive keys lowercased; case-sensitive keys
- * as written plus ALL CAPS) and compiles them into the automaton and the
- * reference pattern. */
-static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
-                           size_t errstr_size)
+/* Builds both tries from the aliases: case-insensitive keys lowercased in
+ * ci, case-sensitive keys as written plus ALL CAPS in cs. Returns 0, or
+ * GTP_ERR_PARSE with errstr (path names the file) for an alias too long or
+ * one claimed twice. */
+static int tries_build(const struct gtp_skills *sk, struct trie *ci, struct trie *cs,
+                       const char *path, char *errstr, size_t errstr_size)
 {
-    struct trie *ci = trie_new(), *cs = trie_new();
-    struct gtp_buf b = {0};
     char key[256];
-    int err = GTP_ERR_PARSE;
 
     for (size_t i = 0; i < sk->n_aliases; i++) {
         const struct alias *a = &sk->aliases[i];
         if (a->text_len >= sizeof(key)) {
             gtp_errf(errstr, errstr_size, "%s:%d: alias too long", path, a->line);
-            goto out;
+            return GTP_ERR_PARSE;
         }
         for (int variant = 0; variant < 2; variant++) {
             for (size_t j = 0; j <= a->text_len; j++) {
@@ -850,51 +850,48 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
                          "%s:%d: alias '%s' of '%s' already claimed by '%s' (line %d)", path,
                          a->line, a->text, sk->skills[a->skills[0]].id,
                          sk->skills[sk->aliases[prev].skills[0]].id, sk->aliases[prev].line);
-                goto out;
+                return GTP_ERR_PARSE;
             }
         }
     }
+    return 0;
+}
 
-    if (dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
-        goto out;
-
-    /* Left boundary: no word character before, and not "x." before (so
-     * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
-    gtp_buf_puts(&b, "(?<!\\w)(?<!\\w\\.)(?:");
-    trie_emit(&b, ci);
-    if (cs->n > 0) {
-        gtp_buf_puts(&b, "|(?-i)");
-        trie_emit(&b, cs);
-    }
-    gtp_buf_puts(&b, ")");
-
-    {
-        int ec;
-        PCRE2_SIZE eo;
-        uint32_t opts =
-            PCRE2_CASELESS | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_DOTALL | PCRE2_ANCHORED;
-        pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts, &ec, &eo, NULL);
-        if (code == NULL) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(ec, msg, sizeof(msg));
-            gtp_errf(errstr, errstr_size, "%s: pattern of %zu bytes does not compile: %s", path,
-                     b.len, (const char *)msg);
-            err = GTP_ERR_INTERNAL;
-            goto out;
-        }
-        /* Without JIT (e.g. a platform without support) the interpreter
-         * still gives the same answers, only slower. */
-        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-        sk->anchored = code;
-    }
-    sk->mctx = pcre2_match_context_create(NULL);
-    pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
-    pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
-    err = 0;
-out:
+/* Builds both tries and compiles them into the automaton. The reference
+ * pattern is built from the same tries only when asked for
+ * (gtp_skills_disable_prefilter). */
+static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr,
+                           size_t errstr_size)
+{
+    struct trie *ci = trie_new(), *cs = trie_new();
+    int err = tries_build(sk, ci, cs, path, errstr, errstr_size);
+    if (!err && dfa_build(&sk->dfa, ci, cs, path, errstr, errstr_size) < 0)
+        err = GTP_ERR_PARSE;
     trie_free(ci);
     trie_free(cs);
-    gtp_buf_fini(&b);
+    return err;
+}
+
+/* The reference pattern: both tries as one PCRE2 pattern, anchored by the
+ * caller. Returns 0, or an error with errstr (see tries_build). */
+static int pattern_build(const struct gtp_skills *sk, struct gtp_buf *b, char *errstr,
+                         size_t errstr_size)
+{
+    struct trie *ci = trie_new(), *cs = trie_new();
+    int err = tries_build(sk, ci, cs, "skills", errstr, errstr_size);
+    if (!err) {
+        /* Left boundary: no word character before, and not "x." before (so
+         * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
+        gtp_buf_puts(b, "(?<!\\w)(?<!\\w\\.)(?:");
+        trie_emit(b, ci);
+        if (cs->n > 0) {
+            gtp_buf_puts(b, "|(?-i)");
+            trie_emit(b, cs);
+        }
+        gtp_buf_puts(b, ")");
+    }
+    trie_free(ci);
+    trie_free(cs);
     return err;
 }
 
@@ -1386,9 +1383,39 @@ static long ref_alias(const struct gtp_skills *sk, const unsigned char *t, size_
     return -1;
 }
 
-void gtp_skills_disable_prefilter(struct gtp_skills *sk)
+int gtp_skills_disable_prefilter(struct gtp_skills *sk, char *errstr, size_t errstr_size)
 {
-    sk->reference = 1;
+    struct gtp_buf b = {0};
+    int ec, err = 0;
+    PCRE2_SIZE eo;
+    uint32_t opts =
+        PCRE2_CASELESS | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_DOTALL | PCRE2_ANCHORED;
+
+    if (sk->anchored != NULL)
+        goto out;
+    if ((err = pattern_build(sk, &b, errstr, errstr_size)))
+        goto out;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.p, b.len, opts, &ec, &eo, NULL);
+    if (code == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        gtp_errf(errstr, errstr_size, "reference pattern of %zu bytes does not compile: %s", b.len,
+                 (const char *)msg);
+        err = GTP_ERR_INTERNAL;
+        goto out;
+    }
+    /* Without JIT (e.g. a platform without support) the interpreter
+     * still gives the same answers, only slower. */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    sk->anchored = code;
+    sk->mctx = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(sk->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(sk->mctx, DEPTH_LIMIT);
+out:
+    if (!err)
+        sk->reference = 1;
+    gtp_buf_fini(&b);
+    return err;
 }
 
 int gtp_skills_match(const struct gtp_skills *sk, const char *text, size_t len,

@@ -255,7 +255,7 @@ static void test_prefilter_agrees(void **state)
     unsigned seed = 12345;
     (void)state;
     assert_non_null(ref);
-    gtp_skills_disable_prefilter(ref);
+    assert_int_equal(gtp_skills_disable_prefilter(ref, err, sizeof(err)), 0);
     for (int iter = 0; iter < 20000; iter++) {
         size_t len = 0;
         int words = 1 + (int)(rand_r(&seed) % 12);
@@ -321,7 +321,8 @@ static struct gtp_skills *load_reference(void)
     struct gtp_skills *ref = gtp_skills_load(TAXONOMY, err, sizeof(err));
     if (ref == NULL)
         fail_msg("reference: %s", err);
-    gtp_skills_disable_prefilter(ref);
+    if (gtp_skills_disable_prefilter(ref, err, sizeof(err)))
+        fail_msg("reference pattern: %s", err);
     return ref;
 }
 
