@@ -72,6 +72,41 @@ def fresh_db(db):
     return r
 
 
+def settle_aof(r, timeout=120):
+    """Compact Redis's append-only file (BGREWRITEAOF) and wait for the rewrite to finish, so a
+    measured run starts from the same state and no rewrite falls inside it by chance. Redis
+    rewrites the file once it has doubled (and is 64 MB or more): a 1M-event run writes about
+    35 MB to it, so on the benchmark's Redis, holding the other pieces' databases, nearly every
+    such run set one off part way through; its fork and its child, serializing every database,
+    shared the two cores with the run (bench/README.md, "Append-only file rewrites"). Without
+    AOF, or where CONFIG or BGREWRITEAOF is refused (a managed Redis), this does nothing."""
+    try:
+        if r.config_get("appendonly").get("appendonly") != "yes":
+            return
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            p = r.info("persistence")
+            if not p["aof_rewrite_in_progress"] and not p["aof_rewrite_scheduled"]:
+                break
+            time.sleep(0.05)
+        before = r.info("persistence")["aof_rewrites"]
+        r.bgrewriteaof()
+        while time.time() < deadline:
+            time.sleep(0.05)
+            p = r.info("persistence")
+            if p["aof_rewrites"] > before and not p["aof_rewrite_in_progress"]:
+                return
+    except redis.ResponseError as e:
+        log(f"append-only file not compacted before the run: {e}")
+
+
+def aof_state(r):
+    """(AOF rewrites so far, CPU seconds of Redis's child processes so far): a rewrite during a
+    run shows in its figures."""
+    return r.info("persistence")["aof_rewrites"], (lambda c: c["used_cpu_sys_children"] +
+                                                   c["used_cpu_user_children"])(r.info("cpu"))
+
+
 def end_offsets(topic, parts=6):
     c = Consumer({"bootstrap.servers": BROKERS, "group.id": f"gtp.bench.wm.{os.getpid()}"})
     try:
@@ -202,20 +237,21 @@ def cmd_fill(a):
 def run_processor_to_done(topic, db, taxonomy=None, tag="tp", extra=()):
     ends = end_offsets(topic)
     r = fresh_db(db)
+    settle_aof(r)
     group = f"gtp.bench.{tag}.{os.getpid()}.{time.time_ns()}"
-    rc0 = redis_cpu_s(r)
+    rc0, (rw0, ch0) = redis_cpu_s(r), aof_state(r)
     t0 = time.time()
     p = start_processor(topic, db, group, taxonomy, extra=extra)
     t_done = wait_done(r, topic, ends, [p])
     cpu, hwm = proc_cpu_s(p.pid), proc_hwm_kb(p.pid)
-    rcpu = redis_cpu_s(r) - rc0
+    rcpu, (rw1, ch1) = redis_cpu_s(r) - rc0, aof_state(r)
     rc = stop(p)
     if rc != 0:
         raise SystemExit(f"pbench: gtp-processor exited {rc}")
     n = sum(ends)
     return {"events": n, "seconds": round(t_done - t0, 3), "events_per_s": round(n / (t_done - t0)),
             "cpu_s": round(cpu, 2), "redis_cpu_s": round(rcpu, 2), "peak_rss_kb": hwm,
-            "redis": r}
+            "aof_rewrites": rw1 - rw0, "redis_children_cpu_s": round(ch1 - ch0, 2), "redis": r}
 
 
 def upper_median(xs):
@@ -242,6 +278,7 @@ def cmd_throughput(a):
     kcat, runs = [], []
     for i in range(a.rounds):
         log(f"round {i + 1}/{a.rounds}: kcat -C consume-only baseline over {n} messages")
+        settle_aof(primary(8))  # a rewrite the last run set off would slow kcat too
         kcat.append(kcat_consume_s(a.topic))
         log(f"round {i + 1}/{a.rounds}: gtp-processor to the last flush over {n} messages")
         x = run_processor_to_done(a.topic, 8, tag="tp")
@@ -271,6 +308,7 @@ def cmd_live(a):
     services("create-topic", topic, "6")
     services("create-topic", topic + ".dlq", "3")
     r = fresh_db(9)
+    settle_aof(r)
     try:
         ports = [free_port() for _ in range(a.instances)]
         group = f"gtp.bench.live.{os.getpid()}"
@@ -310,6 +348,7 @@ def cmd_latency(a):
     services("create-topic", topic, "6")
     services("create-topic", topic + ".dlq", "3")
     r = fresh_db(8)
+    settle_aof(r)
     try:
         proc = start_processor(topic, 8, f"gtp.bench.lat.{os.getpid()}",
                                extra=tuple(a.extra.split()))
@@ -409,6 +448,7 @@ def cmd_compare(a):
     ours = trend_counts(proc.pop("redis"))
     log("spark reference job (redis db 10); the first run installs pyspark and the connector")
     r10 = fresh_db(10)
+    settle_aof(r10)
     ck = f"/tmp/gtp-spark-ck.{os.getpid()}"
     result = ck + ".json"
     t0 = time.time()
@@ -442,6 +482,7 @@ def cmd_scaling(a):
     out = []
     for k in [int(x) for x in a.instances.split(",")]:
         r = fresh_db(8)
+        settle_aof(r)
         group = f"gtp.bench.scale{k}.{os.getpid()}"
         ports = [free_port() for _ in range(k)]
         rc0 = redis_cpu_s(r)
@@ -567,7 +608,8 @@ def cmd_ab(a):
             runs[name].append(x)
             log(f"ab {name}: {x['events_per_s']} events/s, cpu {x['cpu_s']} s, redis "
                 f"{x['redis_cpu_s']} s, script {x['evalsha_s']} s, pfadd {x['pfadd_s']} s, "
-                f"{x['keys']} keys, same values: {x['same_values']}")
+                f"{x['keys']} keys, same values: {x['same_values']}, "
+                f"aof rewrites {x['aof_rewrites']}")
 
     def med(name, k):
         return upper_median(x[k] for x in runs[name])
