@@ -119,7 +119,10 @@ struct gtp_window *gtp_window_new(void)
 /* Slot arrays of 256 KiB and more are mapped on their own, whatever glibc's mmap threshold
  * (a daemon may raise it for its fetch buffers, gtp/consumer.h): the dedup tables are the
  * largest memory that grows, and a grown table's old array unmapped goes back to the system at
- * once, where in the heap it would stay resident as a hole. Zeroed, like calloc. */
+ * once, where in the heap it would stay resident as a hole. Zeroed, like calloc. Populated at
+ * once (MAP_POPULATE): the rehash that follows touches every page of the new array anyway, a
+ * probe's read first and its write after, which took two faults per page, 61 % of the
+ * processor's page faults on 1M events (perf, bench/README.md "Append-only file rewrites"). */
 #define SLOTS_MAP_MIN (256u * 1024)
 
 static void *slots_alloc(size_t n, size_t size)
@@ -127,7 +130,8 @@ static void *slots_alloc(size_t n, size_t size)
     void *p;
     if (n * size < SLOTS_MAP_MIN)
         return gtp_xcalloc(n, size);
-    p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+             0);
     if (p == MAP_FAILED) { /* out of memory: abort as the other allocations do (util.h) */
         fprintf(stderr, "gtp: out of memory mapping %zu bytes\n", n * size);
         abort();
