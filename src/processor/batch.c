@@ -11,7 +11,7 @@
 #include "gtp/pool.h"
 #include "gtp/util.h"
 
-/* Items a thread takes at a time: small enough to share a batch
+/* Items a thread takes at a time: small enough to share a 512-item batch
  * evenly, large enough that the shared counter is not contended. */
 #define CHUNK 16
 

@@ -25,12 +25,9 @@
 #include "gtp/taxonomy.h"
 #include "gtp/uuidtext.h"
 
-/* Largest batch: about 2.5 ms of enrichment CPU at full speed, small next to the
- * 250 ms flush interval; at light load a poll brings fewer. Each batch ends with the
- * workers waiting on its last items, and 1,024 halves those waits against 512:
- * +2.0 to +3.7 % events/s on 1M events in three sets of 6-8 alternating rounds
- * (bench/README.md, session 17). */
-#define BATCH_MAX 1024
+/* Largest batch: at full speed about 5 ms of enrichment per batch, so the
+ * extra latency is small next to the 250 ms flush interval. */
+#define BATCH_MAX 512
 /* Most helper threads (--enrich-threads): the core pool's limit (gtp/pool.h). */
 #define BATCH_MAX_THREADS GTP_POOL_MAX_HELPERS
 /* One text arena per worker: the waiting thread (0) finishes a batch with the helpers. */
