@@ -122,7 +122,7 @@ struct gtp_window *gtp_window_new(void)
  * once, where in the heap it would stay resident as a hole. Zeroed, like calloc. Populated at
  * once (MAP_POPULATE): the rehash that follows touches every page of the new array anyway, a
  * probe's read first and its write after, which took two faults per page, 61 % of the
- * processor's page faults on 1M events (perf, bench/README.md "Append-only file rewrites"). */
+ * processor's page faults on 1M events (perf; bench/README.md, session 17). */
 #define SLOTS_MAP_MIN (256u * 1024)
 
 static void *slots_alloc(size_t n, size_t size)
