@@ -103,8 +103,9 @@ def settle_aof(r, timeout=120):
 def aof_state(r):
     """(AOF rewrites so far, CPU seconds of Redis's child processes so far): a rewrite during a
     run shows in its figures."""
-    return r.info("persistence")["aof_rewrites"], (lambda c: c["used_cpu_sys_children"] +
-                                                   c["used_cpu_user_children"])(r.info("cpu"))
+    cpu = r.info("cpu")
+    return (r.info("persistence")["aof_rewrites"],
+            cpu["used_cpu_sys_children"] + cpu["used_cpu_user_children"])
 
 
 def end_offsets(topic, parts=6):
