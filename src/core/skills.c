@@ -873,12 +873,13 @@ static int compile_matcher(struct gtp_skills *sk, const char *path, char *errstr
 }
 
 /* The reference pattern: both tries as one PCRE2 pattern, anchored by the
- * caller. Returns 0, or an error with errstr (see tries_build). */
+ * caller. The aliases passed tries_build when sk was loaded, so its errors
+ * cannot recur here; they are passed on all the same. */
 static int pattern_build(const struct gtp_skills *sk, struct gtp_buf *b, char *errstr,
                          size_t errstr_size)
 {
     struct trie *ci = trie_new(), *cs = trie_new();
-    int err = tries_build(sk, ci, cs, "skills", errstr, errstr_size);
+    int err = tries_build(sk, ci, cs, "skills.tsv", errstr, errstr_size);
     if (!err) {
         /* Left boundary: no word character before, and not "x." before (so
          * ".js" in "Node.js" or "sql" in "mysql" never start a match). */
